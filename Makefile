@@ -1,0 +1,39 @@
+# Everything a newcomer needs: `make demo` and `make test` set themselves up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXAMPLE := examples/case_handling.yaml
+OUT := out
+
+.PHONY: setup demo test bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/ensure-graphviz.sh
+	./scripts/ensure-graphviz.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -c "from assumption_graph.compile import numba_backend as b; print(f'kernel ready in {b.warm_up():.1f} s')"
+	touch $(STAMP)
+
+demo: setup
+	mkdir -p $(OUT)
+	$(BIN)/assumption-graph check $(EXAMPLE)
+	$(BIN)/assumption-graph run $(EXAMPLE) -n 1000000 --seed 7 --json $(OUT)/case_handling.json
+	$(BIN)/assumption-graph draw $(EXAMPLE) -o $(OUT)/case_handling.svg
+	$(BIN)/assumption-graph draw $(EXAMPLE) -o $(OUT)/case_handling_overview.svg --level overview
+	@echo "Wrote $(OUT)/case_handling.json, $(OUT)/case_handling.svg and $(OUT)/case_handling_overview.svg"
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+lint: setup
+	$(BIN)/ruff check assumption_graph tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -1,0 +1,64 @@
+"""assumption_graph: assumption diagrams for business cases.
+
+Define a diagram (file or code) → check it → compile it to a numba kernel →
+run Monte Carlo → summarise → draw and report.
+
+>>> import assumption_graph as ag
+>>> m = ag.Model("demo")
+>>> m.add("hours", estimate=[1200, 1500, 2100], unit="h", source="offer")
+>>> m.add("rate", value=0.95, unit="tkr/h", source="contract")
+>>> m.add("consultancy", kind="main", formula="hours * rate", unit="tkr")
+>>> m.check().ok
+True
+>>> round(m.compile().run(n=10_000, seed=1)["consultancy"].expected, 6)
+1425.0
+"""
+
+from .distributions import discrete, fixed, lognormal, normal, pert, random, triangle, uniform
+from .errors import (
+    AssumptionGraphError,
+    CheckFailed,
+    Diagnostic,
+    FormulaError,
+    ModelError,
+    ModelFileError,
+    RunError,
+)
+from .io import load, loads, read_model, save
+from .model import Model, Node
+from .results import NodeSummary, RunResult
+from .run import Simulator, simulate
+from .validate import CheckedModel, check
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AssumptionGraphError",
+    "CheckFailed",
+    "CheckedModel",
+    "Diagnostic",
+    "FormulaError",
+    "Model",
+    "ModelError",
+    "ModelFileError",
+    "Node",
+    "NodeSummary",
+    "RunError",
+    "RunResult",
+    "Simulator",
+    "check",
+    "discrete",
+    "fixed",
+    "load",
+    "loads",
+    "lognormal",
+    "normal",
+    "pert",
+    "random",
+    "read_model",
+    "save",
+    "simulate",
+    "triangle",
+    "uniform",
+    "__version__",
+]

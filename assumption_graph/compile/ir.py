@@ -1,0 +1,293 @@
+"""The checked graph lowered to a flat program of ops over integer slots.
+
+A :class:`Program` is what the compiled kernel executes: one row per op
+(opcode, destination slot, up to three argument slots), a row of float
+parameters and, for random draws, the stable key of the input node. Slots are
+reused once their value is dead, so the working memory of a block of samples
+grows with the graph's width, not its size. Only the ancestors of the requested
+outputs are computed; overridden nodes become constants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..distributions import Discrete, Distribution, LogNormal, Normal, Pert, Triangle, Uniform
+from ..expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary
+from ..model import Value
+from ..streams import node_key
+from ..validate import CheckedModel
+
+__all__ = ["Op", "Program", "lower", "OP_NAMES"]
+
+
+class Op:
+    """Opcodes of the program; the kernel dispatches on these integers."""
+
+    CONST = 0
+    NEG = 1
+    ADD = 2
+    SUB = 3
+    MUL = 4
+    DIV = 5
+    POW = 6
+    LT = 7
+    LE = 8
+    GT = 9
+    GE = 10
+    EQ = 11
+    NE = 12
+    WHERE = 13
+    MIN = 14
+    MAX = 15
+    ABS = 16
+    SQRT = 17
+    EXP = 18
+    LOG = 19
+    FLOOR = 20
+    CEIL = 21
+    ROUND = 22
+    CLIP = 23
+    SIN = 24
+    COS = 25
+    TAN = 26
+    COPY = 27
+    UNIFORM = 40
+    TRIANGLE = 41
+    DISCRETE = 42
+    NORMAL = 43
+    LOGNORMAL = 44
+    PERT = 45
+
+
+OP_NAMES: dict[int, str] = {
+    value: name.lower() for name, value in vars(Op).items() if name.isupper()
+}
+
+_BINARY = {"+": Op.ADD, "-": Op.SUB, "*": Op.MUL, "/": Op.DIV, "**": Op.POW}
+_COMPARE = {"<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE, "==": Op.EQ, "!=": Op.NE}
+_UNARY_CALLS = {
+    "abs": Op.ABS, "sqrt": Op.SQRT, "exp": Op.EXP, "log": Op.LOG, "floor": Op.FLOOR,
+    "ceil": Op.CEIL, "round": Op.ROUND, "sin": Op.SIN, "cos": Op.COS, "tan": Op.TAN,
+}
+_FOLD_CALLS = {"min": Op.MIN, "max": Op.MAX}
+N_PARAMS = 5
+
+
+@dataclass(frozen=True)
+class Program:
+    """A lowered graph: the arrays the kernel runs, plus a readable listing.
+
+    ``code`` rows are ``(opcode, dst, a, b, c)``; ``params`` rows hold an op's
+    numbers (a constant, or a distribution's parameters); ``keys`` hold the
+    stable key of the drawing node (0 for other ops). ``outputs`` are the node
+    ids whose values are copied out, from ``output_slots``.
+    """
+
+    code: np.ndarray
+    params: np.ndarray
+    keys: np.ndarray
+    n_slots: int
+    outputs: tuple[str, ...]
+    output_slots: np.ndarray
+    lines: tuple[str, ...] = field(repr=False)
+
+    @property
+    def source(self) -> str:
+        """One line per op with the node it computes: what the kernel runs."""
+        return "\n".join(self.lines)
+
+    @property
+    def n_ops(self) -> int:
+        return int(self.code.shape[0])
+
+
+def lower(
+    checked: CheckedModel,
+    outputs: Iterable[str],
+    overrides: Mapping[str, float] | None = None,
+) -> Program:
+    """Lower the graph to a program computing ``outputs`` (with ``overrides`` pinned).
+
+    Nodes that no output depends on are left out, and so is everything
+    upstream of an overridden node.
+    """
+    return _Lowering(checked, tuple(outputs), dict(overrides or {})).program()
+
+
+class _Lowering:
+    """Builds a program: topological walk, expression flattening, slot reuse."""
+
+    def __init__(self, checked: CheckedModel, outputs: tuple[str, ...], overrides: dict[str, float]):
+        self.model = checked.model
+        self.outputs = outputs
+        self.overrides = overrides
+        self.order = [n for n in checked.order if n in self._needed(checked)]
+        self.last_use = self._last_uses()
+        self.rows: list[tuple[int, int, int, int, int]] = []
+        self.params: list[tuple[float, ...]] = []
+        self.keys: list[int] = []
+        self.lines: list[str] = []
+        self.slot_of: dict[str, int] = {}
+        self.free: list[int] = []
+        self.n_slots = 0
+
+    def _needed(self, checked: CheckedModel) -> set[str]:
+        needed: set[str] = set()
+        stack = list(self.outputs)
+        while stack:
+            node_id = stack.pop()
+            if node_id in needed:
+                continue
+            needed.add(node_id)
+            if node_id not in self.overrides:
+                stack.extend(self.model[node_id].inputs)
+        return needed
+
+    def _last_uses(self) -> dict[str, int]:
+        """Position in ``order`` of each node's last consumer (outputs never die)."""
+        last: dict[str, int] = {}
+        for position, node_id in enumerate(self.order):
+            if node_id not in self.overrides:
+                for name in self.model[node_id].inputs:
+                    last[name] = position
+        for node_id in self.outputs:
+            last[node_id] = len(self.order)
+        return last
+
+    def program(self) -> Program:
+        for position, node_id in enumerate(self.order):
+            self._lower_node(node_id)
+            self._release_dead(position)
+        return Program(
+            code=np.array(self.rows, dtype=np.int64).reshape(-1, 5),
+            params=np.array(self.params, dtype=np.float64).reshape(-1, N_PARAMS),
+            keys=np.array(self.keys, dtype=np.uint64),
+            n_slots=max(self.n_slots, 1),
+            outputs=self.outputs,
+            output_slots=np.array([self.slot_of[o] for o in self.outputs], dtype=np.int64),
+            lines=tuple(self.lines),
+        )
+
+    # slots -----------------------------------------------------------------
+
+    def _take(self) -> int:
+        if self.free:
+            return self.free.pop()
+        self.n_slots += 1
+        return self.n_slots - 1
+
+    def _release(self, slot: int) -> None:
+        self.free.append(slot)
+
+    def _release_dead(self, position: int) -> None:
+        node = self.model[self.order[position]]
+        uses = () if node.id in self.overrides else node.inputs
+        for name in sorted(uses):
+            if self.last_use.get(name) == position:
+                self._release(self.slot_of[name])
+        if self.last_use.get(node.id) is None:  # computed but never used (an unused output)
+            self._release(self.slot_of[node.id])
+
+    # emitting ----------------------------------------------------------------
+
+    def _emit(self, op: int, dst: int, args: tuple[int, ...] = (), params: tuple[float, ...] = (),
+              key: int = 0, text: str = "") -> None:
+        a, b, c = (*args, -1, -1, -1)[:3]
+        self.rows.append((op, dst, a, b, c))
+        self.params.append((*params, *([0.0] * (N_PARAMS - len(params)))))
+        self.keys.append(key)
+        self.lines.append(f"s{dst} = {text}")
+
+    def _lower_node(self, node_id: str) -> None:
+        node = self.model[node_id]
+        if node_id in self.overrides:
+            value = float(self.overrides[node_id])
+            slot = self._take()
+            self._emit(Op.CONST, slot, params=(value,), text=f"{value!r}  # {node_id} (override)")
+        elif isinstance(node.body, Formula):
+            slot = self._expression(node.body.expr, root=True)
+            self.lines[-1] += f"  # {node_id}"
+        elif isinstance(node.body, Value):
+            slot = self._take()
+            self._emit(Op.CONST, slot, params=(node.body.value,), text=f"{node.body.value!r}  # {node_id}")
+        else:
+            slot = self._take()
+            self._draw(node_id, node.body, slot)
+        self.slot_of[node_id] = slot
+
+    def _draw(self, node_id: str, dist: Distribution, slot: int) -> None:
+        op, params = _draw_op(dist)
+        if op == Op.CONST:
+            self._emit(op, slot, params=params, text=f"{params[0]!r}  # {node_id} (fixed)")
+            return
+        shown = ", ".join(f"{p:g}" for p in params)
+        self._emit(op, slot, params=params, key=node_key(node_id),
+                   text=f"{OP_NAMES[op]}({shown})  # {node_id}")
+
+    def _expression(self, expr: Expr, root: bool = False) -> int:
+        """Emit ops for ``expr``; returns the slot holding its value.
+
+        A bare name at the root is copied, so every node owns its slot; inside
+        an expression a name is read in place.
+        """
+        if isinstance(expr, Name):
+            if not root:
+                return self.slot_of[expr.id]
+            slot = self._take()
+            self._emit(Op.COPY, slot, (self.slot_of[expr.id],), text=f"{expr.id}")
+            return slot
+        if isinstance(expr, Num):
+            slot = self._take()
+            self._emit(Op.CONST, slot, params=(expr.value,), text=repr(expr.value))
+            return slot
+        if isinstance(expr, Unary):
+            if expr.op == "+":
+                return self._expression(expr.operand, root)
+            return self._apply(Op.NEG, [expr.operand])
+        if isinstance(expr, Binary):
+            return self._apply(_BINARY[expr.op], [expr.left, expr.right])
+        if isinstance(expr, Compare):
+            return self._apply(_COMPARE[expr.op], [expr.left, expr.right])
+        if isinstance(expr, IfElse):
+            return self._apply(Op.WHERE, [expr.cond, expr.then, expr.orelse])
+        if isinstance(expr, Call):
+            if expr.func in _FOLD_CALLS:  # min/max of many: a chain of binary ops
+                *rest, last = expr.args
+                left = rest[0] if len(rest) == 1 else Call(expr.func, tuple(rest))
+                return self._apply(_FOLD_CALLS[expr.func], [left, last])
+            if expr.func == "clip":
+                return self._apply(Op.CLIP, list(expr.args))
+            return self._apply(_UNARY_CALLS[expr.func], list(expr.args))
+        raise TypeError(f"unknown expression {expr!r}")  # pragma: no cover - parser guarantees
+
+    def _apply(self, op: int, operands: list[Expr]) -> int:
+        slots = [self._expression(e) for e in operands]
+        temps = [s for s, e in zip(slots, operands, strict=True) if not isinstance(e, Name)]
+        for slot in temps:
+            self._release(slot)
+        dst = self._take()
+        self._emit(op, dst, tuple(slots), text=f"{OP_NAMES[op]}({', '.join(f's{s}' for s in slots)})")
+        return dst
+
+def _draw_op(dist: Distribution) -> tuple[int, tuple[float, ...]]:
+    """The kernel op and parameters that draw from ``dist``."""
+    if dist.name == "fixed":
+        return Op.CONST, (dist.mid,)
+    if isinstance(dist, Uniform):
+        return Op.UNIFORM, (dist.low, dist.high)
+    if isinstance(dist, Triangle):
+        return Op.TRIANGLE, (dist.low, dist.mid, dist.high)
+    if isinstance(dist, Discrete):
+        p_low, p_mid, _ = dist.probabilities
+        return Op.DISCRETE, (p_low, p_mid, dist.low, dist.mid, dist.high)
+    if isinstance(dist, Normal):
+        return Op.NORMAL, (dist.mean, dist.sd)
+    if isinstance(dist, LogNormal):
+        return Op.LOGNORMAL, (dist.mu, dist.sigma)
+    if isinstance(dist, Pert):
+        return Op.PERT, (dist.low, dist.mid, dist.high)
+    raise TypeError(f"no kernel op for distribution {dist!r}")

@@ -1,0 +1,123 @@
+"""One exception hierarchy for everything the engine reports to a user.
+
+Every error carries enough context (file, line, node) for a one-line message
+that tells the user where the problem is and what to do about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+__all__ = [
+    "AssumptionGraphError",
+    "ModelFileError",
+    "FormulaError",
+    "ModelError",
+    "CheckFailed",
+    "RunError",
+    "Diagnostic",
+]
+
+
+class AssumptionGraphError(Exception):
+    """Root of every error the engine raises on purpose.
+
+    ``file``, ``line`` and ``node`` locate the problem when known; ``hint`` says
+    what to do. ``str(error)`` is the full one-line message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        node: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.node = node
+        self.hint = hint
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        """The message prefixed by ``file:line:`` and the node, hint appended."""
+        where = ""
+        if self.file is not None:
+            where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
+        node = f"node '{self.node}': " if self.node is not None else ""
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return f"{where}{node}{self.message}{hint}"
+
+
+class ModelFileError(AssumptionGraphError):
+    """The model file cannot be read or is not a model (syntax, structure, keys)."""
+
+
+class FormulaError(AssumptionGraphError):
+    """A formula does not parse or uses something outside the formula language."""
+
+    def __init__(self, message: str, *, column: int | None = None, **context: object) -> None:
+        self.column = column
+        if column is not None:
+            message = f"{message} (column {column})"
+        super().__init__(message, **context)  # type: ignore[arg-type]
+
+
+class ModelError(AssumptionGraphError):
+    """A model built in code is inconsistent (bad node definition, duplicate id)."""
+
+
+class CheckFailed(AssumptionGraphError):
+    """``check`` found errors, so the model cannot be compiled or run.
+
+    ``diagnostics`` holds every finding; the message shows the first errors.
+    """
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        errors = [d for d in diagnostics if d.severity == "error"]
+        shown = "; ".join(str(d) for d in errors[:3])
+        more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+        super().__init__(f"the model has {len(errors)} error(s): {shown}{more}",
+                         hint="run 'assumption-graph check' for the full list")
+
+
+class RunError(AssumptionGraphError):
+    """A run was asked for with bad settings (sample count, seed, override)."""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding of ``check``: where, how bad, a stable code and a message.
+
+    ``str(diagnostic)`` is the ``path:line: severity code: message`` line the
+    command line prints.
+    """
+
+    severity: Literal["error", "warning"]
+    code: str
+    message: str
+    node: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file or "<model>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.severity} {self.code}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for ``check --format json``."""
+        return asdict(self)
+
+    @classmethod
+    def from_error(cls, error: AssumptionGraphError, code: str) -> Diagnostic:
+        """An error raised while loading, reported as a diagnostic instead."""
+        hint = f" (hint: {error.hint})" if error.hint else ""
+        return cls("error", code, error.message + hint,
+                   node=error.node, file=error.file, line=error.line)

@@ -1,0 +1,680 @@
+"""Model files in and out: YAML (or JSON) text -> :class:`Model`, and back.
+
+Reading never executes anything from the file: YAML goes through PyYAML's safe
+composer only, and this module turns the composed node tree into plain data
+itself, so that it can keep the line of every node id and key, reject duplicate
+keys (PyYAML silently keeps the last one) and refuse any non-standard tag.
+Each node's keys then go to :func:`~assumption_graph.model.node_from_keys`, the
+one reader of the node vocabulary.
+
+:func:`read_model` is lenient: it returns every node it could read plus a
+:class:`Diagnostic` for each problem, so ``check`` can report them all at once.
+:func:`load` is strict and raises :class:`ModelFileError` instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from .errors import AssumptionGraphError, Diagnostic, FormulaError, ModelError, ModelFileError
+from .model import Model, Node, Value, node_from_keys
+
+__all__ = [
+    "UNREADABLE_CODES",
+    "read_model",
+    "read_model_text",
+    "load",
+    "loads",
+    "dump",
+    "save",
+]
+
+# Codes that mean "this is not a model file at all"; the CLI exits 2 on them.
+UNREADABLE_CODES: frozenset[str] = frozenset({"unreadable", "empty-file", "syntax", "structure"})
+
+TOP_KEYS: tuple[str, ...] = ("name", "description", "money_unit", "nodes")
+DEFAULT_MONEY_UNIT = "tkr"
+FORMATS: tuple[str, ...] = ("yaml", "json")
+
+_MAX_VALUES = 1_000_000  # plain values built per file; stops alias "billion laughs" bombs
+_YAML = "tag:yaml.org,2002:"
+_SCALAR_TAGS = frozenset(_YAML + t for t in ("int", "float", "bool", "null"))
+
+
+# --------------------------------------------------------------------------
+# Located tree: the document as mappings of (key, line, value) pairs.
+
+
+class _Problem(Exception):
+    """Something in the file that stops one part of it from being read."""
+
+    def __init__(
+        self, code: str, message: str, line: int | None, hint: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code, self.message, self.line, self.hint = code, message, line, hint
+
+    def diagnostic(self, file: str, node: str | None = None) -> Diagnostic:
+        return _diagnostic(self.code, self.message, file, self.line, node, self.hint)
+
+
+class _Bad:
+    """A value that could not be read (a bad tag); raises its problem when used."""
+
+    def __init__(self, problem: _Problem) -> None:
+        self.problem = problem
+
+
+class _Pair(NamedTuple):
+    key: Any
+    line: int | None
+    value: Any
+    text: str | None  # the key as written (``yes`` for a key read as True)
+
+
+@dataclass(eq=False)
+class _Map:
+    """A mapping with its keys in file order, duplicates kept, lines attached."""
+
+    pairs: list[_Pair] = field(default_factory=list)
+    line: int | None = None
+    merged: list[_Pair] = field(default_factory=list)  # from '<<' merge keys
+
+    def entries(self) -> Iterator[_Pair]:
+        """Explicit pairs, then merged ones that no explicit key overrides."""
+        yield from self.pairs
+        seen = {p.key for p in self.pairs if _hashable(p.key)}
+        for pair in self.merged:
+            if pair.key not in seen:
+                seen.add(pair.key)
+                yield pair
+
+
+def _hashable(key: object) -> bool:
+    return not isinstance(key, _Map | list)
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_YAML):] if tag.startswith(_YAML) else tag
+
+
+class _YamlTree:
+    """Turns a composed YAML node tree into a located tree, constructing only plain scalars."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, Any] = {}  # id(node) -> value: aliases share, never re-expand
+        self.scalars = SafeConstructor()
+
+    def convert(self, node: yaml.Node) -> Any:
+        if id(node) in self.done:
+            return self.done[id(node)]
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        expected = _YAML + ("seq" if isinstance(node, yaml.SequenceNode) else "map")
+        if node.tag != expected:
+            return self.bad_tag(node)
+        if isinstance(node, yaml.SequenceNode):
+            items: list[Any] = []
+            self.done[id(node)] = items
+            items.extend(self.convert(item) for item in node.value)
+            return items
+        return self.mapping(node)
+
+    def mapping(self, node: yaml.MappingNode) -> _Map:
+        result = _Map(line=_line(node))
+        self.done[id(node)] = result
+        for key, value in node.value:
+            if key.tag == _YAML + "merge":
+                result.merged.extend(self.merge(value))
+                continue
+            text = key.value if isinstance(key, yaml.ScalarNode) else None
+            result.pairs.append(_Pair(self.convert(key), _line(key), self.convert(value), text))
+        return result
+
+    def merge(self, node: yaml.Node) -> list[_Pair]:
+        """The pairs a ``<<: *anchor`` (or ``<<: [*a, *b]``) brings in, lines kept."""
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        pairs: list[_Pair] = []
+        for source in sources:
+            merged = self.convert(source)
+            if not isinstance(merged, _Map):
+                problem = _Problem(
+                    "alias", "'<<' (merge key) must refer to a mapping or a list of mappings",
+                    _line(source), "write the keys out, or merge an anchored mapping",
+                )
+                return [_Pair("<<", _line(source), _Bad(problem), "<<")]
+            pairs.extend(merged.pairs + merged.merged)
+        return pairs
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag in (_YAML + "str", _YAML + "timestamp"):
+            return node.value  # dates stay text: they are labels and sources here
+        if node.tag not in _SCALAR_TAGS:
+            return self.bad_tag(node)
+        try:
+            return self.scalars.construct_object(node)
+        except (ValueError, KeyError, yaml.YAMLError):
+            problem = _Problem(
+                "tag", f"cannot read {node.value!r} as {_short_tag(node.tag)}", _line(node)
+            )
+            return _Bad(problem)
+
+    def bad_tag(self, node: yaml.Node) -> _Bad:
+        return _Bad(_Problem(
+            "tag",
+            f"unsupported YAML tag {_short_tag(node.tag)!r}",
+            _line(node),
+            "model files hold plain text, numbers, lists and mappings only; remove the tag",
+        ))
+
+
+# --------------------------------------------------------------------------
+# Parsing: text -> located tree (or a problem that stops the whole file).
+
+
+def _parse(text: str, format: str) -> tuple[Any, int]:
+    """The document's root value and its line; raises _Problem when unreadable."""
+    if not text.strip():
+        raise _Problem("empty-file", "the file is empty", None,
+                       "a model file needs 'nodes:' with at least one node")
+    if format == "json":
+        return _parse_json(text)
+    return _parse_yaml(text)
+
+
+def _parse_yaml(text: str) -> tuple[Any, int]:
+    root = _compose(text)
+    if root is None or (root.tag == _YAML + "null" and root.value == ""):
+        raise _Problem("empty-file", "the file has no content, only comments", None,
+                       "a model file needs 'nodes:' with at least one node")
+    return _YamlTree().convert(root), _line(root)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        raise _yaml_syntax_problem(error) from None
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        raise _Problem("syntax", f"character U+{error.character:04X} is not allowed in YAML",
+                       line, "remove it or write it inside quotes as an escape") from None
+    except yaml.YAMLError as error:
+        raise _Problem("syntax", f"YAML syntax error: {error}", None) from None
+    except RecursionError:
+        raise _Problem("syntax", "YAML syntax error: nesting too deep", None) from None
+
+
+def _yaml_syntax_problem(error: yaml.MarkedYAMLError) -> _Problem:
+    mark = error.problem_mark or error.context_mark
+    problem = error.problem or error.context or "cannot parse"
+    column = f" (column {mark.column + 1})" if mark is not None else ""
+    if "\t" in problem or "'\\t'" in problem:
+        hint = "indent with spaces, not tabs"
+    elif "mapping values are not allowed" in problem:
+        hint = "a value containing ': ' must be quoted, e.g. label: \"Phase: analysis\""
+    elif "another document" in problem:
+        hint = "a model file holds one document: remove the extra '---'"
+    else:
+        hint = "check the indentation and quoting on this line and the one before"
+    line = mark.line + 1 if mark is not None else None
+    return _Problem("syntax", f"YAML syntax error: {problem}{column}", line, hint)
+
+
+def _parse_json(text: str) -> tuple[Any, int]:
+    try:
+        data = json.loads(text, object_pairs_hook=_json_map)
+    except json.JSONDecodeError as error:
+        raise _Problem("syntax", f"JSON syntax error: {error.msg} (column {error.colno})",
+                       error.lineno, "check the commas, brackets and quotes") from None
+    except RecursionError:
+        raise _Problem("syntax", "JSON syntax error: nesting too deep", None) from None
+    try:  # JSON is YAML, so the YAML composer can tell where each key is
+        _add_lines(data, yaml.compose(text, Loader=yaml.SafeLoader))
+    except (yaml.YAMLError, RecursionError):
+        pass  # e.g. tabs: the data stands, lines stay unknown
+    stripped = len(text) - len(text.lstrip())
+    return data, text[:stripped].count("\n") + 1
+
+
+def _json_map(pairs: list[tuple[str, Any]]) -> _Map:
+    return _Map([_Pair(key, None, value, key) for key, value in pairs])
+
+
+def _add_lines(value: Any, node: yaml.Node | None) -> None:
+    """Copy line numbers from the YAML composition of the same JSON text."""
+    if isinstance(value, _Map) and isinstance(node, yaml.MappingNode):
+        if len(node.value) != len(value.pairs):
+            return
+        value.line = _line(node)
+        for i, (pair, (key, sub)) in enumerate(zip(value.pairs, node.value, strict=True)):
+            value.pairs[i] = pair._replace(line=_line(key))
+            _add_lines(pair.value, sub)
+    elif isinstance(value, list) and isinstance(node, yaml.SequenceNode):
+        for item, sub in zip(value, node.value, strict=False):
+            _add_lines(item, sub)
+
+
+# --------------------------------------------------------------------------
+# Reading: located tree -> Model + diagnostics.
+
+
+@dataclass
+class _Reader:
+    """Reads the located tree into ``model``, collecting one diagnostic per problem."""
+
+    model: Model
+    file: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    budget: int = _MAX_VALUES
+
+    def report(self, problem: _Problem, node: str | None = None) -> None:
+        self.diagnostics.append(problem.diagnostic(self.file, node))
+
+    def read(self, root: Any, root_line: int) -> None:
+        if isinstance(root, _Bad):
+            raise root.problem
+        if not isinstance(root, _Map):
+            raise _Problem("structure",
+                           f"the top level must be a mapping with 'nodes:', found {_kind(root)}",
+                           root_line, "start the file with 'name: ...' and 'nodes:'")
+        nodes = self.read_top(root)
+        if nodes is None:
+            raise _Problem("structure", "the file has no 'nodes:'", None,
+                           "add 'nodes:' with one entry per assumption, keyed by its id")
+        self.read_nodes(*nodes)
+
+    def read_top(self, root: _Map) -> tuple[Any, int | None] | None:
+        """Reads the settings; returns the ``nodes`` value and line if present."""
+        seen: dict[Any, int | None] = {}
+        nodes = None
+        for pair in root.entries():
+            try:
+                key = self.key(pair, seen)
+                if key == "nodes":
+                    nodes = (pair.value, pair.line)
+                else:
+                    self.setting(key, pair)
+            except _Problem as problem:
+                self.report(problem)
+        return nodes
+
+    def key(self, pair: _Pair, seen: dict[Any, int | None]) -> Any:
+        """The pair's key, checked to be plain and not seen before in this mapping."""
+        if isinstance(pair.key, _Bad):
+            raise pair.key.problem
+        if not _hashable(pair.key):
+            raise _Problem("structure", f"a key must be plain text, not {_kind(pair.key)}",
+                           pair.line, "remove the '?' complex key")
+        if pair.key in seen:
+            first = seen[pair.key]
+            where = f" (first on line {first})" if first is not None else ""
+            raise _Problem("duplicate-key", f"duplicate key '{pair.key}'{where}", pair.line,
+                           "a key may appear once: remove or rename one of them")
+        seen[pair.key] = pair.line
+        return pair.key
+
+    def setting(self, key: Any, pair: _Pair) -> None:
+        if key == "business_case":
+            raise _Problem("not-implemented",
+                           "the business-case layer ('business_case:') is not implemented "
+                           "yet in this version", pair.line,
+                           "remove 'business_case:' for now; the assumption graph still runs")
+        if key not in TOP_KEYS:
+            raise _Problem("unknown-key", f"unknown top-level key {pair.text or key!r}",
+                           pair.line, _suggest(str(key), TOP_KEYS))
+        value = self.plain(pair.value)
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
+            raise _Problem("bad-value", f"'{key}' must be text, got {value!r}", pair.line)
+        setattr(self.model, key, str(value))
+
+    def read_nodes(self, nodes: Any, line: int | None) -> None:
+        if isinstance(nodes, _Bad):
+            raise nodes.problem
+        if not isinstance(nodes, _Map) or not (nodes.pairs or nodes.merged):
+            found = "nothing" if isinstance(nodes, _Map) or nodes is None else _kind(nodes)
+            hint = ("write each node as 'hours:' with its keys indented below, not as '- hours:'"
+                    if isinstance(nodes, list) else
+                    "add at least one node, e.g. 'hours: {estimate: [1, 2, 3]}'")
+            raise _Problem("structure", f"'nodes' must map node ids to their keys, found {found}",
+                           line, hint)
+        seen: dict[Any, int | None] = {}
+        for pair in nodes.entries():
+            self.read_node(pair, seen)
+
+    def read_node(self, pair: _Pair, seen: dict[Any, int | None]) -> None:
+        node_id = pair.key
+        if not isinstance(node_id, str):
+            self.bad_node_id(pair)
+            return
+        if node_id in seen:
+            first = seen[node_id]
+            where = f" (first on line {first})" if first is not None else ""
+            self.report(_Problem("duplicate-node", f"duplicate node id '{node_id}'{where}",
+                                 pair.line, "give each node its own id"), node_id)
+            return
+        seen[node_id] = pair.line
+        try:
+            keys, key_lines = self.node_keys(pair.value)
+            node = node_from_keys(node_id, keys, file=self.file, line=pair.line,
+                                  key_lines=key_lines)
+        except _Problem as problem:
+            self.broken(node_id, problem.diagnostic(self.file, node_id))
+        except FormulaError as error:
+            self.broken(node_id, Diagnostic.from_error(error, "formula-syntax"))
+        except AssumptionGraphError as error:  # ModelError, or one raised by a distribution
+            self.broken(node_id, Diagnostic.from_error(error, "node-definition"))
+        else:
+            self.model.add_node(node)
+
+    def broken(self, node_id: str, diagnostic: Diagnostic) -> None:
+        self.model.broken.add(node_id)
+        self.diagnostics.append(diagnostic)
+
+    def bad_node_id(self, pair: _Pair) -> None:
+        text = pair.text if pair.text is not None else str(pair.key)
+        if isinstance(pair.key, bool):
+            why = "a yes/no value (YAML reads unquoted yes, no, on, off, true, false so)"
+        else:
+            why = _kind(pair.key)
+        problem = _Problem("node-id", f"node id {text!r} is read as {why}, not as text",
+                           pair.line, f"quote it ('{text}':) or rename it, e.g. 'n_{text}'")
+        self.broken(text, problem.diagnostic(self.file, text))
+
+    def node_keys(self, value: Any) -> tuple[Any, dict[str, int]]:
+        """A node's keys as plain data, with the line of each key."""
+        if not isinstance(value, _Map):
+            return self.plain(value), {}
+        return self.mapping(value, set())
+
+    def mapping(self, value: _Map, active: set[int]) -> tuple[dict[Any, Any], dict[str, int]]:
+        seen: dict[Any, int | None] = {}
+        result: dict[Any, Any] = {}
+        for pair in value.entries():
+            key = self.key(pair, seen)
+            result[key] = self.plain(pair.value, active)
+        lines = {str(k): line for k, line in seen.items() if line is not None}
+        return result, lines
+
+    def plain(self, value: Any, active: set[int] | None = None) -> Any:
+        """Plain Python data, refusing bad tags, recursive aliases and alias bombs."""
+        self.budget -= 1
+        if self.budget < 0:
+            raise _Problem("alias", "the file expands to too many values (aliases used too often)",
+                           None, "write the values out instead of repeating aliases")
+        if isinstance(value, _Bad):
+            raise value.problem
+        if not isinstance(value, _Map | list):
+            return value
+        active = set() if active is None else active
+        if id(value) in active:
+            raise _Problem("alias", "an alias refers to the value that contains it",
+                           getattr(value, "line", None), "an anchor cannot be used inside itself")
+        active.add(id(value))
+        try:
+            if isinstance(value, list):
+                return [self.plain(item, active) for item in value]
+            return self.mapping(value, active)[0]
+        finally:
+            active.discard(id(value))
+
+
+def _kind(value: object) -> str:
+    """How a YAML value reads, for messages: 'a list', 'a number (12)', ..."""
+    if isinstance(value, _Map):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a yes/no value ({value})"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    return f"the text {value!r}"
+
+
+def _suggest(word: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "known keys: " + ", ".join(choices)
+
+
+def _diagnostic(
+    code: str, message: str, file: str, line: int | None, node: str | None, hint: str | None
+) -> Diagnostic:
+    text = f"{message} (hint: {hint})" if hint else message
+    return Diagnostic("error", code, text, node=node, file=file, line=line)
+
+
+# --------------------------------------------------------------------------
+# Public reading API.
+
+
+def read_model(path: str | os.PathLike[str]) -> tuple[Model, list[Diagnostic]]:
+    """Read a model file leniently: every node that could be read, and a diagnostic per problem.
+
+    The format follows the extension (``.json`` is JSON, anything else YAML).
+    Nodes that failed are listed in ``model.broken`` so that the validator does
+    not report them again as unknown names. A file that cannot be read at all
+    gives an empty model and one diagnostic whose code is in
+    :data:`UNREADABLE_CODES`.
+    """
+    file = os.fspath(path)
+    try:
+        text = _read_text(Path(file))
+    except _Problem as problem:
+        return Model(_default_name(file), file=file), [problem.diagnostic(file)]
+    format = "json" if Path(file).suffix.lower() == ".json" else "yaml"
+    return read_model_text(text, file=file, format=format)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise _Problem("unreadable", "file not found", None, "check the path") from None
+    except IsADirectoryError:
+        raise _Problem("unreadable", "this is a folder, not a model file", None) from None
+    except OSError as error:
+        raise _Problem("unreadable", f"cannot read the file: {error.strerror or error}",
+                       None, "check the file's permissions") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise _Problem("unreadable",
+                       f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x})",
+                       line, "save the file with UTF-8 encoding") from None
+
+
+def read_model_text(
+    text: str, *, file: str = "<string>", format: str = "yaml"
+) -> tuple[Model, list[Diagnostic]]:
+    """Like :func:`read_model`, from text already in memory (tests, notebooks).
+
+    >>> model, problems = read_model_text("nodes:\\n  a: {value: 1}\\n  b: {valeu: 2}\\n")
+    >>> [node.id for node in model], sorted(model.broken)
+    (['a'], ['b'])
+    >>> print(problems[0])
+    <string>:3: error node-definition: unknown key 'valeu' (hint: did you mean 'value'?)
+    """
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
+    model = Model(_default_name(file), file=file)
+    reader = _Reader(model, file)
+    try:
+        reader.read(*_parse(text, format))
+    except _Problem as problem:
+        reader.report(problem)
+    return model, reader.diagnostics
+
+
+def _default_name(file: str) -> str:
+    return "" if file.startswith("<") else Path(file).stem
+
+
+def load(path: str | os.PathLike[str]) -> Model:
+    """Read a model file strictly: raise :class:`ModelFileError` on any error.
+
+    The exception's ``diagnostics`` holds every problem found; its message is
+    the first one's, with a count of the rest.
+    """
+    return _strict(*read_model(path))
+
+
+def loads(text: str, *, file: str = "<string>", format: str = "yaml") -> Model:
+    """Like :func:`load`, from text.
+
+    >>> model = loads("name: Demo\\nnodes:\\n  hours: {estimate: [1, 2, 4], unit: h}\\n")
+    >>> model.name, model["hours"].kind, model["hours"].line
+    ('Demo', 'uncertain', 3)
+    """
+    return _strict(*read_model_text(text, file=file, format=format))
+
+
+def _strict(model: Model, diagnostics: list[Diagnostic]) -> Model:
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if not errors:
+        return model
+    first = errors[0]
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    error = ModelFileError(first.message + more, file=first.file, line=first.line,
+                           node=first.node)
+    error.diagnostics = diagnostics  # type: ignore[attr-defined]
+    raise error
+
+
+# --------------------------------------------------------------------------
+# Writing.
+
+
+def dump(model: Model) -> dict[str, Any]:
+    """The model as plain data in the file's vocabulary; re-loads to an equal model.
+
+    Only keys that differ from their defaults are written.
+
+    >>> dump(loads("nodes:\\n  rate: {value: 0.95, unit: tkr/h}\\n"))
+    {'nodes': {'rate': {'unit': 'tkr/h', 'value': 0.95}}}
+    """
+    data: dict[str, Any] = {}
+    if model.name:
+        data["name"] = model.name
+    if getattr(model, "description", ""):
+        data["description"] = model.description
+    if getattr(model, "money_unit", DEFAULT_MONEY_UNIT) != DEFAULT_MONEY_UNIT:
+        data["money_unit"] = model.money_unit
+    data["nodes"] = {node.id: _dump_node(node) for node in model}
+    return data
+
+
+def _dump_node(node: Node) -> dict[str, Any]:
+    keys: dict[str, Any] = {}
+    if node.label:
+        keys["label"] = node.label
+    for key in ("unit", "source"):
+        if getattr(node, key) is not None:
+            keys[key] = getattr(node, key)
+    keys.update(_dump_body(node))
+    for key in ("favourable", "side"):
+        if getattr(node, key) is not None:
+            keys[key] = getattr(node, key)
+    if node.purpose:
+        keys["purpose"] = node.purpose[0] if len(node.purpose) == 1 else list(node.purpose)
+    if node.unused:
+        keys["unused"] = True
+    if _inferred_kind(node.id, keys) != node.kind:
+        keys = {"kind": node.kind, **keys}
+    return keys
+
+
+def _dump_body(node: Node) -> dict[str, Any]:
+    body = node.body
+    if isinstance(body, Value):
+        return {"value": body.value}
+    text = getattr(body, "text", None)
+    if isinstance(text, str):  # a Formula
+        return {"formula": text}
+    if body.name == "normal":
+        return {"mean": body.mean, "sd": body.sd}  # type: ignore[attr-defined]
+    if body.name == "lognormal":
+        return {"mu": body.mu, "sigma": body.sigma}  # type: ignore[attr-defined]
+    keys: dict[str, Any] = {"estimate": [body.low, body.mid, body.high]}
+    if body.name != "triangle":
+        keys["model"] = body.name
+    probabilities = _non_default(body, "probabilities")
+    if probabilities is not None:
+        keys["probabilities"] = list(probabilities)
+    return keys
+
+
+def _non_default(body: object, name: str) -> Any:
+    """The dataclass field's value unless it is the field's default (or absent)."""
+    for f in dataclasses.fields(body):  # type: ignore[arg-type]
+        if f.name == name:
+            value = getattr(body, name)
+            return None if value == f.default else value
+    return None
+
+
+def _inferred_kind(node_id: str, keys: dict[str, Any]) -> str | None:
+    """The kind the reader infers for these keys, so ``kind`` is written only when needed."""
+    try:
+        return node_from_keys(node_id, keys).kind
+    except AssumptionGraphError:
+        return None
+
+
+def save(model: Model, path: str | os.PathLike[str]) -> None:
+    """Write the model as YAML (``.yaml``/``.yml``) or JSON (``.json``), atomically.
+
+    The text is written to a temporary file in the same folder and moved into
+    place, so a failure never leaves a partial or truncated model file.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json"):
+        raise ModelFileError(f"cannot save as {suffix or 'a file without extension'!r}",
+                             file=str(target), hint="use a .yaml, .yml or .json file name")
+    data = dump(model)
+    if suffix == ".json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    _write_atomic(target, text)
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    # os.open with 0o666 lets the umask decide the mode, like a normal new file.
+    handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if target.exists():
+            os.chmod(temp, stat.S_IMODE(target.stat().st_mode))
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,478 @@
+"""The assumption diagram as data: frozen node records and the ``Model`` builder.
+
+A model is built the same way from a file and from code: each node is given by
+the file's vocabulary (``estimate``, ``model``, ``formula``, ``value``, ...),
+and :func:`node_from_keys` is the one place that reads that vocabulary.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import networkx as nx
+
+from .distributions import MODELS, Distribution, LogNormal, Normal
+from .errors import ModelError
+from .expr import Formula, parse_formula
+
+if TYPE_CHECKING:  # later pipeline stages, imported lazily by the convenience methods
+    import graphviz
+
+    from .run import Simulator
+    from .validate import CheckedModel
+
+__all__ = [
+    "KINDS",
+    "PURPOSES",
+    "NODE_KEYS",
+    "Value",
+    "Node",
+    "Model",
+    "node_from_keys",
+    "is_identifier",
+]
+
+Kind = Literal["main", "uncertain", "intermediate", "constant"]
+KINDS: tuple[str, ...] = ("main", "uncertain", "intermediate", "constant")
+PURPOSES: tuple[str, ...] = ("efficiency", "quality", "compliance")
+SIDES: tuple[str, ...] = ("cost", "gain")
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@dataclass(frozen=True)
+class Value:
+    """A known number: the body of a constant (or of a main node without estimate)."""
+
+    value: float
+
+
+Body = Formula | Distribution | Value
+
+
+@dataclass(frozen=True)
+class Node:
+    """One assumption of the diagram.
+
+    ``body`` says how the node gets its number: a :class:`Value`, a probability
+    model (its three-point estimate) or a :class:`Formula` over other nodes.
+    ``kind`` is the diagram's type of assumption; ``check`` verifies that kind
+    and body agree. ``line`` and ``key_lines`` locate the node in its file.
+    """
+
+    id: str
+    kind: Kind
+    body: Body
+    label: str = ""
+    unit: str | None = None
+    source: str | None = None
+    favourable: Literal["low", "high"] | None = None
+    side: Literal["cost", "gain"] | None = None
+    purpose: tuple[str, ...] = ()
+    unused: bool = False
+    line: int | None = field(default=None, compare=False)
+    key_lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def display_label(self) -> str:
+        """The label, or the id where no label is given."""
+        return self.label or self.id
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        """Ids this node's formula uses (empty for inputs and constants)."""
+        return self.body.names if isinstance(self.body, Formula) else frozenset()
+
+    @property
+    def is_uncertain(self) -> bool:
+        """True when the node draws from a probability model in a simulation."""
+        return isinstance(self.body, Distribution) and self.body.name != "fixed"
+
+    def line_of(self, key: str) -> int | None:
+        """The line of one of the node's keys, falling back to the node's own line."""
+        return self.key_lines.get(key, self.line)
+
+
+# The file's vocabulary for one node: key -> what it holds.
+NODE_KEYS: dict[str, str] = {
+    "kind": "main | uncertain | intermediate | constant",
+    "label": "free text shown on the diagram",
+    "unit": "unit of the node's amount, e.g. h, tkr, tkr/h",
+    "source": "where the number comes from (kilde)",
+    "value": "a known number (a constant)",
+    "formula": "an expression over other node ids",
+    "estimate": "three-point estimate [low, mid, high] or {low:, mid:, high:}",
+    "model": "probability model: " + ", ".join(sorted(MODELS)),
+    "probabilities": "[p_low, p_mid, p_high] for triangle or discrete",
+    "mean": "mean of a normal model",
+    "sd": "standard deviation of a normal model",
+    "mu": "mean of log X for a lognormal model",
+    "sigma": "standard deviation of log X for a lognormal model",
+    "favourable": "low | high: which end of the estimate is the good one",
+    "side": "cost | gain: how best and worst cases read the node",
+    "purpose": "efficiency | quality | compliance (or a list): the purposes a main node serves",
+    "unused": "true: the node may be left unused without a warning",
+}
+
+
+def is_identifier(text: object) -> bool:
+    """True for a valid node id: ``[A-Za-z_][A-Za-z0-9_]*`` and no Python keyword."""
+    return isinstance(text, str) and bool(_IDENTIFIER.match(text)) and not keyword.iskeyword(text)
+
+
+def node_from_keys(
+    node_id: str,
+    keys: Mapping[str, Any],
+    *,
+    file: str | None = None,
+    line: int | None = None,
+    key_lines: Mapping[str, int] | None = None,
+) -> Node:
+    """Build a node from the file's vocabulary; the one reader of node keys.
+
+    Raises :class:`ModelError` (naming the node, file and line) for anything
+    that cannot become a node: a bad id, an unknown key, a missing or doubled
+    definition, a number that is not a number, a formula that does not parse.
+
+    >>> node_from_keys("hours", {"estimate": [1200, 1500, 2100]}).kind
+    'uncertain'
+    >>> node_from_keys("cost", {"kind": "main", "formula": "hours * rate"}).inputs
+    frozenset({'hours', 'rate'})
+    """
+    key_lines = dict(key_lines or {})
+    reader = _NodeReader(node_id, keys, file, line, key_lines)
+    return reader.node()
+
+
+@dataclass
+class _NodeReader:
+    """Reads one node's keys, raising errors that point at the offending key."""
+
+    node_id: str
+    keys: Mapping[str, Any]
+    file: str | None
+    line: int | None
+    key_lines: dict[str, int]
+
+    def fail(self, message: str, key: str | None = None, hint: str | None = None) -> ModelError:
+        line = self.key_lines.get(key, self.line) if key else self.line
+        return ModelError(message, file=self.file, line=line, node=self.node_id, hint=hint)
+
+    def node(self) -> Node:
+        if not is_identifier(self.node_id):
+            raise self.fail(
+                f"node id {self.node_id!r} is not an identifier",
+                hint="use letters, digits and _, not starting with a digit; put free text in 'label'",
+            )
+        if not isinstance(self.keys, Mapping):
+            raise self.fail(
+                f"a node must be a mapping of keys, not {type(self.keys).__name__}",
+                hint="write e.g. 'hours: {estimate: [1, 2, 3]}'",
+            )
+        self.reject_unknown_keys()
+        body = self.body()
+        return Node(
+            id=self.node_id,
+            kind=self.kind(body),
+            body=body,
+            label=self.text("label") or "",
+            unit=self.text("unit"),
+            source=self.text("source"),
+            favourable=self.choice("favourable", ("low", "high")),  # type: ignore[arg-type]
+            side=self.choice("side", SIDES),  # type: ignore[arg-type]
+            purpose=self.purposes(),
+            unused=self.flag("unused"),
+            line=self.line,
+            key_lines=self.key_lines,
+        )
+
+    def reject_unknown_keys(self) -> None:
+        for key in self.keys:
+            if key in NODE_KEYS:
+                continue
+            key_text = str(key)
+            close = difflib.get_close_matches(key_text, NODE_KEYS, n=1)
+            if "formula" in self.keys and re.search(r"[()*/+\-,]", key_text):
+                hint = "this looks like the tail of a formula cut at a comma: quote the formula"
+            elif close:
+                hint = f"did you mean '{close[0]}'?"
+            else:
+                hint = "known keys: " + ", ".join(NODE_KEYS)
+            raise self.fail(f"unknown key {key_text!r}", key_text, hint)
+
+    def body(self) -> Body:
+        given = [k for k in ("value", "formula", "estimate") if k in self.keys]
+        params = [k for k in ("mean", "sd", "mu", "sigma") if k in self.keys]
+        if params:
+            given.append("/".join(params))
+        if len(given) > 1:
+            raise self.fail(
+                f"the node has both {given[0]!r} and {given[1]!r}",
+                given[1],
+                "a node is a value, a formula or an estimate: keep one",
+            )
+        if not given:
+            raise self.fail(
+                "the node has no 'value', 'formula' or 'estimate'",
+                hint="give one, e.g. 'estimate: [low, mid, high]' or 'formula: a * b'",
+            )
+        if "value" in self.keys:
+            return Value(self.number("value", self.keys["value"]))
+        if "formula" in self.keys:
+            return self.formula()
+        return self.distribution()
+
+    def formula(self) -> Formula:
+        text = self.keys["formula"]
+        if isinstance(text, bool) or not isinstance(text, str | int | float):
+            raise self.fail("'formula' must be text", "formula")
+        return parse_formula(
+            str(text), node=self.node_id, file=self.file, line=self.key_lines.get("formula", self.line)
+        )
+
+    def distribution(self) -> Distribution:
+        model_name = self.keys.get("model")
+        if model_name is None:
+            model_name = "normal" if "mean" in self.keys else "lognormal" if "mu" in self.keys else "triangle"
+        if not isinstance(model_name, str) or model_name not in MODELS:
+            close = difflib.get_close_matches(str(model_name), MODELS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "known models: " + ", ".join(MODELS)
+            raise self.fail(f"unknown probability model {model_name!r}", "model", hint)
+        cls = MODELS[model_name]
+        if cls is Normal and "estimate" not in self.keys:
+            return Normal(self.param("mean"), self.param("sd"))
+        if cls is LogNormal and "estimate" not in self.keys:
+            return LogNormal(self.param("mu"), self.param("sigma"))
+        if "estimate" not in self.keys:
+            raise self.fail(f"model {model_name!r} needs an 'estimate: [low, mid, high]'", "model")
+        low, mid, high = self.estimate()
+        probabilities = self.probabilities()
+        if cls is Normal:
+            return Normal.from_estimate(low, mid, high)
+        if cls is LogNormal:
+            if low <= 0:
+                raise self.fail(
+                    f"a lognormal estimate needs low > 0, got {low:g}",
+                    "estimate",
+                    "give low, mid, high as P5, median, P95 of a positive amount",
+                )
+            return LogNormal.from_estimate(low, mid, high)
+        if model_name == "fixed":
+            return cls(mid)
+        if model_name in ("uniform", "random", "pert"):
+            return cls(low, mid, high)
+        if model_name == "discrete" and probabilities is None:
+            raise self.fail(
+                "a discrete model needs 'probabilities: [p_low, p_mid, p_high]'",
+                "model",
+                "say how likely each of low, mid and high is; they must sum to 1",
+            )
+        if probabilities is None:
+            return cls(low, mid, high)
+        return cls(low, mid, high, probabilities)
+
+    def estimate(self) -> tuple[float, float, float]:
+        raw = self.keys["estimate"]
+        if isinstance(raw, Mapping):
+            missing = [k for k in ("low", "mid", "high") if k not in raw]
+            extra = [str(k) for k in raw if k not in ("low", "mid", "high")]
+            if missing or extra:
+                raise self.fail(
+                    "an estimate mapping has exactly the keys low, mid, high"
+                    + (f"; missing {', '.join(missing)}" if missing else "")
+                    + (f"; unknown {', '.join(extra)}" if extra else ""),
+                    "estimate",
+                )
+            raw = [raw["low"], raw["mid"], raw["high"]]
+        if isinstance(raw, str) or not isinstance(raw, list | tuple) or len(raw) != 3:
+            raise self.fail(
+                f"'estimate' must be three numbers [low, mid, high], got {raw!r}", "estimate"
+            )
+        low, mid, high = (self.number("estimate", v) for v in raw)
+        return low, mid, high
+
+    def probabilities(self) -> tuple[float, ...] | None:
+        raw = self.keys.get("probabilities")
+        if raw is None:
+            return None
+        if isinstance(raw, str) or not isinstance(raw, list | tuple):
+            raise self.fail(
+                f"'probabilities' must be a list [p_low, p_mid, p_high], got {raw!r}",
+                "probabilities",
+            )
+        return tuple(self.number("probabilities", v) for v in raw)
+
+    def param(self, key: str) -> float:
+        if key not in self.keys:
+            raise self.fail(f"this model needs '{key}'", key)
+        return self.number(key, self.keys[key])
+
+    def number(self, key: str, raw: object) -> float:
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise self.fail(f"'{key}' must be a number, got {raw!r}", key)
+        value = float(raw)
+        if not math.isfinite(value):
+            raise self.fail(f"'{key}' must be a finite number, got {raw!r}", key)
+        return value
+
+    def text(self, key: str) -> str | None:
+        raw = self.keys.get(key)
+        if raw is None:
+            return None
+        if isinstance(raw, str | int | float) and not isinstance(raw, bool):
+            return str(raw)
+        raise self.fail(f"'{key}' must be text, got {raw!r}", key)
+
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str | None:
+        raw = self.keys.get(key)
+        if raw is None:
+            return None
+        if raw not in allowed:
+            raise self.fail(f"'{key}' must be one of {', '.join(allowed)}, got {raw!r}", key)
+        return str(raw)
+
+    def flag(self, key: str) -> bool:
+        raw = self.keys.get(key, False)
+        if not isinstance(raw, bool):
+            raise self.fail(f"'{key}' must be true or false, got {raw!r}", key)
+        return raw
+
+    def purposes(self) -> tuple[str, ...]:
+        raw = self.keys.get("purpose")
+        if raw is None:
+            return ()
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list | tuple) or any(p not in PURPOSES for p in items):
+            raise self.fail(
+                f"'purpose' must be one or a list of {', '.join(PURPOSES)}, got {raw!r}", "purpose"
+            )
+        return tuple(items)
+
+    def kind(self, body: Body) -> Kind:
+        raw = self.keys.get("kind")
+        if raw is not None:
+            if raw not in KINDS:
+                close = difflib.get_close_matches(str(raw), KINDS, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else None
+                raise self.fail(f"'kind' must be one of {', '.join(KINDS)}, got {raw!r}", "kind", hint)
+            return raw  # type: ignore[no-any-return]
+        if isinstance(body, Formula):
+            return "intermediate"
+        if isinstance(body, Value) or body.name == "fixed":
+            return "constant"
+        return "uncertain"
+
+
+class Model:
+    """An assumption diagram: named nodes whose formulas make a directed graph.
+
+    Build it from a file (:func:`assumption_graph.load`) or in code with
+    :meth:`add`, which takes the same keys as the file:
+
+    >>> m = Model("Case handling")
+    >>> m.add("hours", estimate=[1200, 1500, 2100], unit="h")
+    >>> m.add("rate", value=0.95, unit="tkr/h")
+    >>> m.add("consultancy", kind="main", formula="hours * rate", unit="tkr")
+    >>> sorted(m.graph.predecessors("consultancy"))
+    ['hours', 'rate']
+    """
+
+    def __init__(self, name: str = "", *, file: str | None = None) -> None:
+        self.name = name
+        self.file = file
+        self._nodes: dict[str, Node] = {}
+
+    def __repr__(self) -> str:
+        return f"Model({self.name!r}, {len(self._nodes)} nodes)"
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self._nodes.values())
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._nodes
+
+    def __getitem__(self, node_id: str) -> Node:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise KeyError(f"no node {node_id!r} in model {self.name!r}") from None
+
+    @property
+    def nodes(self) -> Mapping[str, Node]:
+        """The nodes by id, in the order they were added."""
+        return self._nodes
+
+    def add(self, node_id: str, **keys: Any) -> None:
+        """Add a node described with the file's keys (``estimate``, ``formula``, ...)."""
+        self.add_node(node_from_keys(node_id, keys, file=self.file))
+
+    def add_node(self, node: Node) -> None:
+        """Add a ready-made node; a second node with the same id is an error."""
+        if node.id in self._nodes:
+            first = self._nodes[node.id].line
+            where = f" (first defined on line {first})" if first else ""
+            raise ModelError(
+                f"duplicate node id{where}",
+                file=self.file,
+                line=node.line,
+                node=node.id,
+                hint="give each node its own id",
+            )
+        self._nodes[node.id] = node
+
+    def replace(self, node: Node) -> None:
+        """Swap in a new definition for an existing node (e.g. a scenario's value)."""
+        if node.id not in self._nodes:
+            raise ModelError("no such node to replace", node=node.id, file=self.file)
+        self._nodes[node.id] = node
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The dependency graph: an edge ``a -> b`` where b's formula uses a.
+
+        Names that are not nodes are left out; ``check`` reports them.
+        """
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self._nodes)
+        for node in self._nodes.values():
+            graph.add_edges_from((name, node.id) for name in sorted(node.inputs) if name in self._nodes)
+        return graph
+
+    @property
+    def main_nodes(self) -> list[str]:
+        """Ids of the main assumptions, in file order."""
+        return [n.id for n in self._nodes.values() if n.kind == "main"]
+
+    # Convenience entry points into later stages (imported lazily so that the
+    # define stage never depends on them at import time).
+
+    def check(self) -> CheckedModel:
+        """Validate the diagram; see :func:`assumption_graph.validate.check`."""
+        from .validate import check
+
+        return check(self)
+
+    def compile(self) -> Simulator:
+        """Check, then compile to a simulator; raises ``CheckFailed`` on errors."""
+        from .run import Simulator
+
+        return Simulator(self)
+
+    def diagram(self, **options: Any) -> graphviz.Digraph:
+        """The assumption diagram as a ``graphviz.Digraph``."""
+        from .render import diagram
+
+        return diagram(self, **options)
+
+    def _repr_svg_(self) -> str:
+        """Jupyter shows a model as its diagram."""
+        return self.diagram()._repr_image_svg_xml()

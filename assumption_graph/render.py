@@ -1,0 +1,684 @@
+"""Draw the assumption diagram with Graphviz, the way analysts present it.
+
+The diagram *is* the model: :func:`diagram` turns a :class:`~assumption_graph.model.Model`
+into a ``graphviz.Digraph`` and :func:`render` writes it as SVG, PNG, PDF or DOT source.
+Conventions (from the Danish state's business case model):
+
+- flow runs left to right: inputs, main assumptions, then the purposes as hexagons at
+  the right, the primary purpose emphasised;
+- assumptions are ovals coloured by type (with a legend), and each type also has its
+  own border so the diagram reads in greyscale print and for colour-blind readers;
+- main assumptions that are a cost or a gain sit in a shaded "Business case" cluster;
+- ``level="overview"`` folds every sub-assumption into its main assumption with a count;
+- ``check=True`` draws the findings of :func:`~assumption_graph.validate.check` on the
+  diagram, so a model that fails the check can still be drawn and looked at.
+
+``graphviz`` is imported inside the functions, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import shutil
+import textwrap
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from .distributions import DEFAULT_TRIANGLE_PROBABILITIES, Distribution
+from .errors import AssumptionGraphError, Diagnostic
+from .expr import Formula
+from .model import PURPOSES, Model, Node, Value
+from .validate import check as check_model
+
+if TYPE_CHECKING:
+    import graphviz
+
+__all__ = [
+    "FORMATS",
+    "LEVELS",
+    "SHOW",
+    "STYLES",
+    "NodeStyle",
+    "RenderError",
+    "diagram",
+    "render",
+    "format_number",
+    "style_key",
+]
+
+FORMATS: tuple[str, ...] = ("svg", "png", "pdf", "dot")
+LEVELS: tuple[str, ...] = ("detail", "overview")
+SHOW: frozenset[str] = frozenset({"estimates", "results"})
+
+WRAP = 22  # characters per label line
+INSTALL_HINT = (
+    "install Graphviz (e.g. 'apt-get install graphviz' or 'brew install graphviz'), "
+    "or write a .dot file instead"
+)
+
+
+class RenderError(AssumptionGraphError):
+    """The diagram cannot be written: unknown format, bad path or no Graphviz ``dot``."""
+
+
+@dataclass(frozen=True)
+class NodeStyle:
+    """How one type of node is drawn: fill and text colour, border, shape, legend text.
+
+    Every type differs in border (``style``, ``peripheries``, ``penwidth``) as well as
+    colour, so types stay apart in greyscale; ``fontcolor`` on ``fillcolor`` has a
+    WCAG contrast ratio of at least 4.5 (a test checks it).
+    """
+
+    legend: str
+    fillcolor: str
+    fontcolor: str
+    color: str
+    style: str = "filled"
+    shape: str = "ellipse"
+    peripheries: int = 1
+    penwidth: float = 1.0
+
+    def attrs(self) -> dict[str, str]:
+        """The Graphviz node attributes of this style."""
+        return {
+            "shape": self.shape,
+            "style": self.style,
+            "fillcolor": self.fillcolor,
+            "fontcolor": self.fontcolor,
+            "color": self.color,
+            "peripheries": str(self.peripheries),
+            "penwidth": _number_attr(self.penwidth),
+        }
+
+
+STYLES: dict[str, NodeStyle] = {
+    "main_formula": NodeStyle(
+        "Main assumption with sub-assumptions", "#1b5e20", "#ffffff", "#0b2e0e",
+        style="filled,bold", peripheries=2, penwidth=2.0,
+    ),
+    "main_value": NodeStyle(
+        "Main assumption without sub-assumptions", "#a5d6a7", "#000000", "#1b5e20",
+        style="filled,bold", penwidth=2.5,
+    ),
+    "uncertain": NodeStyle(
+        "Sub-assumption with uncertainty", "#6d4c41", "#ffffff", "#2b1d18",
+        style="filled,dashed", penwidth=1.5,
+    ),
+    "intermediate": NodeStyle(
+        "Intermediate calculation", "#bbdefb", "#000000", "#0d47a1",
+    ),
+    "constant": NodeStyle(
+        "Constant (not uncertain)", "#e0e0e0", "#000000", "#424242",
+        style="filled,dotted", penwidth=1.5,
+    ),
+    "purpose_primary": NodeStyle(
+        "Primary purpose", "#ffd54f", "#000000", "#5d4037",
+        style="filled,bold", shape="hexagon", penwidth=3.0,
+    ),
+    "purpose_secondary": NodeStyle(
+        "Secondary purpose", "#fff8e1", "#000000", "#8d6e63", shape="hexagon",
+    ),
+    "missing": NodeStyle(
+        "Missing node (used by a formula)", "#ffffff", "#b71c1c", "#b71c1c",
+        style="filled,dashed", shape="box", penwidth=1.5,
+    ),
+}
+
+# Cluster backgrounds, each read with black text.
+CLUSTER_FILLS: dict[str, str] = {
+    "business_case": "#eeeeee",
+    "costs": "#fbe9e7",
+    "gains": "#e8f5e9",
+}
+ERROR_COLOR = "#d50000"
+WARNING_COLOR = "#ff8f00"
+EDGE_COLOR = "#555555"
+FONT = "Helvetica,Arial,sans-serif"
+
+_PURPOSE_TEXT: dict[str, tuple[str, str]] = {
+    "efficiency": ("Efficiency", "effektivisering"),
+    "quality": ("Quality", "kvalitetsløft"),
+    "compliance": ("Compliance", "overholdelse af lovgivning"),
+}
+
+
+def style_key(node: Node) -> str:
+    """The :data:`STYLES` key of a node: its kind, with main split by having a formula.
+
+    >>> from assumption_graph.model import node_from_keys
+    >>> style_key(node_from_keys("c", {"kind": "main", "formula": "a * b"}))
+    'main_formula'
+    >>> style_key(node_from_keys("h", {"estimate": [1, 2, 3]}))
+    'uncertain'
+    """
+    if node.kind == "main":
+        return "main_formula" if isinstance(node.body, Formula) else "main_value"
+    return node.kind
+
+
+def format_number(value: float, digits: int = 3) -> str:
+    """A compact number for a label: ``digits`` significant digits, thousands separators.
+
+    Big numbers are rounded, not written in scientific notation, so amounts read
+    like amounts; tiny ones fall back to ``e`` notation.
+
+    >>> format_number(1234567.0)
+    '1,230,000'
+    >>> format_number(1234.0), format_number(0.95), format_number(-12.345)
+    ('1,230', '0.95', '-12.3')
+    >>> format_number(1500, digits=6), format_number(0.0), format_number(float("nan"))
+    ('1,500', '0', 'NaN')
+    """
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if value == 0:
+        return "0"
+    rounded = float(f"{value:.{digits}g}")
+    magnitude = math.floor(math.log10(abs(rounded)))
+    if magnitude < -4 or magnitude >= 18:
+        return f"{rounded:.{digits - 1}e}"
+    decimals = max(digits - 1 - magnitude, 0)
+    text = f"{rounded:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+# ---------------------------------------------------------------------------- diagram
+
+
+def diagram(
+    model: Model,
+    *,
+    level: str = "detail",
+    show: Iterable[str] | str = frozenset(),
+    results: Any = None,
+    diagnostics: Iterable[Diagnostic] | None = None,
+    check: bool = False,
+) -> graphviz.Digraph:
+    """The assumption diagram of ``model`` as a ``graphviz.Digraph``.
+
+    ``level`` is ``"detail"`` (every node) or ``"overview"`` (main assumptions and
+    everything downstream; sub-assumptions folded into their main assumption with a
+    count). ``show`` adds to the labels: ``"estimates"`` (unit, low / mid / high and
+    the probability model) and ``"results"`` (expected, P50, P10-P90 from ``results``,
+    any object where ``results[node_id]`` has ``expected`` and ``percentiles``; this
+    module never runs a simulation itself). ``check=True`` (or given ``diagnostics``)
+    outlines nodes with errors red, with warnings orange, and marks cycle edges.
+
+    >>> m = Model("Demo")
+    >>> m.add("hours", estimate=[10, 12, 15], label="Hours")
+    >>> m.add("cost", kind="main", formula="hours * 2", side="cost", purpose="efficiency")
+    >>> source = diagram(m).source
+    >>> "rankdir=LR" in source and "cluster_business_case" in source
+    True
+    """
+    import graphviz
+
+    if level not in LEVELS:
+        raise RenderError(
+            f"unknown level {level!r}", hint="use one of: " + ", ".join(LEVELS)
+        )
+    shown = _parse_show(show)
+    if "results" in shown and results is None:
+        raise RenderError(
+            "showing results needs a simulation result",
+            hint="pass results=model.compile().run(...), or drop 'results' from show",
+        )
+    marks = None
+    if check or diagnostics is not None:
+        marks = _Marks.of(model, diagnostics)
+    return _Builder(model, level, shown, results, marks, graphviz.Digraph).build()
+
+
+def _parse_show(show: Iterable[str] | str) -> frozenset[str]:
+    """``show`` as a set; a comma-separated text such as ``"estimates,results"`` works too."""
+    items = show.split(",") if isinstance(show, str) else list(show)
+    shown = frozenset(s.strip() for s in items if s.strip())
+    unknown = sorted(shown - SHOW)
+    if unknown:
+        raise RenderError(
+            f"cannot show {', '.join(map(repr, unknown))}",
+            hint="show one or more of: " + ", ".join(sorted(SHOW)),
+        )
+    return shown
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """What ``check`` found, in drawable form: per-node severity and the cycle edges."""
+
+    severity: Mapping[str, str]
+    messages: Mapping[str, tuple[str, ...]]
+    cycle_edges: frozenset[tuple[str, str]]
+    errors: int
+    warnings: int
+
+    @classmethod
+    def of(cls, model: Model, diagnostics: Iterable[Diagnostic] | None) -> _Marks:
+        if diagnostics is None:
+            try:
+                diagnostics = check_model(model).diagnostics
+            except AssumptionGraphError as error:  # keep drawing: the point is to look
+                diagnostics = [Diagnostic.from_error(error, "check")]
+        found = list(diagnostics)
+        severity: dict[str, str] = {}
+        messages: dict[str, list[str]] = {}
+        for d in found:
+            if d.node is None:
+                continue
+            messages.setdefault(d.node, []).append(f"{d.severity} {d.code}: {d.message}")
+            if d.severity == "error" or d.node not in severity:
+                severity[d.node] = d.severity
+        return cls(
+            severity=severity,
+            messages={k: tuple(v) for k, v in messages.items()},
+            cycle_edges=cycle_edges(model.graph),
+            errors=sum(d.severity == "error" for d in found),
+            warnings=sum(d.severity == "warning" for d in found),
+        )
+
+
+def cycle_edges(graph: nx.DiGraph) -> frozenset[tuple[str, str]]:
+    """Every edge that lies on a cycle: self-loops and edges inside a strong component.
+
+    Within a strongly connected component every edge ``u -> v`` is on a cycle, since
+    ``v`` reaches ``u`` again.
+    """
+    edges: set[tuple[str, str]] = set(nx.selfloop_edges(graph))
+    for component in nx.strongly_connected_components(graph):
+        if len(component) > 1:
+            edges.update(graph.subgraph(component).edges())
+    return frozenset(edges)
+
+
+def _primary_purpose(nodes: Iterable[Node]) -> str | None:
+    """The purpose most main nodes name; ties go by the order efficiency, quality,
+    compliance. (The business-case layer will name the primary purpose explicitly.)"""
+    counts = Counter(p for node in nodes if node.kind == "main" for p in node.purpose)
+    if not counts:
+        return None
+    return max(counts, key=lambda p: (counts[p], -PURPOSES.index(p)))
+
+
+class _Builder:
+    """Builds one Digraph; kept as a class so the steps share the model and options."""
+
+    def __init__(
+        self,
+        model: Model,
+        level: str,
+        shown: frozenset[str],
+        results: Any,
+        marks: _Marks | None,
+        digraph: type[graphviz.Digraph],
+    ) -> None:
+        self.model = model
+        self.level = level
+        self.shown = shown
+        self.results = results
+        self.marks = marks
+        self.graph = model.graph
+        self.dot = digraph(name=model.name or "assumptions", encoding="utf-8")
+        self.visible, self.folded = self._visible()
+        self.used_styles: list[str] = []
+
+    # -- which nodes are drawn
+
+    def _visible(self) -> tuple[list[str], dict[str, set[str]]]:
+        """Node ids to draw and, in the overview, the ids folded into each main node."""
+        ids = list(self.model.nodes)
+        if self.level == "detail":
+            return ids, {}
+        mains = self.model.main_nodes
+        keep = set(mains)
+        for node_id in mains:
+            keep |= nx.descendants(self.graph, node_id)
+        folded = {m: nx.ancestors(self.graph, m) - keep for m in mains}
+        return [i for i in ids if i in keep], folded
+
+    # -- the whole graph
+
+    def build(self) -> graphviz.Digraph:
+        dot = self.dot
+        dot.attr(
+            rankdir="LR", newrank="true", nodesep="0.25", ranksep="0.45",
+            fontname=FONT, fontsize="12", label=self._title(), labelloc="t",
+        )
+        dot.attr("node", fontname=FONT, fontsize="11", margin="0.08,0.04")
+        dot.attr("edge", color=EDGE_COLOR, arrowsize="0.7")
+
+        nodes = [self.model[i] for i in self.visible]
+        business = [n for n in nodes if n.kind == "main" and n.side is not None]
+        plain_main = [n for n in nodes if n.kind == "main" and n.side is None]
+        others = [n for n in nodes if n.kind != "main"]
+
+        for node in others:
+            self._node(dot, node)
+        if business:
+            with dot.subgraph(name="cluster_business_case") as case:
+                case.attr(
+                    label="Business case", style="filled,rounded",
+                    fillcolor=CLUSTER_FILLS["business_case"], color="#9e9e9e",
+                    fontcolor="#000000",
+                )
+                for side, title in (("cost", "Costs"), ("gain", "Gains")):
+                    members = [n for n in business if n.side == side]
+                    if not members:
+                        continue
+                    key = f"{side}s"
+                    with case.subgraph(name=f"cluster_{key}") as sub:
+                        sub.attr(
+                            label=title, style="filled,rounded",
+                            fillcolor=CLUSTER_FILLS[key], color="#bdbdbd",
+                        )
+                        for node in members:
+                            self._node(sub, node)
+        if plain_main:
+            with dot.subgraph(name="cluster_main") as main:
+                main.attr(label="Main assumptions", style="rounded", color="#9e9e9e")
+                for node in plain_main:
+                    self._node(main, node)
+
+        self._edges(nodes)
+        self._purposes(nodes)
+        self._legend()
+        return dot
+
+    def _title(self) -> str:
+        lines = [f"<B>{_escape(self.model.name)}</B>"] if self.model.name else []
+        if self.level == "overview":
+            lines.append('<FONT POINT-SIZE="10">overview</FONT>')
+        if self.marks is not None:
+            m = self.marks
+            lines.append(
+                f'<FONT POINT-SIZE="10">check: {m.errors} error{"s" * (m.errors != 1)}, '
+                f'{m.warnings} warning{"s" * (m.warnings != 1)}</FONT>'
+            )
+        return f"<{'<BR/>'.join(lines)}>" if lines else ""
+
+    # -- nodes
+
+    def _node(self, target: graphviz.Digraph, node: Node) -> None:
+        key = style_key(node)
+        self._use(key)
+        attrs = STYLES[key].attrs()
+        tooltip = node.id
+        if isinstance(node.body, Formula):
+            tooltip += f" = {node.body.text}"
+        mark = self._mark_of(node.id)
+        if mark is not None:
+            attrs["color"] = ERROR_COLOR if mark == "error" else WARNING_COLOR
+            attrs["penwidth"] = "3"
+            attrs["style"] = attrs["style"].replace(",dotted", "").replace(",dashed", "")
+            attrs["style"] += ",bold"
+            messages = self.marks.messages.get(node.id, ()) if self.marks else ()
+            tooltip += "".join(f"\n{m}" for m in messages)
+        attrs["tooltip"] = _escape_string(tooltip)
+        target.node(node.id, label=self._label(node), **attrs)
+
+    def _mark_of(self, node_id: str) -> str | None:
+        """The worst severity on a node, or on the nodes folded into it."""
+        if self.marks is None:
+            return None
+        ids = {node_id} | self.folded.get(node_id, set())
+        found = {self.marks.severity[i] for i in ids if i in self.marks.severity}
+        if "error" in found:
+            return "error"
+        return "warning" if found else None
+
+    def _label(self, node: Node) -> str:
+        title = _wrap(node.display_label)
+        if node.kind == "main":
+            title = f"<B>{title}</B>"
+        small: list[str] = []
+        if "estimates" in self.shown:
+            small.extend(_estimate_lines(node))
+        if "results" in self.shown:
+            small.extend(_result_lines(self.results, node.id))
+        if node.id in self.folded and self.folded[node.id]:
+            count = len(self.folded[node.id])
+            small.append(f"<I>+{count} sub-assumption{'s' * (count != 1)}</I>")
+        parts = [title] + [f'<FONT POINT-SIZE="9">{line}</FONT>' for line in small]
+        return f"<{'<BR/>'.join(parts)}>"
+
+    def _use(self, key: str) -> None:
+        if key not in self.used_styles:
+            self.used_styles.append(key)
+
+    # -- edges
+
+    def _edges(self, nodes: list[Node]) -> None:
+        visible = set(self.visible)
+        cycles = self.marks.cycle_edges if self.marks else frozenset()
+        for node in nodes:
+            for name in sorted(node.inputs):
+                if name in visible:
+                    if (name, node.id) in cycles:
+                        self.dot.edge(
+                            name, node.id, color=ERROR_COLOR, penwidth="3", style="bold",
+                            tooltip=_escape_string(f"cycle: {name} -> {node.id}"),
+                        )
+                    else:
+                        self.dot.edge(name, node.id)
+                elif name not in self.model and self.marks is not None:
+                    self._missing(name, node.id)
+
+    def _missing(self, name: str, user: str) -> None:
+        """A formula name that is not a node, drawn (in check mode) where it is used."""
+        missing_id = f"missing.{name}"
+        self._use("missing")
+        self.dot.node(
+            missing_id,
+            label=f"<{_escape(name)}<BR/>"
+            '<FONT POINT-SIZE="9"><I>not a node</I></FONT>>',
+            tooltip=_escape_string(f"'{user}' uses '{name}', which is not a node"),
+            **STYLES["missing"].attrs(),
+        )
+        self.dot.edge(missing_id, user, color=ERROR_COLOR, style="dashed")
+
+    # -- purposes and legend
+
+    def _purposes(self, nodes: list[Node]) -> None:
+        mains = [n for n in nodes if n.kind == "main"]
+        named = {p for n in mains for p in n.purpose}
+        if not named:
+            return
+        primary = _primary_purpose(mains)
+        with self.dot.subgraph(name="purposes") as purposes:
+            purposes.attr(rank="sink")
+            for purpose in PURPOSES:
+                if purpose not in named:
+                    continue
+                key = "purpose_primary" if purpose == primary else "purpose_secondary"
+                self._use(key)
+                english, danish = _PURPOSE_TEXT[purpose]
+                caption = "primary purpose" if purpose == primary else "secondary purpose"
+                name = f"<B>{english}</B>" if purpose == primary else english
+                label = (
+                    f'<{name}<BR/><FONT POINT-SIZE="9">{_escape(danish)}</FONT>'
+                    f'<BR/><FONT POINT-SIZE="9"><I>{caption}</I></FONT>>'
+                )
+                purposes.node(f"purpose.{purpose}", label=label, **STYLES[key].attrs())
+        for node in mains:
+            for purpose in node.purpose:
+                if purpose == primary:
+                    self.dot.edge(node.id, f"purpose.{purpose}", penwidth="2")
+                else:
+                    self.dot.edge(node.id, f"purpose.{purpose}", style="dashed")
+
+    def _legend(self) -> None:
+        if not self.used_styles:
+            return
+        order = list(STYLES)
+        with self.dot.subgraph(name="cluster_legend") as legend:
+            legend.attr(label="Legend", style="rounded", color="#bdbdbd", fontsize="10")
+            for key in sorted(self.used_styles, key=order.index):
+                style = STYLES[key]
+                legend.node(
+                    f"legend.{key}",
+                    label=f"<{_wrap(style.legend)}>",
+                    fontsize="9",
+                    **style.attrs(),
+                )
+
+
+# ---------------------------------------------------------------------------- labels
+
+
+def _escape(text: str) -> str:
+    """Text for inside an HTML-like Graphviz label (``& < >`` escaped, UTF-8 kept)."""
+    return html.escape(text, quote=False)
+
+
+def _escape_string(text: str) -> str:
+    """Text for a Graphviz escString attribute such as ``tooltip``: backslashes doubled,
+    line breaks as ``\\n``."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _wrap(text: str, width: int = WRAP) -> str:
+    """Label text wrapped at ``width`` characters and escaped, lines joined by ``<BR/>``."""
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=True)
+    return "<BR/>".join(_escape(line) for line in lines) or _escape(text)
+
+
+def _estimate_lines(node: Node) -> list[str]:
+    """Unit, three-point estimate and probability model, for ``show="estimates"``."""
+    unit = f" {_escape(node.unit)}" if node.unit else ""
+    body = node.body
+    if isinstance(body, Value):
+        return [f"{format_number(body.value, 6)}{unit}"]
+    if isinstance(body, Formula):
+        return [f"[{_escape(node.unit)}]"] if node.unit else []
+    if not isinstance(body, Distribution):
+        return []
+    name = getattr(body, "name", type(body).__name__.lower())
+    points = [getattr(body, attr, None) for attr in ("low", "mid", "high")]
+    if name == "fixed" and points[1] is not None:
+        return [f"{format_number(points[1], 6)}{unit}", "fixed"]
+    model_line = _escape(str(name))
+    probabilities = getattr(body, "probabilities", None)
+    default = DEFAULT_TRIANGLE_PROBABILITIES if name == "triangle" else None
+    if probabilities is not None and tuple(probabilities) != default:
+        model_line += " (" + " / ".join(format_number(p, 3) for p in probabilities) + ")"
+    if any(p is None for p in points):
+        return [model_line]
+    estimate = " / ".join(format_number(p, 6) for p in points)  # type: ignore[arg-type]
+    return [f"{estimate}{unit}", model_line]
+
+
+def _result_lines(results: Any, node_id: str) -> list[str]:
+    """Expected value, P50 and the P10-P90 interval, for ``show="results"``."""
+    try:
+        summary = results[node_id]
+    except (KeyError, IndexError, TypeError, AssumptionGraphError):
+        return []
+    lines: list[str] = []
+    expected = getattr(summary, "expected", None)
+    if expected is not None:
+        lines.append(f"expected {format_number(expected)}")
+    percentiles = getattr(summary, "percentiles", None) or {}
+    p10, p50, p90 = (_percentile(percentiles, level) for level in (10, 50, 90))
+    if p50 is not None:
+        lines.append(f"P50 {format_number(p50)}")
+    if p10 is not None and p90 is not None:
+        lines.append(f"P10–P90 {format_number(p10)} – {format_number(p90)}")
+    return lines
+
+
+def _percentile(percentiles: Mapping[Any, float], level: int) -> float | None:
+    """A percentile keyed by float (``50.0``), int (``50``) or text (``"50"``)."""
+    for key in (float(level), level, str(level)):
+        if key in percentiles:
+            value = percentiles[key]
+            return None if value is None else float(value)
+    return None
+
+
+def _number_attr(value: float) -> str:
+    return f"{value:g}"
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def render(
+    model: Model,
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    **diagram_options: Any,
+) -> Path:
+    """Write the diagram to ``path`` as svg, png, pdf or dot (by extension or ``format``).
+
+    ``.dot`` is the DOT source and needs no Graphviz program; the other formats run
+    Graphviz ``dot``. The file is written to a temporary name in the same folder and
+    then moved into place, so a failure never leaves a partial file. Raises
+    :class:`RenderError` for an unknown format, a missing folder or a missing ``dot``.
+    ``diagram_options`` go to :func:`diagram`. Returns the path written.
+    """
+    import graphviz
+
+    target = Path(path)
+    fmt = (format or target.suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        given = f"format {format!r}" if format else f"extension {target.suffix or '(none)'!r}"
+        raise RenderError(
+            f"cannot write {target}: unknown {given}",
+            hint="supported formats: " + ", ".join(FORMATS),
+        )
+    folder = target.parent
+    if not folder.is_dir():
+        raise RenderError(
+            f"cannot write {target}: folder {folder} does not exist",
+            hint="create the folder first or choose another path",
+        )
+    if target.is_dir():
+        raise RenderError(f"cannot write {target}: it is a folder", hint="give a file name")
+
+    graph = diagram(model, **diagram_options)
+    if fmt == "dot":
+        data = graph.source.encode("utf-8")
+    else:
+        if shutil.which("dot") is None:
+            raise RenderError(f"cannot write {target}: Graphviz 'dot' not found", hint=INSTALL_HINT)
+        try:
+            data = graph.pipe(format=fmt)
+        except graphviz.ExecutableNotFound:
+            raise RenderError(
+                f"cannot write {target}: Graphviz 'dot' not found", hint=INSTALL_HINT
+            ) from None
+        except graphviz.CalledProcessError as error:
+            stderr = error.stderr or b""
+            detail = stderr.decode("utf-8", "replace").strip().splitlines()
+            raise RenderError(
+                f"Graphviz failed to draw {target}: {detail[0] if detail else error}"
+            ) from None
+    _write_atomic(target, data)
+    return target
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``target``, then rename it into place."""
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temp, target)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise RenderError(f"cannot write {target}: {error.strerror or error}") from None
