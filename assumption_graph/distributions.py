@@ -42,18 +42,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import ClassVar, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import numpy as np
 
 from assumption_graph.errors import ModelError
 from assumption_graph.streams import SCALARS as _STREAM_SCALARS
-from assumption_graph.streams import jit_linked, uniform_array
+from assumption_graph.streams import Counter, jit_linked, uniform_array
 from assumption_graph.streams import uniform as stream_uniform
 
 __all__ = [
     "Z95",
+    "PROBABILITY_TOLERANCE",
     "DEFAULT_TRIANGLE_PROBABILITIES",
     "Distribution",
     "Fixed",
@@ -250,7 +251,9 @@ def lognormal_from_u(u: float, mu: float, sigma: float) -> float:
     return math.exp(mu + sigma * ndtri(u))
 
 
-def _gamma_mt(stream: int, sample: int, shape: float, sub: np.uint64) -> tuple[float, np.uint64]:
+def _gamma_mt(
+    stream: Counter, sample: Counter, shape: float, sub: np.uint64
+) -> tuple[float, np.uint64]:
     """Gamma(shape, 1) for shape >= 1 by Marsaglia and Tsang (2000).
 
     Trial ``t`` uses uniforms ``sub + 2t`` (through ``ndtri``, the normal) and
@@ -274,7 +277,7 @@ def _gamma_mt(stream: int, sample: int, shape: float, sub: np.uint64) -> tuple[f
     return math.nan, sub
 
 
-def pert_sample(stream: int, sample: int, low: float, mid: float, high: float) -> float:
+def pert_sample(stream: Counter, sample: Counter, low: float, mid: float, high: float) -> float:
     """PERT(low, mode=mid, high), lambda 4: ``low + (high - low)·Beta(alpha, beta)``.
 
     ``alpha = 1 + 4(mid - low)/(high - low)``, ``beta = 1 + 4(high - mid)/(high - low)``;
@@ -448,8 +451,7 @@ def _gamma_mt_array(
         x2 = x * x
         with np.errstate(invalid="ignore", divide="ignore"):
             accept = positive & (
-                (u < 1.0 - 0.0331 * x2 * x2)
-                | (np.log(u) < 0.5 * x2 + d * (1.0 - v + np.log(v)))
+                (u < 1.0 - 0.0331 * x2 * x2) | (np.log(u) < 0.5 * x2 + d * (1.0 - v + np.log(v)))
             )
         out[pending[accept]] = d * v[accept]
         pending = pending[~accept]
@@ -481,19 +483,19 @@ def pert_sample_array(
 
 def _number(x: float) -> str:
     """A number as a user wrote it: 1500 rather than 1500.0, else repr."""
+    x = float(x)
     if math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     return repr(x)
 
 
 def _as_float(owner: object, field: str, value: object) -> float:
-    """``float(value)``, or a ModelError naming the model and the field."""
+    """``float(value)``, or a ModelError naming the model (class or instance) and field."""
     try:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ModelError(
-            f"{type(owner).__name__}: {field} must be a number, got {value!r}"
-        ) from None
+        cls = owner if isinstance(owner, type) else type(owner)
+        raise ModelError(f"{cls.__name__}: {field} must be a number, got {value!r}") from None
 
 
 class Distribution:
@@ -510,12 +512,26 @@ class Distribution:
     draws_from_stream: ClassVar[bool] = False
     _fields: ClassVar[tuple[str, ...]]
 
-    # Each model provides these as fields or properties (so not defined here: a
-    # property on the base class would block a subclass's dataclass field).
-    low: float  #: lower end of the three-point reading (best case for a cost)
-    mid: float  #: the expected figure's reading of the input
-    high: float  #: upper end of the three-point reading (worst case for a cost)
-    mean: float  #: the distribution's true mean
+    # Each model provides low, mid, high and mean as fields or properties. They
+    # are declared for type checkers only: a property on this base class would
+    # block a subclass's dataclass field of the same name.
+    if TYPE_CHECKING:
+
+        @property
+        def low(self) -> float:
+            """Lower end of the three-point reading (best case for a cost)."""
+
+        @property
+        def mid(self) -> float:
+            """The expected figure's reading of the input."""
+
+        @property
+        def high(self) -> float:
+            """Upper end of the three-point reading (worst case for a cost)."""
+
+        @property
+        def mean(self) -> float:
+            """The distribution's true mean."""
 
     @property
     def weighted(self) -> float:
@@ -533,20 +549,25 @@ class Distribution:
         raise NotImplementedError
 
     def __post_init__(self) -> None:
-        for field in self._fields:
-            object.__setattr__(self, field, _as_float(self, field, getattr(self, field)))
+        for name in self._fields:
+            object.__setattr__(self, name, _as_float(self, name, getattr(self, name)))
 
     def _numbers(self) -> list[tuple[str, float]]:
         """Every numeric parameter with its name, for the finiteness check."""
-        return [(field, getattr(self, field)) for field in self._fields]
+        return [(name, getattr(self, name)) for name in self._fields]
 
     def problems(self) -> list[tuple[str, str]]:
         """What is wrong with the parameters, as (code, message); empty when valid."""
-        bad = [(field, x) for field, x in self._numbers() if not math.isfinite(x)]
+        bad = [(name, x) for name, x in self._numbers() if not math.isfinite(x)]
         if bad:
-            listed = ", ".join(f"{field}={x!r}" for field, x in bad)
-            return [("nonfinite", f"parameters must be finite numbers, got {listed}; "
-                                  "give a finite number for each")]
+            listed = ", ".join(f"{name}={x!r}" for name, x in bad)
+            return [
+                (
+                    "nonfinite",
+                    f"parameters must be finite numbers, got {listed}; "
+                    "give a finite number for each",
+                )
+            ]
         return self._problems()
 
     def _problems(self) -> list[tuple[str, str]]:
@@ -564,34 +585,42 @@ class Distribution:
 def _order_problems(low: float, mid: float, high: float) -> list[tuple[str, str]]:
     if low <= mid <= high:
         return []
-    return [(
-        "estimate-order",
-        f"estimate must be ordered low <= mid <= high, got low={_number(low)}, "
-        f"mid={_number(mid)}, high={_number(high)}; put the three numbers in order",
-    )]
+    return [
+        (
+            "estimate-order",
+            f"estimate must be ordered low <= mid <= high, got low={_number(low)}, "
+            f"mid={_number(mid)}, high={_number(high)}; put the three numbers in order",
+        )
+    ]
 
 
 def _probability_problems(probabilities: tuple[float, ...]) -> list[tuple[str, str]]:
     if len(probabilities) != 3:
-        return [(
-            "probabilities-count",
-            f"expected 3 probabilities (for low, mid and high), got {len(probabilities)}; "
-            "give exactly one probability for each of low, mid and high",
-        )]
+        return [
+            (
+                "probabilities-count",
+                f"expected 3 probabilities (for low, mid and high), got {len(probabilities)}; "
+                "give exactly one probability for each of low, mid and high",
+            )
+        ]
     found = []
     for label, p in zip(("low", "mid", "high"), probabilities, strict=True):
         if not 0.0 <= p <= 1.0:
-            found.append((
-                "probability-range",
-                f"probability of {label} is {_number(p)}, outside [0, 1]; "
-                "use a number between 0 and 1",
-            ))
+            found.append(
+                (
+                    "probability-range",
+                    f"probability of {label} is {_number(p)}, outside [0, 1]; "
+                    "use a number between 0 and 1",
+                )
+            )
     total = math.fsum(probabilities)
     if abs(total - 1.0) > PROBABILITY_TOLERANCE:
-        found.append((
-            "probability-sum",
-            f"probabilities sum to {total:.10g}, not 1; adjust them so they add up to 1",
-        ))
+        found.append(
+            (
+                "probability-sum",
+                f"probabilities sum to {total:.10g}, not 1; adjust them so they add up to 1",
+            )
+        )
     return found
 
 
@@ -612,11 +641,11 @@ class Fixed(Distribution):
     _fields: ClassVar[tuple[str, ...]] = ("mid",)
 
     @property
-    def low(self) -> float:  # type: ignore[override]
+    def low(self) -> float:
         return self.mid
 
     @property
-    def high(self) -> float:  # type: ignore[override]
+    def high(self) -> float:
         return self.mid
 
     @property
@@ -804,15 +833,25 @@ class Normal(Distribution):
 
     mean: float
     sd: float
+    #: The (low, mid, high) it was read from, if any (``check`` warns on skew).
+    estimate: tuple[float, float, float] | None = field(default=None, repr=False, compare=False)
 
     name: ClassVar[str] = "normal"
     sampler: ClassVar[str] = "normal_from_u"
     _fields: ClassVar[tuple[str, ...]] = ("mean", "sd")
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _set_estimate(self)
+
     @classmethod
     def from_estimate(cls, low: float, mid: float, high: float) -> Normal:
-        """The normal with mean ``mid`` whose P5..P95 spans ``high - low``."""
-        return cls(mid, (high - low) / (2.0 * Z95))
+        """The normal with mean ``mid`` whose P5..P95 spans ``high - low``.
+
+        ``sd = (high - low) / (2·1.645)``. The estimate is kept in ``estimate``.
+        """
+        low, mid, high = (_as_float(cls, "estimate", v) for v in (low, mid, high))
+        return cls(mid, (high - low) / (2.0 * Z95), (low, mid, high))
 
     @property
     def low(self) -> float:
@@ -848,24 +887,33 @@ class LogNormal(Distribution):
 
     mu: float
     sigma: float
+    #: The (low, mid, high) it was read from, if any.
+    estimate: tuple[float, float, float] | None = field(default=None, repr=False, compare=False)
 
     name: ClassVar[str] = "lognormal"
     sampler: ClassVar[str] = "lognormal_from_u"
     _fields: ClassVar[tuple[str, ...]] = ("mu", "sigma")
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _set_estimate(self)
+
     @classmethod
     def from_estimate(cls, low: float, mid: float, high: float) -> LogNormal:
         """The lognormal with median ``mid`` whose P5..P95 ratio is ``high / low``.
 
-        All three must be positive: a lognormal input is never zero or negative.
+        ``mu = ln(mid)``, ``sigma = ln(high / low) / (2·1.645)``; the estimate is
+        kept in ``estimate``. All three must be positive: a lognormal input is
+        never zero or negative.
         """
+        low, mid, high = (_as_float(cls, "estimate", v) for v in (low, mid, high))
         if not (low > 0.0 and mid > 0.0 and high > 0.0):
             raise ModelError(
                 f"a lognormal estimate needs positive numbers, got low={_number(low)}, "
                 f"mid={_number(mid)}, high={_number(high)}",
                 hint="use a normal or triangle model for values that can be zero or negative",
             )
-        return cls(math.log(mid), math.log(high / low) / (2.0 * Z95))
+        return cls(math.log(mid), math.log(high / low) / (2.0 * Z95), (low, mid, high))
 
     @property
     def low(self) -> float:
@@ -904,6 +952,17 @@ def _set_probabilities(model: Triangle | Discrete) -> None:
         )
     values = tuple(_as_float(model, "probabilities", p) for p in raw)
     object.__setattr__(model, "probabilities", values)
+
+
+def _set_estimate(model: Normal | LogNormal) -> None:
+    """Store the optional source estimate as three floats."""
+    if model.estimate is None:
+        return
+    raw = tuple(model.estimate)
+    if len(raw) != 3:
+        raise ModelError(f"{type(model).__name__}: estimate must be (low, mid, high), got {raw!r}")
+    low, mid, high = (_as_float(model, "estimate", v) for v in raw)
+    object.__setattr__(model, "estimate", (low, mid, high))
 
 
 def _probability_numbers(probabilities: tuple[float, ...]) -> list[tuple[str, float]]:
@@ -993,7 +1052,7 @@ def triangle(
     >>> t = triangle(1200, 1500, 2100)
     >>> t.probabilities, t.weighted, t.mean
     ((0.2, 0.6, 0.2), 1560.0, 1600.0)
-    >>> triangle(5, 3, 9)
+    >>> triangle(5, 3, 9)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     assumption_graph.errors.ModelError: invalid triangle ...put the three numbers in order
@@ -1084,7 +1143,9 @@ def from_estimate(
     if cls is LogNormal:
         return LogNormal.from_estimate(low, mid, high)
     if cls is Triangle:
-        return Triangle(low, mid, high, tuple(probabilities or DEFAULT_TRIANGLE_PROBABILITIES))
+        if probabilities is None:
+            probabilities = DEFAULT_TRIANGLE_PROBABILITIES
+        return Triangle(low, mid, high, tuple(probabilities))
     if cls is Discrete:
         return Discrete(low, mid, high, tuple(probabilities))  # type: ignore[arg-type]
     return cls(low, mid, high)  # type: ignore[call-arg]

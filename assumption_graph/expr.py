@@ -380,6 +380,10 @@ _BAD_NODES: dict[type[ast.AST], tuple[str, str | None]] = {
     ast.Starred: ("starred expression", None),
 }
 
+# Deep enough for any hand-written formula (a sum of 200 terms is 200 levels), shallow enough
+# that to_source, rename and the compiler can recurse over the tree.
+_MAX_DEPTH = 200
+
 _NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -395,6 +399,7 @@ class _Parser:
         self.lines = [line.encode("utf-8") for line in _NEWLINE.split(self.text)]
         self.shown = _shorten(text, 80)
         self.context = context
+        self.depth = 0
 
     def parse(self) -> Formula:
         if not self.text.strip():
@@ -407,10 +412,7 @@ class _Parser:
             self._syntax_error(error.msg, error.lineno or 1, error.offset or 1)
         except (RecursionError, MemoryError):
             self._too_deep()
-        try:
-            expr = self._expr(tree.body)
-        except RecursionError:
-            self._too_deep()
+        expr = self._expr(tree.body)
         return Formula(text=self.original, expr=expr, names=names(expr))
 
     # -- errors
@@ -419,9 +421,10 @@ class _Parser:
         raise FormulaError(message, column=column, hint=hint, **self.context)
 
     def _too_deep(self) -> NoReturn:
-        self._raise(
-            f"formula '{self.shown}' is nested too deeply", 1, "split it into intermediate nodes"
+        message = (
+            f"formula '{self.shown}': nesting deeper than {_MAX_DEPTH} levels is not supported"
         )
+        self._raise(message, 1, "split the formula into intermediate nodes")
 
     def _syntax_error(self, msg: str, lineno: int, offset: int) -> NoReturn:
         hint = None
@@ -460,6 +463,20 @@ class _Parser:
     # -- constructs
 
     def _expr(self, node: ast.expr) -> Expr:
+        """Convert one sub-expression, refusing trees too deep for the recursive tree walkers."""
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            self._error(
+                node,
+                f"nesting deeper than {_MAX_DEPTH} levels is not supported",
+                "split the formula into intermediate nodes",
+            )
+        try:
+            return self._convert(node)
+        finally:
+            self.depth -= 1
+
+    def _convert(self, node: ast.expr) -> Expr:
         match node:
             case ast.Constant():
                 return self._constant(node)

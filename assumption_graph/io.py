@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.constructor import SafeConstructor
 
-from .errors import AssumptionGraphError, Diagnostic, FormulaError, ModelError, ModelFileError
+from .errors import AssumptionGraphError, Diagnostic, FormulaError, ModelFileError
 from .model import Model, Node, Value, node_from_keys
 
 __all__ = [
@@ -60,9 +60,7 @@ _SCALAR_TAGS = frozenset(_YAML + t for t in ("int", "float", "bool", "null"))
 class _Problem(Exception):
     """Something in the file that stops one part of it from being read."""
 
-    def __init__(
-        self, code: str, message: str, line: int | None, hint: str | None = None
-    ) -> None:
+    def __init__(self, code: str, message: str, line: int | None, hint: str | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.line, self.hint = code, message, line, hint
 
@@ -111,7 +109,7 @@ def _line(node: yaml.Node) -> int:
 
 
 def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_YAML):] if tag.startswith(_YAML) else tag
+    return "!!" + tag[len(_YAML) :] if tag.startswith(_YAML) else tag
 
 
 class _YamlTree:
@@ -155,8 +153,10 @@ class _YamlTree:
             merged = self.convert(source)
             if not isinstance(merged, _Map):
                 problem = _Problem(
-                    "alias", "'<<' (merge key) must refer to a mapping or a list of mappings",
-                    _line(source), "write the keys out, or merge an anchored mapping",
+                    "alias",
+                    "'<<' (merge key) must refer to a mapping or a list of mappings",
+                    _line(source),
+                    "write the keys out, or merge an anchored mapping",
                 )
                 return [_Pair("<<", _line(source), _Bad(problem), "<<")]
             pairs.extend(merged.pairs + merged.merged)
@@ -176,12 +176,14 @@ class _YamlTree:
             return _Bad(problem)
 
     def bad_tag(self, node: yaml.Node) -> _Bad:
-        return _Bad(_Problem(
-            "tag",
-            f"unsupported YAML tag {_short_tag(node.tag)!r}",
-            _line(node),
-            "model files hold plain text, numbers, lists and mappings only; remove the tag",
-        ))
+        return _Bad(
+            _Problem(
+                "tag",
+                f"unsupported YAML tag {_short_tag(node.tag)!r}",
+                _line(node),
+                "model files hold plain text, numbers, lists and mappings only; remove the tag",
+            )
+        )
 
 
 # --------------------------------------------------------------------------
@@ -191,8 +193,12 @@ class _YamlTree:
 def _parse(text: str, format: str) -> tuple[Any, int]:
     """The document's root value and its line; raises _Problem when unreadable."""
     if not text.strip():
-        raise _Problem("empty-file", "the file is empty", None,
-                       "a model file needs 'nodes:' with at least one node")
+        raise _Problem(
+            "empty-file",
+            "the file is empty",
+            None,
+            "a model file needs 'nodes:' with at least one node",
+        )
     if format == "json":
         return _parse_json(text)
     return _parse_yaml(text)
@@ -201,8 +207,12 @@ def _parse(text: str, format: str) -> tuple[Any, int]:
 def _parse_yaml(text: str) -> tuple[Any, int]:
     root = _compose(text)
     if root is None or (root.tag == _YAML + "null" and root.value == ""):
-        raise _Problem("empty-file", "the file has no content, only comments", None,
-                       "a model file needs 'nodes:' with at least one node")
+        raise _Problem(
+            "empty-file",
+            "the file has no content, only comments",
+            None,
+            "a model file needs 'nodes:' with at least one node",
+        )
     return _YamlTree().convert(root), _line(root)
 
 
@@ -213,8 +223,12 @@ def _compose(text: str) -> yaml.Node | None:
         raise _yaml_syntax_problem(error) from None
     except yaml.reader.ReaderError as error:
         line = text[: error.position].count("\n") + 1
-        raise _Problem("syntax", f"character U+{error.character:04X} is not allowed in YAML",
-                       line, "remove it or write it inside quotes as an escape") from None
+        raise _Problem(
+            "syntax",
+            f"character U+{error.character:04X} is not allowed in YAML",
+            line,
+            "remove it or write it inside quotes as an escape",
+        ) from None
     except yaml.YAMLError as error:
         raise _Problem("syntax", f"YAML syntax error: {error}", None) from None
     except RecursionError:
@@ -241,12 +255,16 @@ def _parse_json(text: str) -> tuple[Any, int]:
     try:
         data = json.loads(text, object_pairs_hook=_json_map)
     except json.JSONDecodeError as error:
-        raise _Problem("syntax", f"JSON syntax error: {error.msg} (column {error.colno})",
-                       error.lineno, "check the commas, brackets and quotes") from None
+        raise _Problem(
+            "syntax",
+            f"JSON syntax error: {error.msg} (column {error.colno})",
+            error.lineno,
+            "check the commas, brackets and quotes",
+        ) from None
     except RecursionError:
         raise _Problem("syntax", "JSON syntax error: nesting too deep", None) from None
-    try:  # JSON is YAML, so the YAML composer can tell where each key is
-        _add_lines(data, yaml.compose(text, Loader=yaml.SafeLoader))
+    try:  # JSON is YAML (once tabs, which JSON allows only between tokens, are spaces)
+        _add_lines(data, yaml.compose(text.replace("\t", " "), Loader=yaml.SafeLoader))
     except (yaml.YAMLError, RecursionError):
         pass  # e.g. tabs: the data stands, lines stay unknown
     stripped = len(text) - len(text.lstrip())
@@ -288,16 +306,22 @@ class _Reader:
         self.diagnostics.append(problem.diagnostic(self.file, node))
 
     def read(self, root: Any, root_line: int) -> None:
-        if isinstance(root, _Bad):
-            raise root.problem
+        _unwrap_whole(root)
         if not isinstance(root, _Map):
-            raise _Problem("structure",
-                           f"the top level must be a mapping with 'nodes:', found {_kind(root)}",
-                           root_line, "start the file with 'name: ...' and 'nodes:'")
+            raise _Problem(
+                "structure",
+                f"the top level must be a mapping with 'nodes:', found {_kind(root)}",
+                root_line,
+                "start the file with 'name: ...' and 'nodes:'",
+            )
         nodes = self.read_top(root)
         if nodes is None:
-            raise _Problem("structure", "the file has no 'nodes:'", None,
-                           "add 'nodes:' with one entry per assumption, keyed by its id")
+            raise _Problem(
+                "structure",
+                "the file has no 'nodes:'",
+                None,
+                "add 'nodes:' with one entry per assumption, keyed by its id",
+            )
         self.read_nodes(*nodes)
 
     def read_top(self, root: _Map) -> tuple[Any, int | None] | None:
@@ -320,26 +344,40 @@ class _Reader:
         if isinstance(pair.key, _Bad):
             raise pair.key.problem
         if not _hashable(pair.key):
-            raise _Problem("structure", f"a key must be plain text, not {_kind(pair.key)}",
-                           pair.line, "remove the '?' complex key")
+            raise _Problem(
+                "structure",
+                f"a key must be plain text, not {_kind(pair.key)}",
+                pair.line,
+                "remove the '?' complex key",
+            )
         if pair.key in seen:
             first = seen[pair.key]
             where = f" (first on line {first})" if first is not None else ""
-            raise _Problem("duplicate-key", f"duplicate key '{pair.key}'{where}", pair.line,
-                           "a key may appear once: remove or rename one of them")
+            raise _Problem(
+                "duplicate-key",
+                f"duplicate key '{pair.key}'{where}",
+                pair.line,
+                "a key may appear once: remove or rename one of them",
+            )
         seen[pair.key] = pair.line
         return pair.key
 
     def setting(self, key: Any, pair: _Pair) -> None:
         if key == "business_case":
-            raise _Problem("not-implemented",
-                           "the business-case layer ('business_case:') is not implemented "
-                           "yet in this version", pair.line,
-                           "remove 'business_case:' for now; the assumption graph still runs")
+            raise _Problem(
+                "not-implemented",
+                "the business-case layer ('business_case:') is not implemented yet in this version",
+                pair.line,
+                "remove 'business_case:' for now; the assumption graph still runs",
+            )
         if key not in TOP_KEYS:
-            raise _Problem("unknown-key", f"unknown top-level key {pair.text or key!r}",
-                           pair.line, _suggest(str(key), TOP_KEYS))
-        value = self.plain(pair.value)
+            raise _Problem(
+                "unknown-key",
+                f"unknown top-level key {pair.text or key!r}",
+                pair.line,
+                _suggest(str(key), TOP_KEYS),
+            )
+        value = self.plain(pair.value, pair.line)
         if value is None:
             return
         if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
@@ -347,15 +385,17 @@ class _Reader:
         setattr(self.model, key, str(value))
 
     def read_nodes(self, nodes: Any, line: int | None) -> None:
-        if isinstance(nodes, _Bad):
-            raise nodes.problem
+        _unwrap_whole(nodes)
         if not isinstance(nodes, _Map) or not (nodes.pairs or nodes.merged):
             found = "nothing" if isinstance(nodes, _Map) or nodes is None else _kind(nodes)
-            hint = ("write each node as 'hours:' with its keys indented below, not as '- hours:'"
-                    if isinstance(nodes, list) else
-                    "add at least one node, e.g. 'hours: {estimate: [1, 2, 3]}'")
-            raise _Problem("structure", f"'nodes' must map node ids to their keys, found {found}",
-                           line, hint)
+            hint = (
+                "write each node as 'hours:' with its keys indented below, not as '- hours:'"
+                if isinstance(nodes, list)
+                else "add at least one node, e.g. 'hours: {estimate: [1, 2, 3]}'"
+            )
+            raise _Problem(
+                "structure", f"'nodes' must map node ids to their keys, found {found}", line, hint
+            )
         seen: dict[Any, int | None] = {}
         for pair in nodes.entries():
             self.read_node(pair, seen)
@@ -368,14 +408,22 @@ class _Reader:
         if node_id in seen:
             first = seen[node_id]
             where = f" (first on line {first})" if first is not None else ""
-            self.report(_Problem("duplicate-node", f"duplicate node id '{node_id}'{where}",
-                                 pair.line, "give each node its own id"), node_id)
+            self.report(
+                _Problem(
+                    "duplicate-node",
+                    f"duplicate node id '{node_id}'{where}",
+                    pair.line,
+                    "give each node its own id",
+                ),
+                node_id,
+            )
             return
         seen[node_id] = pair.line
         try:
-            keys, key_lines = self.node_keys(pair.value)
-            node = node_from_keys(node_id, keys, file=self.file, line=pair.line,
-                                  key_lines=key_lines)
+            keys, key_lines = self.node_keys(pair.value, pair.line)
+            node = node_from_keys(
+                node_id, keys, file=self.file, line=pair.line, key_lines=key_lines
+            )
         except _Problem as problem:
             self.broken(node_id, problem.diagnostic(self.file, node_id))
         except FormulaError as error:
@@ -395,14 +443,26 @@ class _Reader:
             why = "a yes/no value (YAML reads unquoted yes, no, on, off, true, false so)"
         else:
             why = _kind(pair.key)
-        problem = _Problem("node-id", f"node id {text!r} is read as {why}, not as text",
-                           pair.line, f"quote it ('{text}':) or rename it, e.g. 'n_{text}'")
+        problem = _Problem(
+            "node-id",
+            f"node id {text!r} is read as {why}, not as text",
+            pair.line,
+            f"quote it ('{text}':) or rename it, e.g. 'n_{text}'",
+        )
         self.broken(text, problem.diagnostic(self.file, text))
 
-    def node_keys(self, value: Any) -> tuple[Any, dict[str, int]]:
+    def node_keys(self, value: Any, line: int | None) -> tuple[Any, dict[str, int]]:
         """A node's keys as plain data, with the line of each key."""
+        if value is None:
+            raise _Problem(
+                "node-definition",
+                "the node has no keys",
+                line,
+                "give it e.g. 'estimate: [low, mid, high]', 'value: 1' or "
+                "'formula: a * b', indented below its id",
+            )
         if not isinstance(value, _Map):
-            return self.plain(value), {}
+            return self.plain(value, line), {}
         return self.mapping(value, set())
 
     def mapping(self, value: _Map, active: set[int]) -> tuple[dict[Any, Any], dict[str, int]]:
@@ -410,31 +470,49 @@ class _Reader:
         result: dict[Any, Any] = {}
         for pair in value.entries():
             key = self.key(pair, seen)
-            result[key] = self.plain(pair.value, active)
+            result[key] = self.plain(pair.value, pair.line, active)
         lines = {str(k): line for k, line in seen.items() if line is not None}
         return result, lines
 
-    def plain(self, value: Any, active: set[int] | None = None) -> Any:
-        """Plain Python data, refusing bad tags, recursive aliases and alias bombs."""
+    def plain(self, value: Any, line: int | None = None, active: set[int] | None = None) -> Any:
+        """Plain Python data, refusing bad tags, recursive aliases and alias bombs.
+
+        ``line`` is where the value is (its key's line), for the error messages.
+        """
         self.budget -= 1
         if self.budget < 0:
-            raise _Problem("alias", "the file expands to too many values (aliases used too often)",
-                           None, "write the values out instead of repeating aliases")
+            raise _Problem(
+                "alias",
+                "the file expands to too many values (aliases used too often)",
+                line,
+                "write the values out instead of repeating aliases",
+            )
         if isinstance(value, _Bad):
             raise value.problem
         if not isinstance(value, _Map | list):
             return value
         active = set() if active is None else active
         if id(value) in active:
-            raise _Problem("alias", "an alias refers to the value that contains it",
-                           getattr(value, "line", None), "an anchor cannot be used inside itself")
+            raise _Problem(
+                "alias",
+                "an alias refers to the value that contains it",
+                line,
+                "an anchor cannot be used inside itself",
+            )
         active.add(id(value))
         try:
             if isinstance(value, list):
-                return [self.plain(item, active) for item in value]
+                return [self.plain(item, line, active) for item in value]
             return self.mapping(value, active)[0]
         finally:
             active.discard(id(value))
+
+
+def _unwrap_whole(value: Any) -> None:
+    """A bad tag on the whole document or on ``nodes`` leaves nothing to read."""
+    if isinstance(value, _Bad):
+        problem = value.problem
+        raise _Problem("structure", problem.message, problem.line, problem.hint)
 
 
 def _kind(value: object) -> str:
@@ -496,15 +574,22 @@ def _read_text(path: Path) -> str:
     except IsADirectoryError:
         raise _Problem("unreadable", "this is a folder, not a model file", None) from None
     except OSError as error:
-        raise _Problem("unreadable", f"cannot read the file: {error.strerror or error}",
-                       None, "check the file's permissions") from None
+        raise _Problem(
+            "unreadable",
+            f"cannot read the file: {error.strerror or error}",
+            None,
+            "check the file's permissions",
+        ) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise _Problem("unreadable",
-                       f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x})",
-                       line, "save the file with UTF-8 encoding") from None
+        raise _Problem(
+            "unreadable",
+            f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x})",
+            line,
+            "save the file with UTF-8 encoding",
+        ) from None
 
 
 def read_model_text(
@@ -520,6 +605,7 @@ def read_model_text(
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     model = Model(_default_name(file), file=file)
     reader = _Reader(model, file)
     try:
@@ -558,8 +644,7 @@ def _strict(model: Model, diagnostics: list[Diagnostic]) -> Model:
         return model
     first = errors[0]
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    error = ModelFileError(first.message + more, file=first.file, line=first.line,
-                           node=first.node)
+    error = ModelFileError(first.message + more, file=first.file, line=first.line, node=first.node)
     error.diagnostics = diagnostics  # type: ignore[attr-defined]
     raise error
 
@@ -579,9 +664,9 @@ def dump(model: Model) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if model.name:
         data["name"] = model.name
-    if getattr(model, "description", ""):
+    if model.description:
         data["description"] = model.description
-    if getattr(model, "money_unit", DEFAULT_MONEY_UNIT) != DEFAULT_MONEY_UNIT:
+    if model.money_unit != DEFAULT_MONEY_UNIT:
         data["money_unit"] = model.money_unit
     data["nodes"] = {node.id: _dump_node(node) for node in model}
     return data
@@ -608,16 +693,15 @@ def _dump_node(node: Node) -> dict[str, Any]:
 
 
 def _dump_body(node: Node) -> dict[str, Any]:
-    body = node.body
-    if isinstance(body, Value):
-        return {"value": body.value}
-    text = getattr(body, "text", None)
-    if isinstance(text, str):  # a Formula
-        return {"formula": text}
+    if isinstance(node.body, Value):
+        return {"value": node.body.value}
+    body: Any = node.body  # a Formula or a Distribution (this module imports neither)
+    if isinstance(getattr(body, "text", None), str):
+        return {"formula": body.text}
     if body.name == "normal":
-        return {"mean": body.mean, "sd": body.sd}  # type: ignore[attr-defined]
+        return {"mean": body.mean, "sd": body.sd}
     if body.name == "lognormal":
-        return {"mu": body.mu, "sigma": body.sigma}  # type: ignore[attr-defined]
+        return {"mu": body.mu, "sigma": body.sigma}
     keys: dict[str, Any] = {"estimate": [body.low, body.mid, body.high]}
     if body.name != "triangle":
         keys["model"] = body.name
@@ -653,8 +737,11 @@ def save(model: Model, path: str | os.PathLike[str]) -> None:
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".yaml", ".yml", ".json"):
-        raise ModelFileError(f"cannot save as {suffix or 'a file without extension'!r}",
-                             file=str(target), hint="use a .yaml, .yml or .json file name")
+        raise ModelFileError(
+            f"cannot save as {suffix or 'a file without extension'!r}",
+            file=str(target),
+            hint="use a .yaml, .yml or .json file name",
+        )
     data = dump(model)
     if suffix == ".json":
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"

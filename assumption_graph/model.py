@@ -142,8 +142,8 @@ def node_from_keys(
 
     >>> node_from_keys("hours", {"estimate": [1200, 1500, 2100]}).kind
     'uncertain'
-    >>> node_from_keys("cost", {"kind": "main", "formula": "hours * rate"}).inputs
-    frozenset({'hours', 'rate'})
+    >>> sorted(node_from_keys("cost", {"kind": "main", "formula": "hours * rate"}).inputs)
+    ['hours', 'rate']
     """
     key_lines = dict(key_lines or {})
     reader = _NodeReader(node_id, keys, file, line, key_lines)
@@ -386,6 +386,9 @@ class Model:
     def __init__(self, name: str = "", *, file: str | None = None) -> None:
         self.name = name
         self.file = file
+        self.description = ""
+        self.money_unit = "tkr"
+        self.broken: set[str] = set()  # ids defined in the file that could not be read
         self._nodes: dict[str, Node] = {}
 
     def __repr__(self) -> str:

@@ -52,6 +52,7 @@ __all__ = [
     "render",
     "format_number",
     "style_key",
+    "cycle_edges",
 ]
 
 FORMATS: tuple[str, ...] = ("svg", "png", "pdf", "dot")
@@ -78,7 +79,7 @@ class NodeStyle:
     WCAG contrast ratio of at least 4.5 (a test checks it).
     """
 
-    legend: str
+    legend: str  # legend text; "\n" breaks lines
     fillcolor: str
     fontcolor: str
     color: str
@@ -102,34 +103,68 @@ class NodeStyle:
 
 STYLES: dict[str, NodeStyle] = {
     "main_formula": NodeStyle(
-        "Main assumption with sub-assumptions", "#1b5e20", "#ffffff", "#0b2e0e",
-        style="filled,bold", peripheries=2, penwidth=2.0,
+        "Main assumption\nwith sub-assumptions",
+        "#1b5e20",
+        "#ffffff",
+        "#0b2e0e",
+        style="filled,bold",
+        peripheries=2,
+        penwidth=2.0,
     ),
     "main_value": NodeStyle(
-        "Main assumption without sub-assumptions", "#a5d6a7", "#000000", "#1b5e20",
-        style="filled,bold", penwidth=2.5,
+        "Main assumption\nwithout sub-assumptions",
+        "#a5d6a7",
+        "#000000",
+        "#1b5e20",
+        style="filled,bold",
+        penwidth=2.5,
     ),
     "uncertain": NodeStyle(
-        "Sub-assumption with uncertainty", "#6d4c41", "#ffffff", "#2b1d18",
-        style="filled,dashed", penwidth=1.5,
+        "Sub-assumption\nwith uncertainty",
+        "#6d4c41",
+        "#ffffff",
+        "#2b1d18",
+        style="filled,dashed",
+        penwidth=1.5,
     ),
     "intermediate": NodeStyle(
-        "Intermediate calculation", "#bbdefb", "#000000", "#0d47a1",
+        "Intermediate\ncalculation",
+        "#bbdefb",
+        "#000000",
+        "#0d47a1",
     ),
     "constant": NodeStyle(
-        "Constant (not uncertain)", "#e0e0e0", "#000000", "#424242",
-        style="filled,dotted", penwidth=1.5,
+        "Constant\n(not uncertain)",
+        "#e0e0e0",
+        "#000000",
+        "#424242",
+        style="filled,dotted",
+        penwidth=1.5,
     ),
     "purpose_primary": NodeStyle(
-        "Primary purpose", "#ffd54f", "#000000", "#5d4037",
-        style="filled,bold", shape="hexagon", penwidth=3.0,
+        "Primary purpose",
+        "#ffd54f",
+        "#000000",
+        "#5d4037",
+        style="filled,bold",
+        shape="hexagon",
+        penwidth=3.0,
     ),
     "purpose_secondary": NodeStyle(
-        "Secondary purpose", "#fff8e1", "#000000", "#8d6e63", shape="hexagon",
+        "Secondary purpose",
+        "#fff8e1",
+        "#000000",
+        "#8d6e63",
+        shape="hexagon",
     ),
     "missing": NodeStyle(
-        "Missing node (used by a formula)", "#ffffff", "#b71c1c", "#b71c1c",
-        style="filled,dashed", shape="box", penwidth=1.5,
+        "Missing node\n(used by a formula)",
+        "#ffffff",
+        "#b71c1c",
+        "#b71c1c",
+        style="filled,dashed",
+        shape="box",
+        penwidth=1.5,
     ),
 }
 
@@ -228,9 +263,7 @@ def diagram(
     import graphviz
 
     if level not in LEVELS:
-        raise RenderError(
-            f"unknown level {level!r}", hint="use one of: " + ", ".join(LEVELS)
-        )
+        raise RenderError(f"unknown level {level!r}", hint="use one of: " + ", ".join(LEVELS))
     shown = _parse_show(show)
     if "results" in shown and results is None:
         raise RenderError(
@@ -313,6 +346,22 @@ def _primary_purpose(nodes: Iterable[Node]) -> str | None:
     return max(counts, key=lambda p: (counts[p], -PURPOSES.index(p)))
 
 
+def _hidden_ancestors(graph: nx.DiGraph, node_id: str, visible: set[str]) -> set[str]:
+    """The hidden nodes upstream of ``node_id``, reached without passing a visible node.
+
+    A sub-assumption behind another main node is folded into that node, not counted
+    again for every main node further downstream.
+    """
+    found: set[str] = set()
+    todo = [node_id]
+    while todo:
+        for parent in graph.predecessors(todo.pop()):
+            if parent not in visible and parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    return found
+
+
 class _Builder:
     """Builds one Digraph; kept as a class so the steps share the model and options."""
 
@@ -331,9 +380,12 @@ class _Builder:
         self.results = results
         self.marks = marks
         self.graph = model.graph
-        self.dot = digraph(name=model.name or "assumptions", encoding="utf-8")
+        # a backslash would end a quoted DOT id early; the name only titles the SVG
+        name = model.name.replace("\\", "/") or "assumptions"
+        self.dot = digraph(name=name, encoding="utf-8")
         self.visible, self.folded = self._visible()
         self.used_styles: list[str] = []
+        self.drawn_missing: set[str] = set()
 
     # -- which nodes are drawn
 
@@ -346,7 +398,7 @@ class _Builder:
         keep = set(mains)
         for node_id in mains:
             keep |= nx.descendants(self.graph, node_id)
-        folded = {m: nx.ancestors(self.graph, m) - keep for m in mains}
+        folded = {m: _hidden_ancestors(self.graph, m, keep) for m in mains}
         return [i for i in ids if i in keep], folded
 
     # -- the whole graph
@@ -354,8 +406,14 @@ class _Builder:
     def build(self) -> graphviz.Digraph:
         dot = self.dot
         dot.attr(
-            rankdir="LR", newrank="true", nodesep="0.25", ranksep="0.45",
-            fontname=FONT, fontsize="12", label=self._title(), labelloc="t",
+            rankdir="LR",
+            newrank="true",
+            nodesep="0.25",
+            ranksep="0.45",
+            fontname=FONT,
+            fontsize="12",
+            label=self._title(),
+            labelloc="t",
         )
         dot.attr("node", fontname=FONT, fontsize="11", margin="0.08,0.04")
         dot.attr("edge", color=EDGE_COLOR, arrowsize="0.7")
@@ -370,8 +428,10 @@ class _Builder:
         if business:
             with dot.subgraph(name="cluster_business_case") as case:
                 case.attr(
-                    label="Business case", style="filled,rounded",
-                    fillcolor=CLUSTER_FILLS["business_case"], color="#9e9e9e",
+                    label="Business case",
+                    style="filled,rounded",
+                    fillcolor=CLUSTER_FILLS["business_case"],
+                    color="#9e9e9e",
                     fontcolor="#000000",
                 )
                 for side, title in (("cost", "Costs"), ("gain", "Gains")):
@@ -381,8 +441,10 @@ class _Builder:
                     key = f"{side}s"
                     with case.subgraph(name=f"cluster_{key}") as sub:
                         sub.attr(
-                            label=title, style="filled,rounded",
-                            fillcolor=CLUSTER_FILLS[key], color="#bdbdbd",
+                            label=title,
+                            style="filled,rounded",
+                            fillcolor=CLUSTER_FILLS[key],
+                            color="#bdbdbd",
                         )
                         for node in members:
                             self._node(sub, node)
@@ -405,7 +467,7 @@ class _Builder:
             m = self.marks
             lines.append(
                 f'<FONT POINT-SIZE="10">check: {m.errors} error{"s" * (m.errors != 1)}, '
-                f'{m.warnings} warning{"s" * (m.warnings != 1)}</FONT>'
+                f"{m.warnings} warning{'s' * (m.warnings != 1)}</FONT>"
             )
         return f"<{'<BR/>'.join(lines)}>" if lines else ""
 
@@ -422,8 +484,8 @@ class _Builder:
         if mark is not None:
             attrs["color"] = ERROR_COLOR if mark == "error" else WARNING_COLOR
             attrs["penwidth"] = "3"
-            attrs["style"] = attrs["style"].replace(",dotted", "").replace(",dashed", "")
-            attrs["style"] += ",bold"
+            kept = [s for s in attrs["style"].split(",") if s not in ("dashed", "dotted", "bold")]
+            attrs["style"] = ",".join([*kept, "bold"])
             messages = self.marks.messages.get(node.id, ()) if self.marks else ()
             tooltip += "".join(f"\n{m}" for m in messages)
         attrs["tooltip"] = _escape_string(tooltip)
@@ -468,7 +530,11 @@ class _Builder:
                 if name in visible:
                     if (name, node.id) in cycles:
                         self.dot.edge(
-                            name, node.id, color=ERROR_COLOR, penwidth="3", style="bold",
+                            name,
+                            node.id,
+                            color=ERROR_COLOR,
+                            penwidth="3",
+                            style="bold",
                             tooltip=_escape_string(f"cycle: {name} -> {node.id}"),
                         )
                     else:
@@ -477,16 +543,23 @@ class _Builder:
                     self._missing(name, node.id)
 
     def _missing(self, name: str, user: str) -> None:
-        """A formula name that is not a node, drawn (in check mode) where it is used."""
+        """A formula name that is not a node, drawn (in check mode) where it is used.
+
+        A node that failed to load (a lenient read reports it by id) says so.
+        """
         missing_id = f"missing.{name}"
-        self._use("missing")
-        self.dot.node(
-            missing_id,
-            label=f"<{_escape(name)}<BR/>"
-            '<FONT POINT-SIZE="9"><I>not a node</I></FONT>>',
-            tooltip=_escape_string(f"'{user}' uses '{name}', which is not a node"),
-            **STYLES["missing"].attrs(),
-        )
+        if missing_id not in self.drawn_missing:
+            self.drawn_missing.add(missing_id)
+            self._use("missing")
+            messages = self.marks.messages.get(name, ()) if self.marks else ()
+            note = "could not be read" if messages else "not a node"
+            tooltip = "".join(f"\n{m}" for m in messages) or f"\nno node '{name}' in the model"
+            self.dot.node(
+                missing_id,
+                label=f'<{_escape(name)}<BR/><FONT POINT-SIZE="9"><I>{note}</I></FONT>>',
+                tooltip=_escape_string(name + tooltip),
+                **STYLES["missing"].attrs(),
+            )
         self.dot.edge(missing_id, user, color=ERROR_COLOR, style="dashed")
 
     # -- purposes and legend
@@ -525,14 +598,18 @@ class _Builder:
         order = list(STYLES)
         with self.dot.subgraph(name="cluster_legend") as legend:
             legend.attr(label="Legend", style="rounded", color="#bdbdbd", fontsize="10")
-            for key in sorted(self.used_styles, key=order.index):
+            keys = sorted(self.used_styles, key=order.index)
+            for key in keys:
                 style = STYLES[key]
                 legend.node(
                     f"legend.{key}",
-                    label=f"<{_wrap(style.legend)}>",
+                    label="<" + "<BR/>".join(_escape(t) for t in style.legend.split("\n")) + ">",
                     fontsize="9",
                     **style.attrs(),
                 )
+            # Two columns: an invisible edge puts each second entry one rank to the right.
+            for left, right in zip(keys[::2], keys[1::2], strict=False):
+                legend.edge(f"legend.{left}", f"legend.{right}", style="invis")
 
 
 # ---------------------------------------------------------------------------- labels

@@ -62,6 +62,11 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
     """
     finite = samples[np.isfinite(samples)]
     nonfinite = int(samples.size - finite.size)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge finite values: std is then None
+        return _summary(finite, nonfinite, figures)
+
+
+def _summary(finite: np.ndarray, nonfinite: int, figures: Mapping[str, float]) -> NodeSummary:
     if finite.size:
         levels = np.percentile(finite, PERCENTILES)
         stats = {

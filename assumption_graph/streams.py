@@ -13,11 +13,12 @@ The three are combined with Weyl-sequence increments and scrambled by the
 splitmix64 finaliser (``mix64``), so sample 17 of an input is the same number
 whether it is drawn first, last, alone or in a chunk on another thread.
 
-The scalar functions (``mix64``, ``uniform``) are plain numba-compatible Python:
-the numba backend compiles them (see ``jit_linked``) and calls them inside the
-kernel. ``mix64_array`` and ``uniform_array`` are their numpy twins and give the
-same bits. In plain Python the scalar functions work too, but numpy warns about
-the (intended) wrap-around of uint64 scalar arithmetic; call them under
+The scalar functions (``mix64``, ``uniform``) are plain numba-compatible Python
+that the numba backend compiles (``numba.njit(uniform)``) and calls inside the
+kernel; ``jit_linked`` compiles functions that call each other. ``mix64_array``
+and ``uniform_array`` are their numpy twins and give the same bits. In plain
+Python the scalar functions work too, but numpy warns about the (intended)
+wrap-around of uint64 scalar arithmetic; call them under
 ``np.errstate(over="ignore")``.
 """
 
@@ -31,6 +32,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 __all__ = [
+    "Counter",
     "GAMMA",
     "GAMMA_SUB",
     "MIX_M1",
@@ -53,6 +55,9 @@ GAMMA_SUB = np.uint64(0xD1B54A32D192ED03)
 #: splitmix64 finaliser multipliers (Steele, Lea and Flood 2014).
 MIX_M1 = np.uint64(0xBF58476D1CE4E5B9)
 MIX_M2 = np.uint64(0x94D049BB133111EB)
+
+#: A counter argument of the scalar functions: a uint64 (or a Python int in range).
+Counter = int | np.uint64
 
 _MASK = (1 << 64) - 1
 # Every literal in jitted code must be uint64: numba types uint64 (op) int64 as float64.
@@ -77,15 +82,21 @@ def mix64(z: np.uint64) -> np.uint64:
     return z ^ (z >> _S31)
 
 
-def uniform(stream: int, sample: int, sub: int) -> float:
+def uniform(stream: Counter, sample: Counter, sub: Counter) -> float:
     """The uniform number ``sub`` of ``sample`` in ``stream``, strictly inside (0, 1).
 
     ``z = mix64(stream + (sample + 1)·GAMMA + sub·GAMMA_SUB)`` (wrapping uint64);
     the top 52 bits of ``z`` give ``u = (z >> 12 + 0.5)·2**-52``, so neither 0 nor 1
-    can occur and ``log(u)`` and inverse CDFs stay finite. Numba-compatible.
+    can occur and ``log(u)`` and inverse CDFs stay finite. Numba-compatible on
+    its own: ``numba.njit(uniform)`` needs nothing else compiled, because the
+    ``mix64`` finaliser is written out inline (a test checks they agree).
     """
     z = np.uint64(stream) + (np.uint64(sample) + _ONE) * GAMMA + np.uint64(sub) * GAMMA_SUB
-    z = mix64(z)
+    z = z ^ (z >> _S30)
+    z = z * MIX_M1
+    z = z ^ (z >> _S27)
+    z = z * MIX_M2
+    z = z ^ (z >> _S31)
     return (float(z >> _S12) + 0.5) * _SCALE
 
 

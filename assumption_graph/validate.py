@@ -196,8 +196,8 @@ def _cycles(ctx: _Context) -> Iterator[Diagnostic]:
         also = f" (also involved: {', '.join(others)})" if others else ""
         yield ctx.error(
             "cycle",
-            f"cycle: {text}{also}; arrows must flow forward, so one of these formulas "
-            "must stop using the node before it",
+            f"formulas go round in a cycle: {text}{also}; arrows must flow forward, "
+            "so one of these formulas must stop using the node before it",
             ctx.model[path[0]],
             "formula",
         )
@@ -218,7 +218,7 @@ def _self_references(ctx: _Context) -> Iterator[Diagnostic]:
 
 def _unknown_names(ctx: _Context) -> Iterator[Diagnostic]:
     """Every name a formula uses must be a node (ids that failed to load are skipped)."""
-    ids = list(ctx.model.nodes)
+    ids = [*ctx.model.nodes, *sorted(ctx.broken)]
     for node in ctx.model:
         for name in sorted(node.inputs):
             if name in ctx.model or name in ctx.broken:
@@ -264,8 +264,10 @@ _EXPECTS: dict[str, tuple[str, Callable[[Node], bool]]] = {
     "intermediate": ("a formula", lambda n: isinstance(n.body, Formula)),
     "constant": (
         "a value (or a 'fixed' estimate)",
-        lambda n: isinstance(n.body, Value)
-        or (isinstance(n.body, Distribution) and n.body.name == "fixed"),
+        lambda n: (
+            isinstance(n.body, Value)
+            or (isinstance(n.body, Distribution) and n.body.name == "fixed")
+        ),
     ),
 }
 
@@ -451,7 +453,8 @@ class _UnitParser:
         unit = self.power()
         dividing = False
         while unit is not None and self.peek() in ("*", "/", "·"):
-            dividing = dividing or self.take() == "/"
+            if self.take() == "/":
+                dividing = True
             factor = self.power()
             if factor is None:
                 return None
@@ -512,9 +515,7 @@ _SAME_UNIT_FUNCTIONS = frozenset({"min", "max", "clip"})
 _KEEP_UNIT_FUNCTIONS = frozenset({"abs", "floor", "ceil", "round"})
 
 
-def _infer(
-    expr: Expr, lookup: Callable[[str], Unit | None], out: list[_Mismatch]
-) -> Unit | None:
+def _infer(expr: Expr, lookup: Callable[[str], Unit | None], out: list[_Mismatch]) -> Unit | None:
     def same(parts: list[Expr], joiner: str) -> Unit | None:
         units = [_infer(p, lookup, out) for p in parts]
         known = [(to_source(p), u) for p, u in zip(parts, units, strict=True) if u is not None]

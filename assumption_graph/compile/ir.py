@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from ..validate import CheckedModel
 __all__ = ["Op", "Program", "lower", "OP_NAMES"]
 
 
-class Op:
+class Op(IntEnum):
     """Opcodes of the program; the kernel dispatches on these integers."""
 
     CONST = 0
@@ -63,9 +64,7 @@ class Op:
     PERT = 45
 
 
-OP_NAMES: dict[int, str] = {
-    value: name.lower() for name, value in vars(Op).items() if name.isupper()
-}
+OP_NAMES: dict[int, str] = {op.value: op.name.lower() for op in Op}
 
 _BINARY = {"+": Op.ADD, "-": Op.SUB, "*": Op.MUL, "/": Op.DIV, "**": Op.POW}
 _COMPARE = {"<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE, "==": Op.EQ, "!=": Op.NE}

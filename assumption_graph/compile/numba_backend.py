@@ -8,14 +8,19 @@ which LLVM vectorises, and the block's slots stay in cache. Every random draw
 comes from a counter-based stream keyed by (seed, sample, input), so results
 are the same whatever the thread count or the block and chunk sizes.
 
-The on-disk cache lives in numba's default place (``__pycache__`` beside this
-file) unless ``NUMBA_CACHE_DIR`` says otherwise.
+The kernel is cached on disk in ``CACHE_DIR`` (``~/.cache/assumption_graph``
+unless ``ASSUMPTION_GRAPH_CACHE`` or ``NUMBA_CACHE_DIR`` is set), in a folder
+named by a hash of the kernel's sources, so an edited sampler never runs stale.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -28,16 +33,55 @@ __all__ = ["execute", "warm_up", "set_threads", "max_threads", "BLOCK"]
 
 BLOCK = 256  # samples per block: small enough that a block's slots stay in L1/L2
 
-_jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+_KERNEL_SOURCES = (dist.__file__, streams.__file__, __file__)
 
-_uniform = _jit(streams.uniform)
-_triangle = _jit(dist.triangle_from_u)
-_uniform_range = _jit(dist.uniform_from_u)
-_discrete = _jit(dist.discrete_from_u)
-_normal = _jit(dist.normal_from_u)
-_lognormal = _jit(dist.lognormal_from_u)
-_pert = _jit(dist.pert_sample)
-_mix64 = _jit(streams.mix64)
+
+def _cache_dir() -> str:
+    """Where numba keeps the compiled kernel: a folder per version of its sources.
+
+    numba only notices changes to the file of the function it caches, not to
+    the samplers it calls, so the folder name carries a hash of all of them.
+    ``NUMBA_CACHE_DIR`` or ``ASSUMPTION_GRAPH_CACHE`` move it elsewhere.
+    """
+    digest = hashlib.sha256()
+    for path in _KERNEL_SOURCES:
+        digest.update(Path(path).read_bytes())
+    root = os.environ.get("ASSUMPTION_GRAPH_CACHE") or numba.config.CACHE_DIR or str(
+        Path.home() / ".cache" / "assumption_graph")
+    return str(Path(root) / f"kernel-{digest.hexdigest()[:16]}")
+
+
+CACHE_DIR = _cache_dir()
+
+
+def _compiled(**options: object) -> Callable[[Callable], Callable]:
+    """``numba.njit`` with the kernel's options, cached in ``CACHE_DIR``.
+
+    numba reads its cache folder when a function is decorated, so the folder is
+    set just for the decoration and restored after.
+    """
+
+    def decorate(function: Callable) -> Callable:
+        saved = numba.config.CACHE_DIR
+        numba.config.CACHE_DIR = CACHE_DIR
+        try:
+            return numba.njit(cache=True, error_model="numpy", **options)(function)
+        finally:
+            numba.config.CACHE_DIR = saved
+
+    return decorate
+
+
+_jit = _compiled(nogil=True)
+_scalars = dist.jit_scalars(_jit)
+_uniform = _scalars["uniform"]
+_mix64 = _scalars["mix64"]
+_triangle = _scalars["triangle_from_u"]
+_uniform_range = _scalars["uniform_from_u"]
+_discrete = _scalars["discrete_from_u"]
+_normal = _scalars["normal_from_u"]
+_lognormal = _scalars["lognormal_from_u"]
+_pert = _scalars["pert_sample"]
 
 
 @_jit
@@ -56,7 +100,7 @@ def _nan_max(x: float, y: float) -> float:
     return x if x > y else y
 
 
-@numba.njit(cache=True, error_model="numpy", parallel=True)
+@_compiled(parallel=True)
 def _run_blocks(code, params, keys, seed_key, n_slots, out_slots, start, count, block, out):  # noqa: ANN001
     n_blocks = (count + block - 1) // block
     n_ops = code.shape[0]

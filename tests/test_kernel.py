@@ -1,0 +1,173 @@
+"""The compiled kernel against the reference interpreter, and its reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assumption_graph.compile import compile_model
+from assumption_graph.compile import numba_backend
+from assumption_graph.compile.reference import evaluate, simulate
+from assumption_graph.model import Model
+from assumption_graph.run import Simulator
+from assumption_graph.validate import check
+
+from .strategies import models
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def run_all(model: Model, n: int = 300, seed: int = 3, **options):
+    sim = Simulator(model)
+    return sim, sim.run(n, seed, outputs="all", keep_samples=True, **options)
+
+
+@SETTINGS
+@given(models(), st.integers(0, 2**70))
+def test_kernel_equals_reference_on_random_graphs(model, seed):
+    sim, result = run_all(model, seed=seed)
+    checked = sim.compiled.checked
+    twin = simulate(checked, result.samples, seed, checked.order)
+    for node_id in checked.order:
+        np.testing.assert_allclose(result.values(node_id), twin[node_id], rtol=1e-9, atol=1e-12,
+                                   equal_nan=True, err_msg=node_id)
+
+
+@SETTINGS
+@given(models())
+def test_kernel_evaluates_like_reference_given_its_own_draws(model):
+    sim, result = run_all(model)
+    checked = sim.compiled.checked
+    drawn = {n: result.values(n) for n in checked.order if model[n].is_uncertain}
+    again = evaluate(checked, drawn, result.samples)
+    for node_id in checked.order:
+        np.testing.assert_allclose(result.values(node_id), again[node_id], rtol=1e-9, atol=1e-12,
+                                   equal_nan=True, err_msg=node_id)
+
+
+@settings(max_examples=25, deadline=None)
+@given(models(), st.randoms(use_true_random=False))
+def test_order_of_nodes_in_the_file_does_not_change_results(model, rnd):
+    shuffled = Model("shuffled")
+    nodes = list(model)
+    rnd.shuffle(nodes)
+    for node in nodes:
+        shuffled.add_node(node)
+    _, a = run_all(model)
+    _, b = run_all(shuffled)
+    for node_id in a:
+        np.testing.assert_array_equal(a.values(node_id), b.values(node_id))
+
+
+def test_renaming_an_intermediate_node_does_not_change_results():
+    def build(name: str) -> Model:
+        m = Model("rename")
+        m.add("a", estimate=[1, 2, 4])
+        m.add("b", estimate=[0, 5, 6], model="pert")
+        m.add(name, formula="a * b")
+        m.add("out", kind="main", formula=f"{name} + a")
+        return m
+
+    _, first = run_all(build("middle"))
+    _, second = run_all(build("zz_renamed"))
+    np.testing.assert_array_equal(first.values("out"), second.values("out"))
+
+
+@settings(max_examples=15, deadline=None)
+@given(models(), st.integers(0, 1000))
+def test_thread_count_and_chunks_never_change_results(model, seed):
+    sim = Simulator(model)
+    one = sim.run(2000, seed, outputs="all", keep_samples=True, threads=1)
+    two = sim.run(2000, seed, outputs="all", keep_samples=True, threads=2, chunk=333)
+    for node_id in one:
+        np.testing.assert_array_equal(one.values(node_id), two.values(node_id))
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    m = Model("seeds")
+    m.add("a", estimate=[1, 2, 4])
+    m.add("out", kind="main", formula="a * 2")
+    sim = Simulator(m)
+    first = sim.run(1000, 5, keep_samples=True).values("out")
+    np.testing.assert_array_equal(first, sim.run(1000, 5, keep_samples=True).values("out"))
+    assert not np.array_equal(first, sim.run(1000, 6, keep_samples=True).values("out"))
+
+
+def test_a_longer_run_extends_a_shorter_one():
+    m = Model("prefix")
+    m.add("a", estimate=[1, 2, 4])
+    m.add("out", kind="main", formula="a * 2")
+    sim = Simulator(m)
+    short = sim.run(100, 1, keep_samples=True).values("out")
+    long = sim.run(10_000, 1, keep_samples=True).values("out")
+    np.testing.assert_array_equal(short, long[:100])
+
+
+def test_only_requested_outputs_are_kept_and_dead_nodes_skipped():
+    m = Model("outputs")
+    m.add("a", estimate=[1, 2, 4])
+    m.add("b", estimate=[1, 2, 4])
+    m.add("c", formula="a + b")
+    m.add("unrelated", formula="b * 3", unused=True)
+    m.add("out", kind="main", formula="c * 2")
+    compiled = compile_model(m)
+    program = compiled.program(["out"])
+    assert program.outputs == ("out",)
+    assert "unrelated" not in program.source
+    assert program.n_slots <= 3
+    with_override = compiled.program(["out"], {"c": 5.0})
+    assert "# a" not in with_override.source and "override" in with_override.source
+
+
+def test_overrides_pin_a_node_for_one_run():
+    m = Model("override")
+    m.add("hours", estimate=[10, 20, 40])
+    m.add("rate", value=2.0)
+    m.add("cost", kind="main", formula="hours * rate")
+    sim = Simulator(m)
+    pinned = sim.run(500, 1, overrides={"hours": 30}, keep_samples=True)
+    assert np.all(pinned.values("cost") == 60.0)
+    assert pinned["cost"].expected == 60.0 and pinned["cost"].best == 60.0
+    assert sim.run(500, 1)["cost"].expected == 40.0
+
+
+def test_division_by_zero_in_some_samples_is_counted_not_fatal():
+    m = Model("nonfinite")
+    m.add("k", estimate=[0, 1, 2], model="discrete", probabilities=[0.25, 0.5, 0.25])
+    m.add("out", kind="main", formula="10 / k")
+    result = Simulator(m).run(4000, 2)
+    summary = result["out"]
+    # about a quarter of the samples divide by zero: binomial SE of the count is sqrt(n p q)
+    assert abs(summary.nonfinite - 1000) < 5 * np.sqrt(4000 * 0.25 * 0.75)
+    assert summary.mean is not None and np.isfinite(summary.mean)
+    assert set(result.to_dict()["nodes"]["out"]["percentiles"]) == {
+        "5", "10", "25", "50", "70", "75", "80", "90", "95"}
+
+
+def test_kernel_mean_of_a_triangle_within_standard_error():
+    m = Model("mean")
+    m.add("t", estimate=[1, 3, 8])
+    m.add("out", kind="main", formula="t")
+    n = 200_000
+    summary = Simulator(m).run(n, 11)["out"]
+    true_mean, true_sd = 4.0, np.sqrt((1 + 9 + 64 - 3 - 8 - 24) / 18)
+    assert abs(summary.mean - true_mean) < 5 * true_sd / np.sqrt(n)
+    assert abs(summary.std - true_sd) < 0.02 * true_sd
+
+
+def test_kernel_is_compiled_once_and_warm_up_is_cheap_afterwards():
+    numba_backend.warm_up()
+    assert numba_backend.warm_up() < 0.5
+
+
+def test_check_errors_stop_compilation():
+    from assumption_graph.errors import CheckFailed
+
+    m = Model("bad")
+    m.add("a", formula="b + 1")
+    with pytest.raises(CheckFailed) as info:
+        compile_model(m)
+    assert "unknown-name" in str(info.value)
+    assert not check(m).ok
