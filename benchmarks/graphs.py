@@ -38,14 +38,11 @@ def layered(n_nodes: int, seed: int = 0) -> ag.Model:
     >>> len(m), len(m.main_nodes), ag.check(m).ok
     (100, 5, True)
     """
-    if n_nodes < 2:
+    if n_nodes < 2:  # one input alone has no formula to be an output
         raise ValueError(f"a layered graph needs at least 2 nodes, got {n_nodes}")
     rng = random.Random(seed)
-    sizes = [LAYER] * (n_nodes // LAYER)
-    if n_nodes % LAYER:
-        sizes.append(n_nodes % LAYER)
-    if sizes[-1] < 2:  # a lone input cannot be a layer of its own: fold it into the last
-        sizes[-2:] = [sizes[-2] + sizes[-1]]
+    n_layers = max(1, round(n_nodes / LAYER))
+    sizes = [n_nodes // n_layers + (k < n_nodes % n_layers) for k in range(n_layers)]
 
     specs: list[tuple[str, dict[str, object]]] = []
     used: set[str] = set()
@@ -55,23 +52,21 @@ def layered(n_nodes: int, seed: int = 0) -> ag.Model:
         n_inputs = size // 2
         inputs = [f"l{depth:04d}_x{k}" for k in range(n_inputs)]
         formulas = [f"l{depth:04d}_f{k}" for k in range(size - n_inputs)]
-        last = depth == len(sizes) - 1
         for node_id in inputs:
             specs.append((node_id, {"estimate": list(ESTIMATE), "source": "synthetic"}))
-        # each formula of the previous layer is the first operand of one formula here,
-        # so all of them are used; the rest of the operands are drawn at random
-        carried = rng.sample(previous_formulas, len(previous_formulas))
+        # every formula of the previous layer is a required operand of one formula
+        # here (dealt round-robin), so all of them are used; other operands are random
+        required: list[list[str]] = [[] for _ in formulas]
+        for k, node_id in enumerate(rng.sample(previous_formulas, len(previous_formulas))):
+            required[k % len(formulas)].append(node_id)
+        fresh = set(inputs)  # inputs no formula uses yet: picked first
         for k, node_id in enumerate(formulas):
-            first = carried[k] if k < len(carried) else None
-            text = _formula(rng, first, previous, inputs, product=bool(k % 2))
-            used.update(name for name in text.replace("(", " ").replace(")", " ").split()
-                        if name[0] == "l")
+            text, operands = _formula(rng, required[k], previous, inputs, fresh, bool(k % 2))
+            used.update(operands)
             keys: dict[str, object] = {"formula": text}
-            if last:
+            if depth == n_layers - 1:
                 keys["kind"] = "main"
             specs.append((node_id, keys))
-        for node_id in formulas[len(carried):]:  # a wider layer than the one before
-            pass
         previous = inputs + formulas
         previous_formulas = formulas
 
@@ -83,20 +78,31 @@ def layered(n_nodes: int, seed: int = 0) -> ag.Model:
     return model
 
 
-def _formula(rng: random.Random, first: str | None, previous: list[str], inputs: list[str],
-             product: bool) -> str:
-    """A sum (average) or product formula; ``first`` is a previous-layer node it must use."""
-    if product and (first is not None or previous) and inputs:
-        base = first if first is not None else rng.choice(previous)
-        factors = rng.sample(inputs, min(len(inputs), rng.randint(1, 3)))
-        return " * ".join([base, *factors])
-    pool = [n for n in previous + inputs if n != first]
-    count = rng.randint(2, 4)
-    terms = ([first] if first is not None else []) + rng.sample(pool, min(len(pool), count))
-    terms = terms[:count] if len(terms) > count else terms
+def _formula(rng: random.Random, required: list[str], previous: list[str], inputs: list[str],
+             fresh: set[str], product: bool) -> tuple[str, list[str]]:
+    """A product or a sum (average) formula, and its operands.
+
+    ``required`` are nodes of the previous layer the formula must use; inputs
+    in ``fresh`` are preferred (and removed from it), so few inputs go unused.
+    """
+    if product and len(required) <= 1 and previous and inputs:
+        base = required[0] if required else rng.choice(previous)
+        terms = [base, *_pick(rng, inputs, rng.randint(1, 3), fresh)]
+        return " * ".join(terms), terms
+    pool = [n for n in previous + inputs if n not in required]
+    count = min(max(len(required), rng.randint(2, 4)), len(pool) + len(required))
+    terms = required + _pick(rng, pool, count - len(required), fresh)
     if len(terms) == 1:
-        return terms[0]
-    return f"({' + '.join(terms)}) / {len(terms)}"
+        return terms[0], terms
+    return f"({' + '.join(terms)}) / {len(terms)}", terms
+
+
+def _pick(rng: random.Random, candidates: list[str], count: int, fresh: set[str]) -> list[str]:
+    """``count`` distinct random candidates, those in ``fresh`` first."""
+    shuffled = rng.sample(candidates, len(candidates))
+    chosen = sorted(shuffled, key=lambda name: name not in fresh)[:count]
+    fresh.difference_update(chosen)
+    return chosen
 
 
 def example() -> ag.Model:
