@@ -16,7 +16,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from ..distributions import Discrete, Distribution, LogNormal, Normal, Pert, Triangle, Uniform
+from ..distributions import Distribution
 from ..expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary
 from ..model import Value
 from ..streams import node_key
@@ -272,21 +272,19 @@ class _Lowering:
         self._emit(op, dst, tuple(slots), text=f"{OP_NAMES[op]}({', '.join(f's{s}' for s in slots)})")
         return dst
 
+# The kernel op of each scalar sampler; its parameters are ``dist.sampler_args``.
+_DRAW_OPS = {
+    "uniform_from_u": Op.UNIFORM,
+    "triangle_from_u": Op.TRIANGLE,
+    "discrete_from_u": Op.DISCRETE,
+    "normal_from_u": Op.NORMAL,
+    "lognormal_from_u": Op.LOGNORMAL,
+    "pert_sample": Op.PERT,
+}
+
+
 def _draw_op(dist: Distribution) -> tuple[int, tuple[float, ...]]:
-    """The kernel op and parameters that draw from ``dist``."""
+    """The kernel op and parameters that draw from ``dist`` (a constant for ``fixed``)."""
     if dist.name == "fixed":
         return Op.CONST, (dist.mid,)
-    if isinstance(dist, Uniform):
-        return Op.UNIFORM, (dist.low, dist.high)
-    if isinstance(dist, Triangle):
-        return Op.TRIANGLE, (dist.low, dist.mid, dist.high)
-    if isinstance(dist, Discrete):
-        p_low, p_mid, _ = dist.probabilities
-        return Op.DISCRETE, (p_low, p_mid, dist.low, dist.mid, dist.high)
-    if isinstance(dist, Normal):
-        return Op.NORMAL, (dist.mean, dist.sd)
-    if isinstance(dist, LogNormal):
-        return Op.LOGNORMAL, (dist.mu, dist.sigma)
-    if isinstance(dist, Pert):
-        return Op.PERT, (dist.low, dist.mid, dist.high)
-    raise TypeError(f"no kernel op for distribution {dist!r}")
+    return _DRAW_OPS[dist.sampler], dist.sampler_args
