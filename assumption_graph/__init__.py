@@ -14,6 +14,7 @@ True
 1425.0
 """
 
+from ._version import __version__
 from .distributions import discrete, fixed, lognormal, normal, pert, random, triangle, uniform
 from .errors import (
     AssumptionGraphError,
@@ -30,7 +31,6 @@ from .results import NodeSummary, RunResult
 from .run import Simulator, simulate
 from .validate import CheckedModel, check
 
-__version__ = "0.1.0"
 
 __all__ = [
     "AssumptionGraphError",

@@ -8,7 +8,6 @@ whole or not at all.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
 import sys
@@ -17,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._version import __version__
 from .errors import AssumptionGraphError, Diagnostic, ModelFileError
 from .io import UNREADABLE_CODES, read_model
 from .model import Model
@@ -194,20 +194,13 @@ def cmd_draw(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _version() -> str:
-    try:
-        return importlib.metadata.version("assumption_graph")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown (not installed)"
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subcommand per job."""
     parser = argparse.ArgumentParser(
         prog="assumption-graph",
         description="Assumption diagrams for business cases: check, simulate, draw.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -109,7 +109,9 @@ class Diagnostic:
         where = self.file or "<model>"
         if self.line is not None:
             where = f"{where}:{self.line}"
-        return f"{where}: {self.severity} {self.code}: {self.message}"
+        named = self.node is None or f"'{self.node}'" in self.message
+        node = "" if named else f"'{self.node}': "
+        return f"{where}: {self.severity} {self.code}: {node}{self.message}"
 
     def as_dict(self) -> dict[str, object]:
         """Plain data for ``check --format json``."""

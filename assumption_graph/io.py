@@ -601,7 +601,7 @@ def read_model_text(
     >>> [node.id for node in model], sorted(model.broken)
     (['a'], ['b'])
     >>> print(problems[0])
-    <string>:3: error node-definition: unknown key 'valeu' (hint: did you mean 'value'?)
+    <string>:3: error node-definition: 'b': unknown key 'valeu' (hint: did you mean 'value'?)
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")

@@ -738,8 +738,11 @@ def _duplicates(ctx: _Context) -> Iterator[Diagnostic]:
 
 
 def _no_main(ctx: _Context) -> Iterator[Diagnostic]:
-    """Without a main node nothing is carried into the business case."""
-    if len(ctx.model) and not ctx.model.main_nodes:
+    """Without a main node nothing is carried into the business case.
+
+    Not said while some nodes could not be read: one of them may be the main node.
+    """
+    if len(ctx.model) and not ctx.model.main_nodes and not ctx.broken:
         yield ctx.warning(
             "no-main",
             "the model has no main node, so nothing is carried into the business case "

@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "assumption_graph"
 
 STAGES: dict[str, int] = {
-    "errors": 0,
+    "errors": 0, "_version": 0,
     "expr": 1, "streams": 1, "distributions": 1,
     "model": 2, "io": 2,
     "validate": 3,

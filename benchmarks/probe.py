@@ -1,0 +1,143 @@
+"""Measurements that need a fresh process: compile times, readiness and peak memory.
+
+The suite runs this module as a subprocess (``python -m benchmarks.probe WHAT
+...``); it prints one JSON object on stdout. A fresh process is what these
+figures are about: numba's on-disk cache is only exercised by a new process,
+and ``ru_maxrss`` is a high-water mark that never goes down, so each memory
+measurement gets a process of its own.
+
+Memory is the peak resident set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``,
+KiB on Linux). The figure reported for a run is the *growth* of that peak over
+the peak reached once the process is ready (interpreter, numpy, numba, the
+loaded kernel, the model and its program): the memory the run itself needs.
+It covers numba's allocations too, which ``tracemalloc`` would not see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from collections.abc import Sequence
+
+_BEGAN = time.perf_counter()  # before the heavy imports below, to time them
+
+import numpy as np  # noqa: E402
+
+__all__ = ["main", "peak_rss_bytes"]
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size so far, in bytes."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def kernel_ready() -> dict[str, float]:
+    """Import the engine and make the kernel ready (compile, or load numba's cache)."""
+    from assumption_graph.compile import numba_backend
+
+    imported = time.perf_counter() - _BEGAN
+    seconds = numba_backend.warm_up()
+    return {"import_seconds": imported, "kernel_seconds": seconds,
+            "cache_dir": numba_backend.CACHE_DIR}  # type: ignore[dict-item]
+
+
+def run_memory(graph_name: str, counts: Sequence[int], seed: int) -> dict[str, object]:
+    """Get ``graph_name`` ready as a user would, then ``Simulator.run`` it at each count.
+
+    Reports how long each step to readiness took in this fresh process (the
+    kernel comes from numba's on-disk cache when an earlier process compiled
+    it) and, per count, the growth of the peak RSS over the ready process.
+    """
+    import assumption_graph as ag
+    from assumption_graph.run import Simulator
+
+    from .graphs import graph
+
+    imported = time.perf_counter() - _BEGAN
+    began = time.perf_counter()
+    model = graph(graph_name)
+    model_seconds = time.perf_counter() - began
+    began = time.perf_counter()
+    checked = ag.check(model)
+    check_seconds = time.perf_counter() - began
+    sim = Simulator(checked)
+    began = time.perf_counter()
+    sim.compiled.program(tuple(model.main_nodes))  # memoised: run() reuses it
+    lower_seconds = time.perf_counter() - began
+    ready_rss = peak_rss_bytes()
+    runs = []
+    for count in sorted(counts):
+        began = time.perf_counter()
+        sim.run(count, seed)
+        runs.append({
+            "samples": count,
+            "run_seconds": time.perf_counter() - began,
+            "peak_rss_bytes": peak_rss_bytes(),
+            "peak_growth_bytes": peak_rss_bytes() - ready_rss,
+            "kept_bytes": 8 * count * len(model.main_nodes),
+        })
+    return {
+        "import_seconds": imported,
+        "model_seconds": model_seconds,
+        "check_seconds": check_seconds,
+        "kernel_seconds": sim.compiled.kernel_seconds,
+        "lower_seconds": lower_seconds,
+        "ready_seconds": model_seconds + check_seconds + sim.compiled.kernel_seconds
+        + lower_seconds,
+        "ready_rss_bytes": ready_rss,
+        "runs": runs,
+    }
+
+
+def numpy_memory(graph_name: str, count: int, seed: int) -> dict[str, object]:
+    """Peak RSS growth of the numpy baseline (draw every input, evaluate every node)."""
+    import assumption_graph as ag
+
+    from .baseline import numpy_baseline
+    from .graphs import graph
+
+    checked = ag.check(graph(graph_name)).raise_for_errors()
+    numpy_baseline(checked, 16, seed)  # imports and first calls before the mark
+    ready_rss = peak_rss_bytes()
+    began = time.perf_counter()
+    values = numpy_baseline(checked, count, seed)
+    seconds = time.perf_counter() - began
+    held = sum(int(np.asarray(v).nbytes) for v in values.values())
+    return {
+        "samples": count,
+        "seconds": seconds,
+        "peak_growth_bytes": peak_rss_bytes() - ready_rss,
+        "held_bytes": held,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line of the probe; prints one JSON object."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.probe")
+    sub = parser.add_subparsers(dest="what", required=True)
+    sub.add_parser("kernel", help="import the engine and make the kernel ready")
+    run = sub.add_parser("run", help="ready a graph, then run it at each sample count")
+    run.add_argument("graph")
+    run.add_argument("counts", help="comma-separated sample counts")
+    run.add_argument("--seed", type=int, default=1)
+    base = sub.add_parser("numpy", help="peak memory of the numpy baseline")
+    base.add_argument("graph")
+    base.add_argument("count", type=int)
+    base.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.what == "kernel":
+        result: dict[str, object] = dict(kernel_ready())
+    elif args.what == "run":
+        result = run_memory(args.graph, [int(c) for c in args.counts.split(",")], args.seed)
+    else:
+        result = numpy_memory(args.graph, args.count, args.seed)
+    json.dump(result, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
