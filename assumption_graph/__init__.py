@@ -31,7 +31,6 @@ from .results import NodeSummary, RunResult
 from .run import Simulator, simulate
 from .validate import CheckedModel, check
 
-
 __all__ = [
     "AssumptionGraphError",
     "CheckFailed",

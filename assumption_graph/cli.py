@@ -49,7 +49,9 @@ def _sample_count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"the number of samples must be a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"the number of samples must be a whole number, got {text!r}"
+        ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"the number of samples must be at least 1, got {value}")
     return value
@@ -124,13 +126,27 @@ def cmd_check(args: argparse.Namespace) -> int:
     errors = sum(d.severity == "error" for d in found)
     warnings = len(found) - errors
     if args.format == "json":
-        print(json.dumps({"file": args.model, "ok": errors == 0, "errors": errors, "warnings": warnings,
-                          "diagnostics": [d.as_dict() for d in found]}, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "file": args.model,
+                    "ok": errors == 0,
+                    "errors": errors,
+                    "warnings": warnings,
+                    "diagnostics": [d.as_dict() for d in found],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         for diagnostic in found:
             print(diagnostic)
         verdict = "ok" if errors == 0 else "failed"
-        print(f"{args.model}: {verdict}: {errors} error(s), {warnings} warning(s), {len(model)} node(s)")
+        print(
+            f"{args.model}: {verdict}: {errors} error(s), {warnings} warning(s),"
+            f" {len(model)} node(s)"
+        )
     if unreadable:
         return EXIT_UNREADABLE
     return EXIT_ERRORS if errors else EXIT_OK
@@ -167,7 +183,9 @@ def _simulate(simulator: Simulator, args: argparse.Namespace) -> RunResult:
         return simulator.run(args.samples, args.seed, **options)
     from tqdm import tqdm
 
-    with tqdm(total=args.samples, unit="samples", unit_scale=True, file=sys.stderr, leave=False) as bar:
+    with tqdm(
+        total=args.samples, unit="samples", unit_scale=True, file=sys.stderr, leave=False
+    ) as bar:
         return simulator.run(args.samples, args.seed, progress=bar.update, **options)
 
 
@@ -175,7 +193,11 @@ def cmd_draw(args: argparse.Namespace) -> int:
     """Render the assumption diagram with Graphviz."""
     from . import render
 
-    show = frozenset(s.strip() for s in args.show.split(",") if s.strip()) if args.show else frozenset()
+    show = (
+        frozenset(s.strip() for s in args.show.split(",") if s.strip())
+        if args.show
+        else frozenset()
+    )
     unknown = show - {"estimates", "results"}
     if unknown:
         _err(f"--show takes estimates and/or results, got {', '.join(sorted(unknown))}")
@@ -187,9 +209,21 @@ def cmd_draw(args: argparse.Namespace) -> int:
     else:
         checked = _checked(args.model)
         model, found = checked.model, None
-        results = Simulator(checked).run(args.samples, args.seed, outputs="all") if "results" in show else None
-    path = render.render(model, args.output, format=args.format, level=args.level, show=show,
-                         results=results, diagnostics=found, check=args.check)
+        results = (
+            Simulator(checked).run(args.samples, args.seed, outputs="all")
+            if "results" in show
+            else None
+        )
+    path = render.render(
+        model,
+        args.output,
+        format=args.format,
+        level=args.level,
+        show=show,
+        results=results,
+        diagnostics=found,
+        check=args.check,
+    )
     _err(f"wrote {path}")
     return EXIT_OK
 
@@ -212,31 +246,50 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("run", help="compile and simulate a model; print its figures")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
     _add_sampling(p)
-    p.add_argument("--json", metavar="FILE", help="write the figures as JSON to FILE ('-' for stdout)")
+    p.add_argument(
+        "--json", metavar="FILE", help="write the figures as JSON to FILE ('-' for stdout)"
+    )
     p.add_argument("--all", action="store_true", help="report every node, not only the main ones")
-    p.add_argument("--set", metavar="ID=VALUE", type=_override, action="append",
-                   help="pin a node to a value for this run (repeatable)")
-    p.add_argument("--threads", type=_sample_count, default=None, help="threads to use (default: all)")
+    p.add_argument(
+        "--set",
+        metavar="ID=VALUE",
+        type=_override,
+        action="append",
+        help="pin a node to a value for this run (repeatable)",
+    )
+    p.add_argument(
+        "--threads", type=_sample_count, default=None, help="threads to use (default: all)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_run)
 
     p = commands.add_parser("draw", help="render the assumption diagram with Graphviz")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
     p.add_argument("-o", "--output", required=True, help="output file: .svg, .png, .pdf or .dot")
-    p.add_argument("--format", choices=("svg", "png", "pdf", "dot"), help="format (default: from -o)")
+    p.add_argument(
+        "--format", choices=("svg", "png", "pdf", "dot"), help="format (default: from -o)"
+    )
     p.add_argument("--level", choices=("detail", "overview"), default="detail")
     p.add_argument("--show", metavar="WHAT", help="estimates and/or results, comma separated")
-    p.add_argument("--check", action="store_true", help="mark check's errors and warnings on the diagram")
+    p.add_argument(
+        "--check", action="store_true", help="mark check's errors and warnings on the diagram"
+    )
     _add_sampling(p, samples=20_000)
     p.set_defaults(handler=cmd_draw)
     return parser
 
 
 def _add_sampling(parser: argparse.ArgumentParser, samples: int = DEFAULT_SAMPLES) -> None:
-    parser.add_argument("-n", "--samples", type=_sample_count, default=samples,
-                        help=f"Monte Carlo samples (default {samples:,})")
-    parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
-                        help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument(
+        "-n",
+        "--samples",
+        type=_sample_count,
+        default=samples,
+        help=f"Monte Carlo samples (default {samples:,})",
+    )
+    parser.add_argument(
+        "--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -82,8 +82,10 @@ class CheckFailed(AssumptionGraphError):
         errors = [d for d in diagnostics if d.severity == "error"]
         shown = "; ".join(str(d) for d in errors[:3])
         more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
-        super().__init__(f"the model has {len(errors)} error(s): {shown}{more}",
-                         hint="run 'assumption-graph check' for the full list")
+        super().__init__(
+            f"the model has {len(errors)} error(s): {shown}{more}",
+            hint="run 'assumption-graph check' for the full list",
+        )
 
 
 class RunError(AssumptionGraphError):
@@ -121,5 +123,6 @@ class Diagnostic:
     def from_error(cls, error: AssumptionGraphError, code: str) -> Diagnostic:
         """An error raised while loading, reported as a diagnostic instead."""
         hint = f" (hint: {error.hint})" if error.hint else ""
-        return cls("error", code, error.message + hint,
-                   node=error.node, file=error.file, line=error.line)
+        return cls(
+            "error", code, error.message + hint, node=error.node, file=error.file, line=error.line
+        )

@@ -168,7 +168,8 @@ class _NodeReader:
         if not is_identifier(self.node_id):
             raise self.fail(
                 f"node id {self.node_id!r} is not an identifier",
-                hint="use letters, digits and _, not starting with a digit; put free text in 'label'",
+                hint="use letters, digits and _, not starting with a digit;"
+                " put free text in 'label'",
             )
         if not isinstance(self.keys, Mapping):
             raise self.fail(
@@ -233,13 +234,22 @@ class _NodeReader:
         if isinstance(text, bool) or not isinstance(text, str | int | float):
             raise self.fail("'formula' must be text", "formula")
         return parse_formula(
-            str(text), node=self.node_id, file=self.file, line=self.key_lines.get("formula", self.line)
+            str(text),
+            node=self.node_id,
+            file=self.file,
+            line=self.key_lines.get("formula", self.line),
         )
 
     def distribution(self) -> Distribution:
         model_name = self.keys.get("model")
         if model_name is None:
-            model_name = "normal" if "mean" in self.keys else "lognormal" if "mu" in self.keys else "triangle"
+            model_name = (
+                "normal"
+                if "mean" in self.keys
+                else "lognormal"
+                if "mu" in self.keys
+                else "triangle"
+            )
         if not isinstance(model_name, str) or model_name not in MODELS:
             close = difflib.get_close_matches(str(model_name), MODELS, n=1)
             hint = f"did you mean '{close[0]}'?" if close else "known models: " + ", ".join(MODELS)
@@ -360,7 +370,9 @@ class _NodeReader:
             if raw not in KINDS:
                 close = difflib.get_close_matches(str(raw), KINDS, n=1)
                 hint = f"did you mean '{close[0]}'?" if close else None
-                raise self.fail(f"'kind' must be one of {', '.join(KINDS)}, got {raw!r}", "kind", hint)
+                raise self.fail(
+                    f"'kind' must be one of {', '.join(KINDS)}, got {raw!r}", "kind", hint
+                )
             return raw  # type: ignore[no-any-return]
         if isinstance(body, Formula):
             return "intermediate"
@@ -447,7 +459,9 @@ class Model:
         graph = nx.DiGraph()
         graph.add_nodes_from(self._nodes)
         for node in self._nodes.values():
-            graph.add_edges_from((name, node.id) for name in sorted(node.inputs) if name in self._nodes)
+            graph.add_edges_from(
+                (name, node.id) for name in sorted(node.inputs) if name in self._nodes
+            )
         return graph
 
     @property

@@ -10,8 +10,15 @@ from .results import RunResult
 __all__ = ["format_number", "key_figure_table"]
 
 _COLUMNS = (
-    ("expected", "expected"), ("weighted", "weighted"), ("best", "best"), ("worst", "worst"),
-    ("mean", "mean"), ("std", "std"), ("P10", 10.0), ("P50", 50.0), ("P90", 90.0),
+    ("expected", "expected"),
+    ("weighted", "weighted"),
+    ("best", "best"),
+    ("worst", "worst"),
+    ("mean", "mean"),
+    ("std", "std"),
+    ("P10", 10.0),
+    ("P50", 50.0),
+    ("P90", 90.0),
 )
 
 
@@ -36,14 +43,21 @@ def key_figure_table(result: RunResult, model: Model | None = None) -> str:
         label = model[node_id].label if model is not None and node_id in model else ""
         name = f"{node_id} ({label})" if label else node_id
         cells = [
-            format_number(summary.percentiles[key] if isinstance(key, float) else getattr(summary, key))
+            format_number(
+                summary.percentiles[key] if isinstance(key, float) else getattr(summary, key)
+            )
             for _, key in _COLUMNS
         ]
         rows.append([name, *cells, str(summary.nonfinite)])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = [
-        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
         for row in rows
     ]
-    title = f"{result.model}: {result.samples:,} samples, seed {result.seed}, method {result.method}"
+    title = (
+        f"{result.model}: {result.samples:,} samples, seed {result.seed}, method {result.method}"
+    )
     return "\n".join([title, *lines])

@@ -36,9 +36,14 @@ class NodeSummary:
     def as_dict(self) -> dict[str, object]:
         """The node's entry of the JSON contract (percentile levels as text)."""
         return {
-            "expected": self.expected, "weighted": self.weighted,
-            "best": self.best, "worst": self.worst,
-            "mean": self.mean, "std": self.std, "min": self.min, "max": self.max,
+            "expected": self.expected,
+            "weighted": self.weighted,
+            "best": self.best,
+            "worst": self.worst,
+            "mean": self.mean,
+            "std": self.std,
+            "min": self.min,
+            "max": self.max,
             "percentiles": {_level_key(p): v for p, v in self.percentiles.items()},
             "nonfinite": self.nonfinite,
         }
@@ -72,14 +77,18 @@ def _summary(finite: np.ndarray, nonfinite: int, figures: Mapping[str, float]) -
         stats = {
             "mean": float(np.mean(finite)),
             "std": float(np.std(finite, ddof=1)) if finite.size > 1 else math.nan,
-            "min": float(finite.min()), "max": float(finite.max()),
+            "min": float(finite.min()),
+            "max": float(finite.max()),
         }
         percentiles = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, levels, strict=True)}
     else:
         stats = dict.fromkeys(("mean", "std", "min", "max"), math.nan)
         percentiles = dict.fromkeys(PERCENTILES)
     return NodeSummary(
-        **{k: _finite_or_none(figures.get(k, math.nan)) for k in ("expected", "weighted", "best", "worst")},
+        **{
+            k: _finite_or_none(figures.get(k, math.nan))
+            for k in ("expected", "weighted", "best", "worst")
+        },
         **{k: _finite_or_none(v) for k, v in stats.items()},
         percentiles=percentiles,
         nonfinite=nonfinite,

@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
-from .compile import CompiledModel, compile_model
-from .compile import numba_backend
+from .compile import CompiledModel, compile_model, numba_backend
 from .compile.reference import deterministic_figures
 from .errors import RunError
 from .model import Model
@@ -107,15 +106,25 @@ class Simulator:
         checked: dict[str, float] = {}
         for node_id, value in (overrides or {}).items():
             self._known(node_id, "override")
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise RunError(f"override value must be a finite number, got {value!r}", node=node_id)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
+                raise RunError(
+                    f"override value must be a finite number, got {value!r}", node=node_id
+                )
             checked[node_id] = float(value)
         return checked
 
     def _known(self, node_id: str, what: str) -> None:
         if node_id not in self.model:
             close = difflib.get_close_matches(node_id, self.model.nodes, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "see 'assumption-graph check' for the ids"
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else "see 'assumption-graph check' for the ids"
+            )
             raise RunError(f"{what} names no node of the model", node=node_id, hint=hint)
 
 
@@ -131,6 +140,8 @@ def _checked_seed(seed: object) -> int:
     return int(seed)
 
 
-def simulate(model: Model, n: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED, **options: object) -> RunResult:
+def simulate(
+    model: Model, n: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED, **options: object
+) -> RunResult:
     """Compile and run in one call (a script's shortcut for ``Simulator(model).run``)."""
     return Simulator(model).run(n, seed, **options)  # type: ignore[arg-type]

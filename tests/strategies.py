@@ -24,8 +24,11 @@ def three_points(draw: st.DrawFn, positive: bool = False) -> list[float]:
 @st.composite
 def input_keys(draw: st.DrawFn) -> dict[str, Any]:
     """The file keys of one input node, for any probability model."""
-    model = draw(st.sampled_from(
-        ["triangle", "uniform", "discrete", "pert", "normal", "lognormal", "fixed", "value"]))
+    model = draw(
+        st.sampled_from(
+            ["triangle", "uniform", "discrete", "pert", "normal", "lognormal", "fixed", "value"]
+        )
+    )
     if model == "value":
         return {"value": draw(st.floats(-100, 100))}
     if model == "normal":
@@ -49,19 +52,25 @@ def formulas(names: list[str]) -> st.SearchStrategy[str]:
 
     def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         return st.one_of(
-            st.tuples(inner, st.sampled_from(BINARY), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
-            st.tuples(inner, st.sampled_from(COMPARE), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(inner, st.sampled_from(BINARY), inner).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
+            st.tuples(inner, st.sampled_from(COMPARE), inner).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
             inner.map(lambda a: f"(-{a})"),
             st.tuples(st.sampled_from(UNARY_FUNCTIONS), inner).map(lambda t: f"{t[0]}({t[1]})"),
             st.tuples(st.sampled_from(["min", "max"]), st.lists(inner, min_size=2, max_size=4)).map(
-                lambda t: f"{t[0]}({', '.join(t[1])})"),
+                lambda t: f"{t[0]}({', '.join(t[1])})"
+            ),
             st.tuples(inner, inner, inner).map(lambda t: f"clip({t[0]}, {t[1]}, {t[2]})"),
             st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
         )
 
     # make sure at least one node is used, so the graph is connected enough
     return st.tuples(st.sampled_from(names), st.recursive(leaves, extend, max_leaves=6)).map(
-        lambda t: f"{t[0]} + {t[1]}" if t[0] not in t[1] else t[1])
+        lambda t: f"{t[0]} + {t[1]}" if t[0] not in t[1] else t[1]
+    )
 
 
 @st.composite

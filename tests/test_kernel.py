@@ -7,8 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assumption_graph.compile import compile_model
-from assumption_graph.compile import numba_backend
+from assumption_graph.compile import compile_model, numba_backend
 from assumption_graph.compile.reference import evaluate, simulate
 from assumption_graph.model import Model
 from assumption_graph.run import Simulator
@@ -31,8 +30,14 @@ def test_kernel_equals_reference_on_random_graphs(model, seed):
     checked = sim.compiled.checked
     twin = simulate(checked, result.samples, seed, checked.order)
     for node_id in checked.order:
-        np.testing.assert_allclose(result.values(node_id), twin[node_id], rtol=1e-9, atol=1e-12,
-                                   equal_nan=True, err_msg=node_id)
+        np.testing.assert_allclose(
+            result.values(node_id),
+            twin[node_id],
+            rtol=1e-9,
+            atol=1e-12,
+            equal_nan=True,
+            err_msg=node_id,
+        )
 
 
 @SETTINGS
@@ -43,8 +48,14 @@ def test_kernel_evaluates_like_reference_given_its_own_draws(model):
     drawn = {n: result.values(n) for n in checked.order if model[n].is_uncertain}
     again = evaluate(checked, drawn, result.samples)
     for node_id in checked.order:
-        np.testing.assert_allclose(result.values(node_id), again[node_id], rtol=1e-9, atol=1e-12,
-                                   equal_nan=True, err_msg=node_id)
+        np.testing.assert_allclose(
+            result.values(node_id),
+            again[node_id],
+            rtol=1e-9,
+            atol=1e-12,
+            equal_nan=True,
+            err_msg=node_id,
+        )
 
 
 @settings(max_examples=25, deadline=None)
@@ -143,7 +154,16 @@ def test_division_by_zero_in_some_samples_is_counted_not_fatal():
     assert abs(summary.nonfinite - 1000) < 5 * np.sqrt(4000 * 0.25 * 0.75)
     assert summary.mean is not None and np.isfinite(summary.mean)
     assert set(result.to_dict()["nodes"]["out"]["percentiles"]) == {
-        "5", "10", "25", "50", "70", "75", "80", "90", "95"}
+        "5",
+        "10",
+        "25",
+        "50",
+        "70",
+        "75",
+        "80",
+        "90",
+        "95",
+    }
 
 
 def test_kernel_mean_of_a_triangle_within_standard_error():

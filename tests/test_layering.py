@@ -10,13 +10,19 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "assumption_graph"
 
 STAGES: dict[str, int] = {
-    "errors": 0, "_version": 0,
-    "expr": 1, "streams": 1, "distributions": 1,
-    "model": 2, "io": 2,
+    "errors": 0,
+    "_version": 0,
+    "expr": 1,
+    "streams": 1,
+    "distributions": 1,
+    "model": 2,
+    "io": 2,
     "validate": 3,
     "compile": 4,
-    "results": 5, "run": 5,
-    "render": 6, "report": 6,
+    "results": 5,
+    "run": 5,
+    "render": 6,
+    "report": 6,
     "cli": 7,
 }
 
@@ -46,17 +52,26 @@ def package_imports(path: Path) -> list[tuple[int, str]]:
             if node.level:
                 base = here[: len(here) - node.level + (1 if path.name == "__init__.py" else 0)]
                 target = ".".join([*base, node.module] if node.module else base)
-                names = [target] if node.module else [f"{target}.{a.name}".strip(".") for a in node.names]
+                names = (
+                    [target]
+                    if node.module
+                    else [f"{target}.{a.name}".strip(".") for a in node.names]
+                )
                 found += [(node.lineno, n) for n in names]
             elif node.module and node.module.startswith("assumption_graph."):
                 found.append((node.lineno, node.module.removeprefix("assumption_graph.")))
         elif isinstance(node, ast.Import):
-            found += [(node.lineno, a.name.removeprefix("assumption_graph."))
-                      for a in node.names if a.name.startswith("assumption_graph.")]
+            found += [
+                (node.lineno, a.name.removeprefix("assumption_graph."))
+                for a in node.names
+                if a.name.startswith("assumption_graph.")
+            ]
     return found
 
 
-MODULES = sorted(p for p in PACKAGE.rglob("*.py") if p.name != "__main__.py" and p != PACKAGE / "__init__.py")
+MODULES = sorted(
+    p for p in PACKAGE.rglob("*.py") if p.name != "__main__.py" and p != PACKAGE / "__init__.py"
+)
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: module_name(p))
@@ -64,7 +79,8 @@ def test_imports_point_only_backwards(path):
     own = stage_of(module_name(path))
     for line, target in package_imports(path):
         assert stage_of(target) <= own, (
-            f"{path.name}:{line} imports {target} (stage {stage_of(target)}) from stage {own}")
+            f"{path.name}:{line} imports {target} (stage {stage_of(target)}) from stage {own}"
+        )
 
 
 def test_every_module_has_a_stage():

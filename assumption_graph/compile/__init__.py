@@ -32,7 +32,9 @@ class CompiledModel:
         self._programs: dict[tuple[tuple[str, ...], tuple[tuple[str, float], ...]], Program] = {}
         self.kernel_seconds = numba_backend.warm_up()
 
-    def program(self, outputs: Iterable[str], overrides: Mapping[str, float] | None = None) -> Program:
+    def program(
+        self, outputs: Iterable[str], overrides: Mapping[str, float] | None = None
+    ) -> Program:
         """The program computing ``outputs`` under ``overrides`` (memoised)."""
         key = (tuple(outputs), tuple(sorted((overrides or {}).items())))
         if key not in self._programs:

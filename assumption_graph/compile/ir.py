@@ -69,8 +69,16 @@ OP_NAMES: dict[int, str] = {op.value: op.name.lower() for op in Op}
 _BINARY = {"+": Op.ADD, "-": Op.SUB, "*": Op.MUL, "/": Op.DIV, "**": Op.POW}
 _COMPARE = {"<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE, "==": Op.EQ, "!=": Op.NE}
 _UNARY_CALLS = {
-    "abs": Op.ABS, "sqrt": Op.SQRT, "exp": Op.EXP, "log": Op.LOG, "floor": Op.FLOOR,
-    "ceil": Op.CEIL, "round": Op.ROUND, "sin": Op.SIN, "cos": Op.COS, "tan": Op.TAN,
+    "abs": Op.ABS,
+    "sqrt": Op.SQRT,
+    "exp": Op.EXP,
+    "log": Op.LOG,
+    "floor": Op.FLOOR,
+    "ceil": Op.CEIL,
+    "round": Op.ROUND,
+    "sin": Op.SIN,
+    "cos": Op.COS,
+    "tan": Op.TAN,
 }
 _FOLD_CALLS = {"min": Op.MIN, "max": Op.MAX}
 N_PARAMS = 5
@@ -120,7 +128,9 @@ def lower(
 class _Lowering:
     """Builds a program: topological walk, expression flattening, slot reuse."""
 
-    def __init__(self, checked: CheckedModel, outputs: tuple[str, ...], overrides: dict[str, float]):
+    def __init__(
+        self, checked: CheckedModel, outputs: tuple[str, ...], overrides: dict[str, float]
+    ):
         self.model = checked.model
         self.outputs = outputs
         self.overrides = overrides
@@ -193,8 +203,15 @@ class _Lowering:
 
     # emitting ----------------------------------------------------------------
 
-    def _emit(self, op: int, dst: int, args: tuple[int, ...] = (), params: tuple[float, ...] = (),
-              key: int = 0, text: str = "") -> None:
+    def _emit(
+        self,
+        op: int,
+        dst: int,
+        args: tuple[int, ...] = (),
+        params: tuple[float, ...] = (),
+        key: int = 0,
+        text: str = "",
+    ) -> None:
         a, b, c = (*args, -1, -1, -1)[:3]
         self.rows.append((op, dst, a, b, c))
         self.params.append((*params, *([0.0] * (N_PARAMS - len(params)))))
@@ -212,7 +229,9 @@ class _Lowering:
             self.lines[-1] += f"  # {node_id}"
         elif isinstance(node.body, Value):
             slot = self._take()
-            self._emit(Op.CONST, slot, params=(node.body.value,), text=f"{node.body.value!r}  # {node_id}")
+            self._emit(
+                Op.CONST, slot, params=(node.body.value,), text=f"{node.body.value!r}  # {node_id}"
+            )
         else:
             slot = self._take()
             self._draw(node_id, node.body, slot)
@@ -224,8 +243,13 @@ class _Lowering:
             self._emit(op, slot, params=params, text=f"{params[0]!r}  # {node_id} (fixed)")
             return
         shown = ", ".join(f"{p:g}" for p in params)
-        self._emit(op, slot, params=params, key=node_key(node_id),
-                   text=f"{OP_NAMES[op]}({shown})  # {node_id}")
+        self._emit(
+            op,
+            slot,
+            params=params,
+            key=node_key(node_id),
+            text=f"{OP_NAMES[op]}({shown})  # {node_id}",
+        )
 
     def _expression(self, expr: Expr, root: bool = False) -> int:
         """Emit ops for ``expr``; returns the slot holding its value.
@@ -269,8 +293,11 @@ class _Lowering:
         for slot in temps:
             self._release(slot)
         dst = self._take()
-        self._emit(op, dst, tuple(slots), text=f"{OP_NAMES[op]}({', '.join(f's{s}' for s in slots)})")
+        self._emit(
+            op, dst, tuple(slots), text=f"{OP_NAMES[op]}({', '.join(f's{s}' for s in slots)})"
+        )
         return dst
+
 
 # The kernel op of each scalar sampler; its parameters are ``dist.sampler_args``.
 _DRAW_OPS = {

@@ -46,8 +46,11 @@ def _cache_dir() -> str:
     digest = hashlib.sha256()
     for path in _KERNEL_SOURCES:
         digest.update(Path(path).read_bytes())
-    root = os.environ.get("ASSUMPTION_GRAPH_CACHE") or numba.config.CACHE_DIR or str(
-        Path.home() / ".cache" / "assumption_graph")
+    root = (
+        os.environ.get("ASSUMPTION_GRAPH_CACHE")
+        or numba.config.CACHE_DIR
+        or str(Path.home() / ".cache" / "assumption_graph")
+    )
     return str(Path(root) / f"kernel-{digest.hexdigest()[:16]}")
 
 
@@ -119,10 +122,14 @@ def _run_blocks(code, params, keys, seed_key, n_slots, out_slots, start, count, 
                 p2 = params[k, 2]
                 if op == Op.TRIANGLE:
                     for i in range(m):
-                        z[i] = _triangle(_uniform(stream, sample0 + np.uint64(i), np.uint64(0)), p0, p1, p2)
+                        z[i] = _triangle(
+                            _uniform(stream, sample0 + np.uint64(i), np.uint64(0)), p0, p1, p2
+                        )
                 elif op == Op.UNIFORM:
                     for i in range(m):
-                        z[i] = _uniform_range(_uniform(stream, sample0 + np.uint64(i), np.uint64(0)), p0, p1)
+                        z[i] = _uniform_range(
+                            _uniform(stream, sample0 + np.uint64(i), np.uint64(0)), p0, p1
+                        )
                 elif op == Op.DISCRETE:
                     p3 = params[k, 3]
                     p4 = params[k, 4]
@@ -131,10 +138,14 @@ def _run_blocks(code, params, keys, seed_key, n_slots, out_slots, start, count, 
                         z[i] = _discrete(u, p0, p1, p2, p3, p4)
                 elif op == Op.NORMAL:
                     for i in range(m):
-                        z[i] = _normal(_uniform(stream, sample0 + np.uint64(i), np.uint64(0)), p0, p1)
+                        z[i] = _normal(
+                            _uniform(stream, sample0 + np.uint64(i), np.uint64(0)), p0, p1
+                        )
                 elif op == Op.LOGNORMAL:
                     for i in range(m):
-                        z[i] = _lognormal(_uniform(stream, sample0 + np.uint64(i), np.uint64(0)), p0, p1)
+                        z[i] = _lognormal(
+                            _uniform(stream, sample0 + np.uint64(i), np.uint64(0)), p0, p1
+                        )
                 elif op == Op.PERT:
                     for i in range(m):
                         z[i] = _pert(stream, sample0 + np.uint64(i), p0, p1, p2)
@@ -261,8 +272,18 @@ def execute(program: Program, seed_key: int, start: int, count: int, out: np.nda
     if count <= 0:
         return
     with _thread_lock:  # numba's thread count is process-wide
-        _run_blocks(program.code, program.params, program.keys, np.uint64(seed_key),
-                    program.n_slots, program.output_slots, start, count, BLOCK, out)
+        _run_blocks(
+            program.code,
+            program.params,
+            program.keys,
+            np.uint64(seed_key),
+            program.n_slots,
+            program.output_slots,
+            start,
+            count,
+            BLOCK,
+            out,
+        )
 
 
 def warm_up() -> float:

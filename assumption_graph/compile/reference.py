@@ -18,18 +18,41 @@ from ..model import Value
 from ..streams import stream_key
 from ..validate import CheckedModel
 
-__all__ = ["evaluate", "sample_inputs", "simulate", "drawn_inputs", "deterministic_figures", "FIGURES"]
+__all__ = [
+    "evaluate",
+    "sample_inputs",
+    "simulate",
+    "drawn_inputs",
+    "deterministic_figures",
+    "FIGURES",
+]
 
 _BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power,
+    "+": np.add,
+    "-": np.subtract,
+    "*": np.multiply,
+    "/": np.divide,
+    "**": np.power,
 }
 _COMPARE: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
-    "==": np.equal, "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
 }
 _UNARY_CALLS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "abs": np.abs, "sqrt": np.sqrt, "exp": np.exp, "log": np.log, "floor": np.floor,
-    "ceil": np.ceil, "round": np.rint, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "abs": np.abs,
+    "sqrt": np.sqrt,
+    "exp": np.exp,
+    "log": np.log,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "round": np.rint,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
 }
 
 
@@ -37,10 +60,7 @@ def drawn_inputs(checked: CheckedModel, overrides: Mapping[str, float] | None = 
     """Ids of the nodes that draw from a probability model, in evaluation order."""
     model = checked.model
     pinned = overrides or {}
-    return [
-        n for n in checked.order
-        if n not in pinned and isinstance(model[n].body, Distribution)
-    ]
+    return [n for n in checked.order if n not in pinned and isinstance(model[n].body, Distribution)]
 
 
 def evaluate(
@@ -102,7 +122,9 @@ def _eval(expr: Expr, env: Mapping[str, np.ndarray]) -> np.ndarray:
     raise TypeError(f"unknown expression {expr!r}")  # pragma: no cover - parser guarantees
 
 
-def _reduce(func: Callable[[np.ndarray, np.ndarray], np.ndarray], args: list[np.ndarray]) -> np.ndarray:
+def _reduce(
+    func: Callable[[np.ndarray, np.ndarray], np.ndarray], args: list[np.ndarray]
+) -> np.ndarray:
     result = args[0]
     for arg in args[1:]:
         result = func(result, arg)
@@ -171,8 +193,8 @@ def deterministic_figures(
     high_is_best = _best_ends(checked, nodes, inputs, dists, pinned)
     for name, flip in (("best", False), ("worst", True)):
         for first in range(0, len(nodes), _BATCH):
-            batch = nodes[first:first + _BATCH]
-            choose_high = high_is_best[:, first:first + len(batch)] ^ flip
+            batch = nodes[first : first + _BATCH]
+            choose_high = high_is_best[:, first : first + len(batch)] ^ flip
             values = {n: d.mid for n, d in dists.items()} | pinned
             for row, node_id in enumerate(inputs):
                 d = dists[node_id]
@@ -189,7 +211,7 @@ def _best_ends(checked, nodes, inputs, dists, pinned) -> np.ndarray:  # noqa: AN
     high_is_best = np.zeros((len(inputs), len(nodes)), dtype=bool)
     raises_is_good = np.array([model[n].side == "gain" for n in nodes])
     for first in range(0, len(inputs), _BATCH):
-        batch = inputs[first:first + _BATCH]
+        batch = inputs[first : first + _BATCH]
         size = 2 * len(batch)
         values = {n: d.mid for n, d in dists.items()} | pinned
         for k, node_id in enumerate(batch):
@@ -200,7 +222,7 @@ def _best_ends(checked, nodes, inputs, dists, pinned) -> np.ndarray:  # noqa: AN
         for column, node_id in enumerate(nodes):
             y = result[node_id]
             rises = y[1::2] > y[::2]  # moving the input from low to high raises the node
-            high_is_best[first:first + len(batch), column] = rises == raises_is_good[column]
+            high_is_best[first : first + len(batch), column] = rises == raises_is_good[column]
     for row, node_id in enumerate(inputs):
         favourable = model[node_id].favourable
         if favourable is not None:
