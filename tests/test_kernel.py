@@ -191,3 +191,14 @@ def test_check_errors_stop_compilation():
         compile_model(m)
     assert "unknown-name" in str(info.value)
     assert not check(m).ok
+
+
+def test_kernel_uniform_is_the_streams_uniform_bit_for_bit():
+    from assumption_graph.streams import uniform_array
+
+    first_uniform = numba_backend._first_uniform
+    stream = np.uint64(0xDEADBEEF12345678)
+    samples = np.array([0, 1, 2, 10**6, 2**40, 2**63 - 1], dtype=np.uint64)
+    expected = uniform_array(int(stream), samples, 0)
+    got = np.array([first_uniform(stream, s) for s in samples])
+    np.testing.assert_array_equal(got, expected)
