@@ -134,7 +134,8 @@ class _Lowering:
         self.model = checked.model
         self.outputs = outputs
         self.overrides = overrides
-        self.order = [n for n in checked.order if n in self._needed(checked)]
+        needed = self._needed(checked)
+        self.order = [n for n in checked.order if n in needed]
         self.last_use = self._last_uses()
         self.rows: list[tuple[int, int, int, int, int]] = []
         self.params: list[tuple[float, ...]] = []

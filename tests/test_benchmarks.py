@@ -1,0 +1,26 @@
+"""The benchmark suite runs (a quick smoke run; speed itself is never asserted here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_quick_benchmark_runs_and_writes_json(tmp_path):
+    target = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--sizes", "100", "--json", str(target)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(target.read_text())
+    text = json.dumps(data)
+    assert "layered-100" in text
+    assert "ratio" in text
