@@ -132,145 +132,154 @@ def _nan_max(x: float, y: float) -> float:
     return x if x > y else y
 
 
+@_jit
+def _run_block(code, params, keys, seed_key, buf, m, sample0):  # noqa: ANN001, ANN202
+    """Run every op of the program over one block of ``m`` samples held in ``buf``.
+
+    Kept apart from the parallel loop: numba's parallel passes are slow on a
+    large loop body, so a small ``prange`` around this call compiles faster.
+    """
+    n_ops = code.shape[0]
+    for k in range(n_ops):
+        op = code[k, 0]
+        z = buf[code[k, 1]]
+        if op >= Op.UNIFORM:
+            stream = _mix64(np.uint64(seed_key) ^ keys[k])
+            p0 = params[k, 0]
+            p1 = params[k, 1]
+            p2 = params[k, 2]
+            if op == Op.TRIANGLE:
+                for i in range(m):
+                    z[i] = _triangle(
+                        _first_uniform(stream, sample0 + np.uint64(i)), p0, p1, p2
+                    )
+            elif op == Op.UNIFORM:
+                for i in range(m):
+                    z[i] = _uniform_range(
+                        _first_uniform(stream, sample0 + np.uint64(i)), p0, p1
+                    )
+            elif op == Op.DISCRETE:
+                p3 = params[k, 3]
+                p4 = params[k, 4]
+                for i in range(m):
+                    u = _first_uniform(stream, sample0 + np.uint64(i))
+                    z[i] = _discrete(u, p0, p1, p2, p3, p4)
+            elif op == Op.NORMAL:
+                for i in range(m):
+                    z[i] = _normal(
+                        _first_uniform(stream, sample0 + np.uint64(i)), p0, p1
+                    )
+            elif op == Op.LOGNORMAL:
+                for i in range(m):
+                    z[i] = _lognormal(
+                        _first_uniform(stream, sample0 + np.uint64(i)), p0, p1
+                    )
+            elif op == Op.PERT:
+                for i in range(m):
+                    z[i] = _pert(stream, sample0 + np.uint64(i), p0, p1, p2)
+            continue
+        if op == Op.CONST:
+            c = params[k, 0]
+            for i in range(m):
+                z[i] = c
+            continue
+        x = buf[code[k, 2]]
+        if Op.ADD <= op <= Op.NE or op == Op.MIN or op == Op.MAX:
+            y = buf[code[k, 3]]
+            if op == Op.ADD:
+                for i in range(m):
+                    z[i] = x[i] + y[i]
+            elif op == Op.MUL:
+                for i in range(m):
+                    z[i] = x[i] * y[i]
+            elif op == Op.SUB:
+                for i in range(m):
+                    z[i] = x[i] - y[i]
+            elif op == Op.DIV:
+                for i in range(m):
+                    z[i] = x[i] / y[i]
+            elif op == Op.POW:
+                for i in range(m):
+                    z[i] = x[i] ** y[i]
+            elif op == Op.LT:
+                for i in range(m):
+                    z[i] = 1.0 if x[i] < y[i] else 0.0
+            elif op == Op.LE:
+                for i in range(m):
+                    z[i] = 1.0 if x[i] <= y[i] else 0.0
+            elif op == Op.GT:
+                for i in range(m):
+                    z[i] = 1.0 if x[i] > y[i] else 0.0
+            elif op == Op.GE:
+                for i in range(m):
+                    z[i] = 1.0 if x[i] >= y[i] else 0.0
+            elif op == Op.EQ:
+                for i in range(m):
+                    z[i] = 1.0 if x[i] == y[i] else 0.0
+            elif op == Op.NE:
+                for i in range(m):
+                    z[i] = 1.0 if x[i] != y[i] else 0.0
+            elif op == Op.MIN:
+                for i in range(m):
+                    z[i] = _nan_min(x[i], y[i])
+            else:  # MAX
+                for i in range(m):
+                    z[i] = _nan_max(x[i], y[i])
+        elif op == Op.WHERE or op == Op.CLIP:
+            y = buf[code[k, 3]]
+            w = buf[code[k, 4]]
+            if op == Op.WHERE:
+                for i in range(m):
+                    z[i] = y[i] if x[i] != 0.0 else w[i]
+            else:
+                for i in range(m):
+                    z[i] = _nan_min(_nan_max(x[i], y[i]), w[i])
+        elif op == Op.COPY:
+            for i in range(m):
+                z[i] = x[i]
+        elif op == Op.ABS:
+            for i in range(m):
+                z[i] = abs(x[i])
+        elif op == Op.SQRT:
+            for i in range(m):
+                z[i] = np.sqrt(x[i])
+        elif op == Op.EXP:
+            for i in range(m):
+                z[i] = np.exp(x[i])
+        elif op == Op.LOG:
+            for i in range(m):
+                z[i] = np.log(x[i])
+        elif op == Op.FLOOR:
+            for i in range(m):
+                z[i] = np.floor(x[i])
+        elif op == Op.CEIL:
+            for i in range(m):
+                z[i] = np.ceil(x[i])
+        elif op == Op.ROUND:
+            for i in range(m):
+                z[i] = np.rint(x[i])
+        elif op == Op.SIN:
+            for i in range(m):
+                z[i] = np.sin(x[i])
+        elif op == Op.COS:
+            for i in range(m):
+                z[i] = np.cos(x[i])
+        elif op == Op.TAN:
+            for i in range(m):
+                z[i] = np.tan(x[i])
+        elif op == Op.NEG:
+            for i in range(m):
+                z[i] = -x[i]
+
+
 @_compiled(parallel=True)
 def _run_blocks(code, params, keys, seed_key, n_slots, out_slots, start, count, block, out):  # noqa: ANN001
     n_blocks = (count + block - 1) // block
-    n_ops = code.shape[0]
     for blk in numba.prange(n_blocks):
         buf = np.empty((n_slots, block))
         first = blk * block
         m = min(block, count - first)
-        sample0 = np.uint64(start + first)
-        for k in range(n_ops):
-            op = code[k, 0]
-            z = buf[code[k, 1]]
-            if op >= Op.UNIFORM:
-                stream = _mix64(np.uint64(seed_key) ^ keys[k])
-                p0 = params[k, 0]
-                p1 = params[k, 1]
-                p2 = params[k, 2]
-                if op == Op.TRIANGLE:
-                    for i in range(m):
-                        z[i] = _triangle(
-                            _first_uniform(stream, sample0 + np.uint64(i)), p0, p1, p2
-                        )
-                elif op == Op.UNIFORM:
-                    for i in range(m):
-                        z[i] = _uniform_range(
-                            _first_uniform(stream, sample0 + np.uint64(i)), p0, p1
-                        )
-                elif op == Op.DISCRETE:
-                    p3 = params[k, 3]
-                    p4 = params[k, 4]
-                    for i in range(m):
-                        u = _first_uniform(stream, sample0 + np.uint64(i))
-                        z[i] = _discrete(u, p0, p1, p2, p3, p4)
-                elif op == Op.NORMAL:
-                    for i in range(m):
-                        z[i] = _normal(
-                            _first_uniform(stream, sample0 + np.uint64(i)), p0, p1
-                        )
-                elif op == Op.LOGNORMAL:
-                    for i in range(m):
-                        z[i] = _lognormal(
-                            _first_uniform(stream, sample0 + np.uint64(i)), p0, p1
-                        )
-                elif op == Op.PERT:
-                    for i in range(m):
-                        z[i] = _pert(stream, sample0 + np.uint64(i), p0, p1, p2)
-                continue
-            if op == Op.CONST:
-                c = params[k, 0]
-                for i in range(m):
-                    z[i] = c
-                continue
-            x = buf[code[k, 2]]
-            if Op.ADD <= op <= Op.NE or op == Op.MIN or op == Op.MAX:
-                y = buf[code[k, 3]]
-                if op == Op.ADD:
-                    for i in range(m):
-                        z[i] = x[i] + y[i]
-                elif op == Op.MUL:
-                    for i in range(m):
-                        z[i] = x[i] * y[i]
-                elif op == Op.SUB:
-                    for i in range(m):
-                        z[i] = x[i] - y[i]
-                elif op == Op.DIV:
-                    for i in range(m):
-                        z[i] = x[i] / y[i]
-                elif op == Op.POW:
-                    for i in range(m):
-                        z[i] = x[i] ** y[i]
-                elif op == Op.LT:
-                    for i in range(m):
-                        z[i] = 1.0 if x[i] < y[i] else 0.0
-                elif op == Op.LE:
-                    for i in range(m):
-                        z[i] = 1.0 if x[i] <= y[i] else 0.0
-                elif op == Op.GT:
-                    for i in range(m):
-                        z[i] = 1.0 if x[i] > y[i] else 0.0
-                elif op == Op.GE:
-                    for i in range(m):
-                        z[i] = 1.0 if x[i] >= y[i] else 0.0
-                elif op == Op.EQ:
-                    for i in range(m):
-                        z[i] = 1.0 if x[i] == y[i] else 0.0
-                elif op == Op.NE:
-                    for i in range(m):
-                        z[i] = 1.0 if x[i] != y[i] else 0.0
-                elif op == Op.MIN:
-                    for i in range(m):
-                        z[i] = _nan_min(x[i], y[i])
-                else:  # MAX
-                    for i in range(m):
-                        z[i] = _nan_max(x[i], y[i])
-            elif op == Op.WHERE or op == Op.CLIP:
-                y = buf[code[k, 3]]
-                w = buf[code[k, 4]]
-                if op == Op.WHERE:
-                    for i in range(m):
-                        z[i] = y[i] if x[i] != 0.0 else w[i]
-                else:
-                    for i in range(m):
-                        z[i] = _nan_min(_nan_max(x[i], y[i]), w[i])
-            elif op == Op.COPY:
-                for i in range(m):
-                    z[i] = x[i]
-            elif op == Op.ABS:
-                for i in range(m):
-                    z[i] = abs(x[i])
-            elif op == Op.SQRT:
-                for i in range(m):
-                    z[i] = np.sqrt(x[i])
-            elif op == Op.EXP:
-                for i in range(m):
-                    z[i] = np.exp(x[i])
-            elif op == Op.LOG:
-                for i in range(m):
-                    z[i] = np.log(x[i])
-            elif op == Op.FLOOR:
-                for i in range(m):
-                    z[i] = np.floor(x[i])
-            elif op == Op.CEIL:
-                for i in range(m):
-                    z[i] = np.ceil(x[i])
-            elif op == Op.ROUND:
-                for i in range(m):
-                    z[i] = np.rint(x[i])
-            elif op == Op.SIN:
-                for i in range(m):
-                    z[i] = np.sin(x[i])
-            elif op == Op.COS:
-                for i in range(m):
-                    z[i] = np.cos(x[i])
-            elif op == Op.TAN:
-                for i in range(m):
-                    z[i] = np.tan(x[i])
-            elif op == Op.NEG:
-                for i in range(m):
-                    z[i] = -x[i]
+        _run_block(code, params, keys, seed_key, buf, m, np.uint64(start + first))
         for j in range(out_slots.shape[0]):
             src = buf[out_slots[j]]
             for i in range(m):
