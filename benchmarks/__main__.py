@@ -24,7 +24,9 @@ def _sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"sizes are whole numbers like 100,1000: {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"sizes are whole numbers like 100,1000: {text!r}"
+        ) from None
     if any(size < 2 for size in sizes):
         raise argparse.ArgumentTypeError("a layered graph has at least 2 nodes")
     return sizes
@@ -34,7 +36,7 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
     return value
@@ -44,24 +46,54 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, Path]:
     """The command line as suite options and the JSON path."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Time the compiled kernel against a numpy baseline measured in the same run.")
-    parser.add_argument("--quick", action="store_true",
-                        help="small sample counts and no cold compile: a smoke run (< 60 s)")
-    parser.add_argument("--sizes", type=_sizes, default=(100, 1000, 10000),
-                        help="node counts of the layered graphs (default 100,1000,10000)")
-    parser.add_argument("--samples", type=_positive, default=None,
-                        help="samples for every graph (default 10^6, 10^5 above 1,000 nodes)")
+        description="Time the compiled kernel against a numpy baseline measured in the same run.",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sample counts and no cold compile: a smoke run (< 60 s)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=(100, 1000, 10000),
+        help="node counts of the layered graphs (default 100,1000,10000)",
+    )
+    parser.add_argument(
+        "--samples",
+        type=_positive,
+        default=None,
+        help="samples for every graph (default 10^6, 10^5 above 1,000 nodes)",
+    )
     parser.add_argument("--repeat", type=_positive, default=3, help="best of K (default 3)")
-    parser.add_argument("--json", type=Path, default=None, metavar="PATH",
-                        help="where to write the results (default benchmarks/results/<time>.json)")
-    parser.add_argument("--numpy-mb", type=_positive, default=2000,
-                        help="memory budget of the numpy baseline's node arrays (default 2000)")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where to write the results (default benchmarks/results/<time>.json)",
+    )
+    parser.add_argument(
+        "--numpy-mb",
+        type=_positive,
+        default=2000,
+        help="memory budget of the numpy baseline's node arrays (default 2000)",
+    )
     cold = parser.add_mutually_exclusive_group()
-    cold.add_argument("--cold", dest="cold", action="store_true", default=None,
-                      help="measure the kernel's cold compile (default unless --quick)")
+    cold.add_argument(
+        "--cold",
+        dest="cold",
+        action="store_true",
+        default=None,
+        help="measure the kernel's cold compile (default unless --quick)",
+    )
     cold.add_argument("--no-cold", dest="cold", action="store_false")
-    parser.add_argument("--no-memory", dest="memory", action="store_false",
-                        help="skip the per-graph subprocesses (peak memory, fresh-process ready)")
+    parser.add_argument(
+        "--no-memory",
+        dest="memory",
+        action="store_false",
+        help="skip the per-graph subprocesses (peak memory, fresh-process ready)",
+    )
     args = parser.parse_args(argv)
     options = Options(
         sizes=args.sizes,
@@ -83,7 +115,9 @@ def _rate(x: float) -> str:
 
 
 def _mb(x: float | None) -> str:
-    return "-" if x is None else f"{x / MB:,.0f}"
+    if x is None:
+        return "-"
+    return f"{x / MB:,.1f}" if abs(x) < 10 * MB else f"{x / MB:,.0f}"
 
 
 def _seconds(x: float | None) -> str:
@@ -94,12 +128,18 @@ def _seconds(x: float | None) -> str:
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(headers)]
-    line = "  ".join(h.rjust(w) if k else h.ljust(w)
-                     for k, (h, w) in enumerate(zip(headers, widths, strict=True)))
+    line = "  ".join(
+        h.rjust(w) if k else h.ljust(w)
+        for k, (h, w) in enumerate(zip(headers, widths, strict=True))
+    )
     lines = [line, "-" * len(line)]
     for row in rows:
-        lines.append("  ".join(c.rjust(w) if k else c.ljust(w)
-                               for k, (c, w) in enumerate(zip(row, widths, strict=True))))
+        lines.append(
+            "  ".join(
+                c.rjust(w) if k else c.ljust(w)
+                for k, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
     return "\n".join(lines)
 
 
@@ -118,20 +158,45 @@ def render(results: dict[str, Any]) -> str:
         f"); this process {_seconds(c['this_process_seconds'])} s",
         "",
         "Throughput (best of {r}; ratios to the numpy baseline of the same run)".format(
-            r=results["options"]["repeat"]),
+            r=results["options"]["repeat"]
+        ),
     ]
     rows = []
     for g in graphs:
         k, npy = g["kernel"], g["numpy"]
-        rows.append([
-            g["graph"], f"{g['nodes']:,}", f"{g['ops']:,}", f"{g['slots']}", f"{g['samples']:.0e}",
-            _rate(k["samples_per_s"]), _rate(k["node_evals_per_s"]),
-            _rate(k["samples_per_s_1_thread"]),
-            _rate(npy["samples_per_s"]) + ("*" if npy["note"] else " "),
-            f"{g['ratio']:.1f}x", f"{g['ratio_1_thread']:.1f}x",
-        ])
-    out.append(_table(["graph", "nodes", "ops", "slots", "samples", "kernel/s", "node-ev/s",
-                       "1-thread/s", "numpy/s", "ratio", "ratio 1T"], rows))
+        rows.append(
+            [
+                g["graph"],
+                f"{g['nodes']:,}",
+                f"{g['ops']:,}",
+                f"{g['slots']}",
+                f"{g['samples']:.0e}",
+                _rate(k["samples_per_s"]),
+                _rate(k["node_evals_per_s"]),
+                _rate(k["samples_per_s_1_thread"]),
+                _rate(npy["samples_per_s"]) + ("*" if npy["note"] else " "),
+                f"{g['ratio']:.1f}x",
+                f"{g['ratio_1_thread']:.1f}x",
+            ]
+        )
+    out.append(
+        _table(
+            [
+                "graph",
+                "nodes",
+                "ops",
+                "slots",
+                "samples",
+                "kernel/s",
+                "node-ev/s",
+                "1-thread/s",
+                "numpy/s",
+                "ratio",
+                "ratio 1T",
+            ],
+            rows,
+        )
+    )
     for g in graphs:
         if g["numpy"]["note"]:
             out.append(f"  * {g['graph']}: numpy {g['numpy']['note']}")
@@ -144,24 +209,46 @@ def render(results: dict[str, Any]) -> str:
         cold_ready = None if cold is None else cold + r["seconds"] - r["kernel_seconds"]
         runs = fresh["runs"] if fresh else []
         mem = g["numpy"].get("memory")
-        rows.append([
-            g["graph"], _seconds(r["model_seconds"]), _seconds(r["check_seconds"]),
-            _seconds(r["lower_seconds"]), _seconds(r["seconds"]), _seconds(cold_ready),
-            _seconds(fresh["ready_seconds"]) if fresh else "-",
-            _seconds(g["run_seconds"]),
-            " / ".join(f"{_mb(x['peak_growth_bytes'])} ({_mb(x['kept_bytes'])})" for x in runs)
-            or "-",
-            "-" if mem is None else f"{_mb(mem['peak_growth_bytes'])} @{mem['samples']:.0e}",
-        ])
-    out.append(_table(["graph", "model", "check", "lower", "ready", "ready cold", "ready new",
-                       "run()", "run peak (kept) n/10 / n", "numpy peak"], rows))
+        rows.append(
+            [
+                g["graph"],
+                _seconds(r["model_seconds"]),
+                _seconds(r["check_seconds"]),
+                _seconds(r["lower_seconds"]),
+                _seconds(r["seconds"]),
+                _seconds(cold_ready),
+                _seconds(fresh["ready_seconds"]) if fresh else "-",
+                f"{_seconds(g['run_seconds'])} ({_seconds(g['figures_seconds'])})",
+                " / ".join(f"{_mb(x['peak_growth_bytes'])} ({_mb(x['kept_bytes'])})" for x in runs)
+                or "-",
+                "-" if mem is None else f"{_mb(mem['peak_growth_bytes'])} @{mem['samples']:.0e}",
+            ]
+        )
+    out.append(
+        _table(
+            [
+                "graph",
+                "model",
+                "check",
+                "lower",
+                "ready",
+                "ready cold",
+                "ready new",
+                "run() (figures)",
+                "run peak (kept) n/10 / n",
+                "numpy peak",
+            ],
+            rows,
+        )
+    )
     out += [
         "  model: build in code (layered) or load the file (example); ready = model + check +",
         "  kernel + lower in this process (kernel already in memory); ready cold = the same with",
         "  the cold compile; ready new = a new process, kernel from numba's cache (import not",
-        "  counted). run() = Simulator.run at the timed sample count, summaries included.",
-        "  Peaks: growth of peak RSS (ru_maxrss) in a fresh process over its ready state;",
-        "  kept = 8 x samples x outputs.",
+        "  counted). run() = Simulator.run at the timed sample count, summaries included;",
+        "  figures = its expected/weighted/best/worst figures (numpy, independent of samples).",
+        "  Peaks: growth of peak RSS (VmHWM, reset per run) in a fresh process over its RSS",
+        "  before the run; kept = 8 x samples x outputs; numpy peak at its sample count.",
     ]
     checks = results["targets"]
     if checks:

@@ -57,7 +57,9 @@ def numpy_baseline(checked: CheckedModel, n: int, seed: int) -> dict[str, np.nda
     (20, (1000,))
     """
     rng = np.random.default_rng(seed)
-    model = checked.model
-    inputs = {node_id: draw(rng, model[node_id].body, n)  # type: ignore[arg-type]
-              for node_id in drawn_inputs(checked) if model[node_id].body.name != "fixed"}
+    inputs: dict[str, np.ndarray | float] = {}
+    for node_id in drawn_inputs(checked):
+        body = checked.model[node_id].body
+        if isinstance(body, Distribution) and body.name != "fixed":  # fixed: evaluate fills it
+            inputs[node_id] = draw(rng, body, n)
     return evaluate(checked, inputs, n)

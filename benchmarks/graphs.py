@@ -78,8 +78,14 @@ def layered(n_nodes: int, seed: int = 0) -> ag.Model:
     return model
 
 
-def _formula(rng: random.Random, required: list[str], previous: list[str], inputs: list[str],
-             fresh: set[str], product: bool) -> tuple[str, list[str]]:
+def _formula(
+    rng: random.Random,
+    required: list[str],
+    previous: list[str],
+    inputs: list[str],
+    fresh: set[str],
+    product: bool,
+) -> tuple[str, list[str]]:
     """A product or a sum (average) formula, and its operands.
 
     ``required`` are nodes of the previous layer the formula must use; inputs

@@ -6,11 +6,15 @@ figures are about: numba's on-disk cache is only exercised by a new process,
 and ``ru_maxrss`` is a high-water mark that never goes down, so each memory
 measurement gets a process of its own.
 
-Memory is the peak resident set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``,
-KiB on Linux). The figure reported for a run is the *growth* of that peak over
-the peak reached once the process is ready (interpreter, numpy, numba, the
-loaded kernel, the model and its program): the memory the run itself needs.
-It covers numba's allocations too, which ``tracemalloc`` would not see.
+Memory is the peak resident set size. The figure reported for a run is the
+*growth* of that peak over the resident size just before the run, once the
+process is ready (interpreter, numpy, numba, the loaded kernel, the model and
+its program): the memory the run itself needs, numba's allocations included
+(``tracemalloc`` would not see those). On Linux the high-water mark is reset
+before each run (``/proc/self/clear_refs``) and read as ``VmHWM`` from
+``/proc/self/status``: that is the figure behind ``getrusage().ru_maxrss``,
+which cannot be used after a reset because it also keeps the mark recorded
+when any thread exited. Elsewhere ``ru_maxrss`` is used, without a reset.
 """
 
 from __future__ import annotations
@@ -26,22 +30,55 @@ _BEGAN = time.perf_counter()  # before the heavy imports below, to time them
 
 import numpy as np  # noqa: E402
 
-__all__ = ["main", "peak_rss_bytes"]
+__all__ = ["main", "peak_rss_bytes", "mark_rss"]
+
+
+def _status_kib(field: str) -> int | None:
+    """A ``/proc/self/status`` figure in KiB (None where there is no /proc)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def peak_rss_bytes() -> int:
-    """This process's peak resident set size so far, in bytes."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's peak resident set size (since the last reset), in bytes."""
+    hwm = _status_kib("VmHWM")
+    if hwm is not None:
+        return hwm * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
-def kernel_ready() -> dict[str, float]:
+def mark_rss() -> tuple[int, bool]:
+    """Reset the peak RSS to the current RSS where Linux allows; (RSS now, reset done).
+
+    Without a reset the mark is the peak so far, so a run's growth is only seen
+    above that earlier peak.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return peak_rss_bytes(), False
+    rss = _status_kib("VmRSS")
+    return (peak_rss_bytes(), False) if rss is None else (rss * 1024, True)
+
+
+def kernel_ready() -> dict[str, object]:
     """Import the engine and make the kernel ready (compile, or load numba's cache)."""
     from assumption_graph.compile import numba_backend
 
     imported = time.perf_counter() - _BEGAN
     seconds = numba_backend.warm_up()
-    return {"import_seconds": imported, "kernel_seconds": seconds,
-            "cache_dir": numba_backend.CACHE_DIR}  # type: ignore[dict-item]
+    return {
+        "import_seconds": imported,
+        "kernel_seconds": seconds,
+        "cache_dir": numba_backend.CACHE_DIR,
+    }
 
 
 def run_memory(graph_name: str, counts: Sequence[int], seed: int) -> dict[str, object]:
@@ -70,22 +107,29 @@ def run_memory(graph_name: str, counts: Sequence[int], seed: int) -> dict[str, o
     ready_rss = peak_rss_bytes()
     runs = []
     for count in sorted(counts):
+        before, reset = mark_rss()
         began = time.perf_counter()
         sim.run(count, seed)
-        runs.append({
-            "samples": count,
-            "run_seconds": time.perf_counter() - began,
-            "peak_rss_bytes": peak_rss_bytes(),
-            "peak_growth_bytes": peak_rss_bytes() - ready_rss,
-            "kept_bytes": 8 * count * len(model.main_nodes),
-        })
+        runs.append(
+            {
+                "samples": count,
+                "run_seconds": time.perf_counter() - began,
+                "rss_before_bytes": before,
+                "peak_rss_bytes": peak_rss_bytes(),
+                "peak_growth_bytes": peak_rss_bytes() - before,
+                "peak_was_reset": reset,
+                "kept_bytes": 8 * count * len(model.main_nodes),
+            }
+        )
     return {
         "import_seconds": imported,
         "model_seconds": model_seconds,
         "check_seconds": check_seconds,
         "kernel_seconds": sim.compiled.kernel_seconds,
         "lower_seconds": lower_seconds,
-        "ready_seconds": model_seconds + check_seconds + sim.compiled.kernel_seconds
+        "ready_seconds": model_seconds
+        + check_seconds
+        + sim.compiled.kernel_seconds
         + lower_seconds,
         "ready_rss_bytes": ready_rss,
         "runs": runs,
@@ -101,7 +145,7 @@ def numpy_memory(graph_name: str, count: int, seed: int) -> dict[str, object]:
 
     checked = ag.check(graph(graph_name)).raise_for_errors()
     numpy_baseline(checked, 16, seed)  # imports and first calls before the mark
-    ready_rss = peak_rss_bytes()
+    before, reset = mark_rss()
     began = time.perf_counter()
     values = numpy_baseline(checked, count, seed)
     seconds = time.perf_counter() - began
@@ -109,7 +153,8 @@ def numpy_memory(graph_name: str, count: int, seed: int) -> dict[str, object]:
     return {
         "samples": count,
         "seconds": seconds,
-        "peak_growth_bytes": peak_rss_bytes() - ready_rss,
+        "peak_growth_bytes": peak_rss_bytes() - before,
+        "peak_was_reset": reset,
         "held_bytes": held,
     }
 
@@ -129,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     base.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     if args.what == "kernel":
-        result: dict[str, object] = dict(kernel_ready())
+        result = kernel_ready()
     elif args.what == "run":
         result = run_memory(args.graph, [int(c) for c in args.counts.split(",")], args.seed)
     else:
