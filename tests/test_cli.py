@@ -786,6 +786,38 @@ def test_draw_bad_show(capsys, tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+@pytest.mark.parametrize(("suffix", "magic"), [("png", b"\x89PNG"), ("pdf", b"%PDF")])
+def test_draw_binary_formats(capsys, tmp_path, suffix, magic):
+    out = tmp_path / f"consultancy.{suffix}"
+    result = call(capsys, "draw", CONSULTANCY, "-o", out)
+    assert result.code == 0, result.err
+    assert out.read_bytes().startswith(magic)
+
+
+def test_draw_format_option_overrides_the_extension(capsys, tmp_path):
+    out = tmp_path / "diagram.txt"
+    result = call(capsys, "draw", CONSULTANCY, "--format", "dot", "-o", out)
+    assert result.code == 0, result.err
+    assert out.read_text(encoding="utf-8").lstrip().startswith("digraph")
+
+
+@pytest.mark.parametrize("target", ["missing-folder/x.svg", "diagram.gif"])
+def test_draw_bad_path_or_format_fails_cleanly(capsys, tmp_path, target):
+    out = tmp_path / target
+    result = call(capsys, "draw", CONSULTANCY, "-o", out)
+    assert_clean_failure(result)
+    assert list(tmp_path.iterdir()) == []  # no output, no temporary file left behind
+
+
+def test_draw_show_results_runs_a_simulation(capsys, tmp_path):
+    out = tmp_path / "results.dot"
+    result = call(capsys, "draw", CONSULTANCY, "--show", "estimates,results", "-n", 2000, "-o", out)
+    assert result.code == 0, result.err
+    text = out.read_text(encoding="utf-8")
+    assert "P50" in text and "1200" in text.replace(",", "")
+
+
 # ---------------------------------------------------------------------------- entry points
 
 
