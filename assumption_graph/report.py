@@ -7,7 +7,7 @@ import math
 from .model import Model
 from .results import RunResult
 
-__all__ = ["format_number", "key_figure_table"]
+__all__ = ["format_cell", "key_figure_table"]
 
 _COLUMNS = (
     ("expected", "expected"),
@@ -22,10 +22,10 @@ _COLUMNS = (
 )
 
 
-def format_number(value: float | None) -> str:
+def format_cell(value: float | None) -> str:
     """A figure for a table: thousands separated, one decimal, ``-`` when undefined.
 
-    >>> format_number(1234567.891), format_number(0.5), format_number(None)
+    >>> format_cell(1234567.891), format_cell(0.5), format_cell(None)
     ('1,234,567.9', '0.5', '-')
     """
     if value is None or not math.isfinite(value):
@@ -43,7 +43,7 @@ def key_figure_table(result: RunResult, model: Model | None = None) -> str:
         label = model[node_id].label if model is not None and node_id in model else ""
         name = f"{node_id} ({label})" if label else node_id
         cells = [
-            format_number(
+            format_cell(
                 summary.percentiles[key] if isinstance(key, float) else getattr(summary, key)
             )
             for _, key in _COLUMNS
