@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import networkx as nx
 
-from .distributions import MODELS, Distribution, LogNormal, Normal
+from .distributions import MODELS, Distribution, LogNormal, Normal, from_estimate
 from .errors import ModelError
 from .expr import Formula, parse_formula
 
@@ -262,30 +262,10 @@ class _NodeReader:
         if "estimate" not in self.keys:
             raise self.fail(f"model {model_name!r} needs an 'estimate: [low, mid, high]'", "model")
         low, mid, high = self.estimate()
-        probabilities = self.probabilities()
-        if cls is Normal:
-            return Normal.from_estimate(low, mid, high)
-        if cls is LogNormal:
-            if low <= 0:
-                raise self.fail(
-                    f"a lognormal estimate needs low > 0, got {low:g}",
-                    "estimate",
-                    "give low, mid, high as P5, median, P95 of a positive amount",
-                )
-            return LogNormal.from_estimate(low, mid, high)
-        if model_name == "fixed":
-            return cls(mid)
-        if model_name in ("uniform", "random", "pert"):
-            return cls(low, mid, high)
-        if model_name == "discrete" and probabilities is None:
-            raise self.fail(
-                "a discrete model needs 'probabilities: [p_low, p_mid, p_high]'",
-                "model",
-                "say how likely each of low, mid and high is; they must sum to 1",
-            )
-        if probabilities is None:
-            return cls(low, mid, high)
-        return cls(low, mid, high, probabilities)
+        try:
+            return from_estimate(model_name, low, mid, high, self.probabilities())
+        except ModelError as error:
+            raise self.fail(error.message, "model", error.hint) from None
 
     def estimate(self) -> tuple[float, float, float]:
         raw = self.keys["estimate"]
