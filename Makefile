@@ -34,6 +34,7 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check assumption_graph tests benchmarks
+	$(BIN)/mypy assumption_graph
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assumption_graph.compile.reference import drawn_inputs, evaluate
+from assumption_graph.compile.reference import evaluate, input_distributions
 from assumption_graph.distributions import (
     Discrete,
     Distribution,
@@ -58,8 +58,7 @@ def numpy_baseline(checked: CheckedModel, n: int, seed: int) -> dict[str, np.nda
     """
     rng = np.random.default_rng(seed)
     inputs: dict[str, np.ndarray | float] = {}
-    for node_id in drawn_inputs(checked):
-        body = checked.model[node_id].body
-        if isinstance(body, Distribution) and body.name != "fixed":  # fixed: evaluate fills it
+    for node_id, body in input_distributions(checked).items():
+        if body.name != "fixed":  # fixed: evaluate fills it
             inputs[node_id] = draw(rng, body, n)
     return evaluate(checked, inputs, n)

@@ -50,7 +50,7 @@ def _cache_dir() -> str:
         digest.update(Path(path).read_bytes())
     root = (
         os.environ.get("ASSUMPTION_GRAPH_CACHE")
-        or numba.config.CACHE_DIR
+        or numba.config.CACHE_DIR  # type: ignore[attr-defined]
         or str(Path.home() / ".cache" / "assumption_graph")
     )
     return str(Path(root) / f"kernel-{digest.hexdigest()[:16]}")
@@ -67,12 +67,12 @@ def _compiled(**options: object) -> Callable[[Callable], Callable]:
     """
 
     def decorate(function: Callable) -> Callable:
-        saved = numba.config.CACHE_DIR
-        numba.config.CACHE_DIR = CACHE_DIR
+        saved = numba.config.CACHE_DIR  # type: ignore[attr-defined]
+        numba.config.CACHE_DIR = CACHE_DIR  # type: ignore[attr-defined]
         try:
-            return numba.njit(cache=True, error_model="numpy", **options)(function)
+            return numba.njit(cache=True, error_model="numpy", **options)(function)  # type: ignore[call-overload]
         finally:
-            numba.config.CACHE_DIR = saved
+            numba.config.CACHE_DIR = saved  # type: ignore[attr-defined]
 
     return decorate
 
@@ -291,7 +291,7 @@ _thread_lock = threading.Lock()
 
 def max_threads() -> int:
     """How many threads numba may use on this machine."""
-    return int(numba.config.NUMBA_NUM_THREADS)
+    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
 
 
 def set_threads(threads: int | None) -> int:

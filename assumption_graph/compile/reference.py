@@ -22,7 +22,7 @@ __all__ = [
     "evaluate",
     "sample_inputs",
     "simulate",
-    "drawn_inputs",
+    "input_distributions",
     "deterministic_figures",
     "FIGURES",
 ]
@@ -56,11 +56,13 @@ _UNARY_CALLS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def drawn_inputs(checked: CheckedModel, overrides: Mapping[str, float] | None = None) -> list[str]:
-    """Ids of the nodes that draw from a probability model, in evaluation order."""
-    model = checked.model
+def input_distributions(
+    checked: CheckedModel, overrides: Mapping[str, float] | None = None
+) -> dict[str, Distribution]:
+    """The probability model of every input that draws (not pinned), in evaluation order."""
     pinned = overrides or {}
-    return [n for n in checked.order if n not in pinned and isinstance(model[n].body, Distribution)]
+    bodies = ((n, checked.model[n].body) for n in checked.order if n not in pinned)
+    return {n: body for n, body in bodies if isinstance(body, Distribution)}
 
 
 def evaluate(
@@ -143,10 +145,9 @@ def sample_inputs(
     Uses the same counter-based streams as the kernel, so the draws match.
     """
     samples = np.arange(start, start + count, dtype=np.uint64)
-    model = checked.model
     return {
-        node_id: model[node_id].body.sample_array(stream_key(seed, node_id), samples)
-        for node_id in drawn_inputs(checked, overrides)
+        node_id: dist.sample_array(stream_key(seed, node_id), samples)
+        for node_id, dist in input_distributions(checked, overrides).items()
     }
 
 
@@ -183,11 +184,11 @@ def deterministic_figures(
     """
     nodes = list(nodes)
     pinned = dict(overrides or {})
-    inputs = [n for n in drawn_inputs(checked, pinned) if checked.model[n].is_uncertain]
-    dists = {n: checked.model[n].body for n in drawn_inputs(checked, pinned)}
+    dists = input_distributions(checked, pinned)
+    inputs = [n for n in dists if checked.model[n].is_uncertain]
     figures: dict[str, dict[str, float]] = {n: {} for n in nodes}
     for name, attribute in (("expected", "mid"), ("weighted", "weighted")):
-        values = {n: getattr(d, attribute) for n, d in dists.items()} | pinned
+        values = _at(dists, attribute, pinned)
         for node_id, array in evaluate(checked, values, 1, nodes).items():
             figures[node_id][name] = float(array[0])
     high_is_best = _best_ends(checked, nodes, inputs, dists, pinned)
@@ -195,7 +196,7 @@ def deterministic_figures(
         for first in range(0, len(nodes), _BATCH):
             batch = nodes[first : first + _BATCH]
             choose_high = high_is_best[:, first : first + len(batch)] ^ flip
-            values = {n: d.mid for n, d in dists.items()} | pinned
+            values = _at(dists, "mid", pinned)
             for row, node_id in enumerate(inputs):
                 d = dists[node_id]
                 values[node_id] = np.where(choose_high[row], d.high, d.low)
@@ -205,7 +206,22 @@ def deterministic_figures(
     return figures
 
 
-def _best_ends(checked, nodes, inputs, dists, pinned) -> np.ndarray:  # noqa: ANN001
+def _at(
+    dists: Mapping[str, Distribution], point: str, pinned: Mapping[str, float]
+) -> dict[str, np.ndarray | float]:
+    """Every input at one of its points ("mid", "weighted"), pinned nodes at their values."""
+    values: dict[str, np.ndarray | float] = {n: getattr(d, point) for n, d in dists.items()}
+    values.update(pinned)
+    return values
+
+
+def _best_ends(
+    checked: CheckedModel,
+    nodes: list[str],
+    inputs: list[str],
+    dists: Mapping[str, Distribution],
+    pinned: Mapping[str, float],
+) -> np.ndarray:
     """Boolean matrix inputs x nodes: True where the input's high end is best."""
     model = checked.model
     high_is_best = np.zeros((len(inputs), len(nodes)), dtype=bool)
@@ -213,11 +229,11 @@ def _best_ends(checked, nodes, inputs, dists, pinned) -> np.ndarray:  # noqa: AN
     for first in range(0, len(inputs), _BATCH):
         batch = inputs[first : first + _BATCH]
         size = 2 * len(batch)
-        values = {n: d.mid for n, d in dists.items()} | pinned
+        values = _at(dists, "mid", pinned)
         for k, node_id in enumerate(batch):
-            column = np.full(size, dists[node_id].mid)
-            column[2 * k], column[2 * k + 1] = dists[node_id].low, dists[node_id].high
-            values[node_id] = column
+            moved = np.full(size, dists[node_id].mid)
+            moved[2 * k], moved[2 * k + 1] = dists[node_id].low, dists[node_id].high
+            values[node_id] = moved
         result = evaluate(checked, values, size, nodes)
         for column, node_id in enumerate(nodes):
             y = result[node_id]
