@@ -424,12 +424,6 @@ class Model:
             )
         self._nodes[node.id] = node
 
-    def replace(self, node: Node) -> None:
-        """Swap in a new definition for an existing node (e.g. a scenario's value)."""
-        if node.id not in self._nodes:
-            raise ModelError("no such node to replace", node=node.id, file=self.file)
-        self._nodes[node.id] = node
-
     @property
     def graph(self) -> nx.DiGraph:
         """The dependency graph: an edge ``a -> b`` where b's formula uses a.

@@ -65,7 +65,8 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
     >>> s.mean, s.nonfinite, s.percentiles[50.0]
     (2.0, 1, 2.0)
     """
-    finite = samples[np.isfinite(samples)]
+    is_finite = np.isfinite(samples)
+    finite = samples if is_finite.all() else samples[is_finite]  # copy only when needed
     nonfinite = int(samples.size - finite.size)
     with np.errstate(over="ignore", invalid="ignore"):  # huge finite values: std is then None
         return _summary(finite, nonfinite, figures)

@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
-from .compile import CompiledModel, compile_model, numba_backend
-from .compile.reference import deterministic_figures
+from .compile import CompiledModel, compile_model
 from .errors import RunError
 from .model import Model
 from .results import RunResult, summarise
@@ -75,13 +74,12 @@ class Simulator:
         output_ids = self._output_ids(outputs)
         program = self.compiled.program(output_ids, overrides)
         out = np.empty((len(output_ids), n))
-        numba_backend.set_threads(threads)
         for start in range(0, n, max(1, int(chunk))):
             count = min(chunk, n - start)
-            self.compiled.execute(program, seed, start, count, out)
+            self.compiled.execute(program, seed, start, count, out, threads)
             if progress is not None:
                 progress(count)
-        figures = deterministic_figures(self.compiled.checked, output_ids, overrides)
+        figures = self.compiled.figures(output_ids, overrides)
         return RunResult(
             model=self.model.name,
             samples=n,

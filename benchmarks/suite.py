@@ -189,11 +189,7 @@ def bench_graph(name: str, options: Options, log: Log) -> dict[str, Any]:
     sim.compiled.execute(program, SEED, 0, min(n, 4096), out)  # first call: dispatch
 
     def kernel(threads: int, out: np.ndarray) -> float:
-        numba_backend.set_threads(threads)
-        try:
-            return _best_within(lambda: sim.compiled.execute(program, SEED, 0, n, out))
-        finally:
-            numba_backend.set_threads(None)
+        return _best_within(lambda: sim.compiled.execute(program, SEED, 0, n, out, threads))
 
     def baseline() -> float:
         return _best_within(lambda: numpy_baseline(checked, n_numpy, SEED))

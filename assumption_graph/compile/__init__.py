@@ -19,6 +19,7 @@ from ..streams import seed_key
 from ..validate import CheckedModel, check
 from . import numba_backend
 from .ir import Program, lower
+from .reference import deterministic_figures
 
 __all__ = ["CompiledModel", "compile_model", "Program"]
 
@@ -29,26 +30,56 @@ class CompiledModel:
     def __init__(self, checked: CheckedModel) -> None:
         self.checked = checked.raise_for_errors()
         self.model = checked.model
-        self._programs: dict[tuple[tuple[str, ...], tuple[tuple[str, float], ...]], Program] = {}
+        self._programs: dict[_Scenario, Program] = {}
+        self._figures: dict[_Scenario, dict[str, dict[str, float]]] = {}
         self.kernel_seconds = numba_backend.warm_up()
 
     def program(
         self, outputs: Iterable[str], overrides: Mapping[str, float] | None = None
     ) -> Program:
         """The program computing ``outputs`` under ``overrides`` (memoised)."""
-        key = (tuple(outputs), tuple(sorted((overrides or {}).items())))
+        key = _scenario(outputs, overrides)
         if key not in self._programs:
             self._programs[key] = lower(self.checked, key[0], dict(key[1]))
         return self._programs[key]
+
+    def figures(
+        self, outputs: Iterable[str], overrides: Mapping[str, float] | None = None
+    ) -> dict[str, dict[str, float]]:
+        """Expected, weighted, best and worst figures of ``outputs`` (memoised).
+
+        They do not depend on the seed or the sample count, so a scenario run
+        again computes them once.
+        """
+        key = _scenario(outputs, overrides)
+        if key not in self._figures:
+            self._figures[key] = deterministic_figures(self.checked, key[0], dict(key[1]))
+        return self._figures[key]
 
     @cached_property
     def source(self) -> str:
         """The program for the main nodes, one line per op: what the kernel runs."""
         return self.program(self.model.main_nodes or self.checked.order).source
 
-    def execute(self, program: Program, seed: int, start: int, count: int, out: np.ndarray) -> None:
+    def execute(
+        self,
+        program: Program,
+        seed: int,
+        start: int,
+        count: int,
+        out: np.ndarray,
+        threads: int | None = None,
+    ) -> None:
         """Fill ``out[:, start:start+count]`` with samples of the program's outputs."""
-        numba_backend.execute(program, seed_key(seed), start, count, out)
+        numba_backend.execute(program, seed_key(seed), start, count, out, threads)
+
+
+_Scenario = tuple[tuple[str, ...], tuple[tuple[str, float], ...]]
+
+
+def _scenario(outputs: Iterable[str], overrides: Mapping[str, float] | None) -> _Scenario:
+    """A hashable key of what a run asks for: its outputs and its overrides."""
+    return tuple(outputs), tuple(sorted((overrides or {}).items()))
 
 
 def compile_model(model: Model | CheckedModel) -> CompiledModel:

@@ -301,15 +301,24 @@ def set_threads(threads: int | None) -> int:
     return count
 
 
-def execute(program: Program, seed_key: int, start: int, count: int, out: np.ndarray) -> None:
+def execute(
+    program: Program,
+    seed_key: int,
+    start: int,
+    count: int,
+    out: np.ndarray,
+    threads: int | None = None,
+) -> None:
     """Run samples ``start .. start+count-1`` of ``program`` into ``out[:, start:start+count]``.
 
     ``out`` has one row per output and at least ``start + count`` columns.
-    ``seed_key`` is :func:`assumption_graph.streams.seed_key` of the run's seed.
+    ``seed_key`` is :func:`assumption_graph.streams.seed_key` of the run's seed;
+    ``threads`` how many threads to use (``None``: all).
     """
     if count <= 0:
         return
-    with _thread_lock:  # numba's thread count is process-wide
+    with _thread_lock:  # numba's thread count is process-wide: set it and run as one step
+        set_threads(threads)
         _run_blocks(
             program.code,
             program.params,

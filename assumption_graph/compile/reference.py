@@ -24,7 +24,6 @@ __all__ = [
     "simulate",
     "input_distributions",
     "deterministic_figures",
-    "FIGURES",
 ]
 
 _BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -83,17 +82,23 @@ def evaluate(
         for node_id in checked.order:
             node = model[node_id]
             if node_id in values:
-                env[node_id] = np.broadcast_to(np.asarray(values[node_id], dtype=float), (size,))
+                env[node_id] = _as_samples(values[node_id], size)
             elif isinstance(node.body, Value):
                 env[node_id] = np.full(size, node.body.value)
             elif isinstance(node.body, Formula):
-                env[node_id] = np.broadcast_to(_eval(node.body.expr, env), (size,))
+                env[node_id] = _as_samples(_eval(node.body.expr, env), size)
             elif node.body.name == "fixed":
                 env[node_id] = np.full(size, node.body.mid)
             else:
                 raise KeyError(f"no values given for the input '{node_id}'")
     wanted = checked.order if nodes is None else nodes
     return {n: env[n] for n in wanted}
+
+
+def _as_samples(value: np.ndarray | float, size: int) -> np.ndarray:
+    """``value`` as an array of ``size`` samples; a number (or a constant formula) is spread."""
+    array = np.asarray(value, dtype=float)
+    return array if array.shape == (size,) else np.broadcast_to(array, (size,))
 
 
 def _eval(expr: Expr, env: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -165,7 +170,6 @@ def simulate(
     return evaluate(checked, values, n, outputs)
 
 
-FIGURES = ("expected", "weighted", "best", "worst")
 _BATCH = 256  # inputs or outputs evaluated together when finding best and worst cases
 
 
