@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.constructor import SafeConstructor
 
+from .business import business_case_from_keys
 from .errors import AssumptionGraphError, Diagnostic, FormulaError, ModelFileError
 from .model import Model, Node, Value, node_from_keys
 
@@ -44,7 +45,7 @@ __all__ = [
 # Codes that mean "this is not a model file at all"; the CLI exits 2 on them.
 UNREADABLE_CODES: frozenset[str] = frozenset({"unreadable", "empty-file", "syntax", "structure"})
 
-TOP_KEYS: tuple[str, ...] = ("name", "description", "money_unit", "nodes")
+TOP_KEYS: tuple[str, ...] = ("name", "description", "money_unit", "business_case", "nodes")
 DEFAULT_MONEY_UNIT = "tkr"
 FORMATS: tuple[str, ...] = ("yaml", "json")
 
@@ -364,12 +365,8 @@ class _Reader:
 
     def setting(self, key: Any, pair: _Pair) -> None:
         if key == "business_case":
-            raise _Problem(
-                "not-implemented",
-                "the business-case layer ('business_case:') is not implemented yet in this version",
-                pair.line,
-                "remove 'business_case:' for now; the assumption graph still runs",
-            )
+            self.business_case(pair)
+            return
         if key not in TOP_KEYS:
             raise _Problem(
                 "unknown-key",
@@ -383,6 +380,16 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
             raise _Problem("bad-value", f"'{key}' must be text, got {value!r}", pair.line)
         setattr(self.model, key, str(value))
+
+    def business_case(self, pair: _Pair) -> None:
+        lines: dict[str, int] = {}
+        _collect_lines(pair.value, "", lines)
+        try:
+            self.model.business_case = business_case_from_keys(
+                self.plain(pair.value, pair.line), file=self.file, line=pair.line, lines=lines
+            )
+        except AssumptionGraphError as error:
+            self.diagnostics.append(Diagnostic.from_error(error, "business-case"))
 
     def read_nodes(self, nodes: Any, line: int | None) -> None:
         _unwrap_whole(nodes)
@@ -506,6 +513,21 @@ class _Reader:
             return self.mapping(value, active)[0]
         finally:
             active.discard(id(value))
+
+
+def _collect_lines(value: Any, path: str, lines: dict[str, int]) -> None:
+    """The line of every key and list item under ``value``, by dotted path (``risks.0.id``)."""
+    if isinstance(value, _Map):
+        if path and value.line is not None:
+            lines.setdefault(path, value.line)
+        for pair in value.entries():
+            key = f"{path}.{pair.key}" if path else str(pair.key)
+            if pair.line is not None:
+                lines[key] = pair.line
+            _collect_lines(pair.value, key, lines)
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            _collect_lines(item, f"{path}.{k}", lines)
 
 
 def _unwrap_whole(value: Any) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import networkx as nx
 
+from .business import CATEGORIES, PHASES, PURPOSES, BusinessCase
 from .distributions import MODELS, Distribution, LogNormal, Normal, from_estimate
 from .errors import ModelError
 from .expr import Formula, parse_formula
@@ -32,6 +33,7 @@ __all__ = [
     "PURPOSES",
     "NODE_KEYS",
     "Value",
+    "Situation",
     "Node",
     "Model",
     "node_from_keys",
@@ -40,8 +42,8 @@ __all__ = [
 
 Kind = Literal["main", "uncertain", "intermediate", "constant"]
 KINDS: tuple[str, ...] = ("main", "uncertain", "intermediate", "constant")
-PURPOSES: tuple[str, ...] = ("efficiency", "quality", "compliance")
-SIDES: tuple[str, ...] = ("cost", "gain")
+SIDES: tuple[str, ...] = ("cost", "gain", "operating")
+SITUATIONS: tuple[str, ...] = ("without", "with")
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -53,7 +55,29 @@ class Value:
     value: float
 
 
-Body = Formula | Distribution | Value
+Input = Distribution | Value
+
+
+@dataclass(frozen=True)
+class Situation:
+    """A value that differs without and with the project: two inputs, drawn independently."""
+
+    without: Input
+    with_: Input
+
+    def entries(self) -> tuple[tuple[str, Input], ...]:
+        """``(("without", body), ("with", body))``: the two situations' bodies."""
+        return (("without", self.without), ("with", self.with_))
+
+
+Body = Formula | Distribution | Value | Situation
+
+
+def draws(body: Body) -> bool:
+    """True when ``body`` draws from a probability model (a non-fixed distribution)."""
+    if isinstance(body, Situation):
+        return draws(body.without) or draws(body.with_)
+    return isinstance(body, Distribution) and body.name != "fixed"
 
 
 @dataclass(frozen=True)
@@ -73,9 +97,15 @@ class Node:
     unit: str | None = None
     source: str | None = None
     favourable: Literal["low", "high"] | None = None
-    side: Literal["cost", "gain"] | None = None
+    side: Literal["cost", "gain", "operating"] | None = None
     purpose: tuple[str, ...] = ()
     unused: bool = False
+    category: str | None = None
+    phase: str | None = None
+    year: int | None = None
+    years: tuple[int, ...] = ()
+    profile: tuple[float, ...] | None = None
+    risk: tuple[int, ...] = ()
     line: int | None = field(default=None, compare=False)
     key_lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
 
@@ -92,7 +122,7 @@ class Node:
     @property
     def is_uncertain(self) -> bool:
         """True when the node draws from a probability model in a simulation."""
-        return isinstance(self.body, Distribution) and self.body.name != "fixed"
+        return draws(self.body)
 
     def line_of(self, key: str) -> int | None:
         """The line of one of the node's keys, falling back to the node's own line."""
@@ -115,10 +145,18 @@ NODE_KEYS: dict[str, str] = {
     "mu": "mean of log X for a lognormal model",
     "sigma": "standard deviation of log X for a lognormal model",
     "favourable": "low | high: which end of the estimate is the good one",
-    "side": "cost | gain: how best and worst cases read the node",
+    "side": "cost | gain | operating: what a main node is in the business case",
     "purpose": "efficiency | quality | compliance (or a list): the purposes a main node serves",
     "unused": "true: the node may be left unused without a warning",
+    "category": "cost category: " + ", ".join(CATEGORIES),
+    "phase": "the project phase of a main node: " + ", ".join(PHASES),
+    "year": "the one year a main node's amount falls in",
+    "years": "the years a main node's amount counts in, each",
+    "profile": "with 'years': the share of the amount in each year (default 1 each)",
+    "risk": "[primary] or [primary, secondary]: the risks an estimate is tied to",
+    "situation": "{without: {...}, with: {...}}: values that differ without and with the project",
 }
+_INPUT_KEYS = ("value", "estimate", "model", "probabilities", "mean", "sd", "mu", "sigma")
 
 
 def is_identifier(text: object) -> bool:
@@ -189,6 +227,12 @@ class _NodeReader:
             side=self.choice("side", SIDES),  # type: ignore[arg-type]
             purpose=self.purposes(),
             unused=self.flag("unused"),
+            category=self.text("category"),
+            phase=self.text("phase"),
+            year=self.whole("year", self.keys.get("year")),
+            years=self.whole_list("years"),
+            profile=self.numbers("profile"),
+            risk=self.whole_list("risk"),
             line=self.line,
             key_lines=self.key_lines,
         )
@@ -208,7 +252,7 @@ class _NodeReader:
             raise self.fail(f"unknown key {key_text!r}", key_text, hint)
 
     def body(self) -> Body:
-        given = [k for k in ("value", "formula", "estimate") if k in self.keys]
+        given = [k for k in ("value", "formula", "estimate", "situation") if k in self.keys]
         params = [k for k in ("mean", "sd", "mu", "sigma") if k in self.keys]
         if params:
             given.append("/".join(params))
@@ -227,7 +271,32 @@ class _NodeReader:
             return Value(self.number("value", self.keys["value"]))
         if "formula" in self.keys:
             return self.formula()
+        if "situation" in self.keys:
+            return self.situation()
         return self.distribution()
+
+    def situation(self) -> Situation:
+        raw = self.keys["situation"]
+        if not isinstance(raw, Mapping) or sorted(map(str, raw)) != sorted(SITUATIONS):
+            raise self.fail(
+                "'situation' must have exactly the keys 'without' and 'with'",
+                "situation",
+                "e.g. situation: {without: {estimate: [25, 30, 40]}, with: {value: 12}}",
+            )
+        bodies = []
+        for name in SITUATIONS:
+            entry = raw[name]
+            if not isinstance(entry, Mapping) or any(k not in _INPUT_KEYS for k in entry):
+                raise self.fail(
+                    f"situation '{name}' must be a value or an estimate, got {entry!r}",
+                    "situation",
+                    "use the keys " + ", ".join(_INPUT_KEYS),
+                )
+            sub = _NodeReader(self.node_id, entry, self.file, self.line, self.key_lines)
+            body = sub.body()
+            assert isinstance(body, Distribution | Value)  # entries hold no formula or situation
+            bodies.append(body)
+        return Situation(*bodies)
 
     def formula(self) -> Formula:
         text = self.keys["formula"]
@@ -327,6 +396,28 @@ class _NodeReader:
             raise self.fail(f"'{key}' must be one of {', '.join(allowed)}, got {raw!r}", key)
         return str(raw)
 
+    def whole(self, key: str, raw: object) -> int | None:
+        if raw is None:
+            return None
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != int(raw):
+            raise self.fail(f"'{key}' must hold whole numbers, got {raw!r}", key)
+        return int(raw)
+
+    def whole_list(self, key: str) -> tuple[int, ...]:
+        raw = self.keys.get(key)
+        if raw is None:
+            return ()
+        items = raw if isinstance(raw, list | tuple) else [raw]
+        return tuple(self.whole(key, item) or 0 for item in items)
+
+    def numbers(self, key: str) -> tuple[float, ...] | None:
+        raw = self.keys.get(key)
+        if raw is None:
+            return None
+        if isinstance(raw, str) or not isinstance(raw, list | tuple):
+            raise self.fail(f"'{key}' must be a list of numbers, got {raw!r}", key)
+        return tuple(self.number(key, item) for item in raw)
+
     def flag(self, key: str) -> bool:
         raw = self.keys.get(key, False)
         if not isinstance(raw, bool):
@@ -356,9 +447,7 @@ class _NodeReader:
             return raw  # type: ignore[no-any-return]
         if isinstance(body, Formula):
             return "intermediate"
-        if isinstance(body, Value) or body.name == "fixed":
-            return "constant"
-        return "uncertain"
+        return "uncertain" if draws(body) else "constant"
 
 
 class Model:
@@ -381,6 +470,7 @@ class Model:
         self.description = ""
         self.money_unit = "tkr"
         self.broken: set[str] = set()  # ids defined in the file that could not be read
+        self.business_case: BusinessCase | None = None  # the file's ``business_case:``
         self._nodes: dict[str, Node] = {}
 
     def __repr__(self) -> str:

@@ -56,6 +56,7 @@ class Op(IntEnum):
     COS = 25
     TAN = 26
     COPY = 27
+    IRR = 28  # internal: reads b consecutive slots from a (the yearly net flows)
     UNIFORM = 40
     TRIANGLE = 41
     DISCRETE = 42
@@ -285,8 +286,26 @@ class _Lowering:
                 return self._apply(_FOLD_CALLS[expr.func], [left, last])
             if expr.func == "clip":
                 return self._apply(Op.CLIP, list(expr.args))
+            if expr.func == "irr":
+                return self._irr(list(expr.args))
             return self._apply(_UNARY_CALLS[expr.func], list(expr.args))
         raise TypeError(f"unknown expression {expr!r}")  # pragma: no cover - parser guarantees
+
+    def _irr(self, operands: list[Expr]) -> int:
+        """The IRR of the operands: copied into a run of fresh consecutive slots, then solved."""
+        slots = [self._expression(e) for e in operands]
+        first, count = self.n_slots, len(slots)
+        self.n_slots += count
+        for offset, slot in enumerate(slots):
+            self._emit(Op.COPY, first + offset, (slot,), text=f"s{slot}")
+        for slot, expr in zip(slots, operands, strict=True):
+            if not isinstance(expr, Name):
+                self._release(slot)
+        dst = self._take()
+        self._emit(Op.IRR, dst, (first, count), text=f"irr(s{first}..s{first + count - 1})")
+        for offset in range(count):
+            self._release(first + offset)
+        return dst
 
     def _apply(self, op: int, operands: list[Expr]) -> int:
         slots = [self._expression(e) for e in operands]

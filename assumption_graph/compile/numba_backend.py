@@ -28,14 +28,14 @@ from llvmlite import ir as llvm_ir
 from numba.extending import intrinsic
 
 from .. import distributions as dist
-from .. import streams
+from .. import finance, streams
 from .ir import Op, Program
 
 __all__ = ["execute", "warm_up", "set_threads", "max_threads", "BLOCK"]
 
 BLOCK = 256  # samples per block: small enough that a block's slots stay in L1/L2
 
-_KERNEL_SOURCES = (dist.__file__, streams.__file__, __file__)
+_KERNEL_SOURCES = (dist.__file__, finance.__file__, streams.__file__, __file__)
 
 
 def _cache_dir() -> str:
@@ -86,6 +86,7 @@ _discrete = _scalars["discrete_from_u"]
 _normal = _scalars["normal_from_u"]
 _lognormal = _scalars["lognormal_from_u"]
 _pert = _scalars["pert_sample"]
+_irr = streams.jit_linked(finance.SCALARS, _jit)["irr"]
 
 
 @intrinsic
@@ -237,6 +238,13 @@ def _run_block(code, params, keys, seed_key, buf, m, sample0):  # noqa: ANN001, 
         elif op == Op.COPY:
             for i in range(m):
                 z[i] = x[i]
+        elif op == Op.IRR:  # a = first of `b` consecutive slots holding the yearly flows
+            first = code[k, 2]
+            flows = np.empty(code[k, 3])
+            for i in range(m):
+                for t in range(flows.shape[0]):
+                    flows[t] = buf[first + t, i]
+                z[i] = _irr(flows)
         elif op == Op.ABS:
             for i in range(m):
                 z[i] = abs(x[i])

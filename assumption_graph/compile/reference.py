@@ -14,6 +14,7 @@ import numpy as np
 
 from ..distributions import Distribution
 from ..expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary
+from ..finance import irr_array
 from ..model import Value
 from ..streams import stream_key
 from ..validate import CheckedModel
@@ -125,6 +126,8 @@ def _eval(expr: Expr, env: Mapping[str, np.ndarray]) -> np.ndarray:
             return _reduce(np.maximum, args)
         if expr.func == "clip":
             return np.minimum(np.maximum(args[0], args[1]), args[2])
+        if expr.func == "irr":  # internal: the business case's IRR over its yearly flows
+            return irr_array(np.stack([np.atleast_1d(a) for a in np.broadcast_arrays(*args)]))
         return _UNARY_CALLS[expr.func](args[0])
     raise TypeError(f"unknown expression {expr!r}")  # pragma: no cover - parser guarantees
 
