@@ -225,8 +225,8 @@ def business_case_from_keys(
     ``lines`` maps dotted paths (``discount_rate``, ``risks.0``, ``phases.tender``)
     to their line in the file, for the messages.
 
-    >>> case = business_case_from_keys({"purpose": "efficiency", "start_year": 2025,
-    ...                                 "end_year": 2027, "phases": {"tender": ["2025-01", "2025-06"]}})
+    >>> tender = {"tender": ["2025-01", "2025-06"]}
+    >>> case = business_case_from_keys({"start_year": 2025, "end_year": 2027, "phases": tender})
     >>> list(case.years), case.phases["tender"].months
     ([2025, 2026, 2027], 6)
     """

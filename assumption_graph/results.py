@@ -10,10 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["PERCENTILES", "NodeSummary", "RunResult", "summarise"]
+if TYPE_CHECKING:  # built by the business-case summary, which builds on this module
+    from .case_summary import BusinessCaseResult
+
+__all__ = ["PERCENTILES", "NodeSummary", "RunResult", "summarise", "level_key"]
 
 PERCENTILES: tuple[float, ...] = (5.0, 10.0, 25.0, 50.0, 70.0, 75.0, 80.0, 90.0, 95.0)
 
@@ -44,12 +48,13 @@ class NodeSummary:
             "std": self.std,
             "min": self.min,
             "max": self.max,
-            "percentiles": {_level_key(p): v for p, v in self.percentiles.items()},
+            "percentiles": {level_key(p): v for p, v in self.percentiles.items()},
             "nonfinite": self.nonfinite,
         }
 
 
-def _level_key(level: float) -> str:
+def level_key(level: float) -> str:
+    """A percentile level as the JSON contract's key: ``50.0`` -> ``"50"``."""
     return f"{level:g}"
 
 
@@ -101,7 +106,8 @@ class RunResult:
     """The outcome of one run: a summary per output node, and optionally the samples.
 
     ``result["cost"]`` is the node's :class:`NodeSummary`; ``result.values("cost")``
-    its sample array when the run kept samples.
+    its sample array when the run kept samples. A model with a business case has
+    its figures and tables in ``business_case``.
     """
 
     model: str
@@ -111,6 +117,7 @@ class RunResult:
     summaries: Mapping[str, NodeSummary]
     arrays: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
     overrides: Mapping[str, float] = field(default_factory=dict)
+    business_case: BusinessCaseResult | None = None
 
     def __getitem__(self, node_id: str) -> NodeSummary:
         try:
@@ -135,10 +142,13 @@ class RunResult:
 
     def to_dict(self) -> dict[str, object]:
         """The ``run --json`` contract as plain data (no NaN or infinity in it)."""
-        return {
+        data: dict[str, object] = {
             "model": self.model,
             "samples": self.samples,
             "seed": self.seed,
             "method": self.method,
             "nodes": {node_id: s.as_dict() for node_id, s in self.summaries.items()},
         }
+        if self.business_case is not None:
+            data["business_case"] = self.business_case.as_dict()
+        return data

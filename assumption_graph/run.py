@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
+from .case_summary import summarise_case
 from .compile import CompiledModel, compile_model
+from .compile.reference import input_shifts
 from .errors import RunError
 from .model import Model
 from .results import RunResult, summarise
@@ -45,6 +47,7 @@ class Simulator:
     def __init__(self, model: Model | CheckedModel | CompiledModel) -> None:
         self.compiled = model if isinstance(model, CompiledModel) else compile_model(model)
         self.model = self.compiled.model
+        self.case = self.compiled.case
 
     @property
     def source(self) -> str:
@@ -65,36 +68,51 @@ class Simulator:
     ) -> RunResult:
         """Simulate ``n`` samples from ``seed`` and summarise the outputs.
 
-        ``outputs``: node ids, ``"all"``, or ``None`` for the main nodes.
-        ``overrides`` pins nodes to values for this run. ``progress`` is called
-        with the number of samples done after each chunk.
+        ``outputs``: node ids, ``"all"``, or ``None`` for the main nodes (a node
+        that differs without and with the project also as ``id@without``).
+        ``overrides`` pins nodes to values for this run (a situation node in
+        both situations, unless named ``id@without``). ``progress`` is called
+        with the number of samples done after each chunk. With a business case
+        the run computes its key figures too (``result.business_case``).
         """
         n, seed = _checked_count(n), _checked_seed(seed)
         overrides = self._checked_overrides(overrides)
+        pins = {t: v for node_id, v in overrides.items() for t in self.case.targets(node_id)}
         output_ids = self._output_ids(outputs)
-        program = self.compiled.program(output_ids, overrides)
-        out = np.empty((len(output_ids), n))
+        run_ids = tuple(dict.fromkeys((*output_ids, *self._case_ids())))
+        program = self.compiled.program(run_ids, pins)
+        out = np.empty((len(run_ids), n))
         for start in range(0, n, max(1, int(chunk))):
             count = min(chunk, n - start)
             self.compiled.execute(program, seed, start, count, out, threads)
             if progress is not None:
                 progress(count)
-        figures = self.compiled.figures(output_ids, overrides)
+        figures = self.compiled.figures(run_ids, pins)
+        summaries = {o: summarise(out[k], figures[o]) for k, o in enumerate(run_ids)}
+        business_case = None
+        if self.case.case is not None:
+            shifts = input_shifts(self.compiled.checked, self.case.key_figures["net_gain"], pins)
+            business_case = summarise_case(self.case, summaries, shifts)
         return RunResult(
             model=self.model.name,
             samples=n,
             seed=seed,
             method="mc",
-            summaries={o: summarise(out[k], figures[o]) for k, o in enumerate(output_ids)},
-            arrays={o: out[k] for k, o in enumerate(output_ids)} if keep_samples else {},
+            summaries={o: summaries[o] for o in output_ids},
+            arrays={o: out[k] for k, o in enumerate(run_ids)} if keep_samples else {},
             overrides=overrides,
+            business_case=business_case,
         )
+
+    def _case_ids(self) -> tuple[str, ...]:
+        """The nodes a business case's figures are built from: main nodes and key figures."""
+        return (*(item.node for item in self.case.items), *self.case.key_figures.values())
 
     def _output_ids(self, outputs: Iterable[str] | str | None) -> tuple[str, ...]:
         if outputs is None:
-            return tuple(self.model.main_nodes)
+            return self.case.reported
         if outputs == "all":
-            return tuple(self.compiled.checked.order)
+            return self.case.visible
         ids = (outputs,) if isinstance(outputs, str) else tuple(outputs)
         for node_id in ids:
             self._known(node_id, "output")
@@ -116,8 +134,8 @@ class Simulator:
         return checked
 
     def _known(self, node_id: str, what: str) -> None:
-        if node_id not in self.model:
-            close = difflib.get_close_matches(node_id, self.model.nodes, n=1)
+        if node_id not in self.compiled.checked.model:
+            close = difflib.get_close_matches(node_id, self.case.visible, n=1)
             hint = (
                 f"did you mean '{close[0]}'?"
                 if close

@@ -1,10 +1,10 @@
 """Compile a checked model into programs the numba kernel runs.
 
-``compile_model`` checks the model (errors stop here), makes sure the kernel is
-compiled (once per machine: numba caches it on disk) and returns a
-:class:`CompiledModel`, which lowers the graph to a program for each set of
-outputs and overrides it is asked for, memoised, so running many scenarios
-never recompiles anything.
+``compile_model`` checks the model (errors stop here), expands its business case
+into a plain graph (:mod:`.case`), makes sure the kernel is compiled (once per
+machine: numba caches it on disk) and returns a :class:`CompiledModel`, which
+lowers the graph to a program for each set of outputs and overrides it is asked
+for, memoised, so running many scenarios never recompiles anything.
 """
 
 from __future__ import annotations
@@ -18,17 +18,23 @@ from ..model import Model
 from ..streams import seed_key
 from ..validate import CheckedModel, check
 from . import numba_backend
+from .case import CaseGraph, expand
 from .ir import Program, lower
 from .reference import deterministic_figures
 
-__all__ = ["CompiledModel", "compile_model", "Program"]
+__all__ = ["CompiledModel", "compile_model", "Program", "CaseGraph"]
 
 
 class CompiledModel:
-    """A checked model ready to run: programs per output set, the kernel warm."""
+    """A checked model ready to run: programs per output set, the kernel warm.
+
+    ``model`` is the user's model; ``case`` its expansion, and ``checked`` the
+    expanded graph that programs are lowered from.
+    """
 
     def __init__(self, checked: CheckedModel) -> None:
-        self.checked = checked.raise_for_errors()
+        self.case = expand(checked.raise_for_errors())
+        self.checked = self.case.checked
         self.model = checked.model
         self._programs: dict[_Scenario, Program] = {}
         self._figures: dict[_Scenario, dict[str, dict[str, float]]] = {}
@@ -53,13 +59,15 @@ class CompiledModel:
         """
         key = _scenario(outputs, overrides)
         if key not in self._figures:
-            self._figures[key] = deterministic_figures(self.checked, key[0], dict(key[1]))
+            self._figures[key] = deterministic_figures(
+                self.checked, key[0], dict(key[1]), objective=self.case.objective
+            )
         return self._figures[key]
 
     @cached_property
     def source(self) -> str:
         """The program for the main nodes, one line per op: what the kernel runs."""
-        return self.program(self.model.main_nodes or self.checked.order).source
+        return self.program(self.case.reported or self.checked.order).source
 
     def execute(
         self,

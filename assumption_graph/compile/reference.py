@@ -25,6 +25,7 @@ __all__ = [
     "simulate",
     "input_distributions",
     "deterministic_figures",
+    "input_shifts",
 ]
 
 _BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -180,14 +181,17 @@ def deterministic_figures(
     checked: CheckedModel,
     nodes: Iterable[str],
     overrides: Mapping[str, float] | None = None,
+    objective: str | None = None,
 ) -> dict[str, dict[str, float]]:
     """Expected, weighted, best and worst figure of each of ``nodes``.
 
     Expected puts every input at mid; weighted at its probability-weighted
     value. A node's best case puts each uncertain input at the end (low or
-    high) that lowers the node, or raises it for ``side: gain``; an input's
-    ``favourable`` end overrides that. The direction of each input is read off
-    the graph by moving that input alone from low to high.
+    high) that lowers the node, or raises it for ``side: gain``. With an
+    ``objective`` node (a business case's NPV) there is one best case for all:
+    each input at the end that raises the objective. An input's ``favourable``
+    end overrides either. The direction of each input is read off the graph by
+    moving that input alone from low to high.
     """
     nodes = list(nodes)
     pinned = dict(overrides or {})
@@ -198,7 +202,12 @@ def deterministic_figures(
         values = _at(dists, attribute, pinned)
         for node_id, array in evaluate(checked, values, 1, nodes).items():
             figures[node_id][name] = float(array[0])
-    high_is_best = _best_ends(checked, nodes, inputs, dists, pinned)
+    if objective is None:
+        raises_is_good = np.array([checked.model[n].side == "gain" for n in nodes])
+        high_is_best = _best_ends(checked, nodes, raises_is_good, inputs, dists, pinned)
+    else:
+        one = _best_ends(checked, [objective], np.ones(1, bool), inputs, dists, pinned)
+        high_is_best = np.repeat(one, len(nodes), axis=1)
     for name, flip in (("best", False), ("worst", True)):
         for first in range(0, len(nodes), _BATCH):
             batch = nodes[first : first + _BATCH]
@@ -225,14 +234,17 @@ def _at(
 def _best_ends(
     checked: CheckedModel,
     nodes: list[str],
+    raises_is_good: np.ndarray,
     inputs: list[str],
     dists: Mapping[str, Distribution],
     pinned: Mapping[str, float],
 ) -> np.ndarray:
-    """Boolean matrix inputs x nodes: True where the input's high end is best."""
+    """Boolean matrix inputs x nodes: True where the input's high end is best.
+
+    ``raises_is_good`` says for each node whether a higher value is better.
+    """
     model = checked.model
     high_is_best = np.zeros((len(inputs), len(nodes)), dtype=bool)
-    raises_is_good = np.array([model[n].side == "gain" for n in nodes])
     for first in range(0, len(inputs), _BATCH):
         batch = inputs[first : first + _BATCH]
         size = 2 * len(batch)
@@ -251,3 +263,29 @@ def _best_ends(
         if favourable is not None:
             high_is_best[row, :] = favourable == "high"
     return high_is_best
+
+
+def input_shifts(
+    checked: CheckedModel, target: str, overrides: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """How much ``target`` changes when one uncertain input alone moves from mid to weighted.
+
+    Every other input stays at mid. The shifts are each input's share of the
+    difference between the weighted and the expected figure (they add up to it
+    exactly when the graph is linear in its inputs).
+    """
+    pinned = dict(overrides or {})
+    dists = input_distributions(checked, pinned)
+    inputs = [n for n in dists if checked.model[n].is_uncertain]
+    shifts: dict[str, float] = {}
+    for first in range(0, len(inputs), _BATCH):
+        batch = inputs[first : first + _BATCH]
+        size = len(batch) + 1  # the last column has every input at mid
+        values = _at(dists, "mid", pinned)
+        for k, node_id in enumerate(batch):
+            moved = np.full(size, dists[node_id].mid)
+            moved[k] = dists[node_id].weighted
+            values[node_id] = moved
+        result = evaluate(checked, values, size, [target])[target]
+        shifts.update((n, float(result[k] - result[-1])) for k, n in enumerate(batch))
+    return shifts

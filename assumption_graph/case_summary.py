@@ -1,0 +1,525 @@
+"""The business case's figures and tables, from a run's node summaries.
+
+Every table is a sum of main-node figures weighted by the years they fall in,
+so each column (expected, risk-adjusted, best, worst) is read straight off the
+nodes' own figures; the key figures with their Monte Carlo distributions come
+from the kernel's key-figure nodes. :class:`BusinessCaseResult` holds it all
+as objects, and ``as_dict()`` is the ``business_case`` object of ``run --json``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .business import CATEGORIES, PHASES, BusinessCase
+from .compile.case import FIGURE_LABELS, KEY_FIGURES, CaseGraph, CaseItem, yearly_rows
+from .finance import discount_factors, irr_note
+from .results import NodeSummary, level_key
+
+__all__ = [
+    "KeyFigure",
+    "RiskAmount",
+    "Table",
+    "Change",
+    "BusinessCaseResult",
+    "summarise_case",
+    "SIGNIFICANT_SHARE",
+    "SIGNIFICANT_AMOUNT",
+    "SIGNIFICANT_DELAY_MONTHS",
+]
+
+COLUMNS = ("expected", "weighted", "best", "worst")
+RATES = ("irr", "mirr")  # key figures that are fractions, not amounts
+PRIMARY_SHARE = 0.7  # of a risk amount, to the primary risk when there is a secondary one
+# A change from the previous phase is significant from 10 % and 6 million
+# (6,000 in the model's thousand-unit money), or a delay of 3 months or more.
+SIGNIFICANT_SHARE = 0.10
+SIGNIFICANT_AMOUNT = 6_000.0
+SIGNIFICANT_DELAY_MONTHS = 3
+_COST_FIGURES = ("project_cost", "total_with_project")
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """One key figure in every column; ``None`` where not defined, with ``note`` saying why."""
+
+    name: str
+    label: str
+    risk_adjusted: float | None
+    expected: float | None
+    weighted: float | None
+    best: float | None
+    worst: float | None
+    mean: float | None
+    percentiles: Mapping[float, float | None]
+    nonfinite: int = 0
+    note: str | None = None
+    previous: float | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "risk_adjusted": self.risk_adjusted,
+            "expected": self.expected,
+            "weighted": self.weighted,
+            "best": self.best,
+            "worst": self.worst,
+            "mean": self.mean,
+            "percentiles": {level_key(p): v for p, v in self.percentiles.items()},
+            "nonfinite": self.nonfinite,
+        }
+        if self.note:
+            data["note"] = self.note
+        if self.previous is not None:
+            data["previous"] = self.previous
+        return data
+
+
+@dataclass(frozen=True)
+class RiskAmount:
+    """A risk of the register and the money it accounts for (risk-adjusted - expected)."""
+
+    id: int
+    name: str
+    type: str
+    probability: int | None
+    consequence: int | None
+    amount: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "probability": self.probability,
+            "consequence": self.consequence,
+            "amount": self.amount,
+        }
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table of figures: named rows of values under named columns."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[float | None, ...]], ...]
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "title": self.title,
+            "columns": list(self.columns),
+            "rows": [
+                {"name": name, "values": dict(zip(self.columns, values, strict=True))}
+                for name, values in self.rows
+            ],
+        }
+        if self.note:
+            data["note"] = self.note
+        return data
+
+    def row(self, name: str) -> dict[str, float | None]:
+        """One row's values by column."""
+        for row_name, values in self.rows:
+            if row_name == name:
+                return dict(zip(self.columns, values, strict=True))
+        raise KeyError(f"no row {name!r} in table {self.title!r}")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A difference from the previous phase's figures, and whether it is significant."""
+
+    figure: str
+    previous: float | None
+    current: float | None
+    significant: bool
+    reason: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "figure": self.figure,
+            "previous": self.previous,
+            "current": self.current,
+            "significant": self.significant,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class BusinessCaseResult:
+    """Every figure and table of the business case, as objects with a plain-data form."""
+
+    risk_adjustment: str
+    key_figures: Mapping[str, KeyFigure]
+    buffer: float | None
+    risks: tuple[RiskAmount, ...]
+    risk_types: Mapping[str, float]
+    tables: Mapping[str, Table]
+    phases: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    changes: tuple[Change, ...] = ()
+
+    def __getitem__(self, name: str) -> KeyFigure:
+        return self.key_figures[name]
+
+    def as_dict(self) -> dict[str, object]:
+        """The ``business_case`` object of ``run --json`` (no NaN or infinity in it)."""
+        data: dict[str, object] = {
+            "risk_adjustment": self.risk_adjustment,
+            "key_figures": {name: f.as_dict() for name, f in self.key_figures.items()},
+            "buffer": self.buffer,
+            "risks": [r.as_dict() for r in self.risks],
+            "risk_types": dict(self.risk_types),
+            "tables": {name: t.as_dict() for name, t in self.tables.items()},
+            "phases": {name: list(span) for name, span in self.phases.items()},
+        }
+        if self.changes:
+            data["changes"] = [c.as_dict() for c in self.changes]
+        return data
+
+    def compared_with(self, previous: Mapping[str, object]) -> BusinessCaseResult:
+        """This result with the previous phase's figures (a ``business_case`` JSON object).
+
+        Each key figure gains its previous risk-adjusted value; ``changes`` lists
+        the cost figures and phase ends that moved, flagged significant from
+        10 % and 6,000 (thousand) or from a delay of 3 months.
+        """
+        old_figures = previous.get("key_figures")
+        old_figures = old_figures if isinstance(old_figures, Mapping) else {}
+        figures = {}
+        for name, figure in self.key_figures.items():
+            old = old_figures.get(name)
+            value = old.get("risk_adjusted") if isinstance(old, Mapping) else None
+            number = float(value) if isinstance(value, int | float) else None
+            figures[name] = replace(figure, previous=number)
+        changes = [_cost_change(figures[name]) for name in _COST_FIGURES]
+        old_phases = previous.get("phases")
+        changes += _delays(self.phases, old_phases if isinstance(old_phases, Mapping) else {})
+        return replace(
+            self, key_figures=figures, changes=tuple(c for c in changes if c is not None)
+        )
+
+
+# ---------------------------------------------------------------------------- building
+
+
+def summarise_case(
+    graph: CaseGraph,
+    summaries: Mapping[str, NodeSummary],
+    shifts: Mapping[str, float],
+) -> BusinessCaseResult:
+    """The business case of a run.
+
+    ``summaries`` hold every main node (both situations) and every key-figure
+    node of ``graph``; ``shifts`` how the net gain moves when each input alone
+    goes from expected to weighted (:func:`~assumption_graph.compile.reference.input_shifts`).
+    """
+    case = graph.case
+    assert case is not None
+    monte_carlo = case.high_risk
+    figure_of = _figure_reader(summaries, "mean" if monte_carlo else "weighted")
+    key_figures = {
+        name: _key_figure(name, summaries[graph.key_figures[name]], monte_carlo, graph, summaries)
+        for name in KEY_FIGURES
+    }
+    cost = summaries[graph.key_figures["project_cost"]]
+    if monte_carlo:
+        p70, p50 = cost.percentiles[70.0], cost.percentiles[50.0]
+        buffer = None if p70 is None or p50 is None else p70 - p50
+    else:
+        buffer = _difference(cost.weighted, cost.expected)
+    risks, risk_types = _risk_amounts(graph, shifts)
+    tables = {
+        "cost_by_phase": _cost_by_phase(graph, figure_of, summaries, monte_carlo, buffer),
+        "by_category": _by_category(graph, summaries, figure_of),
+        "cash_flows": _cash_flows(graph, figure_of),
+    }
+    if case.non_economic_gains:
+        tables["non_economic_gains"] = _non_economic_gains(graph, figure_of)
+    return BusinessCaseResult(
+        risk_adjustment="monte_carlo" if monte_carlo else "weighted",
+        key_figures=key_figures,
+        buffer=buffer,
+        risks=risks,
+        risk_types=risk_types,
+        tables=tables,
+        phases={name: (str(p.start), str(p.end)) for name, p in case.phases.items()},
+    )
+
+
+def _figure_reader(
+    summaries: Mapping[str, NodeSummary], column: str
+) -> Callable[[str], float | None]:
+    def figure_of(node_id: str) -> float | None:
+        value: float | None = getattr(summaries[node_id], column)
+        return value
+
+    return figure_of
+
+
+def _difference(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def _key_figure(
+    name: str,
+    summary: NodeSummary,
+    monte_carlo: bool,
+    graph: CaseGraph,
+    summaries: Mapping[str, NodeSummary],
+) -> KeyFigure:
+    return KeyFigure(
+        name=name,
+        label=FIGURE_LABELS[name],
+        risk_adjusted=summary.mean if monte_carlo else summary.weighted,
+        expected=summary.expected,
+        weighted=summary.weighted,
+        best=summary.best,
+        worst=summary.worst,
+        mean=summary.mean,
+        percentiles=summary.percentiles,
+        nonfinite=summary.nonfinite,
+        note=_note(name, summary, graph, summaries) if name in RATES else None,
+    )
+
+
+def _note(
+    name: str, summary: NodeSummary, graph: CaseGraph, summaries: Mapping[str, NodeSummary]
+) -> str | None:
+    """Why a rate is not defined in a column, or in how many samples."""
+    for column in COLUMNS:
+        if getattr(summary, column) is None:
+            flows = yearly_rows(graph, _figure_reader(summaries, column))["net_flow"]
+            reason = irr_note(flows) if name == "irr" else _mirr_note(flows)
+            if reason:
+                return f"{column}: {reason}"
+    if summary.nonfinite:
+        return f"not defined in {summary.nonfinite:,} of the samples; statistics are over the rest"
+    return None
+
+
+def _mirr_note(flows: np.ndarray) -> str | None:
+    if flows.size < 2:
+        return "not defined: the business case covers a single year"
+    if not (flows < 0).any():
+        return "not defined: no net flow is negative, so there is nothing to finance"
+    if not (flows > 0).any():
+        return "not defined: no net flow is positive"
+    return None
+
+
+def _risk_amounts(
+    graph: CaseGraph, shifts: Mapping[str, float]
+) -> tuple[tuple[RiskAmount, ...], dict[str, float]]:
+    """Each risk's amount: the net-cost shifts of its inputs, 70/30 to primary/secondary."""
+    assert graph.case is not None
+    amounts = {risk.id: 0.0 for risk in graph.case.register}
+    for node_id, shift in shifts.items():
+        node = graph.checked.model[node_id]
+        net_cost = -shift  # shifts are of the net gain; risk amounts are of net cost
+        ids = node.risk or (0,)
+        if len(ids) == 1:
+            amounts[ids[0]] = amounts.get(ids[0], 0.0) + net_cost
+        else:
+            amounts[ids[0]] = amounts.get(ids[0], 0.0) + PRIMARY_SHARE * net_cost
+            amounts[ids[1]] = amounts.get(ids[1], 0.0) + (1 - PRIMARY_SHARE) * net_cost
+    risks = tuple(
+        RiskAmount(r.id, r.name, r.type, r.probability, r.consequence, amounts[r.id])
+        for r in graph.case.register
+    )
+    by_type: dict[str, float] = {}
+    for risk in risks:
+        by_type[risk.type] = by_type.get(risk.type, 0.0) + risk.amount
+    return risks, by_type
+
+
+def _years(case: BusinessCase) -> tuple[str, ...]:
+    return tuple(str(y) for y in case.years)
+
+
+def _cost_by_phase(
+    graph: CaseGraph,
+    figure_of: Callable[[str], float | None],
+    summaries: Mapping[str, NodeSummary],
+    monte_carlo: bool,
+    buffer: float | None,
+) -> Table:
+    """Risk-adjusted project cost by phase and year, with the buffer."""
+    case = graph.case
+    assert case is not None
+    years = list(case.years)
+    costs = [item for item in graph.items if item.side == "cost"]
+    phases = [p for p in (*PHASES, None) if any(item.source.phase == p for item in costs)]
+    rows = []
+    for phase in phases:
+        items = [item for item in costs if item.source.phase == phase]
+        rows.append((phase or "(no phase)", _by_year(items, years, figure_of)))
+    total = _by_year(costs, years, figure_of)
+    rows.append(("Total, risk-adjusted", total))
+    if monte_carlo:
+        empty = (None,) * len(years)
+        rows.append(("Buffer (P70 - P50)", (*empty, buffer)))
+        with_buffer = None if buffer is None or total[-1] is None else total[-1] + buffer
+        rows.append(("Total incl. buffer", (*empty, with_buffer)))
+        note = "risk-adjusted = Monte Carlo mean; the buffer is added on top"
+    else:
+        expected = _figure_reader(summaries, "expected")
+
+        def buffer_of(node_id: str) -> float | None:
+            return _difference(figure_of(node_id), expected(node_id))
+
+        rows.append(("of which buffer", _by_year(costs, years, buffer_of)))
+        note = "risk-adjusted = probability-weighted; the buffer is included"
+    return Table("Project cost by phase and year", (*_years(case), "total"), tuple(rows), note)
+
+
+def _by_year(
+    items: Sequence[CaseItem], years: Sequence[int], figure_of: Callable[[str], float | None]
+) -> tuple[float | None, ...]:
+    """The items' figures summed per year, and their total."""
+    cells = []
+    for year in years:
+        cells.append(
+            _weighted_sum(((item.weights.get(year, 0.0), item.node) for item in items), figure_of)
+        )
+    finite = [c for c in cells if c is not None]
+    total = math.fsum(finite) if len(finite) == len(cells) else None
+    return (*cells, total)
+
+
+def _weighted_sum(
+    terms: Iterable[tuple[float, str]], figure_of: Callable[[str], float | None]
+) -> float | None:
+    """``sum(weight * figure)``; ``None`` when a figure counted is not defined."""
+    total = 0.0
+    for weight, node_id in terms:
+        if weight == 0.0:
+            continue
+        value = figure_of(node_id)
+        if value is None:
+            return None
+        total += weight * value
+    return total
+
+
+def _by_category(
+    graph: CaseGraph,
+    summaries: Mapping[str, NodeSummary],
+    figure_of: Callable[[str], float | None],
+) -> Table:
+    """Costs, operating costs (each situation) and gains by category, over all years."""
+    expected = _figure_reader(summaries, "expected")
+    groups: dict[str, list[CaseItem]] = {}
+    for item in graph.items:
+        side = item.side if item.situation is None else f"{item.side} {item.situation}"
+        if item.side == "operating" and item.situation is None:
+            side = "operating (same without and with)"
+        category = item.source.category or "(no category)"
+        groups.setdefault(f"{side}: {category}", []).append(item)
+    order = {c: k for k, c in enumerate(CATEGORIES)}
+    rows = []
+    for name in sorted(groups, key=lambda g: (g.split(":")[0], order.get(g.split(": ")[1], 99))):
+        items = groups[name]
+        rows.append(
+            (
+                name,
+                tuple(
+                    _weighted_sum(((item.total_weight, item.node) for item in items), reader)
+                    for reader in (expected, figure_of)
+                ),
+            )
+        )
+    return Table("Costs and gains by category", ("expected", "risk_adjusted"), tuple(rows))
+
+
+def _cash_flows(graph: CaseGraph, figure_of: Callable[[str], float | None]) -> Table:
+    """Yearly cash flows without and with the project, gains, and the discounted net flow."""
+    case = graph.case
+    assert case is not None
+    rows = yearly_rows(graph, figure_of)
+    factors = discount_factors(case.discount_rate, len(case.years))
+    lines = [
+        ("Operating cost without the project", rows["operating_without"]),
+        ("Operating cost with the project", rows["operating_with"]),
+        ("Other gains", rows["gain"]),
+        ("Gross gain", rows["gross_gain"]),
+        ("Project cost", rows["project_cost"]),
+        ("Net flow", rows["net_flow"]),
+        ("Discount factor", factors),
+        ("Discounted net flow", rows["net_flow"] * factors),
+    ]
+    table_rows = []
+    for name, values in lines:
+        total = None if name == "Discount factor" else float(np.sum(values))
+        table_rows.append((name, (*(_finite(v) for v in values), _finite(total))))
+    return Table("Cash flows, risk-adjusted", (*_years(case), "total"), tuple(table_rows))
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _non_economic_gains(graph: CaseGraph, figure_of: Callable[[str], float | None]) -> Table:
+    """Each non-economic gain: level before and after, lift, and the cost of one unit of lift."""
+    case = graph.case
+    assert case is not None
+    rows = []
+    for gain in case.non_economic_gains:
+        costs = [
+            item
+            for item in graph.items
+            if item.side == "cost" and (gain.purpose is None or gain.purpose in item.source.purpose)
+        ]
+        cost = _weighted_sum(((item.total_weight, item.node) for item in costs), figure_of)
+        per_unit = None if cost is None or gain.lift == 0 else cost / gain.lift
+        name = f"{gain.name} ({gain.unit})" if gain.unit else gain.name
+        rows.append((name, (gain.before, gain.after, gain.lift, cost, per_unit)))
+    return Table(
+        "Non-economic gains",
+        ("before", "after", "lift", "cost", "cost_per_unit"),
+        tuple(rows),
+        "cost: risk-adjusted project cost of the main nodes serving the gain's purpose",
+    )
+
+
+# ---------------------------------------------------------------------------- previous phase
+
+
+def _cost_change(figure: KeyFigure) -> Change | None:
+    old, new = figure.previous, figure.risk_adjusted
+    if old is None or new is None:
+        return None
+    change = new - old
+    share = abs(change) / abs(old) if old else math.inf
+    significant = share >= SIGNIFICANT_SHARE and abs(change) >= SIGNIFICANT_AMOUNT
+    reason = f"{change:+,.1f} ({share:+.1%})" if old else f"{change:+,.1f}"
+    return Change(figure.name, old, new, significant, reason)
+
+
+def _delays(
+    phases: Mapping[str, tuple[str, str]], old_phases: Mapping[str, object]
+) -> list[Change]:
+    changes = []
+    for name, (_, end) in phases.items():
+        old = old_phases.get(name)
+        if not isinstance(old, list | tuple) or len(old) != 2:
+            continue
+        old_end = _months(str(old[1]))
+        moved = 0 if old_end is None else (_months(end) or 0) - old_end
+        if moved:
+            significant = moved >= SIGNIFICANT_DELAY_MONTHS
+            reason = f"{name} ends {abs(moved)} month(s) {'later' if moved > 0 else 'earlier'}"
+            changes.append(Change(f"phase:{name}", None, None, significant, reason))
+    return changes
+
+
+def _months(text: str) -> int | None:
+    """Months since year 0 of ``YYYY-MM`` (``None`` for anything else)."""
+    year, _, month = text.partition("-")
+    if not (year.isdigit() and month.isdigit()):
+        return None
+    return int(year) * 12 + int(month) - 1

@@ -1,0 +1,354 @@
+"""The business case as a plain graph: situations doubled, key figures added as nodes.
+
+The kernel knows nothing about business cases. :func:`expand` rewrites a checked
+model into a plain one that it can run:
+
+- a ``situation`` node becomes two inputs, ``id@without`` and ``id`` (the with-project
+  value), each with its own random stream and its own best and worst ends;
+- every node that depends on a situation node is evaluated in both situations:
+  ``id@without`` uses the without-copies of its inputs, ``id`` the with-copies.
+  Nodes that depend on no situation node exist once and are shared, so within a
+  sample both situations see the same draw (common random numbers);
+- with a ``business_case:`` section, the key figures become formula nodes over
+  the main nodes (``@project_cost``, ``@npv``, ``@irr``, ...), with one net flow
+  node per year (``@flow_2025``, ...), so every Monte Carlo sample computes its
+  own NPV and IRR inside the kernel.
+
+Ids starting with ``@`` are the engine's own; no node id of a model can start so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from ..business import BusinessCase, year_weights
+from ..expr import Binary, Call, Expr, Formula, Name, Num, Unary, names, rename, to_source
+from ..finance import discount_factors
+from ..model import Model, Node, Situation, draws
+from ..validate import CheckedModel
+
+__all__ = [
+    "WITHOUT",
+    "KEY_FIGURES",
+    "FIGURE_LABELS",
+    "ROWS",
+    "yearly_rows",
+    "CaseItem",
+    "CaseGraph",
+    "expand",
+    "figure_id",
+    "flow_id",
+    "is_internal",
+]
+
+WITHOUT = "@without"  # suffix of a node's copy in the situation without the project
+FIGURE_LABELS: dict[str, str] = {
+    "npv": "Net present value",
+    "irr": "Internal rate of return",
+    "mirr": "Modified internal rate of return",
+    "project_cost": "Total project cost",
+    "operating_without": "Operating cost without the project",
+    "operating_with": "Operating cost with the project, excl. project cost",
+    "gross_gain": "Gross gain (without - with)",
+    "total_with_project": "Total cost with the project (with + project cost)",
+    "net_gain": "Net gain (gross gain - project cost)",
+}
+KEY_FIGURES: tuple[str, ...] = tuple(FIGURE_LABELS)
+
+
+def figure_id(name: str) -> str:
+    """The node id of a key figure in the expanded graph, e.g. ``@npv``."""
+    return f"@{name}"
+
+
+def flow_id(year: int) -> str:
+    """The node id of a year's net flow (gross gain - project cost), e.g. ``@flow_2025``."""
+    return f"@flow_{year}"
+
+
+def is_internal(node_id: str) -> bool:
+    """True for the engine's own nodes (key figures and flows), which runs report apart."""
+    return node_id.startswith("@")
+
+
+@dataclass(frozen=True)
+class CaseItem:
+    """One main node's amount in one situation, and how it falls in the years.
+
+    ``node`` is its id in the expanded graph (``id`` or ``id@without``);
+    ``situation`` is ``"with"``, ``"without"`` or ``None`` for a node that is the
+    same in both. ``weights`` map each year of the horizon to the share counted.
+    """
+
+    node: str
+    source: Node
+    situation: str | None
+    weights: Mapping[int, float]
+
+    @property
+    def side(self) -> str | None:
+        return self.source.side
+
+    @property
+    def total_weight(self) -> float:
+        return float(sum(self.weights.values()))
+
+
+@dataclass(frozen=True)
+class CaseGraph:
+    """The expanded graph and what the summaries need to read it back.
+
+    ``checked`` is the plain graph the kernel runs; ``model`` the user's model.
+    ``reported`` are the ids a run reports by default (main nodes, with the
+    ``@without`` copy of each doubled one), ``visible`` every id a user may name.
+    ``items`` hold each main node's yearly weights; ``objective`` is the node whose
+    rise makes the best case (``@npv``), ``None`` without a business case.
+    """
+
+    checked: CheckedModel
+    model: Model
+    case: BusinessCase | None
+    reported: tuple[str, ...]
+    visible: tuple[str, ...]
+    doubled: frozenset[str] = frozenset()
+    items: tuple[CaseItem, ...] = ()
+    objective: str | None = None
+    key_figures: Mapping[str, str] = field(default_factory=dict)
+
+    def targets(self, node_id: str) -> tuple[str, ...]:
+        """The expanded ids an override of ``node_id`` pins: both copies of a doubled node."""
+        if node_id in self.doubled:
+            return (node_id + WITHOUT, node_id)
+        return (node_id,)
+
+
+def expand(checked: CheckedModel) -> CaseGraph:
+    """Rewrite a checked model into the plain graph the kernel runs (see module doc)."""
+    model = checked.model
+    situations = [n.id for n in model if isinstance(n.body, Situation)]
+    if not situations and model.business_case is None:
+        mains = tuple(model.main_nodes)
+        return CaseGraph(checked, model, None, mains, checked.order)
+    graph = model.graph
+    doubled = set(situations)
+    for node_id in situations:
+        doubled |= nx.descendants(graph, node_id)
+    builder = _Builder(model, frozenset(doubled))
+    for node_id in checked.order:
+        builder.copy(model[node_id])
+    visible = tuple(builder.order)
+    reported = tuple(
+        n for n in visible if builder.nodes[n].kind == "main"
+    )  # main nodes and their without-copies, in order
+    items: tuple[CaseItem, ...] = ()
+    key_figures: dict[str, str] = {}
+    objective = None
+    if model.business_case is not None:
+        items = _items(model, builder.doubled)
+        key_figures = builder.add_key_figures(model.business_case, items)
+        objective = key_figures["npv"]
+    expanded = Model(model.name, file=model.file)
+    expanded.money_unit = model.money_unit
+    for node_id in builder.order:
+        expanded.add_node(builder.nodes[node_id])
+    return CaseGraph(
+        checked=CheckedModel(expanded, tuple(builder.order), checked.diagnostics),
+        model=model,
+        case=model.business_case,
+        reported=reported,
+        visible=visible,
+        doubled=builder.doubled,
+        items=items,
+        objective=objective,
+        key_figures=key_figures,
+    )
+
+
+class _Builder:
+    """Collects the expanded nodes in evaluation order."""
+
+    def __init__(self, model: Model, doubled: frozenset[str]) -> None:
+        self.model = model
+        self.doubled = doubled
+        self.without = {n: n + WITHOUT for n in doubled}
+        self.nodes: dict[str, Node] = {}
+        self.order: list[str] = []
+
+    def add(self, node: Node) -> None:
+        self.nodes[node.id] = node
+        self.order.append(node.id)
+
+    def copy(self, node: Node) -> None:
+        if isinstance(node.body, Situation):
+            for situation, body in node.body.entries():
+                kind = (
+                    node.kind if node.kind == "main" else "uncertain" if draws(body) else "constant"
+                )
+                node_id = node.id + WITHOUT if situation == "without" else node.id
+                self.add(dataclasses.replace(node, id=node_id, kind=kind, body=body))  # type: ignore[arg-type]
+        elif node.id in self.doubled:
+            assert isinstance(node.body, Formula)  # only formulas depend on other nodes
+            expr = rename(node.body.expr, self.without)
+            self.add(dataclasses.replace(node, id=node.id + WITHOUT, body=_formula(expr)))
+            self.add(node)
+        else:
+            self.add(node)
+
+    def formula(self, node_id: str, expr: Expr, label: str) -> str:
+        self.add(Node(node_id, "intermediate", _formula(expr), label=label, unused=True))
+        return node_id
+
+    def add_key_figures(self, case: BusinessCase, items: Sequence[CaseItem]) -> dict[str, str]:
+        """The key figures as formula nodes; returns figure name -> node id."""
+        f = figure_id
+
+        def total(row: str, year: int | None = None) -> Expr:
+            return _linear((w, Name(item.node)) for item, w in _terms(items, row, year))
+
+        flows = []
+        for year in case.years:
+            flow = _minus(
+                _plus(
+                    _minus(total("operating_without", year), total("operating_with", year)),
+                    total("gain", year),
+                ),
+                total("project_cost", year),
+            )
+            flows.append(self.formula(flow_id(year), flow, f"Net flow {year}"))
+        for row in ("project_cost", "operating_without", "operating_with"):
+            self.formula(f(row), total(row), FIGURE_LABELS[row])
+        gross = _minus(Name(f("operating_without")), Name(f("operating_with")))
+        self.formula(f("gross_gain"), _plus(gross, total("gain")), FIGURE_LABELS["gross_gain"])
+        total_with = Binary("+", Name(f("operating_with")), Name(f("project_cost")))
+        self.formula(f("total_with_project"), total_with, FIGURE_LABELS["total_with_project"])
+        net = Binary("-", Name(f("gross_gain")), Name(f("project_cost")))
+        self.formula(f("net_gain"), net, FIGURE_LABELS["net_gain"])
+        factors = discount_factors(case.discount_rate, len(flows))
+        npv = _linear(zip(factors, map(Name, flows), strict=True))
+        self.formula(f("npv"), npv, FIGURE_LABELS["npv"])
+        self.formula(f("irr"), Call("irr", tuple(map(Name, flows))), FIGURE_LABELS["irr"])
+        self.formula(f("mirr"), _mirr(flows, case.discount_rate), FIGURE_LABELS["mirr"])
+        return {name: f(name) for name in KEY_FIGURES}
+
+
+# The rows of the yearly cash flows, each a sum over main nodes: side and situation.
+ROWS: dict[str, tuple[str, tuple[str | None, ...]]] = {
+    "project_cost": ("cost", (None, "with", "without")),
+    "gain": ("gain", (None, "with", "without")),
+    "operating_without": ("operating", (None, "without")),
+    "operating_with": ("operating", (None, "with")),
+}
+
+
+def _terms(
+    items: Sequence[CaseItem], row: str, year: int | None
+) -> Iterator[tuple[CaseItem, float]]:
+    """The items a row sums, with their weight in ``year`` (or over all years)."""
+    side, situations = ROWS[row]
+    for item in items:
+        if item.side == side and item.situation in situations:
+            yield item, item.weights.get(year, 0.0) if year is not None else item.total_weight
+
+
+def yearly_rows(graph: CaseGraph, value_of: Callable[[str], float | None]) -> dict[str, np.ndarray]:
+    """The yearly cash-flow rows from one figure of each main node (e.g. its weighted figure).
+
+    Returns ``project_cost``, ``gain``, ``operating_without``, ``operating_with``,
+    ``gross_gain`` and ``net_flow``, each an array over the horizon's years;
+    the same sums the kernel's flow nodes compute per sample.
+    """
+    assert graph.case is not None
+    years = list(graph.case.years)
+    rows = {}
+    for row in ROWS:
+        totals = np.zeros(len(years))
+        for k, year in enumerate(years):
+            for item, weight in _terms(graph.items, row, year):
+                value = value_of(item.node)
+                totals[k] += weight * (np.nan if value is None else value)
+        rows[row] = totals
+    rows["gross_gain"] = rows["operating_without"] - rows["operating_with"] + rows["gain"]
+    rows["net_flow"] = rows["gross_gain"] - rows["project_cost"]
+    return rows
+
+
+def _items(model: Model, doubled: frozenset[str]) -> tuple[CaseItem, ...]:
+    """Each main node's amount per situation, with its yearly weights inside the horizon."""
+    case = model.business_case
+    assert case is not None
+    horizon = set(case.years)
+    items = []
+    for node in model:
+        if node.kind != "main" or node.side is None:
+            continue
+        phase = case.phases.get(node.phase) if node.phase else None
+        weights = year_weights(node.year, node.years, node.profile, phase)
+        weights = {y: w for y, w in weights.items() if y in horizon}
+        if node.id in doubled and node.side == "operating":
+            items.append(CaseItem(node.id + WITHOUT, node, "without", weights))
+            items.append(CaseItem(node.id, node, "with", weights))
+        else:
+            items.append(CaseItem(node.id, node, None, weights))
+    return tuple(items)
+
+
+# ---------------------------------------------------------------------------- expressions
+
+
+def _formula(expr: Expr) -> Formula:
+    return Formula(to_source(expr), expr, names(expr))
+
+
+def _sum(terms: list[Expr]) -> Expr:
+    """A balanced sum, so a long one stays shallow for the lowering's recursion."""
+    if not terms:
+        return Num(0.0)
+    if len(terms) == 1:
+        return terms[0]
+    half = len(terms) // 2
+    return Binary("+", _sum(terms[:half]), _sum(terms[half:]))
+
+
+def _linear(terms: Iterable[tuple[float, Expr]]) -> Expr:
+    """``sum(weight * expr)`` over the terms with a non-zero weight."""
+    parts: list[Expr] = []
+    for weight, expr in terms:
+        if weight == 1.0:
+            parts.append(expr)
+        elif weight != 0.0:
+            parts.append(Binary("*", Num(float(weight)), expr))
+    return _sum(parts)
+
+
+def _plus(left: Expr, right: Expr) -> Expr:
+    return left if right == Num(0.0) else Binary("+", left, right)
+
+
+def _minus(left: Expr, right: Expr) -> Expr:
+    return left if right == Num(0.0) else Binary("-", left, right)
+
+
+def _mirr(flows: Sequence[str], rate: float) -> Expr:
+    """MIRR with finance and reinvestment rate ``rate`` over ``len(flows) - 1`` periods.
+
+    ``(FV of the gains at the end / -PV of the costs at the start) ** (1/n) - 1``:
+    not defined (infinite or NaN) when no flow is negative, or with a single year.
+    """
+    n = len(flows) - 1
+    if n < 1:
+        return Binary("/", Num(0.0), Num(0.0))
+    growth = (1.0 + rate) ** np.arange(n, -1, -1)  # to the end year
+    factors = discount_factors(rate, n + 1)  # to the start year
+    gains = [Call("max", (Name(f), Num(0.0))) for f in flows]
+    costs = [Call("min", (Name(f), Num(0.0))) for f in flows]
+    future_gains = _sum([Binary("*", Num(float(g)), e) for g, e in zip(growth, gains, strict=True)])
+    present_costs = _sum(
+        [Binary("*", Num(float(d)), e) for d, e in zip(factors, costs, strict=True)]
+    )
+    ratio = Binary("/", future_gains, Unary("-", present_costs))
+    return Binary("-", Binary("**", ratio, Num(1.0 / n)), Num(1.0))
