@@ -27,6 +27,7 @@ __all__ = [
     "Change",
     "BusinessCaseResult",
     "summarise_case",
+    "RATES",
     "SIGNIFICANT_SHARE",
     "SIGNIFICANT_AMOUNT",
     "SIGNIFICANT_DELAY_MONTHS",
@@ -413,17 +414,15 @@ def _by_category(
 ) -> Table:
     """Costs, operating costs (each situation) and gains by category, over all years."""
     expected = _figure_reader(summaries, "expected")
-    groups: dict[str, list[CaseItem]] = {}
+    groups: dict[tuple[int, int], tuple[str, list[CaseItem]]] = {}
     for item in graph.items:
-        side = item.side if item.situation is None else f"{item.side} {item.situation}"
-        if item.side == "operating" and item.situation is None:
-            side = "operating (same without and with)"
+        group = _GROUPS[(item.side, item.situation)]
         category = item.source.category or "(no category)"
-        groups.setdefault(f"{side}: {category}", []).append(item)
-    order = {c: k for k, c in enumerate(CATEGORIES)}
+        key = (_GROUP_ORDER.index(group), _CATEGORY_ORDER.get(category, len(CATEGORIES)))
+        groups.setdefault(key, (f"{group}: {category}", []))[1].append(item)
     rows = []
-    for name in sorted(groups, key=lambda g: (g.split(":")[0], order.get(g.split(": ")[1], 99))):
-        items = groups[name]
+    for key in sorted(groups):
+        name, items = groups[key]
         rows.append(
             (
                 name,
@@ -434,6 +433,17 @@ def _by_category(
             )
         )
     return Table("Costs and gains by category", ("expected", "risk_adjusted"), tuple(rows))
+
+
+_GROUPS = {
+    ("cost", None): "project cost",
+    ("operating", "without"): "operating without",
+    ("operating", "with"): "operating with",
+    ("operating", None): "operating, the same without and with",
+    ("gain", None): "gain",
+}
+_GROUP_ORDER = list(dict.fromkeys(_GROUPS.values()))
+_CATEGORY_ORDER = {c: k for k, c in enumerate(CATEGORIES)}
 
 
 def _cash_flows(graph: CaseGraph, figure_of: Callable[[str], float | None]) -> Table:
@@ -449,14 +459,14 @@ def _cash_flows(graph: CaseGraph, figure_of: Callable[[str], float | None]) -> T
         ("Gross gain", rows["gross_gain"]),
         ("Project cost", rows["project_cost"]),
         ("Net flow", rows["net_flow"]),
-        ("Discount factor", factors),
         ("Discounted net flow", rows["net_flow"] * factors),
     ]
-    table_rows = []
-    for name, values in lines:
-        total = None if name == "Discount factor" else float(np.sum(values))
-        table_rows.append((name, (*(_finite(v) for v in values), _finite(total))))
-    return Table("Cash flows, risk-adjusted", (*_years(case), "total"), tuple(table_rows))
+    table_rows = [
+        (name, (*(_finite(v) for v in values), _finite(float(np.sum(values)))))
+        for name, values in lines
+    ]
+    note = f"discounted at {case.discount_rate:.1%} a year to {case.start_year}"
+    return Table("Cash flows, risk-adjusted", (*_years(case), "total"), tuple(table_rows), note)
 
 
 def _finite(value: float | None) -> float | None:

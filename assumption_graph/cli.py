@@ -8,6 +8,7 @@ whole or not at all.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -20,7 +21,7 @@ from ._version import __version__
 from .errors import AssumptionGraphError, Diagnostic, ModelFileError
 from .io import UNREADABLE_CODES, read_model
 from .model import Model
-from .report import key_figure_table
+from .report import business_case_report, key_figure_table
 from .results import RunResult
 from .run import DEFAULT_SAMPLES, DEFAULT_SEED, Simulator
 from .validate import CheckedModel, check
@@ -157,10 +158,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     checked = _checked(args.model)
     for diagnostic in checked.warnings:
         _err(str(diagnostic))
+    previous = _previous(args.previous) if args.previous else None
     simulator = Simulator(checked)
     result = _simulate(simulator, args)
+    if result.business_case is not None and previous is not None:
+        result = dataclasses.replace(
+            result, business_case=result.business_case.compared_with(previous)
+        )
+    elif previous is not None:
+        _err("warning: --previous is ignored: the model has no 'business_case:' section")
     to_stdout = args.json == "-"
     table = key_figure_table(result, checked.model)
+    if result.business_case is not None:
+        table += "\n\n" + business_case_report(result.business_case, checked.model.money_unit)
     print(table, file=sys.stderr if to_stdout else sys.stdout)
     if args.json:
         text = json.dumps(result.to_dict(), indent=2, allow_nan=False, ensure_ascii=False)
@@ -170,6 +180,26 @@ def cmd_run(args: argparse.Namespace) -> int:
             _write_atomically(args.json, lambda handle: handle.write(text + "\n"))
             _err(f"wrote {args.json}")
     return EXIT_OK
+
+
+def _previous(path: str) -> dict[str, Any]:
+    """The ``business_case`` object of a previous run's JSON (a whole run file or just it)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"cannot read the previous result: {error}", file=path) from None
+    except json.JSONDecodeError as error:
+        raise ModelFileError(
+            f"the previous result is not JSON: {error.msg}", file=path, line=error.lineno
+        ) from None
+    case = data.get("business_case", data) if isinstance(data, dict) else None
+    if not isinstance(case, dict) or not isinstance(case.get("key_figures"), dict):
+        raise ModelFileError(
+            "the previous result has no business case figures",
+            file=path,
+            hint="pass the JSON written by 'run --json' for the previous phase's model",
+        )
+    return case
 
 
 def _simulate(simulator: Simulator, args: argparse.Namespace) -> RunResult:
@@ -259,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--threads", type=_sample_count, default=None, help="threads to use (default: all)"
+    )
+    p.add_argument(
+        "--previous",
+        metavar="RESULT.json",
+        help="the previous phase's 'run --json' result: show its figures and flag changes",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_run)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+from .case_summary import RATES, BusinessCaseResult, Table
 from .model import Model
 from .results import RunResult
 
-__all__ = ["format_cell", "key_figure_table"]
+__all__ = ["format_cell", "format_rate", "key_figure_table", "text_table", "business_case_report"]
 
 _COLUMNS = (
     ("expected", "expected"),
@@ -35,6 +37,84 @@ def format_cell(value: float | None) -> str:
     return f"{value:,.1f}"
 
 
+def format_rate(value: float | None) -> str:
+    """A rate (a fraction) as a percentage with one decimal, ``-`` when undefined.
+
+    >>> format_rate(0.0523), format_rate(None)
+    ('5.2 %', '-')
+    """
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{100 * value:,.1f} %"
+
+
+def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of cells as lines: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def text_table(table: Table) -> str:
+    """A :class:`~assumption_graph.case_summary.Table` as aligned text under its title."""
+    rows = [["", *table.columns]]
+    rows += [[name, *(format_cell(v) for v in values)] for name, values in table.rows]
+    lines = [table.title, *_aligned(rows)]
+    if table.note:
+        lines.append(f"({table.note})")
+    return "\n".join(lines)
+
+
+def business_case_report(case: BusinessCaseResult, money_unit: str = "tkr") -> str:
+    """The business case's key figures, buffer, risks and tables as text."""
+    previous = any(f.previous is not None for f in case.key_figures.values())
+    header = ["", "risk-adjusted", "expected", "best", "worst", "P10", "P90"]
+    header += ["previous"] if previous else []
+    rows = [header]
+    notes = []
+    for name, figure in case.key_figures.items():
+        cell = format_rate if name in RATES else format_cell
+        values = [figure.risk_adjusted, figure.expected, figure.best, figure.worst]
+        values += [figure.percentiles.get(10.0), figure.percentiles.get(90.0)]
+        values += [figure.previous] if previous else []
+        rows.append([figure.label, *(cell(v) for v in values)])
+        if figure.note:
+            notes.append(f"  {figure.label}: {figure.note}")
+    adjustment = (
+        "Monte Carlo mean" if case.risk_adjustment == "monte_carlo" else "probability-weighted"
+    )
+    lines = [f"Key figures ({money_unit}; risk-adjusted = {adjustment})", *_aligned(rows), *notes]
+    lines.append(f"Cost buffer: {format_cell(case.buffer)} {money_unit}")
+    for change in case.changes:
+        flag = "SIGNIFICANT CHANGE" if change.significant else "change"
+        lines.append(f"{flag}: {change.figure}: {change.reason}")
+    risk_rows = [["risk", "type", "probability", "consequence", "amount"]]
+    for risk in case.risks:
+        risk_rows.append(
+            [
+                f"{risk.id} {risk.name}",
+                risk.type,
+                "-" if risk.probability is None else str(risk.probability),
+                "-" if risk.consequence is None else str(risk.consequence),
+                format_cell(risk.amount),
+            ]
+        )
+    lines += [
+        "",
+        f"Risks: money each accounts for (risk-adjusted - expected net cost, {money_unit})",
+    ]
+    lines += _aligned(risk_rows)
+    lines += ["By type: " + ", ".join(f"{t} {format_cell(a)}" for t, a in case.risk_types.items())]
+    for table in case.tables.values():
+        lines += ["", text_table(table)]
+    return "\n".join(lines)
+
+
 def key_figure_table(result: RunResult, model: Model | None = None) -> str:
     """The run's figures, one row per output node, as aligned text."""
     header = ["node", *(name for name, _ in _COLUMNS), "nonfinite"]
@@ -49,14 +129,7 @@ def key_figure_table(result: RunResult, model: Model | None = None) -> str:
             for _, key in _COLUMNS
         ]
         rows.append([name, *cells, str(summary.nonfinite)])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [
-        "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in rows
-    ]
+    lines = _aligned(rows)
     title = (
         f"{result.model}: {result.samples:,} samples, seed {result.seed}, method {result.method}"
     )

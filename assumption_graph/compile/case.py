@@ -27,7 +27,20 @@ import networkx as nx
 import numpy as np
 
 from ..business import BusinessCase, year_weights
-from ..expr import Binary, Call, Expr, Formula, Name, Num, Unary, names, rename, to_source
+from ..expr import (
+    Binary,
+    Call,
+    Compare,
+    Expr,
+    Formula,
+    IfElse,
+    Name,
+    Num,
+    Unary,
+    names,
+    rename,
+    to_source,
+)
 from ..finance import discount_factors
 from ..model import Model, Node, Situation, draws
 from ..validate import CheckedModel
@@ -336,19 +349,20 @@ def _minus(left: Expr, right: Expr) -> Expr:
 def _mirr(flows: Sequence[str], rate: float) -> Expr:
     """MIRR with finance and reinvestment rate ``rate`` over ``len(flows) - 1`` periods.
 
-    ``(FV of the gains at the end / -PV of the costs at the start) ** (1/n) - 1``:
-    not defined (infinite or NaN) when no flow is negative, or with a single year.
+    ``(FV of the gains at the end / -PV of the costs at the start) ** (1/n) - 1``;
+    not defined (NaN or infinite) with a single year, or without a negative or a
+    positive net flow.
     """
     n = len(flows) - 1
+    undefined = Binary("/", Num(0.0), Num(0.0))
     if n < 1:
-        return Binary("/", Num(0.0), Num(0.0))
+        return undefined
     growth = (1.0 + rate) ** np.arange(n, -1, -1)  # to the end year
     factors = discount_factors(rate, n + 1)  # to the start year
     gains = [Call("max", (Name(f), Num(0.0))) for f in flows]
     costs = [Call("min", (Name(f), Num(0.0))) for f in flows]
-    future_gains = _sum([Binary("*", Num(float(g)), e) for g, e in zip(growth, gains, strict=True)])
-    present_costs = _sum(
-        [Binary("*", Num(float(d)), e) for d, e in zip(factors, costs, strict=True)]
-    )
+    future_gains = _linear(zip(growth, gains, strict=True))
+    present_costs = _linear(zip(factors, costs, strict=True))
     ratio = Binary("/", future_gains, Unary("-", present_costs))
-    return Binary("-", Binary("**", ratio, Num(1.0 / n)), Num(1.0))
+    mirr = Binary("-", Binary("**", ratio, Num(1.0 / n)), Num(1.0))
+    return IfElse(Compare(">", future_gains, Num(0.0)), mirr, undefined)

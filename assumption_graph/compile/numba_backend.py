@@ -151,14 +151,10 @@ def _run_block(code, params, keys, seed_key, buf, m, sample0):  # noqa: ANN001, 
             p2 = params[k, 2]
             if op == Op.TRIANGLE:
                 for i in range(m):
-                    z[i] = _triangle(
-                        _first_uniform(stream, sample0 + np.uint64(i)), p0, p1, p2
-                    )
+                    z[i] = _triangle(_first_uniform(stream, sample0 + np.uint64(i)), p0, p1, p2)
             elif op == Op.UNIFORM:
                 for i in range(m):
-                    z[i] = _uniform_range(
-                        _first_uniform(stream, sample0 + np.uint64(i)), p0, p1
-                    )
+                    z[i] = _uniform_range(_first_uniform(stream, sample0 + np.uint64(i)), p0, p1)
             elif op == Op.DISCRETE:
                 p3 = params[k, 3]
                 p4 = params[k, 4]
@@ -167,14 +163,10 @@ def _run_block(code, params, keys, seed_key, buf, m, sample0):  # noqa: ANN001, 
                     z[i] = _discrete(u, p0, p1, p2, p3, p4)
             elif op == Op.NORMAL:
                 for i in range(m):
-                    z[i] = _normal(
-                        _first_uniform(stream, sample0 + np.uint64(i)), p0, p1
-                    )
+                    z[i] = _normal(_first_uniform(stream, sample0 + np.uint64(i)), p0, p1)
             elif op == Op.LOGNORMAL:
                 for i in range(m):
-                    z[i] = _lognormal(
-                        _first_uniform(stream, sample0 + np.uint64(i)), p0, p1
-                    )
+                    z[i] = _lognormal(_first_uniform(stream, sample0 + np.uint64(i)), p0, p1)
             elif op == Op.PERT:
                 for i in range(m):
                     z[i] = _pert(stream, sample0 + np.uint64(i), p0, p1, p2)
