@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLE := examples/case_handling.yaml
+CASE := examples/business_case.yaml
 OUT := out
 
 .PHONY: setup demo test bench lint clean
@@ -24,7 +25,11 @@ demo: setup
 	$(BIN)/assumption-graph run $(EXAMPLE) -n 1000000 --seed 7 --json $(OUT)/case_handling.json
 	$(BIN)/assumption-graph draw $(EXAMPLE) -o $(OUT)/case_handling.svg
 	$(BIN)/assumption-graph draw $(EXAMPLE) -o $(OUT)/case_handling_overview.svg --level overview
-	@echo "Wrote $(OUT)/case_handling.json, $(OUT)/case_handling.svg and $(OUT)/case_handling_overview.svg"
+	$(BIN)/assumption-graph check $(CASE)
+	$(BIN)/assumption-graph run $(CASE) -n 1000000 --seed 7 --json $(OUT)/business_case.json
+	$(BIN)/assumption-graph draw $(CASE) -o $(OUT)/business_case.svg
+	@echo "Wrote $(OUT)/case_handling.json, $(OUT)/case_handling.svg, $(OUT)/case_handling_overview.svg,"
+	@echo "      $(OUT)/business_case.json and $(OUT)/business_case.svg"
 
 test: setup
 	$(BIN)/python -m pytest -q

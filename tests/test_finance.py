@@ -1,0 +1,365 @@
+"""Discounting, NPV, IRR and MIRR against closed forms and an independent root finder.
+
+The IRR oracle here is :func:`scipy.optimize.brentq` on the NPV as a function of
+the rate (or the roots of the NPV polynomial), not the engine's own grid search;
+MIRR is checked against the textbook formula written out by hand.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import brentq
+
+from assumption_graph.compile import numba_backend
+from assumption_graph.compile.reference import simulate
+from assumption_graph.finance import discount_factors, irr, irr_array, irr_note
+
+from .business_models import simulator
+
+NEVER_POSITIVE = "not defined: the net flows are never positive, so the project never pays back"
+FIRST_YEAR_GAIN = (
+    "not defined: gains exceed costs from the first year,"
+    " so there is no investment to earn a return on"
+)
+
+
+def npv_at(flows, rate: float) -> float:
+    """The NPV written out term by term: sum of f_t / (1 + r)**t."""
+    return math.fsum(f / (1.0 + rate) ** t for t, f in enumerate(flows))
+
+
+def flows_model(flows: list[float], rate: float, start: int = 2025) -> str:
+    """A business case whose yearly net flows are exactly ``flows``.
+
+    A negative flow is a project cost in that year, a positive one a gain.
+    """
+    end = start + len(flows) - 1
+    lines = [
+        "name: Flows",
+        "business_case:",
+        f"  start_year: {start}",
+        f"  end_year: {end}",
+        f"  discount_rate: {rate!r}",
+        "nodes:",
+    ]
+    for t, flow in enumerate(flows):
+        side = "cost" if flow < 0 else "gain"
+        lines += [
+            f"  y{t}:",
+            "    kind: main",
+            f"    side: {side}",
+            f"    year: {start + t}",
+            f"    value: {abs(flow)!r}",
+            "    source: test",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def key_figures(flows: list[float], rate: float) -> dict:
+    result = simulator(flows_model(flows, rate)).run(n=4, seed=0)
+    return result.to_dict()["business_case"]["key_figures"]
+
+
+# ---------------------------------------------------------------------------- discounting
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.05, 0.25, -0.5])
+def test_discount_factors_are_the_closed_form(rate):
+    factors = discount_factors(rate, 6)
+    assert factors.shape == (6,)
+    for t in range(6):
+        assert factors[t] == pytest.approx((1.0 + rate) ** -t, rel=1e-15)
+    assert factors[0] == 1.0
+
+
+def test_npv_of_an_annuity_equals_the_closed_form():
+    # 1000 spent in year 0, 300 gained in each of years 1..5, at 6 %.
+    rate = 0.06
+    figures = key_figures([-1000.0, 300, 300, 300, 300, 300], rate)
+    annuity = 300.0 * (1.0 - (1.0 + rate) ** -5) / rate
+    assert figures["npv"]["expected"] == pytest.approx(annuity - 1000.0, rel=1e-12)
+    assert figures["net_gain"]["expected"] == pytest.approx(500.0, rel=1e-12)
+
+
+def test_npv_at_zero_rate_is_the_plain_sum():
+    figures = key_figures([-700.0, 200, 250, 400], 0.0)
+    assert figures["npv"]["expected"] == pytest.approx(150.0, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------- IRR
+
+
+def test_irr_of_one_period():
+    assert irr(np.array([-100.0, 110.0])) == pytest.approx(0.10, abs=1e-12)
+
+
+def test_irr_of_two_equal_gains_is_the_root_of_the_quadratic():
+    # -100 + 60 x + 60 x**2 = 0 with x = 1 / (1 + r)
+    x = (-60.0 + math.sqrt(60.0**2 + 4 * 60.0 * 100.0)) / (2 * 60.0)
+    assert irr(np.array([-100.0, 60.0, 60.0])) == pytest.approx(1.0 / x - 1.0, abs=1e-12)
+
+
+def test_irr_can_be_zero_or_negative():
+    assert irr(np.array([-100.0, 50.0, 50.0])) == pytest.approx(0.0, abs=1e-12)
+    # -100 + 40 x + 40 x**2 = 0
+    x = (-40.0 + math.sqrt(40.0**2 + 4 * 40.0 * 100.0)) / 80.0
+    assert irr(np.array([-100.0, 40.0, 40.0])) == pytest.approx(1.0 / x - 1.0, abs=1e-12)
+    assert irr(np.array([-100.0, 40.0, 40.0])) < -0.1
+
+
+def test_leading_years_without_flows_do_not_shift_the_irr():
+    assert irr(np.array([0.0, 0.0, -100.0, 110.0])) == pytest.approx(0.10, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "flows",
+    [
+        [-1000.0, 200, 300, 400, 500],
+        [-5000.0, -2000, 1500, 2500, 3000, 3000, 1000],
+        [-1.0, 0.2, 0.2, 0.2, 0.2, 0.9],
+        [-300.0, 100, -50, 200, 200],
+    ],
+)
+def test_npv_at_the_irr_is_zero(flows):
+    rate = irr(np.array(flows))
+    assert math.isfinite(rate)
+    scale = max(abs(f) for f in flows)
+    assert abs(npv_at(flows, rate)) <= 1e-9 * scale
+    # and it is the root an independent root finder finds in the same bracket
+    assert rate == pytest.approx(brentq(lambda r: npv_at(flows, r), -0.95, 10.0), abs=1e-10)
+
+
+def test_irr_key_figure_of_a_business_case():
+    flows = [-1000.0, 200, 300, 400, 500]
+    figures = key_figures(flows, 0.05)
+    root = brentq(lambda r: npv_at(flows, r), -0.5, 5.0)
+    for column in ("expected", "weighted", "best", "worst", "mean", "risk_adjusted"):
+        assert figures["irr"][column] == pytest.approx(root, abs=1e-10), column
+    assert "note" not in figures["irr"]
+
+
+@pytest.mark.parametrize("flows", [[-1.0, 2000.0], [-1.0, 1e6], [-1.0, 0.0, 1e7]])
+def test_irr_above_the_searched_range_is_not_reported_as_the_range_limit(flows):
+    flows = np.array(flows)
+    rate = irr(flows)
+    truth = brentq(lambda r: npv_at(flows, r), 1.0, 1e7)
+    # Either the true rate or "not defined" with a note is acceptable; the grid's
+    # edge (999.0, 99,900 %) is neither.
+    assert math.isnan(rate) or rate == pytest.approx(truth, rel=1e-9)
+    assert math.isnan(rate) == (irr_note(flows) is not None)
+
+
+def test_irr_with_two_rates_reports_the_highest_or_says_why_not():
+    flows = np.array([-100.0, 230.0, -132.0])
+    assert abs(npv_at(flows, 0.10)) < 1e-9 and abs(npv_at(flows, 0.20)) < 1e-9
+    rate = irr(flows)
+    if math.isnan(rate):
+        note = irr_note(flows)
+        assert note is not None and "no rate" not in note
+    else:  # the module's rule: with several rates, the highest is reported
+        assert rate == pytest.approx(0.20, abs=1e-10)
+
+
+# ---------------------------------------------------------------------------- IRR not defined
+
+
+@pytest.mark.parametrize(
+    ("flows", "note"),
+    [
+        ([-100.0, -50.0, -10.0], NEVER_POSITIVE),
+        ([-100.0, 0.0, 0.0], NEVER_POSITIVE),
+        ([0.0, 0.0, 0.0], NEVER_POSITIVE),
+        ([50.0, 60.0, 70.0], FIRST_YEAR_GAIN),
+        ([50.0, -100.0, 70.0], FIRST_YEAR_GAIN),
+        ([0.0, 20.0, -100.0, 200.0], FIRST_YEAR_GAIN),
+    ],
+)
+def test_irr_not_defined(flows, note):
+    flows = np.array(flows)
+    assert math.isnan(irr(flows))
+    assert math.isnan(irr_array(flows[:, None])[0])
+    assert irr_note(flows) == note
+
+
+def test_irr_note_when_no_rate_in_range_gives_zero():
+    # The rate would be below -99 %: almost nothing comes back.
+    flows = np.array([-100.0, 1e-9])
+    assert math.isnan(irr(flows))
+    note = irr_note(flows)
+    assert note == "not defined within the range searched: the rate is below -99 %"
+
+
+def test_irr_note_is_none_when_defined():
+    assert irr_note(np.array([-100.0, 60.0, 60.0])) is None
+    assert irr_note(np.array([0.0, -100.0, 110.0])) is None
+
+
+def test_undefined_irr_in_a_business_case_is_null_with_the_note():
+    gains_first = key_figures([50.0, 60.0, 70.0], 0.05)["irr"]
+    assert gains_first["expected"] is None and gains_first["risk_adjusted"] is None
+    assert FIRST_YEAR_GAIN in gains_first["note"]
+    never = key_figures([-100.0, -20.0, -10.0], 0.05)["irr"]
+    assert never["expected"] is None and never["mean"] is None
+    assert NEVER_POSITIVE in never["note"]
+    assert never["nonfinite"] == 4
+
+
+# ---------------------------------------------------------------------------- MIRR
+
+
+def mirr_by_hand(flows: list[float], rate: float) -> float:
+    """Textbook MIRR: (FV of the positive flows / -PV of the negative flows)**(1/n) - 1."""
+    n = len(flows) - 1
+    future = sum(f * (1.0 + rate) ** (n - t) for t, f in enumerate(flows) if f > 0)
+    present = -sum(f / (1.0 + rate) ** t for t, f in enumerate(flows) if f < 0)
+    return (future / present) ** (1.0 / n) - 1.0
+
+
+def test_mirr_on_a_textbook_example():
+    # FV of gains at 10 %: 600*1.21 + 700*1.1 + 800 = 2296; PV of costs: 1000 + 500/1.1
+    expected = (2296.0 / (1000.0 + 500.0 / 1.1)) ** 0.25 - 1.0
+    figures = key_figures([-1000.0, -500.0, 600.0, 700.0, 800.0], 0.10)
+    assert figures["mirr"]["expected"] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("flows", "rate"),
+    [
+        ([-1000.0, 300.0, -200.0, 1500.0], 0.10),
+        ([-100.0, 60.0, 60.0], 0.05),
+        ([-2000.0, 0.0, 0.0, 500.0, 900.0, 1400.0], 0.035),
+        ([-100.0, 110.0], 0.0),
+    ],
+)
+def test_mirr_equals_the_textbook_formula(flows, rate):
+    figures = key_figures(flows, rate)
+    assert figures["mirr"]["expected"] == pytest.approx(mirr_by_hand(flows, rate), rel=1e-12)
+
+
+def test_mirr_is_below_irr_when_the_irr_is_above_the_rate():
+    flows = [-1000.0, 200, 300, 400, 500]
+    figures = key_figures(flows, 0.05)
+    assert 0.05 < figures["mirr"]["expected"] < figures["irr"]["expected"]
+
+
+@pytest.mark.parametrize("flows", [[-100.0, -20.0, -5.0], [500.0]])
+def test_mirr_not_defined_is_null(flows):
+    figures = key_figures(flows, 0.05)
+    assert figures["mirr"]["expected"] is None
+    assert figures["mirr"]["note"]
+
+
+# ------------------------------------------------------------------ scalar == array == kernel
+
+_flow = st.one_of(
+    st.just(0.0),
+    st.floats(-1e4, 1e4, allow_nan=False),
+    st.floats(-1.0, 1.0, allow_nan=False),
+)
+_flows = st.lists(_flow, min_size=1, max_size=10)
+_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _costs_then_gains(draw_flows: list[float]) -> np.ndarray:
+    """Flows made to have a defined IRR often: the first non-zero one is a cost."""
+    flows = np.array(draw_flows, dtype=float)
+    nonzero = np.flatnonzero(flows)
+    if nonzero.size:
+        flows[nonzero[0]] = -abs(flows[nonzero[0]])
+    return flows
+
+
+@_SETTINGS
+@given(_flows, st.booleans())
+def test_scalar_irr_equals_array_irr_bit_for_bit(raw, make_defined):
+    flows = _costs_then_gains(raw) if make_defined else np.array(raw, dtype=float)
+    scalar = irr(flows)
+    array = irr_array(flows[:, None])
+    assert array.shape == (1,)
+    np.testing.assert_array_equal(np.array([scalar]), array)
+    assert math.isnan(scalar) == (irr_note(flows) is not None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 8), st.randoms(use_true_random=False))
+def test_array_irr_columns_equal_scalar_irr(years, rnd):
+    matrix = np.array(
+        [[rnd.choice([0.0, rnd.uniform(-1000, 1000)]) for _ in range(years)] for _ in range(25)]
+    )
+    matrix[:, 0] = -np.abs(matrix[:, 0]) * (np.arange(25) % 3 != 0)  # most start with a cost
+    columns = irr_array(matrix.T)
+    np.testing.assert_array_equal(columns, [irr(row) for row in matrix])
+
+
+@_SETTINGS
+@given(_flows, st.booleans())
+def test_numba_irr_equals_python_irr_bit_for_bit(raw, make_defined):
+    flows = _costs_then_gains(raw) if make_defined else np.array(raw, dtype=float)
+    np.testing.assert_array_equal(
+        np.array([numba_backend._irr(flows)]), np.array([irr(flows)])
+    )
+
+
+RANDOM_FLOWS = """
+name: Random flows
+business_case:
+  start_year: 2025
+  end_year: 2029
+  discount_rate: 0.05
+nodes:
+  start_cost: {estimate: [-50, 100, 200], model: uniform, source: s}
+  g1: {estimate: [-100, 0, 200], model: uniform, source: s}
+  g2: {estimate: [-100, 50, 200], source: s}
+  g3: {estimate: [-50, 40, 150], model: pert, source: s}
+  g4: {estimate: [-200, 100, 300], model: uniform, source: s}
+  build:
+    kind: main
+    side: cost
+    year: 2025
+    formula: start_cost
+  gain1:
+    kind: main
+    side: gain
+    year: 2026
+    formula: g1
+  gain2:
+    kind: main
+    side: gain
+    year: 2027
+    formula: g2
+  gain3:
+    kind: main
+    side: gain
+    year: 2028
+    formula: g3
+  gain4:
+    kind: main
+    side: gain
+    year: 2029
+    formula: g4
+"""
+
+
+@pytest.mark.parametrize("seed", [0, 11])
+def test_kernel_irr_equals_reference_irr_bit_for_bit(seed):
+    sim = simulator(RANDOM_FLOWS)
+    n = 20_000
+    result = sim.run(n, seed, keep_samples=True)
+    kernel = result.values("@irr")
+    twin = simulate(sim.compiled.checked, n, seed, ["@irr"])["@irr"]
+    np.testing.assert_array_equal(kernel, twin)
+    # the comparison covers both defined and undefined rates
+    undefined = np.isnan(kernel).mean()
+    assert 0.05 < undefined < 0.8
+    summary = result.business_case["irr"]
+    assert summary.nonfinite == int(np.isnan(kernel).sum())
+    assert summary.note  # one reason is given (here the best case's, which is undefined too)
+    assert summary.mean == pytest.approx(np.nanmean(kernel), rel=1e-12)
+    flow_ids = [f"@flow_{year}" for year in range(2025, 2030)]
+    flows = simulate(sim.compiled.checked, n, seed, flow_ids)
+    np.testing.assert_array_equal(kernel, irr_array(np.stack([flows[f] for f in flow_ids])))
