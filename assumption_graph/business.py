@@ -77,13 +77,13 @@ _MONTH = re.compile(r"(\d{4})-(\d{1,2})\Z")
 
 
 class Month(NamedTuple):
-    """A calendar month; ``index`` counts months from year 0 so months subtract."""
+    """A calendar month; ``serial`` counts months from year 0 so months subtract."""
 
     year: int
     month: int
 
     @property
-    def index(self) -> int:
+    def serial(self) -> int:
         return self.year * 12 + self.month - 1
 
     def __str__(self) -> str:
@@ -101,12 +101,12 @@ class Phase:
 
     @property
     def months(self) -> int:
-        return self.end.index - self.start.index + 1
+        return self.end.serial - self.start.serial + 1
 
     def months_in(self, year: int) -> int:
         """How many of the phase's months fall in ``year``."""
-        first = max(self.start.index, year * 12)
-        last = min(self.end.index, year * 12 + 11)
+        first = max(self.start.serial, year * 12)
+        last = min(self.end.serial, year * 12 + 11)
         return max(0, last - first + 1)
 
 

@@ -435,7 +435,7 @@ def _by_category(
     return Table("Costs and gains by category", ("expected", "risk_adjusted"), tuple(rows))
 
 
-_GROUPS = {
+_GROUPS: dict[tuple[str | None, str | None], str] = {
     ("cost", None): "project cost",
     ("operating", "without"): "operating without",
     ("operating", "with"): "operating with",

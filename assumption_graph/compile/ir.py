@@ -235,6 +235,7 @@ class _Lowering:
                 Op.CONST, slot, params=(node.body.value,), text=f"{node.body.value!r}  # {node_id}"
             )
         else:
+            assert isinstance(node.body, Distribution)  # situations are expanded before lowering
             slot = self._take()
             self._draw(node_id, node.body, slot)
         self.slot_of[node_id] = slot
