@@ -366,11 +366,12 @@ class _CaseReader:
         for k, raw in enumerate(self.entries("risks")):
             path = f"risks.{k}"
             keys = self.mapping(path, raw, _RISK_KEYS)
-            if "id" not in keys or "name" not in keys:
+            risk_id = self.whole(f"{path}.id", keys.get("id"))
+            if risk_id is None or keys.get("name") is None:
                 raise self.fail("a risk needs an 'id' and a 'name'", path)
             risks.append(
                 Risk(
-                    id=self.whole(f"{path}.id", keys["id"]) or 0,
+                    id=risk_id,
                     name=self.text("name", keys["name"], path) or "",
                     probability=self.whole(f"{path}.probability", keys.get("probability")),
                     consequence=self.whole(f"{path}.consequence", keys.get("consequence")),

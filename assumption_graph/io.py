@@ -28,9 +28,10 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.constructor import SafeConstructor
 
-from .business import business_case_from_keys
+from .business import BusinessCase, NonEconomicGain, Risk, business_case_from_keys
 from .errors import AssumptionGraphError, Diagnostic, FormulaError, ModelFileError
-from .model import Model, Node, Value, node_from_keys
+from .expr import Formula
+from .model import Body, Model, Node, Situation, Value, node_from_keys
 
 __all__ = [
     "UNREADABLE_CODES",
@@ -690,21 +691,48 @@ def dump(model: Model) -> dict[str, Any]:
         data["description"] = model.description
     if model.money_unit != DEFAULT_MONEY_UNIT:
         data["money_unit"] = model.money_unit
+    if model.business_case is not None:
+        data["business_case"] = _dump_case(model.business_case)
     data["nodes"] = {node.id: _dump_node(node) for node in model}
     return data
 
 
+def _dump_case(case: BusinessCase) -> dict[str, Any]:
+    """The ``business_case:`` section; ``{}`` for a section with every key at its default."""
+    keys = _non_defaults(case, _CASE_SCALARS)
+    if case.phases:
+        keys["phases"] = {name: [str(p.start), str(p.end)] for name, p in case.phases.items()}
+    if case.risks:
+        keys["risks"] = [_dump_entry(risk) for risk in case.risks]
+    if case.non_economic_gains:
+        keys["non_economic_gains"] = [_dump_entry(gain) for gain in case.non_economic_gains]
+    return keys
+
+
+_CASE_SCALARS = (
+    "purpose",
+    "secondary_purposes",
+    "start_year",
+    "end_year",
+    "discount_rate",
+    "price_level",
+    "high_risk",
+    "current_phase",
+)
+
+
+def _dump_entry(entry: Risk | NonEconomicGain) -> dict[str, Any]:
+    """A risk or a non-economic gain: its fields but the line, leaving out those the
+    reader takes as missing (``None``, empty text); the required name is always kept."""
+    fields = dataclasses.asdict(entry)
+    del fields["line"]
+    return {k: v for k, v in fields.items() if k == "name" or v not in (None, "")}
+
+
 def _dump_node(node: Node) -> dict[str, Any]:
-    keys: dict[str, Any] = {}
-    if node.label:
-        keys["label"] = node.label
-    for key in ("unit", "source"):
-        if getattr(node, key) is not None:
-            keys[key] = getattr(node, key)
-    keys.update(_dump_body(node))
-    for key in ("favourable", "side"):
-        if getattr(node, key) is not None:
-            keys[key] = getattr(node, key)
+    keys = _non_defaults(node, ("label", "unit", "source"))
+    keys.update(_dump_body(node.body))
+    keys.update(_non_defaults(node, _NODE_KEYS_AFTER_BODY))
     if node.purpose:
         keys["purpose"] = node.purpose[0] if len(node.purpose) == 1 else list(node.purpose)
     if node.unused:
@@ -714,16 +742,39 @@ def _dump_node(node: Node) -> dict[str, Any]:
     return keys
 
 
-def _dump_body(node: Node) -> dict[str, Any]:
-    if isinstance(node.body, Value):
-        return {"value": node.body.value}
-    body: Any = node.body  # a Formula or a Distribution (this module imports neither)
-    if isinstance(getattr(body, "text", None), str):
+_NODE_KEYS_AFTER_BODY = (
+    "favourable",
+    "side",
+    "category",
+    "phase",
+    "year",
+    "years",
+    "profile",
+    "risk",
+)
+
+
+def _non_defaults(record: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """The dataclass fields in ``names`` that differ from their defaults, tuples as lists."""
+    keys: dict[str, Any] = {}
+    for name in names:
+        value = _non_default(record, name)
+        if value is not None:
+            keys[name] = list(value) if isinstance(value, tuple) else value
+    return keys
+
+
+def _dump_body(body: Body) -> dict[str, Any]:
+    if isinstance(body, Value):
+        return {"value": body.value}
+    if isinstance(body, Situation):
+        return {"situation": {name: _dump_body(entry) for name, entry in body.entries()}}
+    if isinstance(body, Formula):
         return {"formula": body.text}
     if body.name == "normal":
-        return {"mean": body.mean, "sd": body.sd}
+        return {"mean": body.mean, "sd": body.sd}  # type: ignore[attr-defined]
     if body.name == "lognormal":
-        return {"mu": body.mu, "sigma": body.sigma}
+        return {"mu": body.mu, "sigma": body.sigma}  # type: ignore[attr-defined]
     keys: dict[str, Any] = {"estimate": [body.low, body.mid, body.high]}
     if body.name != "triangle":
         keys["model"] = body.name
@@ -733,11 +784,11 @@ def _dump_body(node: Node) -> dict[str, Any]:
     return keys
 
 
-def _non_default(body: object, name: str) -> Any:
+def _non_default(record: object, name: str) -> Any:
     """The dataclass field's value unless it is the field's default (or absent)."""
-    for f in dataclasses.fields(body):  # type: ignore[arg-type]
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]
         if f.name == name:
-            value = getattr(body, name)
+            value = getattr(record, name)
             return None if value == f.default else value
     return None
 

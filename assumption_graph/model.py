@@ -408,7 +408,10 @@ class _NodeReader:
         if raw is None:
             return ()
         items = raw if isinstance(raw, list | tuple) else [raw]
-        return tuple(self.whole(key, item) or 0 for item in items)
+        numbers = [self.whole(key, item) for item in items]
+        if None in numbers:
+            raise self.fail(f"'{key}' must hold whole numbers, got {raw!r}", key)
+        return tuple(n for n in numbers if n is not None)
 
     def numbers(self, key: str) -> tuple[float, ...] | None:
         raw = self.keys.get(key)

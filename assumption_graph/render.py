@@ -5,10 +5,14 @@ into a ``graphviz.Digraph`` and :func:`render` writes it as SVG, PNG, PDF or DOT
 Conventions (from the Danish state's business case model):
 
 - flow runs left to right: inputs, main assumptions, then the purposes as hexagons at
-  the right, the primary purpose emphasised;
+  the right, the primary purpose emphasised (the business case's ``purpose``; without a
+  business case, the purpose most main nodes serve);
 - assumptions are ovals coloured by type (with a legend), and each type also has its
   own border so the diagram reads in greyscale print and for colour-blind readers;
-- main assumptions that are a cost or a gain sit in a shaded "Business case" cluster;
+- main assumptions with a ``side`` sit in a shaded "Business case" cluster, in one
+  sub-cluster each for costs, gains and operating costs (without and with the project);
+- a ``situation`` node is drawn as the input it is; ``show="estimates"`` gives both its
+  estimates, "without:" and "with:";
 - ``level="overview"`` folds every sub-assumption into its main assumption with a count;
 - ``check=True`` draws the findings of :func:`~assumption_graph.validate.check` on the
   diagram, so a model that fails the check can still be drawn and looked at.
@@ -35,7 +39,7 @@ import networkx as nx
 from .distributions import DEFAULT_TRIANGLE_PROBABILITIES, Distribution
 from .errors import AssumptionGraphError, Diagnostic
 from .expr import Formula
-from .model import PURPOSES, Model, Node, Value
+from .model import PURPOSES, Body, Model, Node, Situation, Value
 from .validate import check as check_model
 
 if TYPE_CHECKING:
@@ -173,6 +177,13 @@ CLUSTER_FILLS: dict[str, str] = {
     "business_case": "#eeeeee",
     "costs": "#fbe9e7",
     "gains": "#e8f5e9",
+    "operating": "#e3f2fd",
+}
+# The sub-clusters of the business case: side -> (cluster key, title).
+SIDE_CLUSTERS: dict[str, tuple[str, str]] = {
+    "cost": ("costs", "Costs"),
+    "gain": ("gains", "Gains"),
+    "operating": ("operating", "Operating"),
 }
 ERROR_COLOR = "#d50000"
 WARNING_COLOR = "#ff8f00"
@@ -337,13 +348,23 @@ def cycle_edges(graph: nx.DiGraph) -> frozenset[tuple[str, str]]:
     return frozenset(edges)
 
 
-def _primary_purpose(nodes: Iterable[Node]) -> str | None:
-    """The purpose most main nodes name; ties go by the order efficiency, quality,
-    compliance. (The business-case layer will name the primary purpose explicitly.)"""
+def _primary_purpose(model: Model, nodes: Iterable[Node]) -> str | None:
+    """The business case's purpose; without a business case, the purpose most main
+    nodes name, ties going by the order efficiency, quality, compliance."""
+    if model.business_case is not None:
+        return model.business_case.purpose
     counts = Counter(p for node in nodes if node.kind == "main" for p in node.purpose)
     if not counts:
         return None
     return max(counts, key=lambda p: (counts[p], -PURPOSES.index(p)))
+
+
+def _case_purposes(model: Model) -> set[str]:
+    """The purposes the business case names (primary and secondary), if it has one."""
+    case = model.business_case
+    if case is None:
+        return set()
+    return {p for p in (case.purpose, *case.secondary_purposes) if p is not None}
 
 
 def _hidden_ancestors(graph: nx.DiGraph, node_id: str, visible: set[str]) -> set[str]:
@@ -434,11 +455,10 @@ class _Builder:
                     color="#9e9e9e",
                     fontcolor="#000000",
                 )
-                for side, title in (("cost", "Costs"), ("gain", "Gains")):
+                for side, (key, title) in SIDE_CLUSTERS.items():
                     members = [n for n in business if n.side == side]
                     if not members:
                         continue
-                    key = f"{side}s"
                     with case.subgraph(name=f"cluster_{key}") as sub:
                         sub.attr(
                             label=title,
@@ -480,6 +500,8 @@ class _Builder:
         tooltip = node.id
         if isinstance(node.body, Formula):
             tooltip += f" = {node.body.text}"
+        elif isinstance(node.body, Situation):
+            tooltip += ": differs without and with the project"
         mark = self._mark_of(node.id)
         if mark is not None:
             attrs["color"] = ERROR_COLOR if mark == "error" else WARNING_COLOR
@@ -566,10 +588,10 @@ class _Builder:
 
     def _purposes(self, nodes: list[Node]) -> None:
         mains = [n for n in nodes if n.kind == "main"]
-        named = {p for n in mains for p in n.purpose}
+        named = {p for n in mains for p in n.purpose} | _case_purposes(self.model)
         if not named:
             return
-        primary = _primary_purpose(mains)
+        primary = _primary_purpose(self.model, mains)
         with self.dot.subgraph(name="purposes") as purposes:
             purposes.attr(rank="sink")
             for purpose in PURPOSES:
@@ -633,13 +655,25 @@ def _wrap(text: str, width: int = WRAP) -> str:
 
 
 def _estimate_lines(node: Node) -> list[str]:
-    """Unit, three-point estimate and probability model, for ``show="estimates"``."""
-    unit = f" {_escape(node.unit)}" if node.unit else ""
-    body = node.body
+    """Unit, three-point estimate and probability model, for ``show="estimates"``.
+
+    A situation shows one line per situation: ``without: 25 / 30 / 40 min, triangle``.
+    """
+    if isinstance(node.body, Situation):
+        return [
+            f"<I>{name}:</I> " + ", ".join(_body_lines(entry, node.unit))
+            for name, entry in node.body.entries()
+        ]
+    return _body_lines(node.body, node.unit)
+
+
+def _body_lines(body: Body, unit_text: str | None) -> list[str]:
+    """The ``show="estimates"`` lines of one body (a value, a formula or an estimate)."""
+    unit = f" {_escape(unit_text)}" if unit_text else ""
     if isinstance(body, Value):
         return [f"{format_number(body.value, 6)}{unit}"]
     if isinstance(body, Formula):
-        return [f"[{_escape(node.unit)}]"] if node.unit else []
+        return [f"[{_escape(unit_text)}]"] if unit_text else []
     if not isinstance(body, Distribution):
         return []
     name = getattr(body, "name", type(body).__name__.lower())

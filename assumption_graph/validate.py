@@ -14,7 +14,7 @@ self-reference         error     a node's formula uses the node itself
 unknown-name           error     a formula uses an id that is not a node (did-you-mean)
 unused                 error     a non-main node no formula uses, not marked ``unused: true``
 kind-mismatch          error     the node's kind does not match its body (estimate, formula,
-                                 value)
+                                 value, situation)
 estimate-order         error     an estimate is not ordered low <= mid <= high
 probability-range      error     a probability is outside [0, 1]
 probability-sum        error     probabilities do not sum to 1 (within 1e-6)
@@ -29,6 +29,57 @@ asymmetric-estimate    warning   a normal given by an estimate whose mid is not 
 missing-source         warning   an assumption with its own number states no ``source``
 duplicate              warning   the same assumption entered twice (same label or formula)
 no-main                warning   the model has nodes but no main node
+ignored-case-keys      warning   a node uses business-case keys (category, phase, year,
+                                 years, profile, risk) but the model has no business case
+=====================  ========  ==========================================================
+
+A ``situation`` node (values without and with the project) is checked like an input:
+it fits kind ``uncertain`` when either situation has an estimate and kind ``constant``
+when neither draws; each situation's estimate is checked on its own, the message naming
+the situation; it states a source and has its declared unit.
+
+With a ``business_case:`` section (and only then) these rules apply too:
+
+=====================  ========  ==========================================================
+code                   severity  meaning
+=====================  ========  ==========================================================
+no-purpose             warning   the business case names no primary purpose
+unknown-purpose        error     a purpose of the case, a secondary purpose or a
+                                 non-economic gain's purpose is not one of PURPOSES
+secondary-purpose      error     a secondary purpose repeats the primary or is listed twice
+off-purpose            warning   a main node or non-economic gain serves a purpose the case
+                                 names neither as primary nor as secondary
+case-years             error     ``start_year`` or ``end_year`` is missing, or the case ends
+                                 before it starts
+discount-rate          error     the discount rate is -1 or less
+discount-percent       warning   the discount rate is above 0.25: probably written in percent
+no-side                error     a main node has no ``side`` (cost, gain, operating), so the
+                                 business case does not count it
+unknown-category       error     a ``category`` that is not one of CATEGORIES
+no-category            warning   a main node with ``side: cost`` has no ``category``
+no-period              error     a main node has none of ``year``, ``years``, ``phase``
+period-conflict        error     a main node has both ``year`` and ``years``, or lists a year
+                                 twice in ``years``
+profile                error     a ``profile`` without ``years``, or not one share per year
+year-range             error     a main node's year or a phase lies outside
+                                 ``start_year``..``end_year``
+phase-years            error     a main node with a ``phase`` falls in a year the phase's
+                                 months do not touch (it would cover more than one phase)
+unknown-phase          error     a node's ``phase`` or ``current_phase`` is not one of PHASES
+undefined-phase        error     a main node's phase is not defined under ``phases:``
+phase-dates            error     a phase ends before it starts
+phase-order            error     phases do not follow each other in the order of PHASES
+phase-overlap          error     a phase starts before the one before it ends
+risk-id                error     a register id is 0 (general uncertainty), negative or repeated
+risk-scale             error     a risk's probability or consequence is missing or not 1-4
+risk-type              error     a risk's type is missing or not one of RISK_TYPES
+node-risk              error     a node's ``risk`` has more than two or repeated entries, or
+                                 names a risk that is not in the register (0 is allowed)
+risk-target            error     ``risk`` on a formula node, which has no estimate of its own
+risk-constant          warning   ``risk`` on a constant, which has no uncertainty
+main-only-key          warning   ``side``, ``category``, ``phase``, ``year``, ``years`` or
+                                 ``profile`` on a node that is not a main node
+no-lift                warning   a non-economic gain's level is the same before and after
 =====================  ========  ==========================================================
 
 The distribution codes (``estimate-order`` ... ``nonfinite``) are the ones the
@@ -42,6 +93,8 @@ node whose unit cannot be worked out from declared units is not checked.
 from __future__ import annotations
 
 import difflib
+import functools
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -49,10 +102,11 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from .business import CATEGORIES, PHASES, PURPOSES, RISK_TYPES, BusinessCase
 from .distributions import Distribution, Normal
 from .errors import CheckFailed, Diagnostic
 from .expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, to_source
-from .model import Model, Node, Value
+from .model import Body, Input, Model, Node, Situation, Value, draws
 
 __all__ = ["CheckedModel", "Unit", "check", "unit_of", "formula_unit"]
 
@@ -144,18 +198,40 @@ class _Context:
         self.broken = frozenset(getattr(self.model, "broken", None) or ())
         self.money_unit = str(getattr(self.model, "money_unit", None) or "tkr")
 
-    def error(self, code: str, message: str, node: Node | None = None, key: str = "") -> Diagnostic:
-        return self._make("error", code, message, node, key)
+    def error(
+        self,
+        code: str,
+        message: str,
+        node: Node | None = None,
+        key: str = "",
+        *,
+        line: int | None = None,
+    ) -> Diagnostic:
+        return self._make("error", code, message, node, key, line)
 
     def warning(
-        self, code: str, message: str, node: Node | None = None, key: str = ""
+        self,
+        code: str,
+        message: str,
+        node: Node | None = None,
+        key: str = "",
+        *,
+        line: int | None = None,
     ) -> Diagnostic:
-        return self._make("warning", code, message, node, key)
+        return self._make("warning", code, message, node, key, line)
 
     def _make(
-        self, severity: str, code: str, message: str, node: Node | None, key: str
+        self,
+        severity: str,
+        code: str,
+        message: str,
+        node: Node | None,
+        key: str,
+        line: int | None,
     ) -> Diagnostic:
-        line = None if node is None else node.line_of(key) if key else node.line
+        """``line`` (for findings outside the nodes) wins over the node's (key's) line."""
+        if line is None and node is not None:
+            line = node.line_of(key) if key else node.line
         return Diagnostic(
             severity,  # type: ignore[arg-type]
             code,
@@ -256,18 +332,34 @@ def _unused(ctx: _Context) -> Iterator[Diagnostic]:
 # ---------------------------------------------------------------------------- kinds
 
 
+def _own_inputs(node: Node) -> tuple[tuple[str | None, Input], ...]:
+    """The bodies that give ``node`` its own number, each with its situation's name.
+
+    ``((None, body),)`` for an estimate or a value, ``(("without", a), ("with", b))``
+    for a situation, ``()`` for a formula.
+    """
+    body = node.body
+    if isinstance(body, Situation):
+        return body.entries()
+    if isinstance(body, Formula):
+        return ()
+    return ((None, body),)
+
+
+def _named(node: Node, situation: str | None) -> str:
+    """How a message names the node, or one situation of it: ``'x' (situation 'with')``."""
+    return f"'{node.id}'" if situation is None else f"'{node.id}' (situation '{situation}')"
+
+
 _EXPECTS: dict[str, tuple[str, Callable[[Node], bool]]] = {
     "uncertain": (
         "an estimate (a probability model)",
-        lambda n: isinstance(n.body, Distribution),
+        lambda n: any(isinstance(b, Distribution) for _s, b in _own_inputs(n)),
     ),
     "intermediate": ("a formula", lambda n: isinstance(n.body, Formula)),
     "constant": (
         "a value (or a 'fixed' estimate)",
-        lambda n: (
-            isinstance(n.body, Value)
-            or (isinstance(n.body, Distribution) and n.body.name == "fixed")
-        ),
+        lambda n: bool(_own_inputs(n)) and not draws(n.body),
     ),
 }
 
@@ -279,7 +371,11 @@ _FIX: dict[str, str] = {
 
 
 def _kinds(ctx: _Context) -> Iterator[Diagnostic]:
-    """A node's kind matches its body; a main node may have any body."""
+    """A node's kind matches its body; a main node may have any body.
+
+    A situation counts as an estimate when either situation has one, and as a value
+    when neither draws.
+    """
     for node in ctx.model:
         if node.kind not in _EXPECTS:
             continue
@@ -289,18 +385,20 @@ def _kinds(ctx: _Context) -> Iterator[Diagnostic]:
         yield ctx.error(
             "kind-mismatch",
             f"'{node.id}' is kind '{node.kind}', which expects {expects}, "
-            f"but has {_describe_body(node)}; {_FIX[node.kind]}",
+            f"but has {_describe(node.body)}; {_FIX[node.kind]}",
             node,
             "kind",
         )
 
 
-def _describe_body(node: Node) -> str:
-    body = node.body
+def _describe(body: Body) -> str:
     if isinstance(body, Formula):
         return f"the formula '{body.text}'"
     if isinstance(body, Value):
         return f"the value {body.value:g}"
+    if isinstance(body, Situation):
+        parts = ", ".join(f"{name}: {_describe(entry)}" for name, entry in body.entries())
+        return f"a situation ({parts})"
     return f"an estimate ({body.name} model)"
 
 
@@ -311,17 +409,22 @@ _PARAMETER_KEYS = ("estimate", "value", "mean", "sd", "mu", "sigma", "model")
 
 
 def _distributions(ctx: _Context) -> Iterator[Diagnostic]:
-    """Invalid distribution parameters, with the distribution's own codes."""
+    """Invalid distribution parameters, with the distribution's own codes.
+
+    A situation's two estimates are checked each, the message naming the situation.
+    """
     for node in ctx.model:
-        body = node.body
-        if not isinstance(body, Distribution):
-            continue
-        for code, message in body.problems():
-            if code.startswith("probabilit"):
-                key = "probabilities"
-            else:
-                key = next((k for k in _PARAMETER_KEYS if k in node.key_lines), "estimate")
-            yield ctx.error(code, f"'{node.id}': {message}", node, key)
+        for situation, body in _own_inputs(node):
+            if not isinstance(body, Distribution):
+                continue
+            for code, message in body.problems():
+                if situation is not None:
+                    key = "situation"
+                elif code.startswith("probabilit"):
+                    key = "probabilities"
+                else:
+                    key = next((k for k in _PARAMETER_KEYS if k in node.key_lines), "estimate")
+                yield ctx.error(code, f"{_named(node, situation)}: {message}", node, key)
 
 
 def _asymmetric_estimates(ctx: _Context) -> Iterator[Diagnostic]:
@@ -331,24 +434,25 @@ def _asymmetric_estimates(ctx: _Context) -> Iterator[Diagnostic]:
     (an ``estimate`` attribute of (low, mid, high)); otherwise nothing is reported.
     """
     for node in ctx.model:
-        body = node.body
-        if not isinstance(body, Normal):
-            continue
-        estimate = getattr(body, "estimate", None)
-        if estimate is None or len(estimate) != 3:
-            continue
-        low, mid, high = (float(v) for v in estimate)
-        spread = high - low
-        if spread <= 0 or abs(mid - (low + high) / 2) <= 0.01 * spread:
-            continue
-        yield ctx.warning(
-            "asymmetric-estimate",
-            f"'{node.id}' has a normal model but its estimate [{low:g}, {mid:g}, {high:g}] "
-            f"is not symmetric (mid is not halfway between low and high); use a model "
-            "that can be skewed (triangle, pert, lognormal) or make the estimate symmetric",
-            node,
-            "estimate",
-        )
+        for situation, body in _own_inputs(node):
+            if not isinstance(body, Normal):
+                continue
+            estimate = getattr(body, "estimate", None)
+            if estimate is None or len(estimate) != 3:
+                continue
+            low, mid, high = (float(v) for v in estimate)
+            spread = high - low
+            if spread <= 0 or abs(mid - (low + high) / 2) <= 0.01 * spread:
+                continue
+            yield ctx.warning(
+                "asymmetric-estimate",
+                f"{_named(node, situation)} has a normal model but its estimate "
+                f"[{low:g}, {mid:g}, {high:g}] is not symmetric (mid is not halfway between "
+                "low and high); use a model that can be skewed (triangle, pert, lognormal) "
+                "or make the estimate symmetric",
+                node,
+                "estimate" if situation is None else "situation",
+            )
 
 
 # ---------------------------------------------------------------------------- units
@@ -750,6 +854,503 @@ def _no_main(ctx: _Context) -> Iterator[Diagnostic]:
         )
 
 
+# ---------------------------------------------------------------------------- business case
+#
+# These rules apply only to a model with a ``business_case:`` section; a plain graph
+# stays a plain graph. Each gets the business case as a second argument.
+
+CaseRule = Callable[[_Context, BusinessCase], Iterable[Diagnostic]]
+
+
+def _with_case(rule: CaseRule) -> Rule:
+    """A rule that runs only when the model has a business case."""
+
+    def run(ctx: _Context) -> Iterable[Diagnostic]:
+        case = ctx.model.business_case
+        return () if case is None else rule(ctx, case)
+
+    return functools.update_wrapper(run, rule)
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    """``did you mean 'x'?`` or the list of choices."""
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"did you mean '{close[0]}'?" if close else "use one of " + ", ".join(choices)
+
+
+def _main_nodes(ctx: _Context) -> Iterator[Node]:
+    return (node for node in ctx.model if node.kind == "main")
+
+
+@_with_case
+def _case_purposes(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """One primary purpose of PURPOSES; secondary ones valid, each once, not the primary."""
+    if case.purpose is None:
+        yield ctx.warning(
+            "no-purpose",
+            "the business case names no primary purpose; add 'purpose:' under "
+            f"'business_case:' ({', '.join(PURPOSES)})",
+            line=case.line,
+        )
+    named = [
+        ("'purpose'", case.purpose, case.line_of("purpose")),
+        *(
+            ("'secondary_purposes'", p, case.line_of("secondary_purposes"))
+            for p in case.secondary_purposes
+        ),
+        *(
+            (f"the non-economic gain '{g.name}'", g.purpose, g.line)
+            for g in case.non_economic_gains
+        ),
+    ]
+    for where, purpose, line in named:
+        if purpose is not None and purpose not in PURPOSES:
+            yield ctx.error(
+                "unknown-purpose",
+                f"{where} names the purpose '{purpose}', which is not a purpose of the "
+                f"model; {_suggest(purpose, PURPOSES)}",
+                line=line,
+            )
+    seen = {case.purpose}
+    for purpose in case.secondary_purposes:
+        if purpose in seen:
+            what = "the primary purpose" if purpose == case.purpose else "listed twice"
+            yield ctx.error(
+                "secondary-purpose",
+                f"the secondary purpose '{purpose}' is {what}; a business case has one "
+                "primary purpose and other, different secondary ones: remove it from "
+                "'secondary_purposes'",
+                line=case.line_of("secondary_purposes"),
+            )
+        seen.add(purpose)
+
+
+@_with_case
+def _off_purposes(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """Main nodes and non-economic gains serve the case's primary or a secondary purpose."""
+    if case.purpose not in PURPOSES:
+        return  # said once by ``no-purpose`` or ``unknown-purpose``
+    named = {case.purpose, *case.secondary_purposes}
+    fix = "add it to 'secondary_purposes' or correct the purpose"
+    for node in _main_nodes(ctx):
+        for purpose in node.purpose:
+            if purpose not in named:
+                yield ctx.warning(
+                    "off-purpose",
+                    f"main node '{node.id}' serves '{purpose}', which is neither the business "
+                    f"case's primary nor a secondary purpose; {fix}",
+                    node,
+                    "purpose",
+                )
+    for gain in case.non_economic_gains:
+        if gain.purpose in PURPOSES and gain.purpose not in named:
+            yield ctx.warning(
+                "off-purpose",
+                f"the non-economic gain '{gain.name}' serves '{gain.purpose}', which is "
+                f"neither the business case's primary nor a secondary purpose; {fix}",
+                line=gain.line,
+            )
+
+
+@_with_case
+def _case_years(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """``start_year`` and ``end_year`` are given and in order."""
+    for key in ("start_year", "end_year"):
+        if getattr(case, key) is None:
+            yield ctx.error(
+                "case-years",
+                f"the business case has no '{key}'; give the first and last year counted, "
+                "e.g. 'start_year: 2025' and 'end_year: 2030'",
+                line=case.line,
+            )
+    if case.start_year is not None and case.end_year is not None:
+        if case.start_year > case.end_year:
+            yield ctx.error(
+                "case-years",
+                f"the business case ends ({case.end_year}) before it starts "
+                f"({case.start_year}); swap 'start_year' and 'end_year'",
+                line=case.line_of("end_year"),
+            )
+
+
+_PERCENT_LIKE_RATE = 0.25
+
+
+@_with_case
+def _discount_rate(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """A discount rate is a fraction above -1; one above 0.25 is probably in percent."""
+    rate = case.discount_rate
+    line = case.line_of("discount_rate")
+    if rate <= -1:
+        yield ctx.error(
+            "discount-rate",
+            f"discount_rate {rate:g} is -1 or less, which discounts nothing sensibly; "
+            "give the yearly rate as a fraction, e.g. 0.05 for 5 %",
+            line=line,
+        )
+    elif rate > _PERCENT_LIKE_RATE:
+        yield ctx.warning(
+            "discount-percent",
+            f"discount_rate {rate:g} means {rate * 100:g} % a year; rates are fractions "
+            f"(0.05 is 5 %): if you meant {rate:g} %, write {rate / 100:g}",
+            line=line,
+        )
+
+
+@_with_case
+def _sides(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """Every main node is a cost, a gain or an operating cost."""
+    for node in _main_nodes(ctx):
+        if node.side is None:
+            yield ctx.error(
+                "no-side",
+                f"main node '{node.id}' has no 'side', so the business case does not count "
+                "it; add 'side: cost', 'side: gain' or 'side: operating'",
+                node,
+            )
+
+
+@_with_case
+def _categories(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """Categories are known; a cost carries one."""
+    for node in ctx.model:
+        if node.category is not None and node.category not in CATEGORIES:
+            yield ctx.error(
+                "unknown-category",
+                f"'{node.id}' has the unknown category '{node.category}'; "
+                f"{_suggest(node.category, CATEGORIES)}",
+                node,
+                "category",
+            )
+        elif node.kind == "main" and node.side == "cost" and node.category is None:
+            yield ctx.warning(
+                "no-category",
+                f"cost '{node.id}' has no 'category', so it is counted under '(no category)'; "
+                "add one of " + ", ".join(CATEGORIES),
+                node,
+            )
+
+
+_PERIOD_KEYS = "'year', 'years' or 'phase'"
+
+
+@_with_case
+def _periods(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """A main node says when its amount falls: one year, a list of years, or one phase."""
+    for node in _main_nodes(ctx):
+        if node.year is None and not node.years and node.phase is None:
+            yield ctx.error(
+                "no-period",
+                f"main node '{node.id}' gives no {_PERIOD_KEYS}, so its amount falls in no "
+                "year; add one (e.g. 'year: 2026', 'years: [2026, 2027]' or "
+                "'phase: implementation')",
+                node,
+            )
+        if node.year is not None and node.years:
+            yield ctx.error(
+                "period-conflict",
+                f"main node '{node.id}' has both 'year' and 'years'; keep 'year' for an "
+                "amount that falls once, or 'years' for one that counts in each listed year",
+                node,
+                "years",
+            )
+        repeated = sorted({y for y in node.years if node.years.count(y) > 1})
+        if repeated:
+            yield ctx.error(
+                "period-conflict",
+                f"main node '{node.id}' lists the year(s) {_join(repeated)} more than once in "
+                "'years'; list each year once and give the shares in 'profile'",
+                node,
+                "years",
+            )
+
+
+@_with_case
+def _profiles(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """A ``profile`` goes with ``years``, one share per year."""
+    for node in _main_nodes(ctx):
+        if node.profile is None:
+            continue
+        if not node.years:
+            yield ctx.error(
+                "profile",
+                f"main node '{node.id}' has a 'profile' but no 'years' to spread it over; "
+                "add 'years:' with one year per share, or remove 'profile'",
+                node,
+                "profile",
+            )
+        elif len(node.profile) != len(node.years):
+            yield ctx.error(
+                "profile",
+                f"main node '{node.id}' has {len(node.profile)} profile share(s) for "
+                f"{len(node.years)} year(s); give one share for each year in 'years'",
+                node,
+                "profile",
+            )
+
+
+@_with_case
+def _node_years(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """A main node's years lie inside the horizon and, with a phase, inside that phase.
+
+    The guide: one main assumption covers at most one phase or one year, or a list
+    of years of the same amount. So a node with a phase and ``year``/``years`` covers
+    that one phase: each of its years must hold some of the phase's months.
+    """
+    horizon = case.years
+    for node in _main_nodes(ctx):
+        listed = [node.year] if node.year is not None else list(node.years)
+        outside = [y for y in listed if horizon and y not in horizon]
+        key = "year" if node.year is not None else "years"
+        if outside:
+            yield ctx.error(
+                "year-range",
+                f"main node '{node.id}' falls in {_join(outside)}, outside the business case's "
+                f"years {horizon.start}-{horizon.stop - 1}; correct the year(s) or extend "
+                "'start_year'/'end_year'",
+                node,
+                key,
+            )
+        phase = case.phases.get(node.phase or "")
+        if phase is None or phase.start > phase.end:
+            continue
+        beside = [y for y in listed if phase.months_in(y) == 0]
+        if beside:
+            yield ctx.error(
+                "phase-years",
+                f"main node '{node.id}' is in phase '{phase.name}' ({phase.start} to "
+                f"{phase.end}) but falls in {_join(beside)}, outside that phase; one main "
+                "assumption covers one phase or one year (or years of the same amount): "
+                "split it into one node per phase, or drop 'phase'",
+                node,
+                key,
+            )
+
+
+@_with_case
+def _phase_names(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """Phase names are known, and a main node's phase is defined under ``phases:``."""
+    if case.current_phase is not None and case.current_phase not in PHASES:
+        yield ctx.error(
+            "unknown-phase",
+            f"'current_phase' is '{case.current_phase}', which is not a phase; "
+            f"{_suggest(case.current_phase, PHASES)}",
+            line=case.line_of("current_phase"),
+        )
+    for node in ctx.model:
+        if node.phase is None:
+            continue
+        if node.phase not in PHASES:
+            yield ctx.error(
+                "unknown-phase",
+                f"'{node.id}' has the unknown phase '{node.phase}'; {_suggest(node.phase, PHASES)}",
+                node,
+                "phase",
+            )
+        elif node.kind == "main" and node.phase not in case.phases:
+            yield ctx.error(
+                "undefined-phase",
+                f"main node '{node.id}' is in phase '{node.phase}', which 'phases:' does not "
+                f"define; add '{node.phase}: [YYYY-MM, YYYY-MM]' under 'business_case: "
+                "phases:'",
+                node,
+                "phase",
+            )
+
+
+@_with_case
+def _phase_spans(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """Phases start before they end, follow each other in order without overlap, and lie
+    inside the horizon."""
+    horizon = case.years
+    for phase in case.phases.values():
+        if phase.start > phase.end:
+            yield ctx.error(
+                "phase-dates",
+                f"phase '{phase.name}' ends ({phase.end}) before it starts ({phase.start}); "
+                "give [first month, last month]",
+                line=phase.line,
+            )
+        elif horizon and (phase.start.year < horizon.start or phase.end.year >= horizon.stop):
+            yield ctx.error(
+                "year-range",
+                f"phase '{phase.name}' ({phase.start} to {phase.end}) is not inside the "
+                f"business case's years {horizon.start}-{horizon.stop - 1}; correct the "
+                "months or extend 'start_year'/'end_year'",
+                line=phase.line,
+            )
+    ordered = sorted(case.phases.values(), key=lambda p: PHASES.index(p.name))
+    for before, after in itertools.pairwise(ordered):
+        if after.start < before.start:
+            yield ctx.error(
+                "phase-order",
+                f"phase '{after.name}' starts ({after.start}) before phase '{before.name}' "
+                f"({before.start}); phases follow each other in the order "
+                f"{', '.join(PHASES)}: correct the months",
+                line=after.line,
+            )
+        elif after.start <= before.end:
+            yield ctx.error(
+                "phase-overlap",
+                f"phase '{after.name}' starts ({after.start}) before phase '{before.name}' "
+                f"ends ({before.end}); a month belongs to one phase: let '{after.name}' start "
+                "after it",
+                line=after.line,
+            )
+
+
+_RISK_SCALE = range(1, 5)
+
+
+@_with_case
+def _risk_register(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """Risk ids are unique and positive (0 is general uncertainty); scales 1-4; known types."""
+    seen: set[int] = set()
+    for risk in case.risks:
+        what = f"risk {risk.id} ('{risk.name}')"
+        if risk.id <= 0:
+            why = "is reserved for general uncertainty" if risk.id == 0 else "is negative"
+            yield ctx.error(
+                "risk-id",
+                f"{what}: id {risk.id} {why}; number the register's risks 1, 2, 3, ...",
+                line=risk.line,
+            )
+        elif risk.id in seen:
+            yield ctx.error(
+                "risk-id",
+                f"{what}: the id {risk.id} is used twice in the register; give each risk "
+                "its own id",
+                line=risk.line,
+            )
+        seen.add(risk.id)
+        for scale in ("probability", "consequence"):
+            value = getattr(risk, scale)
+            if value not in _RISK_SCALE:
+                got = "but it is missing" if value is None else f"got {value}"
+                yield ctx.error(
+                    "risk-scale",
+                    f"{what}: {scale} must be a whole number from 1 to 4, {got}",
+                    line=risk.line,
+                )
+        if risk.type not in RISK_TYPES:
+            given = f"type '{risk.type}' is not a risk type" if risk.type else "it has no type"
+            yield ctx.error(
+                "risk-type",
+                f"{what}: {given}; {_suggest(risk.type, RISK_TYPES)}",
+                line=risk.line,
+            )
+
+
+@_with_case
+def _node_risks(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """A node's ``risk`` names one or two risks of the register, on a node with an estimate."""
+    ids = {risk.id for risk in case.register}
+    for node in ctx.model:
+        if not node.risk:
+            continue
+        if len(node.risk) > 2 or len(set(node.risk)) != len(node.risk):
+            yield ctx.error(
+                "node-risk",
+                f"'{node.id}' has risk {list(node.risk)}; give a primary risk and at most "
+                "one, different, secondary risk: [primary] or [primary, secondary]",
+                node,
+                "risk",
+            )
+        unknown = [i for i in node.risk if i not in ids]
+        if unknown:
+            yield ctx.error(
+                "node-risk",
+                f"'{node.id}' is tied to risk {_join(unknown)}, which is not in the risk "
+                "register; add it under 'business_case: risks:', or use 0 for general "
+                "uncertainty",
+                node,
+                "risk",
+            )
+        if isinstance(node.body, Formula):
+            yield ctx.error(
+                "risk-target",
+                f"'{node.id}' has a formula, so it has no estimate of its own to tie to a "
+                "risk; put 'risk' on the uncertain inputs its formula uses",
+                node,
+                "risk",
+            )
+        elif node.kind == "constant":
+            yield ctx.warning(
+                "risk-constant",
+                f"'{node.id}' is a constant: it has no uncertainty, so no risk amount to "
+                "attribute; remove 'risk', or give it an estimate",
+                node,
+                "risk",
+            )
+
+
+_MAIN_ONLY_KEYS = ("side", "category", "phase", "year", "years", "profile")
+_CASE_NODE_KEYS = ("category", "phase", "year", "years", "profile", "risk")
+
+
+def _keys_used(node: Node, keys: Iterable[str]) -> list[str]:
+    """Those of ``keys`` the node sets (not at their default)."""
+    return [key for key in keys if getattr(node, key) not in (None, ())]
+
+
+def _quoted(keys: Iterable[str]) -> str:
+    return ", ".join(f"'{key}'" for key in keys)
+
+
+@_with_case
+def _main_only_keys(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """Side, category, phase and years place a main node's amount; elsewhere they do nothing."""
+    for node in ctx.model:
+        used = _keys_used(node, _MAIN_ONLY_KEYS) if node.kind != "main" else []
+        if used:
+            yield ctx.warning(
+                "main-only-key",
+                f"only main nodes carry {_quoted(used)}; '{node.id}' is kind '{node.kind}', "
+                "so the business case ignores them: remove them, or make it 'kind: main'",
+                node,
+                used[0],
+            )
+
+
+@_with_case
+def _non_economic_gains(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """A non-economic gain lifts a level: before and after differ."""
+    for gain in case.non_economic_gains:
+        if gain.lift == 0:
+            yield ctx.warning(
+                "no-lift",
+                f"the non-economic gain '{gain.name}' has the same level before and after "
+                f"({gain.before:g}), so there is no lift to price; correct 'before'/'after' "
+                "or remove the gain",
+                line=gain.line,
+            )
+
+
+def _ignored_case_keys(ctx: _Context) -> Iterator[Diagnostic]:
+    """Without a business case its node keys do nothing: one warning per node using them.
+
+    ``side`` and ``situation`` are not among them: they mean something in a plain graph
+    too (best and worst case, without and with the project).
+    """
+    if ctx.model.business_case is not None:
+        return
+    for node in ctx.model:
+        used = _keys_used(node, _CASE_NODE_KEYS)
+        if used:
+            yield ctx.warning(
+                "ignored-case-keys",
+                f"'{node.id}' has {_quoted(used)}: business-case keys are ignored without a "
+                "'business_case:' section; add one, or remove the keys",
+                node,
+                used[0],
+            )
+
+
+def _join(values: Iterable[object]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
 def _formula_text(node: Node) -> str:
     return node.body.text if isinstance(node.body, Formula) else ""
 
@@ -767,4 +1368,20 @@ _RULES: tuple[Rule, ...] = (
     _missing_sources,
     _duplicates,
     _no_main,
+    _ignored_case_keys,
+    _case_purposes,
+    _off_purposes,
+    _case_years,
+    _discount_rate,
+    _sides,
+    _categories,
+    _periods,
+    _profiles,
+    _node_years,
+    _phase_names,
+    _phase_spans,
+    _risk_register,
+    _node_risks,
+    _main_only_keys,
+    _non_economic_gains,
 )

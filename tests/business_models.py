@@ -6,29 +6,15 @@ worked out in the tests themselves from the figures written here.
 
 from __future__ import annotations
 
-import networkx as nx
-
 from assumption_graph.io import loads
-from assumption_graph.model import Model, Situation
+from assumption_graph.model import Model
 from assumption_graph.run import Simulator
 from assumption_graph.validate import CheckedModel, check
 
 
 def checked_model(model: Model) -> CheckedModel:
-    """``check(model)``, or the model with its plain topological order if ``check`` crashes.
-
-    ``check`` is being taught the ``situation`` bodies and the business-case rules;
-    until then it may raise ``AttributeError`` on a situation node (only then is it
-    bypassed). Errors it reports are real and stop the test (``raise_for_errors``).
-    """
-    try:
-        checked = check(model)
-    except AttributeError:
-        if not any(isinstance(node.body, Situation) for node in model):
-            raise
-        order = tuple(nx.lexicographical_topological_sort(model.graph))
-        return CheckedModel(model, order, ())
-    return checked.raise_for_errors()
+    """``check(model)``; any error it reports stops the test."""
+    return check(model).raise_for_errors()
 
 
 def simulator(text: str) -> Simulator:

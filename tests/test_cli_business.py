@@ -143,8 +143,11 @@ def test_tables_add_up(run_json):
     total = phases["Total, risk-adjusted"]
     assert total["total"] == pytest.approx(figures["project_cost"]["risk_adjusted"])
     assert phases["of which buffer"]["total"] == pytest.approx(case["buffer"])
-    by_phase = sum(v["total"] for name, v in phases.items() if name in ("analysis", "tender",
-                                                                      "implementation", "(no phase)"))
+    by_phase = sum(
+        v["total"]
+        for name, v in phases.items()
+        if name in ("analysis", "tender", "implementation", "(no phase)")
+    )
     assert by_phase == pytest.approx(total["total"])
     flows = {r["name"]: r["values"] for r in tables["cash_flows"]["rows"]}
     assert flows["Net flow"]["total"] == pytest.approx(figures["net_gain"]["risk_adjusted"])
@@ -153,7 +156,9 @@ def test_tables_add_up(run_json):
     categories = {r["name"]: r["values"] for r in tables["by_category"]["rows"]}
     costs = sum(v["risk_adjusted"] for k, v in categories.items() if k.startswith("project cost"))
     assert costs == pytest.approx(figures["project_cost"]["risk_adjusted"])
-    assert sum(case["risk_types"].values()) == pytest.approx(sum(r["amount"] for r in case["risks"]))
+    assert sum(case["risk_types"].values()) == pytest.approx(
+        sum(r["amount"] for r in case["risks"])
+    )
 
 
 def test_buffer_is_weighted_minus_expected_cost(run_json):
@@ -165,8 +170,16 @@ def test_buffer_is_weighted_minus_expected_cost(run_json):
 def test_terminal_report_shows_the_tables(capsys):
     code, out, _ = run_cli(capsys, "run", EXAMPLE, "-n", N, "--seed", 3)
     assert code == 0
-    for text in ("Key figures", "Net present value", "Internal rate of return", "Cost buffer",
-                 "Risks", "Project cost by phase and year", "Cash flows", "Non-economic gains"):
+    for text in (
+        "Key figures",
+        "Net present value",
+        "Internal rate of return",
+        "Cost buffer",
+        "Risks",
+        "Project cost by phase and year",
+        "Cash flows",
+        "Non-economic gains",
+    ):
         assert text in out
 
 
@@ -187,8 +200,9 @@ def test_previous_phase_flags_significant_changes(run_json, tmp_path, capsys):
     path = tmp_path / "previous.json"
     path.write_text(json.dumps(previous), encoding="utf-8")
     out_path = tmp_path / "now.json"
-    code, out, _ = run_cli(capsys, "run", EXAMPLE, "-n", N, "--seed", 3, "--previous", path,
-                           "--json", out_path)
+    code, out, _ = run_cli(
+        capsys, "run", EXAMPLE, "-n", N, "--seed", 3, "--previous", path, "--json", out_path
+    )
     assert code == 0
     now = json.loads(out_path.read_text(encoding="utf-8"))["business_case"]
     changes = {c["figure"]: c for c in now["changes"]}

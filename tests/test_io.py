@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from assumption_graph.business import PHASES, PURPOSES, RISK_TYPES
 from assumption_graph.errors import Diagnostic, ModelFileError
 from assumption_graph.io import (
     UNREADABLE_CODES,
@@ -18,6 +22,12 @@ from assumption_graph.io import (
     read_model_text,
     save,
 )
+from assumption_graph.model import Model
+
+from . import business_models
+from .strategies import input_keys
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MINIMAL = """\
 name: Case handling system
@@ -81,6 +91,63 @@ nodes:
     side: gain
     purpose: [efficiency, quality]
     label: "Tidsbesparelse på sagsbehandling"
+"""
+
+
+BUSINESS = """\
+name: Business
+business_case:
+  purpose: efficiency
+  secondary_purposes: [quality, compliance]
+  start_year: 2025
+  end_year: 2028
+  discount_rate: 0.04
+  price_level: 2024
+  high_risk: true
+  current_phase: analysis
+  phases:
+    analysis: [2025-01, 2025-06]
+    implementation: [2025-07, 2026-06]
+  risks:
+    - {id: 1, name: Capacity, probability: 2, consequence: 3, type: organisation}
+    - {id: 2, name: Unrated}
+  non_economic_gains:
+    - {name: Satisfaction, unit: points, before: 3.5, after: 4, purpose: quality}
+    - {name: Openness, before: 1, after: 2}
+nodes:
+  minutes:
+    situation:
+      without: {estimate: [20, 30, 40], model: pert}
+      with: {value: 12}
+    unit: min
+    risk: [1, 0]
+    source: time study
+  modules:
+    situation: {without: {value: 0}, with: {mean: 3, sd: 0.5}}
+  running:
+    kind: main
+    side: operating
+    category: it_services
+    years: [2026, 2027, 2028]
+    profile: [0.5, 1, 1]
+    situation:
+      without: {value: 100}
+      with: {estimate: [50, 60, 90], model: discrete, probabilities: [0.2, 0.5, 0.3]}
+  build:
+    kind: main
+    side: cost
+    category: intangible
+    phase: implementation
+    formula: minutes * modules
+    purpose: efficiency
+  study:
+    kind: main
+    side: cost
+    phase: analysis
+    year: 2025
+    estimate: [10, 20, 30]
+    risk: [2]
+  saving: {kind: main, side: gain, years: [2027, 2028], value: 40, favourable: high}
 """
 
 
@@ -241,15 +308,14 @@ def test_dump_of_rich_model_names_every_model() -> None:
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".yml", ".json"])
-@pytest.mark.parametrize("text", [MINIMAL, RICH], ids=["minimal", "rich"])
+@pytest.mark.parametrize("text", [MINIMAL, RICH, BUSINESS], ids=["minimal", "rich", "business"])
 def test_save_then_load_round_trips(tmp_path: Path, suffix: str, text: str) -> None:
     model = loads(text)
     path = tmp_path / f"out{suffix}"
     save(model, path)
     again = load(path)
     assert dump(again) == dump(model)
-    assert [n for n in again] == [n for n in model]  # nodes compare by value, not by line
-    assert again.money_unit == model.money_unit
+    assert_same_model(again, model)  # nodes compare by value, not by line
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left over
 
 
@@ -260,6 +326,214 @@ def test_saved_yaml_keeps_unicode_and_key_order(tmp_path: Path) -> None:
     assert "Tidsbesparelse på sagsbehandling" in text
     assert text.index("name:") < text.index("description:") < text.index("nodes:")
     assert json.loads(json.dumps(yaml.safe_load(text)))["nodes"]["wage"]["sd"] == 0.05
+
+
+def test_dump_writes_the_business_case_and_its_node_keys() -> None:
+    data = dump(loads(BUSINESS))
+    assert list(data) == ["name", "business_case", "nodes"]
+    assert data["business_case"] == {
+        "purpose": "efficiency",
+        "secondary_purposes": ["quality", "compliance"],
+        "start_year": 2025,
+        "end_year": 2028,
+        "discount_rate": 0.04,
+        "price_level": 2024,
+        "high_risk": True,
+        "current_phase": "analysis",
+        "phases": {
+            "analysis": ["2025-01", "2025-06"],
+            "implementation": ["2025-07", "2026-06"],
+        },
+        "risks": [
+            {
+                "id": 1,
+                "name": "Capacity",
+                "probability": 2,
+                "consequence": 3,
+                "type": "organisation",
+            },
+            {"id": 2, "name": "Unrated"},
+        ],
+        "non_economic_gains": [
+            {
+                "name": "Satisfaction",
+                "unit": "points",
+                "before": 3.5,
+                "after": 4.0,
+                "purpose": "quality",
+            },
+            {"name": "Openness", "before": 1.0, "after": 2.0},
+        ],
+    }
+    nodes = data["nodes"]
+    assert nodes["minutes"] == {
+        "unit": "min",
+        "source": "time study",
+        "situation": {
+            "without": {"estimate": [20.0, 30.0, 40.0], "model": "pert"},
+            "with": {"value": 12.0},
+        },
+        "risk": [1, 0],
+    }
+    assert nodes["modules"] == {
+        "situation": {"without": {"value": 0.0}, "with": {"mean": 3.0, "sd": 0.5}}
+    }
+    assert list(nodes["running"]) == [
+        "kind",
+        "situation",
+        "side",
+        "category",
+        "years",
+        "profile",
+    ]
+    assert nodes["running"]["side"] == "operating"
+    assert nodes["study"]["phase"] == "analysis" and nodes["study"]["year"] == 2025
+    assert nodes["saving"]["years"] == [2027, 2028]
+
+
+def test_dump_leaves_out_business_case_defaults_but_keeps_an_empty_section() -> None:
+    model = loads(
+        "business_case: {discount_rate: 0.05, high_risk: false}\nnodes:\n  a: {value: 1}\n"
+    )
+    assert dump(model)["business_case"] == {}
+    again = loads(yaml.safe_dump(dump(model)))
+    assert again.business_case is not None and again.business_case == model.business_case
+    assert "business_case" not in dump(loads("nodes:\n  a: {value: 1}\n"))
+
+
+def assert_same_model(again: Model, model: Model) -> None:
+    """Equal nodes (by value, not by line), business case and settings."""
+    assert [n for n in again] == [n for n in model]
+    assert again.business_case == model.business_case
+    assert (again.name, again.description, again.money_unit) == (
+        model.name,
+        model.description,
+        model.money_unit,
+    )
+
+
+REPO_MODELS = {
+    "business": BUSINESS,
+    "example": (ROOT / "examples" / "business_case.yaml").read_text(encoding="utf-8"),
+    **{
+        name.lower(): getattr(business_models, name)
+        for name in ("SPREAD", "WEIGHTED", "BEST_WORST", "CRN", "RISKS", "LINEAR")
+    },
+}
+
+
+@pytest.mark.parametrize("text", list(REPO_MODELS.values()), ids=list(REPO_MODELS))
+def test_dump_then_load_gives_an_equal_business_model(text: str) -> None:
+    model = loads(text)
+    again = loads(yaml.safe_dump(dump(model), allow_unicode=True, sort_keys=False))
+    assert_same_model(again, model)
+    assert dump(again) == dump(model)
+
+
+@st.composite
+def months(draw: st.DrawFn) -> str:
+    return f"{draw(st.integers(1990, 2100)):04d}-{draw(st.integers(1, 12)):02d}"
+
+
+NAMES = st.text(st.sampled_from("abcxyzæøå ÆØÅ019-:,'\"#"), max_size=12)
+WHOLE = st.integers(-5, 3000)
+FINITE = st.floats(-1e6, 1e6, allow_nan=False)
+
+
+def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.none() | strategy
+
+
+def business_cases() -> st.SearchStrategy[dict[str, Any]]:
+    """Any ``business_case:`` section the reader accepts (not only ones ``check`` passes)."""
+    purposes = st.sampled_from([*PURPOSES, "other"])
+    risk = st.fixed_dictionaries(
+        {"id": WHOLE, "name": NAMES},
+        optional={
+            "probability": maybe(WHOLE),
+            "consequence": maybe(WHOLE),
+            "type": st.sampled_from([*RISK_TYPES, "", "other"]),
+        },
+    )
+    gain = st.fixed_dictionaries(
+        {"name": NAMES, "before": FINITE, "after": FINITE},
+        optional={"unit": NAMES, "purpose": maybe(purposes)},
+    )
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "purpose": maybe(purposes),
+            "secondary_purposes": st.lists(purposes, max_size=3),
+            "start_year": maybe(WHOLE),
+            "end_year": maybe(WHOLE),
+            "discount_rate": st.floats(-0.99, 5, allow_nan=False),
+            "price_level": maybe(WHOLE),
+            "high_risk": st.booleans(),
+            "current_phase": maybe(st.sampled_from([*PHASES, "later"])),
+            "phases": st.dictionaries(
+                st.sampled_from(PHASES), st.lists(months(), min_size=2, max_size=2)
+            ),
+            "risks": st.lists(risk, max_size=3),
+            "non_economic_gains": st.lists(gain, max_size=2),
+        },
+    )
+
+
+@st.composite
+def case_nodes(draw: st.DrawFn) -> dict[str, Any]:
+    """A node with any body (a situation of any two inputs too) and any business-case keys."""
+    body = draw(
+        st.sampled_from(["input", "formula", "situation"]).flatmap(
+            lambda kind: {
+                "input": input_keys(),
+                "formula": st.just({"formula": "a * 2 + b"}),
+                "situation": st.tuples(input_keys(), input_keys()).map(
+                    lambda pair: {"situation": {"without": pair[0], "with": pair[1]}}
+                ),
+            }[kind]
+        )
+    )
+    keys = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "kind": st.just("main"),
+                "side": st.sampled_from(["cost", "gain", "operating"]),
+                "category": st.sampled_from(["staff", "intangible", "other"]),
+                "phase": st.sampled_from([*PHASES, "later"]),
+                "year": WHOLE,
+                "years": st.lists(WHOLE, max_size=3),
+                "profile": st.lists(FINITE, max_size=3),
+                "risk": st.lists(st.integers(0, 4), max_size=3),
+                "purpose": st.lists(st.sampled_from(PURPOSES), min_size=1, max_size=2),
+                "favourable": st.sampled_from(["low", "high"]),
+                "unit": st.sampled_from(["tkr", "min", "h"]),
+                "source": NAMES,
+            },
+        )
+    )
+    return {**body, **keys}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    maybe(business_cases()),
+    st.lists(case_nodes(), min_size=1, max_size=4),
+)
+def test_any_business_model_survives_dump_and_load(
+    case: dict[str, Any] | None, nodes: list[dict[str, Any]]
+) -> None:
+    data: dict[str, Any] = {"name": "random"}
+    if case is not None:
+        data["business_case"] = case
+    data["nodes"] = {f"n{i}": keys for i, keys in enumerate(nodes)}
+    model = loads(yaml.safe_dump(data, allow_unicode=True))
+    for text in (
+        yaml.safe_dump(dump(model), allow_unicode=True, sort_keys=False),
+        json.dumps(dump(model)),
+    ):
+        again = loads(text, format="json" if text.startswith("{") else "yaml")
+        assert_same_model(again, model)
 
 
 def test_save_leaves_no_file_when_dumping_fails(
@@ -452,12 +726,13 @@ def test_unknown_top_level_key_suggests_the_right_one() -> None:
     assert list(model.nodes) == ["a"]  # the rest of the file is still read
 
 
-def test_business_case_key_is_not_implemented_yet() -> None:
-    diagnostic = only_error("nodes:\n  a: {value: 1}\nbusiness_case:\n  purpose: quality\n")
-    assert diagnostic.code == "not-implemented"
-    assert diagnostic.line == 3
-    assert "business-case layer" in diagnostic.message
-    assert "not implemented yet" in diagnostic.message
+def test_business_case_section_is_read_and_a_bad_value_in_it_has_its_line() -> None:
+    model = loads("nodes:\n  a: {value: 1}\nbusiness_case:\n  purpose: quality\n")
+    assert model.business_case is not None and model.business_case.purpose == "quality"
+    diagnostic = only_error("nodes:\n  a: {value: 1}\nbusiness_case:\n  discount_rate: high\n")
+    assert diagnostic.code == "business-case"
+    assert diagnostic.line == 4
+    assert "discount_rate" in diagnostic.message
 
 
 def test_unquoted_flow_formula_with_a_comma_says_to_quote() -> None:

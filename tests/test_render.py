@@ -16,6 +16,7 @@ import pytest
 
 from assumption_graph import render
 from assumption_graph.errors import Diagnostic
+from assumption_graph.io import loads
 from assumption_graph.model import Model
 from assumption_graph.render import STYLES, RenderError, diagram, format_number
 
@@ -316,6 +317,88 @@ def test_model_without_purposes_draws_no_hexagons() -> None:
     m = Model("x")
     m.add("a", kind="main", value=1)
     assert "hexagon" not in diagram(m).source
+
+
+CASE = """\
+name: Case
+business_case:
+  purpose: quality
+  secondary_purposes: [compliance]
+  start_year: 2025
+  end_year: 2027
+nodes:
+  minutes:
+    label: Minutes
+    situation:
+      without: {estimate: [20, 30, 40]}
+      with: {value: 12}
+    unit: min
+    source: s
+  modules:
+    situation: {without: {value: 0}, with: {value: 3}}
+    source: s
+  running:
+    kind: main
+    side: operating
+    years: [2026, 2027]
+    formula: minutes * modules
+    purpose: efficiency
+  build: {kind: main, side: cost, year: 2025, value: 100, source: s, purpose: efficiency}
+  saving: {kind: main, side: gain, year: 2026, value: 50, source: s, purpose: quality}
+"""
+
+
+def test_operating_main_nodes_have_their_own_cluster_in_the_business_case() -> None:
+    source = diagram(loads(CASE)).source
+    nodes, edges = parse_dot(source)
+    assert nodes["running"].clusters == ["cluster_business_case", "cluster_operating"]
+    assert nodes["build"].clusters == ["cluster_business_case", "cluster_costs"]
+    assert nodes["saving"].clusters == ["cluster_business_case", "cluster_gains"]
+    block = source.split("subgraph cluster_operating {", 1)[1].splitlines()[1]
+    assert re.search(r'label="?Operating"? ', block)
+    assert f'fillcolor="{render.CLUSTER_FILLS["operating"]}"' in block
+    assert ("minutes", "running") in edges and ("modules", "running") in edges
+
+
+def test_primary_purpose_is_the_business_cases_and_its_purposes_are_drawn() -> None:
+    nodes, edges = parse_dot(diagram(loads(CASE)).source)
+    # efficiency is named by two main nodes, quality by one: the case's purpose wins
+    assert "bold" in nodes["purpose.quality"].attrs["style"]
+    assert "primary purpose" in label_text(nodes["purpose.quality"].attrs["label"])
+    assert "bold" not in nodes["purpose.efficiency"].attrs["style"]
+    # the secondary purpose is drawn though no main node names it
+    assert "secondary purpose" in label_text(nodes["purpose.compliance"].attrs["label"])
+    assert edges[("saving", "purpose.quality")].attrs["penwidth"] == "2"
+    assert edges[("build", "purpose.efficiency")].attrs["style"] == "dashed"
+
+
+def test_business_case_without_purpose_has_no_primary_purpose() -> None:
+    text = CASE.replace("  purpose: quality\n  secondary_purposes: [compliance]\n", "")
+    nodes, _ = parse_dot(diagram(loads(text)).source)
+    purposes = {k: v for k, v in nodes.items() if k.startswith("purpose.")}
+    assert set(purposes) == {"purpose.efficiency", "purpose.quality"}
+    assert all("secondary purpose" in label_text(p.attrs["label"]) for p in purposes.values())
+
+
+def test_situation_nodes_show_both_estimates() -> None:
+    model = loads(CASE)
+    nodes, _ = parse_dot(diagram(model, show="estimates").source)
+    text = {k: label_text(v.attrs["label"]) for k, v in nodes.items()}
+    assert text["minutes"] == "Minutes without: 20 / 30 / 40 min, triangle with: 12 min"
+    assert text["modules"] == "modules without: 0 with: 3"
+    assert "<I>without:</I>" in nodes["minutes"].attrs["label"]
+    assert nodes["minutes"].attrs["fillcolor"] == STYLES["uncertain"].fillcolor
+    assert nodes["modules"].attrs["fillcolor"] == STYLES["constant"].fillcolor
+    assert "without and with the project" in nodes["minutes"].attrs["tooltip"]
+    plain, _ = parse_dot(diagram(model).source)
+    assert label_text(plain["minutes"].attrs["label"]) == "Minutes"
+
+
+def test_business_case_with_findings_draws_with_check() -> None:
+    text = CASE.replace("year: 2025, value: 100", "value: 100")  # build: no period
+    nodes, _ = parse_dot(diagram(loads(text), check=True).source)
+    assert nodes["build"].attrs["color"] == render.ERROR_COLOR
+    assert "no-period" in nodes["build"].attrs["tooltip"]
 
 
 def test_labels_are_wrapped_and_html_escaped() -> None:
