@@ -69,7 +69,8 @@ class Simulator:
         """Simulate ``n`` samples from ``seed`` and summarise the outputs.
 
         ``outputs``: node ids, ``"all"``, or ``None`` for the main nodes (a node
-        that differs without and with the project also as ``id@without``).
+        that differs without and with the project also as ``id@without``; a
+        business case's main node with ``years`` as its total over them).
         ``overrides`` pins nodes to values for this run (a situation node in
         both situations, unless named ``id@without``). ``progress`` is called
         with the number of samples done after each chunk. With a business case
@@ -93,6 +94,12 @@ class Simulator:
         if self.case.case is not None:
             shifts = input_shifts(self.compiled.checked, self.case.key_figures["net_gain"], pins)
             business_case = summarise_case(self.case, summaries, shifts)
+        for k, node_id in enumerate(run_ids):  # a node with `years` reports its total
+            factor = self.case.totals.get(node_id)
+            if factor is not None:
+                out[k] *= factor
+                scaled = {name: value * factor for name, value in figures[node_id].items()}
+                summaries[node_id] = summarise(out[k], scaled)
         return RunResult(
             model=self.model.name,
             samples=n,

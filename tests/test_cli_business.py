@@ -81,13 +81,16 @@ def flows_by_hand(spec: dict, nodes: dict, column: str) -> dict[str, dict[int, f
     for node_id, keys in spec["nodes"].items():
         if keys.get("kind") != "main":
             continue
-        for year, w in weights_by_hand(keys, case).items():
+        weights = weights_by_hand(keys, case)
+        # a node with `years` reports its total over them; a year's amount is a share of it
+        per_year = sum(weights.values()) if "years" in keys else 1.0
+        for year, w in weights.items():
             if keys["side"] == "operating":
                 without = nodes.get(f"{node_id}@without", nodes[node_id])
-                rows["without"][year] += w * without[column]
-                rows["with"][year] += w * nodes[node_id][column]
+                rows["without"][year] += w * without[column] / per_year
+                rows["with"][year] += w * nodes[node_id][column] / per_year
             else:
-                rows[keys["side"]][year] += w * nodes[node_id][column]
+                rows[keys["side"]][year] += w * nodes[node_id][column] / per_year
     return rows
 
 

@@ -121,6 +121,8 @@ class CaseGraph:
     ``@without`` copy of each doubled one), ``visible`` every id a user may name.
     ``items`` hold each main node's yearly weights; ``objective`` is the node whose
     rise makes the best case (``@npv``), ``None`` without a business case.
+    ``totals`` map a main node with ``years`` (both copies) to the factor that
+    turns its yearly amount into the total over those years, which runs report.
     """
 
     checked: CheckedModel
@@ -132,6 +134,7 @@ class CaseGraph:
     items: tuple[CaseItem, ...] = ()
     objective: str | None = None
     key_figures: Mapping[str, str] = field(default_factory=dict)
+    totals: Mapping[str, float] = field(default_factory=dict)
 
     def targets(self, node_id: str) -> tuple[str, ...]:
         """The expanded ids an override of ``node_id`` pins: both copies of a doubled node."""
@@ -179,6 +182,7 @@ def expand(checked: CheckedModel) -> CaseGraph:
         items=items,
         objective=objective,
         key_figures=key_figures,
+        totals={item.node: item.total_weight for item in items if item.source.years},
     )
 
 
