@@ -80,6 +80,8 @@ risk-constant          warning   ``risk`` on a constant, which has no uncertaint
 main-only-key          warning   ``side``, ``category``, ``phase``, ``year``, ``years`` or
                                  ``profile`` on a node that is not a main node
 no-lift                warning   a non-economic gain's level is the same before and after
+situation-side         warning   a cost or gain main node depends on a ``situation`` node, so
+                                 only its with-project value counts
 =====================  ========  ==========================================================
 
 The distribution codes (``estimate-order`` ... ``nonfinite``) are the ones the
@@ -1012,6 +1014,25 @@ def _sides(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
 
 
 @_with_case
+def _situation_sides(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
+    """A cost or gain that differs without and with the project counts with its with-value."""
+    situations = [n.id for n in ctx.model if isinstance(n.body, Situation)]
+    if not situations:
+        return
+    depends = set(situations).union(*(nx.descendants(ctx.graph, n) for n in situations))
+    for node in _main_nodes(ctx):
+        if node.side in ("cost", "gain") and node.id in depends:
+            yield ctx.warning(
+                "situation-side",
+                f"'{node.id}' is a {node.side} that depends on a 'situation' node; only its "
+                "value with the project counts. Make it 'side: operating' to count the "
+                "difference between the situations",
+                node,
+                "side",
+            )
+
+
+@_with_case
 def _categories(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
     """Categories are known; a cost carries one."""
     for node in ctx.model:
@@ -1374,6 +1395,7 @@ _RULES: tuple[Rule, ...] = (
     _case_years,
     _discount_rate,
     _sides,
+    _situation_sides,
     _categories,
     _periods,
     _profiles,

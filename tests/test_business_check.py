@@ -237,6 +237,13 @@ FAILING: list[tuple[str, str, Change, str | None, str]] = [
     ("main-only-key", "warning", node("hours", category="staff"), "hours", "'category'"),
     ("main-only-key", "warning", node("rate", side="cost", year=2025), "rate", "'side', 'year'"),
     ("no-lift", "warning", gain(after=3), None, "same level before and after"),
+    (
+        "situation-side",
+        "warning",
+        node("build", formula="hours * rate * minutes / 10"),
+        "build",
+        "only its value with the project counts",
+    ),
 ]
 
 PASSING: list[tuple[str, Change]] = [
