@@ -154,7 +154,7 @@ def expand(checked: CheckedModel) -> CaseGraph:
     doubled = set(situations)
     for node_id in situations:
         doubled |= nx.descendants(graph, node_id)
-    builder = _Builder(model, frozenset(doubled))
+    builder = _Builder(frozenset(doubled))
     for node_id in checked.order:
         builder.copy(model[node_id])
     visible = tuple(builder.order)
@@ -189,8 +189,7 @@ def expand(checked: CheckedModel) -> CaseGraph:
 class _Builder:
     """Collects the expanded nodes in evaluation order."""
 
-    def __init__(self, model: Model, doubled: frozenset[str]) -> None:
-        self.model = model
+    def __init__(self, doubled: frozenset[str]) -> None:
         self.doubled = doubled
         self.without = {n: n + WITHOUT for n in doubled}
         self.nodes: dict[str, Node] = {}
