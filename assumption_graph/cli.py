@@ -21,7 +21,7 @@ from ._version import __version__
 from .errors import AssumptionGraphError, Diagnostic, ModelFileError
 from .io import UNREADABLE_CODES, read_model
 from .model import Model
-from .report import business_case_report, key_figure_table
+from .report import business_case_report, figures_csv, key_figure_table
 from .results import RunResult
 from .run import DEFAULT_SAMPLES, DEFAULT_SEED, Simulator
 from .validate import CheckedModel, check
@@ -172,6 +172,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.business_case is not None:
         table += "\n\n" + business_case_report(result.business_case, checked.model.money_unit)
     print(table, file=sys.stderr if to_stdout else sys.stdout)
+    if args.csv:
+        text = figures_csv(result)
+        _write_atomically(args.csv, lambda handle: handle.write(text))
+        _err(f"wrote {args.csv}")
     if args.json:
         text = json.dumps(result.to_dict(), indent=2, allow_nan=False, ensure_ascii=False)
         if to_stdout:
@@ -279,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", metavar="FILE", help="write the figures as JSON to FILE ('-' for stdout)"
     )
+    p.add_argument("--csv", metavar="FILE", help="write the node figures as CSV to FILE")
     p.add_argument("--all", action="store_true", help="report every node, not only the main ones")
     p.add_argument(
         "--set",

@@ -1,15 +1,26 @@
-"""Key-figure tables as text, for the terminal and for logs."""
+"""Key-figure tables as text for the terminal, HTML for notebooks, and CSV for spreadsheets."""
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import math
 from collections.abc import Sequence
 
 from .case_summary import RATES, BusinessCaseResult, Table
 from .model import Model
-from .results import RunResult
+from .results import PERCENTILES, RunResult, level_key
 
-__all__ = ["format_cell", "format_rate", "key_figure_table", "text_table", "business_case_report"]
+__all__ = [
+    "format_cell",
+    "format_rate",
+    "key_figure_table",
+    "key_figure_html",
+    "figures_csv",
+    "text_table",
+    "business_case_report",
+]
 
 _COLUMNS = (
     ("expected", "expected"),
@@ -115,10 +126,9 @@ def business_case_report(case: BusinessCaseResult, money_unit: str = "tkr") -> s
     return "\n".join(lines)
 
 
-def key_figure_table(result: RunResult, model: Model | None = None) -> str:
-    """The run's figures, one row per output node, as aligned text."""
-    header = ["node", *(name for name, _ in _COLUMNS), "nonfinite"]
-    rows = [header]
+def _node_rows(result: RunResult, model: Model | None) -> list[list[str]]:
+    """The header and one row of formatted cells per output node."""
+    rows = [["node", *(name for name, _ in _COLUMNS), "nonfinite"]]
     for node_id, summary in result.summaries.items():
         label = model[node_id].label if model is not None and node_id in model else ""
         name = f"{node_id} ({label})" if label else node_id
@@ -129,8 +139,54 @@ def key_figure_table(result: RunResult, model: Model | None = None) -> str:
             for _, key in _COLUMNS
         ]
         rows.append([name, *cells, str(summary.nonfinite)])
-    lines = _aligned(rows)
-    title = (
-        f"{result.model}: {result.samples:,} samples, seed {result.seed}, method {result.method}"
-    )
-    return "\n".join([title, *lines])
+    return rows
+
+
+def _title(result: RunResult) -> str:
+    return f"{result.model}: {result.samples:,} samples, seed {result.seed}, method {result.method}"
+
+
+def key_figure_table(result: RunResult, model: Model | None = None) -> str:
+    """The run's figures, one row per output node, as aligned text."""
+    return "\n".join([_title(result), *_aligned(_node_rows(result, model))])
+
+
+def key_figure_html(result: RunResult, model: Model | None = None) -> str:
+    """The run's figures as an HTML table (what a notebook shows for a result).
+
+    With a business case, its key figures follow in a second table.
+    """
+    parts = [f"<p><b>{html.escape(_title(result))}</b></p>", _html_table(_node_rows(result, model))]
+    case = result.business_case
+    if case is not None:
+        rows = [["key figure", "risk-adjusted", "expected", "best", "worst", "P10", "P90"]]
+        for name, figure in case.key_figures.items():
+            cell = format_rate if name in RATES else format_cell
+            values = (figure.risk_adjusted, figure.expected, figure.best, figure.worst)
+            values += (figure.percentiles.get(10.0), figure.percentiles.get(90.0))
+            rows.append([figure.label, *(cell(v) for v in values)])
+        parts.append(_html_table(rows))
+    return "\n".join(parts)
+
+
+def _html_table(rows: list[list[str]]) -> str:
+    def line(cells: list[str], tag: str) -> str:
+        return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+
+    body = "".join(line(row, "td") for row in rows[1:])
+    return f"<table><thead>{line(rows[0], 'th')}</thead><tbody>{body}</tbody></table>"
+
+
+def figures_csv(result: RunResult) -> str:
+    """The node figures as CSV: one row per node, numbers unformatted, empty where undefined."""
+    stats = ("expected", "weighted", "best", "worst", "mean", "std", "min", "max")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["node", *stats, *(f"P{level_key(p)}" for p in PERCENTILES), "nonfinite"])
+    for node_id, summary in result.summaries.items():
+        values = [getattr(summary, k) for k in stats]
+        values += [summary.percentiles[p] for p in PERCENTILES]
+        writer.writerow(
+            [node_id, *("" if v is None else repr(v) for v in values), summary.nonfinite]
+        )
+    return buffer.getvalue()

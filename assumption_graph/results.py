@@ -131,6 +131,12 @@ class RunResult:
     def __len__(self) -> int:
         return len(self.summaries)
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows a result as its key-figure table."""
+        from .report import key_figure_html  # a later stage, imported when a notebook asks
+
+        return key_figure_html(self)
+
     def values(self, node_id: str) -> np.ndarray:
         """The samples of one output node (the run must have kept them)."""
         if node_id not in self.arrays:
