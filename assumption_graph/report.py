@@ -162,8 +162,8 @@ def key_figure_html(result: RunResult, model: Model | None = None) -> str:
         rows = [["key figure", "risk-adjusted", "expected", "best", "worst", "P10", "P90"]]
         for name, figure in case.key_figures.items():
             cell = format_rate if name in RATES else format_cell
-            values = (figure.risk_adjusted, figure.expected, figure.best, figure.worst)
-            values += (figure.percentiles.get(10.0), figure.percentiles.get(90.0))
+            p10, p90 = figure.percentiles.get(10.0), figure.percentiles.get(90.0)
+            values = (figure.risk_adjusted, figure.expected, figure.best, figure.worst, p10, p90)
             rows.append([figure.label, *(cell(v) for v in values)])
         parts.append(_html_table(rows))
     return "\n".join(parts)
