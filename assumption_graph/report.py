@@ -81,21 +81,24 @@ def text_table(table: Table) -> str:
     return "\n".join(lines)
 
 
-def business_case_report(case: BusinessCaseResult, money_unit: str = "tkr") -> str:
-    """The business case's key figures, buffer, risks and tables as text."""
+def _key_figure_rows(case: BusinessCaseResult) -> list[list[str]]:
+    """The header and one row per key figure (rates as percentages), previous where given."""
     previous = any(f.previous is not None for f in case.key_figures.values())
-    header = ["", "risk-adjusted", "expected", "best", "worst", "P10", "P90"]
-    header += ["previous"] if previous else []
-    rows = [header]
-    notes = []
+    header = ["key figure", "risk-adjusted", "expected", "best", "worst", "P10", "P90"]
+    rows = [header + (["previous"] if previous else [])]
     for name, figure in case.key_figures.items():
         cell = format_rate if name in RATES else format_cell
         values = [figure.risk_adjusted, figure.expected, figure.best, figure.worst]
         values += [figure.percentiles.get(10.0), figure.percentiles.get(90.0)]
         values += [figure.previous] if previous else []
         rows.append([figure.label, *(cell(v) for v in values)])
-        if figure.note:
-            notes.append(f"  {figure.label}: {figure.note}")
+    return rows
+
+
+def business_case_report(case: BusinessCaseResult, money_unit: str = "tkr") -> str:
+    """The business case's key figures, buffer, risks and tables as text."""
+    rows = _key_figure_rows(case)
+    notes = [f"  {f.label}: {f.note}" for f in case.key_figures.values() if f.note]
     adjustment = (
         "Monte Carlo mean" if case.risk_adjustment == "monte_carlo" else "probability-weighted"
     )
@@ -157,15 +160,8 @@ def key_figure_html(result: RunResult, model: Model | None = None) -> str:
     With a business case, its key figures follow in a second table.
     """
     parts = [f"<p><b>{html.escape(_title(result))}</b></p>", _html_table(_node_rows(result, model))]
-    case = result.business_case
-    if case is not None:
-        rows = [["key figure", "risk-adjusted", "expected", "best", "worst", "P10", "P90"]]
-        for name, figure in case.key_figures.items():
-            cell = format_rate if name in RATES else format_cell
-            p10, p90 = figure.percentiles.get(10.0), figure.percentiles.get(90.0)
-            values = (figure.risk_adjusted, figure.expected, figure.best, figure.worst, p10, p90)
-            rows.append([figure.label, *(cell(v) for v in values)])
-        parts.append(_html_table(rows))
+    if result.business_case is not None:
+        parts.append(_html_table(_key_figure_rows(result.business_case)))
     return "\n".join(parts)
 
 
