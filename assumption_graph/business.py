@@ -10,14 +10,13 @@ inside the horizon, risk ids that exist) are ``check``'s job.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .errors import ModelError
+from .errors import ModelError, did_you_mean
 
 __all__ = [
     "PURPOSES",
@@ -403,5 +402,4 @@ class _CaseReader:
 
 
 def _suggest(word: str, choices: Sequence[str] | Mapping[str, Any]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(choices)
+    return did_you_mean(word, choices, "known: " + ", ".join(choices))

@@ -6,6 +6,8 @@ that tells the user where the problem is and what to do about it.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -17,7 +19,18 @@ __all__ = [
     "CheckFailed",
     "RunError",
     "Diagnostic",
+    "did_you_mean",
 ]
+
+
+def did_you_mean(word: object, choices: Iterable[str], otherwise: str = "") -> str:
+    """A hint for a misspelling: ``did you mean 'x'?`` for the closest choice, else ``otherwise``.
+
+    >>> did_you_mean("valeu", ["value", "formula"]), did_you_mean("zzz", ["value"], "none")
+    ("did you mean 'value'?", 'none')
+    """
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f"did you mean '{close[0]}'?" if close else otherwise
 
 
 class AssumptionGraphError(Exception):

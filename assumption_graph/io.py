@@ -15,7 +15,6 @@ one reader of the node vocabulary.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import os
 import secrets
@@ -29,7 +28,13 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from .business import BusinessCase, NonEconomicGain, Risk, business_case_from_keys
-from .errors import AssumptionGraphError, Diagnostic, FormulaError, ModelFileError
+from .errors import (
+    AssumptionGraphError,
+    Diagnostic,
+    FormulaError,
+    ModelFileError,
+    did_you_mean,
+)
 from .expr import Formula
 from .model import Body, Model, Node, Situation, Value, node_from_keys
 
@@ -554,10 +559,7 @@ def _kind(value: object) -> str:
 
 
 def _suggest(word: str, choices: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return "known keys: " + ", ".join(choices)
+    return did_you_mean(word, choices, "known keys: " + ", ".join(choices))
 
 
 def _diagnostic(

@@ -7,7 +7,6 @@ and :func:`node_from_keys` is the one place that reads that vocabulary.
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import math
 import re
@@ -19,7 +18,7 @@ import networkx as nx
 
 from .business import CATEGORIES, PHASES, PURPOSES, BusinessCase
 from .distributions import MODELS, Distribution, LogNormal, Normal, from_estimate
-from .errors import ModelError
+from .errors import ModelError, did_you_mean
 from .expr import Formula, parse_formula
 
 if TYPE_CHECKING:  # later pipeline stages, imported lazily by the convenience methods
@@ -242,13 +241,10 @@ class _NodeReader:
             if key in NODE_KEYS:
                 continue
             key_text = str(key)
-            close = difflib.get_close_matches(key_text, NODE_KEYS, n=1)
             if "formula" in self.keys and re.search(r"[()*/+\-,]", key_text):
                 hint = "this looks like the tail of a formula cut at a comma: quote the formula"
-            elif close:
-                hint = f"did you mean '{close[0]}'?"
             else:
-                hint = "known keys: " + ", ".join(NODE_KEYS)
+                hint = did_you_mean(key_text, NODE_KEYS, "known keys: " + ", ".join(NODE_KEYS))
             raise self.fail(f"unknown key {key_text!r}", key_text, hint)
 
     def body(self) -> Body:
@@ -320,8 +316,7 @@ class _NodeReader:
                 else "triangle"
             )
         if not isinstance(model_name, str) or model_name not in MODELS:
-            close = difflib.get_close_matches(str(model_name), MODELS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "known models: " + ", ".join(MODELS)
+            hint = did_you_mean(model_name, MODELS, "known models: " + ", ".join(MODELS))
             raise self.fail(f"unknown probability model {model_name!r}", "model", hint)
         cls = MODELS[model_name]
         if cls is Normal and "estimate" not in self.keys:
@@ -442,8 +437,7 @@ class _NodeReader:
         raw = self.keys.get("kind")
         if raw is not None:
             if raw not in KINDS:
-                close = difflib.get_close_matches(str(raw), KINDS, n=1)
-                hint = f"did you mean '{close[0]}'?" if close else None
+                hint = did_you_mean(raw, KINDS) or None
                 raise self.fail(
                     f"'kind' must be one of {', '.join(KINDS)}, got {raw!r}", "kind", hint
                 )

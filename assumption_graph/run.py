@@ -9,7 +9,6 @@ change the numbers.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Iterable, Mapping
 
@@ -18,7 +17,7 @@ import numpy as np
 from .case_summary import summarise_case
 from .compile import CompiledModel, compile_model
 from .compile.reference import input_shifts
-from .errors import RunError
+from .errors import RunError, did_you_mean
 from .model import Model
 from .results import RunResult, summarise
 from .validate import CheckedModel
@@ -142,11 +141,8 @@ class Simulator:
 
     def _known(self, node_id: str, what: str) -> None:
         if node_id not in self.compiled.checked.model:
-            close = difflib.get_close_matches(node_id, self.case.visible, n=1)
-            hint = (
-                f"did you mean '{close[0]}'?"
-                if close
-                else "see 'assumption-graph check' for the ids"
+            hint = did_you_mean(
+                node_id, self.case.visible, "see 'assumption-graph check' for the ids"
             )
             raise RunError(f"{what} names no node of the model", node=node_id, hint=hint)
 

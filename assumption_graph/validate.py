@@ -94,7 +94,6 @@ node whose unit cannot be worked out from declared units is not checked.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import itertools
 import math
@@ -106,7 +105,7 @@ import networkx as nx
 
 from .business import CATEGORIES, PHASES, PURPOSES, RISK_TYPES, BusinessCase
 from .distributions import Distribution, Normal
-from .errors import CheckFailed, Diagnostic
+from .errors import CheckFailed, Diagnostic, did_you_mean
 from .expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, to_source
 from .model import Body, Input, Model, Node, Situation, Value, draws
 
@@ -301,8 +300,7 @@ def _unknown_names(ctx: _Context) -> Iterator[Diagnostic]:
         for name in sorted(node.inputs):
             if name in ctx.model or name in ctx.broken:
                 continue
-            close = difflib.get_close_matches(name, ids, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"define a node '{name}'"
+            hint = did_you_mean(name, ids, f"define a node '{name}'")
             yield ctx.error(
                 "unknown-name",
                 f"'{node.id}' uses '{name}', which is not a node; {hint}",
@@ -877,8 +875,7 @@ def _with_case(rule: CaseRule) -> Rule:
 def _suggest(word: str, choices: Iterable[str]) -> str:
     """``did you mean 'x'?`` or the list of choices."""
     choices = list(choices)
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f"did you mean '{close[0]}'?" if close else "use one of " + ", ".join(choices)
+    return did_you_mean(word, choices, "use one of " + ", ".join(choices))
 
 
 def _main_nodes(ctx: _Context) -> Iterator[Node]:
