@@ -79,6 +79,11 @@ def draws(body: Body) -> bool:
     return isinstance(body, Distribution) and body.name != "fixed"
 
 
+def input_kind(body: Body) -> Kind:
+    """The kind of a node with its own number: ``uncertain`` when it draws, else ``constant``."""
+    return "uncertain" if draws(body) else "constant"
+
+
 @dataclass(frozen=True)
 class Node:
     """One assumption of the diagram.
@@ -444,7 +449,7 @@ class _NodeReader:
             return raw  # type: ignore[no-any-return]
         if isinstance(body, Formula):
             return "intermediate"
-        return "uncertain" if draws(body) else "constant"
+        return input_kind(body)
 
 
 class Model:
@@ -524,6 +529,15 @@ class Model:
                 (name, node.id) for name in sorted(node.inputs) if name in self._nodes
             )
         return graph
+
+    def situation_dependents(self, graph: nx.DiGraph | None = None) -> frozenset[str]:
+        """The nodes that differ without and with the project: situation nodes and all below.
+
+        ``graph`` is :attr:`graph` when the caller already has it.
+        """
+        graph = self.graph if graph is None else graph
+        situations = [n.id for n in self if isinstance(n.body, Situation)]
+        return frozenset(situations).union(*(nx.descendants(graph, n) for n in situations))
 
     @property
     def main_nodes(self) -> list[str]:

@@ -1013,10 +1013,7 @@ def _sides(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
 @_with_case
 def _situation_sides(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
     """A cost or gain that differs without and with the project counts with its with-value."""
-    situations = [n.id for n in ctx.model if isinstance(n.body, Situation)]
-    if not situations:
-        return
-    depends = set(situations).union(*(nx.descendants(ctx.graph, n) for n in situations))
+    depends = ctx.model.situation_dependents(ctx.graph)
     for node in _main_nodes(ctx):
         if node.side in ("cost", "gain") and node.id in depends:
             yield ctx.warning(

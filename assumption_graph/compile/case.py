@@ -23,7 +23,6 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 
 from ..business import BusinessCase, year_weights
@@ -42,21 +41,19 @@ from ..expr import (
     to_source,
 )
 from ..finance import discount_factors
-from ..model import Model, Node, Situation, draws
+from ..model import Model, Node, Situation, input_kind
 from ..validate import CheckedModel
 
 __all__ = [
     "WITHOUT",
     "KEY_FIGURES",
     "FIGURE_LABELS",
-    "ROWS",
     "yearly_rows",
     "CaseItem",
     "CaseGraph",
     "expand",
     "figure_id",
     "flow_id",
-    "is_internal",
 ]
 
 WITHOUT = "@without"  # suffix of a node's copy in the situation without the project
@@ -82,11 +79,6 @@ def figure_id(name: str) -> str:
 def flow_id(year: int) -> str:
     """The node id of a year's net flow (gross gain - project cost), e.g. ``@flow_2025``."""
     return f"@flow_{year}"
-
-
-def is_internal(node_id: str) -> bool:
-    """True for the engine's own nodes (key figures and flows), which runs report apart."""
-    return node_id.startswith("@")
 
 
 @dataclass(frozen=True)
@@ -146,15 +138,11 @@ class CaseGraph:
 def expand(checked: CheckedModel) -> CaseGraph:
     """Rewrite a checked model into the plain graph the kernel runs (see module doc)."""
     model = checked.model
-    situations = [n.id for n in model if isinstance(n.body, Situation)]
-    if not situations and model.business_case is None:
+    doubled = model.situation_dependents()
+    if not doubled and model.business_case is None:
         mains = tuple(model.main_nodes)
         return CaseGraph(checked, model, None, mains, checked.order)
-    graph = model.graph
-    doubled = set(situations)
-    for node_id in situations:
-        doubled |= nx.descendants(graph, node_id)
-    builder = _Builder(frozenset(doubled))
+    builder = _Builder(doubled)
     for node_id in checked.order:
         builder.copy(model[node_id])
     visible = tuple(builder.order)
@@ -202,9 +190,7 @@ class _Builder:
     def copy(self, node: Node) -> None:
         if isinstance(node.body, Situation):
             for situation, body in node.body.entries():
-                kind = (
-                    node.kind if node.kind == "main" else "uncertain" if draws(body) else "constant"
-                )
+                kind = node.kind if node.kind == "main" else input_kind(body)
                 node_id = node.id + WITHOUT if situation == "without" else node.id
                 self.add(dataclasses.replace(node, id=node_id, kind=kind, body=body))  # type: ignore[arg-type]
         elif node.id in self.doubled:
@@ -248,12 +234,38 @@ class _Builder:
         npv = _linear(zip(factors, map(Name, flows), strict=True))
         self.formula(f("npv"), npv, FIGURE_LABELS["npv"])
         self.formula(f("irr"), Call("irr", tuple(map(Name, flows))), FIGURE_LABELS["irr"])
-        self.formula(f("mirr"), _mirr(flows, case.discount_rate), FIGURE_LABELS["mirr"])
+        self.formula(f("mirr"), self._mirr(flows, case.discount_rate), FIGURE_LABELS["mirr"])
         return {name: f(name) for name in KEY_FIGURES}
+
+    def _mirr(self, flows: Sequence[str], rate: float) -> Expr:
+        """MIRR with finance and reinvestment rate ``rate`` over ``len(flows) - 1`` periods.
+
+        ``(FV of the gains at the end / -PV of the costs at the start) ** (1/n) - 1``;
+        not defined (NaN or infinite) with a single year, or without a negative or a
+        positive net flow. The two sums are nodes of their own, so each is computed once.
+        """
+        n = len(flows) - 1
+        undefined = Binary("/", Num(0.0), Num(0.0))
+        if n < 1:
+            return undefined
+        growth = (1.0 + rate) ** np.arange(n, -1, -1)  # to the end year
+        factors = discount_factors(rate, n + 1)  # to the start year
+        gains = [Call("max", (Name(f), Num(0.0))) for f in flows]
+        costs = [Call("min", (Name(f), Num(0.0))) for f in flows]
+        future = Name(
+            self.formula("@mirr_gains", _linear(zip(growth, gains, strict=True)), "MIRR: gains")
+        )
+        present = Name(
+            self.formula("@mirr_costs", _linear(zip(factors, costs, strict=True)), "MIRR: costs")
+        )
+        mirr = Binary(
+            "-", Binary("**", Binary("/", future, Unary("-", present)), Num(1 / n)), Num(1.0)
+        )
+        return IfElse(Compare(">", future, Num(0.0)), mirr, undefined)
 
 
 # The rows of the yearly cash flows, each a sum over main nodes: side and situation.
-ROWS: dict[str, tuple[str, tuple[str | None, ...]]] = {
+_ROWS: dict[str, tuple[str, tuple[str | None, ...]]] = {
     "project_cost": ("cost", (None, "with", "without")),
     "gain": ("gain", (None, "with", "without")),
     "operating_without": ("operating", (None, "without")),
@@ -265,7 +277,7 @@ def _terms(
     items: Sequence[CaseItem], row: str, year: int | None
 ) -> Iterator[tuple[CaseItem, float]]:
     """The items a row sums, with their weight in ``year`` (or over all years)."""
-    side, situations = ROWS[row]
+    side, situations = _ROWS[row]
     for item in items:
         if item.side == side and item.situation in situations:
             yield item, item.weights.get(year, 0.0) if year is not None else item.total_weight
@@ -281,7 +293,7 @@ def yearly_rows(graph: CaseGraph, value_of: Callable[[str], float | None]) -> di
     assert graph.case is not None
     years = list(graph.case.years)
     rows = {}
-    for row in ROWS:
+    for row in _ROWS:
         totals = np.zeros(len(years))
         for k, year in enumerate(years):
             for item, weight in _terms(graph.items, row, year):
@@ -347,25 +359,3 @@ def _plus(left: Expr, right: Expr) -> Expr:
 
 def _minus(left: Expr, right: Expr) -> Expr:
     return left if right == Num(0.0) else Binary("-", left, right)
-
-
-def _mirr(flows: Sequence[str], rate: float) -> Expr:
-    """MIRR with finance and reinvestment rate ``rate`` over ``len(flows) - 1`` periods.
-
-    ``(FV of the gains at the end / -PV of the costs at the start) ** (1/n) - 1``;
-    not defined (NaN or infinite) with a single year, or without a negative or a
-    positive net flow.
-    """
-    n = len(flows) - 1
-    undefined = Binary("/", Num(0.0), Num(0.0))
-    if n < 1:
-        return undefined
-    growth = (1.0 + rate) ** np.arange(n, -1, -1)  # to the end year
-    factors = discount_factors(rate, n + 1)  # to the start year
-    gains = [Call("max", (Name(f), Num(0.0))) for f in flows]
-    costs = [Call("min", (Name(f), Num(0.0))) for f in flows]
-    future_gains = _linear(zip(growth, gains, strict=True))
-    present_costs = _linear(zip(factors, costs, strict=True))
-    ratio = Binary("/", future_gains, Unary("-", present_costs))
-    mirr = Binary("-", Binary("**", ratio, Num(1.0 / n)), Num(1.0))
-    return IfElse(Compare(">", future_gains, Num(0.0)), mirr, undefined)
