@@ -10,13 +10,21 @@ as objects, and ``as_dict()`` is the ``business_case`` object of ``run --json``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .business import CATEGORIES, PHASES, BusinessCase
-from .compile.case import FIGURE_LABELS, KEY_FIGURES, CaseGraph, CaseItem, yearly_rows
+from .compile.case import (
+    FIGURE_LABELS,
+    KEY_FIGURES,
+    CaseGraph,
+    CaseItem,
+    row_items,
+    yearly_rows,
+    yearly_sums,
+)
 from .finance import discount_factors, irr_note
 from .results import NodeSummary, level_key
 
@@ -222,9 +230,10 @@ def summarise_case(
     case = graph.case
     assert case is not None
     monte_carlo = case.high_risk
-    figure_of = _figure_reader(summaries, "mean" if monte_carlo else "weighted")
+    risk_adjusted = "mean" if monte_carlo else "weighted"
+    figure_of = _figure_reader(summaries, risk_adjusted)
     key_figures = {
-        name: _key_figure(name, summaries[graph.key_figures[name]], monte_carlo, graph, summaries)
+        name: _key_figure(name, summaries[graph.key_figures[name]], risk_adjusted, graph, summaries)
         for name in KEY_FIGURES
     }
     cost = summaries[graph.key_figures["project_cost"]]
@@ -269,14 +278,14 @@ def _difference(a: float | None, b: float | None) -> float | None:
 def _key_figure(
     name: str,
     summary: NodeSummary,
-    monte_carlo: bool,
+    risk_adjusted: str,
     graph: CaseGraph,
     summaries: Mapping[str, NodeSummary],
 ) -> KeyFigure:
     return KeyFigure(
         name=name,
         label=FIGURE_LABELS[name],
-        risk_adjusted=summary.mean if monte_carlo else summary.weighted,
+        risk_adjusted=getattr(summary, risk_adjusted),
         expected=summary.expected,
         weighted=summary.weighted,
         best=summary.best,
@@ -353,13 +362,13 @@ def _cost_by_phase(
     case = graph.case
     assert case is not None
     years = list(case.years)
-    costs = [item for item in graph.items if item.side == "cost"]
+    costs = row_items(graph.items, "project_cost")
     phases = [p for p in (*PHASES, None) if any(item.source.phase == p for item in costs)]
     rows = []
     for phase in phases:
         items = [item for item in costs if item.source.phase == phase]
-        rows.append((phase or "(no phase)", _by_year(items, years, figure_of)))
-    total = _by_year(costs, years, figure_of)
+        rows.append((phase or "(no phase)", _by_year(graph, items, figure_of)))
+    total = _by_year(graph, costs, figure_of)
     rows.append(("Total, risk-adjusted", total))
     if monte_carlo:
         empty = (None,) * len(years)
@@ -373,38 +382,24 @@ def _cost_by_phase(
         def buffer_of(node_id: str) -> float | None:
             return _difference(figure_of(node_id), expected(node_id))
 
-        rows.append(("of which buffer", _by_year(costs, years, buffer_of)))
+        rows.append(("of which buffer", _by_year(graph, costs, buffer_of)))
         note = "risk-adjusted = probability-weighted; the buffer is included"
     return Table("Project cost by phase and year", (*_years(case), "total"), tuple(rows), note)
 
 
 def _by_year(
-    items: Sequence[CaseItem], years: Sequence[int], figure_of: Callable[[str], float | None]
+    graph: CaseGraph, items: Sequence[CaseItem], figure_of: Callable[[str], float | None]
 ) -> tuple[float | None, ...]:
-    """The items' figures summed per year, and their total."""
-    cells = []
-    for year in years:
-        cells.append(
-            _weighted_sum(((item.weights.get(year, 0.0), item.node) for item in items), figure_of)
-        )
-    finite = [c for c in cells if c is not None]
-    total = math.fsum(finite) if len(finite) == len(cells) else None
-    return (*cells, total)
+    """The items' figures summed per year, and their total (``None`` where undefined)."""
+    cells = yearly_sums(graph, items, figure_of)
+    return (*map(_finite, cells), _finite(math.fsum(cells)))
 
 
-def _weighted_sum(
-    terms: Iterable[tuple[float, str]], figure_of: Callable[[str], float | None]
+def _total(
+    graph: CaseGraph, items: Sequence[CaseItem], figure_of: Callable[[str], float | None]
 ) -> float | None:
-    """``sum(weight * figure)``; ``None`` when a figure counted is not defined."""
-    total = 0.0
-    for weight, node_id in terms:
-        if weight == 0.0:
-            continue
-        value = figure_of(node_id)
-        if value is None:
-            return None
-        total += weight * value
-    return total
+    """The items' figures summed over all years (``None`` where undefined)."""
+    return _finite(math.fsum(yearly_sums(graph, items, figure_of)))
 
 
 def _by_category(
@@ -423,15 +418,7 @@ def _by_category(
     rows = []
     for key in sorted(groups):
         name, items = groups[key]
-        rows.append(
-            (
-                name,
-                tuple(
-                    _weighted_sum(((item.total_weight, item.node) for item in items), reader)
-                    for reader in (expected, figure_of)
-                ),
-            )
-        )
+        rows.append((name, tuple(_total(graph, items, reader) for reader in (expected, figure_of))))
     return Table("Costs and gains by category", ("expected", "risk_adjusted"), tuple(rows))
 
 
@@ -481,10 +468,10 @@ def _non_economic_gains(graph: CaseGraph, figure_of: Callable[[str], float | Non
     for gain in case.non_economic_gains:
         costs = [
             item
-            for item in graph.items
-            if item.side == "cost" and (gain.purpose is None or gain.purpose in item.source.purpose)
+            for item in row_items(graph.items, "project_cost")
+            if gain.purpose is None or gain.purpose in item.source.purpose
         ]
-        cost = _weighted_sum(((item.total_weight, item.node) for item in costs), figure_of)
+        cost = _total(graph, costs, figure_of)
         per_unit = None if cost is None or gain.lift == 0 else cost / gain.lift
         name = f"{gain.name} ({gain.unit})" if gain.unit else gain.name
         rows.append((name, (gain.before, gain.after, gain.lift, cost, per_unit)))

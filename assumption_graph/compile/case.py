@@ -20,7 +20,7 @@ Ids starting with ``@`` are the engine's own; no node id of a model can start so
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +49,8 @@ __all__ = [
     "KEY_FIGURES",
     "FIGURE_LABELS",
     "yearly_rows",
+    "yearly_sums",
+    "row_items",
     "CaseItem",
     "CaseGraph",
     "expand",
@@ -210,7 +212,13 @@ class _Builder:
         f = figure_id
 
         def total(row: str, year: int | None = None) -> Expr:
-            return _linear((w, Name(item.node)) for item, w in _terms(items, row, year))
+            return _linear(
+                (
+                    item.weights.get(year, 0.0) if year is not None else item.total_weight,
+                    Name(item.node),
+                )
+                for item in row_items(items, row)
+            )
 
         flows = []
         for year in case.years:
@@ -273,14 +281,28 @@ _ROWS: dict[str, tuple[str, tuple[str | None, ...]]] = {
 }
 
 
-def _terms(
-    items: Sequence[CaseItem], row: str, year: int | None
-) -> Iterator[tuple[CaseItem, float]]:
-    """The items a row sums, with their weight in ``year`` (or over all years)."""
+def row_items(items: Sequence[CaseItem], row: str) -> list[CaseItem]:
+    """The items a cash-flow row sums (``project_cost``, ``gain``, ``operating_with``, ...)."""
     side, situations = _ROWS[row]
+    return [item for item in items if item.side == side and item.situation in situations]
+
+
+def yearly_sums(
+    graph: CaseGraph, items: Iterable[CaseItem], value_of: Callable[[str], float | None]
+) -> np.ndarray:
+    """``sum(weight * figure)`` of ``items`` in each year of the horizon, from one figure
+    of each (e.g. its weighted figure); NaN in a year where a figure counted is undefined.
+    """
+    assert graph.case is not None
+    years = list(graph.case.years)
+    totals = np.zeros(len(years))
     for item in items:
-        if item.side == side and item.situation in situations:
-            yield item, item.weights.get(year, 0.0) if year is not None else item.total_weight
+        value = value_of(item.node)
+        for k, year in enumerate(years):
+            weight = item.weights.get(year, 0.0)
+            if weight:
+                totals[k] += weight * (np.nan if value is None else value)
+    return totals
 
 
 def yearly_rows(graph: CaseGraph, value_of: Callable[[str], float | None]) -> dict[str, np.ndarray]:
@@ -290,16 +312,7 @@ def yearly_rows(graph: CaseGraph, value_of: Callable[[str], float | None]) -> di
     ``gross_gain`` and ``net_flow``, each an array over the horizon's years;
     the same sums the kernel's flow nodes compute per sample.
     """
-    assert graph.case is not None
-    years = list(graph.case.years)
-    rows = {}
-    for row in _ROWS:
-        totals = np.zeros(len(years))
-        for k, year in enumerate(years):
-            for item, weight in _terms(graph.items, row, year):
-                value = value_of(item.node)
-                totals[k] += weight * (np.nan if value is None else value)
-        rows[row] = totals
+    rows = {row: yearly_sums(graph, row_items(graph.items, row), value_of) for row in _ROWS}
     rows["gross_gain"] = rows["operating_without"] - rows["operating_with"] + rows["gain"]
     rows["net_flow"] = rows["gross_gain"] - rows["project_cost"]
     return rows
