@@ -16,7 +16,6 @@ import numpy as np
 
 from .case_summary import summarise_case
 from .compile import CompiledModel, compile_model
-from .compile.reference import input_shifts
 from .errors import RunError, did_you_mean
 from .model import Model
 from .results import RunResult, summarise
@@ -91,7 +90,7 @@ class Simulator:
         summaries = {o: summarise(out[k], figures[o]) for k, o in enumerate(run_ids)}
         business_case = None
         if self.case.case is not None:
-            shifts = input_shifts(self.compiled.checked, self.case.key_figures["net_gain"], pins)
+            shifts = self.compiled.shifts(self.case.key_figures["net_gain"], pins)
             business_case = summarise_case(self.case, summaries, shifts)
         for k, node_id in enumerate(run_ids):  # a node with `years` reports its total
             factor = self.case.totals.get(node_id)

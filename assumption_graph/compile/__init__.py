@@ -20,7 +20,7 @@ from ..validate import CheckedModel, check
 from . import numba_backend
 from .case import CaseGraph, expand
 from .ir import Program, lower
-from .reference import deterministic_figures
+from .reference import deterministic_figures, input_shifts
 
 __all__ = ["CompiledModel", "compile_model", "Program", "CaseGraph"]
 
@@ -38,6 +38,7 @@ class CompiledModel:
         self.model = checked.model
         self._programs: dict[_Scenario, Program] = {}
         self._figures: dict[_Scenario, dict[str, dict[str, float]]] = {}
+        self._shifts: dict[_Scenario, dict[str, float]] = {}
         self.kernel_seconds = numba_backend.warm_up()
 
     def program(
@@ -63,6 +64,17 @@ class CompiledModel:
                 self.checked, key[0], dict(key[1]), objective=self.case.objective
             )
         return self._figures[key]
+
+    def shifts(self, target: str, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+        """How ``target`` moves when each input alone goes from mid to weighted (memoised).
+
+        See :func:`~.reference.input_shifts`; like the figures, they depend only on
+        the scenario, not on the seed or the sample count.
+        """
+        key = _scenario((target,), overrides)
+        if key not in self._shifts:
+            self._shifts[key] = input_shifts(self.checked, target, dict(key[1]))
+        return self._shifts[key]
 
     @cached_property
     def source(self) -> str:
