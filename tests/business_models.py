@@ -11,6 +11,20 @@ from assumption_graph.model import Model
 from assumption_graph.run import Simulator
 from assumption_graph.validate import CheckedModel, check
 
+# The key figures of the run --json contract (issue 4), and the fields each carries.
+FIGURES = (
+    "npv",
+    "irr",
+    "mirr",
+    "project_cost",
+    "operating_without",
+    "operating_with",
+    "gross_gain",
+    "total_with_project",
+    "net_gain",
+)
+FIGURE_FIELDS = {"risk_adjusted", "expected", "weighted", "best", "worst", "mean", "percentiles"}
+
 
 def checked_model(model: Model) -> CheckedModel:
     """``check(model)``; any error it reports stops the test."""

@@ -22,6 +22,8 @@ from assumption_graph.compile.reference import simulate
 from .business_models import (
     BEST_WORST,
     CRN,
+    FIGURE_FIELDS,
+    FIGURES,
     LINEAR,
     RISKS,
     SPREAD,
@@ -30,18 +32,6 @@ from .business_models import (
     with_high_risk,
 )
 
-FIGURES = (
-    "npv",
-    "irr",
-    "mirr",
-    "project_cost",
-    "operating_without",
-    "operating_with",
-    "gross_gain",
-    "total_with_project",
-    "net_gain",
-)
-FIGURE_FIELDS = {"risk_adjusted", "expected", "weighted", "best", "worst", "mean", "percentiles"}
 NODE_FIELDS = {"expected", "weighted", "best", "worst", "mean", "std", "min", "max",
                "percentiles", "nonfinite"}
 COLUMNS = ("expected", "weighted", "best", "worst")
