@@ -10,16 +10,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ._version import __version__
 from .errors import AssumptionGraphError, Diagnostic, ModelFileError
-from .io import UNREADABLE_CODES, read_model
+from .io import UNREADABLE_CODES, read_model, write_atomic
 from .model import Model
 from .report import business_case_report, figures_csv, key_figure_table
 from .results import RunResult
@@ -101,19 +99,12 @@ def _checked(path: str) -> CheckedModel:
     return checked
 
 
-def _write_atomically(path: str, write: Callable[[Any], None], binary: bool = False) -> None:
-    """Write a file whole or not at all: a temp file beside it, then a rename."""
+def _write_output(path: str, text: str) -> None:
+    """Write an output file whole or not at all, into a folder that must exist."""
     target = Path(path)
     if not target.parent.is_dir():
         raise AssumptionGraphError(f"cannot write {path}: folder {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as handle:
-            write(handle)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, text)
 
 
 # commands
@@ -174,14 +165,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(table, file=sys.stderr if to_stdout else sys.stdout)
     if args.csv:
         text = figures_csv(result)
-        _write_atomically(args.csv, lambda handle: handle.write(text))
+        _write_output(args.csv, text)
         _err(f"wrote {args.csv}")
     if args.json:
         text = json.dumps(result.to_dict(), indent=2, allow_nan=False, ensure_ascii=False)
         if to_stdout:
             print(text)
         else:
-            _write_atomically(args.json, lambda handle: handle.write(text + "\n"))
+            _write_output(args.json, text + "\n")
             _err(f"wrote {args.json}")
     return EXIT_OK
 

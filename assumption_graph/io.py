@@ -46,6 +46,7 @@ __all__ = [
     "loads",
     "dump",
     "save",
+    "write_atomic",
 ]
 
 # Codes that mean "this is not a model file at all"; the CLI exits 2 on them.
@@ -822,16 +823,23 @@ def save(model: Model, path: str | os.PathLike[str]) -> None:
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
         text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-    _write_atomic(target, text)
+    write_atomic(target, text)
 
 
-def _write_atomic(target: Path, text: str) -> None:
+def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Write a file whole or not at all: a temporary file beside it, then a rename.
+
+    Text is written as UTF-8, line ends as given. An existing file keeps its
+    permissions; a new one gets the umask's. Every file the package writes
+    (models, diagrams, results) goes through here.
+    """
+    target = Path(path)
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     # os.open with 0o666 lets the umask decide the mode, like a normal new file.
     handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
             stream.flush()
             os.fsync(stream.fileno())
         if target.exists():

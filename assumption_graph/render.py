@@ -27,7 +27,6 @@ import math
 import os
 import shutil
 import textwrap
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ import networkx as nx
 from .distributions import DEFAULT_TRIANGLE_PROBABILITIES, Distribution
 from .errors import AssumptionGraphError, Diagnostic
 from .expr import Formula
+from .io import write_atomic
 from .model import PURPOSES, Body, Model, Node, Situation, Value
 from .validate import check as check_model
 
@@ -783,13 +783,8 @@ def render(
 
 
 def _write_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``target``, then rename it into place."""
-    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    """Write ``data`` whole or not at all; a failure is a :class:`RenderError`."""
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.replace(temp, target)
+        write_atomic(target, data)
     except OSError as error:
-        temp.unlink(missing_ok=True)
         raise RenderError(f"cannot write {target}: {error.strerror or error}") from None

@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assumption_graph import cli
 from assumption_graph.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -418,7 +417,7 @@ def test_interrupt_while_writing_leaves_no_file(capsys, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_replace(src, dst)
 
-    monkeypatch.setattr(cli.os, "replace", interrupted)
+    monkeypatch.setattr(os, "replace", interrupted)
     result = call(capsys, "run", CONSULTANCY, "-n", N, "--json", out)
     monkeypatch.undo()
     assert renames, "the run should have reached the rename"
