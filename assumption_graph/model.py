@@ -535,8 +535,10 @@ class Model:
 
         ``graph`` is :attr:`graph` when the caller already has it.
         """
-        graph = self.graph if graph is None else graph
         situations = [n.id for n in self if isinstance(n.body, Situation)]
+        if not situations:  # the common case: no graph needed
+            return frozenset()
+        graph = self.graph if graph is None else graph
         return frozenset(situations).union(*(nx.descendants(graph, n) for n in situations))
 
     @property
