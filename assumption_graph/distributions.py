@@ -579,8 +579,15 @@ class Distribution:
 
         Bit-compatible with the scalar sampler called as the kernel does.
         """
-        u = uniform_array(stream, samples, 0)
-        return _TWINS[self.sampler](u, *self.sampler_args)
+        return self.quantile(uniform_array(stream, samples, 0))
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The inverse CDF at ``u`` in (0, 1), elementwise (numpy).
+
+        What Latin hypercube and Sobol sampling, correlated inputs and Sobol
+        indices feed their uniform numbers through.
+        """
+        return _TWINS[self.sampler](np.asarray(u, dtype=np.float64), *self.sampler_args)
 
 
 def _order_problems(low: float, mid: float, high: float) -> list[tuple[str, str]]:
@@ -826,6 +833,23 @@ class Pert(Distribution):
     def sample_array(self, stream: int, samples: np.ndarray) -> np.ndarray:
         """Draw one value per sample index (rejection sampling on the counter stream)."""
         return pert_sample_array(stream, samples, self.low, self.mid, self.high)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The inverse CDF: ``low + (high - low)·B⁻¹(u; alpha, beta)`` with scipy's ``betaincinv``.
+
+        Monte Carlo draws use rejection sampling instead (faster, exact); this is
+        for the methods that need the inverse CDF itself.
+        """
+        from scipy.special import betaincinv  # heavy: imported when a method needs it
+
+        u = np.asarray(u, dtype=np.float64)
+        span = self.high - self.low
+        if span == 0.0:
+            return np.full(u.shape, self.low)
+        alpha = 1.0 + 4.0 * (self.mid - self.low) / span
+        beta = 1.0 + 4.0 * (self.high - self.mid) / span
+        x = self.low + span * betaincinv(alpha, beta, u)
+        return np.minimum(np.maximum(x, self.low), self.high)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from .errors import (
     did_you_mean,
 )
 from .expr import Formula
-from .model import Body, Model, Node, Situation, Value, node_from_keys
+from .model import Body, Correlation, Model, Node, Situation, Value, node_from_keys
 
 __all__ = [
     "UNREADABLE_CODES",
@@ -52,7 +52,14 @@ __all__ = [
 # Codes that mean "this is not a model file at all"; the CLI exits 2 on them.
 UNREADABLE_CODES: frozenset[str] = frozenset({"unreadable", "empty-file", "syntax", "structure"})
 
-TOP_KEYS: tuple[str, ...] = ("name", "description", "money_unit", "business_case", "nodes")
+TOP_KEYS: tuple[str, ...] = (
+    "name",
+    "description",
+    "money_unit",
+    "business_case",
+    "correlations",
+    "nodes",
+)
 DEFAULT_MONEY_UNIT = "tkr"
 FORMATS: tuple[str, ...] = ("yaml", "json")
 
@@ -374,6 +381,9 @@ class _Reader:
         if key == "business_case":
             self.business_case(pair)
             return
+        if key == "correlations":
+            self.correlations(pair)
+            return
         if key not in TOP_KEYS:
             raise _Problem(
                 "unknown-key",
@@ -397,6 +407,35 @@ class _Reader:
             )
         except AssumptionGraphError as error:
             self.diagnostics.append(Diagnostic.from_error(error, "business-case"))
+
+    def correlations(self, pair: _Pair) -> None:
+        """``correlations: [[a, b, rho], ...]``: rank correlations between uncertain inputs."""
+        items = self.plain(pair.value, pair.line)
+        if items is None:
+            return
+        if not isinstance(items, list):
+            raise _Problem(
+                "structure",
+                f"'correlations' must be a list of [node_a, node_b, rho], got {_kind(items)}",
+                pair.line,
+                "write e.g. 'correlations: [[hours_a, hours_b, 0.6]]'",
+            )
+        for k, item in enumerate(items, start=1):
+            if not (
+                isinstance(item, list)
+                and len(item) == 3
+                and all(isinstance(x, str) for x in item[:2])
+                and isinstance(item[2], int | float)
+                and not isinstance(item[2], bool)
+            ):
+                raise _Problem(
+                    "bad-value",
+                    f"correlation {k} must be [node_a, node_b, rho] with two node ids and a "
+                    f"number, got {item!r}",
+                    pair.line,
+                    "write e.g. '[hours_a, hours_b, 0.6]'",
+                )
+            self.model.correlations.append(Correlation(item[0], item[1], float(item[2]), pair.line))
 
     def read_nodes(self, nodes: Any, line: int | None) -> None:
         _unwrap_whole(nodes)
@@ -696,6 +735,8 @@ def dump(model: Model) -> dict[str, Any]:
         data["money_unit"] = model.money_unit
     if model.business_case is not None:
         data["business_case"] = _dump_case(model.business_case)
+    if model.correlations:
+        data["correlations"] = [[c.a, c.b, c.rho] for c in model.correlations]
     data["nodes"] = {node.id: _dump_node(node) for node in model}
     return data
 

@@ -34,6 +34,7 @@ __all__ = [
     "Value",
     "Situation",
     "Node",
+    "Correlation",
     "Model",
     "node_from_keys",
     "is_identifier",
@@ -82,6 +83,23 @@ def draws(body: Body) -> bool:
 def input_kind(body: Body) -> Kind:
     """The kind of a node with its own number: ``uncertain`` when it draws, else ``constant``."""
     return "uncertain" if draws(body) else "constant"
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """A requested rank (Spearman) correlation ``rho`` between two uncertain inputs.
+
+    ``line`` is where the file's ``correlations:`` list states it.
+    """
+
+    a: str
+    b: str
+    rho: float
+    line: int | None = None
+
+    @property
+    def pair(self) -> tuple[str, str, float]:
+        return (self.a, self.b, self.rho)
 
 
 @dataclass(frozen=True)
@@ -473,6 +491,7 @@ class Model:
         self.money_unit = "tkr"
         self.broken: set[str] = set()  # ids defined in the file that could not be read
         self.business_case: BusinessCase | None = None  # the file's ``business_case:``
+        self.correlations: list[Correlation] = []  # the file's ``correlations:``
         self._nodes: dict[str, Node] = {}
 
     def __repr__(self) -> str:
@@ -515,6 +534,15 @@ class Model:
                 hint="give each node its own id",
             )
         self._nodes[node.id] = node
+
+    def correlate(self, a: str, b: str, rho: float) -> None:
+        """Ask for rank correlation ``rho`` (in [-1, 1]) between inputs ``a`` and ``b``.
+
+        The file's ``correlations: [[a, b, rho], ...]``; ``check`` validates it.
+        """
+        if isinstance(rho, bool) or not isinstance(rho, int | float):
+            raise ModelError(f"a correlation must be a number, got {rho!r}", file=self.file)
+        self.correlations.append(Correlation(str(a), str(b), float(rho)))
 
     @property
     def graph(self) -> nx.DiGraph:

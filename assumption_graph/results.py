@@ -2,7 +2,9 @@
 
 Statistics are over the finite samples only; the non-finite ones are counted.
 Percentiles are exact (numpy's linear interpolation between order statistics)
-from the kept output samples.
+from the kept output samples. Each mean and percentile carries its Monte Carlo
+standard error, and each summary a 201-point quantile sketch of the distribution,
+enough to draw a histogram or an S-curve once the samples are gone.
 """
 
 from __future__ import annotations
@@ -17,14 +19,29 @@ import numpy as np
 if TYPE_CHECKING:  # built by the business-case summary, which builds on this module
     from .case_summary import BusinessCaseResult
 
-__all__ = ["PERCENTILES", "NodeSummary", "RunResult", "summarise", "level_key"]
+__all__ = [
+    "PERCENTILES",
+    "SKETCH_LEVELS",
+    "NodeSummary",
+    "RunResult",
+    "summarise",
+    "level_key",
+]
 
 PERCENTILES: tuple[float, ...] = (5.0, 10.0, 25.0, 50.0, 70.0, 75.0, 80.0, 90.0, 95.0)
+# The levels (in percent) of a summary's quantile sketch: 0, 0.5, 1, ..., 100.
+SKETCH_LEVELS: tuple[float, ...] = tuple(k / 2 for k in range(201))
 
 
 @dataclass(frozen=True)
 class NodeSummary:
-    """Every figure a run reports for one node. ``None`` where not defined."""
+    """Every figure a run reports for one node. ``None`` where not defined.
+
+    ``mean_se`` and ``percentiles_se`` are the Monte Carlo standard errors of
+    ``mean`` and of each percentile (see :func:`summarise`). ``quantiles`` is the
+    finite samples' quantile at each of :data:`SKETCH_LEVELS` (empty without
+    finite samples): a sketch of the distribution for plots, not in the JSON.
+    """
 
     expected: float | None
     weighted: float | None
@@ -36,6 +53,9 @@ class NodeSummary:
     max: float | None
     percentiles: Mapping[float, float | None]
     nonfinite: int
+    mean_se: float | None = None
+    percentiles_se: Mapping[float, float | None] = field(default_factory=dict)
+    quantiles: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
     def as_dict(self) -> dict[str, object]:
         """The node's entry of the JSON contract (percentile levels as text)."""
@@ -45,10 +65,12 @@ class NodeSummary:
             "best": self.best,
             "worst": self.worst,
             "mean": self.mean,
+            "mean_se": self.mean_se,
             "std": self.std,
             "min": self.min,
             "max": self.max,
             "percentiles": {level_key(p): v for p, v in self.percentiles.items()},
+            "percentiles_se": {level_key(p): v for p, v in self.percentiles_se.items()},
             "nonfinite": self.nonfinite,
         }
 
@@ -66,9 +88,19 @@ def _finite_or_none(value: float) -> float | None:
 def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
     """Summarise one node's samples, with its deterministic ``figures``.
 
+    Standard errors (``None`` with fewer than 2 finite samples): the mean's is
+    std / sqrt(n). A percentile's comes from the binomial distribution of the
+    number of samples below it: with n finite samples and level p, that count
+    has standard deviation d = sqrt(n·p·(1−p)), so the order statistics d ranks
+    either side of the percentile's own (0-based, fractional) rank (n−1)·p span
+    about ± one standard error; the SE is half the distance between them
+    (interpolated between order statistics like the percentile, clipped to the
+    smallest and largest sample). One sort of the finite samples serves the
+    percentiles, their SEs, min, max and the quantile sketch.
+
     >>> s = summarise(np.array([1.0, 2.0, np.inf, 3.0]), {"expected": 2.0})
-    >>> s.mean, s.nonfinite, s.percentiles[50.0]
-    (2.0, 1, 2.0)
+    >>> s.mean, s.nonfinite, s.percentiles[50.0], s.mean_se
+    (2.0, 1, 2.0, 0.5773502691896258)
     """
     is_finite = np.isfinite(samples)
     finite = samples if is_finite.all() else samples[is_finite]  # copy only when needed
@@ -77,19 +109,28 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
         return _summary(finite, nonfinite, figures)
 
 
+_LEVELS = np.array(PERCENTILES) / 100
+_SKETCH = np.array(SKETCH_LEVELS) / 100
+
+
 def _summary(finite: np.ndarray, nonfinite: int, figures: Mapping[str, float]) -> NodeSummary:
-    if finite.size:
-        levels = np.percentile(finite, PERCENTILES)
-        stats = {
-            "mean": float(np.mean(finite)),
-            "std": float(np.std(finite, ddof=1)) if finite.size > 1 else math.nan,
-            "min": float(finite.min()),
-            "max": float(finite.max()),
-        }
+    n = finite.size
+    ordered = np.sort(finite)
+    percentiles: dict[float, float | None] = dict.fromkeys(PERCENTILES)
+    errors: dict[float, float | None] = dict.fromkeys(PERCENTILES)
+    stats = dict.fromkeys(("mean", "std", "min", "max", "mean_se"), math.nan)
+    quantiles: tuple[float, ...] = ()
+    if n:
+        stats["mean"] = float(np.mean(finite))
+        stats["min"], stats["max"] = float(ordered[0]), float(ordered[-1])
+        levels = _interpolate(ordered, (n - 1) * _LEVELS)
         percentiles = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, levels, strict=True)}
-    else:
-        stats = dict.fromkeys(("mean", "std", "min", "max"), math.nan)
-        percentiles = dict.fromkeys(PERCENTILES)
+        quantiles = tuple(_interpolate(ordered, (n - 1) * _SKETCH).tolist())
+    if n > 1:
+        stats["std"] = float(np.std(finite, ddof=1))
+        stats["mean_se"] = stats["std"] / math.sqrt(n)
+        spread = _percentile_se(ordered)
+        errors = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, spread, strict=True)}
     return NodeSummary(
         **{
             k: _finite_or_none(figures.get(k, math.nan))
@@ -98,7 +139,33 @@ def _summary(finite: np.ndarray, nonfinite: int, figures: Mapping[str, float]) -
         **{k: _finite_or_none(v) for k, v in stats.items()},
         percentiles=percentiles,
         nonfinite=nonfinite,
+        percentiles_se=errors,
+        quantiles=quantiles,
     )
+
+
+def _interpolate(ordered: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Values at fractional 0-based ``ranks`` of sorted data, as ``np.percentile`` has them.
+
+    The same linear rule, bit for bit (including numpy's switch to interpolating
+    from above past the midpoint), without numpy's partition of unsorted data.
+    """
+    below = np.floor(ranks).astype(np.intp)
+    above = np.minimum(below + 1, ordered.size - 1)
+    t = ranks - below
+    low, high = ordered[below], ordered[above]
+    step = high - low
+    return np.where(t >= 0.5, high - step * (1 - t), low + step * t)
+
+
+def _percentile_se(ordered: np.ndarray) -> np.ndarray:
+    """Each percentile's binomial standard error (see :func:`summarise`)."""
+    n = ordered.size
+    centre = (n - 1) * _LEVELS
+    d = np.sqrt(n * _LEVELS * (1 - _LEVELS))
+    low = _interpolate(ordered, np.clip(centre - d, 0, n - 1))
+    high = _interpolate(ordered, np.clip(centre + d, 0, n - 1))
+    return (high - low) / 2
 
 
 @dataclass(frozen=True)
@@ -118,6 +185,7 @@ class RunResult:
     arrays: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
     overrides: Mapping[str, float] = field(default_factory=dict)
     business_case: BusinessCaseResult | None = None
+    correlations: tuple[Mapping[str, object], ...] = ()  # a, b, requested, achieved (Spearman)
 
     def __getitem__(self, node_id: str) -> NodeSummary:
         try:
@@ -155,6 +223,8 @@ class RunResult:
             "method": self.method,
             "nodes": {node_id: s.as_dict() for node_id, s in self.summaries.items()},
         }
+        if self.correlations:
+            data["correlations"] = [dict(c) for c in self.correlations]
         if self.business_case is not None:
             data["business_case"] = self.business_case.as_dict()
         return data

@@ -1,31 +1,44 @@
-"""Monte Carlo runs: settings, chunks, outputs and overrides.
+"""Monte Carlo runs: settings, methods, chunks, outputs and overrides.
 
-A :class:`Simulator` is what ``model.compile()`` returns. Each ``run`` draws
-samples ``0 .. n-1`` of the counter-based streams of ``seed`` in chunks (so a
-progress bar can move and Ctrl-C is honoured between chunks), keeps only the
-requested outputs, and summarises them. Chunk size and thread count never
-change the numbers.
+A :class:`Simulator` is what ``model.compile()`` returns. Each ``run`` computes
+samples ``0 .. n-1`` in chunks (so a progress bar can move and Ctrl-C is
+honoured between chunks), keeps only the requested outputs, and summarises
+them. With method ``mc`` the kernel draws every input from the counter-based
+streams of ``seed``; with ``lhs`` or ``sobol``, and for correlated inputs, the
+inputs' values come chunk by chunk from :class:`~.sampling.InputSampler` and
+the kernel loads them. Chunk size and thread count never change the numbers.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from .case_summary import summarise_case
 from .compile import CompiledModel, compile_model
+from .compile.reference import input_distributions
 from .errors import RunError, did_you_mean
 from .model import Model
 from .results import RunResult, summarise
+from .sampling import METHODS, InputSampler
 from .validate import CheckedModel
 
-__all__ = ["Simulator", "simulate", "DEFAULT_SAMPLES", "DEFAULT_SEED", "CHUNK"]
+__all__ = [
+    "Simulator",
+    "simulate",
+    "DEFAULT_SAMPLES",
+    "DEFAULT_SEED",
+    "CHUNK",
+    "METHODS",
+    "FIRST_CHECK",
+]
 
 DEFAULT_SAMPLES = 100_000
 DEFAULT_SEED = 0
 CHUNK = 1 << 18  # samples per kernel call: small enough for a lively progress bar
+FIRST_CHECK = 10_000  # a run to a precision checks it after this many samples, then doubling
 
 Progress = Callable[[int], None]
 
@@ -57,6 +70,8 @@ class Simulator:
         n: int = DEFAULT_SAMPLES,
         seed: int = DEFAULT_SEED,
         *,
+        method: str = "mc",
+        precision: float | None = None,
         overrides: Mapping[str, float] | None = None,
         outputs: Iterable[str] | str | None = None,
         keep_samples: bool = False,
@@ -66,26 +81,42 @@ class Simulator:
     ) -> RunResult:
         """Simulate ``n`` samples from ``seed`` and summarise the outputs.
 
-        ``outputs``: node ids, ``"all"``, or ``None`` for the main nodes (a node
-        that differs without and with the project also as ``id@without``; a
-        business case's main node with ``years`` as its total over them).
-        ``overrides`` pins nodes to values for this run (a situation node in
-        both situations, unless named ``id@without``). ``progress`` is called
-        with the number of samples done after each chunk. With a business case
-        the run computes its key figures too (``result.business_case``).
+        ``method``: ``"mc"`` (Monte Carlo), ``"lhs"`` (Latin hypercube) or
+        ``"sobol"`` (scrambled Sobol points). ``precision`` (e.g. ``0.005``)
+        stops early, at ``FIRST_CHECK``·2ᵏ samples, once every output's mean is
+        known to that relative standard error; ``n`` is then the cap and the
+        result's ``samples`` says how many it took (the same numbers as a run of
+        that many samples). ``outputs``: node ids, ``"all"``, or ``None`` for the
+        main nodes (a node that differs without and with the project also as
+        ``id@without``; a business case's main node with ``years`` as its total
+        over them). ``overrides`` pins nodes to values for this run (a situation
+        node in both situations, unless named ``id@without``). ``progress`` is
+        called with the number of samples done after each chunk. With a business
+        case the run computes its key figures too (``result.business_case``).
         """
         n, seed = _checked_count(n), _checked_seed(seed)
+        method = _checked_method(method, precision)
         overrides = self._checked_overrides(overrides)
         pins = {t: v for node_id, v in overrides.items() for t in self.case.targets(node_id)}
         output_ids = self._output_ids(outputs)
-        run_ids = tuple(dict.fromkeys((*output_ids, *self._case_ids())))
-        program = self.compiled.program(run_ids, pins)
-        out = np.empty((len(run_ids), n))
-        for start in range(0, n, max(1, int(chunk))):
-            count = min(chunk, n - start)
-            self.compiled.execute(program, seed, start, count, out, threads)
-            if progress is not None:
-                progress(count)
+        sampler = self._sampler(method, seed, n, pins)
+        correlated = tuple(x for a, b, _ in sampler.correlations for x in (a, b))
+        run_ids = tuple(dict.fromkeys((*output_ids, *self._case_ids(), *correlated)))
+        program = self.compiled.program(run_ids, pins, sampler.loaded)
+        out = np.empty((len(run_ids), 0))
+        done = 0
+        for target in _checkpoints(n, precision):
+            out = _grown(out, target)
+            for start in range(done, target, max(1, int(chunk))):
+                count = min(chunk, target - start)
+                given = sampler.values(start, count) if sampler.loaded else None
+                self.compiled.execute(program, seed, start, count, out, threads, given)
+                if progress is not None:
+                    progress(count)
+            done = target
+            if precision is not None and _precise(out[: len(output_ids)], precision):
+                break
+        out = out[:, :done]
         figures = self.compiled.figures(run_ids, pins)
         summaries = {o: summarise(out[k], figures[o]) for k, o in enumerate(run_ids)}
         business_case = None
@@ -98,16 +129,72 @@ class Simulator:
                 out[k] *= factor
                 scaled = {name: value * factor for name, value in figures[node_id].items()}
                 summaries[node_id] = summarise(out[k], scaled)
+        arrays = {o: out[k] for k, o in enumerate(run_ids)}
         return RunResult(
             model=self.model.name,
-            samples=n,
+            samples=done,
             seed=seed,
-            method="mc",
+            method=method,
             summaries={o: summaries[o] for o in output_ids},
-            arrays={o: out[k] for k, o in enumerate(run_ids)} if keep_samples else {},
+            arrays=arrays if keep_samples else {},
             overrides=overrides,
             business_case=business_case,
+            correlations=tuple(_achieved(a, b, rho, arrays) for a, b, rho in sampler.correlations),
         )
+
+    def evaluate(
+        self,
+        values: Mapping[str, np.ndarray | Sequence[float]],
+        outputs: Iterable[str] | str | None = None,
+        *,
+        seed: int = DEFAULT_SEED,
+        threads: int | None = None,
+    ) -> dict[str, np.ndarray]:
+        """The outputs' samples with the named nodes given per sample by ``values``.
+
+        Each array in ``values`` holds one value per sample (all the same
+        length); the compiled kernel loads them in place of those nodes (and of
+        everything upstream of them). Inputs not given are drawn from ``seed``'s
+        streams as in a run. What sensitivity methods call as "the model".
+        ``outputs`` as for :meth:`run`.
+
+        >>> m = Model("demo")
+        >>> m.add("hours", estimate=[10, 20, 40])
+        >>> m.add("cost", kind="main", formula="hours * 2")
+        >>> Simulator(m).evaluate({"hours": [10.0, 15.0]})["cost"].tolist()
+        [20.0, 30.0]
+        """
+        for node_id in values:
+            self._known(node_id, "given value")
+        given = [np.asarray(values[x], dtype=np.float64).ravel() for x in values]
+        sizes = {array.size for array in given}
+        if len(sizes) != 1 or 0 in sizes:
+            raise RunError(
+                "given values must be arrays of one and the same length, at least 1, "
+                f"got lengths {sorted(sizes)}"
+            )
+        n = sizes.pop()
+        output_ids = self._output_ids(outputs)
+        program = self.compiled.program(output_ids, None, tuple(values))
+        matrix, seed = np.stack(given), _checked_seed(seed)
+        out = np.empty((len(output_ids), n))
+        for start in range(0, n, CHUNK):
+            count = min(CHUNK, n - start)
+            chunk = matrix[:, start : start + count]
+            self.compiled.execute(program, seed, start, count, out, threads, chunk)
+        for k, node_id in enumerate(output_ids):
+            out[k] *= self.case.totals.get(node_id, 1.0)
+        return {o: out[k] for k, o in enumerate(output_ids)}
+
+    def _sampler(self, method: str, seed: int, n: int, pins: Mapping[str, float]) -> InputSampler:
+        """Where the run's loaded inputs come from; correlations of pinned inputs are dropped."""
+        drawing = {
+            x: d
+            for x, d in input_distributions(self.compiled.checked, pins).items()
+            if d.name != "fixed"
+        }
+        pairs = [c.pair for c in self.model.correlations if c.a in drawing and c.b in drawing]
+        return InputSampler(method, drawing, pairs, seed, n)
 
     def _case_ids(self) -> tuple[str, ...]:
         """The nodes a business case's figures are built from: main nodes and key figures."""
@@ -144,6 +231,77 @@ class Simulator:
                 node_id, self.case.visible, "see 'assumption-graph check' for the ids"
             )
             raise RunError(f"{what} names no node of the model", node=node_id, hint=hint)
+
+
+def _checked_method(method: object, precision: float | None) -> str:
+    if method not in METHODS:
+        hint = did_you_mean(method, METHODS, f"use one of {', '.join(METHODS)}")
+        raise RunError(f"unknown sampling method {method!r}", hint=hint)
+    if precision is not None:
+        if (
+            isinstance(precision, bool)
+            or not isinstance(precision, int | float)
+            or not (0.0 < precision < 1.0)
+        ):
+            raise RunError(
+                f"the precision must be a relative standard error between 0 and 1 "
+                f"(0.005 for 0.5 %), got {precision!r}"
+            )
+        if method == "lhs":
+            raise RunError(
+                "a run to a precision cannot use Latin hypercube sampling: its strata are "
+                "set by the sample count, so it cannot stop early; use mc or sobol"
+            )
+    return str(method)
+
+
+def _checkpoints(n: int, precision: float | None) -> list[int]:
+    """Sample counts at which a run checks its precision: ``FIRST_CHECK``·2ᵏ, then ``n``."""
+    if precision is None:
+        return [n]
+    points = []
+    target = FIRST_CHECK
+    while target < n:
+        points.append(target)
+        target *= 2
+    return [*points, n]
+
+
+def _grown(out: np.ndarray, columns: int) -> np.ndarray:
+    """``out`` with room for ``columns`` samples (a copy when it must grow)."""
+    if out.shape[1] >= columns:
+        return out
+    grown = np.empty((out.shape[0], columns))
+    grown[:, : out.shape[1]] = out
+    return grown
+
+
+def _precise(samples: np.ndarray, precision: float) -> bool:
+    """True when every row's mean has a relative standard error of at most ``precision``.
+
+    Over the finite samples; a row whose samples are all equal is known exactly,
+    one without finite samples never gets more precise.
+    """
+    for row in samples:
+        finite = row[np.isfinite(row)]
+        if finite.size < 2:
+            return False
+        se = float(np.std(finite, ddof=1)) / math.sqrt(finite.size)
+        if se > precision * abs(float(np.mean(finite))):
+            return False
+    return True
+
+
+def _achieved(a: str, b: str, rho: float, arrays: Mapping[str, np.ndarray]) -> dict[str, object]:
+    """A requested correlation with the Spearman correlation the run's samples have."""
+    from scipy.stats import spearmanr  # heavy: imported when a model has correlations
+
+    x, y = arrays[a], arrays[b]
+    finite = np.isfinite(x) & np.isfinite(y)
+    achieved = float(spearmanr(x[finite], y[finite]).statistic) if finite.sum() > 2 else None
+    if achieved is not None and not math.isfinite(achieved):
+        achieved = None
+    return {"a": a, "b": b, "requested": rho, "achieved": achieved}
 
 
 def _checked_count(n: object) -> int:

@@ -31,6 +31,13 @@ duplicate              warning   the same assumption entered twice (same label o
 no-main                warning   the model has nodes but no main node
 ignored-case-keys      warning   a node uses business-case keys (category, phase, year,
                                  years, profile, risk) but the model has no business case
+correlation-node       error     a correlation names an id that is not a node
+correlation-input      error     a correlation names a node that does not draw (a formula,
+                                 a constant, a ``fixed`` model) or a ``situation`` node
+correlation-range      error     a rank correlation outside [-1, 1]
+correlation-pair       error     a node correlated with itself, or a pair listed twice
+correlation-matrix     error     correlations no joint distribution can have (the copula's
+                                 matrix is not positive semi-definite); names the pairs
 =====================  ========  ==========================================================
 
 A ``situation`` node (values without and with the project) is checked like an input:
@@ -108,6 +115,7 @@ from .distributions import Distribution, Normal
 from .errors import CheckFailed, Diagnostic, did_you_mean
 from .expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, to_source
 from .model import Body, Input, Model, Node, Situation, Value, draws
+from .sampling import not_positive_semidefinite
 
 __all__ = ["CheckedModel", "Unit", "check", "unit_of", "formula_unit"]
 
@@ -1362,6 +1370,72 @@ def _ignored_case_keys(ctx: _Context) -> Iterator[Diagnostic]:
             )
 
 
+# ---------------------------------------------------------------------------- correlations
+
+
+def _correlations(ctx: _Context) -> Iterator[Diagnostic]:
+    """Each ``correlations:`` entry names two different drawing inputs and a rho in [-1, 1]."""
+    seen: set[frozenset[str]] = set()
+    valid: list[tuple[str, str, float]] = []
+    for c in ctx.model.correlations:
+        found = [d for x in (c.a, c.b) for d in _correlated_node(ctx, x, c.line)]
+        if not (math.isfinite(c.rho) and -1.0 <= c.rho <= 1.0):
+            found.append(
+                ctx.error(
+                    "correlation-range",
+                    f"the correlation of '{c.a}' and '{c.b}' is {c.rho!r}, outside [-1, 1]; "
+                    "give a rank correlation between -1 and 1",
+                    line=c.line,
+                )
+            )
+        pair = frozenset((c.a, c.b))
+        if c.a == c.b or pair in seen:
+            what = "with itself" if c.a == c.b else "twice"
+            found.append(
+                ctx.error(
+                    "correlation-pair",
+                    f"'{c.a}' and '{c.b}' are correlated {what}; list each pair of two "
+                    "different inputs once",
+                    line=c.line,
+                )
+            )
+        seen.add(pair)
+        yield from found
+        if not found:
+            valid.append(c.pair)
+    bad = not_positive_semidefinite(valid)
+    if bad:
+        listed = "; ".join(f"{a}~{b} {rho:g}" for a, b, rho in bad)
+        yield ctx.error(
+            "correlation-matrix",
+            f"no joint distribution has these rank correlations together: {listed}; "
+            "weaken some of them (e.g. if a~b and b~c are strong, a~c cannot be strongly "
+            "negative)",
+            line=ctx.model.correlations[0].line,
+        )
+
+
+def _correlated_node(ctx: _Context, node_id: str, line: int | None) -> Iterator[Diagnostic]:
+    if node_id not in ctx.model:
+        hint = did_you_mean(node_id, [n.id for n in ctx.model], "check the node ids")
+        yield ctx.error(
+            "correlation-node",
+            f"a correlation names '{node_id}', which is not a node; {hint}",
+            line=line,
+        )
+        return
+    node = ctx.model[node_id]
+    if isinstance(node.body, Situation) or not draws(node.body):
+        what = "a situation node" if isinstance(node.body, Situation) else "not a drawing input"
+        yield ctx.error(
+            "correlation-input",
+            f"a correlation names '{node_id}', which is {what}; correlate uncertain inputs "
+            "with a probability model (not fixed), not formulas, constants or situations",
+            node,
+            line=line,
+        )
+
+
 def _join(values: Iterable[object]) -> str:
     return ", ".join(str(v) for v in values)
 
@@ -1384,6 +1458,7 @@ _RULES: tuple[Rule, ...] = (
     _duplicates,
     _no_main,
     _ignored_case_keys,
+    _correlations,
     _case_purposes,
     _off_purposes,
     _case_years,

@@ -15,6 +15,7 @@ STAGES: dict[str, int] = {
     "expr": 1,
     "streams": 1,
     "distributions": 1,
+    "sampling": 1,
     "business": 1,
     "finance": 1,
     "model": 2,
@@ -24,8 +25,12 @@ STAGES: dict[str, int] = {
     "results": 5,
     "run": 5,
     "case_summary": 5,
+    "sensitivity": 5,
     "render": 6,
     "report": 6,
+    "plots": 6,
+    "html_report": 6,
+    "export": 6,
     "cli": 7,
 }
 

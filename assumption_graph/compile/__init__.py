@@ -36,18 +36,25 @@ class CompiledModel:
         self.case = expand(checked.raise_for_errors())
         self.checked = self.case.checked
         self.model = checked.model
-        self._programs: dict[_Scenario, Program] = {}
+        self._programs: dict[tuple[object, ...], Program] = {}
         self._figures: dict[_Scenario, dict[str, dict[str, float]]] = {}
         self._shifts: dict[_Scenario, dict[str, float]] = {}
         self.kernel_seconds = numba_backend.warm_up()
 
     def program(
-        self, outputs: Iterable[str], overrides: Mapping[str, float] | None = None
+        self,
+        outputs: Iterable[str],
+        overrides: Mapping[str, float] | None = None,
+        given: Iterable[str] = (),
     ) -> Program:
-        """The program computing ``outputs`` under ``overrides`` (memoised)."""
-        key = _scenario(outputs, overrides)
+        """The program computing ``outputs`` under ``overrides`` (memoised).
+
+        ``given`` nodes are loaded per sample from the matrix passed to ``execute``.
+        """
+        given = tuple(given)
+        key = (*_scenario(outputs, overrides), given)
         if key not in self._programs:
-            self._programs[key] = lower(self.checked, key[0], dict(key[1]))
+            self._programs[key] = lower(self.checked, key[0], dict(key[1]), given)
         return self._programs[key]
 
     def figures(
@@ -89,9 +96,13 @@ class CompiledModel:
         count: int,
         out: np.ndarray,
         threads: int | None = None,
+        given: np.ndarray | None = None,
     ) -> None:
-        """Fill ``out[:, start:start+count]`` with samples of the program's outputs."""
-        numba_backend.execute(program, seed_key(seed), start, count, out, threads)
+        """Fill ``out[:, start:start+count]`` with samples of the program's outputs.
+
+        ``given``: the values of ``program.given`` for these samples (rows x ``count``).
+        """
+        numba_backend.execute(program, seed_key(seed), start, count, out, threads, given)
 
 
 _Scenario = tuple[tuple[str, ...], tuple[tuple[str, float], ...]]

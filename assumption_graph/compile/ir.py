@@ -5,7 +5,9 @@ A :class:`Program` is what the compiled kernel executes: one row per op
 parameters and, for random draws, the stable key of the input node. Slots are
 reused once their value is dead, so the working memory of a block of samples
 grows with the graph's width, not its size. Only the ancestors of the requested
-outputs are computed; overridden nodes become constants.
+outputs are computed; overridden nodes become constants, and nodes whose values
+are given per sample (Latin hypercube, Sobol points, correlated inputs, a
+caller's arrays) are loaded from a matrix the kernel receives.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Op(IntEnum):
     TAN = 26
     COPY = 27
     IRR = 28  # internal: reads b consecutive slots from a (the yearly net flows)
+    LOAD = 29  # a node's values given per sample: row a of the kernel's ``given`` matrix
     UNIFORM = 40
     TRIANGLE = 41
     DISCRETE = 42
@@ -92,7 +95,8 @@ class Program:
     ``code`` rows are ``(opcode, dst, a, b, c)``; ``params`` rows hold an op's
     numbers (a constant, or a distribution's parameters); ``keys`` hold the
     stable key of the drawing node (0 for other ops). ``outputs`` are the node
-    ids whose values are copied out, from ``output_slots``.
+    ids whose values are copied out, from ``output_slots``; ``given`` the nodes
+    loaded per sample, in the row order of the kernel's ``given`` matrix.
     """
 
     code: np.ndarray
@@ -102,6 +106,7 @@ class Program:
     outputs: tuple[str, ...]
     output_slots: np.ndarray
     lines: tuple[str, ...] = field(repr=False)
+    given: tuple[str, ...] = ()
 
     @property
     def source(self) -> str:
@@ -117,24 +122,33 @@ def lower(
     checked: CheckedModel,
     outputs: Iterable[str],
     overrides: Mapping[str, float] | None = None,
+    given: Iterable[str] = (),
 ) -> Program:
     """Lower the graph to a program computing ``outputs`` (with ``overrides`` pinned).
 
-    Nodes that no output depends on are left out, and so is everything
-    upstream of an overridden node.
+    The ``given`` nodes are loaded per sample from row ``k`` of the kernel's
+    ``given`` matrix, ``k`` their position here. Nodes that no output depends
+    on are left out, and so is everything upstream of an overridden or given node.
     """
-    return _Lowering(checked, tuple(outputs), dict(overrides or {})).program()
+    return _Lowering(checked, tuple(outputs), dict(overrides or {}), tuple(given)).program()
 
 
 class _Lowering:
     """Builds a program: topological walk, expression flattening, slot reuse."""
 
     def __init__(
-        self, checked: CheckedModel, outputs: tuple[str, ...], overrides: dict[str, float]
+        self,
+        checked: CheckedModel,
+        outputs: tuple[str, ...],
+        overrides: dict[str, float],
+        given: tuple[str, ...],
     ):
         self.model = checked.model
         self.outputs = outputs
         self.overrides = overrides
+        self.given = given
+        self.row_of = {node_id: row for row, node_id in enumerate(given)}
+        self.cut = set(overrides) | set(given)  # nodes whose inputs are not needed
         needed = self._needed(checked)
         self.order = [n for n in checked.order if n in needed]
         self.last_use = self._last_uses()
@@ -154,7 +168,7 @@ class _Lowering:
             if node_id in needed:
                 continue
             needed.add(node_id)
-            if node_id not in self.overrides:
+            if node_id not in self.cut:
                 stack.extend(self.model[node_id].inputs)
         return needed
 
@@ -162,7 +176,7 @@ class _Lowering:
         """Position in ``order`` of each node's last consumer (outputs never die)."""
         last: dict[str, int] = {}
         for position, node_id in enumerate(self.order):
-            if node_id not in self.overrides:
+            if node_id not in self.cut:
                 for name in self.model[node_id].inputs:
                     last[name] = position
         for node_id in self.outputs:
@@ -181,6 +195,7 @@ class _Lowering:
             outputs=self.outputs,
             output_slots=np.array([self.slot_of[o] for o in self.outputs], dtype=np.int64),
             lines=tuple(self.lines),
+            given=self.given,
         )
 
     # slots -----------------------------------------------------------------
@@ -196,7 +211,7 @@ class _Lowering:
 
     def _release_dead(self, position: int) -> None:
         node = self.model[self.order[position]]
-        uses = () if node.id in self.overrides else node.inputs
+        uses = () if node.id in self.cut else node.inputs
         for name in sorted(uses):
             if self.last_use.get(name) == position:
                 self._release(self.slot_of[name])
@@ -226,6 +241,10 @@ class _Lowering:
             value = float(self.overrides[node_id])
             slot = self._take()
             self._emit(Op.CONST, slot, params=(value,), text=f"{value!r}  # {node_id} (override)")
+        elif node_id in self.row_of:
+            slot = self._take()
+            row = self.row_of[node_id]
+            self._emit(Op.LOAD, slot, (row,), text=f"given[{row}]  # {node_id}")
         elif isinstance(node.body, Formula):
             slot = self._expression(node.body.expr, root=True)
             self.lines[-1] += f"  # {node_id}"

@@ -134,8 +134,11 @@ def _nan_max(x: float, y: float) -> float:
 
 
 @_jit
-def _run_block(code, params, keys, seed_key, buf, m, sample0):  # noqa: ANN001, ANN202
+def _run_block(code, params, keys, seed_key, buf, m, sample0, given, column0):  # noqa: ANN001, ANN202
     """Run every op of the program over one block of ``m`` samples held in ``buf``.
+
+    The block's first sample is ``sample0``; its given values start at column
+    ``column0`` of ``given``.
 
     Kept apart from the parallel loop: numba's parallel passes are slow on a
     large loop body, so a small ``prange`` around this call compiles faster.
@@ -230,6 +233,10 @@ def _run_block(code, params, keys, seed_key, buf, m, sample0):  # noqa: ANN001, 
         elif op == Op.COPY:
             for i in range(m):
                 z[i] = x[i]
+        elif op == Op.LOAD:
+            row = given[code[k, 2]]
+            for i in range(m):
+                z[i] = row[column0 + i]
         elif op == Op.IRR:  # a = first of `b` consecutive slots holding the yearly flows
             first = code[k, 2]
             flows = np.empty(code[k, 3])
@@ -273,13 +280,15 @@ def _run_block(code, params, keys, seed_key, buf, m, sample0):  # noqa: ANN001, 
 
 
 @_compiled(parallel=True)
-def _run_blocks(code, params, keys, seed_key, n_slots, out_slots, start, count, block, out):  # noqa: ANN001
+def _run_blocks(  # noqa: ANN202
+    code, params, keys, seed_key, n_slots, out_slots, start, count, block, given, out  # noqa: ANN001
+):
     n_blocks = (count + block - 1) // block
     for blk in numba.prange(n_blocks):
         buf = np.empty((n_slots, block))
         first = blk * block
         m = min(block, count - first)
-        _run_block(code, params, keys, seed_key, buf, m, np.uint64(start + first))
+        _run_block(code, params, keys, seed_key, buf, m, np.uint64(start + first), given, first)
         for j in range(out_slots.shape[0]):
             src = buf[out_slots[j]]
             for i in range(m):
@@ -287,6 +296,7 @@ def _run_blocks(code, params, keys, seed_key, n_slots, out_slots, start, count, 
 
 
 _thread_lock = threading.Lock()
+_NOTHING_GIVEN = np.empty((0, 0))
 
 
 def max_threads() -> int:
@@ -308,15 +318,22 @@ def execute(
     count: int,
     out: np.ndarray,
     threads: int | None = None,
+    given: np.ndarray | None = None,
 ) -> None:
     """Run samples ``start .. start+count-1`` of ``program`` into ``out[:, start:start+count]``.
 
     ``out`` has one row per output and at least ``start + count`` columns.
     ``seed_key`` is :func:`assumption_graph.streams.seed_key` of the run's seed;
-    ``threads`` how many threads to use (``None``: all).
+    ``threads`` how many threads to use (``None``: all). ``given`` holds the
+    values of ``program.given`` for these samples, one row per node, ``count`` columns.
     """
     if count <= 0:
         return
+    if given is None:
+        given = _NOTHING_GIVEN
+    if given.shape != (len(program.given), count) and program.given:
+        raise ValueError(f"given must be {len(program.given)} x {count}, not {given.shape}")
+    given = np.ascontiguousarray(given, dtype=np.float64)
     with _thread_lock:  # numba's thread count is process-wide: set it and run as one step
         set_threads(threads)
         _run_blocks(
@@ -329,6 +346,7 @@ def execute(
             start,
             count,
             BLOCK,
+            given,
             out,
         )
 

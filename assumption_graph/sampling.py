@@ -1,0 +1,224 @@
+"""Where a run's uniform numbers come from: plain Monte Carlo, Latin hypercube, Sobol points.
+
+Every method gives each random input one uniform number per sample, in (0, 1),
+and the input's inverse CDF turns it into a value. Each is a pure function of
+(seed, sample index, input), or of the whole Sobol sequence up to that index,
+so a run gives the same numbers however it is split into chunks or threads:
+
+- ``mc``: the counter-based stream the kernel draws from itself
+  (``streams.uniform(stream_key(seed, id), i, 0)``);
+- ``lhs``: Latin hypercube. Input ``x`` of an ``n``-sample run puts sample ``i``
+  in stratum ``perm_x(i)`` of ``n`` equal strata, at a uniform offset inside it:
+  ``u = (perm_x(i) + v) / n``. ``perm_x`` is a keyed pseudo-random permutation of
+  ``0 .. n-1`` (a Feistel network with cycle walking), so no ``n``-long table is
+  kept and any chunk can be computed on its own;
+- ``sobol``: scrambled Sobol points from :class:`scipy.stats.qmc.Sobol`, one
+  dimension per input in the order of their ids.
+
+Correlated inputs use a Gaussian copula: the inputs' uniforms become normal
+scores, are mixed by a matrix ``L`` with ``L Lᵀ = R`` and mapped back, where
+``R`` holds the normal correlations ``2 sin(π ρ / 6)`` that give the requested
+Spearman (rank) correlations ``ρ`` exactly for continuous inputs.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .distributions import Distribution, ndtri_array
+from .streams import mix64_array, node_key, stream_key, uniform_array
+
+__all__ = [
+    "METHODS",
+    "InputSampler",
+    "lhs_uniforms",
+    "keyed_permutation",
+    "normal_correlations",
+    "copula_factor",
+    "not_positive_semidefinite",
+]
+
+METHODS: tuple[str, ...] = ("mc", "lhs", "sobol")
+
+_TINY = 2.0**-54  # keeps Sobol points off 0 and 1, where inverse CDFs are infinite
+_FEISTEL_ROUNDS = 4
+_ROUND_KEYS = tuple(np.uint64(0x9E3779B97F4A7C15 * (r + 1) % (1 << 64)) for r in range(4))
+
+
+def keyed_permutation(key: int, n: int, index: np.ndarray) -> np.ndarray:
+    """``perm(index)`` for a pseudo-random permutation of ``0 .. n-1`` chosen by ``key``.
+
+    A balanced Feistel network on the smallest even number of bits covering
+    ``n`` is a bijection of ``0 .. 2**bits - 1``; values that land outside
+    ``0 .. n-1`` are sent through it again (cycle walking), which keeps it a
+    bijection of ``0 .. n-1``. Vectorised over ``index``.
+
+    >>> sorted(keyed_permutation(7, 10, np.arange(10)).tolist()) == list(range(10))
+    True
+    """
+    half = max(1, math.ceil(math.log2(max(n, 2)) / 2))
+    mask = np.uint64((1 << half) - 1)
+    shift = np.uint64(half)
+    key64 = np.uint64(key % (1 << 64))
+    x = np.asarray(index, dtype=np.uint64).copy()
+    pending = np.ones(x.shape, dtype=bool)
+    while pending.any():
+        y = x[pending]
+        left, right = y >> shift, y & mask
+        for r in range(_FEISTEL_ROUNDS):
+            mixed = mix64_array(right ^ key64 ^ _ROUND_KEYS[r]) & mask
+            left, right = right, left ^ mixed
+        y = (left << shift) | right
+        x[pending] = y
+        pending[pending] = y >= np.uint64(n)
+    return x.astype(np.int64)
+
+
+def lhs_uniforms(seed: int, node_id: str, n: int, samples: np.ndarray) -> np.ndarray:
+    """Latin hypercube uniforms of one input for ``samples`` of an ``n``-sample run.
+
+    Over samples ``0 .. n-1`` each of the ``n`` strata ``[k/n, (k+1)/n)`` holds
+    exactly one value.
+    """
+    stream = stream_key(seed, node_id)
+    strata = keyed_permutation(stream ^ node_key("lhs"), n, samples)
+    return (strata + uniform_array(stream, samples, 0)) / n
+
+
+def normal_correlations(ids: Sequence[str], pairs: Iterable[tuple[str, str, float]]) -> np.ndarray:
+    """The normal-score correlation matrix over ``ids`` for rank correlations ``pairs``.
+
+    A Gaussian copula with normal correlation ``2 sin(π ρ / 6)`` has Spearman
+    correlation ``ρ``; pairs not listed are uncorrelated.
+    """
+    where = {node_id: k for k, node_id in enumerate(ids)}
+    matrix = np.eye(len(ids))
+    for a, b, rho in pairs:
+        r = 2.0 * math.sin(math.pi * rho / 6.0)
+        matrix[where[a], where[b]] = matrix[where[b], where[a]] = r
+    return matrix
+
+
+def not_positive_semidefinite(
+    pairs: Sequence[tuple[str, str, float]], tolerance: float = 1e-10
+) -> list[tuple[str, str, float]]:
+    """The pairs of a group of correlated inputs that no joint distribution can have.
+
+    Empty when the requested correlations are consistent (the normal-score matrix
+    is positive semi-definite). Otherwise the pairs among the inputs of each
+    connected group whose matrix is not, so a message can name them.
+    """
+    bad: list[tuple[str, str, float]] = []
+    for group in _groups(pairs):
+        ids = sorted({x for a, b, _ in group for x in (a, b)})
+        if np.linalg.eigvalsh(normal_correlations(ids, group))[0] < -tolerance:
+            bad.extend(group)
+    return bad
+
+
+def _groups(pairs: Sequence[tuple[str, str, float]]) -> list[list[tuple[str, str, float]]]:
+    """The pairs split into groups of inputs connected by a correlation."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b, _ in pairs:
+        parent[root(a)] = root(b)
+    groups: dict[str, list[tuple[str, str, float]]] = {}
+    for pair in pairs:
+        groups.setdefault(root(pair[0]), []).append(pair)
+    return list(groups.values())
+
+
+def copula_factor(matrix: np.ndarray) -> np.ndarray:
+    """A matrix ``L`` with ``L Lᵀ = matrix`` for a positive semi-definite ``matrix``.
+
+    Symmetric square root through the eigen-decomposition (negative rounding
+    noise clipped to 0), so a singular matrix (a correlation of ±1) works too.
+    """
+    values, vectors = np.linalg.eigh(matrix)
+    return vectors * np.sqrt(np.clip(values, 0.0, None))
+
+
+class InputSampler:
+    """Values, chunk by chunk, of the inputs a run loads instead of drawing in the kernel.
+
+    ``distributions`` are the run's random inputs. With method ``lhs`` or
+    ``sobol`` all of them are loaded; with ``mc`` only the correlated ones (the
+    others the kernel draws itself, from the same stream). ``loaded`` lists them
+    in the row order of :meth:`values`.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        distributions: Mapping[str, Distribution],
+        correlations: Sequence[tuple[str, str, float]],
+        seed: int,
+        n: int,
+    ) -> None:
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}")
+        self.method, self.seed, self.n = method, seed, n
+        self.distributions = distributions
+        self.correlations = tuple(correlations)
+        correlated = sorted({x for a, b, _ in correlations for x in (a, b)})
+        self.loaded: tuple[str, ...] = (
+            tuple(sorted(distributions)) if method != "mc" else tuple(correlated)
+        )
+        rows = {node_id: k for k, node_id in enumerate(self.loaded)}
+        self._copula_rows = np.array([rows[x] for x in correlated], dtype=np.int64)
+        self._factor = copula_factor(normal_correlations(correlated, correlations))
+        self._sobol: Any = None  # scipy's Sobol engine, made on the first chunk
+        self._position = 0
+
+    def values(self, start: int, count: int) -> np.ndarray:
+        """The loaded inputs' values for samples ``start .. start+count-1`` (rows x count)."""
+        u = self._uniforms(start, count)
+        if self._copula_rows.size:
+            u[self._copula_rows] = _normal_cdf(self._factor @ ndtri_array(u[self._copula_rows]))
+        return np.stack(
+            [self.distributions[x].quantile(u[k]) for k, x in enumerate(self.loaded)]
+        ).reshape(len(self.loaded), count)
+
+    def _uniforms(self, start: int, count: int) -> np.ndarray:
+        samples = np.arange(start, start + count, dtype=np.uint64)
+        if self.method == "sobol":
+            return self._sobol_points(start, count)
+        if self.method == "lhs":
+            return np.stack(
+                [lhs_uniforms(self.seed, x, self.n, samples) for x in self.loaded]
+            ).reshape(len(self.loaded), count)
+        return np.stack(
+            [uniform_array(stream_key(self.seed, x), samples, 0) for x in self.loaded]
+        ).reshape(len(self.loaded), count)
+
+    def _sobol_points(self, start: int, count: int) -> np.ndarray:
+        """Points ``start .. start+count-1`` of the run's scrambled Sobol sequence, transposed."""
+        from scipy.stats import qmc  # heavy: imported when a run asks for Sobol points
+
+        if self._sobol is None or start != self._position:
+            rng = np.random.default_rng(stream_key(self.seed, ""))
+            self._sobol = qmc.Sobol(len(self.loaded), scramble=True, rng=rng)
+            if start:
+                self._sobol.fast_forward(start)
+        with warnings.catch_warnings():  # scipy warns unless n is a power of 2; the README says so
+            warnings.simplefilter("ignore", UserWarning)
+            points = self._sobol.random(count)
+        self._position = start + count
+        return np.clip(points.T, _TINY, 1.0 - 2.0**-53)
+
+
+def _normal_cdf(z: np.ndarray) -> np.ndarray:
+    """The standard normal CDF (scipy's ``ndtr``), for the copula's way back to uniforms."""
+    from scipy.special import ndtr
+
+    return np.clip(ndtr(z), _TINY, 1.0 - 2.0**-53)
