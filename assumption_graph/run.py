@@ -170,7 +170,7 @@ class Simulator:
         sizes = {array.size for array in given}
         if len(sizes) != 1 or 0 in sizes:
             raise RunError(
-                "given values must be arrays of one and the same length, at least 1, "
+                "give at least one node, each with an array of values of one and the same length; "
                 f"got lengths {sorted(sizes)}"
             )
         n = sizes.pop()
