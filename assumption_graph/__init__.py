@@ -25,10 +25,12 @@ from .errors import (
     ModelFileError,
     RunError,
 )
+from .export import export_workbook
 from .io import load, loads, read_model, save
 from .model import Model, Node
 from .results import NodeSummary, RunResult
 from .run import Simulator, simulate
+from .sensitivity import SensitivityResult
 from .validate import CheckedModel, check
 
 __all__ = [
@@ -44,9 +46,11 @@ __all__ = [
     "NodeSummary",
     "RunError",
     "RunResult",
+    "SensitivityResult",
     "Simulator",
     "check",
     "discrete",
+    "export_workbook",
     "fixed",
     "load",
     "loads",
