@@ -54,7 +54,11 @@ _COST_FIGURES = ("project_cost", "total_with_project")
 
 @dataclass(frozen=True)
 class KeyFigure:
-    """One key figure in every column; ``None`` where not defined, with ``note`` saying why."""
+    """One key figure in every column; ``None`` where not defined, with ``note`` saying why.
+
+    ``mean_se``, ``percentiles_se`` and ``quantiles`` are those of the key
+    figure's node (see :class:`~assumption_graph.results.NodeSummary`).
+    """
 
     name: str
     label: str
@@ -68,6 +72,9 @@ class KeyFigure:
     nonfinite: int = 0
     note: str | None = None
     previous: float | None = None
+    mean_se: float | None = None
+    percentiles_se: Mapping[float, float | None] = field(default_factory=dict)
+    quantiles: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -77,7 +84,9 @@ class KeyFigure:
             "best": self.best,
             "worst": self.worst,
             "mean": self.mean,
+            "mean_se": self.mean_se,
             "percentiles": {level_key(p): v for p, v in self.percentiles.items()},
+            "percentiles_se": {level_key(p): v for p, v in self.percentiles_se.items()},
             "nonfinite": self.nonfinite,
         }
         if self.note:
@@ -293,6 +302,9 @@ def _key_figure(
         mean=summary.mean,
         percentiles=summary.percentiles,
         nonfinite=summary.nonfinite,
+        mean_se=summary.mean_se,
+        percentiles_se=summary.percentiles_se,
+        quantiles=summary.quantiles,
         note=_note(name, summary, graph, summaries) if name in RATES else None,
     )
 

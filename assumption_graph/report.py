@@ -17,6 +17,11 @@ __all__ = [
     "format_rate",
     "key_figure_table",
     "key_figure_html",
+    "key_figure_rows",
+    "node_rows",
+    "html_table",
+    "risk_rows",
+    "table_rows",
     "figures_csv",
     "text_table",
     "business_case_report",
@@ -71,17 +76,22 @@ def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
-def text_table(table: Table) -> str:
-    """A :class:`~assumption_graph.case_summary.Table` as aligned text under its title."""
+def table_rows(table: Table) -> list[list[str]]:
+    """A :class:`~assumption_graph.case_summary.Table` as a header and rows of formatted cells."""
     rows = [["", *table.columns]]
     rows += [[name, *(format_cell(v) for v in values)] for name, values in table.rows]
-    lines = [table.title, *_aligned(rows)]
+    return rows
+
+
+def text_table(table: Table) -> str:
+    """A :class:`~assumption_graph.case_summary.Table` as aligned text under its title."""
+    lines = [table.title, *_aligned(table_rows(table))]
     if table.note:
         lines.append(f"({table.note})")
     return "\n".join(lines)
 
 
-def _key_figure_rows(case: BusinessCaseResult) -> list[list[str]]:
+def key_figure_rows(case: BusinessCaseResult) -> list[list[str]]:
     """The header and one row per key figure (rates as percentages), previous where given."""
     previous = any(f.previous is not None for f in case.key_figures.values())
     header = ["key figure", "risk-adjusted", "expected", "best", "worst", "P10", "P90"]
@@ -97,7 +107,7 @@ def _key_figure_rows(case: BusinessCaseResult) -> list[list[str]]:
 
 def business_case_report(case: BusinessCaseResult, money_unit: str = "tkr") -> str:
     """The business case's key figures, buffer, risks and tables as text."""
-    rows = _key_figure_rows(case)
+    rows = key_figure_rows(case)
     notes = [f"  {f.label}: {f.note}" for f in case.key_figures.values() if f.note]
     adjustment = (
         "Monte Carlo mean" if case.risk_adjustment == "monte_carlo" else "probability-weighted"
@@ -107,9 +117,22 @@ def business_case_report(case: BusinessCaseResult, money_unit: str = "tkr") -> s
     for change in case.changes:
         flag = "SIGNIFICANT CHANGE" if change.significant else "change"
         lines.append(f"{flag}: {change.figure}: {change.reason}")
-    risk_rows = [["risk", "type", "probability", "consequence", "amount"]]
+    lines += [
+        "",
+        f"Risks: money each accounts for (risk-adjusted - expected net cost, {money_unit})",
+    ]
+    lines += _aligned(risk_rows(case))
+    lines += ["By type: " + ", ".join(f"{t} {format_cell(a)}" for t, a in case.risk_types.items())]
+    for table in case.tables.values():
+        lines += ["", text_table(table)]
+    return "\n".join(lines)
+
+
+def risk_rows(case: BusinessCaseResult) -> list[list[str]]:
+    """The header and one row per risk of the register, with the money it accounts for."""
+    rows = [["risk", "type", "probability", "consequence", "amount"]]
     for risk in case.risks:
-        risk_rows.append(
+        rows.append(
             [
                 f"{risk.id} {risk.name}",
                 risk.type,
@@ -118,18 +141,10 @@ def business_case_report(case: BusinessCaseResult, money_unit: str = "tkr") -> s
                 format_cell(risk.amount),
             ]
         )
-    lines += [
-        "",
-        f"Risks: money each accounts for (risk-adjusted - expected net cost, {money_unit})",
-    ]
-    lines += _aligned(risk_rows)
-    lines += ["By type: " + ", ".join(f"{t} {format_cell(a)}" for t, a in case.risk_types.items())]
-    for table in case.tables.values():
-        lines += ["", text_table(table)]
-    return "\n".join(lines)
+    return rows
 
 
-def _node_rows(result: RunResult, model: Model | None) -> list[list[str]]:
+def node_rows(result: RunResult, model: Model | None) -> list[list[str]]:
     """The header and one row of formatted cells per output node."""
     rows = [["node", *(name for name, _ in _COLUMNS), "nonfinite"]]
     for node_id, summary in result.summaries.items():
@@ -151,7 +166,7 @@ def _title(result: RunResult) -> str:
 
 def key_figure_table(result: RunResult, model: Model | None = None) -> str:
     """The run's figures, one row per output node, as aligned text."""
-    return "\n".join([_title(result), *_aligned(_node_rows(result, model))])
+    return "\n".join([_title(result), *_aligned(node_rows(result, model))])
 
 
 def key_figure_html(result: RunResult, model: Model | None = None) -> str:
@@ -159,13 +174,15 @@ def key_figure_html(result: RunResult, model: Model | None = None) -> str:
 
     With a business case, its key figures follow in a second table.
     """
-    parts = [f"<p><b>{html.escape(_title(result))}</b></p>", _html_table(_node_rows(result, model))]
+    parts = [f"<p><b>{html.escape(_title(result))}</b></p>", html_table(node_rows(result, model))]
     if result.business_case is not None:
-        parts.append(_html_table(_key_figure_rows(result.business_case)))
+        parts.append(html_table(key_figure_rows(result.business_case)))
     return "\n".join(parts)
 
 
-def _html_table(rows: list[list[str]]) -> str:
+def html_table(rows: list[list[str]]) -> str:
+    """Rows of cells, the first the header, as an HTML table; every cell is escaped."""
+
     def line(cells: list[str], tag: str) -> str:
         return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
 
@@ -175,7 +192,7 @@ def _html_table(rows: list[list[str]]) -> str:
 
 def figures_csv(result: RunResult) -> str:
     """The node figures as CSV: one row per node, numbers unformatted, empty where undefined."""
-    stats = ("expected", "weighted", "best", "worst", "mean", "std", "min", "max")
+    stats = ("expected", "weighted", "best", "worst", "mean", "mean_se", "std", "min", "max")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["node", *stats, *(f"P{level_key(p)}" for p in PERCENTILES), "nonfinite"])

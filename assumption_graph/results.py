@@ -18,6 +18,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # built by the business-case summary, which builds on this module
     from .case_summary import BusinessCaseResult
+    from .plots import PlotAccessor
 
 __all__ = [
     "PERCENTILES",
@@ -204,6 +205,18 @@ class RunResult:
         from .report import key_figure_html  # a later stage, imported when a notebook asks
 
         return key_figure_html(self)
+
+    @property
+    def plot(self) -> PlotAccessor:
+        """The run's charts as matplotlib figures: ``result.plot.histogram("npv")``.
+
+        Also ``.s_curve(name)``, ``.convergence(name)`` (needs kept samples),
+        ``.tornado(sensitivity)`` and ``.contribution(sensitivity)``; see
+        :class:`~assumption_graph.plots.PlotAccessor`.
+        """
+        from .plots import PlotAccessor  # a later stage, imported when a chart is asked for
+
+        return PlotAccessor(self)
 
     def values(self, node_id: str) -> np.ndarray:
         """The samples of one output node (the run must have kept them)."""

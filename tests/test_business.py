@@ -32,8 +32,8 @@ from .business_models import (
     with_high_risk,
 )
 
-NODE_FIELDS = {"expected", "weighted", "best", "worst", "mean", "std", "min", "max",
-               "percentiles", "nonfinite"}
+NODE_FIELDS = {"expected", "weighted", "best", "worst", "mean", "mean_se", "std", "min", "max",
+               "percentiles", "percentiles_se", "nonfinite"}
 COLUMNS = ("expected", "weighted", "best", "worst")
 
 

@@ -35,8 +35,8 @@ EXAMPLE_FILES = [CONSULTANCY, CASE_HANDLING]
 
 N = 2000  # samples for the in-process runs: enough to exercise everything, fast
 
-NODE_KEYS = {"expected", "weighted", "best", "worst", "mean", "std", "min", "max",
-             "percentiles", "nonfinite"}
+NODE_KEYS = {"expected", "weighted", "best", "worst", "mean", "mean_se", "std", "min", "max",
+             "percentiles", "percentiles_se", "nonfinite"}
 PERCENTILE_KEYS = {"5", "10", "25", "50", "70", "75", "80", "90", "95"}
 TOP_KEYS = {"model", "samples", "seed", "method", "nodes"}
 
@@ -102,8 +102,9 @@ def assert_contract(data: dict, node_ids: list[str]) -> None:
     for node_id, figures in data["nodes"].items():
         assert set(figures) == NODE_KEYS, node_id
         assert set(figures["percentiles"]) == PERCENTILE_KEYS, node_id
+        assert set(figures["percentiles_se"]) == PERCENTILE_KEYS, node_id
         assert isinstance(figures["nonfinite"], int) and figures["nonfinite"] >= 0
-        for key in NODE_KEYS - {"percentiles", "nonfinite"}:
+        for key in NODE_KEYS - {"percentiles", "percentiles_se", "nonfinite"}:
             value = figures[key]
             finite = isinstance(value, float | int) and math.isfinite(value)
             assert value is None or finite, (node_id, key)

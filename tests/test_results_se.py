@@ -1,0 +1,202 @@
+"""Monte Carlo standard errors and the quantile sketch of a node summary (issue 5).
+
+The statistical tests repeat a small Monte Carlo experiment many times with
+fixed seeds: the spread of an estimator over the repetitions is its true
+standard error, which the reported standard error must match. The empirical
+standard deviation of R roughly normal estimates has a relative standard error
+of 1/sqrt(2(R-1)); the tolerance is four of those.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from statistics import NormalDist
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from assumption_graph.io import load
+from assumption_graph.results import PERCENTILES, SKETCH_LEVELS, level_key, summarise
+from assumption_graph.run import Simulator
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "business_case.yaml"
+
+REPETITIONS = 1000
+DRAWS = 2000
+TOLERANCE = 4 / math.sqrt(2 * (REPETITIONS - 1))  # four relative SEs of an empirical std
+
+DISTRIBUTIONS = {
+    "normal": lambda rng: rng.normal(10.0, 3.0, size=DRAWS),
+    "exponential": lambda rng: rng.exponential(2.0, size=DRAWS),  # skewed
+}
+
+
+@pytest.fixture(scope="module", params=sorted(DISTRIBUTIONS))
+def repeated(request):
+    """Summaries of REPETITIONS independent samples of one distribution (seeds 0..R-1)."""
+    draw = DISTRIBUTIONS[request.param]
+    return [summarise(draw(np.random.default_rng(seed)), {}) for seed in range(REPETITIONS)]
+
+
+# ---------------------------------------------------------------------------- standard errors
+
+
+def test_mean_se_matches_the_spread_of_means(repeated):
+    means = np.array([s.mean for s in repeated])
+    reported = np.mean([s.mean_se for s in repeated])
+    assert np.std(means, ddof=1) / reported == pytest.approx(1.0, abs=TOLERANCE)
+
+
+@pytest.mark.parametrize("level", PERCENTILES)
+def test_percentile_se_matches_the_spread_of_percentiles(repeated, level):
+    estimates = np.array([s.percentiles[level] for s in repeated])
+    reported = np.mean([s.percentiles_se[level] for s in repeated])
+    assert np.std(estimates, ddof=1) / reported == pytest.approx(1.0, abs=TOLERANCE)
+
+
+@pytest.mark.parametrize("level", PERCENTILES)
+def test_percentile_se_matches_the_normal_theory(level):
+    """For N(0, 1): SE of the p-quantile = sqrt(p(1-p)/n) / density at the quantile."""
+    p = level / 100
+    normal = NormalDist()
+    theory = math.sqrt(p * (1 - p) / DRAWS) / normal.pdf(normal.inv_cdf(p))
+    reported = np.mean(
+        [
+            summarise(np.random.default_rng(seed).normal(size=DRAWS), {}).percentiles_se[level]
+            for seed in range(200)
+        ]
+    )
+    # the average of 200 reported SEs: each within about 25 % (>= 20 ranks apart)
+    assert reported / theory == pytest.approx(1.0, abs=4 * 0.25 / math.sqrt(200) + 0.02)
+
+
+def test_mean_se_is_std_over_root_n():
+    values = np.random.default_rng(5).normal(size=1000)
+    summary = summarise(values, {})
+    assert summary.mean_se == pytest.approx(np.std(values, ddof=1) / math.sqrt(1000), rel=1e-12)
+
+
+def test_se_shrinks_with_more_samples():
+    rng = np.random.default_rng(11)
+    small, large = summarise(rng.normal(size=1000), {}), summarise(rng.normal(size=100_000), {})
+    assert large.mean_se < small.mean_se / 5
+    for level in PERCENTILES:
+        assert large.percentiles_se[level] < small.percentiles_se[level] / 5
+
+
+def test_constant_samples_have_zero_se():
+    summary = summarise(np.full(50, 7.0), {})
+    assert summary.mean_se == 0.0
+    assert set(summary.percentiles_se.values()) == {0.0}
+
+
+@pytest.mark.parametrize(
+    "samples", [np.array([]), np.array([3.0]), np.array([np.inf, 4.0, np.nan])], ids=str
+)
+def test_se_is_none_below_two_finite_samples(samples):
+    summary = summarise(samples, {})
+    assert summary.mean_se is None
+    assert list(summary.percentiles_se) == list(PERCENTILES)
+    assert all(v is None for v in summary.percentiles_se.values())
+
+
+def test_non_finite_samples_are_left_out_of_the_se():
+    values = np.random.default_rng(2).normal(size=500)
+    with_bad = np.concatenate([values, [np.inf, -np.inf, np.nan]])
+    assert summarise(with_bad, {}).percentiles_se == summarise(values, {}).percentiles_se
+    assert summarise(with_bad, {}).mean_se == summarise(values, {}).mean_se
+
+
+# ---------------------------------------------------------------------------- one sort for all
+
+
+finite_arrays = hnp.arrays(
+    np.float64,
+    st.integers(1, 300),
+    elements=st.one_of(
+        st.floats(-1e6, 1e6, allow_nan=False, width=64),
+        st.sampled_from([0.0, 1.0, 2.5]),  # ties
+    ),
+)
+
+
+@given(finite_arrays)
+def test_percentiles_are_numpys_bit_for_bit(values):
+    summary = summarise(values, {})
+    expected = np.percentile(values, PERCENTILES)
+    assert [summary.percentiles[p] for p in PERCENTILES] == expected.tolist()
+
+
+@given(finite_arrays)
+def test_quantile_sketch_is_numpys_percentiles_on_the_grid(values):
+    summary = summarise(values, {})
+    assert len(summary.quantiles) == len(SKETCH_LEVELS) == 201
+    assert list(summary.quantiles) == np.percentile(values, SKETCH_LEVELS).tolist()
+    assert summary.quantiles[0] == summary.min and summary.quantiles[-1] == summary.max
+    assert list(summary.quantiles) == sorted(summary.quantiles)
+
+
+@given(finite_arrays)
+def test_percentile_se_is_finite_and_not_negative(values):
+    summary = summarise(values, {})
+    for level, se in summary.percentiles_se.items():
+        if values.size < 2:
+            assert se is None
+        else:
+            assert se is not None and se >= 0, level
+
+
+def test_sketch_is_empty_without_finite_samples():
+    assert summarise(np.array([np.nan, np.inf]), {}).quantiles == ()
+
+
+def test_sketch_is_not_part_of_equality_or_repr():
+    summary = summarise(np.arange(10.0), {})
+    assert "quantiles" not in repr(summary)
+    assert "quantiles" not in summary.as_dict()
+
+
+# ---------------------------------------------------------------------------- JSON
+
+
+def test_json_carries_the_se_beside_mean_and_percentiles():
+    data = summarise(np.random.default_rng(0).normal(size=100), {}).as_dict()
+    keys = list(data)
+    assert keys.index("mean_se") == keys.index("mean") + 1
+    assert keys.index("percentiles_se") == keys.index("percentiles") + 1
+    assert set(data["percentiles_se"]) == {level_key(p) for p in PERCENTILES}
+
+
+def test_json_never_carries_nan():
+    huge = np.array([1e308, -1e308, 1e308, np.inf])  # std overflows: None, not NaN
+    for samples in (huge, np.array([np.nan]), np.array([1.0])):
+        json.dumps(summarise(samples, {}).as_dict(), allow_nan=False)
+
+
+@pytest.fixture(scope="module")
+def case_run():
+    return Simulator(load(EXAMPLE)).run(4000, 2, keep_samples=True)
+
+
+def test_key_figures_carry_their_se(case_run):
+    npv = case_run.business_case["npv"]
+    samples = case_run.values("@npv")
+    assert npv.mean_se == pytest.approx(np.std(samples, ddof=1) / math.sqrt(samples.size))
+    assert set(npv.percentiles_se) == set(PERCENTILES)
+    assert all(v is not None and v > 0 for v in npv.percentiles_se.values())
+    assert list(npv.quantiles) == np.percentile(samples, SKETCH_LEVELS).tolist()
+
+
+def test_run_json_has_the_se_for_every_node_and_key_figure(case_run):
+    data = json.loads(json.dumps(case_run.to_dict(), allow_nan=False))
+    for node_id, node in data["nodes"].items():
+        assert set(node["percentiles_se"]) == set(node["percentiles"]), node_id
+        assert node["mean_se"] is None or node["mean_se"] >= 0, node_id
+    for name, figure in data["business_case"]["key_figures"].items():
+        assert {"mean_se", "percentiles_se"} <= set(figure), name
+        assert set(figure["percentiles_se"]) == set(figure["percentiles"]), name
