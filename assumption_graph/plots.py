@@ -247,7 +247,7 @@ def tornado_figure(
     ax.axvline(base, color="black", linewidth=1, label=f"base = {_value_text(base, unit, False)}")
     ax.set_yticks(positions, [bar.label or bar.input for bar in bars])
     ax.set_xlabel(_axis_label(unit, False, f"{sensitivity.output}, the other inputs at mid"))
-    _finish(ax, title or f"Tornado: {sensitivity.output}", False, legend=True)
+    _finish(ax, title or f"Tornado: {sensitivity.output}", False, legend=True, below=True)
     return fig
 
 
@@ -505,14 +505,20 @@ def _finish(
     legend: bool,
     value_axis: str = "x",
     outside: bool = False,
+    below: bool = False,
 ) -> None:
-    """Title, grid, percent ticks for a rate, and the legend (beside the plot if ``outside``)."""
+    """Title, grid, percent ticks for a rate, and the legend (beside or below the plot if asked).
+
+    A legend inside the axes can cover data, like a tornado's widest bar: those go outside.
+    """
     ax.set_title(title)
     if percent:
         _percent_axis(ax.xaxis if value_axis == "x" else ax.yaxis)
     ax.grid(True, alpha=0.3)
     if legend and outside:
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    elif legend and below:
+        ax.figure.legend(fontsize="small", loc="outside lower center", ncols=3)
     elif legend:
         ax.legend(fontsize="small", loc="best")
 

@@ -223,7 +223,9 @@ def test_tornado_shows_the_top_inputs_largest_on_top():
     assert sorted(b.get_x() + b.get_width() for b in top) == pytest.approx([first.low, first.high])
     assert vertical_marks(ax) == {"base = 1,000.0 tkr": 1000.0}
     assert ax.get_title() == "Tornado: npv"
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_legend() is None  # below the axes, where it covers no bar
+    (below,) = ax.figure.legends
+    legend = [t.get_text() for t in below.get_texts()]
     assert sorted(legend) == ["base = 1,000.0 tkr", "input at its high", "input at its low"]
 
 
