@@ -15,7 +15,20 @@ True
 """
 
 from ._version import __version__
-from .distributions import discrete, fixed, lognormal, normal, pert, random, triangle, uniform
+from .distributions import (
+    discrete,
+    discrete_values,
+    fixed,
+    lognormal,
+    metalog,
+    normal,
+    pert,
+    random,
+    risk_event,
+    triangle,
+    uniform,
+    uniform_values,
+)
 from .errors import (
     AssumptionGraphError,
     CheckFailed,
@@ -50,18 +63,22 @@ __all__ = [
     "Simulator",
     "check",
     "discrete",
+    "discrete_values",
     "export_workbook",
     "fixed",
     "load",
     "loads",
     "lognormal",
+    "metalog",
     "normal",
     "pert",
     "random",
     "read_model",
+    "risk_event",
     "save",
     "simulate",
     "triangle",
     "uniform",
+    "uniform_values",
     "__version__",
 ]

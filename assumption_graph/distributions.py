@@ -17,29 +17,71 @@ Sampling is split in two layers that must agree:
 - their vectorised numpy twins (``triangle_from_u_array``, ...), used by
   ``Distribution.sample_array`` and the reference interpreter.
 
-Every model except PERT transforms one counter-based uniform,
-``streams.uniform(stream, sample, 0)``, by its inverse CDF, so sample ``i`` is
-the same number whatever the chunking or thread count. PERT draws Beta(alpha,
-beta) by rejection and consumes ``sub = 0, 1, 2, ...`` of the same stream (see
-``pert_sample``).
+Every model except PERT (and a risk event with a PERT consequence) transforms
+one counter-based uniform, ``streams.uniform(stream, sample, 0)``, by its
+inverse CDF, so sample ``i`` is the same number whatever the chunking or thread
+count. PERT draws Beta(alpha, beta) by rejection and consumes ``sub = 0, 1, 2,
+...`` of the same stream (see ``pert_sample``). ``quantile(u)``, the inverse CDF
+itself, is what Latin hypercube and Sobol sampling and correlated inputs use.
 
 How each model reads ``low``/``mid``/``high``:
 
-========== ============================== ============================== =======================
-model      parameters                     low / mid / high               weighted
-========== ============================== ============================== =======================
-fixed      mid                            mid / mid / mid                mid
-uniform    low, mid, high                 as given (draws ignore mid)    (low + high) / 2
-triangle   low, mid (mode), high, probs   as given                       low·p1 + mid·p2 + high·p3
-discrete   low, mid, high, probs          as given                       low·p1 + mid·p2 + high·p3
-pert       low, mid (mode), high          as given                       (low + 4·mid + high) / 6
-normal     mean, sd                       P5 / mean / P95                mean
-lognormal  mu, sigma (of log X)           P5 / median / P95              exp(mu + sigma²/2)
-========== ============================== ============================== =======================
+============ ============================== ============================== =======================
+model        parameters                     low / mid / high               weighted
+============ ============================== ============================== =======================
+fixed        mid                            mid / mid / mid                mid
+uniform      low, mid, high                 as given (draws ignore mid)    (low + high) / 2
+triangle     low, mid (mode), high, probs   as given                       low·p1 + mid·p2 + high·p3
+discrete     low, mid, high, probs          as given                       low·p1 + mid·p2 + high·p3
+pert         low, mid (mode), high          as given                       (low + 4·mid + high) / 6
+normal       mean, sd [, percentiles]       P5 / mean / P95 (a)            mean
+lognormal    mu, sigma (of log X) [, pct.]  P5 / median / P95 (a)          exp(mu + sigma²/2)
+metalog      P10, P50, P90 [, percentiles]  P10 / P50 / P90 (a)            mean, a1 + a3/2
+risk_event   p, consequence low, mid, high  0 or lowest / (b) / highest    p × consequence's
+discrete (c) values v1..vk, probabilities   min / median value / max       mean, Σ p·v
+uniform (c)  values v1..vk                  min / median value / max       mean of the values
+============ ============================== ============================== =======================
+
+(a) ``percentiles: [q, 50, 100 - q]`` (0 < q < 50) says which percentiles low
+and high are; the default is [5, 50, 95] for normal and lognormal, [10, 50, 90]
+for metalog. Fitted from an estimate, a normal takes mid as its mean and
+``sd = (high - low) / (2·z)``; a lognormal takes mid as its median and
+``sigma = ln(high / low) / (2·z)``, ``z`` the normal's (100 - q)th percentile;
+the estimate must be ordered (``estimate-order``).
+
+``metalog`` is the 3-term metalog of Keelin (2016), fitted exactly through the
+three percentiles: ``Q(y) = a1 + a2·L + a3·(y - 1/2)·L`` with ``L = ln(y / (1 - y))``,
+``a1 = P50``, ``a2 = (high - low) / (2c)``, ``a3 = (high + low - 2·P50) / (2wc)``,
+``c = ln((1 - α) / α)``, ``w = 1/2 - α``, ``α = q / 100``. It is a distribution
+only when Q increases: ``a2 > 0`` and ``|a3| / a2 < 1.66711`` (Keelin's bound,
+:data:`METALOG_SHAPE_BOUND`), i.e. P50 not too close to P10 or P90. Unbounded
+on both sides. Three equal percentiles are a constant.
+
+(b) A ``risk_event`` happens with probability ``p`` and then has an uncertain
+consequence (``consequence_model`` triangle, the default, uniform or pert, over
+the estimate); otherwise it is 0. Its inverse CDF is the mixture's: with ``F0``
+the consequence's share below 0 (0 for a cost), ``Q(u)`` is the consequence's
+quantile at ``u / p`` for ``u < p·F0``, 0 up to ``p·F0 + 1 - p``, and the
+consequence's quantile at ``(u - (1 - p)) / p`` above; for a cost that is 0 for
+``u <= 1 - p``. Readings: low and high are the ends of what can happen, 0
+included (for a cost: 0, it does not happen, and the consequence's high); mid is
+0 when ``p < 0.5``, else the consequence's mid. Weighted figure: ``p`` times the
+consequence's weighted figure (triangle 0.2/0.6/0.2, uniform (low + high) / 2,
+pert (low + 4·mid + high) / 6); mean ``p`` times its mean. Monte Carlo draws
+with a PERT consequence decide "happens" by ``u > 1 - p`` and draw the PERT by
+rejection from ``sub = 1, 2, ...``.
+
+(c) ``values: [v1, ..., vk]`` with ``model: discrete`` and one probability per
+value, or ``model: uniform`` (each value 1/k). The values may come in any
+order; draws are by the inverse CDF over the values sorted. The median value is
+the smallest with at least half the probability at or below it. The kernel
+reads the sorted values and their cumulative probabilities from a table.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +89,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import numpy as np
 
-from assumption_graph.errors import ModelError
+from assumption_graph.errors import ModelError, did_you_mean
 from assumption_graph.streams import SCALARS as _STREAM_SCALARS
 from assumption_graph.streams import Counter, jit_linked, uniform_array
 from assumption_graph.streams import uniform as stream_uniform
@@ -56,6 +98,8 @@ __all__ = [
     "Z95",
     "PROBABILITY_TOLERANCE",
     "DEFAULT_TRIANGLE_PROBABILITIES",
+    "DEFAULT_PERCENTILES",
+    "METALOG_PERCENTILES",
     "Distribution",
     "Fixed",
     "Uniform",
@@ -64,7 +108,14 @@ __all__ = [
     "Pert",
     "Normal",
     "LogNormal",
+    "Metalog",
+    "RiskEvent",
+    "DiscreteValues",
+    "UniformValues",
     "MODELS",
+    "METALOG_SHAPE_BOUND",
+    "RISK_CONSEQUENCES",
+    "ESTIMATE_OPTIONS",
     "fixed",
     "uniform",
     "random",
@@ -73,7 +124,13 @@ __all__ = [
     "pert",
     "normal",
     "lognormal",
+    "metalog",
+    "risk_event",
+    "discrete_values",
+    "uniform_values",
     "from_estimate",
+    "option_error",
+    "percentile_levels",
     # scalar, numba-compatible samplers
     "ndtri",
     "fixed_from_u",
@@ -82,7 +139,11 @@ __all__ = [
     "discrete_from_u",
     "normal_from_u",
     "lognormal_from_u",
+    "metalog_from_u",
+    "table_from_u",
+    "risk_event_from_u",
     "pert_sample",
+    "risk_event_sample",
     "SCALARS",
     "jit_scalars",
     # numpy twins
@@ -93,7 +154,11 @@ __all__ = [
     "discrete_from_u_array",
     "normal_from_u_array",
     "lognormal_from_u_array",
+    "metalog_from_u_array",
+    "table_from_u_array",
+    "risk_event_from_u_array",
     "pert_sample_array",
+    "risk_event_sample_array",
 ]
 
 #: The standard normal's 95th percentile: low/high of normal and lognormal are P5/P95.
@@ -102,6 +167,11 @@ Z95 = 1.6448536269514722
 DEFAULT_TRIANGLE_PROBABILITIES = (0.2, 0.6, 0.2)
 #: Probabilities must sum to 1 within this.
 PROBABILITY_TOLERANCE = 1e-6
+#: Keelin's bound: a 3-term metalog is a distribution only when |a3| / a2 is below
+#: this (1 / max over y of (y - 1/2) + y(1 - y)·ln(y / (1 - y))).
+METALOG_SHAPE_BOUND = 1.6671131192
+#: A risk event's consequence models; the kernel gets the position as a number.
+RISK_CONSEQUENCES: tuple[str, ...] = ("triangle", "uniform", "pert")
 
 # ---------------------------------------------------------------------------
 # Scalar samplers: plain Python, math module only, numba-compatible.
@@ -252,6 +322,35 @@ def lognormal_from_u(u: float, mu: float, sigma: float) -> float:
     return math.exp(mu + sigma * ndtri(u))
 
 
+def metalog_from_u(u: float, a1: float, a2: float, a3: float) -> float:
+    """The 3-term metalog's quantile ``a1 + a2·L + a3·(u - 1/2)·L``, ``L = ln(u / (1 - u))``.
+
+    Numba-compatible.
+    """
+    logit = math.log(u / (1.0 - u))
+    return a1 + a2 * logit + a3 * (u - 0.5) * logit
+
+
+def table_from_u(u: float, table: np.ndarray, offset: int, count: int) -> float:
+    """One of ``count`` values by the inverse CDF, read from a table of cumulative probabilities.
+
+    ``table[offset : offset + count]`` holds the cumulative probabilities of the
+    values sorted ascending (the last is not read: it stands for 1) and
+    ``table[offset + count : offset + 2·count]`` the sorted values. The result is
+    the first value whose cumulative probability exceeds ``u`` (binary search),
+    or the last. Numba-compatible.
+    """
+    first = 0
+    last = count - 1
+    while first < last:
+        middle = (first + last) // 2
+        if u < table[offset + middle]:
+            last = middle
+        else:
+            first = middle + 1
+    return table[offset + count + first]
+
+
 def _gamma_mt(
     stream: Counter, sample: Counter, shape: float, sub: np.uint64
 ) -> tuple[float, np.uint64]:
@@ -290,6 +389,13 @@ def pert_sample(stream: Counter, sample: Counter, low: float, mid: float, high: 
     function of (stream, sample). ``low == high`` gives ``low``; parameters out of
     order give NaN. Numba-compatible.
     """
+    return _pert_from(stream, sample, _SUB0, low, mid, high)
+
+
+def _pert_from(
+    stream: Counter, sample: Counter, sub: np.uint64, low: float, mid: float, high: float
+) -> float:
+    """``pert_sample`` drawing its uniforms from ``sub`` on. Numba-compatible."""
     if not (low <= mid and mid <= high):
         return math.nan
     span = high - low
@@ -297,9 +403,69 @@ def pert_sample(stream: Counter, sample: Counter, low: float, mid: float, high: 
         return low
     alpha = 1.0 + 4.0 * (mid - low) / span
     beta = 1.0 + 4.0 * (high - mid) / span
-    x, sub = _gamma_mt(stream, sample, alpha, _SUB0)
+    x, sub = _gamma_mt(stream, sample, alpha, sub)
     y, sub = _gamma_mt(stream, sample, beta, sub)
     return min(max(low + span * (x / (x + y)), low), high)
+
+
+# A risk event's consequence model as the number the kernel gets (RISK_CONSEQUENCES).
+_TRIANGLE_SHAPE = 0.0
+_UNIFORM_SHAPE = 1.0
+_PERT_SHAPE = 2.0
+
+
+def _share_below_zero(shape: float, low: float, mid: float, high: float) -> float:
+    """P(X < 0) for a triangular or uniform consequence X on [low, high]. Numba-compatible."""
+    if not low < 0.0:
+        return 0.0
+    if not high > 0.0:
+        return 1.0
+    span = high - low
+    if shape == _UNIFORM_SHAPE:
+        return -low / span
+    if mid >= 0.0:
+        return low * low / (span * (mid - low))
+    return 1.0 - high * high / (span * (high - mid))
+
+
+def risk_event_from_u(
+    u: float, p: float, shape: float, low: float, mid: float, high: float
+) -> float:
+    """A risk event by its inverse CDF: 0 with probability 1 - p, else the consequence.
+
+    ``shape`` is 0 (triangle) or 1 (uniform over [low, high]). With ``F0`` the
+    consequence's share below 0, ``u < p·F0`` maps to the consequence at
+    ``u / p``, ``u`` up to ``p·F0 + 1 - p`` to 0, and the rest to the consequence
+    at ``(u - (1 - p)) / p``, so the result never decreases with ``u``.
+    Numba-compatible.
+    """
+    below = p * _share_below_zero(shape, low, mid, high)
+    if u < below:
+        v = u / p
+    elif u <= below + (1.0 - p):
+        return 0.0
+    else:
+        v = (u - (1.0 - p)) / p
+    if shape == _UNIFORM_SHAPE:
+        return uniform_from_u(v, low, high)
+    return triangle_from_u(v, low, mid, high)
+
+
+def risk_event_sample(
+    stream: Counter, sample: Counter, p: float, shape: float, low: float, mid: float, high: float
+) -> float:
+    """One draw of a risk event (``shape`` 0 triangle, 1 uniform, 2 PERT consequence).
+
+    Triangle and uniform: ``risk_event_from_u`` of ``uniform(stream, sample, 0)``.
+    PERT: 0 when that uniform is ``<= 1 - p``, else a PERT draw from
+    ``sub = 1, 2, ...``. Numba-compatible.
+    """
+    u = stream_uniform(stream, sample, _SUB0)
+    if shape != _PERT_SHAPE:
+        return risk_event_from_u(u, p, shape, low, mid, high)
+    if u <= 1.0 - p:
+        return 0.0
+    return _pert_from(stream, sample, _SUB1, low, mid, high)
 
 
 #: Every scalar function the kernel may call, dependencies first (for ``jit_linked``).
@@ -311,8 +477,14 @@ SCALARS: tuple[Callable, ...] = _STREAM_SCALARS + (
     discrete_from_u,
     normal_from_u,
     lognormal_from_u,
+    metalog_from_u,
+    table_from_u,
     _gamma_mt,
+    _pert_from,
     pert_sample,
+    _share_below_zero,
+    risk_event_from_u,
+    risk_event_sample,
 )
 
 
@@ -427,6 +599,70 @@ def lognormal_from_u_array(u: np.ndarray, mu: float, sigma: float) -> np.ndarray
     return np.exp(mu + sigma * ndtri_array(u))
 
 
+def metalog_from_u_array(u: np.ndarray, a1: float, a2: float, a3: float) -> np.ndarray:
+    """numpy twin of ``metalog_from_u``."""
+    u = np.asarray(u, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logit = np.log(u / (1.0 - u))
+    return a1 + a2 * logit + a3 * (u - 0.5) * logit
+
+
+def table_from_u_array(u: np.ndarray, table: np.ndarray, offset: int, count: int) -> np.ndarray:
+    """numpy twin of ``table_from_u``."""
+    table = np.asarray(table, dtype=np.float64)
+    cumulative = table[offset : offset + count - 1]
+    values = table[offset + count : offset + 2 * count]
+    return values[np.searchsorted(cumulative, np.asarray(u, dtype=np.float64), side="right")]
+
+
+def risk_event_from_u_array(
+    u: np.ndarray, p: float, shape: float, low: float, mid: float, high: float
+) -> np.ndarray:
+    """numpy twin of ``risk_event_from_u``."""
+    if shape == _UNIFORM_SHAPE:
+        consequence = functools.partial(uniform_from_u_array, low=low, high=high)
+    else:
+        consequence = functools.partial(triangle_from_u_array, low=low, mid=mid, high=high)
+    return _mixture_array(u, p, p * _share_below_zero(shape, low, mid, high), consequence)
+
+
+def _mixture_array(
+    u: np.ndarray, p: float, below: float, consequence: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """0 with probability 1 - p, else ``consequence`` (its quantile); ``below = p·P(X < 0)``.
+
+    The same arithmetic as ``risk_event_from_u``: ``u < below`` maps to
+    ``consequence(u / p)``, ``u > below + (1 - p)`` to ``consequence((u - (1 - p)) / p)``.
+    """
+    u = np.asarray(u, dtype=np.float64)
+    lower = u < below
+    happens = lower | (u > below + (1.0 - p))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(lower, u / p, (u - (1.0 - p)) / p)
+    v = np.where(happens, v, 0.5)  # any u the consequence accepts; the result is 0 there
+    return np.where(happens, consequence(v), 0.0)
+
+
+def risk_event_sample_array(
+    stream: int,
+    samples: np.ndarray,
+    p: float,
+    shape: float,
+    low: float,
+    mid: float,
+    high: float,
+) -> np.ndarray:
+    """numpy twin of ``risk_event_sample``: one draw per sample, same uniforms."""
+    samples = np.asarray(samples, dtype=np.uint64)
+    u = uniform_array(stream, samples, 0)
+    if shape != _PERT_SHAPE:
+        return risk_event_from_u_array(u, p, shape, low, mid, high)
+    out = np.zeros(samples.shape)
+    happens = ~(u <= 1.0 - p)
+    out[happens] = _pert_from_array(stream, samples[happens], 1, low, mid, high)
+    return out
+
+
 def _gamma_mt_array(
     stream: int, samples: np.ndarray, shape: float, sub: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -463,6 +699,13 @@ def pert_sample_array(
     stream: int, samples: np.ndarray, low: float, mid: float, high: float
 ) -> np.ndarray:
     """numpy twin of ``pert_sample``: one PERT draw per sample, same uniforms."""
+    return _pert_from_array(stream, samples, 0, low, mid, high)
+
+
+def _pert_from_array(
+    stream: int, samples: np.ndarray, first_sub: int, low: float, mid: float, high: float
+) -> np.ndarray:
+    """numpy twin of ``_pert_from``: uniforms from ``sub = first_sub`` on."""
     samples = np.asarray(samples, dtype=np.uint64)
     if not (low <= mid and mid <= high):
         return np.full(samples.shape, np.nan)
@@ -471,7 +714,7 @@ def pert_sample_array(
         return np.full(samples.shape, float(low))
     alpha = 1.0 + 4.0 * (mid - low) / span
     beta = 1.0 + 4.0 * (high - mid) / span
-    sub = np.zeros(samples.shape, dtype=np.uint64)
+    sub = np.full(samples.shape, first_sub, dtype=np.uint64)
     x, sub = _gamma_mt_array(stream, samples, alpha, sub)
     y, sub = _gamma_mt_array(stream, samples, beta, sub)
     return np.minimum(np.maximum(low + span * (x / (x + y)), low), high)
@@ -505,7 +748,9 @@ class Distribution:
     ``name`` is the model's name in a model file. ``sampler`` names the scalar
     function in this module that draws it and ``sampler_args`` gives its
     parameters after the uniform ``u`` (or, for PERT, after ``stream, sample``:
-    ``draws_from_stream`` is then True).
+    ``draws_from_stream`` is then True). A model drawn from a table of numbers
+    (``values:``) has a ``sampler_table`` instead: its sampler is
+    ``sampler(u, table, offset, count)`` over the program's flat table.
     """
 
     name: ClassVar[str]
@@ -548,6 +793,11 @@ class Distribution:
     def sampler_args(self) -> tuple[float, ...]:
         """Arguments of ``sampler`` after ``u`` (or after ``stream, sample``)."""
         raise NotImplementedError
+
+    @property
+    def sampler_table(self) -> tuple[float, ...]:
+        """The numbers a table sampler reads (empty for the other models)."""
+        return ()
 
     def __post_init__(self) -> None:
         for name in self._fields:
@@ -602,17 +852,26 @@ def _order_problems(low: float, mid: float, high: float) -> list[tuple[str, str]
     ]
 
 
-def _probability_problems(probabilities: tuple[float, ...]) -> list[tuple[str, str]]:
-    if len(probabilities) != 3:
+def _probability_problems(
+    probabilities: tuple[float, ...], values: tuple[float, ...] | None = None
+) -> list[tuple[str, str]]:
+    """Count, range and sum of the probabilities of low, mid, high (or of ``values``)."""
+    if values is None:
+        labels = ["low", "mid", "high"]
+        want, each = "3 probabilities (for low, mid and high)", "each of low, mid and high"
+    else:
+        labels = [f"value {_number(v)}" for v in values]
+        want, each = f"{len(values)} probabilities (one per value)", "each value"
+    if len(probabilities) != len(labels):
         return [
             (
                 "probabilities-count",
-                f"expected 3 probabilities (for low, mid and high), got {len(probabilities)}; "
-                "give exactly one probability for each of low, mid and high",
+                f"expected {want}, got {len(probabilities)}; "
+                f"give exactly one probability for {each}",
             )
         ]
     found = []
-    for label, p in zip(("low", "mid", "high"), probabilities, strict=True):
+    for label, p in zip(labels, probabilities, strict=True):
         if not 0.0 <= p <= 1.0:
             found.append(
                 (
@@ -852,14 +1111,24 @@ class Pert(Distribution):
         return np.minimum(np.maximum(x, self.low), self.high)
 
 
+#: The percentiles ``low`` and ``high`` are read at, by model (``percentiles:``).
+DEFAULT_PERCENTILES = (5.0, 50.0, 95.0)
+METALOG_PERCENTILES = (10.0, 50.0, 90.0)
+
+
 @dataclass(frozen=True)
 class Normal(Distribution):
-    """Normal(mean, sd). Reads low/high as P5/P95 (mean ∓ 1.645·sd), mid as the mean."""
+    """Normal(mean, sd). Reads low/high as P5/P95 (mean ∓ z·sd), mid as the mean.
+
+    ``percentiles`` ([q, 50, 100 - q], default [5, 50, 95]) says which percentiles
+    low and high are; ``z`` is the normal's (100 - q)th percentile.
+    """
 
     mean: float
     sd: float
     #: The (low, mid, high) it was read from, if any (``check`` warns on skew).
     estimate: tuple[float, float, float] | None = field(default=None, repr=False, compare=False)
+    percentiles: tuple[float, float, float] = DEFAULT_PERCENTILES
 
     name: ClassVar[str] = "normal"
     sampler: ClassVar[str] = "normal_from_u"
@@ -868,19 +1137,27 @@ class Normal(Distribution):
     def __post_init__(self) -> None:
         super().__post_init__()
         _set_estimate(self)
+        _set_percentiles(self)
 
     @classmethod
-    def from_estimate(cls, low: float, mid: float, high: float) -> Normal:
-        """The normal with mean ``mid`` whose P5..P95 spans ``high - low``.
+    def from_estimate(
+        cls,
+        low: float,
+        mid: float,
+        high: float,
+        percentiles: Sequence[float] = DEFAULT_PERCENTILES,
+    ) -> Normal:
+        """The normal with mean ``mid`` whose P5..P95 (or other percentiles) spans ``high - low``.
 
-        ``sd = (high - low) / (2·1.645)``. The estimate is kept in ``estimate``.
+        ``sd = (high - low) / (2·z)``. The estimate is kept in ``estimate``.
         """
         low, mid, high = (_as_float(cls, "estimate", v) for v in (low, mid, high))
-        return cls(mid, (high - low) / (2.0 * Z95), (low, mid, high))
+        levels = _percentiles(cls, percentiles)
+        return cls(mid, (high - low) / (2.0 * _z(levels)), (low, mid, high), levels)
 
     @property
     def low(self) -> float:
-        return self.mean - Z95 * self.sd
+        return self.mean - _z(self.percentiles) * self.sd
 
     @property
     def mid(self) -> float:
@@ -888,7 +1165,7 @@ class Normal(Distribution):
 
     @property
     def high(self) -> float:
-        return self.mean + Z95 * self.sd
+        return self.mean + _z(self.percentiles) * self.sd
 
     @property
     def weighted(self) -> float:
@@ -899,21 +1176,22 @@ class Normal(Distribution):
         return (self.mean, self.sd)
 
     def _problems(self) -> list[tuple[str, str]]:
-        return _scale_problems("sd", "standard deviation", self.sd)
+        return _estimate_order(self) or _scale_problems("sd", "standard deviation", self.sd)
 
 
 @dataclass(frozen=True)
 class LogNormal(Distribution):
     """LogNormal: log X ~ Normal(mu, sigma).
 
-    Reads low/high as P5/P95 (exp(mu ∓ 1.645·sigma)) and mid as the median exp(mu);
-    the weighted figure is the mean exp(mu + sigma²/2).
+    Reads low/high as P5/P95 (exp(mu ∓ z·sigma), or the given ``percentiles``)
+    and mid as the median exp(mu); the weighted figure is the mean exp(mu + sigma²/2).
     """
 
     mu: float
     sigma: float
     #: The (low, mid, high) it was read from, if any.
     estimate: tuple[float, float, float] | None = field(default=None, repr=False, compare=False)
+    percentiles: tuple[float, float, float] = DEFAULT_PERCENTILES
 
     name: ClassVar[str] = "lognormal"
     sampler: ClassVar[str] = "lognormal_from_u"
@@ -922,12 +1200,19 @@ class LogNormal(Distribution):
     def __post_init__(self) -> None:
         super().__post_init__()
         _set_estimate(self)
+        _set_percentiles(self)
 
     @classmethod
-    def from_estimate(cls, low: float, mid: float, high: float) -> LogNormal:
-        """The lognormal with median ``mid`` whose P5..P95 ratio is ``high / low``.
+    def from_estimate(
+        cls,
+        low: float,
+        mid: float,
+        high: float,
+        percentiles: Sequence[float] = DEFAULT_PERCENTILES,
+    ) -> LogNormal:
+        """The lognormal with median ``mid`` whose P5..P95 (or other percentiles) ratio is high/low.
 
-        ``mu = ln(mid)``, ``sigma = ln(high / low) / (2·1.645)``; the estimate is
+        ``mu = ln(mid)``, ``sigma = ln(high / low) / (2·z)``; the estimate is
         kept in ``estimate``. All three must be positive: a lognormal input is
         never zero or negative.
         """
@@ -938,11 +1223,13 @@ class LogNormal(Distribution):
                 f"mid={_number(mid)}, high={_number(high)}",
                 hint="use a normal or triangle model for values that can be zero or negative",
             )
-        return cls(math.log(mid), math.log(high / low) / (2.0 * Z95), (low, mid, high))
+        levels = _percentiles(cls, percentiles)
+        sigma = math.log(high / low) / (2.0 * _z(levels))
+        return cls(math.log(mid), sigma, (low, mid, high), levels)
 
     @property
     def low(self) -> float:
-        return math.exp(self.mu - Z95 * self.sigma)
+        return math.exp(self.mu - _z(self.percentiles) * self.sigma)
 
     @property
     def mid(self) -> float:
@@ -950,7 +1237,7 @@ class LogNormal(Distribution):
 
     @property
     def high(self) -> float:
-        return math.exp(self.mu + Z95 * self.sigma)
+        return math.exp(self.mu + _z(self.percentiles) * self.sigma)
 
     @property
     def weighted(self) -> float:
@@ -965,15 +1252,315 @@ class LogNormal(Distribution):
         return (self.mu, self.sigma)
 
     def _problems(self) -> list[tuple[str, str]]:
-        return _scale_problems("sigma", "log-scale spread", self.sigma)
+        return _estimate_order(self) or _scale_problems("sigma", "log-scale spread", self.sigma)
 
 
-def _set_probabilities(model: Triangle | Discrete) -> None:
+@dataclass(frozen=True)
+class Metalog(Distribution):
+    """The 3-term metalog (Keelin 2016) through three percentiles: P10, P50, P90 by default.
+
+    ``low``, ``mid``, ``high`` are the percentiles as given (``percentiles`` says
+    which: [q, 50, 100 - q]). The quantile function is closed form; the
+    weighted figure is the mean, ``a1 + a3/2``. Unbounded on both sides.
+    """
+
+    low: float
+    mid: float
+    high: float
+    percentiles: tuple[float, float, float] = METALOG_PERCENTILES
+
+    name: ClassVar[str] = "metalog"
+    sampler: ClassVar[str] = "metalog_from_u"
+    _fields: ClassVar[tuple[str, ...]] = ("low", "mid", "high")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _set_percentiles(self)
+
+    @property
+    def coefficients(self) -> tuple[float, float, float]:
+        """(a1, a2, a3) of ``Q(y) = a1 + a2·L + a3·(y - 1/2)·L``, ``L = ln(y / (1 - y))``."""
+        alpha = self.percentiles[0] / 100.0
+        c = math.log((1.0 - alpha) / alpha)
+        a2 = (self.high - self.low) / (2.0 * c)
+        a3 = (self.high + self.low - 2.0 * self.mid) / (2.0 * (0.5 - alpha) * c)
+        return (self.mid, a2, a3)
+
+    @property
+    def weighted(self) -> float:
+        return self.mean
+
+    @property
+    def mean(self) -> float:
+        a1, _, a3 = self.coefficients
+        return a1 + 0.5 * a3
+
+    @property
+    def sampler_args(self) -> tuple[float, ...]:
+        return self.coefficients
+
+    def _problems(self) -> list[tuple[str, str]]:
+        order = _order_problems(self.low, self.mid, self.high)
+        return order or _metalog_shape_problems(self)
+
+
+def _metalog_shape_problems(model: Metalog) -> list[tuple[str, str]]:
+    """``metalog-infeasible`` when the fitted quantile function is not increasing."""
+    low, mid, high = model.low, model.mid, model.high
+    if low == high:  # all three equal (they are ordered): a constant, fine
+        return []
+    _, a2, a3 = model.coefficients
+    if abs(a3) < METALOG_SHAPE_BOUND * a2:
+        return []
+    # |a3| / a2 < bound  <=>  P50 strictly inside low + (high - low)·(1 ∓ bound·w) / 2
+    half = METALOG_SHAPE_BOUND * (0.5 - model.percentiles[0] / 100.0) / 2.0
+    least, most = low + (high - low) * (0.5 - half), low + (high - low) * (0.5 + half)
+    p_low, _, p_high = (f"P{_number(q)}" for q in model.percentiles)
+    near, instead = (p_low, "lognormal or pert") if mid - low < high - mid else (p_high, "pert")
+    return [
+        (
+            "metalog-infeasible",
+            f"P50={_number(mid)} is too close to {near} for a metalog (with {p_low}="
+            f"{_number(low)} and {p_high}={_number(high)} it must lie strictly between "
+            f"{least:.6g} and {most:.6g}, or the quantile function would turn back); "
+            f"use model: {instead} for an estimate this skewed, or move P50",
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class RiskEvent(Distribution):
+    """A risk event: with probability ``probability`` it happens and costs the consequence, else 0.
+
+    ``estimate`` is the consequence's (low, mid, high), drawn by
+    ``consequence_model`` (triangle, uniform or pert). Readings: low and high are
+    the ends of what can happen, 0 included; mid is 0 when the probability is
+    below 0.5, else the consequence's mid. Weighted figure and mean: the
+    probability times the consequence's weighted figure and mean.
+    """
+
+    probability: float
+    estimate: tuple[float, float, float]
+    consequence_model: str = "triangle"
+
+    name: ClassVar[str] = "risk_event"
+    sampler: ClassVar[str] = "risk_event_sample"
+    draws_from_stream: ClassVar[bool] = True
+    _fields: ClassVar[tuple[str, ...]] = ("probability",)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        raw = self.estimate
+        if not _is_list(raw) or len(raw) != 3:
+            raise ModelError(f"RiskEvent: estimate must be (low, mid, high), got {raw!r}")
+        object.__setattr__(self, "estimate", tuple(_as_float(self, "estimate", v) for v in raw))
+        if self.consequence_model not in RISK_CONSEQUENCES:
+            raise ModelError(
+                f"unknown consequence model {self.consequence_model!r}",
+                hint=did_you_mean(
+                    self.consequence_model, RISK_CONSEQUENCES, "use triangle, uniform or pert"
+                ),
+            )
+
+    @property
+    def consequence(self) -> Triangle | Uniform | Pert:
+        """What the event costs when it happens."""
+        low, mid, high = self.estimate
+        if self.consequence_model == "uniform":
+            return Uniform(low, mid, high)
+        if self.consequence_model == "pert":
+            return Pert(low, mid, high)
+        return Triangle(low, mid, high)
+
+    @property
+    def low(self) -> float:
+        return min(0.0, self.estimate[0])
+
+    @property
+    def mid(self) -> float:
+        return 0.0 if self.probability < 0.5 else self.estimate[1]
+
+    @property
+    def high(self) -> float:
+        return max(0.0, self.estimate[2])
+
+    @property
+    def weighted(self) -> float:
+        return self.probability * self.consequence.weighted
+
+    @property
+    def mean(self) -> float:
+        return self.probability * self.consequence.mean
+
+    @property
+    def sampler_args(self) -> tuple[float, ...]:
+        shape = float(RISK_CONSEQUENCES.index(self.consequence_model))
+        return (self.probability, shape, *self.estimate)
+
+    def _numbers(self) -> list[tuple[str, float]]:
+        named = zip(("estimate low", "estimate mid", "estimate high"), self.estimate, strict=True)
+        return super()._numbers() + list(named)
+
+    def _problems(self) -> list[tuple[str, str]]:
+        found = _order_problems(*self.estimate)
+        if not 0.0 <= self.probability <= 1.0:
+            found.append(
+                (
+                    "probability-range",
+                    f"the risk event's probability is {_number(self.probability)}, outside "
+                    "[0, 1]; give the chance that it happens as a number between 0 and 1",
+                )
+            )
+        return found
+
+    def sample_array(self, stream: int, samples: np.ndarray) -> np.ndarray:
+        """Draw one value per sample index (a PERT consequence by rejection)."""
+        return risk_event_sample_array(stream, samples, *self.sampler_args)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The mixture's inverse CDF (see ``risk_event_from_u``); a PERT consequence via scipy."""
+        if self.consequence_model != "pert":
+            return risk_event_from_u_array(u, *self.sampler_args)
+        from scipy.special import betainc  # heavy: imported when a method needs it
+
+        low, mid, high = self.estimate
+        below = 0.0  # P(X < 0) for the consequence X, as _share_below_zero for the others
+        if low < 0.0:
+            span = high - low
+            alpha, beta = 1.0 + 4.0 * (mid - low) / span, 1.0 + 4.0 * (high - mid) / span
+            below = 1.0 if not high > 0.0 else float(betainc(alpha, beta, -low / span))
+        p = self.probability
+        return _mixture_array(u, p, p * below, self.consequence.quantile)
+
+
+class _ValueTable(Distribution):
+    """A finite set of values with probabilities (``values:``), drawn from a table.
+
+    Subclasses hold ``values`` and ``probabilities``. Readings: low and high are
+    the smallest and largest value, mid the median value (the smallest with at
+    least half the probability at or below it); weighted figure and mean: Σ p·v.
+    """
+
+    values: tuple[float, ...]
+    probabilities: tuple[float, ...]
+    sampler: ClassVar[str] = "table_from_u"
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def _set_values(self) -> None:
+        raw = self.values
+        if not _is_list(raw):
+            raise ModelError(
+                f"{type(self).__name__}: values must be a list of numbers, got {raw!r}"
+            )
+        if len(raw) == 0:
+            raise ModelError(f"{type(self).__name__}: values must hold at least one number")
+        object.__setattr__(self, "values", tuple(_as_float(self, "values", v) for v in raw))
+
+    def _sorted(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """The values ascending and the cumulative probabilities in that order."""
+        order = sorted(range(len(self.values)), key=self.values.__getitem__)
+        values = tuple(self.values[k] for k in order)
+        return values, self._cumulative(order)
+
+    def _cumulative(self, order: list[int]) -> tuple[float, ...]:
+        return tuple(itertools.accumulate(self.probabilities[k] for k in order))
+
+    @property
+    def low(self) -> float:
+        return min(self.values)
+
+    @property
+    def mid(self) -> float:
+        if len(self.probabilities) != len(self.values):
+            return math.nan
+        values, cumulative = self._sorted()
+        return next(
+            (v for v, c in zip(values, cumulative, strict=True) if c >= 0.5 - 1e-12), values[-1]
+        )
+
+    @property
+    def high(self) -> float:
+        return max(self.values)
+
+    @property
+    def weighted(self) -> float:
+        return self.mean
+
+    @property
+    def mean(self) -> float:
+        if len(self.probabilities) != len(self.values):
+            return math.nan
+        return math.fsum(p * v for p, v in zip(self.probabilities, self.values, strict=True))
+
+    @property
+    def sampler_args(self) -> tuple[float, ...]:
+        return ()
+
+    @property
+    def sampler_table(self) -> tuple[float, ...]:
+        """The cumulative probabilities of the sorted values, then the sorted values."""
+        values, cumulative = self._sorted()
+        return cumulative + values
+
+    def _numbers(self) -> list[tuple[str, float]]:
+        values = [(f"values[{i}]", v) for i, v in enumerate(self.values)]
+        return values + _probability_numbers(self.probabilities)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return table_from_u_array(u, np.array(self.sampler_table), 0, len(self.values))
+
+
+@dataclass(frozen=True)
+class DiscreteValues(_ValueTable):
+    """Exactly one of any number of values, with the user's probabilities (``values:``)."""
+
+    values: tuple[float, ...]
+    probabilities: tuple[float, ...]
+
+    name: ClassVar[str] = "discrete"
+
+    def __post_init__(self) -> None:
+        self._set_values()
+        _set_probabilities(self)
+
+    def _problems(self) -> list[tuple[str, str]]:
+        return _probability_problems(self.probabilities, self.values)
+
+
+@dataclass(frozen=True)
+class UniformValues(_ValueTable):
+    """Each of any number of values equally likely: a discrete uniform (``values:``)."""
+
+    values: tuple[float, ...]
+
+    name: ClassVar[str] = "uniform"
+
+    def __post_init__(self) -> None:
+        self._set_values()
+
+    @property
+    def probabilities(self) -> tuple[float, ...]:  # type: ignore[override]
+        return (1.0 / len(self.values),) * len(self.values)
+
+    def _cumulative(self, order: list[int]) -> tuple[float, ...]:
+        k = len(order)
+        return tuple((j + 1) / k for j in range(k))
+
+    def _numbers(self) -> list[tuple[str, float]]:
+        return [(f"values[{i}]", v) for i, v in enumerate(self.values)]
+
+
+def _is_list(raw: object) -> bool:
+    """True for a list, tuple or array of items (not text)."""
+    return not isinstance(raw, str | bytes) and isinstance(raw, Sequence | np.ndarray)
+
+
+def _set_probabilities(model: Triangle | Discrete | DiscreteValues) -> None:
     """Store probabilities as a tuple of floats (frozen dataclass, so via object)."""
     raw = model.probabilities
-    if isinstance(raw, str | bytes) or not isinstance(raw, Sequence | np.ndarray):
+    if not _is_list(raw):
         raise ModelError(
-            f"{type(model).__name__}: probabilities must be a list of three numbers, got {raw!r}"
+            f"{type(model).__name__}: probabilities must be a list of numbers, got {raw!r}"
         )
     values = tuple(_as_float(model, "probabilities", p) for p in raw)
     object.__setattr__(model, "probabilities", values)
@@ -988,6 +1575,51 @@ def _set_estimate(model: Normal | LogNormal) -> None:
         raise ModelError(f"{type(model).__name__}: estimate must be (low, mid, high), got {raw!r}")
     low, mid, high = (_as_float(model, "estimate", v) for v in raw)
     object.__setattr__(model, "estimate", (low, mid, high))
+
+
+def _estimate_order(model: Normal | LogNormal) -> list[tuple[str, str]]:
+    """The estimate a normal or lognormal was read from must be ordered too."""
+    if model.estimate is None:
+        return []
+    return _order_problems(*model.estimate)
+
+
+def _percentiles(owner: object, raw: object) -> tuple[float, float, float]:
+    """``percentiles`` as three floats [q, 50, 100 - q] with 0 < q < 50, or a ModelError."""
+    if not isinstance(raw, Sequence | np.ndarray) or isinstance(raw, str | bytes) or len(raw) != 3:
+        raise ModelError(
+            f"percentiles must be three numbers [q, 50, 100 - q], got {raw!r}",
+            hint="e.g. percentiles: [10, 50, 90] for an estimate of P10, P50 and P90",
+        )
+    q, m, r = (_as_float(owner, "percentiles", v) for v in raw)
+    if not (0.0 < q < 50.0 and m == 50.0 and q + r == 100.0):
+        raise ModelError(
+            f"percentiles must be [q, 50, 100 - q] with 0 < q < 50, got "
+            f"[{_number(q)}, {_number(m)}, {_number(r)}]",
+            hint="mid is the median (P50) and low and high lie symmetrically around it,"
+            " e.g. [10, 50, 90] or [5, 50, 95]",
+        )
+    return (q, m, r)
+
+
+def percentile_levels(raw: object) -> tuple[float, float, float]:
+    """A ``percentiles:`` entry checked: three numbers [q, 50, 100 - q] with 0 < q < 50.
+
+    Raises ModelError otherwise.
+
+    >>> percentile_levels([10, 50, 90])
+    (10.0, 50.0, 90.0)
+    """
+    return _percentiles(Distribution, raw)
+
+
+def _set_percentiles(model: Normal | LogNormal | Metalog) -> None:
+    object.__setattr__(model, "percentiles", _percentiles(model, model.percentiles))
+
+
+def _z(percentiles: tuple[float, float, float]) -> float:
+    """The standard normal's percentile at ``percentiles[2]``: 1.645 for [5, 50, 95]."""
+    return Z95 if percentiles[0] == 5.0 else -ndtri(percentiles[0] / 100.0)
 
 
 def _probability_numbers(probabilities: tuple[float, ...]) -> list[tuple[str, float]]:
@@ -1015,9 +1647,12 @@ _TWINS: dict[str, Callable[..., np.ndarray]] = {
     "discrete_from_u": discrete_from_u_array,
     "normal_from_u": normal_from_u_array,
     "lognormal_from_u": lognormal_from_u_array,
+    "metalog_from_u": metalog_from_u_array,
 }
 
 #: Model names in a model file → classes (``random`` is the guide's word for uniform).
+#: With ``values:`` instead of an estimate, discrete and uniform are
+#: :class:`DiscreteValues` and :class:`UniformValues`.
 MODELS: dict[str, type[Distribution]] = {
     "fixed": Fixed,
     "uniform": Uniform,
@@ -1027,7 +1662,44 @@ MODELS: dict[str, type[Distribution]] = {
     "pert": Pert,
     "normal": Normal,
     "lognormal": LogNormal,
+    "metalog": Metalog,
+    "risk_event": RiskEvent,
 }
+
+#: Keys that refine an estimate in a model file, and the models that take each.
+ESTIMATE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "probabilities": ("triangle", "discrete"),
+    "percentiles": ("normal", "lognormal", "metalog"),
+    "probability": ("risk_event",),
+    "consequence_model": ("risk_event",),
+}
+_OPTION_HINTS: dict[str, str] = {
+    "probabilities": "use model: triangle or discrete to weight low, mid and high",
+    "percentiles": "percentiles say which percentiles low and high are, for normal, lognormal"
+    " and metalog",
+    "probability": "'probability' is the chance of a risk event: use model: risk_event"
+    " (to weight low, mid and high, use 'probabilities' with a triangle or discrete)",
+    "consequence_model": "'consequence_model' shapes a risk event's consequence: use"
+    " model: risk_event",
+}
+
+
+def option_error(model: str, option: str) -> ModelError | None:
+    """A ModelError when probability model ``model`` does not take ``option``, else None.
+
+    >>> print(option_error("pert", "percentiles").message)
+    model 'pert' takes no percentiles
+    >>> option_error("metalog", "percentiles") is None
+    True
+    """
+    cls = MODELS.get(model)
+    if cls is None or cls.name in ESTIMATE_OPTIONS[option]:
+        return None
+    hint = _OPTION_HINTS[option]
+    if cls is RiskEvent and option == "probabilities":
+        hint = "a risk event's chance of happening is 'probability: p'"
+    return ModelError(f"model {model!r} takes no {option}", hint=hint)
+
 
 # ---------------------------------------------------------------------------
 # Factories: strict (a ModelError on invalid parameters), for models built in code.
@@ -1126,36 +1798,96 @@ def lognormal(mu: float, sigma: float) -> LogNormal:
     return _checked(LogNormal(mu, sigma))
 
 
+def metalog(
+    low: float, mid: float, high: float, percentiles: Sequence[float] = METALOG_PERCENTILES
+) -> Metalog:
+    """The 3-term metalog through P10, P50 and P90 (or the given symmetric percentiles).
+
+    >>> m = metalog(80, 100, 150)
+    >>> [round(float(q), 9) for q in m.quantile([0.1, 0.5, 0.9])]
+    [80.0, 100.0, 150.0]
+    >>> metalog(80, 82, 150)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    assumption_graph.errors.ModelError: invalid metalog ...P50=82 is too close to P10...
+    """
+    return _checked(Metalog(low, mid, high, tuple(percentiles)))  # type: ignore[arg-type]
+
+
+def risk_event(
+    probability: float, low: float, mid: float, high: float, consequence_model: str = "triangle"
+) -> RiskEvent:
+    """A risk event: with ``probability`` it costs triangle(low, mid, high) (or uniform, pert).
+
+    >>> r = risk_event(0.25, 100, 200, 600)
+    >>> r.low, r.mid, r.high, r.weighted
+    (0.0, 0.0, 600.0, 65.0)
+    """
+    return _checked(RiskEvent(probability, (low, mid, high), consequence_model))
+
+
+def discrete_values(values: Sequence[float], probabilities: Sequence[float]) -> DiscreteValues:
+    """One of any number of values, with the given probabilities.
+
+    >>> d = discrete_values([0, 10, 20, 50], [0.4, 0.3, 0.2, 0.1])
+    >>> d.low, d.mid, d.high, d.weighted
+    (0.0, 10.0, 50.0, 12.0)
+    """
+    return _checked(DiscreteValues(tuple(values), tuple(probabilities)))
+
+
+def uniform_values(values: Sequence[float]) -> UniformValues:
+    """Each of any number of values equally likely.
+
+    >>> u = uniform_values([1, 2, 3, 4, 5, 6])
+    >>> u.low, u.mid, u.high, u.weighted
+    (1.0, 3.0, 6.0, 3.5)
+    """
+    return _checked(UniformValues(tuple(values)))
+
+
 def from_estimate(
     model: str,
     low: float,
     mid: float,
     high: float,
     probabilities: Sequence[float] | None = None,
+    *,
+    percentiles: Sequence[float] | None = None,
+    probability: float | None = None,
+    consequence_model: str | None = None,
 ) -> Distribution:
     """The distribution a model file means by ``estimate: [low, mid, high]`` and ``model``.
 
     Lenient: the result may have ``problems()``; ``check`` reports them. Raises
-    ModelError for an unknown model name, probabilities on a model that takes
-    none, a discrete model without probabilities, or a lognormal estimate that is
-    not positive. Normal and lognormal take ``mid`` as mean / median and spread
-    low..high over P5..P95.
+    ModelError for an unknown model name, an option the model does not take
+    (:data:`ESTIMATE_OPTIONS`: e.g. probabilities on a pert), a discrete model
+    without probabilities, a risk event without its probability, bad
+    percentiles, or a lognormal estimate that is not positive. Normal and
+    lognormal take ``mid`` as mean / median and spread low..high over P5..P95
+    (or the given ``percentiles``); a metalog goes through all three.
 
     >>> from_estimate("pert", 1, 4, 13)
     Pert(low=1.0, mid=4.0, high=13.0)
     >>> from_estimate("normal", 80, 100, 120).sd == 20 / Z95
     True
+    >>> from_estimate("risk_event", 10, 20, 40, probability=0.25).weighted
+    5.5
     """
     cls = MODELS.get(model)
     if cls is None:
         known = ", ".join(sorted(MODELS))
         raise ModelError(f"unknown probability model {model!r}", hint=f"use one of {known}")
-    takes_probabilities = cls in (Triangle, Discrete)
-    if probabilities is not None and not takes_probabilities:
-        raise ModelError(
-            f"model {model!r} takes no probabilities",
-            hint="use model: triangle or discrete to weight low, mid and high",
-        )
+    options = {
+        "probabilities": probabilities,
+        "percentiles": percentiles,
+        "probability": probability,
+        "consequence_model": consequence_model,
+    }
+    for option, given in options.items():
+        error = option_error(model, option) if given is not None else None
+        if error is not None:
+            raise error
     if cls is Discrete and probabilities is None:
         raise ModelError(
             "model 'discrete' needs probabilities for low, mid and high",
@@ -1163,10 +1895,17 @@ def from_estimate(
         )
     if cls is Fixed:
         return Fixed(mid)
-    if cls is Normal:
-        return Normal.from_estimate(low, mid, high)
-    if cls is LogNormal:
-        return LogNormal.from_estimate(low, mid, high)
+    if cls is Normal or cls is LogNormal:
+        return cls.from_estimate(low, mid, high, percentiles or DEFAULT_PERCENTILES)
+    if cls is Metalog:
+        return Metalog(low, mid, high, _percentiles(Metalog, percentiles or METALOG_PERCENTILES))
+    if cls is RiskEvent:
+        if probability is None:
+            raise ModelError(
+                "model 'risk_event' needs the probability that the event happens",
+                hint="add probability: p (a number from 0 to 1)",
+            )
+        return RiskEvent(probability, (low, mid, high), consequence_model or "triangle")
     if cls is Triangle:
         if probabilities is None:
             probabilities = DEFAULT_TRIANGLE_PROBABILITIES

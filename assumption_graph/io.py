@@ -28,6 +28,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from .business import BusinessCase, NonEconomicGain, Risk, business_case_from_keys
+from .distributions import DiscreteValues, Distribution, RiskEvent, UniformValues
 from .errors import (
     AssumptionGraphError,
     Diagnostic,
@@ -815,16 +816,28 @@ def _dump_body(body: Body) -> dict[str, Any]:
         return {"situation": {name: _dump_body(entry) for name, entry in body.entries()}}
     if isinstance(body, Formula):
         return {"formula": body.text}
+    keys = _dump_distribution(body)
+    for option in ("probabilities", "percentiles", "consequence_model"):
+        value = _non_default(body, option)
+        if value is not None:
+            keys[option] = list(value) if isinstance(value, tuple) else value
+    return keys
+
+
+def _dump_distribution(body: Distribution) -> dict[str, Any]:
+    """A probability model's defining keys; options at their defaults are added by the caller."""
     if body.name == "normal":
         return {"mean": body.mean, "sd": body.sd}  # type: ignore[attr-defined]
     if body.name == "lognormal":
         return {"mu": body.mu, "sigma": body.sigma}  # type: ignore[attr-defined]
+    if isinstance(body, DiscreteValues | UniformValues):
+        return {"model": body.name, "values": list(body.values)}
+    if isinstance(body, RiskEvent):
+        estimate = list(body.estimate)
+        return {"estimate": estimate, "model": body.name, "probability": body.probability}
     keys: dict[str, Any] = {"estimate": [body.low, body.mid, body.high]}
     if body.name != "triangle":
         keys["model"] = body.name
-    probabilities = _non_default(body, "probabilities")
-    if probabilities is not None:
-        keys["probabilities"] = list(probabilities)
     return keys
 
 

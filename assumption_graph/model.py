@@ -17,7 +17,19 @@ from typing import TYPE_CHECKING, Any, Literal
 import networkx as nx
 
 from .business import CATEGORIES, PHASES, PURPOSES, BusinessCase
-from .distributions import MODELS, Distribution, LogNormal, Normal, from_estimate
+from .distributions import (
+    ESTIMATE_OPTIONS,
+    MODELS,
+    RISK_CONSEQUENCES,
+    DiscreteValues,
+    Distribution,
+    LogNormal,
+    Normal,
+    UniformValues,
+    from_estimate,
+    option_error,
+    percentile_levels,
+)
 from .errors import ModelError, did_you_mean
 from .expr import Formula, parse_formula
 
@@ -160,8 +172,13 @@ NODE_KEYS: dict[str, str] = {
     "value": "a known number (a constant)",
     "formula": "an expression over other node ids",
     "estimate": "three-point estimate [low, mid, high] or {low:, mid:, high:}",
+    "values": "[v1, ..., vk]: the possible values of a discrete or uniform model",
     "model": "probability model: " + ", ".join(sorted(MODELS)),
-    "probabilities": "[p_low, p_mid, p_high] for triangle or discrete",
+    "probabilities": "[p_low, p_mid, p_high] for triangle or discrete, or one per value",
+    "percentiles": "[q, 50, 100 - q]: the percentiles an estimate gives (normal, lognormal,"
+    " metalog)",
+    "probability": "the chance that a risk event happens, 0 to 1",
+    "consequence_model": "a risk event's consequence: " + ", ".join(RISK_CONSEQUENCES),
     "mean": "mean of a normal model",
     "sd": "standard deviation of a normal model",
     "mu": "mean of log X for a lognormal model",
@@ -178,7 +195,20 @@ NODE_KEYS: dict[str, str] = {
     "risk": "[primary] or [primary, secondary]: the risks an estimate is tied to",
     "situation": "{without: {...}, with: {...}}: values that differ without and with the project",
 }
-_INPUT_KEYS = ("value", "estimate", "model", "probabilities", "mean", "sd", "mu", "sigma")
+_INPUT_KEYS = (
+    "value",
+    "estimate",
+    "values",
+    "model",
+    "probabilities",
+    "percentiles",
+    "probability",
+    "consequence_model",
+    "mean",
+    "sd",
+    "mu",
+    "sigma",
+)
 
 
 def is_identifier(text: object) -> bool:
@@ -271,7 +301,9 @@ class _NodeReader:
             raise self.fail(f"unknown key {key_text!r}", key_text, hint)
 
     def body(self) -> Body:
-        given = [k for k in ("value", "formula", "estimate", "situation") if k in self.keys]
+        given = [
+            k for k in ("value", "formula", "estimate", "values", "situation") if k in self.keys
+        ]
         params = [k for k in ("mean", "sd", "mu", "sigma") if k in self.keys]
         if params:
             given.append("/".join(params))
@@ -287,6 +319,13 @@ class _NodeReader:
                 hint="give one, e.g. 'estimate: [low, mid, high]' or 'formula: a * b'",
             )
         if "value" in self.keys:
+            if isinstance(self.keys["value"], list | tuple):
+                raise self.fail(
+                    f"'value' must be a number, got {self.keys['value']!r}",
+                    "value",
+                    "for a list of possible values write 'values: [...]' with model: discrete"
+                    " or uniform",
+                )
             return Value(self.number("value", self.keys["value"]))
         if "formula" in self.keys:
             return self.formula()
@@ -328,31 +367,97 @@ class _NodeReader:
             line=self.key_lines.get("formula", self.line),
         )
 
-    def distribution(self) -> Distribution:
+    def model_name(self) -> str:
+        """The ``model`` key, or the model the other keys imply (triangle by default)."""
         model_name = self.keys.get("model")
         if model_name is None:
-            model_name = (
-                "normal"
-                if "mean" in self.keys
-                else "lognormal"
-                if "mu" in self.keys
-                else "triangle"
-            )
+            if "mean" in self.keys:
+                return "normal"
+            if "mu" in self.keys:
+                return "lognormal"
+            if "values" in self.keys:
+                return "discrete" if "probabilities" in self.keys else "uniform"
+            return "triangle"
         if not isinstance(model_name, str) or model_name not in MODELS:
             hint = did_you_mean(model_name, MODELS, "known models: " + ", ".join(MODELS))
             raise self.fail(f"unknown probability model {model_name!r}", "model", hint)
+        return model_name
+
+    def distribution(self) -> Distribution:
+        model_name = self.model_name()
+        if "values" in self.keys:
+            return self.value_list(model_name)
+        for option in ESTIMATE_OPTIONS:
+            error = option_error(model_name, option) if option in self.keys else None
+            if error is not None:
+                raise self.fail(error.message, option, error.hint)
         cls = MODELS[model_name]
+        percentiles = self.percentiles()
         if cls is Normal and "estimate" not in self.keys:
-            return Normal(self.param("mean"), self.param("sd"))
+            return Normal(
+                self.param("mean"), self.param("sd"), None, percentiles or Normal.percentiles
+            )
         if cls is LogNormal and "estimate" not in self.keys:
-            return LogNormal(self.param("mu"), self.param("sigma"))
+            levels = percentiles or LogNormal.percentiles
+            return LogNormal(self.param("mu"), self.param("sigma"), None, levels)
         if "estimate" not in self.keys:
             raise self.fail(f"model {model_name!r} needs an 'estimate: [low, mid, high]'", "model")
         low, mid, high = self.estimate()
+        probability = self.param("probability") if "probability" in self.keys else None
+        consequence = self.choice("consequence_model", RISK_CONSEQUENCES)
         try:
-            return from_estimate(model_name, low, mid, high, self.probabilities())
+            return from_estimate(
+                model_name,
+                low,
+                mid,
+                high,
+                self.probabilities(),
+                percentiles=percentiles,
+                probability=probability,
+                consequence_model=consequence,
+            )
         except ModelError as error:
             raise self.fail(error.message, "model", error.hint) from None
+
+    def value_list(self, model_name: str) -> DiscreteValues | UniformValues:
+        """``values: [v1, ..., vk]`` with model discrete (and probabilities) or uniform."""
+        if MODELS[model_name] not in (MODELS["discrete"], MODELS["uniform"]):
+            raise self.fail(
+                f"'values' go with model: discrete or uniform, not {model_name!r}",
+                "values",
+                f"give a {model_name} model an 'estimate: [low, mid, high]'",
+            )
+        for option in ("percentiles", "probability", "consequence_model"):
+            if option in self.keys:
+                raise self.fail(f"model {model_name!r} with 'values' takes no {option}", option)
+        values = self.numbers("values") or ()
+        if not values:
+            raise self.fail("'values' must list at least one number", "values")
+        probabilities = self.probabilities()
+        if model_name == "discrete":
+            if probabilities is None:
+                raise self.fail(
+                    "model 'discrete' with 'values' needs 'probabilities', one per value",
+                    "values",
+                    "add probabilities: [p1, ..., pk], or use model: uniform for equal chances",
+                )
+            return DiscreteValues(values, probabilities)
+        if probabilities is not None:
+            raise self.fail(
+                "with model: uniform every value is equally likely: it takes no probabilities",
+                "probabilities",
+                "use model: discrete to give each value its own probability",
+            )
+        return UniformValues(values)
+
+    def percentiles(self) -> tuple[float, float, float] | None:
+        if "percentiles" not in self.keys:
+            return None
+        raw = self.numbers("percentiles")
+        try:
+            return percentile_levels(raw)
+        except ModelError as error:
+            raise self.fail(error.message, "percentiles", error.hint) from None
 
     def estimate(self) -> tuple[float, float, float]:
         raw = self.keys["estimate"]
@@ -379,9 +484,9 @@ class _NodeReader:
         if raw is None:
             return None
         if isinstance(raw, str) or not isinstance(raw, list | tuple):
+            what = "one per value" if "values" in self.keys else "[p_low, p_mid, p_high]"
             raise self.fail(
-                f"'probabilities' must be a list [p_low, p_mid, p_high], got {raw!r}",
-                "probabilities",
+                f"'probabilities' must be a list ({what}), got {raw!r}", "probabilities"
             )
         return tuple(self.number("probabilities", v) for v in raw)
 

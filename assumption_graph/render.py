@@ -35,7 +35,15 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from .distributions import DEFAULT_TRIANGLE_PROBABILITIES, Distribution
+from .distributions import (
+    DEFAULT_PERCENTILES,
+    DEFAULT_TRIANGLE_PROBABILITIES,
+    METALOG_PERCENTILES,
+    DiscreteValues,
+    Distribution,
+    RiskEvent,
+    UniformValues,
+)
 from .errors import AssumptionGraphError, Diagnostic
 from .expr import Formula
 from .io import write_atomic
@@ -680,15 +688,38 @@ def _body_lines(body: Body, unit_text: str | None) -> list[str]:
     points = [getattr(body, attr, None) for attr in ("low", "mid", "high")]
     if name == "fixed" and points[1] is not None:
         return [f"{format_number(points[1], 6)}{unit}", "fixed"]
+    if isinstance(body, RiskEvent):  # the consequence's estimate, and the chance it happens
+        points = list(body.estimate)
+        name = f"risk event, p = {format_number(body.probability, 3)}"
+        if body.consequence_model != "triangle":
+            name += f" ({body.consequence_model})"
     model_line = _escape(str(name))
     probabilities = getattr(body, "probabilities", None)
     default = DEFAULT_TRIANGLE_PROBABILITIES if name == "triangle" else None
+    if isinstance(body, UniformValues):
+        probabilities = None  # equal chances: nothing to show
     if probabilities is not None and tuple(probabilities) != default:
-        model_line += " (" + " / ".join(format_number(p, 3) for p in probabilities) + ")"
+        model_line += " (" + _listed_numbers(probabilities, 3) + ")"
+    percentiles = getattr(body, "percentiles", None)
+    usual = METALOG_PERCENTILES if name == "metalog" else DEFAULT_PERCENTILES
+    if percentiles is not None and tuple(percentiles) != usual:
+        model_line += " (" + " / ".join(f"P{format_number(q, 3)}" for q in percentiles) + ")"
+    if isinstance(body, DiscreteValues | UniformValues):
+        return [f"{_listed_numbers(body.values, 6)}{unit}", model_line]
     if any(p is None for p in points):
         return [model_line]
     estimate = " / ".join(format_number(p, 6) for p in points)  # type: ignore[arg-type]
     return [f"{estimate}{unit}", model_line]
+
+
+_MAX_LISTED = 8  # numbers shown of a list of values (or probabilities) on a label
+
+
+def _listed_numbers(numbers: Iterable[float], digits: int) -> str:
+    """``1 / 2 / 5``; a long list is cut after ``_MAX_LISTED`` numbers with ``…``."""
+    numbers = list(numbers)
+    shown = " / ".join(format_number(x, digits) for x in numbers[:_MAX_LISTED])
+    return shown + (" / …" if len(numbers) > _MAX_LISTED else "")
 
 
 def _result_lines(results: Any, node_id: str) -> list[str]:

@@ -16,9 +16,12 @@ unused                 error     a non-main node no formula uses, not marked ``u
 kind-mismatch          error     the node's kind does not match its body (estimate, formula,
                                  value, situation)
 estimate-order         error     an estimate is not ordered low <= mid <= high
-probability-range      error     a probability is outside [0, 1]
+probability-range      error     a probability is outside [0, 1] (a risk event's too)
 probability-sum        error     probabilities do not sum to 1 (within 1e-6)
-probabilities-count    error     not one probability for each of low, mid, high
+probabilities-count    error     not one probability for each of low, mid, high (or for
+                                 each of the ``values``)
+metalog-infeasible     error     a metalog's P50 so close to P10 or P90 that its quantile
+                                 function would turn back (|a3|/a2 >= 1.66711)
 scale                  error     a spread parameter (sd, sigma) is not positive
 nonfinite              error     a distribution parameter is NaN or infinite
 unit-mismatch          error     units that must agree do not (``+ - min max clip``, branches

@@ -26,11 +26,40 @@ def input_keys(draw: st.DrawFn) -> dict[str, Any]:
     """The file keys of one input node, for any probability model."""
     model = draw(
         st.sampled_from(
-            ["triangle", "uniform", "discrete", "pert", "normal", "lognormal", "fixed", "value"]
+            [
+                "triangle",
+                "uniform",
+                "discrete",
+                "pert",
+                "normal",
+                "lognormal",
+                "fixed",
+                "value",
+                "metalog",
+                "risk_event",
+                "values",
+            ]
         )
     )
     if model == "value":
         return {"value": draw(st.floats(-100, 100))}
+    if model == "metalog":  # P50 well inside the feasible middle of P10..P90
+        low, high = sorted(draw(st.lists(st.floats(-100, 100), min_size=2, max_size=2)))
+        share = draw(st.floats(0.2, 0.8))
+        return {"model": "metalog", "estimate": [low, low + share * (high - low), high]}
+    if model == "risk_event":
+        return {
+            "model": "risk_event",
+            "probability": draw(st.floats(0, 1)),
+            "estimate": draw(three_points()),
+            "consequence_model": draw(st.sampled_from(["triangle", "uniform", "pert"])),
+        }
+    if model == "values":
+        values = draw(st.lists(st.floats(-100, 100), min_size=1, max_size=6))
+        if draw(st.booleans()):
+            return {"model": "uniform", "values": values}
+        weights = draw(st.lists(st.floats(0.01, 1), min_size=len(values), max_size=len(values)))
+        return {"values": values, "probabilities": [w / sum(weights) for w in weights]}
     if model == "normal":
         return {"model": "normal", "mean": draw(st.floats(-50, 50)), "sd": draw(st.floats(0, 20))}
     if model == "lognormal":

@@ -271,6 +271,8 @@ def test_models_table() -> None:
         "pert",
         "normal",
         "lognormal",
+        "metalog",
+        "risk_event",
     }
     assert MODELS["random"] is Uniform
     for name, cls in MODELS.items():

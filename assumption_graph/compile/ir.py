@@ -2,7 +2,10 @@
 
 A :class:`Program` is what the compiled kernel executes: one row per op
 (opcode, destination slot, up to three argument slots), a row of float
-parameters and, for random draws, the stable key of the input node. Slots are
+parameters and, for random draws, the stable key of the input node. An input
+drawn from a list of values (``values:``) reads them from the program's flat
+``table``: its op's ``a`` and ``b`` are where its numbers start and how many
+values it has. Slots are
 reused once their value is dead, so the working memory of a block of samples
 grows with the graph's width, not its size. Only the ancestors of the requested
 outputs are computed; overridden nodes become constants, and nodes whose values
@@ -66,6 +69,9 @@ class Op(IntEnum):
     NORMAL = 43
     LOGNORMAL = 44
     PERT = 45
+    METALOG = 46
+    RISK_EVENT = 47
+    TABLE = 48  # a = offset in the table, b = number of values (cumulative p's, then values)
 
 
 OP_NAMES: dict[int, str] = {op.value: op.name.lower() for op in Op}
@@ -97,6 +103,7 @@ class Program:
     stable key of the drawing node (0 for other ops). ``outputs`` are the node
     ids whose values are copied out, from ``output_slots``; ``given`` the nodes
     loaded per sample, in the row order of the kernel's ``given`` matrix.
+    ``table`` holds the numbers of the ``TABLE`` ops (empty when there are none).
     """
 
     code: np.ndarray
@@ -107,6 +114,7 @@ class Program:
     output_slots: np.ndarray
     lines: tuple[str, ...] = field(repr=False)
     given: tuple[str, ...] = ()
+    table: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
 
     @property
     def source(self) -> str:
@@ -155,6 +163,7 @@ class _Lowering:
         self.rows: list[tuple[int, int, int, int, int]] = []
         self.params: list[tuple[float, ...]] = []
         self.keys: list[int] = []
+        self.table: list[float] = []
         self.lines: list[str] = []
         self.slot_of: dict[str, int] = {}
         self.free: list[int] = []
@@ -196,6 +205,7 @@ class _Lowering:
             output_slots=np.array([self.slot_of[o] for o in self.outputs], dtype=np.int64),
             lines=tuple(self.lines),
             given=self.given,
+            table=np.array(self.table, dtype=np.float64),
         )
 
     # slots -----------------------------------------------------------------
@@ -264,10 +274,22 @@ class _Lowering:
         if op == Op.CONST:
             self._emit(op, slot, params=params, text=f"{params[0]!r}  # {node_id} (fixed)")
             return
+        args: tuple[int, ...] = ()
         shown = ", ".join(f"{p:g}" for p in params)
+        if dist.sampler_table:
+            numbers = dist.sampler_table
+            count = len(numbers) // 2
+            args = (len(self.table), count)
+            self.table.extend(numbers)
+            shown = (
+                ", ".join(f"{v:g}" for v in numbers[count:])
+                + " | cumulative "
+                + ", ".join(f"{c:g}" for c in numbers[: count - 1])
+            )
         self._emit(
             op,
             slot,
+            args,
             params=params,
             key=node_key(node_id),
             text=f"{OP_NAMES[op]}({shown})  # {node_id}",
@@ -347,6 +369,9 @@ _DRAW_OPS = {
     "normal_from_u": Op.NORMAL,
     "lognormal_from_u": Op.LOGNORMAL,
     "pert_sample": Op.PERT,
+    "metalog_from_u": Op.METALOG,
+    "risk_event_sample": Op.RISK_EVENT,
+    "table_from_u": Op.TABLE,
 }
 
 

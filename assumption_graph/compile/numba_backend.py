@@ -86,6 +86,9 @@ _discrete = _scalars["discrete_from_u"]
 _normal = _scalars["normal_from_u"]
 _lognormal = _scalars["lognormal_from_u"]
 _pert = _scalars["pert_sample"]
+_metalog = _scalars["metalog_from_u"]
+_risk_event = _scalars["risk_event_sample"]
+_table = _scalars["table_from_u"]
 _irr = streams.jit_linked(finance.SCALARS, _jit)["irr"]
 
 
@@ -134,11 +137,11 @@ def _nan_max(x: float, y: float) -> float:
 
 
 @_jit
-def _run_block(code, params, keys, seed_key, buf, m, sample0, given, column0):  # noqa: ANN001, ANN202
+def _run_block(code, params, keys, seed_key, buf, m, sample0, given, column0, table):  # noqa: ANN001, ANN202
     """Run every op of the program over one block of ``m`` samples held in ``buf``.
 
     The block's first sample is ``sample0``; its given values start at column
-    ``column0`` of ``given``.
+    ``column0`` of ``given``. ``table`` is the program's table of values.
 
     Kept apart from the parallel loop: numba's parallel passes are slow on a
     large loop body, so a small ``prange`` around this call compiles faster.
@@ -173,6 +176,20 @@ def _run_block(code, params, keys, seed_key, buf, m, sample0, given, column0):  
             elif op == Op.PERT:
                 for i in range(m):
                     z[i] = _pert(stream, sample0 + np.uint64(i), p0, p1, p2)
+            elif op == Op.METALOG:
+                for i in range(m):
+                    z[i] = _metalog(_first_uniform(stream, sample0 + np.uint64(i)), p0, p1, p2)
+            elif op == Op.RISK_EVENT:
+                p3 = params[k, 3]
+                p4 = params[k, 4]
+                for i in range(m):
+                    z[i] = _risk_event(stream, sample0 + np.uint64(i), p0, p1, p2, p3, p4)
+            elif op == Op.TABLE:
+                offset = code[k, 2]
+                count = code[k, 3]
+                for i in range(m):
+                    u = _first_uniform(stream, sample0 + np.uint64(i))
+                    z[i] = _table(u, table, offset, count)
             continue
         if op == Op.CONST:
             c = params[k, 0]
@@ -281,14 +298,26 @@ def _run_block(code, params, keys, seed_key, buf, m, sample0, given, column0):  
 
 @_compiled(parallel=True)
 def _run_blocks(  # noqa: ANN202
-    code, params, keys, seed_key, n_slots, out_slots, start, count, block, given, out  # noqa: ANN001
+    code,
+    params,
+    keys,
+    seed_key,
+    n_slots,
+    out_slots,
+    start,
+    count,
+    block,
+    given,
+    table,
+    out,  # noqa: ANN001
 ):
     n_blocks = (count + block - 1) // block
     for blk in numba.prange(n_blocks):
         buf = np.empty((n_slots, block))
         first = blk * block
         m = min(block, count - first)
-        _run_block(code, params, keys, seed_key, buf, m, np.uint64(start + first), given, first)
+        sample0 = np.uint64(start + first)
+        _run_block(code, params, keys, seed_key, buf, m, sample0, given, first, table)
         for j in range(out_slots.shape[0]):
             src = buf[out_slots[j]]
             for i in range(m):
@@ -347,6 +376,7 @@ def execute(
             count,
             BLOCK,
             given,
+            np.ascontiguousarray(program.table, dtype=np.float64),
             out,
         )
 
