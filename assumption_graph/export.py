@@ -31,7 +31,7 @@ import numpy as np
 from ._version import __version__
 from .case_summary import RATES, BusinessCaseResult, Table
 from .compile.case import WITHOUT, figure_id
-from .distributions import Distribution
+from .distributions import DiscreteValues, Distribution, RiskEvent, UniformValues
 from .errors import AssumptionGraphError
 from .expr import Formula
 from .io import write_atomic
@@ -335,6 +335,7 @@ class _Writer:
 
     def assumption_row(self, node: Node, situation: str | None, body: Any) -> list[Cell]:
         low, mid, high, model_name, weights = _estimate(body)
+        event = body.probability if isinstance(body, RiskEvent) else None
         primary = node.risk[0] if node.risk else None
         secondary = node.risk[1] if len(node.risk) > 1 else None
         year: Cell = node.year if node.year is not None else _listed(node.years)
@@ -349,6 +350,8 @@ class _Writer:
             high,
             model_name,
             *(weights or (None, None, None)),
+            event,
+            _values(body),
             node.source,
             primary,
             secondary,
@@ -452,6 +455,8 @@ ASSUMPTION_COLUMNS: tuple[str, ...] = (
     "p low",
     "p mid",
     "p high",
+    "event probability",
+    "values",
     "source",
     "risk primary",
     "risk secondary",
@@ -475,12 +480,28 @@ def _bodies(node: Node) -> list[tuple[str | None, Any]]:
 def _estimate(
     body: Any,
 ) -> tuple[Cell, Cell, Cell, str | None, tuple[float, float, float] | None]:
-    """(low, mid, high, model, weights) of an input; a constant has only mid."""
+    """(low, mid, high, model, weights) of an input; a constant has only mid.
+
+    A risk event shows its consequence's estimate (as entered); the chance it
+    happens has a column of its own.
+    """
     if isinstance(body, Value):
         return None, body.value, None, None, None
+    if isinstance(body, RiskEvent):
+        return (*body.estimate, body.name, None)
     if isinstance(body, Distribution):
         return body.low, body.mid, body.high, body.name, body.weights
     return None, None, None, None, None
+
+
+def _values(body: Any) -> str | None:
+    """An input over a list of values: ``1 (0.2), 2 (0.5), 5 (0.3)``; ``None`` for others."""
+    if isinstance(body, DiscreteValues | UniformValues):
+        chances = body.probabilities
+        return ", ".join(
+            f"{_plain(v)} ({_plain(p)})" for v, p in zip(body.values, chances, strict=True)
+        )
+    return None
 
 
 def _listed(values: Sequence[object]) -> str | None:

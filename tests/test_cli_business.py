@@ -90,8 +90,13 @@ def test_check_passes(capsys):
     assert "0 error(s)" in out
 
 
-def test_json_has_the_contract(run_json):
-    assert set(run_json) == {"model", "samples", "seed", "method", "nodes", "business_case"}
+def test_json_has_the_contract(run_json, spec):
+    assert set(run_json) == {
+        "model", "samples", "seed", "method", "nodes", "business_case", "correlations"
+    }
+    assert [(c["a"], c["b"], c["requested"]) for c in run_json["correlations"]] == [
+        tuple(pair) for pair in spec["correlations"]
+    ]
     case = run_json["business_case"]
     assert case["risk_adjustment"] == "weighted"
     assert set(case["key_figures"]) == set(FIGURES)

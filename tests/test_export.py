@@ -329,6 +329,8 @@ def _row(node_id: str, keys: dict, situation: str | None, body: dict, money: str
         high,
         model,
         *weights,
+        body.get("probability"),  # a risk event's chance of happening
+        None,  # values: the examples have no input over a list of values
         keys.get("source"),
         risk[0] if risk else None,
         risk[1] if len(risk) > 1 else None,
@@ -349,7 +351,7 @@ def test_assumptions_match_the_file(which, business, plain):
     sheet_rows = rows(book["Assumptions"])[1:]
     expected = expected_assumptions(path)
     assert [r[:2] for r in sheet_rows] == [e[:2] for e in expected]
-    numeric = {5, 6, 7, 9, 10, 11}  # low, mid, high and the three probabilities
+    numeric = {5, 6, 7, 9, 10, 11, 12}  # low, mid, high, the three probabilities, event
     for row, want in zip(sheet_rows, expected, strict=True):
         for k, (cell, value) in enumerate(zip(row, want, strict=True)):
             if k in numeric and value is not None:
