@@ -431,8 +431,8 @@ def _distributions(ctx: _Context) -> Iterator[Diagnostic]:
             for code, message in body.problems():
                 if situation is not None:
                     key = "situation"
-                elif code.startswith("probabilit"):
-                    key = "probabilities"
+                elif code.startswith("probabilit"):  # a risk event's own, else the list's
+                    key = "probability" if "probability" in node.key_lines else "probabilities"
                 else:
                     key = next((k for k in _PARAMETER_KEYS if k in node.key_lines), "estimate")
                 yield ctx.error(code, f"{_named(node, situation)}: {message}", node, key)

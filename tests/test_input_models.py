@@ -560,7 +560,7 @@ def diagnostics(body: str) -> list[tuple[int | None, str, str]]:
         ),
         (
             "    model: risk_event\n    probability: 1.5\n    estimate: [1, 2, 3]\n",
-            2,
+            4,  # the probability's own line
             "probability-range",
             "probability is 1.5, outside [0, 1]",
         ),
