@@ -21,8 +21,11 @@ Every model except PERT (and a risk event with a PERT consequence) transforms
 one counter-based uniform, ``streams.uniform(stream, sample, 0)``, by its
 inverse CDF, so sample ``i`` is the same number whatever the chunking or thread
 count. PERT draws Beta(alpha, beta) by rejection and consumes ``sub = 0, 1, 2,
-...`` of the same stream (see ``pert_sample``). ``quantile(u)``, the inverse CDF
-itself, is what Latin hypercube and Sobol sampling and correlated inputs use.
+...`` of the same stream: a PERT node under a step envelope of its density
+(``pert_from_table``, about three uniforms a draw: its table is built once per
+shape by ``pert_envelope``), a risk event's PERT consequence by Cheng's
+algorithm BB (``pert_sample``). ``quantile(u)``, the inverse CDF itself, is what
+Latin hypercube and Sobol sampling and correlated inputs use.
 
 How each model reads ``low``/``mid``/``high``:
 
@@ -230,13 +233,15 @@ _SPLIT2 = 5.0
 _CONST1 = 0.180625
 _CONST2 = 1.6
 
-# PERT: Marsaglia-Tsang trials per gamma draw before giving up (NaN). Each trial
-# is accepted with probability > 0.95 for shape >= 1, so this never binds.
+# PERT: Cheng's BB trials per Beta draw before giving up (NaN). Each trial is
+# accepted with probability above 0.8 for PERT's shapes, so this never binds.
 _MAX_TRIALS = 1000
 _SUB0 = np.uint64(0)
 _SUB1 = np.uint64(1)
 _SUB2 = np.uint64(2)
-_THIRD = 1.0 / 3.0
+_SUB3 = np.uint64(3)
+_LOG4 = math.log(4.0)
+_ONE_PLUS_LOG5 = 1.0 + math.log(5.0)
 
 
 def ndtri(p: float) -> float:
@@ -351,43 +356,18 @@ def table_from_u(u: float, table: np.ndarray, offset: int, count: int) -> float:
     return table[offset + count + first]
 
 
-def _gamma_mt(
-    stream: Counter, sample: Counter, shape: float, sub: np.uint64
-) -> tuple[float, np.uint64]:
-    """Gamma(shape, 1) for shape >= 1 by Marsaglia and Tsang (2000).
-
-    Trial ``t`` uses uniforms ``sub + 2t`` (through ``ndtri``, the normal) and
-    ``sub + 2t + 1`` (the acceptance test), whether or not the trial gets that far.
-    Returns the draw and the next unused ``sub``. Numba-compatible.
-    """
-    d = shape - _THIRD
-    c = 1.0 / math.sqrt(9.0 * d)
-    for _ in range(_MAX_TRIALS):
-        x = ndtri(stream_uniform(stream, sample, sub))
-        u = stream_uniform(stream, sample, sub + _SUB1)
-        sub = sub + _SUB2
-        v = 1.0 + c * x
-        if v > 0.0:
-            v = v * v * v
-            x2 = x * x
-            if u < 1.0 - 0.0331 * x2 * x2:
-                return d * v, sub
-            if math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
-                return d * v, sub
-    return math.nan, sub
-
-
 def pert_sample(stream: Counter, sample: Counter, low: float, mid: float, high: float) -> float:
     """PERT(low, mode=mid, high), lambda 4: ``low + (high - low)·Beta(alpha, beta)``.
 
-    ``alpha = 1 + 4(mid - low)/(high - low)``, ``beta = 1 + 4(high - mid)/(high - low)``;
-    the Beta draw is ``X/(X + Y)`` with ``X ~ Gamma(alpha)``, ``Y ~ Gamma(beta)``
-    by Marsaglia-Tsang (alpha, beta >= 1, so no shape boost). Uniform numbers
-    come from ``streams.uniform(stream, sample, sub)``: X's trials take
-    ``sub = 0, 1`` (normal, acceptance), ``2, 3``, ... until one is accepted, then
-    Y's trials continue with the next ``sub``. The result is a deterministic
-    function of (stream, sample). ``low == high`` gives ``low``; parameters out of
-    order give NaN. Numba-compatible.
+    ``alpha = 1 + 4(mid - low)/(high - low)``, ``beta = 1 + 4(high - mid)/(high - low)``
+    (so ``alpha + beta = 6``). The Beta draw is Cheng's (1978) algorithm BB, a
+    rejection method that needs one logarithm and one exponential a trial and
+    accepts more than 80 % of them for these shapes: trial ``t`` takes the
+    uniforms ``sub = 2t`` and ``2t + 1`` of ``streams.uniform(stream, sample, sub)``.
+    With the mode at an end (a shape of exactly 1) the inverse CDF is closed form
+    and takes ``sub = 0``. The result is a deterministic function of (stream,
+    sample). ``low == high`` gives ``low``; parameters out of order give NaN.
+    Numba-compatible.
     """
     return _pert_from(stream, sample, _SUB0, low, mid, high)
 
@@ -403,9 +383,83 @@ def _pert_from(
         return low
     alpha = 1.0 + 4.0 * (mid - low) / span
     beta = 1.0 + 4.0 * (high - mid) / span
-    x, sub = _gamma_mt(stream, sample, alpha, sub)
-    y, sub = _gamma_mt(stream, sample, beta, sub)
-    return min(max(low + span * (x / (x + y)), low), high)
+    return min(max(low + span * _beta_cheng(stream, sample, sub, alpha, beta), low), high)
+
+
+def _beta_cheng(
+    stream: Counter, sample: Counter, sub: np.uint64, alpha: float, beta: float
+) -> float:
+    """Beta(alpha, beta) for alpha, beta >= 1 by Cheng's algorithm BB. Numba-compatible.
+
+    A shape of exactly 1 uses the closed-form inverse CDF of Beta(1, b) or Beta(a, 1).
+    """
+    small = min(alpha, beta)
+    big = max(alpha, beta)
+    if small <= 1.0:
+        u = stream_uniform(stream, sample, sub)
+        return 1.0 - u ** (1.0 / beta) if alpha <= 1.0 else u ** (1.0 / alpha)
+    total = small + big
+    b = math.sqrt((total - 2.0) / (2.0 * small * big - total))
+    c = small + 1.0 / b
+    for _ in range(_MAX_TRIALS):
+        u1 = stream_uniform(stream, sample, sub)
+        u2 = stream_uniform(stream, sample, sub + _SUB1)
+        sub = sub + _SUB2
+        v = b * math.log(u1 / (1.0 - u1))
+        w = small * math.exp(v)
+        z = u1 * u1 * u2
+        r = c * v - _LOG4
+        s = small + r - w
+        if s + _ONE_PLUS_LOG5 < 5.0 * z:
+            t = math.log(z)
+            if s <= t and r + total * math.log(total / (big + w)) < t:
+                continue
+        return w / (big + w) if small == alpha else big / (big + w)
+    return math.nan
+
+
+PERT_BINS = 128  # bins of the envelope a PERT node's draws are made under
+
+
+def pert_from_table(
+    stream: Counter,
+    sample: Counter,
+    table: np.ndarray,
+    offset: int,
+    count: int,
+    low: float,
+    high: float,
+    a: float,
+    b: float,
+) -> float:
+    """PERT by exact rejection under a step envelope, from ``table[offset:offset+count]``.
+
+    The Beta(a + 1, b + 1) density ``x**a · (1 - x)**b`` (unnormalised) is cut
+    into ``count / 4`` equal bins; the table (:func:`pert_envelope`) holds an
+    alias table choosing a bin in proportion to the density's maximum on it,
+    then each bin's maximum and minimum. Trial ``t`` takes uniforms ``3t``
+    (the bin), ``3t + 1`` (the point in it) and ``3t + 2`` (the height under
+    the bin's maximum): below the bin's minimum it is accepted without computing
+    the density, which is almost always, so a draw costs about three uniforms.
+    Exact: the accepted points have the Beta density. Numba-compatible.
+    """
+    span = high - low
+    if span == 0.0:
+        return low
+    if not span > 0.0 or count <= 0:
+        return math.nan
+    bins = count // 4
+    sub = _SUB0
+    for _ in range(_MAX_TRIALS):
+        scaled = stream_uniform(stream, sample, sub) * bins
+        j = min(int(scaled), bins - 1)
+        k = j if scaled - j < table[offset + j] else int(table[offset + bins + j])
+        x = (k + stream_uniform(stream, sample, sub + _SUB1)) / bins
+        y = stream_uniform(stream, sample, sub + _SUB2) * table[offset + 2 * bins + k]
+        sub = sub + _SUB3
+        if y <= table[offset + 3 * bins + k] or y <= math.exp(a * math.log(x) + b * math.log1p(-x)):
+            return min(max(low + span * x, low), high)
+    return math.nan
 
 
 # A risk event's consequence model as the number the kernel gets (RISK_CONSEQUENCES).
@@ -479,9 +533,10 @@ SCALARS: tuple[Callable, ...] = _STREAM_SCALARS + (
     lognormal_from_u,
     metalog_from_u,
     table_from_u,
-    _gamma_mt,
+    _beta_cheng,
     _pert_from,
     pert_sample,
+    pert_from_table,
     _share_below_zero,
     risk_event_from_u,
     risk_event_sample,
@@ -663,36 +718,83 @@ def risk_event_sample_array(
     return out
 
 
-def _gamma_mt_array(
-    stream: int, samples: np.ndarray, shape: float, sub: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """numpy twin of ``_gamma_mt``: rejection vectorised with a pending mask.
-
-    ``sub`` (uint64, one per sample) is updated in place and returned.
-    """
-    d = shape - _THIRD
-    c = 1.0 / math.sqrt(9.0 * d)
+def pert_from_table_array(
+    stream: int,
+    samples: np.ndarray,
+    table: np.ndarray,
+    low: float,
+    high: float,
+    a: float,
+    b: float,
+) -> np.ndarray:
+    """numpy twin of ``pert_from_table`` (the table starting at 0): same uniforms, same draws."""
+    samples = np.asarray(samples, dtype=np.uint64)
+    span = high - low
+    if span == 0.0:
+        return np.full(samples.shape, float(low))
+    if not span > 0.0 or table.size == 0:
+        return np.full(samples.shape, np.nan)
+    bins = table.size // 4
     out = np.full(samples.shape, np.nan)
     pending = np.arange(samples.size)
+    sub = np.uint64(0)
     for _ in range(_MAX_TRIALS):
         if pending.size == 0:
             break
-        s = samples[pending]
-        k = sub[pending]
-        x = ndtri_array(uniform_array(stream, s, k))
-        u = uniform_array(stream, s, k + _SUB1)
-        sub[pending] = k + _SUB2
-        v = 1.0 + c * x
-        positive = v > 0.0
-        v = v * v * v
-        x2 = x * x
-        with np.errstate(invalid="ignore", divide="ignore"):
-            accept = positive & (
-                (u < 1.0 - 0.0331 * x2 * x2) | (np.log(u) < 0.5 * x2 + d * (1.0 - v + np.log(v)))
-            )
-        out[pending[accept]] = d * v[accept]
+        s_ = samples[pending]
+        scaled = uniform_array(stream, s_, sub) * bins
+        j = np.minimum(scaled.astype(np.int64), bins - 1)
+        k = np.where(scaled - j < table[j], j, table[bins + j].astype(np.int64))
+        x = (k + uniform_array(stream, s_, sub + _SUB1)) / bins
+        y = uniform_array(stream, s_, sub + _SUB2) * table[2 * bins + k]
+        sub = sub + _SUB3
+        with np.errstate(divide="ignore"):
+            accept = (y <= table[3 * bins + k]) | (y <= np.exp(a * np.log(x) + b * np.log1p(-x)))
+        out[pending[accept]] = np.minimum(np.maximum(low + span * x[accept], low), high)
         pending = pending[~accept]
-    return out, sub
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def pert_envelope(alpha: float, beta: float, bins: int = PERT_BINS) -> tuple[float, ...]:
+    """The table ``pert_from_table`` draws Beta(alpha, beta) with (alpha, beta >= 1).
+
+    ``bins`` alias thresholds, ``bins`` alias bins, then the density
+    ``x**(alpha-1)·(1-x)**(beta-1)``'s maximum and minimum on each bin, widened by
+    a relative 1e-12 against rounding. The density is unimodal, so its extremes on
+    a bin are at the bin's ends or at the mode. Vose's alias method.
+    """
+    a, b = alpha - 1.0, beta - 1.0
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at_edges = np.exp(a * np.log(edges) + b * np.log1p(-edges))
+    at_edges = np.nan_to_num(at_edges, nan=1.0)  # 0**0 at an end is 1
+    high = np.maximum(at_edges[:-1], at_edges[1:])
+    mode = a / (a + b) if a + b > 0.0 else 0.5
+    k = min(int(mode * bins), bins - 1)
+    high[k] = max(
+        high[k], math.exp(a * math.log(mode) + b * math.log1p(-mode)) if 0 < mode < 1 else 1.0
+    )
+    low = np.minimum(at_edges[:-1], at_edges[1:])
+    high, low = high * (1.0 + 1e-12), low * (1.0 - 1e-12)
+    threshold, alias = _alias_table(high / high.sum() * bins)
+    return tuple(np.concatenate([threshold, alias, high, low]).tolist())
+
+
+def _alias_table(scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vose's alias table for weights ``scaled`` that sum to their count."""
+    n = scaled.size
+    threshold = np.ones(n)
+    alias = np.arange(n, dtype=np.float64)
+    work = scaled.astype(np.float64).copy()
+    small = [i for i in range(n) if work[i] < 1.0]
+    large = [i for i in range(n) if work[i] >= 1.0]
+    while small and large:
+        s_, l_ = small.pop(), large.pop()
+        threshold[s_], alias[s_] = work[s_], l_
+        work[l_] -= 1.0 - work[s_]
+        (small if work[l_] < 1.0 else large).append(l_)
+    return threshold, alias
 
 
 def pert_sample_array(
@@ -714,10 +816,43 @@ def _pert_from_array(
         return np.full(samples.shape, float(low))
     alpha = 1.0 + 4.0 * (mid - low) / span
     beta = 1.0 + 4.0 * (high - mid) / span
-    sub = np.full(samples.shape, first_sub, dtype=np.uint64)
-    x, sub = _gamma_mt_array(stream, samples, alpha, sub)
-    y, sub = _gamma_mt_array(stream, samples, beta, sub)
-    return np.minimum(np.maximum(low + span * (x / (x + y)), low), high)
+    x = _beta_cheng_array(stream, samples, first_sub, alpha, beta)
+    return np.minimum(np.maximum(low + span * x, low), high)
+
+
+def _beta_cheng_array(
+    stream: int, samples: np.ndarray, first_sub: int, alpha: float, beta: float
+) -> np.ndarray:
+    """numpy twin of ``_beta_cheng``: rejection vectorised with a pending mask."""
+    small, big = min(alpha, beta), max(alpha, beta)
+    if small <= 1.0:
+        u = uniform_array(stream, samples, first_sub)
+        return 1.0 - u ** (1.0 / beta) if alpha <= 1.0 else u ** (1.0 / alpha)
+    total = small + big
+    b = math.sqrt((total - 2.0) / (2.0 * small * big - total))
+    c = small + 1.0 / b
+    out = np.full(samples.shape, np.nan)
+    pending = np.arange(samples.size)
+    sub = np.uint64(first_sub)
+    for _ in range(_MAX_TRIALS):
+        if pending.size == 0:
+            break
+        s_ = samples[pending]
+        u1 = uniform_array(stream, s_, sub)
+        u2 = uniform_array(stream, s_, sub + _SUB1)
+        sub = sub + _SUB2
+        v = b * np.log(u1 / (1.0 - u1))
+        w = small * np.exp(v)
+        z = u1 * u1 * u2
+        r = c * v - _LOG4
+        s = small + r - w
+        t = np.log(z)
+        accept = (s + _ONE_PLUS_LOG5 >= 5.0 * z) | (s > t)
+        accept |= r + total * np.log(total / (big + w)) >= t
+        draw = w / (big + w) if small == alpha else big / (big + w)
+        out[pending[accept]] = draw[accept]
+        pending = pending[~accept]
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -747,10 +882,11 @@ class Distribution:
 
     ``name`` is the model's name in a model file. ``sampler`` names the scalar
     function in this module that draws it and ``sampler_args`` gives its
-    parameters after the uniform ``u`` (or, for PERT, after ``stream, sample``:
-    ``draws_from_stream`` is then True). A model drawn from a table of numbers
-    (``values:``) has a ``sampler_table`` instead: its sampler is
-    ``sampler(u, table, offset, count)`` over the program's flat table.
+    parameters after the uniform ``u`` (or, for PERT, after ``stream, sample,
+    table, offset, count``: ``draws_from_stream`` is then True). A model drawn
+    from a table of numbers (``values:``, and PERT's envelope) has a
+    ``sampler_table``: the lowering puts it in the program's flat table and the
+    sampler reads ``table[offset:offset+count]``.
     """
 
     name: ClassVar[str]
@@ -1070,7 +1206,7 @@ class Pert(Distribution):
     high: float
 
     name: ClassVar[str] = "pert"
-    sampler: ClassVar[str] = "pert_sample"
+    sampler: ClassVar[str] = "pert_from_table"
     draws_from_stream: ClassVar[bool] = True
     _fields: ClassVar[tuple[str, ...]] = ("low", "mid", "high")
 
@@ -1083,15 +1219,33 @@ class Pert(Distribution):
         return (self.low + 4.0 * self.mid + self.high) / 6.0
 
     @property
+    def shapes(self) -> tuple[float, float]:
+        """(alpha, beta) of the Beta scaled to [low, high]; NaN when low == high."""
+        span = self.high - self.low
+        if span == 0.0:
+            return (math.nan, math.nan)
+        return (1.0 + 4.0 * (self.mid - self.low) / span, 1.0 + 4.0 * (self.high - self.mid) / span)
+
+    @property
     def sampler_args(self) -> tuple[float, ...]:
-        return (self.low, self.mid, self.high)
+        alpha, beta = self.shapes
+        return (self.low, self.high, alpha - 1.0, beta - 1.0)
+
+    @property
+    def sampler_table(self) -> tuple[float, ...]:
+        """The envelope ``pert_from_table`` draws under (:func:`pert_envelope`)."""
+        alpha, beta = self.shapes
+        if not (self.low <= self.mid <= self.high) or self.low == self.high:
+            return ()
+        return pert_envelope(alpha, beta)
 
     def _problems(self) -> list[tuple[str, str]]:
         return _order_problems(self.low, self.mid, self.high)
 
     def sample_array(self, stream: int, samples: np.ndarray) -> np.ndarray:
-        """Draw one value per sample index (rejection sampling on the counter stream)."""
-        return pert_sample_array(stream, samples, self.low, self.mid, self.high)
+        """Draw one value per sample index (rejection under a step envelope, counter stream)."""
+        table = np.array(self.sampler_table, dtype=np.float64)
+        return pert_from_table_array(stream, samples, table, *self.sampler_args)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
         """The inverse CDF: ``low + (high - low)·B⁻¹(u; alpha, beta)`` with scipy's ``betaincinv``.

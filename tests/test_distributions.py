@@ -37,7 +37,8 @@ from assumption_graph.streams import stream_key, uniform_array
 # Compiled once per test session (numba compiles lazily, on first call per signature).
 J = dist.jit_scalars(numba.njit)
 _uniform = J["uniform"]
-_pert = J["pert_sample"]
+_pert = J["pert_sample"]  # Cheng's BB: a risk event's PERT consequence
+_pert_table = J["pert_from_table"]  # a PERT node's draws
 
 
 def _loop(f, n_params):  # noqa: ANN001, ANN202 - builds a kernel-like jitted loop over f
@@ -76,10 +77,10 @@ def _loop(f, n_params):  # noqa: ANN001, ANN202 - builds a kernel-like jitted lo
 
 
 @numba.njit
-def _pert_loop(stream, samples, low, mid, high):  # noqa: ANN001, ANN202
+def _pert_loop(stream, samples, table, low, high, a, b):  # noqa: ANN001, ANN202
     out = np.empty(samples.size)
     for i in range(samples.size):
-        out[i] = _pert(stream, samples[i], low, mid, high)
+        out[i] = _pert_table(stream, samples[i], table, 0, table.size, low, high, a, b)
     return out
 
 
@@ -100,7 +101,8 @@ def jitted_samples(model: dist.Distribution, stream: int, samples: np.ndarray) -
     """Draw ``model`` with the compiled scalar sampler, called as the kernel calls it."""
     samples = np.asarray(samples, dtype=np.uint64)
     if model.draws_from_stream:
-        return _pert_loop(np.uint64(stream), samples, *model.sampler_args)
+        table = np.array(model.sampler_table, dtype=np.float64)
+        return _pert_loop(np.uint64(stream), samples, table, *model.sampler_args)
     params = np.array(model.sampler_args, dtype=np.float64)
     return LOOPS[model.sampler](np.uint64(stream), samples, params)
 
@@ -423,7 +425,39 @@ def test_pert_uses_a_per_sample_counter_so_chunks_do_not_matter() -> None:
     )
     assert np.array_equal(whole, parts)
     single = model.sample_array(stream, np.array([2500]))[0]
-    assert single == whole[2500] == _pert(np.uint64(stream), np.uint64(2500), 1.0, 4.0, 13.0)
+    table = np.array(model.sampler_table)
+    scalar = _pert_table(
+        np.uint64(stream), np.uint64(2500), table, 0, table.size, *model.sampler_args
+    )
+    assert single == whole[2500] == scalar
+
+
+@pytest.mark.parametrize("mid", [1.0, 1.01, 2.5, 4.0, 6.99, 7.0])
+def test_pert_envelope_covers_the_density(mid: float) -> None:
+    """Each bin's maximum and minimum bound the Beta density on a fine grid of the bin."""
+    alpha, beta = Pert(1.0, mid, 7.0).shapes
+    table = np.array(dist.pert_envelope(alpha, beta))
+    bins = table.size // 4
+    x = (np.arange(bins)[:, None] + np.linspace(1e-9, 1 - 1e-9, 201)[None, :]) / bins
+    density = x ** (alpha - 1) * (1 - x) ** (beta - 1)
+    assert (density <= table[2 * bins : 3 * bins, None] * (1 + 1e-9)).all()
+    assert (density >= table[3 * bins :, None] * (1 - 1e-9)).all()
+    chosen = np.zeros(bins)  # the alias table picks bin k with probability max_k / sum(max)
+    for j in range(bins):
+        chosen[j] += table[j] / bins
+        chosen[int(table[bins + j])] += (1 - table[j]) / bins
+    np.testing.assert_allclose(
+        chosen, table[2 * bins : 3 * bins] / table[2 * bins : 3 * bins].sum()
+    )
+
+
+def test_cheng_beta_against_scipy() -> None:
+    """Cheng's BB (a risk event's PERT consequence) has the Beta distribution too."""
+    for low, mid, high in ((1, 4, 13), (0, 0, 10), (0, 9.5, 10)):
+        x = pert_sample_array(stream_key(3, "cheng"), SAMPLES, low, mid, high)
+        span = high - low
+        a, b = 1 + 4 * (mid - low) / span, 1 + 4 * (high - mid) / span
+        assert ks_ok(x, scipy.stats.beta(a, b, loc=low, scale=span))
 
 
 def test_plain_python_scalars_agree_with_compiled() -> None:
@@ -565,6 +599,8 @@ def test_pert_samples_stay_within_low_high(abc: list[float], stream: int) -> Non
     low, mid, high = abc
     x = pert_sample_array(stream, np.arange(32), low, mid, high)
     assert ((x >= low) & (x <= high)).all()
+    y = Pert(low, mid, high).sample_array(stream, np.arange(32))
+    assert ((y >= low) & (y <= high)).all()
 
 
 def test_public_api_is_declared() -> None:

@@ -276,16 +276,19 @@ class _Lowering:
             return
         args: tuple[int, ...] = ()
         shown = ", ".join(f"{p:g}" for p in params)
-        if dist.sampler_table:
-            numbers = dist.sampler_table
+        numbers = dist.sampler_table
+        if op == Op.TABLE:  # a = offset, b = how many values (cumulative p's, then values)
             count = len(numbers) // 2
             args = (len(self.table), count)
-            self.table.extend(numbers)
             shown = (
                 ", ".join(f"{v:g}" for v in numbers[count:])
                 + " | cumulative "
                 + ", ".join(f"{c:g}" for c in numbers[: count - 1])
             )
+        elif numbers:  # a = offset, b = how many numbers (PERT's envelope)
+            args = (len(self.table), len(numbers))
+            shown += f" | envelope table[{len(self.table)}:{len(self.table) + len(numbers)}]"
+        self.table.extend(numbers)
         self._emit(
             op,
             slot,
@@ -368,7 +371,7 @@ _DRAW_OPS = {
     "discrete_from_u": Op.DISCRETE,
     "normal_from_u": Op.NORMAL,
     "lognormal_from_u": Op.LOGNORMAL,
-    "pert_sample": Op.PERT,
+    "pert_from_table": Op.PERT,
     "metalog_from_u": Op.METALOG,
     "risk_event_sample": Op.RISK_EVENT,
     "table_from_u": Op.TABLE,

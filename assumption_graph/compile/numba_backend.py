@@ -85,7 +85,7 @@ _uniform_range = _scalars["uniform_from_u"]
 _discrete = _scalars["discrete_from_u"]
 _normal = _scalars["normal_from_u"]
 _lognormal = _scalars["lognormal_from_u"]
-_pert = _scalars["pert_sample"]
+_pert = _scalars["pert_from_table"]
 _metalog = _scalars["metalog_from_u"]
 _risk_event = _scalars["risk_event_sample"]
 _table = _scalars["table_from_u"]
@@ -173,9 +173,13 @@ def _run_block(code, params, keys, seed_key, buf, m, sample0, given, column0, ta
             elif op == Op.LOGNORMAL:
                 for i in range(m):
                     z[i] = _lognormal(_first_uniform(stream, sample0 + np.uint64(i)), p0, p1)
-            elif op == Op.PERT:
+            elif op == Op.PERT:  # a, b: where its envelope is in the table, and its size
+                p3 = params[k, 3]
+                offset = code[k, 2]
+                count = code[k, 3]
                 for i in range(m):
-                    z[i] = _pert(stream, sample0 + np.uint64(i), p0, p1, p2)
+                    sample = sample0 + np.uint64(i)
+                    z[i] = _pert(stream, sample, table, offset, count, p0, p1, p2, p3)
             elif op == Op.METALOG:
                 for i in range(m):
                     z[i] = _metalog(_first_uniform(stream, sample0 + np.uint64(i)), p0, p1, p2)
