@@ -187,9 +187,12 @@ def test_check_errors_stop_compilation():
 def test_kernel_uniform_is_the_streams_uniform_bit_for_bit():
     from assumption_graph.streams import uniform_array
 
-    first_uniform = numba_backend._first_uniform
+    from assumption_graph.streams import GAMMA
+
     stream = np.uint64(0xDEADBEEF12345678)
-    samples = np.array([0, 1, 2, 10**6, 2**40, 2**63 - 1], dtype=np.uint64)
+    samples = np.array([0, 1, 2, 10**6, 2**40, 2**63 - 1, 2**64 - 1], dtype=np.uint64)
     expected = uniform_array(int(stream), samples, 0)
-    got = np.array([first_uniform(stream, s) for s in samples])
+    with np.errstate(over="ignore"):
+        counters = [stream + (s + np.uint64(1)) * GAMMA for s in samples]
+    got = np.array([numba_backend._counter_uniform(c) for c in counters])
     np.testing.assert_array_equal(got, expected)
