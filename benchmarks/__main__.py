@@ -149,7 +149,7 @@ def render(results: dict[str, Any]) -> str:
     out = [
         f"assumption_graph benchmarks  {results['started']}  commit "
         f"{(m['git_commit'] or 'unknown')[:12]}",
-        f"{m['cpu_count']} CPUs, numba {m['numba']} ({m['numba_threads']} threads), "
+        f"{m['cpu_count']} CPUs, numba {m['numba']} ({m['kernel_threads']} threads), "
         f"numpy {m['numpy']}, Python {m['python']}; load average at start "
         f"{', '.join(f'{x:.1f}' for x in m['load_average'] or ())}",
         "",

@@ -262,8 +262,7 @@ def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     return {
         "cpu_count": os.cpu_count(),
-        "numba_threads": numba_backend.max_threads(),
-        "threading_layer": _threading_layer(),
+        "kernel_threads": numba_backend.max_threads(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "python": platform.python_version(),
@@ -273,14 +272,6 @@ def machine() -> dict[str, Any]:
         "git_commit": git_commit(),
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
     }
-
-
-def _threading_layer() -> str | None:
-    """The threading layer numba chose (known once a parallel kernel has run)."""
-    try:
-        return str(numba.threading_layer())
-    except ValueError:
-        return None
 
 
 def git_commit(repo: Path = REPO) -> str | None:

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numba
@@ -31,7 +32,7 @@ from .. import distributions as dist
 from .. import finance, streams
 from .ir import Op, Program
 
-__all__ = ["execute", "warm_up", "set_threads", "max_threads", "BLOCK"]
+__all__ = ["execute", "warm_up", "threads_for", "max_threads", "BLOCK"]
 
 BLOCK = 256  # samples per block: small enough that a block's slots stay in L1/L2
 
@@ -311,7 +312,7 @@ def _run_block(code, params, keys, seed_key, buf, m, sample0, given, column0, ta
                 z[i] = -x[i]
 
 
-@_compiled(parallel=True)
+@_jit
 def _run_blocks(  # noqa: ANN202
     code,
     params,
@@ -324,11 +325,17 @@ def _run_blocks(  # noqa: ANN202
     block,
     given,
     table,
-    out,  # noqa: ANN001
+    out,
+    first_block,
+    end_block,  # noqa: ANN001
 ):
-    n_blocks = (count + block - 1) // block
-    for blk in numba.prange(n_blocks):
-        buf = np.empty((n_slots, block))
+    """Blocks ``first_block .. end_block-1`` of the samples ``start .. start+count-1``.
+
+    One thread's share of a run: ``execute`` gives each thread a range of blocks.
+    The GIL is released (``nogil``), so the threads run at the same time.
+    """
+    buf = np.empty((n_slots, block))
+    for blk in range(first_block, end_block):
         first = blk * block
         m = min(block, count - first)
         sample0 = np.uint64(start + first)
@@ -339,20 +346,29 @@ def _run_blocks(  # noqa: ANN202
                 out[j, start + first + i] = src[i]
 
 
-_thread_lock = threading.Lock()
 _NOTHING_GIVEN = np.empty((0, 0))
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 def max_threads() -> int:
-    """How many threads numba may use on this machine."""
-    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    """How many threads a run may use on this machine (``ASSUMPTION_GRAPH_THREADS`` caps it)."""
+    cap = os.environ.get("ASSUMPTION_GRAPH_THREADS")
+    count = os.cpu_count() or 1
+    return max(1, min(count, int(cap))) if cap and cap.isdigit() else count
 
 
-def set_threads(threads: int | None) -> int:
-    """Set numba's thread count for the next runs (``None``: all); returns it."""
-    count = max_threads() if threads is None else max(1, min(int(threads), max_threads()))
-    numba.set_num_threads(count)
-    return count
+def threads_for(threads: int | None) -> int:
+    """How many threads a run asking for ``threads`` gets (``None``: all)."""
+    return max_threads() if threads is None else max(1, min(int(threads), max_threads()))
+
+
+def _threads_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_threads(), thread_name_prefix="assumption-graph")
+        return _pool
 
 
 def execute(
@@ -370,6 +386,8 @@ def execute(
     ``seed_key`` is :func:`assumption_graph.streams.seed_key` of the run's seed;
     ``threads`` how many threads to use (``None``: all). ``given`` holds the
     values of ``program.given`` for these samples, one row per node, ``count`` columns.
+    The blocks are shared out among the threads in contiguous ranges; each block's
+    samples are a function of their index alone, so the split never changes them.
     """
     if count <= 0:
         return
@@ -377,23 +395,31 @@ def execute(
         given = _NOTHING_GIVEN
     if given.shape != (len(program.given), count) and program.given:
         raise ValueError(f"given must be {len(program.given)} x {count}, not {given.shape}")
-    given = np.ascontiguousarray(given, dtype=np.float64)
-    with _thread_lock:  # numba's thread count is process-wide: set it and run as one step
-        set_threads(threads)
-        _run_blocks(
-            program.code,
-            program.params,
-            program.keys,
-            np.uint64(seed_key),
-            program.n_slots,
-            program.output_slots,
-            start,
-            count,
-            BLOCK,
-            given,
-            np.ascontiguousarray(program.table, dtype=np.float64),
-            out,
-        )
+    args = (
+        program.code,
+        program.params,
+        program.keys,
+        np.uint64(seed_key),
+        program.n_slots,
+        program.output_slots,
+        start,
+        count,
+        BLOCK,
+        np.ascontiguousarray(given, dtype=np.float64),
+        np.ascontiguousarray(program.table, dtype=np.float64),
+        out,
+    )
+    n_blocks = (count + BLOCK - 1) // BLOCK
+    shares = min(threads_for(threads), n_blocks)
+    bounds = [n_blocks * k // shares for k in range(shares + 1)]
+    if shares == 1:
+        _run_blocks(*args, 0, n_blocks)
+        return
+    futures = [
+        _threads_pool().submit(_run_blocks, *args, bounds[k], bounds[k + 1]) for k in range(shares)
+    ]
+    for future in futures:
+        future.result()
 
 
 def warm_up() -> float:
