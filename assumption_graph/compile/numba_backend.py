@@ -141,178 +141,6 @@ def _nan_max(x: float, y: float) -> float:
 
 
 @_jit
-def _run_block(code, params, keys, seed_key, buf, m, sample0, given, column0, table):  # noqa: ANN001, ANN202
-    """Run every op of the program over one block of ``m`` samples held in ``buf``.
-
-    The block's first sample is ``sample0``; its given values start at column
-    ``column0`` of ``given``. ``table`` is the program's table of values.
-
-    Kept apart from the parallel loop: numba's parallel passes are slow on a
-    large loop body, so a small ``prange`` around this call compiles faster.
-    """
-    n_ops = code.shape[0]
-    for k in range(n_ops):
-        op = code[k, 0]
-        z = buf[code[k, 1]]
-        if op >= Op.UNIFORM:
-            stream = _mix64(np.uint64(seed_key) ^ keys[k])
-            p0 = params[k, 0]
-            p1 = params[k, 1]
-            p2 = params[k, 2]
-            counter = stream + (sample0 + _ONE) * streams.GAMMA
-            if op == Op.TRIANGLE:
-                for i in range(m):
-                    z[i] = _triangle(_counter_uniform(counter), p0, p1, p2)
-                    counter += streams.GAMMA
-            elif op == Op.UNIFORM:
-                for i in range(m):
-                    z[i] = _uniform_range(_counter_uniform(counter), p0, p1)
-                    counter += streams.GAMMA
-            elif op == Op.DISCRETE:
-                p3 = params[k, 3]
-                p4 = params[k, 4]
-                for i in range(m):
-                    u = _counter_uniform(counter)
-                    z[i] = _discrete(u, p0, p1, p2, p3, p4)
-                    counter += streams.GAMMA
-            elif op == Op.NORMAL:
-                for i in range(m):
-                    z[i] = _normal(_counter_uniform(counter), p0, p1)
-                    counter += streams.GAMMA
-            elif op == Op.LOGNORMAL:
-                for i in range(m):
-                    z[i] = _lognormal(_counter_uniform(counter), p0, p1)
-                    counter += streams.GAMMA
-            elif op == Op.PERT:  # a, b: where its envelope is in the table, and its size
-                p3 = params[k, 3]
-                offset = code[k, 2]
-                count = code[k, 3]
-                for i in range(m):
-                    sample = sample0 + np.uint64(i)
-                    z[i] = _pert(stream, sample, table, offset, count, p0, p1, p2, p3)
-            elif op == Op.METALOG:
-                for i in range(m):
-                    z[i] = _metalog(_counter_uniform(counter), p0, p1, p2)
-                    counter += streams.GAMMA
-            elif op == Op.RISK_EVENT:
-                p3 = params[k, 3]
-                p4 = params[k, 4]
-                for i in range(m):
-                    z[i] = _risk_event(stream, sample0 + np.uint64(i), p0, p1, p2, p3, p4)
-            elif op == Op.TABLE:
-                offset = code[k, 2]
-                count = code[k, 3]
-                for i in range(m):
-                    u = _counter_uniform(counter)
-                    z[i] = _table(u, table, offset, count)
-                    counter += streams.GAMMA
-            continue
-        if op == Op.CONST:
-            c = params[k, 0]
-            for i in range(m):
-                z[i] = c
-            continue
-        x = buf[code[k, 2]]
-        if Op.ADD <= op <= Op.NE or op == Op.MIN or op == Op.MAX:
-            y = buf[code[k, 3]]
-            if op == Op.ADD:
-                for i in range(m):
-                    z[i] = x[i] + y[i]
-            elif op == Op.MUL:
-                for i in range(m):
-                    z[i] = x[i] * y[i]
-            elif op == Op.SUB:
-                for i in range(m):
-                    z[i] = x[i] - y[i]
-            elif op == Op.DIV:
-                for i in range(m):
-                    z[i] = x[i] / y[i]
-            elif op == Op.POW:
-                for i in range(m):
-                    z[i] = x[i] ** y[i]
-            elif op == Op.LT:
-                for i in range(m):
-                    z[i] = 1.0 if x[i] < y[i] else 0.0
-            elif op == Op.LE:
-                for i in range(m):
-                    z[i] = 1.0 if x[i] <= y[i] else 0.0
-            elif op == Op.GT:
-                for i in range(m):
-                    z[i] = 1.0 if x[i] > y[i] else 0.0
-            elif op == Op.GE:
-                for i in range(m):
-                    z[i] = 1.0 if x[i] >= y[i] else 0.0
-            elif op == Op.EQ:
-                for i in range(m):
-                    z[i] = 1.0 if x[i] == y[i] else 0.0
-            elif op == Op.NE:
-                for i in range(m):
-                    z[i] = 1.0 if x[i] != y[i] else 0.0
-            elif op == Op.MIN:
-                for i in range(m):
-                    z[i] = _nan_min(x[i], y[i])
-            else:  # MAX
-                for i in range(m):
-                    z[i] = _nan_max(x[i], y[i])
-        elif op == Op.WHERE or op == Op.CLIP:
-            y = buf[code[k, 3]]
-            w = buf[code[k, 4]]
-            if op == Op.WHERE:
-                for i in range(m):
-                    z[i] = y[i] if x[i] != 0.0 else w[i]
-            else:
-                for i in range(m):
-                    z[i] = _nan_min(_nan_max(x[i], y[i]), w[i])
-        elif op == Op.COPY:
-            for i in range(m):
-                z[i] = x[i]
-        elif op == Op.LOAD:
-            row = given[code[k, 2]]
-            for i in range(m):
-                z[i] = row[column0 + i]
-        elif op == Op.IRR:  # a = first of `b` consecutive slots holding the yearly flows
-            first = code[k, 2]
-            flows = np.empty(code[k, 3])
-            for i in range(m):
-                for t in range(flows.shape[0]):
-                    flows[t] = buf[first + t, i]
-                z[i] = _irr(flows)
-        elif op == Op.ABS:
-            for i in range(m):
-                z[i] = abs(x[i])
-        elif op == Op.SQRT:
-            for i in range(m):
-                z[i] = np.sqrt(x[i])
-        elif op == Op.EXP:
-            for i in range(m):
-                z[i] = np.exp(x[i])
-        elif op == Op.LOG:
-            for i in range(m):
-                z[i] = np.log(x[i])
-        elif op == Op.FLOOR:
-            for i in range(m):
-                z[i] = np.floor(x[i])
-        elif op == Op.CEIL:
-            for i in range(m):
-                z[i] = np.ceil(x[i])
-        elif op == Op.ROUND:
-            for i in range(m):
-                z[i] = np.rint(x[i])
-        elif op == Op.SIN:
-            for i in range(m):
-                z[i] = np.sin(x[i])
-        elif op == Op.COS:
-            for i in range(m):
-                z[i] = np.cos(x[i])
-        elif op == Op.TAN:
-            for i in range(m):
-                z[i] = np.tan(x[i])
-        elif op == Op.NEG:
-            for i in range(m):
-                z[i] = -x[i]
-
-
-@_jit
 def _run_blocks(  # noqa: ANN202
     code,
     params,
@@ -331,15 +159,179 @@ def _run_blocks(  # noqa: ANN202
 ):
     """Blocks ``first_block .. end_block-1`` of the samples ``start .. start+count-1``.
 
-    One thread's share of a run: ``execute`` gives each thread a range of blocks.
-    The GIL is released (``nogil``), so the threads run at the same time.
+    One thread's share of a run: ``execute`` gives each thread a range of blocks
+    and the GIL is released (``nogil``), so the threads run at the same time.
+    Within a block of ``m`` samples, each op of the program is a tight loop over
+    them in ``buf``; the given values of the block start at column ``first``.
+    One function, not a block function called in a loop: numba compiles and
+    links each function it calls, and the kernel is big, so this saves seconds
+    of the first compile.
     """
     buf = np.empty((n_slots, block))
+    n_ops = code.shape[0]
     for blk in range(first_block, end_block):
         first = blk * block
         m = min(block, count - first)
         sample0 = np.uint64(start + first)
-        _run_block(code, params, keys, seed_key, buf, m, sample0, given, first, table)
+        for k in range(n_ops):
+            op = code[k, 0]
+            z = buf[code[k, 1]]
+            if op >= Op.UNIFORM:
+                stream = _mix64(np.uint64(seed_key) ^ keys[k])
+                p0 = params[k, 0]
+                p1 = params[k, 1]
+                p2 = params[k, 2]
+                counter = stream + (sample0 + _ONE) * streams.GAMMA
+                if op == Op.TRIANGLE:
+                    for i in range(m):
+                        z[i] = _triangle(_counter_uniform(counter), p0, p1, p2)
+                        counter += streams.GAMMA
+                elif op == Op.UNIFORM:
+                    for i in range(m):
+                        z[i] = _uniform_range(_counter_uniform(counter), p0, p1)
+                        counter += streams.GAMMA
+                elif op == Op.DISCRETE:
+                    p3 = params[k, 3]
+                    p4 = params[k, 4]
+                    for i in range(m):
+                        u = _counter_uniform(counter)
+                        z[i] = _discrete(u, p0, p1, p2, p3, p4)
+                        counter += streams.GAMMA
+                elif op == Op.NORMAL:
+                    for i in range(m):
+                        z[i] = _normal(_counter_uniform(counter), p0, p1)
+                        counter += streams.GAMMA
+                elif op == Op.LOGNORMAL:
+                    for i in range(m):
+                        z[i] = _lognormal(_counter_uniform(counter), p0, p1)
+                        counter += streams.GAMMA
+                elif op == Op.PERT:  # a, b: where its envelope is in the table, and its size
+                    p3 = params[k, 3]
+                    offset = code[k, 2]
+                    size = code[k, 3]
+                    for i in range(m):
+                        sample = sample0 + np.uint64(i)
+                        z[i] = _pert(stream, sample, table, offset, size, p0, p1, p2, p3)
+                elif op == Op.METALOG:
+                    for i in range(m):
+                        z[i] = _metalog(_counter_uniform(counter), p0, p1, p2)
+                        counter += streams.GAMMA
+                elif op == Op.RISK_EVENT:
+                    p3 = params[k, 3]
+                    p4 = params[k, 4]
+                    for i in range(m):
+                        z[i] = _risk_event(stream, sample0 + np.uint64(i), p0, p1, p2, p3, p4)
+                elif op == Op.TABLE:
+                    offset = code[k, 2]
+                    size = code[k, 3]
+                    for i in range(m):
+                        u = _counter_uniform(counter)
+                        z[i] = _table(u, table, offset, size)
+                        counter += streams.GAMMA
+                continue
+            if op == Op.CONST:
+                c = params[k, 0]
+                for i in range(m):
+                    z[i] = c
+                continue
+            x = buf[code[k, 2]]
+            if Op.ADD <= op <= Op.NE or op == Op.MIN or op == Op.MAX:
+                y = buf[code[k, 3]]
+                if op == Op.ADD:
+                    for i in range(m):
+                        z[i] = x[i] + y[i]
+                elif op == Op.MUL:
+                    for i in range(m):
+                        z[i] = x[i] * y[i]
+                elif op == Op.SUB:
+                    for i in range(m):
+                        z[i] = x[i] - y[i]
+                elif op == Op.DIV:
+                    for i in range(m):
+                        z[i] = x[i] / y[i]
+                elif op == Op.POW:
+                    for i in range(m):
+                        z[i] = x[i] ** y[i]
+                elif op == Op.LT:
+                    for i in range(m):
+                        z[i] = 1.0 if x[i] < y[i] else 0.0
+                elif op == Op.LE:
+                    for i in range(m):
+                        z[i] = 1.0 if x[i] <= y[i] else 0.0
+                elif op == Op.GT:
+                    for i in range(m):
+                        z[i] = 1.0 if x[i] > y[i] else 0.0
+                elif op == Op.GE:
+                    for i in range(m):
+                        z[i] = 1.0 if x[i] >= y[i] else 0.0
+                elif op == Op.EQ:
+                    for i in range(m):
+                        z[i] = 1.0 if x[i] == y[i] else 0.0
+                elif op == Op.NE:
+                    for i in range(m):
+                        z[i] = 1.0 if x[i] != y[i] else 0.0
+                elif op == Op.MIN:
+                    for i in range(m):
+                        z[i] = _nan_min(x[i], y[i])
+                else:  # MAX
+                    for i in range(m):
+                        z[i] = _nan_max(x[i], y[i])
+            elif op == Op.WHERE or op == Op.CLIP:
+                y = buf[code[k, 3]]
+                w = buf[code[k, 4]]
+                if op == Op.WHERE:
+                    for i in range(m):
+                        z[i] = y[i] if x[i] != 0.0 else w[i]
+                else:
+                    for i in range(m):
+                        z[i] = _nan_min(_nan_max(x[i], y[i]), w[i])
+            elif op == Op.COPY:
+                for i in range(m):
+                    z[i] = x[i]
+            elif op == Op.LOAD:
+                row = given[code[k, 2]]
+                for i in range(m):
+                    z[i] = row[first + i]
+            elif op == Op.IRR:  # a = first of `b` consecutive slots holding the yearly flows
+                flow0 = code[k, 2]
+                flows = np.empty(code[k, 3])
+                for i in range(m):
+                    for t in range(flows.shape[0]):
+                        flows[t] = buf[flow0 + t, i]
+                    z[i] = _irr(flows)
+            elif op == Op.ABS:
+                for i in range(m):
+                    z[i] = abs(x[i])
+            elif op == Op.SQRT:
+                for i in range(m):
+                    z[i] = np.sqrt(x[i])
+            elif op == Op.EXP:
+                for i in range(m):
+                    z[i] = np.exp(x[i])
+            elif op == Op.LOG:
+                for i in range(m):
+                    z[i] = np.log(x[i])
+            elif op == Op.FLOOR:
+                for i in range(m):
+                    z[i] = np.floor(x[i])
+            elif op == Op.CEIL:
+                for i in range(m):
+                    z[i] = np.ceil(x[i])
+            elif op == Op.ROUND:
+                for i in range(m):
+                    z[i] = np.rint(x[i])
+            elif op == Op.SIN:
+                for i in range(m):
+                    z[i] = np.sin(x[i])
+            elif op == Op.COS:
+                for i in range(m):
+                    z[i] = np.cos(x[i])
+            elif op == Op.TAN:
+                for i in range(m):
+                    z[i] = np.tan(x[i])
+            elif op == Op.NEG:
+                for i in range(m):
+                    z[i] = -x[i]
         for j in range(out_slots.shape[0]):
             src = buf[out_slots[j]]
             for i in range(m):
