@@ -11,8 +11,9 @@ OUT := out
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/ensure-graphviz.sh
+$(STAMP): pyproject.toml scripts/ensure-graphviz.sh scripts/ensure-chromium.sh
 	./scripts/ensure-graphviz.sh
+	./scripts/ensure-chromium.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -28,8 +29,10 @@ demo: setup
 	$(BIN)/assumption-graph check $(CASE)
 	$(BIN)/assumption-graph run $(CASE) -n 1000000 --seed 7 --json $(OUT)/business_case.json
 	$(BIN)/assumption-graph draw $(CASE) -o $(OUT)/business_case.svg
+	$(BIN)/assumption-graph report $(CASE) -n 1000000 --seed 7 -o $(OUT)/business_case.html
 	@echo "Wrote $(OUT)/case_handling.json, $(OUT)/case_handling.svg, $(OUT)/case_handling_overview.svg,"
 	@echo "      $(OUT)/business_case.json and $(OUT)/business_case.svg"
+	@echo "The HTML report: $(OUT)/business_case.html (open it in a browser; it prints to A4)"
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,9 +21,10 @@ from ._version import __version__
 from .errors import AssumptionGraphError, Diagnostic, ModelFileError
 from .io import UNREADABLE_CODES, read_model, write_atomic
 from .model import Model
+from .plots import ChartRequest, PlotAccessor, check_chart_name, save_figure
 from .report import business_case_report, figures_csv, key_figure_table
 from .results import RunResult
-from .run import DEFAULT_SAMPLES, DEFAULT_SEED, Simulator
+from .run import DEFAULT_SAMPLES, DEFAULT_SEED, METHODS, Simulator
 from .validate import CheckedModel, check
 
 __all__ = ["main"]
@@ -63,6 +66,20 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"the seed must be a whole number, got {text!r}") from None
 
 
+def _precision(text: str) -> float:
+    """``0.5%`` or ``0.005``: a relative standard error between 0 and 1."""
+    number = text.strip().removesuffix("%")
+    try:
+        value = float(number) / (100.0 if text.strip().endswith("%") else 1.0)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(
+            f"--precision takes a relative error like 0.5% or 0.005, got {text!r}"
+        )
+    return value
+
+
 def _override(text: str) -> tuple[str, float]:
     node_id, sep, value = text.partition("=")
     try:
@@ -99,7 +116,7 @@ def _checked(path: str) -> CheckedModel:
     return checked
 
 
-def _write_output(path: str, text: str) -> None:
+def _write_output(path: str, text: str | bytes) -> None:
     """Write an output file whole or not at all, into a folder that must exist."""
     target = Path(path)
     if not target.parent.is_dir():
@@ -151,17 +168,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         _err(str(diagnostic))
     previous = _previous(args.previous) if args.previous else None
     simulator = Simulator(checked)
-    result = _simulate(simulator, args)
-    if result.business_case is not None and previous is not None:
-        result = dataclasses.replace(
-            result, business_case=result.business_case.compared_with(previous)
-        )
-    elif previous is not None:
-        _err("warning: --previous is ignored: the model has no 'business_case:' section")
+    charts = _chart_requests(args, simulator)
+    result = _simulate(simulator, args, keep_samples=any(c.kind == "convergence" for c in charts))
+    if previous is not None:
+        result = _compared(result, previous)
     to_stdout = args.json == "-"
     table = key_figure_table(result, checked.model)
     if result.business_case is not None:
         table += "\n\n" + business_case_report(result.business_case, checked.model.money_unit)
+    table += _sampling_notes(result, args)
     print(table, file=sys.stderr if to_stdout else sys.stdout)
     if args.csv:
         text = figures_csv(result)
@@ -174,7 +189,38 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             _write_output(args.json, text + "\n")
             _err(f"wrote {args.json}")
+    plot = PlotAccessor(result, checked.model)
+    for chart in charts:
+        save_figure(plot.chart(chart.kind, chart.name), chart.path)
+        _err(f"wrote {chart.path}")
     return EXIT_OK
+
+
+def _chart_requests(args: argparse.Namespace, simulator: Simulator) -> list[ChartRequest]:
+    """The ``--plot`` charts, each checked (kind, file, node) before the run samples."""
+    charts = [ChartRequest.parse(text) for text in args.plot or []]
+    outputs = simulator.case.visible if args.all else simulator.case.reported
+    for chart in charts:
+        check_chart_name(chart.name, outputs, simulator.case.key_figures)
+    return charts
+
+
+def _sampling_notes(result: RunResult, args: argparse.Namespace) -> str:
+    """Lines on how the run sampled: the precision reached, the correlations achieved."""
+    lines = []
+    if args.precision is not None:
+        done = "reached" if result.samples < args.samples else "not known to be reached at the cap"
+        lines.append(
+            f"Precision {args.precision:.3%} of the means: {done} after {result.samples:,} "
+            f"samples (cap {args.samples:,})"
+        )
+    for c in result.correlations:
+        achieved = "-" if c["achieved"] is None else f"{c['achieved']:.3f}"
+        lines.append(
+            f"Rank correlation {c['a']} ~ {c['b']}: requested {c['requested']:g}, "
+            f"achieved {achieved}"
+        )
+    return "".join(f"\n{line}" for line in lines)
 
 
 def _previous(path: str) -> dict[str, Any]:
@@ -197,11 +243,16 @@ def _previous(path: str) -> dict[str, Any]:
     return case
 
 
-def _simulate(simulator: Simulator, args: argparse.Namespace) -> RunResult:
+def _simulate(
+    simulator: Simulator, args: argparse.Namespace, keep_samples: bool = False
+) -> RunResult:
     options: dict[str, Any] = {
         "overrides": dict(args.set or []),
         "outputs": "all" if args.all else None,
         "threads": args.threads,
+        "keep_samples": keep_samples,
+        "method": args.method,
+        "precision": getattr(args, "precision", None),
     }
     show_progress = sys.stderr.isatty() and args.samples >= PROGRESS_THRESHOLD and not args.quiet
     if not show_progress:
@@ -253,6 +304,152 @@ def cmd_draw(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Which inputs drive an output: tornado, rank correlation and Sobol tables and charts."""
+    from . import plots
+    from .sensitivity import output_label, output_unit, sensitivity, sensitivity_report
+
+    for path in (args.chart, args.variance_chart):  # before the run: a bad name costs nothing
+        if path:
+            plots.figure_format(path)
+    checked = _checked(args.model)
+    for diagnostic in checked.warnings:
+        _err(str(diagnostic))
+    if not args.output:
+        model = checked.model
+        example = "npv" if model.business_case is not None else next(iter(model.main_nodes), None)
+        raise AssumptionGraphError(
+            "sensitivity needs --output NODE: the node or key figure to explain",
+            hint=f"e.g. --output {example}" if example else None,
+        )
+    simulator = Simulator(checked)
+    result = sensitivity(
+        simulator,
+        args.output,
+        n=args.samples,
+        seed=args.seed,
+        sobol=not args.no_sobol,
+        sobol_samples=args.sobol_samples,
+        overrides=dict(args.set or []),
+        method=args.method,
+    )
+    to_stdout = args.json == "-"
+    label = output_label(simulator.case, args.output)
+    print(
+        sensitivity_report(result, {args.output: label}),
+        file=sys.stderr if to_stdout else sys.stdout,
+    )
+    unit = output_unit(simulator.case, args.output)
+    charts = (
+        (args.chart, lambda: plots.tornado_figure(result, title=f"Tornado: {label}", unit=unit)),
+        (
+            args.variance_chart,
+            lambda: plots.contribution_figure(result, title=f"Contribution to variance: {label}"),
+        ),
+    )
+    for path, figure in charts:
+        if path:
+            plots.save_figure(figure(), path)
+            _err(f"wrote {path}")
+    if args.json:
+        text = json.dumps(result.as_dict(), indent=2, allow_nan=False, ensure_ascii=False)
+        if to_stdout:
+            print(text)
+        else:
+            _write_output(args.json, text + "\n")
+            _err(f"wrote {args.json}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Simulate and write the figures, tables and assumptions as an Excel workbook."""
+    from . import export
+
+    export.check_xlsx_path(args.output)  # before the run: a bad name costs nothing
+    checked = _checked(args.model)
+    for diagnostic in checked.warnings:
+        _err(str(diagnostic))
+    previous = _previous(args.previous) if args.previous else None
+    result = _simulate(Simulator(checked), args, keep_samples=args.include_samples)
+    if previous is not None:
+        result = _compared(result, previous)
+    if args.include_samples and result.samples > export.MAX_SAMPLE_ROWS:
+        _err(
+            f"warning: the Samples sheet holds the first {export.MAX_SAMPLE_ROWS:,} of"
+            f" {result.samples:,} samples (Excel's row limit)"
+        )
+    data = export.export_workbook(
+        checked.model, result, model_path=args.model, include_samples=args.include_samples
+    )
+    _write_output(args.output, data)
+    _err(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def _compared(result: RunResult, previous: dict[str, Any]) -> RunResult:
+    """The result with the previous phase's key figures and changes (a warning without a case)."""
+    if result.business_case is None:
+        _err("warning: --previous is ignored: the model has no 'business_case:' section")
+        return result
+    return dataclasses.replace(result, business_case=result.business_case.compared_with(previous))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Simulate and write the self-contained HTML report."""
+    from . import html_report
+
+    _check_report_path(args.output)  # before the run: a bad name costs nothing
+    checked = _checked(args.model)
+    for diagnostic in checked.warnings:
+        _err(str(diagnostic))
+    previous = _previous(args.previous) if args.previous else None
+    reproduction = html_report.Reproduction.for_file(args.model, _report_command(args))
+    simulator = Simulator(checked)
+    result = _simulate(simulator, args)
+    if previous is not None:
+        result = _compared(result, previous)
+    sensitivity = None
+    if args.no_sensitivity:
+        note = "Sensitivity was not computed: the report was made with --no-sensitivity."
+    else:
+        sensitivity = html_report.report_sensitivity(simulator, result, sobol=args.sobol)
+        note = "Sensitivity was not computed: no main output varies."
+    text = html_report.html_report(
+        checked.model,
+        result,
+        reproduction,
+        diagnostics=checked.warnings,
+        sensitivity=sensitivity,
+        sensitivity_note=note,
+    )
+    _write_output(args.output, text)
+    _err(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def _check_report_path(path: str) -> None:
+    target = Path(path)
+    if target.suffix.lower() not in (".html", ".htm"):
+        raise AssumptionGraphError(
+            f"cannot write {path}: the report is HTML", hint="give -o a name ending in .html"
+        )
+    if not target.parent.is_dir():
+        raise AssumptionGraphError(f"cannot write {path}: folder {target.parent} does not exist")
+
+
+def _report_command(args: argparse.Namespace) -> str:
+    """The command line that makes the same report again (samples and seed spelled out)."""
+    words = ["assumption-graph", "report", args.model, "-o", args.output]
+    words += ["-n", str(args.samples), "--seed", str(args.seed), "--method", args.method]
+    for node_id, value in args.set or []:
+        words += ["--set", f"{node_id}={value!r}"]
+    if args.previous:
+        words += ["--previous", args.previous]
+    words += ["--sobol"] if args.sobol else []
+    words += ["--no-sensitivity"] if args.no_sensitivity else []
+    return shlex.join(words)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subcommand per job."""
     parser = argparse.ArgumentParser(
@@ -291,6 +488,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RESULT.json",
         help="the previous phase's 'run --json' result: show its figures and flag changes",
     )
+    p.add_argument(
+        "--precision",
+        type=_precision,
+        metavar="REL",
+        help="sample until every output's mean has this relative standard error "
+        "(e.g. 0.5%%); -n is then the cap",
+    )
+    p.add_argument(
+        "--plot",
+        metavar="KIND:NODE=FILE",
+        action="append",
+        help="after the run, chart NODE (an output or a key figure such as npv) as KIND "
+        "(histogram, s-curve or convergence) to FILE (.png, .svg or .pdf); repeatable",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_run)
 
@@ -307,19 +518,120 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_sampling(p, samples=20_000)
     p.set_defaults(handler=cmd_draw)
+
+    p = commands.add_parser(
+        "sensitivity", help="which inputs drive an output: tornado, rank correlation, Sobol"
+    )
+    p.add_argument("model", help="model file (.yaml, .yml or .json)")
+    p.add_argument("--output", metavar="NODE", help="the node or key figure to explain (e.g. npv)")
+    _add_sampling(p)
+    p.add_argument(
+        "--set",
+        metavar="ID=VALUE",
+        type=_override,
+        action="append",
+        help="pin a node to a value for this analysis (repeatable)",
+    )
+    p.add_argument("--no-sobol", action="store_true", help="skip the Sobol indices")
+    p.add_argument(
+        "--sobol-samples",
+        type=_sample_count,
+        default=1024,
+        help="Sobol base samples, a power of two (default 1,024; each costs inputs + 2 runs)",
+    )
+    p.add_argument(
+        "-o", dest="chart", metavar="FILE", help="write the tornado chart (.png, .svg, .pdf)"
+    )
+    p.add_argument(
+        "--variance-chart", metavar="FILE", help="write the contribution-to-variance chart"
+    )
+    p.add_argument(
+        "--json", metavar="FILE", help="write the analysis as JSON to FILE ('-' for stdout)"
+    )
+    p.set_defaults(handler=cmd_sensitivity)
+
+    p = commands.add_parser(
+        "export", help="simulate and write figures, tables and assumptions to an Excel workbook"
+    )
+    p.add_argument("model", help="model file (.yaml, .yml or .json)")
+    p.add_argument("-o", "--output", required=True, help="output workbook, ending in .xlsx")
+    _add_sampling(p, count_flags=("-n",))  # --samples asks for the Samples sheet here
+    p.add_argument(
+        "--samples",
+        dest="include_samples",
+        action="store_true",
+        help="add a Samples sheet: every sample of the outputs (up to Excel's 1,048,575 rows)",
+    )
+    p.add_argument("--all", action="store_true", help="every node, not only the main ones")
+    p.add_argument(
+        "--set",
+        metavar="ID=VALUE",
+        type=_override,
+        action="append",
+        help="pin a node to a value for this run (repeatable)",
+    )
+    p.add_argument(
+        "--threads", type=_sample_count, default=None, help="threads to use (default: all)"
+    )
+    p.add_argument(
+        "--previous",
+        metavar="RESULT.json",
+        help="the previous phase's 'run --json' result: add its figures and flag changes",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=cmd_export)
+
+    p = commands.add_parser("report", help="simulate and write a self-contained HTML report")
+    p.add_argument("model", help="model file (.yaml, .yml or .json)")
+    p.add_argument("-o", "--output", required=True, help="output file, ending in .html")
+    _add_sampling(p)
+    p.add_argument(
+        "--set",
+        metavar="ID=VALUE",
+        type=_override,
+        action="append",
+        help="pin a node to a value for this run (repeatable)",
+    )
+    p.add_argument(
+        "--threads", type=_sample_count, default=None, help="threads to use (default: all)"
+    )
+    p.add_argument(
+        "--previous",
+        metavar="RESULT.json",
+        help="the previous phase's 'run --json' result: add its figures and flag changes",
+    )
+    sensitivity = p.add_mutually_exclusive_group()
+    sensitivity.add_argument(
+        "--sobol", action="store_true", help="add Sobol indices to the sensitivity (slower)"
+    )
+    sensitivity.add_argument(
+        "--no-sensitivity", action="store_true", help="leave out the sensitivity charts"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=cmd_report, all=False)
     return parser
 
 
-def _add_sampling(parser: argparse.ArgumentParser, samples: int = DEFAULT_SAMPLES) -> None:
+def _add_sampling(
+    parser: argparse.ArgumentParser,
+    samples: int = DEFAULT_SAMPLES,
+    count_flags: tuple[str, ...] = ("-n", "--samples"),
+) -> None:
     parser.add_argument(
-        "-n",
-        "--samples",
+        *count_flags,
+        dest="samples",
         type=_sample_count,
         default=samples,
         help=f"Monte Carlo samples (default {samples:,})",
     )
     parser.add_argument(
         "--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+    parser.add_argument(
+        "--method",
+        choices=METHODS,
+        default="mc",
+        help="mc: Monte Carlo (default); lhs: Latin hypercube; sobol: scrambled Sobol points",
     )
 
 
