@@ -116,7 +116,9 @@ def mix64_array(z: np.ndarray) -> np.ndarray:
     return z
 
 
-def uniform_array(stream: int, samples: np.ndarray, sub: np.ndarray | int) -> np.ndarray:
+def uniform_array(
+    stream: int, samples: np.ndarray, sub: np.ndarray | int | np.integer
+) -> np.ndarray:
     """numpy twin of ``uniform``: one number per sample, bit-identical to the scalar.
 
     ``sub`` is one number for all samples or an array matching ``samples``.

@@ -185,9 +185,7 @@ def test_check_errors_stop_compilation():
 
 
 def test_kernel_uniform_is_the_streams_uniform_bit_for_bit():
-    from assumption_graph.streams import uniform_array
-
-    from assumption_graph.streams import GAMMA
+    from assumption_graph.streams import GAMMA, uniform_array
 
     stream = np.uint64(0xDEADBEEF12345678)
     samples = np.array([0, 1, 2, 10**6, 2**40, 2**63 - 1, 2**64 - 1], dtype=np.uint64)
