@@ -418,15 +418,13 @@ def _unit_suffix(out: _Output) -> str:
 def _figure(element_id: str, figure: Any, caption: str) -> str:
     """A matplotlib figure as an inline SVG ``<figure>`` with a caption.
 
-    The SVG's internal ids are salted with the element's id rather than at random,
-    so the same run gives the same report, byte for byte (apart from its time).
+    ``figure_svg`` salts the SVG's internal ids with a fixed string, not at random,
+    so the same run gives the same report, byte for byte (apart from its time);
+    ``inline_svg`` prefixes them with the element's id, so charts never share one.
     """
-    import matplotlib
-
     from .plots import figure_svg
 
-    with matplotlib.rc_context({"svg.hashsalt": element_id}):
-        svg = inline_svg(figure_svg(figure), element_id)
+    svg = inline_svg(figure_svg(figure), element_id)
     return (
         f'<figure id="{element_id}" class="chart">{svg}'
         f"<figcaption>{_e(caption)}</figcaption></figure>"
