@@ -1,4 +1,7 @@
-"""The ``assumption-graph`` (``agraph``) command line: check, run, draw.
+"""The ``assumption-graph`` (``agraph``) command line.
+
+Commands: check, run, draw, sensitivity, export (an Excel workbook) and report
+(a self-contained HTML page).
 
 The only module that prints. Every user mistake ends in a one-line message on
 standard error and a non-zero exit, never a traceback; output files are written
