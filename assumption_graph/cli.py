@@ -457,7 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subcommand per job."""
     parser = argparse.ArgumentParser(
         prog="assumption-graph",
-        description="Assumption diagrams for business cases: check, simulate, draw.",
+        description="Assumption diagrams for business cases: check, simulate, draw, "
+        "explain and report.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
@@ -476,21 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--csv", metavar="FILE", help="write the node figures as CSV to FILE")
     p.add_argument("--all", action="store_true", help="report every node, not only the main ones")
-    p.add_argument(
-        "--set",
-        metavar="ID=VALUE",
-        type=_override,
-        action="append",
-        help="pin a node to a value for this run (repeatable)",
-    )
-    p.add_argument(
-        "--threads", type=_sample_count, default=None, help="threads to use (default: all)"
-    )
-    p.add_argument(
-        "--previous",
-        metavar="RESULT.json",
-        help="the previous phase's 'run --json' result: show its figures and flag changes",
-    )
+    _add_scenario(p)
     p.add_argument(
         "--precision",
         type=_precision,
@@ -505,7 +492,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="after the run, chart NODE (an output or a key figure such as npv) as KIND "
         "(histogram, s-curve or convergence) to FILE (.png, .svg or .pdf); repeatable",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_run)
 
     p = commands.add_parser("draw", help="render the assumption diagram with Graphviz")
@@ -528,13 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
     p.add_argument("--output", metavar="NODE", help="the node or key figure to explain (e.g. npv)")
     _add_sampling(p)
-    p.add_argument(
-        "--set",
-        metavar="ID=VALUE",
-        type=_override,
-        action="append",
-        help="pin a node to a value for this analysis (repeatable)",
-    )
+    _add_overrides(p)
     p.add_argument("--no-sobol", action="store_true", help="skip the Sobol indices")
     p.add_argument(
         "--sobol-samples",
@@ -566,43 +546,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="add a Samples sheet: every sample of the outputs (up to Excel's 1,048,575 rows)",
     )
     p.add_argument("--all", action="store_true", help="every node, not only the main ones")
-    p.add_argument(
-        "--set",
-        metavar="ID=VALUE",
-        type=_override,
-        action="append",
-        help="pin a node to a value for this run (repeatable)",
-    )
-    p.add_argument(
-        "--threads", type=_sample_count, default=None, help="threads to use (default: all)"
-    )
-    p.add_argument(
-        "--previous",
-        metavar="RESULT.json",
-        help="the previous phase's 'run --json' result: add its figures and flag changes",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_scenario(p)
     p.set_defaults(handler=cmd_export)
 
     p = commands.add_parser("report", help="simulate and write a self-contained HTML report")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
     p.add_argument("-o", "--output", required=True, help="output file, ending in .html")
     _add_sampling(p)
-    p.add_argument(
-        "--set",
-        metavar="ID=VALUE",
-        type=_override,
-        action="append",
-        help="pin a node to a value for this run (repeatable)",
-    )
-    p.add_argument(
-        "--threads", type=_sample_count, default=None, help="threads to use (default: all)"
-    )
-    p.add_argument(
-        "--previous",
-        metavar="RESULT.json",
-        help="the previous phase's 'run --json' result: add its figures and flag changes",
-    )
+    _add_scenario(p)
     sensitivity = p.add_mutually_exclusive_group()
     sensitivity.add_argument(
         "--sobol", action="store_true", help="add Sobol indices to the sensitivity (slower)"
@@ -610,7 +561,6 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity.add_argument(
         "--no-sensitivity", action="store_true", help="leave out the sensitivity charts"
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_report, all=False)
     return parser
 
@@ -636,6 +586,30 @@ def _add_sampling(
         default="mc",
         help="mc: Monte Carlo (default); lhs: Latin hypercube; sobol: scrambled Sobol points",
     )
+
+
+def _add_overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        metavar="ID=VALUE",
+        type=_override,
+        action="append",
+        help="pin a node to a value for this run (repeatable)",
+    )
+
+
+def _add_scenario(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that simulates a scenario and reports it."""
+    _add_overrides(parser)
+    parser.add_argument(
+        "--threads", type=_sample_count, default=None, help="threads to use (default: all)"
+    )
+    parser.add_argument(
+        "--previous",
+        metavar="RESULT.json",
+        help="the previous phase's 'run --json' result: show its figures and flag changes",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
