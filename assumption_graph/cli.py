@@ -310,7 +310,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Which inputs drive an output: tornado, rank correlation and Sobol tables and charts."""
     from . import plots
-    from .sensitivity import output_label, output_unit, sensitivity, sensitivity_report
+    from .report import sensitivity_report
+    from .sensitivity import output_label, output_unit, sensitivity
 
     for path in (args.chart, args.variance_chart):  # before the run: a bad name costs nothing
         if path:

@@ -1,4 +1,7 @@
-"""Key-figure tables as text for the terminal, HTML for notebooks, and CSV for spreadsheets."""
+"""Figures as text for the terminal, HTML for notebooks, and CSV for spreadsheets.
+
+The key figures of a run and of its business case, and a sensitivity analysis.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,12 @@ import csv
 import html
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .case_summary import RATES, BusinessCaseResult, Table
 from .model import Model
 from .results import PERCENTILES, RunResult, level_key
+from .sensitivity import SensitivityResult, SobolIndices
 
 __all__ = [
     "format_cell",
@@ -25,6 +29,7 @@ __all__ = [
     "figures_csv",
     "text_table",
     "business_case_report",
+    "sensitivity_report",
 ]
 
 _COLUMNS = (
@@ -203,3 +208,60 @@ def figures_csv(result: RunResult) -> str:
             [node_id, *("" if v is None else repr(v) for v in values), summary.nonfinite]
         )
     return buffer.getvalue()
+
+
+def sensitivity_report(result: SensitivityResult, labels: Mapping[str, str] | None = None) -> str:
+    """The result as text tables for a terminal: tornado, rank correlation, Sobol.
+
+    ``labels`` may name the output (by ``result.output``); the inputs' labels
+    come from the tornado bars.
+    """
+    names = {bar.input: bar.label for bar in result.tornado}
+    title = (labels or {}).get(result.output, result.output)
+    parts = [
+        f"Sensitivity of {title} ({result.output}): {result.samples:,} samples, seed "
+        f"{result.seed}; every input at mid gives {format_cell(result.base)}",
+        _tornado_text(result, names),
+        _correlation_text(result, names),
+    ]
+    if result.sobol is not None:
+        parts.append(_sobol_text(result.sobol, names))
+    return "\n\n".join(parts)
+
+
+def _tornado_text(result: SensitivityResult, names: Mapping[str, str]) -> str:
+    rows = [["input", "at low", "at high", "swing"]]
+    rows += [
+        [names[b.input], format_cell(b.low), format_cell(b.high), format_cell(b.swing)]
+        for b in result.tornado
+    ]
+    heading = "Tornado: each input alone from its low to its high, every other input at mid"
+    return "\n".join([heading, *_aligned(rows)])
+
+
+def _correlation_text(result: SensitivityResult, names: Mapping[str, str]) -> str:
+    share = result.contribution_to_variance
+    order = sorted(share, key=lambda name: -share[name])
+    rows = [["input", "rank correlation", "contribution to variance"]]
+    rows += [
+        [names[k], f"{result.rank_correlation[k]:+.3f}", f"{100 * share[k]:.1f} %"] for k in order
+    ]
+    heading = "Rank correlation (Spearman) with the output, from the Monte Carlo run"
+    return "\n".join([heading, *_aligned(rows)])
+
+
+def _sobol_text(sobol: SobolIndices, names: Mapping[str, str]) -> str:
+    order = sorted(sobol.ST, key=lambda k: -sobol.ST[k] if math.isfinite(sobol.ST[k]) else 0)
+    rows = [["input", "S1", "± conf", "ST", "± conf"]]
+    for k in order:
+        figures = (sobol.S1[k], sobol.S1_conf[k], sobol.ST[k], sobol.ST_conf[k])
+        rows.append([names[k], *(_index(v) for v in figures)])
+    heading = (
+        f"Sobol indices (first order S1, total ST; ± 95 % confidence), "
+        f"{sobol.samples:,} base samples"
+    )
+    return "\n".join([heading, *_aligned(rows)])
+
+
+def _index(value: float) -> str:
+    return f"{value:.3f}" if math.isfinite(value) else "-"

@@ -56,7 +56,6 @@ __all__ = [
     "input_label",
     "output_label",
     "output_unit",
-    "sensitivity_report",
 ]
 
 DEFAULT_SOBOL_SAMPLES = 1024  # Saltelli base samples: N·(k + 2) kernel evaluations for k inputs
@@ -468,78 +467,3 @@ def sobol_indices(
 
 
 # ---------------------------------------------------------------------------- text
-
-
-def sensitivity_report(result: SensitivityResult, labels: Mapping[str, str] | None = None) -> str:
-    """The result as text tables for a terminal: tornado, rank correlation, Sobol.
-
-    ``labels`` may name the output (by ``result.output``); the inputs' labels
-    come from the tornado bars.
-    """
-    names = {bar.input: bar.label for bar in result.tornado}
-    title = (labels or {}).get(result.output, result.output)
-    parts = [
-        f"Sensitivity of {title} ({result.output}): {result.samples:,} samples, seed "
-        f"{result.seed}; every input at mid gives {_figure(result.base)}",
-        _tornado_text(result, names),
-        _correlation_text(result, names),
-    ]
-    if result.sobol is not None:
-        parts.append(_sobol_text(result.sobol, names))
-    return "\n\n".join(parts)
-
-
-def _tornado_text(result: SensitivityResult, names: Mapping[str, str]) -> str:
-    rows = [["input", "at low", "at high", "swing"]]
-    rows += [
-        [names[b.input], _figure(b.low), _figure(b.high), _figure(b.swing)] for b in result.tornado
-    ]
-    heading = "Tornado: each input alone from its low to its high, every other input at mid"
-    return "\n".join([heading, *_aligned(rows)])
-
-
-def _correlation_text(result: SensitivityResult, names: Mapping[str, str]) -> str:
-    share = result.contribution_to_variance
-    order = sorted(share, key=lambda name: -share[name])
-    rows = [["input", "rank correlation", "contribution to variance"]]
-    rows += [
-        [names[k], f"{result.rank_correlation[k]:+.3f}", f"{100 * share[k]:.1f} %"] for k in order
-    ]
-    heading = "Rank correlation (Spearman) with the output, from the Monte Carlo run"
-    return "\n".join([heading, *_aligned(rows)])
-
-
-def _sobol_text(sobol: SobolIndices, names: Mapping[str, str]) -> str:
-    order = sorted(sobol.ST, key=lambda k: -sobol.ST[k] if math.isfinite(sobol.ST[k]) else 0)
-    rows = [["input", "S1", "± conf", "ST", "± conf"]]
-    for k in order:
-        figures = (sobol.S1[k], sobol.S1_conf[k], sobol.ST[k], sobol.ST_conf[k])
-        rows.append([names[k], *(_index(v) for v in figures)])
-    heading = (
-        f"Sobol indices (first order S1, total ST; ± 95 % confidence), "
-        f"{sobol.samples:,} base samples"
-    )
-    return "\n".join([heading, *_aligned(rows)])
-
-
-def _figure(value: float | None) -> str:
-    """A figure with thousands separated and one decimal; ``-`` when undefined."""
-    if value is None or not math.isfinite(value):
-        return "-"
-    return f"{value:,.1f}" if value == 0 or abs(value) >= 0.05 else f"{value:.3g}"
-
-
-def _index(value: float) -> str:
-    return f"{value:.3f}" if math.isfinite(value) else "-"
-
-
-def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
-    """Rows of cells as lines: the first column left-aligned, the others right-aligned."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [
-        "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    ]

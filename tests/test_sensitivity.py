@@ -20,11 +20,11 @@ import assumption_graph as ag
 from assumption_graph.cli import main
 from assumption_graph.distributions import Z95
 from assumption_graph.errors import RunError
+from assumption_graph.report import sensitivity_report
 from assumption_graph.sensitivity import (
     SensitivityResult,
     contributions,
     sensitivity,
-    sensitivity_report,
     spearman,
 )
 
