@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from .model import Model
 from .results import RunResult, summarise
 from .sampling import METHODS, InputSampler
 from .validate import CheckedModel
+
+if TYPE_CHECKING:  # sensitivity builds on this module
+    from .sensitivity import SensitivityResult
 
 __all__ = [
     "Simulator",
@@ -185,6 +189,16 @@ class Simulator:
         for k, node_id in enumerate(output_ids):
             out[k] *= self.case.totals.get(node_id, 1.0)
         return {o: out[k] for k, o in enumerate(output_ids)}
+
+    def sensitivity(self, output: str, **options: object) -> SensitivityResult:
+        """Which inputs drive ``output`` (a node id or a key figure such as ``"npv"``).
+
+        Tornado, rank correlation, contribution to variance and Sobol indices;
+        ``options`` as for :func:`assumption_graph.sensitivity.sensitivity`.
+        """
+        from .sensitivity import sensitivity  # builds on this module
+
+        return sensitivity(self, output, **options)  # type: ignore[arg-type]
 
     def _sampler(self, method: str, seed: int, n: int, pins: Mapping[str, float]) -> InputSampler:
         """Where the run's loaded inputs come from; correlations of pinned inputs are dropped."""

@@ -386,3 +386,10 @@ def test_cli_rank_correlations_from_another_sampling_method(capsys):
     assert main([*args, "--method", "lhs", "--json", "-"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["method"] == "lhs" and data["samples"] == 4096
+
+
+def test_the_simulator_method_is_the_function():
+    sim = ag.load(EXAMPLES / "consultancy.yaml").compile()
+    output = sim.case.reported[0]
+    by_method = sim.sensitivity(output, n=5000, seed=2, sobol=False)
+    assert by_method.as_dict() == sensitivity(sim, output, n=5000, seed=2, sobol=False).as_dict()
