@@ -289,7 +289,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
         checked = _checked(args.model)
         model, found = checked.model, None
         results = (
-            Simulator(checked).run(args.samples, args.seed, outputs="all")
+            Simulator(checked).run(args.samples, args.seed, outputs="all", method=args.method)
             if "results" in show
             else None
         )
