@@ -186,12 +186,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _write_output(args.csv, text)
         _err(f"wrote {args.csv}")
     if args.json:
-        text = json.dumps(result.to_dict(), indent=2, allow_nan=False, ensure_ascii=False)
-        if to_stdout:
-            print(text)
-        else:
-            _write_output(args.json, text + "\n")
-            _err(f"wrote {args.json}")
+        _write_json(args.json, result.to_dict())
     plot = PlotAccessor(result, checked.model)
     for chart in charts:
         save_figure(plot.chart(chart.kind, chart.name), chart.path)
@@ -206,6 +201,16 @@ def _chart_requests(args: argparse.Namespace, simulator: Simulator) -> list[Char
     for chart in charts:
         check_chart_name(chart.name, outputs, simulator.case.key_figures)
     return charts
+
+
+def _write_json(target: str, data: object) -> None:
+    """``data`` as JSON to ``target``; ``-`` is standard output, which then carries nothing else."""
+    text = json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False)
+    if target == "-":
+        print(text)
+    else:
+        _write_output(target, text + "\n")
+        _err(f"wrote {target}")
 
 
 def _sampling_notes(result: RunResult, args: argparse.Namespace) -> str:
@@ -356,12 +361,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             plots.save_figure(figure(), path)
             _err(f"wrote {path}")
     if args.json:
-        text = json.dumps(result.as_dict(), indent=2, allow_nan=False, ensure_ascii=False)
-        if to_stdout:
-            print(text)
-        else:
-            _write_output(args.json, text + "\n")
-            _err(f"wrote {args.json}")
+        _write_json(args.json, result.as_dict())
     return EXIT_OK
 
 
