@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from .model import Model
 from .render import RenderError
 from .report import format_cell, format_rate
 from .results import SKETCH_LEVELS, NodeSummary, RunResult
+from .sensitivity import SensitivityResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -73,32 +74,6 @@ _METADATA: dict[str, dict[str, str | None]] = {  # no dates: the same chart give
 }
 
 Distribution = NodeSummary | KeyFigure  # what the histogram and S-curve read
-
-
-class _Bar(Protocol):
-    """One bar of a tornado (:class:`~assumption_graph.sensitivity.TornadoBar`)."""
-
-    @property
-    def input(self) -> str: ...
-    @property
-    def label(self) -> str: ...
-    @property
-    def low(self) -> float | None: ...
-    @property
-    def high(self) -> float | None: ...
-
-
-class _Sensitivity(Protocol):
-    """What the charts read of a :class:`~assumption_graph.sensitivity.SensitivityResult`."""
-
-    @property
-    def output(self) -> str: ...
-    @property
-    def base(self) -> float: ...
-    @property
-    def tornado(self) -> Sequence[_Bar]: ...
-    @property
-    def contribution_to_variance(self) -> Mapping[str, float]: ...
 
 
 # ---------------------------------------------------------------------------- the charts
@@ -222,7 +197,11 @@ def convergence_figure(
 
 
 def tornado_figure(
-    sensitivity: _Sensitivity, *, title: str | None = None, unit: str = "", top: int = TOP_INPUTS
+    sensitivity: SensitivityResult,
+    *,
+    title: str | None = None,
+    unit: str = "",
+    top: int = TOP_INPUTS,
 ) -> Figure:
     """The tornado: the output with each input alone at its low and at its high end.
 
@@ -252,7 +231,7 @@ def tornado_figure(
 
 
 def contribution_figure(
-    sensitivity: _Sensitivity, *, title: str | None = None, top: int = TOP_INPUTS
+    sensitivity: SensitivityResult, *, title: str | None = None, top: int = TOP_INPUTS
 ) -> Figure:
     """Each input's share of the output's variance, largest first (the rest as one bar)."""
     shares = sorted(
@@ -389,13 +368,13 @@ class PlotAccessor:
         title = f"Convergence: {target.title}"
         return convergence_figure(values, title, target.unit, percent=target.percent)
 
-    def tornado(self, sensitivity: _Sensitivity, *, top: int = TOP_INPUTS) -> Figure:
+    def tornado(self, sensitivity: SensitivityResult, *, top: int = TOP_INPUTS) -> Figure:
         """Tornado of a sensitivity result (see :func:`tornado_figure`)."""
         target = self._target(sensitivity.output, strict=False)
         title = f"Tornado: {target.title}"
         return tornado_figure(sensitivity, title=title, unit=target.unit, top=top)
 
-    def contribution(self, sensitivity: _Sensitivity, *, top: int = TOP_INPUTS) -> Figure:
+    def contribution(self, sensitivity: SensitivityResult, *, top: int = TOP_INPUTS) -> Figure:
         """Contribution to variance of a sensitivity result (see :func:`contribution_figure`)."""
         title = f"Contribution to variance: {self._target(sensitivity.output, strict=False).title}"
         return contribution_figure(sensitivity, title=title, top=top)
