@@ -16,6 +16,7 @@ named by a hash of the kernel's sources, so an edited sampler never runs stale.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import threading
 import time
@@ -339,6 +340,7 @@ def _run_blocks(  # noqa: ANN202
 
 
 _NOTHING_GIVEN = np.empty((0, 0))
+_STEPS_PER_THREAD = 8  # ranges of blocks a thread takes in a run, on average
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -378,8 +380,9 @@ def execute(
     ``seed_key`` is :func:`assumption_graph.streams.seed_key` of the run's seed;
     ``threads`` how many threads to use (``None``: all). ``given`` holds the
     values of ``program.given`` for these samples, one row per node, ``count`` columns.
-    The blocks are shared out among the threads in contiguous ranges; each block's
-    samples are a function of their index alone, so the split never changes them.
+    The threads take ranges of blocks in turn until none is left (a thread slowed
+    by other work on the machine takes fewer); each block's samples are a function
+    of their index alone, so who runs which never changes them.
     """
     if count <= 0:
         return
@@ -402,14 +405,20 @@ def execute(
         out,
     )
     n_blocks = (count + BLOCK - 1) // BLOCK
-    shares = min(threads_for(threads), n_blocks)
-    bounds = [n_blocks * k // shares for k in range(shares + 1)]
-    if shares == 1:
+    workers = min(threads_for(threads), n_blocks)
+    if workers == 1:
         _run_blocks(*args, 0, n_blocks)
         return
-    futures = [
-        _threads_pool().submit(_run_blocks, *args, bounds[k], bounds[k + 1]) for k in range(shares)
-    ]
+    step = max(1, n_blocks // (workers * _STEPS_PER_THREAD))
+    claimed = itertools.count(0, step)  # next() is atomic under the GIL
+
+    def work() -> None:
+        for first in claimed:
+            if first >= n_blocks:
+                return
+            _run_blocks(*args, first, min(first + step, n_blocks))
+
+    futures = [_threads_pool().submit(work) for _ in range(workers)]
     for future in futures:
         future.result()
 
