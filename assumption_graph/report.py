@@ -218,9 +218,14 @@ def sensitivity_report(result: SensitivityResult, labels: Mapping[str, str] | No
     """
     names = {bar.input: bar.label for bar in result.tornado}
     title = (labels or {}).get(result.output, result.output)
-    parts = [
+    heading = (
         f"Sensitivity of {title} ({result.output}): {result.samples:,} samples, seed "
-        f"{result.seed}; every input at mid gives {format_cell(result.base)}",
+        f"{result.seed}; every input at mid gives {format_cell(result.base)}"
+    )
+    if not result.tornado:
+        return f"{heading}\nNo uncertain input reaches it: there is nothing to rank."
+    parts = [
+        heading,
         _tornado_text(result, names),
         _correlation_text(result, names),
     ]

@@ -393,3 +393,10 @@ def test_the_simulator_method_is_the_function():
     output = sim.case.reported[0]
     by_method = sim.sensitivity(output, n=5000, seed=2, sobol=False)
     assert by_method.as_dict() == sensitivity(sim, output, n=5000, seed=2, sobol=False).as_dict()
+
+
+def test_an_output_no_input_reaches_says_so(tmp_path, capsys):
+    path = tmp_path / "constant.yaml"
+    path.write_text("nodes:\n  a: {value: 3, source: s}\n  y: {kind: main, formula: a * 2}\n")
+    assert main(["sensitivity", str(path), "--output", "y", "-n", "1000"]) == 0
+    assert "No uncertain input reaches it" in capsys.readouterr().out
