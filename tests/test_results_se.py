@@ -172,10 +172,26 @@ def test_json_carries_the_se_beside_mean_and_percentiles():
     assert set(data["percentiles_se"]) == {level_key(p) for p in PERCENTILES}
 
 
+def _floats(value: object) -> list[float]:
+    """Every float in a JSON-like value, however deeply nested."""
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _floats(v)]
+    if isinstance(value, list | tuple):
+        return [x for v in value for x in _floats(v)]
+    return [value] if isinstance(value, float) else []
+
+
 def test_json_never_carries_nan():
-    huge = np.array([1e308, -1e308, 1e308, np.inf])  # std overflows: None, not NaN
+    """Undefined figures are None: std that overflows, no finite sample, a single sample."""
+    huge = np.array([1e308, -1e308, 1e308, np.inf])
     for samples in (huge, np.array([np.nan]), np.array([1.0])):
-        json.dumps(summarise(samples, {}).as_dict(), allow_nan=False)
+        data = summarise(samples, {}).as_dict()
+        assert all(math.isfinite(x) for x in _floats(data)), data
+        assert data["std"] is None and data["mean_se"] is None
+        assert all(v is None for v in data["percentiles_se"].values())
+        json.dumps(data, allow_nan=False)  # raises on NaN or infinity
+    assert summarise(huge, {}).as_dict()["nonfinite"] == 1
+    assert summarise(np.array([np.nan]), {}).as_dict()["mean"] is None
 
 
 @pytest.fixture(scope="module")
