@@ -188,8 +188,9 @@ def test_json_never_carries_nan():
         data = summarise(samples, {}).as_dict()
         assert all(math.isfinite(x) for x in _floats(data)), data
         assert data["std"] is None and data["mean_se"] is None
-        assert all(v is None for v in data["percentiles_se"].values())
         json.dumps(data, allow_nan=False)  # raises on NaN or infinity
+    for samples in (np.array([np.nan]), np.array([1.0])):  # fewer than 2 finite samples
+        assert all(v is None for v in summarise(samples, {}).as_dict()["percentiles_se"].values())
     assert summarise(huge, {}).as_dict()["nonfinite"] == 1
     assert summarise(np.array([np.nan]), {}).as_dict()["mean"] is None
 
