@@ -146,6 +146,7 @@ __all__ = [
     "table_from_u",
     "risk_event_from_u",
     "pert_sample",
+    "pert_shapes",
     "risk_event_sample",
     "SCALARS",
     "jit_scalars",
@@ -372,6 +373,12 @@ def pert_sample(stream: Counter, sample: Counter, low: float, mid: float, high: 
     return _pert_from(stream, sample, _SUB0, low, mid, high)
 
 
+def pert_shapes(low: float, mid: float, high: float) -> tuple[float, float]:
+    """(alpha, beta) of PERT(low, mid, high)'s Beta, lambda 4, for low < high. Numba-compatible."""
+    span = high - low
+    return 1.0 + 4.0 * (mid - low) / span, 1.0 + 4.0 * (high - mid) / span
+
+
 def _pert_from(
     stream: Counter, sample: Counter, sub: np.uint64, low: float, mid: float, high: float
 ) -> float:
@@ -381,8 +388,7 @@ def _pert_from(
     span = high - low
     if span == 0.0:
         return low
-    alpha = 1.0 + 4.0 * (mid - low) / span
-    beta = 1.0 + 4.0 * (high - mid) / span
+    alpha, beta = pert_shapes(low, mid, high)
     return min(max(low + span * _beta_cheng(stream, sample, sub, alpha, beta), low), high)
 
 
@@ -533,6 +539,7 @@ SCALARS: tuple[Callable, ...] = _STREAM_SCALARS + (
     lognormal_from_u,
     metalog_from_u,
     table_from_u,
+    pert_shapes,
     _beta_cheng,
     _pert_from,
     pert_sample,
@@ -814,8 +821,7 @@ def _pert_from_array(
     span = high - low
     if span == 0.0:
         return np.full(samples.shape, float(low))
-    alpha = 1.0 + 4.0 * (mid - low) / span
-    beta = 1.0 + 4.0 * (high - mid) / span
+    alpha, beta = pert_shapes(low, mid, high)
     x = _beta_cheng_array(stream, samples, first_sub, alpha, beta)
     return np.minimum(np.maximum(low + span * x, low), high)
 
@@ -1221,10 +1227,9 @@ class Pert(Distribution):
     @property
     def shapes(self) -> tuple[float, float]:
         """(alpha, beta) of the Beta scaled to [low, high]; NaN when low == high."""
-        span = self.high - self.low
-        if span == 0.0:
+        if self.high == self.low:
             return (math.nan, math.nan)
-        return (1.0 + 4.0 * (self.mid - self.low) / span, 1.0 + 4.0 * (self.high - self.mid) / span)
+        return pert_shapes(self.low, self.mid, self.high)
 
     @property
     def sampler_args(self) -> tuple[float, ...]:
@@ -1259,9 +1264,7 @@ class Pert(Distribution):
         span = self.high - self.low
         if span == 0.0:
             return np.full(u.shape, self.low)
-        alpha = 1.0 + 4.0 * (self.mid - self.low) / span
-        beta = 1.0 + 4.0 * (self.high - self.mid) / span
-        x = self.low + span * betaincinv(alpha, beta, u)
+        x = self.low + span * betaincinv(*self.shapes, u)
         return np.minimum(np.maximum(x, self.low), self.high)
 
 
@@ -1580,9 +1583,8 @@ class RiskEvent(Distribution):
         low, mid, high = self.estimate
         below = 0.0  # P(X < 0) for the consequence X, as _share_below_zero for the others
         if low < 0.0:
-            span = high - low
-            alpha, beta = 1.0 + 4.0 * (mid - low) / span, 1.0 + 4.0 * (high - mid) / span
-            below = 1.0 if not high > 0.0 else float(betainc(alpha, beta, -low / span))
+            alpha, beta = pert_shapes(low, mid, high)
+            below = 1.0 if not high > 0.0 else float(betainc(alpha, beta, -low / (high - low)))
         p = self.probability
         return _mixture_array(u, p, p * below, self.consequence.quantile)
 
