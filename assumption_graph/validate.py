@@ -210,36 +210,15 @@ class _Context:
         self.broken = frozenset(getattr(self.model, "broken", None) or ())
         self.money_unit = str(getattr(self.model, "money_unit", None) or "tkr")
 
-    def error(
-        self,
-        code: str,
-        message: str,
-        node: Node | None = None,
-        key: str = "",
-        *,
-        line: int | None = None,
-    ) -> Diagnostic:
-        return self._make("error", code, message, node, key, line)
-
-    def warning(
-        self,
-        code: str,
-        message: str,
-        node: Node | None = None,
-        key: str = "",
-        *,
-        line: int | None = None,
-    ) -> Diagnostic:
-        return self._make("warning", code, message, node, key, line)
-
     def _make(
         self,
         severity: str,
         code: str,
         message: str,
-        node: Node | None,
-        key: str,
-        line: int | None,
+        node: Node | None = None,
+        key: str = "",
+        *,
+        line: int | None = None,
     ) -> Diagnostic:
         """``line`` (for findings outside the nodes) wins over the node's (key's) line."""
         if line is None and node is not None:
@@ -252,6 +231,9 @@ class _Context:
             file=self.model.file,
             line=line,
         )
+
+    error = functools.partialmethod(_make, "error")
+    warning = functools.partialmethod(_make, "warning")
 
 
 Rule = Callable[[_Context], Iterable[Diagnostic]]
