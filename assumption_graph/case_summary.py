@@ -26,7 +26,7 @@ from .compile.case import (
     yearly_sums,
 )
 from .finance import discount_factors, irr_note
-from .results import NodeSummary, level_key
+from .results import NodeSummary, by_level
 
 __all__ = [
     "KeyFigure",
@@ -85,8 +85,8 @@ class KeyFigure:
             "worst": self.worst,
             "mean": self.mean,
             "mean_se": self.mean_se,
-            "percentiles": {level_key(p): v for p, v in self.percentiles.items()},
-            "percentiles_se": {level_key(p): v for p, v in self.percentiles_se.items()},
+            "percentiles": by_level(self.percentiles),
+            "percentiles_se": by_level(self.percentiles_se),
             "nonfinite": self.nonfinite,
         }
         if self.note:

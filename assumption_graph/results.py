@@ -27,6 +27,7 @@ __all__ = [
     "RunResult",
     "summarise",
     "level_key",
+    "by_level",
 ]
 
 PERCENTILES: tuple[float, ...] = (5.0, 10.0, 25.0, 50.0, 70.0, 75.0, 80.0, 90.0, 95.0)
@@ -70,8 +71,8 @@ class NodeSummary:
             "std": self.std,
             "min": self.min,
             "max": self.max,
-            "percentiles": {level_key(p): v for p, v in self.percentiles.items()},
-            "percentiles_se": {level_key(p): v for p, v in self.percentiles_se.items()},
+            "percentiles": by_level(self.percentiles),
+            "percentiles_se": by_level(self.percentiles_se),
             "nonfinite": self.nonfinite,
         }
 
@@ -79,6 +80,11 @@ class NodeSummary:
 def level_key(level: float) -> str:
     """A percentile level as the JSON contract's key: ``50.0`` -> ``"50"``."""
     return f"{level:g}"
+
+
+def by_level(values: Mapping[float, float | None]) -> dict[str, float | None]:
+    """Figures by percentile level as the JSON contract keys them (levels as text)."""
+    return {level_key(p): v for p, v in values.items()}
 
 
 def _finite_or_none(value: float) -> float | None:
