@@ -119,12 +119,17 @@ def _checked(path: str) -> CheckedModel:
     return checked
 
 
+def _check_folder(path: str) -> None:
+    """An output's folder must exist: checked before a run, so a bad name costs nothing."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise AssumptionGraphError(f"cannot write {path}: folder {folder} does not exist")
+
+
 def _write_output(path: str, text: str | bytes) -> None:
     """Write an output file whole or not at all, into a folder that must exist."""
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise AssumptionGraphError(f"cannot write {path}: folder {target.parent} does not exist")
-    write_atomic(target, text)
+    _check_folder(path)
+    write_atomic(Path(path), text)
 
 
 # commands
@@ -437,8 +442,7 @@ def _check_report_path(path: str) -> None:
         raise AssumptionGraphError(
             f"cannot write {path}: the report is HTML", hint="give -o a name ending in .html"
         )
-    if not target.parent.is_dir():
-        raise AssumptionGraphError(f"cannot write {path}: folder {target.parent} does not exist")
+    _check_folder(path)
 
 
 def _report_command(args: argparse.Namespace) -> str:
