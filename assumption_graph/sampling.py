@@ -28,6 +28,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import networkx as nx
 import numpy as np
 
 from .distributions import Distribution, ndtri_array
@@ -123,18 +124,11 @@ def not_positive_semidefinite(
 
 def _groups(pairs: Sequence[tuple[str, str, float]]) -> list[list[tuple[str, str, float]]]:
     """The pairs split into groups of inputs connected by a correlation."""
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            x = parent[x]
-        return x
-
-    for a, b, _ in pairs:
-        parent[root(a)] = root(b)
-    groups: dict[str, list[tuple[str, str, float]]] = {}
+    graph = nx.Graph((a, b) for a, b, _ in pairs)
+    component = {x: k for k, ids in enumerate(nx.connected_components(graph)) for x in ids}
+    groups: dict[int, list[tuple[str, str, float]]] = {}
     for pair in pairs:
-        groups.setdefault(root(pair[0]), []).append(pair)
+        groups.setdefault(component[pair[0]], []).append(pair)
     return list(groups.values())
 
 
