@@ -1,4 +1,4 @@
-"""Figures of a run: per-node summaries and the ``run --json`` contract.
+"""Figures of a run: per-node summaries, rank correlation, and the ``run --json`` contract.
 
 Statistics are over the finite samples only; the non-finite ones are counted.
 Percentiles are exact (numpy's linear interpolation between order statistics)
@@ -28,6 +28,7 @@ __all__ = [
     "summarise",
     "level_key",
     "by_level",
+    "spearman",
 ]
 
 PERCENTILES: tuple[float, ...] = (5.0, 10.0, 25.0, 50.0, 70.0, 75.0, 80.0, 90.0, 95.0)
@@ -247,3 +248,30 @@ class RunResult:
         if self.business_case is not None:
             data["business_case"] = self.business_case.as_dict()
         return data
+
+
+def spearman(x: np.ndarray, y: np.ndarray, y_ranks: np.ndarray | None = None) -> float:
+    """Spearman's rank correlation of the pairs where both are finite; 0 if either is constant.
+
+    Ties get average ranks (discrete inputs tie a lot). ``y_ranks`` may give the
+    ranks of ``y``'s finite values, to rank a shared output once.
+
+    >>> round(spearman(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 4.0, 9.0, np.nan])), 6)
+    1.0
+    """
+    from scipy.stats import rankdata
+
+    finite_y = np.isfinite(y)
+    keep = finite_y & np.isfinite(x)
+    if not keep.all():
+        if y_ranks is not None and not np.array_equal(keep, finite_y):
+            y_ranks = None
+        x, y = x[keep], y[keep]
+    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return 0.0
+    rx = rankdata(x)
+    ry = rankdata(y) if y_ranks is None else y_ranks
+    rx = rx - rx.mean()
+    ry = ry - ry.mean()
+    rho = float(np.dot(rx, ry) / math.sqrt(float(np.dot(rx, rx)) * float(np.dot(ry, ry))))
+    return min(1.0, max(-1.0, rho))

@@ -22,7 +22,7 @@ from .compile import CompiledModel, compile_model
 from .compile.reference import input_distributions
 from .errors import RunError, did_you_mean
 from .model import Model
-from .results import RunResult, summarise
+from .results import RunResult, spearman, summarise
 from .sampling import METHODS, InputSampler
 from .validate import CheckedModel
 
@@ -308,14 +308,10 @@ def _precise(samples: np.ndarray, precision: float) -> bool:
 
 def _achieved(a: str, b: str, rho: float, arrays: Mapping[str, np.ndarray]) -> dict[str, object]:
     """A requested correlation with the Spearman correlation the run's samples have."""
-    from scipy.stats import spearmanr  # heavy: imported when a model has correlations
-
     x, y = arrays[a], arrays[b]
     finite = np.isfinite(x) & np.isfinite(y)
-    achieved = float(spearmanr(x[finite], y[finite]).statistic) if finite.sum() > 2 else None
-    if achieved is not None and not math.isfinite(achieved):
-        achieved = None
-    return {"a": a, "b": b, "requested": rho, "achieved": achieved}
+    defined = finite.sum() > 2 and np.ptp(x[finite]) > 0 and np.ptp(y[finite]) > 0
+    return {"a": a, "b": b, "requested": rho, "achieved": spearman(x, y) if defined else None}
 
 
 def _checked_count(n: object) -> int:

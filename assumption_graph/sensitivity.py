@@ -38,7 +38,7 @@ from .compile.case import FIGURE_LABELS, WITHOUT
 from .compile.reference import evaluate, input_distributions
 from .distributions import Distribution
 from .errors import RunError, did_you_mean
-from .results import RunResult
+from .results import RunResult, spearman
 from .run import DEFAULT_SAMPLES, DEFAULT_SEED, Simulator
 
 __all__ = [
@@ -348,33 +348,6 @@ def _rank_correlations(
             rho[name] = spearman(run.values(name), y, y_ranks)
     assert first is not None  # there is always at least one group
     return first, rho
-
-
-def spearman(x: np.ndarray, y: np.ndarray, y_ranks: np.ndarray | None = None) -> float:
-    """Spearman's rank correlation of the pairs where both are finite; 0 if either is constant.
-
-    Ties get average ranks (discrete inputs tie a lot). ``y_ranks`` may give the
-    ranks of ``y``'s finite values, to rank a shared output once.
-
-    >>> round(spearman(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 4.0, 9.0, np.nan])), 6)
-    1.0
-    """
-    from scipy.stats import rankdata
-
-    finite_y = np.isfinite(y)
-    keep = finite_y & np.isfinite(x)
-    if not keep.all():
-        if y_ranks is not None and not np.array_equal(keep, finite_y):
-            y_ranks = None
-        x, y = x[keep], y[keep]
-    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return 0.0
-    rx = rankdata(x)
-    ry = rankdata(y) if y_ranks is None else y_ranks
-    rx = rx - rx.mean()
-    ry = ry - ry.mean()
-    rho = float(np.dot(rx, ry) / math.sqrt(float(np.dot(rx, rx)) * float(np.dot(ry, ry))))
-    return min(1.0, max(-1.0, rho))
 
 
 def contributions(rho: Mapping[str, float]) -> dict[str, float]:
