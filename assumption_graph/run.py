@@ -201,7 +201,13 @@ class Simulator:
         return sensitivity(self, output, **options)  # type: ignore[arg-type]
 
     def _sampler(self, method: str, seed: int, n: int, pins: Mapping[str, float]) -> InputSampler:
-        """Where the run's loaded inputs come from; correlations of pinned inputs are dropped."""
+        """Where the run's loaded inputs come from; correlations of pinned inputs are dropped.
+
+        A plain Monte Carlo run without correlations loads nothing: the kernel draws
+        every input, and the graph's inputs need not even be listed.
+        """
+        if method == "mc" and not self.model.correlations:
+            return InputSampler(method, {}, [], seed, n)
         drawing = {
             x: d
             for x, d in input_distributions(self.compiled.checked, pins).items()
