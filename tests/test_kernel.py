@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assumption_graph.compile import compile_model, numba_backend
+from assumption_graph.compile.ir import Op
 from assumption_graph.compile.reference import evaluate, simulate
 from assumption_graph.model import Model
 from assumption_graph.run import Simulator
@@ -121,6 +122,24 @@ def test_only_requested_outputs_are_kept_and_dead_nodes_skipped():
     assert program.n_slots <= 3
     with_override = compiled.program(["out"], {"c": 5.0})
     assert "# a" not in with_override.source and "override" in with_override.source
+
+
+def slots_read(row) -> set[int]:
+    """The slots one program row reads (none for constants, loads and draws)."""
+    op, _, a, b, c = (int(v) for v in row)
+    if op == Op.IRR:
+        return set(range(a, a + b))
+    if op in (Op.CONST, Op.LOAD) or op >= Op.UNIFORM:
+        return set()
+    return {s for s in (a, b, c) if s >= 0}
+
+
+@SETTINGS
+@given(models())
+def test_no_op_writes_a_slot_it_reads(model):
+    program = compile_model(model).program(check(model).order)
+    for row, line in zip(program.code, program.lines, strict=True):
+        assert int(row[1]) not in slots_read(row), line
 
 
 def test_overrides_pin_a_node_for_one_run():
