@@ -427,6 +427,21 @@ def _beta_cheng(
 PERT_BINS = 128  # bins of the envelope a PERT node's draws are made under
 
 
+def _pert_trial(
+    u_bin: float, u_x: float, u_y: float, table: np.ndarray, offset: int, bins: int
+) -> tuple[float, float, int]:
+    """One trial of ``pert_from_table`` from its three uniforms: (point, height, bin).
+
+    The point ``x`` is in bin ``k`` chosen by the alias table in proportion to
+    the bin's maximum; the height ``y`` is uniform under that maximum.
+    """
+    scaled = u_bin * bins
+    j = min(int(scaled), bins - 1)
+    k = j if scaled - j < table[offset + j] else int(table[offset + bins + j])
+    x = (k + u_x) / bins
+    return x, u_y * table[offset + 2 * bins + k], k
+
+
 def pert_from_table(
     stream: Counter,
     sample: Counter,
@@ -457,14 +472,43 @@ def pert_from_table(
     bins = count // 4
     sub = _SUB0
     for _ in range(_MAX_TRIALS):
-        scaled = stream_uniform(stream, sample, sub) * bins
-        j = min(int(scaled), bins - 1)
-        k = j if scaled - j < table[offset + j] else int(table[offset + bins + j])
-        x = (k + stream_uniform(stream, sample, sub + _SUB1)) / bins
-        y = stream_uniform(stream, sample, sub + _SUB2) * table[offset + 2 * bins + k]
+        x, y, k = _pert_trial(
+            stream_uniform(stream, sample, sub),
+            stream_uniform(stream, sample, sub + _SUB1),
+            stream_uniform(stream, sample, sub + _SUB2),
+            table,
+            offset,
+            bins,
+        )
         sub = sub + _SUB3
         if y <= table[offset + 3 * bins + k] or y <= math.exp(a * math.log(x) + b * math.log1p(-x)):
             return min(max(low + span * x, low), high)
+    return math.nan
+
+
+def pert_squeezed(
+    u_bin: float,
+    u_x: float,
+    u_y: float,
+    table: np.ndarray,
+    offset: int,
+    count: int,
+    low: float,
+    high: float,
+) -> float:
+    """``pert_from_table``'s draw when its first trial is accepted by the squeeze, else NaN.
+
+    Given the first trial's uniforms, this is that draw bit for bit, without a
+    loop or a density, so the kernel runs it vectorised over a block and calls
+    ``pert_from_table`` only for the few samples left NaN. Numba-compatible.
+    """
+    span = high - low
+    if not span > 0.0 or count <= 0:
+        return math.nan
+    bins = count // 4
+    x, y, k = _pert_trial(u_bin, u_x, u_y, table, offset, bins)
+    if y <= table[offset + 3 * bins + k]:
+        return min(max(low + span * x, low), high)
     return math.nan
 
 
@@ -543,7 +587,9 @@ SCALARS: tuple[Callable, ...] = _STREAM_SCALARS + (
     _beta_cheng,
     _pert_from,
     pert_sample,
+    _pert_trial,
     pert_from_table,
+    pert_squeezed,
     _share_below_zero,
     risk_event_from_u,
     risk_event_sample,

@@ -213,3 +213,23 @@ def test_kernel_uniform_is_the_streams_uniform_bit_for_bit():
         counters = [stream + (s + np.uint64(1)) * GAMMA for s in samples]
     got = np.array([numba_backend._counter_uniform(c) for c in counters])
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("estimate", [[400, 500, 700], [1, 1, 5], [0, 4.9, 5], [2, 2, 2]])
+def test_kernel_pert_draws_are_the_numpy_twins_bit_for_bit(estimate):
+    """The squeeze pass and the fallback to the whole rejection loop give the twin's draws."""
+    from assumption_graph.distributions import pert_squeezed
+    from assumption_graph.streams import stream_key, uniform_array
+
+    m = Model("pert")
+    m.add("x", kind="main", model="pert", estimate=estimate)
+    n = 20_000
+    got = Simulator(m).run(n, 9, keep_samples=True).values("x")
+    key, samples = stream_key(9, "x"), np.arange(n)
+    np.testing.assert_array_equal(got, m["x"].body.sample_array(key, samples))
+    if estimate[0] < estimate[2]:  # some samples did take the fallback
+        table = np.array(m["x"].body.sampler_table)
+        first = zip(*(uniform_array(key, samples, sub) for sub in range(3)), strict=True)
+        low, high = m["x"].body.sampler_args[:2]
+        squeezed = [pert_squeezed(*u, table, 0, table.size, low, high) for u in first]
+        assert 0 < np.isnan(squeezed).sum() < n / 10

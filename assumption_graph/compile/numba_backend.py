@@ -88,6 +88,7 @@ _discrete = _scalars["discrete_from_u"]
 _normal = _scalars["normal_from_u"]
 _lognormal = _scalars["lognormal_from_u"]
 _pert = _scalars["pert_from_table"]
+_pert_squeezed = _scalars["pert_squeezed"]
 _metalog = _scalars["metalog_from_u"]
 _risk_event = _scalars["risk_event_sample"]
 _table = _scalars["table_from_u"]
@@ -107,6 +108,9 @@ def _bits_to_double(typingctx, bits):  # noqa: ANN001, ANN202 - numba intrinsic
 _ONE = np.uint64(1)
 _EXPONENT_OF_ONE = np.uint64(0x3FF0000000000000)
 _TWELVE = np.uint64(12)
+# Counter offsets of a sample's uniforms 1 and 2 (``sub·GAMMA_SUB``, wrapping).
+_SUB_1 = streams.GAMMA_SUB
+_SUB_2 = np.uint64(2 * int(streams.GAMMA_SUB) % 2**64)
 
 
 @_jit
@@ -210,9 +214,16 @@ def _run_blocks(  # noqa: ANN202
                     p3 = params[k, 3]
                     offset = code[k, 2]
                     size = code[k, 3]
-                    for i in range(m):
-                        sample = sample0 + np.uint64(i)
-                        z[i] = _pert(stream, sample, table, offset, size, p0, p1, p2, p3)
+                    for i in range(m):  # vectorised: the first trial, where the squeeze takes it
+                        u_bin = _counter_uniform(counter)
+                        u_x = _counter_uniform(counter + _SUB_1)
+                        u_y = _counter_uniform(counter + _SUB_2)
+                        z[i] = _pert_squeezed(u_bin, u_x, u_y, table, offset, size, p0, p1)
+                        counter += streams.GAMMA
+                    for i in range(m):  # the rest: the whole rejection loop, from trial 0
+                        if z[i] != z[i]:
+                            sample = sample0 + np.uint64(i)
+                            z[i] = _pert(stream, sample, table, offset, size, p0, p1, p2, p3)
                 elif op == Op.METALOG:
                     for i in range(m):
                         z[i] = _metalog(_counter_uniform(counter), p0, p1, p2)
