@@ -233,3 +233,18 @@ def test_kernel_pert_draws_are_the_numpy_twins_bit_for_bit(estimate):
         low, high = m["x"].body.sampler_args[:2]
         squeezed = [pert_squeezed(*u, table, 0, table.size, low, high) for u in first]
         assert 0 < np.isnan(squeezed).sum() < n / 10
+
+
+@pytest.mark.parametrize("model", ["normal", "lognormal"])
+def test_kernel_normal_draws_are_the_scalar_samplers_bit_for_bit(model):
+    """The central pass and the fallback in the tails give exactly the scalar sampler."""
+    from assumption_graph.streams import stream_key, uniform_array
+
+    m = Model("normal")
+    m.add("x", kind="main", model=model, estimate=[0.5, 1.0, 3.0])
+    n = 5_000  # ~ 750 samples in the tails
+    got = Simulator(m).run(n, 4, keep_samples=True).values("x")
+    sampler = numba_backend._normal if model == "normal" else numba_backend._lognormal
+    args = m["x"].body.sampler_args
+    expected = [sampler(u, *args) for u in uniform_array(stream_key(4, "x"), np.arange(n), 0)]
+    np.testing.assert_array_equal(got, expected)
