@@ -29,11 +29,12 @@ demo: setup
 	$(BIN)/assumption-graph check $(CASE)
 	$(BIN)/assumption-graph run $(CASE) -n 1000000 --seed 7 --json $(OUT)/business_case.json
 	$(BIN)/assumption-graph draw $(CASE) -o $(OUT)/business_case.svg
+	$(BIN)/assumption-graph draw $(CASE) -o $(OUT)/business_case_phases.svg --group phase
 	$(BIN)/assumption-graph sensitivity $(CASE) --output npv -n 200000 --seed 7 -o $(OUT)/npv_tornado.svg --variance-chart $(OUT)/npv_variance.svg --json $(OUT)/npv_sensitivity.json
 	$(BIN)/assumption-graph export $(CASE) -n 200000 --seed 7 -o $(OUT)/business_case.xlsx
 	$(BIN)/assumption-graph report $(CASE) -n 1000000 --seed 7 -o $(OUT)/business_case.html
 	@echo "Wrote $(OUT)/case_handling.json, $(OUT)/case_handling.svg, $(OUT)/case_handling_overview.svg,"
-	@echo "      $(OUT)/business_case.json, $(OUT)/business_case.svg, $(OUT)/business_case.xlsx,"
+	@echo "      $(OUT)/business_case.json, $(OUT)/business_case.svg (and _phases.svg), $(OUT)/business_case.xlsx,"
 	@echo "      $(OUT)/npv_tornado.svg, $(OUT)/npv_variance.svg and $(OUT)/npv_sensitivity.json"
 	@echo "The HTML report: $(OUT)/business_case.html (open it in a browser; it prints to A4)"
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import render
 from ._version import __version__
 from .errors import AssumptionGraphError, Diagnostic, ModelFileError
 from .io import UNREADABLE_CODES, read_model, write_atomic
@@ -280,8 +281,6 @@ def _simulate(
 
 def cmd_draw(args: argparse.Namespace) -> int:
     """Render the assumption diagram with Graphviz."""
-    from . import render
-
     show = (
         frozenset(s.strip() for s in args.show.split(",") if s.strip())
         if args.show
@@ -308,6 +307,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
         args.output,
         format=args.format,
         level=args.level,
+        group=args.group,
         show=show,
         results=results,
         diagnostics=found,
@@ -503,9 +503,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
     p.add_argument("-o", "--output", required=True, help="output file: .svg, .png, .pdf or .dot")
     p.add_argument(
-        "--format", choices=("svg", "png", "pdf", "dot"), help="format (default: from -o)"
+        "--format", choices=render.FORMATS, help="format (default: from -o)"
     )
-    p.add_argument("--level", choices=("detail", "overview"), default="detail")
+    p.add_argument("--level", choices=render.LEVELS, default="detail")
+    p.add_argument(
+        "--group",
+        choices=render.GROUPS,
+        default="side",
+        help="divide the business case's main nodes by side (default), phase or category",
+    )
     p.add_argument("--show", metavar="WHAT", help="estimates and/or results, comma separated")
     p.add_argument(
         "--check", action="store_true", help="mark check's errors and warnings on the diagram"

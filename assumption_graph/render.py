@@ -10,7 +10,8 @@ Conventions (from the Danish state's business case model):
 - assumptions are ovals coloured by type (with a legend), and each type also has its
   own border so the diagram reads in greyscale print and for colour-blind readers;
 - main assumptions with a ``side`` sit in a shaded "Business case" cluster, in one
-  sub-cluster each for costs, gains and operating costs (without and with the project);
+  sub-cluster each for costs, gains and operating costs (without and with the project),
+  or with ``group="phase"`` / ``"category"`` one per project phase or cost category;
 - a ``situation`` node is drawn as the input it is; ``show="estimates"`` gives both its
   estimates, "without:" and "with:";
 - ``level="overview"`` folds every sub-assumption into its main assumption with a count;
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from .business import CATEGORIES, PHASES
 from .distributions import (
     DEFAULT_PERCENTILES,
     DEFAULT_TRIANGLE_PROBABILITIES,
@@ -55,7 +57,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMATS",
+    "GROUPS",
     "LEVELS",
+    "PHASE_TITLES",
+    "CATEGORY_TITLES",
     "SHOW",
     "STYLES",
     "NodeStyle",
@@ -69,6 +74,7 @@ __all__ = [
 
 FORMATS: tuple[str, ...] = ("svg", "png", "pdf", "dot")
 LEVELS: tuple[str, ...] = ("detail", "overview")
+GROUPS: tuple[str, ...] = ("side", "phase", "category")  # how the business case is divided
 SHOW: frozenset[str] = frozenset({"estimates", "results"})
 
 WRAP = 22  # characters per label line
@@ -186,12 +192,27 @@ CLUSTER_FILLS: dict[str, str] = {
     "costs": "#fbe9e7",
     "gains": "#e8f5e9",
     "operating": "#e3f2fd",
+    "group": "#fafafa",  # every phase or category sub-cluster: neutral, apart from the case's
 }
 # The sub-clusters of the business case: side -> (cluster key, title).
 SIDE_CLUSTERS: dict[str, tuple[str, str]] = {
     "cost": ("costs", "Costs"),
     "gain": ("gains", "Gains"),
     "operating": ("operating", "Operating"),
+}
+# Titles of the phase and category sub-clusters (``group="phase"`` / ``"category"``), in
+# the business layer's order.
+PHASE_TITLES: dict[str, str] = {phase: phase.capitalize() for phase in PHASES}
+_CATEGORY_NAMES: dict[str, str] = {
+    "it_services": "IT services",
+    "other_operating": "Other operating costs",
+    "staff_capitalised": "Staff (capitalised)",
+    "intangible": "Intangible assets",
+    "tangible": "Tangible assets",
+    "current": "Current assets",
+}
+CATEGORY_TITLES: dict[str, str] = {
+    c: _CATEGORY_NAMES.get(c, c.replace("_", " ").capitalize()) for c in CATEGORIES
 }
 ERROR_COLOR = "#d50000"
 WARNING_COLOR = "#ff8f00"
@@ -257,6 +278,7 @@ def diagram(
     model: Model,
     *,
     level: str = "detail",
+    group: str = "side",
     show: Iterable[str] | str = frozenset(),
     results: Any = None,
     diagnostics: Iterable[Diagnostic] | None = None,
@@ -266,7 +288,13 @@ def diagram(
 
     ``level`` is ``"detail"`` (every node) or ``"overview"`` (main assumptions and
     everything downstream; sub-assumptions folded into their main assumption with a
-    count). ``show`` adds to the labels: ``"estimates"`` (unit, low / mid / high and
+    count). ``group`` divides the "Business case" cluster of main nodes with a ``side``:
+    ``"side"`` (costs, gains, operating costs), ``"phase"`` (one sub-cluster per project
+    phase, in the order idea ... realisation) or ``"category"`` (one per cost category, in
+    the order of :data:`~assumption_graph.business.CATEGORIES`); a main node without a
+    phase (or category) goes into a last sub-cluster "No phase" ("No category"), and one
+    whose phase or category is not a known one into its own, marked unknown, before that.
+    ``show`` adds to the labels: ``"estimates"`` (unit, low / mid / high and
     the probability model) and ``"results"`` (expected, P50, P10-P90 from ``results``,
     any object where ``results[node_id]`` has ``expected`` and ``percentiles``; this
     module never runs a simulation itself). ``check=True`` (or given ``diagnostics``)
@@ -278,11 +306,15 @@ def diagram(
     >>> source = diagram(m).source
     >>> "rankdir=LR" in source and "cluster_business_case" in source
     True
+    >>> "subgraph cluster_phase_none {" in diagram(m, group="phase").source  # no phase given
+    True
     """
     import graphviz
 
     if level not in LEVELS:
         raise RenderError(f"unknown level {level!r}", hint="use one of: " + ", ".join(LEVELS))
+    if group not in GROUPS:
+        raise RenderError(f"unknown group {group!r}", hint="use one of: " + ", ".join(GROUPS))
     shown = _parse_show(show)
     if "results" in shown and results is None:
         raise RenderError(
@@ -292,7 +324,7 @@ def diagram(
     marks = None
     if check or diagnostics is not None:
         marks = _Marks.of(model, diagnostics)
-    return _Builder(model, level, shown, results, marks, graphviz.Digraph).build()
+    return _Builder(model, level, group, shown, results, marks, graphviz.Digraph).build()
 
 
 def _parse_show(show: Iterable[str] | str) -> frozenset[str]:
@@ -375,6 +407,44 @@ def _case_purposes(model: Model) -> set[str]:
     return {p for p in (case.purpose, *case.secondary_purposes) if p is not None}
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One sub-cluster of the business case: its cluster key, title, fill and nodes."""
+
+    key: str
+    title: str
+    fill: str
+    members: tuple[Node, ...]
+
+
+def _parts(business: list[Node], group: str) -> list[_Part]:
+    """The business case's main nodes divided by side, phase or category (see
+    :func:`diagram`), in the domain's order; empty sub-clusters are left out."""
+    if group == "side":
+        return [
+            _Part(key, title, CLUSTER_FILLS[key], tuple(n for n in business if n.side == side))
+            for side, (key, title) in SIDE_CLUSTERS.items()
+            if any(n.side == side for n in business)
+        ]
+    titles = PHASE_TITLES if group == "phase" else CATEGORY_TITLES
+    values = [getattr(node, group) for node in business]
+    unknown = sorted({v for v in values if v is not None and v not in titles})
+    order = [*titles, *unknown, None]
+    parts = []
+    for k, value in enumerate(order):
+        members = tuple(n for n, v in zip(business, values, strict=True) if v == value)
+        if not members:
+            continue
+        if value is None:
+            key, title = f"{group}_none", f"No {group}"
+        elif value in titles:
+            key, title = f"{group}_{value}", titles[value]
+        else:  # only a model that fails check has one: drawn by its own name
+            key, title = f"{group}_unknown_{k}", f"<{_escape(value)} <I>(unknown {group})</I>>"
+        parts.append(_Part(key, title, CLUSTER_FILLS["group"], members))
+    return parts
+
+
 def _hidden_ancestors(graph: nx.DiGraph, node_id: str, visible: set[str]) -> set[str]:
     """The hidden nodes upstream of ``node_id``, reached without passing a visible node.
 
@@ -398,6 +468,7 @@ class _Builder:
         self,
         model: Model,
         level: str,
+        group: str,
         shown: frozenset[str],
         results: Any,
         marks: _Marks | None,
@@ -405,6 +476,7 @@ class _Builder:
     ) -> None:
         self.model = model
         self.level = level
+        self.group = group
         self.shown = shown
         self.results = results
         self.marks = marks
@@ -455,27 +527,7 @@ class _Builder:
         for node in others:
             self._node(dot, node)
         if business:
-            with dot.subgraph(name="cluster_business_case") as case:
-                case.attr(
-                    label="Business case",
-                    style="filled,rounded",
-                    fillcolor=CLUSTER_FILLS["business_case"],
-                    color="#9e9e9e",
-                    fontcolor="#000000",
-                )
-                for side, (key, title) in SIDE_CLUSTERS.items():
-                    members = [n for n in business if n.side == side]
-                    if not members:
-                        continue
-                    with case.subgraph(name=f"cluster_{key}") as sub:
-                        sub.attr(
-                            label=title,
-                            style="filled,rounded",
-                            fillcolor=CLUSTER_FILLS[key],
-                            color="#bdbdbd",
-                        )
-                        for node in members:
-                            self._node(sub, node)
+            self._business_case(business)
         if plain_main:
             with dot.subgraph(name="cluster_main") as main:
                 main.attr(label="Main assumptions", style="rounded", color="#9e9e9e")
@@ -486,6 +538,28 @@ class _Builder:
         self._purposes(nodes)
         self._legend()
         return dot
+
+    def _business_case(self, business: list[Node]) -> None:
+        """The shaded "Business case" cluster, divided by ``self.group``."""
+        title = "Business case" if self.group == "side" else f"Business case by {self.group}"
+        with self.dot.subgraph(name="cluster_business_case") as case:
+            case.attr(
+                label=title,
+                style="filled,rounded",
+                fillcolor=CLUSTER_FILLS["business_case"],
+                color="#9e9e9e",
+                fontcolor="#000000",
+            )
+            for part in _parts(business, self.group):
+                with case.subgraph(name=f"cluster_{part.key}") as sub:
+                    sub.attr(
+                        label=part.title,
+                        style="filled,rounded",
+                        fillcolor=part.fill,
+                        color="#bdbdbd",
+                    )
+                    for node in part.members:
+                        self._node(sub, node)
 
     def _title(self) -> str:
         lines = [f"<B>{_escape(self.model.name)}</B>"] if self.model.name else []

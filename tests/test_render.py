@@ -13,10 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assumption_graph import render
+from assumption_graph.business import CATEGORIES, PHASES
+from assumption_graph.cli import main
 from assumption_graph.errors import Diagnostic
-from assumption_graph.io import loads
+from assumption_graph.io import load, loads
 from assumption_graph.model import Model
 from assumption_graph.render import STYLES, RenderError, diagram, format_number
 
@@ -857,6 +861,240 @@ def test_render_module_does_not_import_later_stages() -> None:
             imported.add(node.module or "")
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
-    later = {"compile", "run", "results", "report", "cli", "business", "finance", "numba"}
+    later = {"compile", "run", "results", "report", "cli", "numba"}
     assert not {name.split(".")[-1] for name in imported} & later, imported
     assert not any(name.startswith(("numba", "matplotlib")) for name in imported)
+
+
+# ---------------------------------------------------------------------------- --group
+
+EXAMPLE_CASE = Path(__file__).resolve().parents[1] / "examples" / "business_case.yaml"
+
+GROUPED = """\
+name: Grouped
+business_case: {purpose: efficiency, start_year: 2025, end_year: 2027}
+nodes:
+  hours: {estimate: [10, 12, 15], source: s}
+  spec: {kind: main, side: cost, phase: specification, category: other_services,
+         formula: hours * 2, year: 2025}
+  study: {kind: main, side: cost, phase: analysis, category: staff, value: 5, year: 2025}
+  build: {kind: main, side: cost, phase: implementation, category: intangible,
+          value: 50, year: 2026}
+  kit: {kind: main, side: cost, category: tangible, value: 20, year: 2026}
+  running: {kind: main, side: operating, category: it_services, value: 8, years: [2026, 2027]}
+  saving: {kind: main, side: gain, value: 30, years: [2026, 2027], purpose: efficiency}
+  loose: {kind: main, value: 1}
+"""
+
+
+def cluster_blocks(source: str) -> list[str]:
+    """The names of the ``subgraph cluster_...`` blocks of DOT source, in order."""
+    return re.findall(r"^\s*subgraph (cluster_\w+) \{$", source, re.MULTILINE)
+
+
+def cluster_label(source: str, cluster: str) -> str:
+    """The visible label of a cluster (its first attribute line)."""
+    line = source.split(f"subgraph {cluster} {{", 1)[1].splitlines()[1].strip()
+    return label_text(_attrs(line)["label"])
+
+
+def test_group_side_is_the_default_drawing() -> None:
+    model = loads(GROUPED)
+    for level in render.LEVELS:
+        default = diagram(model, level=level).source
+        assert diagram(model, level=level, group="side").source == default
+        assert "cluster_costs" in default and "cluster_phase" not in default
+
+
+def test_group_phase_puts_each_main_node_in_its_phase_in_phase_order() -> None:
+    source = diagram(loads(GROUPED), group="phase").source
+    nodes, _ = parse_dot(source)
+    case = "cluster_business_case"
+    assert nodes["study"].clusters == [case, "cluster_phase_analysis"]
+    assert nodes["spec"].clusters == [case, "cluster_phase_specification"]
+    assert nodes["build"].clusters == [case, "cluster_phase_implementation"]
+    for no_phase in ("kit", "running", "saving"):
+        assert nodes[no_phase].clusters == [case, "cluster_phase_none"]
+    assert nodes["loose"].clusters == ["cluster_main"]
+    assert nodes["hours"].clusters == []
+    # only the phases used, in PHASES order, "No phase" last; no side clusters
+    assert cluster_blocks(source)[:6] == [
+        case,
+        "cluster_phase_analysis",
+        "cluster_phase_specification",
+        "cluster_phase_implementation",
+        "cluster_phase_none",
+        "cluster_main",
+    ]
+    assert "cluster_costs" not in source and "cluster_gains" not in source
+    titles = {c: cluster_label(source, c) for c in cluster_blocks(source)}
+    assert titles[case] == "Business case by phase"
+    assert titles["cluster_phase_analysis"] == "Analysis"
+    assert titles["cluster_phase_specification"] == "Specification"
+    assert titles["cluster_phase_none"] == "No phase"
+
+
+def test_group_category_uses_category_order_and_readable_titles() -> None:
+    source = diagram(loads(GROUPED), group="category").source
+    nodes, _ = parse_dot(source)
+    case = "cluster_business_case"
+    expected = {
+        "study": "staff",
+        "running": "it_services",
+        "spec": "other_services",
+        "build": "intangible",
+        "kit": "tangible",
+        "saving": "none",  # a gain has no cost category
+    }
+    for node_id, category in expected.items():
+        assert nodes[node_id].clusters == [case, f"cluster_category_{category}"], node_id
+    blocks = [b for b in cluster_blocks(source) if b.startswith("cluster_category_")]
+    assert blocks == [f"cluster_category_{c}" for c in CATEGORIES if c in expected.values()] + [
+        "cluster_category_none"
+    ]
+    titles = {b: cluster_label(source, b) for b in blocks}
+    assert titles == {
+        "cluster_category_staff": "Staff",
+        "cluster_category_it_services": "IT services",
+        "cluster_category_other_services": "Other services",
+        "cluster_category_intangible": "Intangible assets",
+        "cluster_category_tangible": "Tangible assets",
+        "cluster_category_none": "No category",
+    }
+    assert cluster_label(source, case) == "Business case by category"
+
+
+def test_phase_and_category_titles_cover_the_business_layer() -> None:
+    assert list(render.PHASE_TITLES) == list(PHASES)
+    assert list(render.CATEGORY_TITLES) == list(CATEGORIES)
+    assert render.CATEGORY_TITLES["staff_capitalised"] == "Staff (capitalised)"
+    assert render.PHASE_TITLES["realisation"] == "Realisation"
+    titles = [*render.PHASE_TITLES.values(), *render.CATEGORY_TITLES.values()]
+    assert len(set(titles)) == len(titles)
+
+
+def test_phase_and_category_sub_clusters_share_one_neutral_fill() -> None:
+    source = diagram(loads(GROUPED), group="category").source
+    case_fill = render.CLUSTER_FILLS["business_case"]
+    group_fill = render.CLUSTER_FILLS["group"]
+    assert group_fill not in {case_fill, *(render.CLUSTER_FILLS[k] for k in ("costs", "gains"))}
+    for block in cluster_blocks(source):
+        if block.startswith("cluster_category_"):
+            attrs = source.split(f"subgraph {block} {{", 1)[1].splitlines()[1]
+            assert f'fillcolor="{group_fill}"' in attrs and "filled" in attrs
+
+
+def test_unknown_phase_gets_its_own_marked_cluster_before_no_phase() -> None:
+    text = GROUPED.replace("phase: analysis", "phase: anlysis")  # fails check
+    source = diagram(loads(text), group="phase", check=True).source
+    nodes, _ = parse_dot(source)
+    (own,) = [b for b in cluster_blocks(source) if b.startswith("cluster_phase_unknown")]
+    assert nodes["study"].clusters == ["cluster_business_case", own]
+    assert cluster_label(source, own) == "anlysis (unknown phase)"
+    assert nodes["study"].attrs["color"] == render.ERROR_COLOR
+    blocks = cluster_blocks(source)
+    assert blocks.index("cluster_phase_implementation") < blocks.index(own)
+    assert blocks.index(own) < blocks.index("cluster_phase_none")
+
+
+@pytest.mark.parametrize("group", render.GROUPS)
+def test_overview_keeps_the_grouping_of_the_detail(group: str) -> None:
+    model = loads(GROUPED)
+    detail, _ = parse_dot(diagram(model, group=group).source)
+    overview, _ = parse_dot(diagram(model, group=group, level="overview").source)
+    for node_id in ("spec", "study", "build", "kit", "running", "saving", "loose"):
+        assert overview[node_id].clusters == detail[node_id].clusters, node_id
+    assert "hours" not in overview
+    assert label_text(overview["spec"].attrs["label"]).endswith("+1 sub-assumption")
+
+
+def test_unknown_group_is_a_render_error_listing_the_choices() -> None:
+    with pytest.raises(RenderError, match="unknown group 'year'") as info:
+        diagram(loads(GROUPED), group="year")
+    assert "side, phase, category" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+SIDES = st.sampled_from(["cost", "gain", "operating", None])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    keys=st.lists(
+        st.tuples(SIDES, st.sampled_from([*PHASES, None]), st.sampled_from([*CATEGORIES, None])),
+        min_size=1,
+        max_size=12,
+    ),
+    group=st.sampled_from(["phase", "category"]),
+)
+def test_every_main_node_lands_in_the_cluster_of_its_key(
+    keys: list[tuple[str | None, str | None, str | None]], group: str
+) -> None:
+    m = Model("random")
+    for k, (side, phase, category) in enumerate(keys):
+        m.add(f"n{k}", kind="main", value=k, side=side, phase=phase, category=category)
+    source = diagram(m, group=group).source
+    nodes, _ = parse_dot(source)
+    order = [*(PHASES if group == "phase" else CATEGORIES), "none"]
+    used = []
+    for k, (side, phase, category) in enumerate(keys):
+        value = (phase if group == "phase" else category) or "none"
+        if side is None:
+            assert nodes[f"n{k}"].clusters == ["cluster_main"]
+        else:
+            assert nodes[f"n{k}"].clusters == ["cluster_business_case", f"cluster_{group}_{value}"]
+            used.append(value)
+    blocks = [b for b in cluster_blocks(source) if b.startswith(f"cluster_{group}_")]
+    assert blocks == [f"cluster_{group}_{v}" for v in order if v in used]
+
+
+@needs_dot
+@pytest.mark.parametrize("group", render.GROUPS)
+def test_example_business_case_renders_with_each_group(group: str, tmp_path: Path) -> None:
+    model = load(EXAMPLE_CASE)
+    out = render.render(model, tmp_path / f"case_{group}.svg", group=group, show="estimates")
+    text = svg_text(out.read_bytes())
+    mains = [n for n in model if n.kind == "main" and n.side is not None]
+    assert mains
+    for node in mains:
+        if group == "side":
+            title = render.SIDE_CLUSTERS[node.side][1]
+        elif group == "phase":
+            title = render.PHASE_TITLES[node.phase] if node.phase else "No phase"
+        else:
+            title = render.CATEGORY_TITLES[node.category] if node.category else "No category"
+        assert title in text, (node.id, title)
+    nodes, _ = parse_dot(diagram(model, group=group).source)
+    for node in mains:
+        assert nodes[node.id].clusters[0] == "cluster_business_case"
+        assert len(nodes[node.id].clusters) == 2
+
+
+@needs_dot
+def test_cli_draw_group_phase_writes_an_svg(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "phases.svg"
+    code = main(["draw", str(EXAMPLE_CASE), "-o", str(out), "--group", "phase"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert f"wrote {out}" in err
+    root = ET.parse(out).getroot()
+    assert root.tag == f"{SVG}svg"
+    text = svg_text(out.read_bytes())
+    assert "Business case by phase" in text
+    assert {"Analysis", "Tender", "Implementation", "No phase"} <= set(
+        t.text for t in root.iter(f"{SVG}text")
+    )
+    assert os.listdir(tmp_path) == ["phases.svg"]
+
+
+def test_cli_draw_rejects_an_unknown_group_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "x.dot"
+    with pytest.raises(SystemExit) as stop:
+        main(["draw", str(EXAMPLE_CASE), "-o", str(out), "--group", "year"])
+    assert stop.value.code == 2
+    assert "side, phase, category" in capsys.readouterr().err.replace("'", "")
+    assert not out.exists()
