@@ -394,12 +394,27 @@ class _Parser:
     def __init__(self, text: str, context: dict[str, str | int | None]) -> None:
         self.original = text
         self.text = text.lstrip()
-        lead = text[: len(text) - len(self.text)]
-        self.indent = len(_NEWLINE.split(lead)[-1])  # columns before the text on its line
-        self.lines = [line.encode("utf-8") for line in _NEWLINE.split(self.text)]
-        self.shown = _shorten(text, 80)
         self.context = context
         self.depth = 0
+        self.names: set[str] = set()  # the node ids met, collected while converting
+
+    # What error messages need is worked out only when one is raised.
+
+    @functools.cached_property
+    def indent(self) -> int:
+        """Columns before the text on its line."""
+        lead = self.original[: len(self.original) - len(self.text)]
+        return len(_NEWLINE.split(lead)[-1])
+
+    @functools.cached_property
+    def lines(self) -> list[bytes]:
+        """The text's lines in UTF-8, which is what :mod:`ast` offsets count."""
+        return [line.encode("utf-8") for line in _NEWLINE.split(self.text)]
+
+    @functools.cached_property
+    def shown(self) -> str:
+        """The formula as messages quote it: on one line, at most 80 characters."""
+        return _shorten(self.original, 80)
 
     def parse(self) -> Formula:
         if not self.text.strip():
@@ -413,7 +428,7 @@ class _Parser:
         except (RecursionError, MemoryError):
             self._too_deep()
         expr = self._expr(tree.body)
-        return Formula(text=self.original, expr=expr, names=names(expr))
+        return Formula(text=self.original, expr=expr, names=frozenset(self.names))
 
     # -- errors
 
@@ -471,21 +486,20 @@ class _Parser:
                 f"nesting deeper than {_MAX_DEPTH} levels is not supported",
                 "split the formula into intermediate nodes",
             )
-        try:
-            return self._convert(node)
-        finally:
-            self.depth -= 1
+        expr = self._convert(node)  # an error ends the parse, so depth needs no unwinding
+        self.depth -= 1
+        return expr
 
     def _convert(self, node: ast.expr) -> Expr:
-        match node:
-            case ast.Constant():
-                return self._constant(node)
+        match node:  # the most common constructs first
             case ast.Name():
                 return self._name(node)
-            case ast.UnaryOp():
-                return self._unary(node)
             case ast.BinOp():
                 return self._binary(node)
+            case ast.Constant():
+                return self._constant(node)
+            case ast.UnaryOp():
+                return self._unary(node)
             case ast.Compare():
                 return self._compare(node)
             case ast.IfExp():
@@ -530,9 +544,14 @@ class _Parser:
                 node, f"name '{self._segment(node)}'", "names starting with '__' are reserved"
             )
         # Python folds some non-ASCII letters into ASCII ones; the text itself must be the id.
-        spelled = self.lines[node.lineno - 1][node.col_offset : node.end_col_offset]
-        if not _NODE_ID.fullmatch(node.id) or spelled != node.id.encode():
-            self._fail(node, f"name '{self._segment(node)}'", "node ids are [A-Za-z_][A-Za-z0-9_]*")
+        # (In ASCII text every Python name already is one.)
+        if not self.text.isascii():
+            spelled = self.lines[node.lineno - 1][node.col_offset : node.end_col_offset]
+            if not _NODE_ID.fullmatch(node.id) or spelled != node.id.encode():
+                self._fail(
+                    node, f"name '{self._segment(node)}'", "node ids are [A-Za-z_][A-Za-z0-9_]*"
+                )
+        self.names.add(node.id)
         return Name(node.id)
 
     def _unary(self, node: ast.UnaryOp) -> Unary:

@@ -657,10 +657,12 @@ class Model:
         """
         graph = nx.DiGraph()
         graph.add_nodes_from(self._nodes)
-        for node in self._nodes.values():
-            graph.add_edges_from(
-                (name, node.id) for name in sorted(node.inputs) if name in self._nodes
-            )
+        graph.add_edges_from(
+            (name, node.id)
+            for node in self._nodes.values()
+            for name in sorted(node.inputs)
+            if name in self._nodes
+        )
         return graph
 
     def situation_dependents(self, graph: nx.DiGraph | None = None) -> frozenset[str]:

@@ -105,6 +105,7 @@ node whose unit cannot be worked out from declared units is not checked.
 from __future__ import annotations
 
 import functools
+import heapq
 import itertools
 import math
 import re
@@ -185,30 +186,66 @@ def check(model: Model, extra: Iterable[Diagnostic] = ()) -> CheckedModel:
     for rule in _RULES:
         found.extend(rule(context))
     found.sort(key=lambda d: (d.line or 0, d.code, d.node or "", d.message))
-    return CheckedModel(model, _order(context.graph), tuple(found))
+    return CheckedModel(model, context.order, tuple(found))
 
 
-def _order(graph: nx.DiGraph) -> tuple[str, ...]:
-    """A topological order with ties broken by id; ``()`` when the graph has a cycle."""
-    try:
-        return tuple(nx.lexicographical_topological_sort(graph))
-    except nx.NetworkXUnfeasible:
-        return ()
+def _users(model: Model) -> dict[str, list[str]]:
+    """Each node's users: the nodes whose formulas use it (names that are no node left out)."""
+    users: dict[str, list[str]] = {node_id: [] for node_id in model.nodes}
+    for node in model:
+        for name in node.inputs:
+            if name in users:
+                users[name].append(node.id)
+    return users
+
+
+def _order(users: Mapping[str, list[str]]) -> tuple[str, ...]:
+    """A topological order with ties broken by id; ``()`` when the graph has a cycle.
+
+    Kahn's algorithm with a heap of the nodes whose inputs are all placed: the same
+    order as networkx's ``lexicographical_topological_sort``, over the plain ``users``
+    lists instead of a DiGraph, which every model on its way to a run would pay for.
+    """
+    waiting = dict.fromkeys(users, 0)  # inputs not yet placed
+    for used_by in users.values():
+        for user in used_by:
+            waiting[user] += 1
+    ready = [node_id for node_id, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        node_id = heapq.heappop(ready)
+        order.append(node_id)
+        for user in users[node_id]:
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                heapq.heappush(ready, user)
+    return tuple(order) if len(order) == len(waiting) else ()
 
 
 @dataclass
 class _Context:
-    """What every rule needs: the model, its graph once, and a diagnostic factory."""
+    """What every rule needs: the model, its users and order once, a diagnostic factory.
+
+    The networkx :attr:`graph` is built only for a rule that needs it (a cycle to
+    report, situation nodes to follow).
+    """
 
     model: Model
-    graph: nx.DiGraph = field(init=False)
+    users: dict[str, list[str]] = field(init=False)
+    order: tuple[str, ...] = field(init=False)
     broken: frozenset[str] = field(init=False)
     money_unit: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.graph = self.model.graph
+        self.users = _users(self.model)
+        self.order = _order(self.users)
         self.broken = frozenset(getattr(self.model, "broken", None) or ())
         self.money_unit = str(getattr(self.model, "money_unit", None) or "tkr")
+
+    @functools.cached_property
+    def graph(self) -> nx.DiGraph:
+        return self.model.graph
 
     def _make(
         self,
@@ -252,7 +289,12 @@ def _empty_model(ctx: _Context) -> Iterator[Diagnostic]:
 
 
 def _cycles(ctx: _Context) -> Iterator[Diagnostic]:
-    """Arrows never lead back: one diagnostic per strongly connected component."""
+    """Arrows never lead back: one diagnostic per strongly connected component.
+
+    Only a graph without a topological order has one to report.
+    """
+    if ctx.order or not len(ctx.model):
+        return
     for component in nx.strongly_connected_components(ctx.graph):
         if len(component) < 2:
             continue
@@ -288,11 +330,11 @@ def _self_references(ctx: _Context) -> Iterator[Diagnostic]:
 
 def _unknown_names(ctx: _Context) -> Iterator[Diagnostic]:
     """Every name a formula uses must be a node (ids that failed to load are skipped)."""
-    ids = [*ctx.model.nodes, *sorted(ctx.broken)]
+    nodes = ctx.model.nodes
+    ids = [*nodes, *sorted(ctx.broken)]
     for node in ctx.model:
-        for name in sorted(node.inputs):
-            if name in ctx.model or name in ctx.broken:
-                continue
+        unknown = [n for n in node.inputs if n not in nodes and n not in ctx.broken]
+        for name in sorted(unknown):
             hint = did_you_mean(name, ids, f"define a node '{name}'")
             yield ctx.error(
                 "unknown-name",
@@ -312,7 +354,8 @@ def _unused(ctx: _Context) -> Iterator[Diagnostic]:
     for node in ctx.model:
         if node.kind == "main" or node.unused:
             continue
-        if set(ctx.graph.successors(node.id)) - {node.id}:
+        users = ctx.users[node.id]
+        if users and users != [node.id]:  # used, and not only by itself
             continue
         yield ctx.error(
             "unused",
@@ -698,19 +741,25 @@ class _Units:
 
     def __init__(self, ctx: _Context) -> None:
         self.ctx = ctx
+        self.nodes = ctx.model.nodes
         self.money = unit_of(ctx.money_unit)
         self.inferred: dict[str, Unit | None] = {}
         self.mismatches: dict[str, list[_Mismatch]] = {}
         self.busy: set[str] = set()
+        self.parsed: dict[str, Unit | None] = {}  # unit text -> unit, each text parsed once
 
     def declared(self, node: Node) -> Unit | None:
-        return unit_of(node.unit)
+        if node.unit is None:
+            return None
+        if node.unit not in self.parsed:
+            self.parsed[node.unit] = unit_of(node.unit)
+        return self.parsed[node.unit]
 
     def of_node(self, node_id: str) -> Unit | None:
         """The unit other formulas see for ``node_id``."""
-        if node_id not in self.ctx.model:
+        node = self.nodes.get(node_id)
+        if node is None:
             return None
-        node = self.ctx.model[node_id]
         if node.unit is not None:
             return self.declared(node)
         if node.kind == "main":
@@ -721,15 +770,27 @@ class _Units:
         """The unit ``node_id``'s formula gives (``None`` without a formula)."""
         if node_id in self.inferred:
             return self.inferred[node_id]
-        node = self.ctx.model[node_id]
+        node = self.nodes[node_id]
         if not isinstance(node.body, Formula) or node_id in self.busy:
             return None
         self.busy.add(node_id)
-        unit, mismatches = formula_unit(node.body.expr, self.of_node)
+        unit: Unit | None = None
+        mismatches: list[_Mismatch] = []
+        if not self.unknown_inputs(node.body):
+            unit, mismatches = formula_unit(node.body.expr, self.of_node)
         self.busy.discard(node_id)
         self.inferred[node_id] = unit
         self.mismatches[node_id] = mismatches
         return unit
+
+    def unknown_inputs(self, formula: Formula) -> bool:
+        """True when no name of ``formula`` has a unit: then neither has its result, and
+        nothing in it can disagree.
+
+        Asked only of an acyclic graph, where a node's unit does not depend on the
+        order nodes are visited in (in a cycle it does, so the formula is walked).
+        """
+        return bool(self.ctx.order) and all(self.of_node(n) is None for n in formula.names)
 
 
 def _units(ctx: _Context) -> Iterator[Diagnostic]:
@@ -818,10 +879,9 @@ def _duplicates(ctx: _Context) -> Iterator[Diagnostic]:
             else:
                 by_label[label] = node
         if isinstance(node.body, Formula):
-            if node.body.expr in by_expr:
-                reasons.append((by_expr[node.body.expr], f"the same formula '{node.body.text}'"))
-            else:
-                by_expr[node.body.expr] = node
+            earlier = by_expr.setdefault(node.body.expr, node)  # hashes the tree once
+            if earlier is not node:
+                reasons.append((earlier, f"the same formula '{node.body.text}'"))
         if not reasons:
             continue
         first = reasons[0][0]
@@ -1006,7 +1066,7 @@ def _sides(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
 @_with_case
 def _situation_sides(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
     """A cost or gain that differs without and with the project counts with its with-value."""
-    depends = ctx.model.situation_dependents(ctx.graph)
+    depends = ctx.model.situation_dependents()
     for node in _main_nodes(ctx):
         if node.side in ("cost", "gain") and node.id in depends:
             yield ctx.warning(

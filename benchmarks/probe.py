@@ -20,6 +20,7 @@ when any thread exited. Elsewhere ``ru_maxrss`` is used, without a reset.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import sys
@@ -68,6 +69,25 @@ def mark_rss() -> tuple[int, bool]:
     return (peak_rss_bytes(), False) if rss is None else (rss * 1024, True)
 
 
+class _GcClock:
+    """The time Python's cyclic garbage collector takes while it is switched on.
+
+    Readiness builds tens of thousands of objects, and the collector's passes
+    over them are part of what a user waits for; this tells them apart.
+    """
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._began = 0.0
+        self.on = False
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        elif self.on:
+            self.seconds += time.perf_counter() - self._began
+
+
 def kernel_ready() -> dict[str, object]:
     """Import the engine and make the kernel ready (compile, or load numba's cache)."""
     from assumption_graph.compile import numba_backend
@@ -86,7 +106,9 @@ def run_memory(graph_name: str, counts: Sequence[int], seed: int) -> dict[str, o
 
     Reports how long each step to readiness took in this fresh process (the
     kernel comes from numba's on-disk cache when an earlier process compiled
-    it) and, per count, the growth of the peak RSS over the ready process.
+    it), how much of building, checking and lowering the model was Python's
+    cyclic garbage collector (``gc_seconds``) and, per count, the growth of
+    the peak RSS over the ready process.
     """
     import assumption_graph as ag
     from assumption_graph.run import Simulator
@@ -94,16 +116,22 @@ def run_memory(graph_name: str, counts: Sequence[int], seed: int) -> dict[str, o
     from .graphs import graph
 
     imported = time.perf_counter() - _BEGAN
+    collector = _GcClock()
+    gc.callbacks.append(collector)
+    collector.on = True
     began = time.perf_counter()
     model = graph(graph_name)
     model_seconds = time.perf_counter() - began
     began = time.perf_counter()
     checked = ag.check(model)
     check_seconds = time.perf_counter() - began
+    collector.on = False  # the kernel's loading is numba's
     sim = Simulator(checked)
+    collector.on = True
     began = time.perf_counter()
     sim.compiled.program(tuple(model.main_nodes))  # memoised: run() reuses it
     lower_seconds = time.perf_counter() - began
+    gc.callbacks.remove(collector)
     ready_rss = peak_rss_bytes()
     runs = []
     for count in sorted(counts):
@@ -127,6 +155,7 @@ def run_memory(graph_name: str, counts: Sequence[int], seed: int) -> dict[str, o
         "check_seconds": check_seconds,
         "kernel_seconds": sim.compiled.kernel_seconds,
         "lower_seconds": lower_seconds,
+        "gc_seconds": collector.seconds,
         "ready_seconds": model_seconds
         + check_seconds
         + sim.compiled.kernel_seconds

@@ -92,6 +92,8 @@ _UNARY_CALLS = {
 }
 _FOLD_CALLS = {"min": Op.MIN, "max": Op.MAX}
 N_PARAMS = 5
+_NO_ARGS = (-1, -1, -1)  # a row's unused argument slots
+_NO_PARAMS = (0.0,) * N_PARAMS  # a row's unused parameters
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ class _Lowering:
         overrides: dict[str, float],
         given: tuple[str, ...],
     ):
-        self.model = checked.model
+        self.nodes = checked.model.nodes
         self.outputs = outputs
         self.overrides = overrides
         self.given = given
@@ -163,8 +165,8 @@ class _Lowering:
         needed = self._needed(checked)
         self.order = [n for n in checked.order if n in needed]
         self.last_use = self._last_uses()
-        self.rows: list[tuple[int, int, int, int, int]] = []
-        self.params: list[tuple[float, ...]] = []
+        self.code: list[int] = []  # the rows (opcode, dst, a, b, c), one after the other
+        self.params: list[float] = []  # N_PARAMS numbers a row, one row after the other
         self.keys: list[int] = []
         self.table: list[float] = []
         self.lines: list[str] = []
@@ -181,7 +183,7 @@ class _Lowering:
                 continue
             needed.add(node_id)
             if node_id not in self.cut:
-                stack.extend(self.model[node_id].inputs)
+                stack.extend(self.nodes[node_id].inputs)
         return needed
 
     def _last_uses(self) -> dict[str, int]:
@@ -189,7 +191,7 @@ class _Lowering:
         last: dict[str, int] = {}
         for position, node_id in enumerate(self.order):
             if node_id not in self.cut:
-                for name in self.model[node_id].inputs:
+                for name in self.nodes[node_id].inputs:
                     last[name] = position
         for node_id in self.outputs:
             last[node_id] = len(self.order)
@@ -200,7 +202,7 @@ class _Lowering:
             self._lower_node(node_id)
             self._release_dead(position)
         return Program(
-            code=np.array(self.rows, dtype=np.int64).reshape(-1, 5),
+            code=np.array(self.code, dtype=np.int64).reshape(-1, 5),
             params=np.array(self.params, dtype=np.float64).reshape(-1, N_PARAMS),
             keys=np.array(self.keys, dtype=np.uint64),
             n_slots=max(self.n_slots, 1),
@@ -223,7 +225,7 @@ class _Lowering:
         self.free.append(slot)
 
     def _release_dead(self, position: int) -> None:
-        node = self.model[self.order[position]]
+        node = self.nodes[self.order[position]]
         uses = () if node.id in self.cut else node.inputs
         for name in sorted(uses):
             if self.last_use.get(name) == position:
@@ -242,14 +244,13 @@ class _Lowering:
         key: int = 0,
         text: str = "",
     ) -> None:
-        a, b, c = (*args, -1, -1, -1)[:3]
-        self.rows.append((op, dst, a, b, c))
-        self.params.append((*params, *([0.0] * (N_PARAMS - len(params)))))
+        self.code.extend((op, dst, *args, *_NO_ARGS[len(args) :]))
+        self.params.extend((*params, *_NO_PARAMS[len(params) :]))
         self.keys.append(key)
         self.lines.append(f"s{dst} = {text}")
 
     def _lower_node(self, node_id: str) -> None:
-        node = self.model[node_id]
+        node = self.nodes[node_id]
         if node_id in self.overrides:
             value = float(self.overrides[node_id])
             slot = self._take()
@@ -358,9 +359,8 @@ class _Lowering:
     def _apply(self, op: int, operands: list[Expr]) -> int:
         slots = [self._expression(e) for e in operands]
         dst = self._take()  # before the temps are freed: never in place (see Program)
-        self._emit(
-            op, dst, tuple(slots), text=f"{OP_NAMES[op]}({', '.join(f's{s}' for s in slots)})"
-        )
+        shown = ", ".join([f"s{s}" for s in slots])
+        self._emit(op, dst, tuple(slots), text=f"{OP_NAMES[op]}({shown})")
         for slot, expr in zip(slots, operands, strict=True):
             if not isinstance(expr, Name):
                 self._release(slot)
