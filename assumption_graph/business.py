@@ -10,13 +10,13 @@ inside the horizon, risk ids that exist) are ``check``'s job.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .errors import ModelError, did_you_mean
+from .keys import KeyReader
 
 __all__ = [
     "PURPOSES",
@@ -233,14 +233,16 @@ def business_case_from_keys(
 
 
 @dataclass
-class _CaseReader:
+class _CaseReader(KeyReader):
+    """Reads the ``business_case:`` mapping; errors point at a dotted path (``risks.0.id``)."""
+
     keys: Mapping[str, Any]
     file: str | None
     line: int | None
     lines: dict[str, int]
 
-    def fail(self, message: str, path: str, hint: str | None = None) -> ModelError:
-        line = self.lines.get(path, self.lines.get(path.split(".")[0], self.line))
+    def fail(self, message: str, key: str, hint: str | None = None) -> ModelError:
+        line = self.lines.get(key, self.lines.get(key.split(".")[0], self.line))
         return ModelError(f"business_case: {message}", file=self.file, line=line, hint=hint)
 
     def case(self) -> BusinessCase:
@@ -255,14 +257,14 @@ class _CaseReader:
                 raise self.fail(f"unknown key {key!r}", str(key), _suggest(str(key), CASE_KEYS))
         get = self.keys.get
         return BusinessCase(
-            purpose=self.text("purpose"),
+            purpose=self.text("purpose", get("purpose")),
             secondary_purposes=self.texts("secondary_purposes"),
             start_year=self.whole("start_year", get("start_year")),
             end_year=self.whole("end_year", get("end_year")),
             discount_rate=self.number("discount_rate", get("discount_rate", DEFAULT_DISCOUNT_RATE)),
             price_level=self.whole("price_level", get("price_level")),
-            high_risk=self.flag("high_risk"),
-            current_phase=self.text("current_phase"),
+            high_risk=self.flag("high_risk", get("high_risk", False)),
+            current_phase=self.text("current_phase", get("current_phase")),
             phases=self.phases(),
             risks=self.risks(),
             non_economic_gains=self.gains(),
@@ -270,15 +272,7 @@ class _CaseReader:
             key_lines={k: v for k, v in self.lines.items() if "." not in k},
         )
 
-    # values ------------------------------------------------------------------
-
-    def text(self, key: str, raw: Any = None, path: str | None = None) -> str | None:
-        raw = self.keys.get(key) if path is None else raw
-        if raw is None:
-            return None
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-            raise self.fail(f"'{key}' must be text, got {raw!r}", path or key)
-        return str(raw)
+    # values (text, whole, number and flag come from KeyReader) ---------------
 
     def texts(self, key: str) -> tuple[str, ...]:
         raw = self.keys.get(key)
@@ -288,24 +282,6 @@ class _CaseReader:
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise self.fail(f"'{key}' must be a list of names, got {raw!r}", key)
         return tuple(items)
-
-    def whole(self, path: str, raw: Any) -> int | None:
-        if raw is None:
-            return None
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != int(raw):
-            raise self.fail(f"'{path}' must be a whole number, got {raw!r}", path)
-        return int(raw)
-
-    def number(self, path: str, raw: Any) -> float:
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            raise self.fail(f"'{path}' must be a finite number, got {raw!r}", path)
-        return float(raw)
-
-    def flag(self, key: str) -> bool:
-        raw = self.keys.get(key, False)
-        if not isinstance(raw, bool):
-            raise self.fail(f"'{key}' must be true or false, got {raw!r}", key)
-        return raw
 
     def month(self, path: str, raw: Any) -> Month:
         match = _MONTH.match(raw) if isinstance(raw, str) else None

@@ -8,7 +8,6 @@ and :func:`node_from_keys` is the one place that reads that vocabulary.
 from __future__ import annotations
 
 import keyword
-import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from .distributions import (
 )
 from .errors import ModelError, did_you_mean
 from .expr import Formula, parse_formula
+from .keys import KeyReader, is_whole
 
 if TYPE_CHECKING:  # later pipeline stages, imported lazily by the convenience methods
     import graphviz
@@ -241,7 +241,7 @@ def node_from_keys(
 
 
 @dataclass
-class _NodeReader:
+class _NodeReader(KeyReader):
     """Reads one node's keys, raising errors that point at the offending key."""
 
     node_id: str
@@ -268,20 +268,21 @@ class _NodeReader:
             )
         self.reject_unknown_keys()
         body = self.body()
+        get = self.keys.get
         return Node(
             id=self.node_id,
             kind=self.kind(body),
             body=body,
-            label=self.text("label") or "",
-            unit=self.text("unit"),
-            source=self.text("source"),
+            label=self.text("label", get("label")) or "",
+            unit=self.text("unit", get("unit")),
+            source=self.text("source", get("source")),
             favourable=self.choice("favourable", ("low", "high")),  # type: ignore[arg-type]
             side=self.choice("side", SIDES),  # type: ignore[arg-type]
             purpose=self.purposes(),
-            unused=self.flag("unused"),
-            category=self.text("category"),
-            phase=self.text("phase"),
-            year=self.whole("year", self.keys.get("year")),
+            unused=self.flag("unused", get("unused", False)),
+            category=self.text("category", get("category")),
+            phase=self.text("phase", get("phase")),
+            year=self.whole("year", get("year")),
             years=self.whole_list("years"),
             profile=self.numbers("profile"),
             risk=self.whole_list("risk"),
@@ -495,22 +496,6 @@ class _NodeReader:
             raise self.fail(f"this model needs '{key}'", key)
         return self.number(key, self.keys[key])
 
-    def number(self, key: str, raw: object) -> float:
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise self.fail(f"'{key}' must be a number, got {raw!r}", key)
-        value = float(raw)
-        if not math.isfinite(value):
-            raise self.fail(f"'{key}' must be a finite number, got {raw!r}", key)
-        return value
-
-    def text(self, key: str) -> str | None:
-        raw = self.keys.get(key)
-        if raw is None:
-            return None
-        if isinstance(raw, str | int | float) and not isinstance(raw, bool):
-            return str(raw)
-        raise self.fail(f"'{key}' must be text, got {raw!r}", key)
-
     def choice(self, key: str, allowed: tuple[str, ...]) -> str | None:
         raw = self.keys.get(key)
         if raw is None:
@@ -519,22 +504,15 @@ class _NodeReader:
             raise self.fail(f"'{key}' must be one of {', '.join(allowed)}, got {raw!r}", key)
         return str(raw)
 
-    def whole(self, key: str, raw: object) -> int | None:
-        if raw is None:
-            return None
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != int(raw):
-            raise self.fail(f"'{key}' must hold whole numbers, got {raw!r}", key)
-        return int(raw)
-
     def whole_list(self, key: str) -> tuple[int, ...]:
+        """One whole number or a list of them (``years``, ``risk``)."""
         raw = self.keys.get(key)
         if raw is None:
             return ()
         items = raw if isinstance(raw, list | tuple) else [raw]
-        numbers = [self.whole(key, item) for item in items]
-        if None in numbers:
+        if not all(is_whole(item) for item in items):
             raise self.fail(f"'{key}' must hold whole numbers, got {raw!r}", key)
-        return tuple(n for n in numbers if n is not None)
+        return tuple(int(item) for item in items)
 
     def numbers(self, key: str) -> tuple[float, ...] | None:
         raw = self.keys.get(key)
@@ -543,12 +521,6 @@ class _NodeReader:
         if isinstance(raw, str) or not isinstance(raw, list | tuple):
             raise self.fail(f"'{key}' must be a list of numbers, got {raw!r}", key)
         return tuple(self.number(key, item) for item in raw)
-
-    def flag(self, key: str) -> bool:
-        raw = self.keys.get(key, False)
-        if not isinstance(raw, bool):
-            raise self.fail(f"'{key}' must be true or false, got {raw!r}", key)
-        return raw
 
     def purposes(self) -> tuple[str, ...]:
         raw = self.keys.get("purpose")

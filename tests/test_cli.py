@@ -538,7 +538,7 @@ BAD_INPUTS = [
         variant("source: offer", "model: discrete\n    source: offer"),
         "node-definition", 5, "hours", "probabilities"),
     Bad("non-numeric-estimate", variant("[1200, 1500, 2100]", "[1200, lots, 2100]"),
-        "node-definition", 4, "hours", "must be a number"),
+        "node-definition", 4, "hours", "must be a finite number"),
 ]
 BAD_IDS = [bad.name for bad in BAD_INPUTS]
 

@@ -790,7 +790,7 @@ def test_non_numeric_estimate() -> None:
     diagnostic = only_error("nodes:\n  a:\n    unit: h\n    estimate: [1, two, 3]\n")
     assert diagnostic.code == "node-definition"
     assert (diagnostic.line, diagnostic.node) == (4, "a")
-    assert "'estimate' must be a number, got 'two'" in diagnostic.message
+    assert "'estimate' must be a finite number, got 'two'" in diagnostic.message
 
 
 def test_empty_node_says_what_to_give() -> None:

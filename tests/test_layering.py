@@ -16,6 +16,7 @@ STAGES: dict[str, int] = {
     "streams": 1,
     "distributions": 1,
     "sampling": 1,
+    "keys": 1,
     "business": 1,
     "finance": 1,
     "model": 2,
