@@ -516,8 +516,8 @@ def pert_squeezed(
     """``pert_from_table``'s draw when its first trial is accepted by the squeeze, else NaN.
 
     Given the first trial's uniforms, this is that draw bit for bit, without a
-    loop or a density, so the kernel runs it vectorised over a block and calls
-    ``pert_from_table`` only for the few samples left NaN. Numba-compatible.
+    loop or a density, so the kernel runs it in a tight pass over a block and
+    calls ``pert_from_table`` only for the few samples left NaN. Numba-compatible.
     """
     span = high - low
     if not span > 0.0 or count <= 0:

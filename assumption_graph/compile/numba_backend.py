@@ -250,7 +250,7 @@ def _run_blocks(  # noqa: ANN202
                     p3 = params[k, 3]
                     offset = code[k, 2]
                     size = code[k, 3]
-                    for i in range(m):  # vectorised: the first trial, where the squeeze takes it
+                    for i in range(m):  # the first trial, where the squeeze takes it: no density
                         u_bin = _counter_uniform(counter)
                         u_x = _counter_uniform(counter + _SUB_1)
                         u_y = _counter_uniform(counter + _SUB_2)
