@@ -396,7 +396,6 @@ class _Parser:
         self.text = text.lstrip()
         self.context = context
         self.depth = 0
-        self.names: set[str] = set()  # the node ids met, collected while converting
 
     # What error messages need is worked out only when one is raised.
 
@@ -428,7 +427,7 @@ class _Parser:
         except (RecursionError, MemoryError):
             self._too_deep()
         expr = self._expr(tree.body)
-        return Formula(text=self.original, expr=expr, names=frozenset(self.names))
+        return Formula(text=self.original, expr=expr, names=names(expr))
 
     # -- errors
 
@@ -551,7 +550,6 @@ class _Parser:
                 self._fail(
                     node, f"name '{self._segment(node)}'", "node ids are [A-Za-z_][A-Za-z0-9_]*"
                 )
-        self.names.add(node.id)
         return Name(node.id)
 
     def _unary(self, node: ast.UnaryOp) -> Unary:

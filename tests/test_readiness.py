@@ -2,9 +2,8 @@
 
 ``check`` orders the graph with its own heap-based topological sort over plain lists
 and builds no networkx graph unless a rule needs one (a cycle to report, situation
-nodes to follow); the parser collects a formula's names while it converts the tree;
-unit inference skips a formula whose names carry no unit. Each short way is compared
-here with the long way it replaces, on random models.
+nodes to follow); unit inference skips a formula whose names carry no unit. Each
+short way is compared here with the long way it replaces, on random models.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assumption_graph import validate
-from assumption_graph.expr import names, parse_formula
 from assumption_graph.model import Model
 from assumption_graph.validate import check
 from benchmarks.graphs import layered
@@ -62,13 +60,6 @@ def test_check_of_an_acyclic_model_builds_no_networkx_graph(
     checked = check(model)
     assert checked.ok and checked.order == expected.order
     assert checked.diagnostics == expected.diagnostics
-
-
-@settings(max_examples=200, deadline=None)
-@given(formulas(["a", "b", "rate", "hours"]))
-def test_parsed_names_are_the_names_in_the_tree(text: str) -> None:
-    formula = parse_formula(text)
-    assert formula.names == names(formula.expr)
 
 
 UNITS = (None, "h", "tkr", "tkr/h", "1", "case/h")
