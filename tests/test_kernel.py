@@ -18,6 +18,7 @@ from assumption_graph.validate import check
 
 from .strategies import models
 
+SCALARS = jit_scalars(numba.njit)  # the kernel's samplers, callable here (each compiled once)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -246,8 +247,7 @@ def test_kernel_normal_draws_are_the_scalar_samplers_bit_for_bit(model):
     m.add("x", kind="main", model=model, estimate=[0.5, 1.0, 3.0])
     n = 5_000  # ~ 750 samples in the tails
     got = Simulator(m).run(n, 4, keep_samples=True).values("x")
-    scalars = jit_scalars(numba.njit)  # the kernel's samplers, callable from Python
-    sampler = scalars["normal_from_u" if model == "normal" else "lognormal_from_u"]
+    sampler = SCALARS["normal_from_u" if model == "normal" else "lognormal_from_u"]
     args = m["x"].body.sampler_args
     expected = [sampler(u, *args) for u in uniform_array(stream_key(4, "x"), np.arange(n), 0)]
     np.testing.assert_array_equal(got, expected)
