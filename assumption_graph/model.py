@@ -637,15 +637,12 @@ class Model:
         )
         return graph
 
-    def situation_dependents(self, graph: nx.DiGraph | None = None) -> frozenset[str]:
-        """The nodes that differ without and with the project: situation nodes and all below.
-
-        ``graph`` is :attr:`graph` when the caller already has it.
-        """
+    def situation_dependents(self) -> frozenset[str]:
+        """The nodes that differ without and with the project: situation nodes and all below."""
         situations = [n.id for n in self if isinstance(n.body, Situation)]
         if not situations:  # the common case: no graph needed
             return frozenset()
-        graph = self.graph if graph is None else graph
+        graph = self.graph
         return frozenset(situations).union(*(nx.descendants(graph, n) for n in situations))
 
     @property
