@@ -774,23 +774,11 @@ class _Units:
         if not isinstance(node.body, Formula) or node_id in self.busy:
             return None
         self.busy.add(node_id)
-        unit: Unit | None = None
-        mismatches: list[_Mismatch] = []
-        if not self.unknown_inputs(node.body):
-            unit, mismatches = formula_unit(node.body.expr, self.of_node)
+        unit, mismatches = formula_unit(node.body.expr, self.of_node)
         self.busy.discard(node_id)
         self.inferred[node_id] = unit
         self.mismatches[node_id] = mismatches
         return unit
-
-    def unknown_inputs(self, formula: Formula) -> bool:
-        """True when no name of ``formula`` has a unit: then neither has its result, and
-        nothing in it can disagree.
-
-        Asked only of an acyclic graph, where a node's unit does not depend on the
-        order nodes are visited in (in a cycle it does, so the formula is walked).
-        """
-        return bool(self.ctx.order) and all(self.of_node(n) is None for n in formula.names)
 
 
 def _units(ctx: _Context) -> Iterator[Diagnostic]:

@@ -1,26 +1,21 @@
-"""Getting a big model ready: the short ways ``check`` and the parser take agree with the long.
+"""Getting a big model ready: the short ways ``check`` takes agree with the long ones.
 
 ``check`` orders the graph with its own heap-based topological sort over plain lists
 and builds no networkx graph unless a rule needs one (a cycle to report, situation
-nodes to follow); unit inference skips a formula whose names carry no unit. Each
-short way is compared here with the long way it replaces, on random models.
+nodes to follow). Each short way is compared here with the long way it replaces,
+on random models.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import networkx as nx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assumption_graph import validate
 from assumption_graph.model import Model
 from assumption_graph.validate import check
 from benchmarks.graphs import layered
-
-from .strategies import formulas
 
 
 @st.composite
@@ -60,42 +55,3 @@ def test_check_of_an_acyclic_model_builds_no_networkx_graph(
     checked = check(model)
     assert checked.ok and checked.order == expected.order
     assert checked.diagnostics == expected.diagnostics
-
-
-UNITS = (None, "h", "tkr", "tkr/h", "1", "case/h")
-
-
-@st.composite
-def unit_models(draw: st.DrawFn) -> Model:
-    """Acyclic models with declared units here and there, some main nodes among them."""
-    model = Model("units")
-    ids: list[str] = []
-    for i in range(draw(st.integers(1, 4))):
-        keys: dict[str, Any] = {"value": 2.0, "source": "s", "unused": True}
-        unit = draw(st.sampled_from(UNITS))
-        if unit is not None:
-            keys["unit"] = unit
-        model.add(f"x{i}", **keys)
-        ids.append(f"x{i}")
-    for j in range(draw(st.integers(1, 6))):
-        keys = {"formula": draw(formulas(ids)), "unused": True}
-        unit = draw(st.sampled_from(UNITS))
-        if unit is not None:
-            keys["unit"] = unit
-        if draw(st.booleans()):
-            keys["kind"] = "main"
-        model.add(f"f{j}", **keys)
-        ids.append(f"f{j}")
-    return model
-
-
-@settings(max_examples=200, deadline=None)
-@given(unit_models())
-def test_skipping_formulas_without_units_finds_what_walking_them_finds(
-    model: Model,
-) -> None:
-    short = check(model).diagnostics
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(validate._Units, "unknown_inputs", lambda self, formula: False)
-        long = check(model).diagnostics
-    assert short == long
