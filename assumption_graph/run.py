@@ -105,7 +105,8 @@ class Simulator:
         output_ids = self._output_ids(outputs)
         sampler = self._sampler(method, seed, n, pins)
         correlated = tuple(x for a, b, _ in sampler.correlations for x in (a, b))
-        run_ids = tuple(dict.fromkeys((*output_ids, *self._case_ids(), *correlated)))
+        summarised = tuple(dict.fromkeys((*output_ids, *self._case_ids())))
+        run_ids = tuple(dict.fromkeys((*summarised, *correlated)))  # summarised ones first
         program = self.compiled.program(run_ids, pins, sampler.loaded)
         out = np.empty((len(run_ids), 0))
         done = 0
@@ -121,13 +122,13 @@ class Simulator:
             if precision is not None and _precise(out[: len(output_ids)], precision):
                 break
         out = out[:, :done]
-        figures = self.compiled.figures(run_ids, pins)
-        summaries = {o: summarise(out[k], figures[o]) for k, o in enumerate(run_ids)}
+        figures = self.compiled.figures(summarised, pins)
+        summaries = {o: summarise(out[k], figures[o]) for k, o in enumerate(summarised)}
         business_case = None
         if self.case.case is not None:
             shifts = self.compiled.shifts(self.case.key_figures["net_gain"], pins)
             business_case = summarise_case(self.case, summaries, shifts)
-        for k, node_id in enumerate(run_ids):  # a node with `years` reports its total
+        for k, node_id in enumerate(summarised):  # a node with `years` reports its total
             factor = self.case.totals.get(node_id)
             if factor is not None:
                 out[k] *= factor
