@@ -101,7 +101,7 @@ class Simulator:
         n, seed = _checked_count(n), _checked_seed(seed)
         method = _checked_method(method, precision)
         overrides = self._checked_overrides(overrides)
-        pins = {t: v for node_id, v in overrides.items() for t in self.case.targets(node_id)}
+        pins = self.case.pins(overrides)
         output_ids = self._output_ids(outputs)
         sampler = self._sampler(method, seed, n, pins)
         correlated = tuple(x for a, b, _ in sampler.correlations for x in (a, b))

@@ -179,7 +179,7 @@ def sensitivity(
     node = output_node(simulator, output)
     sobol_samples = _checked_sobol_samples(sobol_samples)
     pinned = dict(overrides or {})  # the run checks them, and n, seed and method
-    pins = {t: v for k, v in pinned.items() for t in simulator.case.targets(k)}
+    pins = simulator.case.pins(pinned)
     dists = random_inputs(simulator.case, node, pins)
     if sobol:  # before the run: a design too big to hold costs nothing
         _check_sobol_size(sobol_samples, len(dists))

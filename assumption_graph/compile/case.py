@@ -130,11 +130,14 @@ class CaseGraph:
     key_figures: Mapping[str, str] = field(default_factory=dict)
     totals: Mapping[str, float] = field(default_factory=dict)
 
-    def targets(self, node_id: str) -> tuple[str, ...]:
-        """The expanded ids an override of ``node_id`` pins: both copies of a doubled node."""
-        if node_id in self.doubled:
-            return (node_id + WITHOUT, node_id)
-        return (node_id,)
+    def pins(self, overrides: Mapping[str, float]) -> dict[str, float]:
+        """The expanded nodes ``overrides`` pin: both copies of a doubled node."""
+        pinned: dict[str, float] = {}
+        for node_id, value in overrides.items():
+            if node_id in self.doubled:
+                pinned[node_id + WITHOUT] = value
+            pinned[node_id] = value
+        return pinned
 
 
 def expand(checked: CheckedModel) -> CaseGraph:
