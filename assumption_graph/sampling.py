@@ -184,9 +184,9 @@ class InputSampler:
         ).reshape(len(self.loaded), count)
 
     def _uniforms(self, start: int, count: int) -> np.ndarray:
-        samples = np.arange(start, start + count, dtype=np.uint64)
         if self.method == "sobol":
             return self._sobol_points(start, count)
+        samples = np.arange(start, start + count, dtype=np.uint64)
         if self.method == "lhs":
             return np.stack(
                 [lhs_uniforms(self.seed, x, self.n, samples) for x in self.loaded]
