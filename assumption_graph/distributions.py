@@ -536,7 +536,12 @@ _PERT_SHAPE = 2.0
 
 
 def _share_below_zero(shape: float, low: float, mid: float, high: float) -> float:
-    """P(X < 0) for a triangular or uniform consequence X on [low, high]. Numba-compatible."""
+    """P(X < 0) for a triangular or uniform consequence X on [low, high]. Numba-compatible.
+
+    Written as products of ratios no greater than 1, each over a denominator at
+    least as large as its (non-zero) numerator, so that nothing underflows to a
+    division by zero when an end is tiny.
+    """
     if not low < 0.0:
         return 0.0
     if not high > 0.0:
@@ -545,8 +550,8 @@ def _share_below_zero(shape: float, low: float, mid: float, high: float) -> floa
     if shape == _UNIFORM_SHAPE:
         return -low / span
     if mid >= 0.0:
-        return low * low / (span * (mid - low))
-    return 1.0 - high * high / (span * (high - mid))
+        return (-low / span) * (-low / (mid - low))
+    return 1.0 - (high / span) * (high / (high - mid))
 
 
 def risk_event_from_u(

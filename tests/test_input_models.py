@@ -636,3 +636,18 @@ def test_check_reports_an_infeasible_metalog_naming_the_node(
     assert cli.main(["check", str(path)]) == 1
     out = capsys.readouterr().out
     assert f"{path}:4: error metalog-infeasible: 'growth': P50=82 is too close to P10" in out
+
+
+@pytest.mark.parametrize(
+    ("low", "mid", "high", "expected"),
+    [
+        (-5e-324, 0.0, 0.1, 5e-323),  # span × (mid - low) would underflow to 0
+        (-0.1, -1e-310, 5e-324, 1.0),  # span × (high - mid) would underflow to 0
+        (-1.0, 0.0, 1.0, 0.5),
+        (-1.0, -1.0, 3.0, 1.0 - 9.0 / 16.0),
+    ],
+)
+def test_share_below_zero_of_a_triangle_never_divides_by_zero(low, mid, high, expected):
+    """Plain Python raises on a division by zero; a tiny end must not cause one."""
+    share = dist._share_below_zero(dist._TRIANGLE_SHAPE, low, mid, high)
+    assert share == pytest.approx(expected, rel=1e-12, abs=0.0)
