@@ -2,14 +2,14 @@
 
 The suite runs this module as a subprocess (``python -m benchmarks.probe WHAT
 ...``); it prints one JSON object on stdout. A fresh process is what these
-figures are about: numba's on-disk cache is only exercised by a new process,
+figures are about: the kernel's on-disk cache is only exercised by a new process,
 and ``ru_maxrss`` is a high-water mark that never goes down, so each memory
 measurement gets a process of its own.
 
 Memory is the peak resident set size. The figure reported for a run is the
 *growth* of that peak over the resident size just before the run, once the
-process is ready (interpreter, numpy, numba, the loaded kernel, the model and
-its program): the memory the run itself needs, numba's allocations included
+process is ready (interpreter, numpy, the loaded kernel, the model and its
+program): the memory the run itself needs, the kernel's allocations included
 (``tracemalloc`` would not see those). On Linux the high-water mark is reset
 before each run (``/proc/self/clear_refs``) and read as ``VmHWM`` from
 ``/proc/self/status``: that is the figure behind ``getrusage().ru_maxrss``,
@@ -89,15 +89,15 @@ class _GcClock:
 
 
 def kernel_ready() -> dict[str, object]:
-    """Import the engine and make the kernel ready (compile, or load numba's cache)."""
-    from assumption_graph.compile import numba_backend
+    """Import the engine and make the kernel ready (compile, or load it from the cache)."""
+    from assumption_graph.compile import kernel
 
     imported = time.perf_counter() - _BEGAN
-    seconds = numba_backend.warm_up()
+    seconds = kernel.warm_up()
     return {
         "import_seconds": imported,
         "kernel_seconds": seconds,
-        "cache_dir": numba_backend.CACHE_DIR,
+        "cache_dir": kernel.CACHE_DIR,
     }
 
 
@@ -105,7 +105,7 @@ def run_memory(graph_name: str, counts: Sequence[int], seed: int) -> dict[str, o
     """Get ``graph_name`` ready as a user would, then ``Simulator.run`` it at each count.
 
     Reports how long each step to readiness took in this fresh process (the
-    kernel comes from numba's on-disk cache when an earlier process compiled
+    kernel comes from its on-disk cache when an earlier process compiled
     it), how much of building, checking and lowering the model was Python's
     cyclic garbage collector (``gc_seconds``) and, per count, the growth of
     the peak RSS over the ready process.
@@ -125,7 +125,7 @@ def run_memory(graph_name: str, counts: Sequence[int], seed: int) -> dict[str, o
     began = time.perf_counter()
     checked = ag.check(model)
     check_seconds = time.perf_counter() - began
-    collector.on = False  # the kernel's loading is numba's
+    collector.on = False  # the kernel's loading builds no Python objects to speak of
     sim = Simulator(checked)
     collector.on = True
     began = time.perf_counter()

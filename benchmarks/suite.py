@@ -22,14 +22,14 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import numba
 import numpy as np
 
 import assumption_graph as ag
-from assumption_graph.compile import numba_backend
+from assumption_graph.compile import kernel
 from assumption_graph.compile.reference import deterministic_figures
 from assumption_graph.run import Simulator
 
@@ -185,10 +185,10 @@ def bench_graph(name: str, options: Options, log: Log) -> dict[str, Any]:
     )
 
     out = np.empty((len(outputs), n))
-    both = numba_backend.max_threads()
+    both = kernel.max_threads()
     sim.compiled.execute(program, SEED, 0, min(n, 4096), out)  # first call: dispatch
 
-    def kernel(threads: int, out: np.ndarray) -> float:
+    def run_kernel(threads: int, out: np.ndarray) -> float:
         return _best_within(lambda: sim.compiled.execute(program, SEED, 0, n, out, threads))
 
     def baseline() -> float:
@@ -196,8 +196,8 @@ def bench_graph(name: str, options: Options, log: Log) -> dict[str, Any]:
 
     best = {"kernel": math.inf, "kernel_1": math.inf, "numpy": math.inf}
     for _ in range(max(1, options.repeat)):  # interleaved, so noise hits all three alike
-        best["kernel"] = min(best["kernel"], kernel(both, out))
-        best["kernel_1"] = min(best["kernel_1"], kernel(1, out))
+        best["kernel"] = min(best["kernel"], run_kernel(both, out))
+        best["kernel_1"] = min(best["kernel_1"], run_kernel(1, out))
         best["numpy"] = min(best["numpy"], baseline())
     del out
     _, run_s = _timed(lambda: sim.run(n, SEED))
@@ -262,12 +262,12 @@ def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     return {
         "cpu_count": os.cpu_count(),
-        "kernel_threads": numba_backend.max_threads(),
+        "kernel_threads": kernel.max_threads(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "numba": numba.__version__,
+        "numba": version("numba"),
         "assumption_graph": ag.__version__,
         "git_commit": git_commit(),
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
@@ -298,8 +298,8 @@ def run_suite(options: Options, log: Log) -> dict[str, Any]:
     started = dt.datetime.now(dt.UTC)
     began = time.perf_counter()
     log("kernel in this process ...")
-    main_kernel = numba_backend.warm_up()
-    log(f"  ready in {main_kernel:.1f} s ({numba_backend.CACHE_DIR})")
+    main_kernel = kernel.warm_up()
+    log(f"  ready in {main_kernel:.1f} s ({kernel.CACHE_DIR})")
     compile_info = compile_times(options.cold, log)
     compile_info["this_process_seconds"] = main_kernel
     graphs = [bench_graph(name, options, log) for name in options.graph_names()]

@@ -2,7 +2,7 @@
 
 ``compile_model`` checks the model (errors stop here), expands its business case
 into a plain graph (:mod:`.case`), makes sure the kernel is compiled (once per
-machine: numba caches it on disk) and returns a :class:`CompiledModel`, which
+machine, then loaded from its cache on disk) and returns a :class:`CompiledModel`, which
 lowers the graph to a program for each set of outputs and overrides it is asked
 for, memoised, so running many scenarios never recompiles anything.
 """
@@ -17,7 +17,7 @@ import numpy as np
 from ..model import Model
 from ..streams import seed_key
 from ..validate import CheckedModel, check
-from . import numba_backend
+from . import kernel
 from .case import CaseGraph, expand
 from .ir import Program, lower
 from .reference import deterministic_figures, input_shifts
@@ -39,7 +39,7 @@ class CompiledModel:
         self._programs: dict[tuple[object, ...], Program] = {}
         self._figures: dict[_Scenario, dict[str, dict[str, float]]] = {}
         self._shifts: dict[_Scenario, dict[str, float]] = {}
-        self.kernel_seconds = numba_backend.warm_up()
+        self.kernel_seconds = kernel.warm_up()
 
     def program(
         self,
@@ -102,7 +102,7 @@ class CompiledModel:
 
         ``given``: the values of ``program.given`` for these samples (rows x ``count``).
         """
-        numba_backend.execute(program, seed_key(seed), start, count, out, threads, given)
+        kernel.execute(program, seed_key(seed), start, count, out, threads, given)
 
 
 _Scenario = tuple[tuple[str, ...], tuple[tuple[str, float], ...]]

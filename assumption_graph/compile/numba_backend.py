@@ -1,90 +1,49 @@
-"""The one module that imports numba: a compiled interpreter over programs.
+"""The one module that imports numba: the kernel, an interpreter over programs.
 
-The kernel is compiled once for every model (and cached on disk by numba), so
-a new model, a new set of outputs or an override costs no compilation. It runs
-a :class:`~assumption_graph.compile.ir.Program` over blocks of samples in
-parallel: within a block, each op is a tight loop over the block's samples,
+The kernel is compiled once for every model, so a new model, a new set of
+outputs or an override costs no compilation. It runs a
+:class:`~assumption_graph.compile.ir.Program` over a range of blocks of
+samples: within a block, each op is a tight loop over the block's samples,
 which LLVM vectorises, and the block's slots stay in cache. Every random draw
 comes from a counter-based stream keyed by (seed, sample, input), so results
 are the same whatever the thread count or the block and chunk sizes.
 
-The kernel is cached on disk in ``CACHE_DIR`` (``~/.cache/assumption_graph``
-unless ``ASSUMPTION_GRAPH_CACHE`` or ``NUMBA_CACHE_DIR`` is set), in a folder
-named by a hash of the kernel's sources, so an edited sampler never runs stale.
+numba compiles it as a C function (:func:`compile_kernel`) whose arguments
+:data:`.kernel.ENTRY` lays out; :mod:`.kernel` keeps its object code on disk
+and calls it, and imports this module only when there is nothing cached.
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import math
-import os
-import threading
-import time
+import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
 from llvmlite import ir as llvm_ir
+from numba.core.compiler_lock import global_compiler_lock
 from numba.extending import intrinsic
 
 from .. import distributions as dist
 from .. import finance, streams
-from .ir import Op, Program
+from .ir import N_PARAMS, Op
+from .kernel import ENTRY, HELPER_NAMES, SIZES, SYMBOL, KernelObject
 
-__all__ = ["execute", "warm_up", "threads_for", "max_threads", "BLOCK"]
-
-BLOCK = 256  # samples per block: small enough that a block's slots stay in L1/L2
-
-_KERNEL_SOURCES = (dist.__file__, finance.__file__, streams.__file__, __file__)
+__all__ = ["compile_kernel"]
 
 
-def _cache_dir() -> str:
-    """Where numba keeps the compiled kernel: a folder per version of its sources.
-
-    numba only notices changes to the file of the function it caches, not to
-    the samplers it calls, so the folder name carries a hash of all of them.
-    ``NUMBA_CACHE_DIR`` or ``ASSUMPTION_GRAPH_CACHE`` move it elsewhere.
-    """
-    digest = hashlib.sha256()
-    for path in _KERNEL_SOURCES:
-        digest.update(Path(path).read_bytes())
-    root = (
-        os.environ.get("ASSUMPTION_GRAPH_CACHE")
-        or numba.config.CACHE_DIR  # type: ignore[attr-defined]
-        or str(Path.home() / ".cache" / "assumption_graph")
-    )
-    return str(Path(root) / f"kernel-{digest.hexdigest()[:16]}")
+def _compiled(*signature: object, **options: object) -> Callable[[Callable], Callable]:
+    """``numba.njit`` with the kernel's options (:mod:`.kernel` caches the compiled kernel)."""
+    return numba.njit(*signature, error_model="numpy", **options)  # type: ignore[no-any-return, call-overload]
 
 
-CACHE_DIR = _cache_dir()
-
-
-def _compiled(**options: object) -> Callable[[Callable], Callable]:
-    """``numba.njit`` with the kernel's options, cached in ``CACHE_DIR``.
-
-    numba reads its cache folder when a function is decorated, so the folder is
-    set just for the decoration and restored after.
-    """
-
-    def decorate(function: Callable) -> Callable:
-        saved = numba.config.CACHE_DIR  # type: ignore[attr-defined]
-        numba.config.CACHE_DIR = CACHE_DIR  # type: ignore[attr-defined]
-        try:
-            return numba.njit(cache=True, error_model="numpy", **options)(function)  # type: ignore[call-overload]
-        finally:
-            numba.config.CACHE_DIR = saved  # type: ignore[attr-defined]
-
-    return decorate
-
-
-_jit = _compiled(nogil=True)
 # The samplers and helpers below are called only from the kernel, never from
 # Python, so numba need not build their Python and C wrappers (which saves
 # about half a second of the first compile).
-_inner = _compiled(nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+_INNER = {"nogil": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+_inner = _compiled(**_INNER)
 _scalars = dist.jit_scalars(_inner)
 _mix64 = _scalars["mix64"]
 _triangle = _scalars["triangle_from_u"]
@@ -119,7 +78,7 @@ _SUB_1 = streams.GAMMA_SUB
 _SUB_2 = np.uint64(2 * int(streams.GAMMA_SUB) % 2**64)
 
 
-@_jit
+@_inner
 def _counter_uniform(counter):  # noqa: ANN001, ANN202
     """``streams.uniform(stream, sample, 0)``, bit for bit, from its counter.
 
@@ -176,13 +135,12 @@ def _rare_function(op: int, x: float) -> float:
     return np.tan(x)
 
 
-@_jit
+@_inner
 def _run_blocks(  # noqa: ANN202
     code,
     params,
     keys,
     seed_key,
-    n_slots,
     out_slots,
     start,
     count,
@@ -190,20 +148,22 @@ def _run_blocks(  # noqa: ANN202
     given,
     table,
     out,
+    buf,
+    flows,
     first_block,
     end_block,  # noqa: ANN001
 ):
     """Blocks ``first_block .. end_block-1`` of the samples ``start .. start+count-1``.
 
-    One thread's share of a run: ``execute`` gives each thread a range of blocks
-    and the GIL is released (``nogil``), so the threads run at the same time.
+    One thread's share of a run: :func:`.kernel.execute` gives each thread a
+    range of blocks and releases the GIL, so the threads run at the same time.
     Within a block of ``m`` samples, each op of the program is a tight loop over
-    them in ``buf``; the given values of the block start at column ``first``.
-    One function, not a block function called in a loop: numba compiles and
-    links each function it calls, and the kernel is big, so this saves seconds
-    of the first compile.
+    them in ``buf`` (the thread's scratch: a row per slot, ``block`` columns);
+    the given values of the block start at column ``first``; ``flows`` is
+    scratch for an IRR's yearly flows. One function, not a block function
+    called in a loop: numba compiles and links each function it calls, and the
+    kernel is big, so this saves seconds of the first compile.
     """
-    buf = np.empty((n_slots, block))
     n_ops = code.shape[0]
     for blk in range(first_block, end_block):
         first = blk * block
@@ -342,11 +302,11 @@ def _run_blocks(  # noqa: ANN202
                     z[i] = row[first + i]
             elif op == Op.IRR:  # a = first of `b` consecutive slots holding the yearly flows
                 flow0 = code[k, 2]
-                flows = np.empty(code[k, 3])
+                years = flows[: code[k, 3]]
                 for i in range(m):
-                    for t in range(flows.shape[0]):
-                        flows[t] = buf[flow0 + t, i]
-                    z[i] = _irr(flows)
+                    for t in range(years.shape[0]):
+                        years[t] = buf[flow0 + t, i]
+                    z[i] = _irr(years)
             elif op == Op.ABS:
                 for i in range(m):
                     z[i] = abs(x[i])
@@ -365,101 +325,101 @@ def _run_blocks(  # noqa: ANN202
                 out[j, start + first + i] = src[i]
 
 
-_NOTHING_GIVEN = np.empty((0, 0))
-_STEPS_PER_THREAD = 8  # ranges of blocks a thread takes in a run, on average
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+_SIZE = {name: index for index, name in enumerate(SIZES)}
+_N_OPS = _SIZE["n_ops"]
+_N_SLOTS = _SIZE["n_slots"]
+_N_OUTPUTS = _SIZE["n_outputs"]
+_GIVEN_ROWS = _SIZE["given_rows"]
+_GIVEN_COLUMNS = _SIZE["given_columns"]
+_TABLE_SIZE = _SIZE["table_size"]
+_OUT_COLUMNS = _SIZE["out_columns"]
+_N_FLOWS = _SIZE["n_flows"]
+_START = _SIZE["start"]
+_COUNT = _SIZE["count"]
+_BLOCK = _SIZE["block"]
+_FIRST_BLOCK = _SIZE["first_block"]
+_END_BLOCK = _SIZE["end_block"]
+_CODE_WIDTH = 5  # a row of Program.code: (opcode, dst, a, b, c)
 
 
-def max_threads() -> int:
-    """How many threads a run may use on this machine (``ASSUMPTION_GRAPH_THREADS`` caps it)."""
-    cap = os.environ.get("ASSUMPTION_GRAPH_THREADS")
-    count = os.cpu_count() or 1
-    return max(1, min(count, int(cap))) if cap and cap.isdigit() else count
+def _entry(  # noqa: ANN202
+    code_p, params_p, keys_p, out_slots_p, given_p, table_p, out_p, buf_p, flows_p, sizes_p, seed  # noqa: ANN001
+):
+    """The arrays behind ``ENTRY``'s pointers, then :func:`_run_blocks` over them."""
+    sizes = numba.carray(sizes_p, (len(SIZES),))
+    n_ops = sizes[_N_OPS]
+    _run_blocks(
+        numba.carray(code_p, (n_ops, _CODE_WIDTH)),
+        numba.carray(params_p, (n_ops, N_PARAMS)),
+        numba.carray(keys_p, (n_ops,)),
+        seed,
+        numba.carray(out_slots_p, (sizes[_N_OUTPUTS],)),
+        sizes[_START],
+        sizes[_COUNT],
+        sizes[_BLOCK],
+        numba.carray(given_p, (sizes[_GIVEN_ROWS], sizes[_GIVEN_COLUMNS])),
+        numba.carray(table_p, (sizes[_TABLE_SIZE],)),
+        numba.carray(out_p, (sizes[_N_OUTPUTS], sizes[_OUT_COLUMNS])),
+        numba.carray(buf_p, (sizes[_N_SLOTS], sizes[_BLOCK])),
+        numba.carray(flows_p, (sizes[_N_FLOWS],)),
+        sizes[_FIRST_BLOCK],
+        sizes[_END_BLOCK],
+    )
 
 
-def threads_for(threads: int | None) -> int:
-    """How many threads a run asking for ``threads`` gets (``None``: all)."""
-    return max_threads() if threads is None else max(1, min(int(threads), max_threads()))
+def _signature() -> numba.core.typing.Signature:
+    """``ENTRY`` as a numba signature: a typed pointer per array, the seed key by value."""
+    arguments = []
+    for _, kind in ENTRY:
+        element = getattr(numba.types, kind.split()[0])
+        arguments.append(element if kind.endswith(" value") else numba.types.CPointer(element))
+    return numba.types.void(*arguments)
 
 
-def _threads_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_threads(), thread_name_prefix="assumption-graph")
-        return _pool
+def _externals(library_ir: str) -> tuple[str, ...]:
+    """The functions and globals the compiled library declares but does not define."""
+    declared = re.findall(r'^declare [^@]*@"?([^"(\s]+)', library_ir, flags=re.MULTILINE)
+    declared += re.findall(r'^@"?([^"\s]+)"? = external ', library_ir, flags=re.MULTILINE)
+    return tuple(sorted({name for name in declared if not name.startswith("llvm.")}))
 
 
-def execute(
-    program: Program,
-    seed_key: int,
-    start: int,
-    count: int,
-    out: np.ndarray,
-    threads: int | None = None,
-    given: np.ndarray | None = None,
-) -> None:
-    """Run samples ``start .. start+count-1`` of ``program`` into ``out[:, start:start+count]``.
+def compile_kernel() -> tuple[KernelObject, int]:
+    """Compile the kernel with numba: its object code, and its address in this process.
 
-    ``out`` has one row per output and at least ``start + count`` columns.
-    ``seed_key`` is :func:`assumption_graph.streams.seed_key` of the run's seed;
-    ``threads`` how many threads to use (``None``: all). ``given`` holds the
-    values of ``program.given`` for these samples, one row per node, ``count`` columns.
-    The threads take ranges of blocks in turn until none is left (a thread slowed
-    by other work on the machine takes fewer); each block's samples are a function
-    of their index alone, so who runs which never changes them.
+    numba compiles :func:`_entry` natively, without its Python or C wrappers (a C
+    wrapper would print an exception and carry on, and needs numba's runtime to
+    do so); :data:`.kernel.SYMBOL` calls it and returns its status, 0 when all
+    went well. Refuses a kernel that needs numba's runtime beyond the helpers
+    :mod:`.kernel` defines (an allocation in the kernel would, for one), since a
+    process without numba could not link it.
     """
-    if count <= 0:
-        return
-    if given is None:
-        given = _NOTHING_GIVEN
-    if given.shape != (len(program.given), count) and program.given:
-        raise ValueError(f"given must be {len(program.given)} x {count}, not {given.shape}")
-    args = (
-        program.code,
-        program.params,
-        program.keys,
-        np.uint64(seed_key),
-        program.n_slots,
-        program.output_slots,
-        start,
-        count,
-        BLOCK,
-        np.ascontiguousarray(given, dtype=np.float64),
-        np.ascontiguousarray(program.table, dtype=np.float64),
-        out,
+    native: Any = _compiled(_signature(), **_INNER)(_entry)
+    compiled = native.overloads[native.signatures[0]]
+    context, described = compiled.target_context, compiled.fndesc
+    module = context.create_module("entry")
+    callee = llvm_ir.Function(
+        module,
+        context.call_conv.get_function_type(described.restype, described.argtypes),
+        described.llvm_func_name,
     )
-    n_blocks = (count + BLOCK - 1) // BLOCK
-    workers = min(threads_for(threads), n_blocks)
-    if workers == 1:
-        _run_blocks(*args, 0, n_blocks)
-        return
-    step = max(1, n_blocks // (workers * _STEPS_PER_THREAD))
-    claimed = itertools.count(0, step)  # next() is atomic under the GIL
-
-    def work() -> None:
-        for first in claimed:
-            if first >= n_blocks:
-                return
-            _run_blocks(*args, first, min(first + step, n_blocks))
-
-    futures = [_threads_pool().submit(work) for _ in range(workers)]
-    for future in futures:
-        future.result()
-
-
-def warm_up() -> float:
-    """Compile the kernel, or load it from the on-disk cache; returns seconds taken."""
-    began = time.perf_counter()
-    program = Program(
-        code=np.array([[Op.TRIANGLE, 0, -1, -1, -1]], dtype=np.int64),
-        params=np.array([[1.0, 2.0, 3.0, 0.0, 0.0]]),
-        keys=np.ones(1, dtype=np.uint64),
-        n_slots=1,
-        outputs=("x",),
-        output_slots=np.zeros(1, dtype=np.int64),
-        lines=("s0 = triangle(1, 2, 3)  # x",),
+    status_type = llvm_ir.IntType(32)
+    c_arguments = [context.get_value_type(t) for t in described.argtypes]
+    wrapper = llvm_ir.Function(module, llvm_ir.FunctionType(status_type, c_arguments), SYMBOL)
+    builder = llvm_ir.IRBuilder(wrapper.append_basic_block("entry"))
+    status, _ = context.call_conv.call_function(
+        builder, callee, described.restype, described.argtypes, wrapper.args
     )
-    execute(program, 0, 0, 1, np.empty((1, 1)))
-    return time.perf_counter() - began
+    builder.ret(builder.select(status.is_error, status.code, status_type(0)))
+    with global_compiler_lock:  # numba's codegen expects it held
+        library = context.codegen().create_library("assumption_graph_kernel")
+        library.enable_object_caching()
+        library.add_ir_module(module)
+        library.add_linking_library(compiled.library)
+        library.finalize()
+    externals = _externals(library.get_llvm_str())
+    foreign = [n for n in externals if n.startswith(("numba", "NRT")) and n not in HELPER_NAMES]
+    if foreign:
+        raise RuntimeError(f"the kernel needs numba's runtime: {', '.join(foreign)}")
+    _, kind, (code, _bitcode) = library.serialize_using_object_code()
+    assert kind == "object", kind
+    return KernelObject(code, externals), int(library.get_pointer_to_function(SYMBOL))

@@ -1,0 +1,369 @@
+"""The compiled kernel as machine code: its cache, its loader and how runs call it.
+
+The kernel (:mod:`.numba_backend`) is the same for every model, so it is compiled
+once per machine and kept on disk as an object file. A new process loads that
+file with llvmlite's JIT linker and calls it through ``ctypes`` without importing
+numba at all: numba's own cache would import its typing and lowering registries
+(scipy.linalg among them) and take about half a second, where this takes a few
+hundredths. Only on a cache miss is numba imported, to compile the kernel.
+
+The kernel owns no memory: every array it touches is passed in, so the object
+needs nothing of numba's runtime but the few helpers defined in ``_HELPERS``.
+``ctypes`` releases the GIL during a call, so threads run blocks at the same time.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import itertools
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import llvmlite
+import llvmlite.binding as llvm
+import numpy as np
+
+from .. import distributions, finance, streams
+from .ir import N_PARAMS, Op, Program
+
+__all__ = [
+    "BLOCK",
+    "ENTRY",
+    "SIZES",
+    "SYMBOL",
+    "KernelObject",
+    "CACHE_DIR",
+    "execute",
+    "warm_up",
+    "threads_for",
+    "max_threads",
+]
+
+BLOCK = 256  # samples per block: small enough that a block's slots stay in L1/L2
+
+SYMBOL = "assumption_graph_kernel"  # the entry point; it returns 0, or numba's error status
+
+# The entry point's C arguments, in order: a pointer to each array (its element
+# type) and the run's seed key; every integer it needs is in ``sizes``.
+ENTRY: tuple[tuple[str, str], ...] = (
+    ("code", "int64"),
+    ("params", "float64"),
+    ("keys", "uint64"),
+    ("out_slots", "int64"),
+    ("given", "float64"),
+    ("table", "float64"),
+    ("out", "float64"),
+    ("buf", "float64"),
+    ("flows", "float64"),
+    ("sizes", "int64"),
+    ("seed_key", "uint64 value"),
+)
+# The integers in ``sizes``, in order.
+SIZES = (
+    "n_ops",
+    "n_slots",
+    "n_outputs",
+    "given_rows",
+    "given_columns",
+    "table_size",
+    "out_columns",
+    "n_flows",
+    "start",
+    "count",
+    "block",
+    "first_block",
+    "end_block",
+)
+
+# numba's runtime helpers the entry point's exception path and array references
+# name, defined here so that a process without numba can link the object: the
+# GIL helpers as numba's own (``numba/_helperlib.c``); the destructor call is
+# never reached, since every array comes from a pointer and has no owner.
+_HELPERS = r"""
+declare i32 @PyGILState_Ensure()
+declare void @PyGILState_Release(i32)
+declare void @abort()
+define void @numba_gil_ensure(i32* %state) {
+  %s = call i32 @PyGILState_Ensure()
+  store i32 %s, i32* %state
+  ret void
+}
+define void @numba_gil_release(i32* %state) {
+  %s = load i32, i32* %state
+  call void @PyGILState_Release(i32 %s)
+  ret void
+}
+define void @NRT_MemInfo_call_dtor(i8* %meminfo) {
+  call void @abort()
+  unreachable
+}
+"""
+HELPER_NAMES = frozenset({"numba_gil_ensure", "numba_gil_release", "NRT_MemInfo_call_dtor"})
+
+_KERNEL_SOURCES = (
+    distributions.__file__,
+    finance.__file__,
+    streams.__file__,
+    str(Path(__file__).with_name("numba_backend.py")),
+    __file__,
+)
+
+
+class KernelObject(NamedTuple):
+    """The compiled kernel: its object code, and the symbols it needs from elsewhere."""
+
+    code: bytes
+    externals: tuple[str, ...]
+
+
+def _machine() -> str:
+    """What the object code is specific to: target, CPU, its features, llvmlite."""
+    return "|".join(
+        (
+            llvm.get_process_triple(),
+            llvm.get_host_cpu_name(),
+            llvm.get_host_cpu_features().flatten(),
+            llvmlite.__version__,
+        )
+    )
+
+
+def _cache_dir() -> Path:
+    """The kernel's folder: named by a hash of its sources, its opcodes and this machine.
+
+    ``ASSUMPTION_GRAPH_CACHE`` or ``NUMBA_CACHE_DIR`` move the root elsewhere;
+    the default is ``~/.cache/assumption_graph``.
+    """
+    digest = hashlib.sha256(_machine().encode())
+    digest.update(repr([*Op.__members__.items(), N_PARAMS]).encode())  # frozen into the code
+    for path in _KERNEL_SOURCES:
+        digest.update(Path(path).read_bytes())
+    root = (
+        os.environ.get("ASSUMPTION_GRAPH_CACHE")
+        or os.environ.get("NUMBA_CACHE_DIR")
+        or Path.home() / ".cache" / "assumption_graph"
+    )
+    return Path(root) / f"kernel-{digest.hexdigest()[:16]}"
+
+
+CACHE_DIR = str(_cache_dir())
+_OBJECT = Path(CACHE_DIR) / "kernel.o"
+_INDEX = Path(CACHE_DIR) / "kernel.json"
+
+
+def _read_cache() -> KernelObject | None:
+    """The cached kernel object, or None when there is none (or it is unreadable)."""
+    try:
+        index = json.loads(_INDEX.read_text())
+        return KernelObject(_OBJECT.read_bytes(), tuple(index["externals"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cache(kernel: KernelObject) -> None:
+    """Keep ``kernel`` for later processes; a cache that cannot be written is skipped.
+
+    Each file is written under a temporary name and renamed, the index last, so
+    a process reading at the same time sees a whole kernel or none.
+    """
+    try:
+        _OBJECT.parent.mkdir(parents=True, exist_ok=True)
+        index = {"externals": list(kernel.externals)}
+        for path, data in ((_OBJECT, kernel.code), (_INDEX, json.dumps(index).encode())):
+            partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+            partial.write_bytes(data)
+            os.replace(partial, path)
+    except OSError:
+        pass
+
+
+def _unresolved(kernel: KernelObject) -> list[str]:
+    """The symbols ``kernel`` needs that neither this process nor ``_HELPERS`` has."""
+    process = ctypes.CDLL(None)
+    return [
+        name
+        for name in kernel.externals
+        if name not in HELPER_NAMES and not hasattr(process, name)
+    ]
+
+
+_engines: list[Any] = []  # the JIT linkers of loaded kernels: their code lives as long as they do
+
+
+def load(kernel: KernelObject) -> int:
+    """Link ``kernel`` into this process with llvmlite; the address of its entry point."""
+    missing = _unresolved(kernel)
+    if missing:
+        raise RuntimeError(f"the kernel needs symbols this process lacks: {', '.join(missing)}")
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    target = llvm.Target.from_default_triple().create_target_machine(jit=True)
+    helpers = llvm.parse_assembly(_HELPERS)
+    engine = llvm.create_mcjit_compiler(helpers, target)
+    engine.add_object_file(llvm.ObjectFileRef.from_data(kernel.code))
+    engine.finalize_object()
+    _engines.append(engine)
+    return int(engine.get_function_address(SYMBOL))
+
+
+_ENTRY_TYPE = ctypes.CFUNCTYPE(
+    ctypes.c_int32,
+    *(ctypes.c_uint64 if kind == "uint64 value" else ctypes.c_void_p for _, kind in ENTRY),
+)
+_entry: Any = None
+_entry_lock = threading.Lock()
+
+
+def _ready_entry() -> Any:
+    """The kernel's entry point, from the on-disk cache or compiled now (then cached)."""
+    global _entry
+    with _entry_lock:
+        if _entry is None:
+            cached = _read_cache()
+            if cached is not None and not _unresolved(cached):
+                address = load(cached)
+            else:
+                from . import numba_backend  # numba only on a cache miss
+
+                compiled, address = numba_backend.compile_kernel()
+                _write_cache(compiled)
+            _entry = _ENTRY_TYPE(address)
+        return _entry
+
+
+def warm_up() -> float:
+    """Load the kernel from the cache, or compile it; returns seconds taken."""
+    began = time.perf_counter()
+    program = Program(
+        code=np.array([[Op.TRIANGLE, 0, -1, -1, -1]], dtype=np.int64),
+        params=np.array([[1.0, 2.0, 3.0, 0.0, 0.0]]),
+        keys=np.ones(1, dtype=np.uint64),
+        n_slots=1,
+        outputs=("x",),
+        output_slots=np.zeros(1, dtype=np.int64),
+        lines=("s0 = triangle(1, 2, 3)  # x",),
+    )
+    execute(program, 0, 0, 1, np.empty((1, 1)))
+    return time.perf_counter() - began
+
+
+_NOTHING_GIVEN = np.empty((0, 0))
+_STEPS_PER_THREAD = 8  # ranges of blocks a thread takes in a run, on average
+_pool: Any = None
+_pool_lock = threading.Lock()
+
+
+def max_threads() -> int:
+    """How many threads a run may use on this machine (``ASSUMPTION_GRAPH_THREADS`` caps it)."""
+    cap = os.environ.get("ASSUMPTION_GRAPH_THREADS")
+    count = os.cpu_count() or 1
+    return max(1, min(count, int(cap))) if cap and cap.isdigit() else count
+
+
+def threads_for(threads: int | None) -> int:
+    """How many threads a run asking for ``threads`` gets (``None``: all)."""
+    return max_threads() if threads is None else max(1, min(int(threads), max_threads()))
+
+
+def _threads_pool() -> Any:
+    from concurrent.futures import ThreadPoolExecutor
+
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_threads(), thread_name_prefix="assumption-graph")
+        return _pool
+
+
+def _address(array: np.ndarray, dtype: type) -> int:
+    """Where ``array``'s data starts, after making sure the kernel can read it as is."""
+    if array.dtype != dtype or not array.flags.c_contiguous:
+        raise ValueError(f"the kernel needs a C-contiguous {np.dtype(dtype)} array")
+    return int(array.ctypes.data)
+
+
+def _flows_width(program: Program) -> int:
+    """How many yearly flows the program's widest IRR reads (0 without one)."""
+    irr = program.code[:, 0] == Op.IRR
+    return int(program.code[irr, 3].max()) if irr.any() else 0
+
+
+def execute(
+    program: Program,
+    seed_key: int,
+    start: int,
+    count: int,
+    out: np.ndarray,
+    threads: int | None = None,
+    given: np.ndarray | None = None,
+) -> None:
+    """Run samples ``start .. start+count-1`` of ``program`` into ``out[:, start:start+count]``.
+
+    ``out`` is a C-contiguous float64 array with one row per output and at least
+    ``start + count`` columns. ``seed_key`` is :func:`assumption_graph.streams.seed_key`
+    of the run's seed; ``threads`` how many threads to use (``None``: all).
+    ``given`` holds the values of ``program.given`` for these samples, one row per
+    node, ``count`` columns. The threads take ranges of blocks in turn until none
+    is left (a thread slowed by other work on the machine takes fewer); each
+    block's samples are a function of their index alone, so who runs which never
+    changes them.
+    """
+    if count <= 0:
+        return
+    if given is None:
+        given = _NOTHING_GIVEN
+    if given.shape != (len(program.given), count) and program.given:
+        raise ValueError(f"given must be {len(program.given)} x {count}, not {given.shape}")
+    if out.ndim != 2 or out.shape[0] != len(program.outputs) or out.shape[1] < start + count:
+        raise ValueError(f"out must be {len(program.outputs)} x at least {start + count}")
+    entry = _ready_entry()
+    given = np.ascontiguousarray(given, dtype=np.float64)
+    table = np.ascontiguousarray(program.table, dtype=np.float64)
+    n_flows = _flows_width(program)
+    pointers = (
+        _address(program.code, np.int64),
+        _address(program.params, np.float64),
+        _address(program.keys, np.uint64),
+        _address(program.output_slots, np.int64),
+        _address(given, np.float64),
+        _address(table, np.float64),
+        _address(out, np.float64),
+    )
+    shape = (program.code.shape[0], program.n_slots, out.shape[0], *given.shape, table.size)
+    n_blocks = (count + BLOCK - 1) // BLOCK
+    seed = int(seed_key)
+
+    def run(first_block: int, end_block: int, buf: np.ndarray, flows: np.ndarray) -> None:
+        sizes = np.array(
+            (*shape, out.shape[1], n_flows, start, count, BLOCK, first_block, end_block),
+            dtype=np.int64,
+        )
+        status = entry(*pointers, buf.ctypes.data, flows.ctypes.data, sizes.ctypes.data, seed)
+        if status != 0:
+            raise RuntimeError(f"the kernel failed (numba status {status}); please report this")
+
+    def scratch() -> tuple[np.ndarray, np.ndarray]:
+        return np.empty((program.n_slots, BLOCK)), np.empty(max(n_flows, 1))
+
+    workers = min(threads_for(threads), n_blocks)
+    if workers == 1:
+        run(0, n_blocks, *scratch())
+        return
+    step = max(1, n_blocks // (workers * _STEPS_PER_THREAD))
+    claimed = itertools.count(0, step)  # next() is atomic under the GIL
+
+    def work() -> None:
+        buf, flows = scratch()
+        for first in claimed:
+            if first >= n_blocks:
+                return
+            run(first, min(first + step, n_blocks), buf, flows)
+
+    futures = [_threads_pool().submit(work) for _ in range(workers)]
+    for future in futures:
+        future.result()
