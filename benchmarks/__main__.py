@@ -242,10 +242,10 @@ def render(results: dict[str, Any]) -> str:
         )
     )
     out += [
-        "  model: build in code (layered) or load the file (example); ready = model + check +",
-        "  kernel + lower in this process (kernel already in memory); ready cold = the same with",
-        "  the cold compile; ready new = a new process, kernel from numba's cache (import not",
-        "  counted). run() = Simulator.run at the timed sample count, summaries included;",
+        "  model: add the generated nodes (layered) or load the file (example); ready = model +",
+        "  check + kernel + lower in this process (kernel already in memory); ready cold = the",
+        "  same with the cold compile; ready new = a new process, kernel from its cache (import",
+        "  not counted). run() = Simulator.run at the timed sample count, summaries included;",
         "  figures = its expected/weighted/best/worst figures (numpy, independent of samples).",
         "  Peaks: growth of peak RSS (VmHWM, reset per run) in a fresh process over its RSS",
         "  before the run; kept = 8 x samples x outputs; numpy peak at its sample count.",

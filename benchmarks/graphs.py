@@ -20,15 +20,30 @@ use are marked ``unused`` so the model passes ``check``.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import assumption_graph as ag
 
-__all__ = ["LAYER", "ESTIMATE", "EXAMPLE", "layered", "example", "graph"]
+__all__ = [
+    "LAYER",
+    "ESTIMATE",
+    "EXAMPLE",
+    "Spec",
+    "layered",
+    "layered_specs",
+    "build",
+    "example",
+    "graph",
+    "recipe",
+]
 
 LAYER = 10  # nodes per layer: half inputs, half formulas
 ESTIMATE = (0.9, 1.0, 1.1)
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "case_handling.yaml"
+
+
+Spec = tuple[str, dict[str, object]]  # a node: its id and its keys, as for Model.add
 
 
 def layered(n_nodes: int, seed: int = 0) -> ag.Model:
@@ -38,13 +53,26 @@ def layered(n_nodes: int, seed: int = 0) -> ag.Model:
     >>> len(m), len(m.main_nodes), ag.check(m).ok
     (100, 5, True)
     """
+    return build(f"layered-{n_nodes}", layered_specs(n_nodes, seed))
+
+
+def build(name: str, specs: list[Spec]) -> ag.Model:
+    """The model of ``specs``, added node by node as a user's script would."""
+    model = ag.Model(name)
+    for node_id, keys in specs:
+        model.add(node_id, **keys)
+    return model
+
+
+def layered_specs(n_nodes: int, seed: int = 0) -> list[Spec]:
+    """The nodes of :func:`layered`'s graph, generated at random (``seed``) but not yet added."""
     if n_nodes < 2:  # one input alone has no formula to be an output
         raise ValueError(f"a layered graph needs at least 2 nodes, got {n_nodes}")
     rng = random.Random(seed)
     n_layers = max(1, round(n_nodes / LAYER))
     sizes = [n_nodes // n_layers + (k < n_nodes % n_layers) for k in range(n_layers)]
 
-    specs: list[tuple[str, dict[str, object]]] = []
+    specs: list[Spec] = []
     used: set[str] = set()
     previous: list[str] = []  # every node of the previous layer
     previous_formulas: list[str] = []
@@ -70,12 +98,10 @@ def layered(n_nodes: int, seed: int = 0) -> ag.Model:
         previous = inputs + formulas
         previous_formulas = formulas
 
-    model = ag.Model(f"layered-{n_nodes}")
     for node_id, keys in specs:
         if "formula" not in keys and node_id not in used:
             keys["unused"] = True
-        model.add(node_id, **keys)
-    return model
+    return specs
 
 
 def _formula(
@@ -122,9 +148,20 @@ def graph(name: str) -> ag.Model:
     >>> len(graph("layered-30"))
     30
     """
+    return recipe(name)()
+
+
+def recipe(name: str) -> Callable[[], ag.Model]:
+    """What makes the graph ``name``: load its file, or add its generated nodes.
+
+    A layered graph's nodes are generated here, so that timing the returned
+    function times the engine building the model, not the benchmark's own
+    random generator.
+    """
     if name == "example":
-        return example()
+        return example
     prefix, _, size = name.partition("-")
     if prefix == "layered" and size.isdigit():
-        return layered(int(size))
+        specs = layered_specs(int(size))
+        return lambda: build(name, specs)
     raise ValueError(f"unknown benchmark graph {name!r}; use 'example' or 'layered-<nodes>'")
