@@ -35,7 +35,6 @@ __all__ = [
     "BLOCK",
     "ENTRY",
     "SIZES",
-    "SYMBOL",
     "KernelObject",
     "CACHE_DIR",
     "execute",
@@ -46,10 +45,12 @@ __all__ = [
 
 BLOCK = 256  # samples per block: small enough that a block's slots stay in L1/L2
 
-SYMBOL = "assumption_graph_kernel"  # the entry point; it returns 0, or numba's error status
 
-# The entry point's C arguments, in order: a pointer to each array (its element
-# type) and the run's seed key; every integer it needs is in ``sizes``.
+# The entry point's arguments, in order: a pointer to each array (its element
+# type) and the run's seed key; every integer it needs is in ``sizes``. It is
+# called in numba's convention for compiled functions: two pointers come first,
+# where it may write its (here: no) result and an exception's details, and it
+# returns a status, 0 (or -2, "returned None") when all went well.
 ENTRY: tuple[tuple[str, str], ...] = (
     ("code", "int64"),
     ("params", "float64"),
@@ -115,9 +116,10 @@ _KERNEL_SOURCES = (
 
 
 class KernelObject(NamedTuple):
-    """The compiled kernel: its object code, and the symbols it needs from elsewhere."""
+    """The compiled kernel: object code, its entry's symbol, the symbols it needs."""
 
     code: bytes
+    symbol: str
     externals: tuple[str, ...]
 
 
@@ -160,7 +162,7 @@ def _read_cache() -> KernelObject | None:
     """The cached kernel object, or None when there is none (or it is unreadable)."""
     try:
         index = json.loads(_INDEX.read_text())
-        return KernelObject(_OBJECT.read_bytes(), tuple(index["externals"]))
+        return KernelObject(_OBJECT.read_bytes(), index["symbol"], tuple(index["externals"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -173,7 +175,7 @@ def _write_cache(kernel: KernelObject) -> None:
     """
     try:
         _OBJECT.parent.mkdir(parents=True, exist_ok=True)
-        index = {"externals": list(kernel.externals)}
+        index = {"symbol": kernel.symbol, "externals": list(kernel.externals)}
         for path, data in ((_OBJECT, kernel.code), (_INDEX, json.dumps(index).encode())):
             partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
             partial.write_bytes(data)
@@ -208,13 +210,16 @@ def load(kernel: KernelObject) -> int:
     engine.add_object_file(llvm.ObjectFileRef.from_data(kernel.code))
     engine.finalize_object()
     _engines.append(engine)
-    return int(engine.get_function_address(SYMBOL))
+    return int(engine.get_function_address(kernel.symbol))
 
 
 _ENTRY_TYPE = ctypes.CFUNCTYPE(
     ctypes.c_int32,
+    ctypes.c_void_p,  # where a result would go
+    ctypes.c_void_p,  # where an exception's details would go
     *(ctypes.c_uint64 if kind == "uint64 value" else ctypes.c_void_p for _, kind in ENTRY),
 )
+_SUCCESS = (0, -2)  # numba's "ok" and "returned None"
 _entry: Any = None
 _entry_lock = threading.Lock()
 
@@ -343,8 +348,17 @@ def execute(
             (*shape, out.shape[1], n_flows, start, count, BLOCK, first_block, end_block),
             dtype=np.int64,
         )
-        status = entry(*pointers, buf.ctypes.data, flows.ctypes.data, sizes.ctypes.data, seed)
-        if status != 0:
+        room = np.zeros(2, dtype=np.uint64)  # for a result and an exception's details
+        status = entry(
+            room.ctypes.data,
+            room.ctypes.data + room.itemsize,
+            *pointers,
+            buf.ctypes.data,
+            flows.ctypes.data,
+            sizes.ctypes.data,
+            seed,
+        )
+        if status not in _SUCCESS:
             raise RuntimeError(f"the kernel failed (numba status {status}); please report this")
 
     def scratch() -> tuple[np.ndarray, np.ndarray]:

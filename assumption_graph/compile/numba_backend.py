@@ -23,13 +23,12 @@ from typing import Any
 import numba
 import numpy as np
 from llvmlite import ir as llvm_ir
-from numba.core.compiler_lock import global_compiler_lock
 from numba.extending import intrinsic
 
 from .. import distributions as dist
 from .. import finance, streams
 from .ir import N_PARAMS, Op
-from .kernel import ENTRY, HELPER_NAMES, SIZES, SYMBOL, KernelObject
+from .kernel import ENTRY, HELPER_NAMES, SIZES, KernelObject
 
 __all__ = ["compile_kernel"]
 
@@ -135,36 +134,61 @@ def _rare_function(op: int, x: float) -> float:
     return np.tan(x)
 
 
-@_inner
+_SIZE = {name: index for index, name in enumerate(SIZES)}
+_N_OPS = _SIZE["n_ops"]
+_N_SLOTS = _SIZE["n_slots"]
+_N_OUTPUTS = _SIZE["n_outputs"]
+_GIVEN_ROWS = _SIZE["given_rows"]
+_GIVEN_COLUMNS = _SIZE["given_columns"]
+_TABLE_SIZE = _SIZE["table_size"]
+_OUT_COLUMNS = _SIZE["out_columns"]
+_N_FLOWS = _SIZE["n_flows"]
+_START = _SIZE["start"]
+_COUNT = _SIZE["count"]
+_BLOCK = _SIZE["block"]
+_FIRST_BLOCK = _SIZE["first_block"]
+_END_BLOCK = _SIZE["end_block"]
+_CODE_WIDTH = 5  # a row of Program.code: (opcode, dst, a, b, c)
+
+
 def _run_blocks(  # noqa: ANN202
-    code,
-    params,
-    keys,
-    seed_key,
-    out_slots,
-    start,
-    count,
-    block,
-    given,
-    table,
-    out,
-    buf,
-    flows,
-    first_block,
-    end_block,  # noqa: ANN001
+    code_p,
+    params_p,
+    keys_p,
+    out_slots_p,
+    given_p,
+    table_p,
+    out_p,
+    buf_p,
+    flows_p,
+    sizes_p,
+    seed_key,  # noqa: ANN001
 ):
     """Blocks ``first_block .. end_block-1`` of the samples ``start .. start+count-1``.
 
-    One thread's share of a run: :func:`.kernel.execute` gives each thread a
-    range of blocks and releases the GIL, so the threads run at the same time.
-    Within a block of ``m`` samples, each op of the program is a tight loop over
-    them in ``buf`` (the thread's scratch: a row per slot, ``block`` columns);
-    the given values of the block start at column ``first``; ``flows`` is
-    scratch for an IRR's yearly flows. One function, not a block function
-    called in a loop: numba compiles and links each function it calls, and the
-    kernel is big, so this saves seconds of the first compile.
+    The kernel's entry point: its arguments are ``ENTRY``'s pointers, the
+    integers it needs are in ``sizes``. One thread's share of a run:
+    :func:`.kernel.execute` gives each thread a range of blocks and releases
+    the GIL, so the threads run at the same time. Within a block of ``m``
+    samples, each op of the program is a tight loop over them in ``buf`` (the
+    thread's scratch: a row per slot, ``block`` columns); the given values of
+    the block start at column ``first``; ``flows`` is scratch for an IRR's
+    yearly flows. One function, not a block function called in a loop: numba
+    compiles, links and optimises each function it calls, and the kernel is
+    big, so this saves seconds of the first compile.
     """
-    n_ops = code.shape[0]
+    sizes = numba.carray(sizes_p, (len(SIZES),))
+    n_ops, block, count, start = sizes[_N_OPS], sizes[_BLOCK], sizes[_COUNT], sizes[_START]
+    code = numba.carray(code_p, (n_ops, _CODE_WIDTH))
+    params = numba.carray(params_p, (n_ops, N_PARAMS))
+    keys = numba.carray(keys_p, (n_ops,))
+    out_slots = numba.carray(out_slots_p, (sizes[_N_OUTPUTS],))
+    given = numba.carray(given_p, (sizes[_GIVEN_ROWS], sizes[_GIVEN_COLUMNS]))
+    table = numba.carray(table_p, (sizes[_TABLE_SIZE],))
+    out = numba.carray(out_p, (sizes[_N_OUTPUTS], sizes[_OUT_COLUMNS]))
+    buf = numba.carray(buf_p, (sizes[_N_SLOTS], block))
+    flows = numba.carray(flows_p, (sizes[_N_FLOWS],))
+    first_block, end_block = sizes[_FIRST_BLOCK], sizes[_END_BLOCK]
     for blk in range(first_block, end_block):
         first = blk * block
         m = min(block, count - first)
@@ -325,48 +349,6 @@ def _run_blocks(  # noqa: ANN202
                 out[j, start + first + i] = src[i]
 
 
-_SIZE = {name: index for index, name in enumerate(SIZES)}
-_N_OPS = _SIZE["n_ops"]
-_N_SLOTS = _SIZE["n_slots"]
-_N_OUTPUTS = _SIZE["n_outputs"]
-_GIVEN_ROWS = _SIZE["given_rows"]
-_GIVEN_COLUMNS = _SIZE["given_columns"]
-_TABLE_SIZE = _SIZE["table_size"]
-_OUT_COLUMNS = _SIZE["out_columns"]
-_N_FLOWS = _SIZE["n_flows"]
-_START = _SIZE["start"]
-_COUNT = _SIZE["count"]
-_BLOCK = _SIZE["block"]
-_FIRST_BLOCK = _SIZE["first_block"]
-_END_BLOCK = _SIZE["end_block"]
-_CODE_WIDTH = 5  # a row of Program.code: (opcode, dst, a, b, c)
-
-
-def _entry(  # noqa: ANN202
-    code_p, params_p, keys_p, out_slots_p, given_p, table_p, out_p, buf_p, flows_p, sizes_p, seed  # noqa: ANN001
-):
-    """The arrays behind ``ENTRY``'s pointers, then :func:`_run_blocks` over them."""
-    sizes = numba.carray(sizes_p, (len(SIZES),))
-    n_ops = sizes[_N_OPS]
-    _run_blocks(
-        numba.carray(code_p, (n_ops, _CODE_WIDTH)),
-        numba.carray(params_p, (n_ops, N_PARAMS)),
-        numba.carray(keys_p, (n_ops,)),
-        seed,
-        numba.carray(out_slots_p, (sizes[_N_OUTPUTS],)),
-        sizes[_START],
-        sizes[_COUNT],
-        sizes[_BLOCK],
-        numba.carray(given_p, (sizes[_GIVEN_ROWS], sizes[_GIVEN_COLUMNS])),
-        numba.carray(table_p, (sizes[_TABLE_SIZE],)),
-        numba.carray(out_p, (sizes[_N_OUTPUTS], sizes[_OUT_COLUMNS])),
-        numba.carray(buf_p, (sizes[_N_SLOTS], sizes[_BLOCK])),
-        numba.carray(flows_p, (sizes[_N_FLOWS],)),
-        sizes[_FIRST_BLOCK],
-        sizes[_END_BLOCK],
-    )
-
-
 def _signature() -> numba.core.typing.Signature:
     """``ENTRY`` as a numba signature: a typed pointer per array, the seed key by value."""
     arguments = []
@@ -386,40 +368,20 @@ def _externals(library_ir: str) -> tuple[str, ...]:
 def compile_kernel() -> tuple[KernelObject, int]:
     """Compile the kernel with numba: its object code, and its address in this process.
 
-    numba compiles :func:`_entry` natively, without its Python or C wrappers (a C
-    wrapper would print an exception and carry on, and needs numba's runtime to
-    do so); :data:`.kernel.SYMBOL` calls it and returns its status, 0 when all
-    went well. Refuses a kernel that needs numba's runtime beyond the helpers
-    :mod:`.kernel` defines (an allocation in the kernel would, for one), since a
-    process without numba could not link it.
+    numba compiles :func:`_run_blocks` natively, without its Python or C wrappers: a
+    C wrapper would print an exception and carry on, and needs numba's runtime
+    to do so. The entry is called in numba's own convention (see :mod:`.kernel`).
+    Refuses a kernel that needs numba's runtime beyond the helpers :mod:`.kernel`
+    defines (an allocation in the kernel would, for one), since a process
+    without numba could not link it.
     """
-    native: Any = _compiled(_signature(), **_INNER)(_entry)
+    native: Any = _compiled(_signature(), **_INNER)(_run_blocks)
     compiled = native.overloads[native.signatures[0]]
-    context, described = compiled.target_context, compiled.fndesc
-    module = context.create_module("entry")
-    callee = llvm_ir.Function(
-        module,
-        context.call_conv.get_function_type(described.restype, described.argtypes),
-        described.llvm_func_name,
-    )
-    status_type = llvm_ir.IntType(32)
-    c_arguments = [context.get_value_type(t) for t in described.argtypes]
-    wrapper = llvm_ir.Function(module, llvm_ir.FunctionType(status_type, c_arguments), SYMBOL)
-    builder = llvm_ir.IRBuilder(wrapper.append_basic_block("entry"))
-    status, _ = context.call_conv.call_function(
-        builder, callee, described.restype, described.argtypes, wrapper.args
-    )
-    builder.ret(builder.select(status.is_error, status.code, status_type(0)))
-    with global_compiler_lock:  # numba's codegen expects it held
-        library = context.codegen().create_library("assumption_graph_kernel")
-        library.enable_object_caching()
-        library.add_ir_module(module)
-        library.add_linking_library(compiled.library)
-        library.finalize()
+    library, symbol = compiled.library, compiled.fndesc.llvm_func_name
     externals = _externals(library.get_llvm_str())
     foreign = [n for n in externals if n.startswith(("numba", "NRT")) and n not in HELPER_NAMES]
     if foreign:
         raise RuntimeError(f"the kernel needs numba's runtime: {', '.join(foreign)}")
     _, kind, (code, _bitcode) = library.serialize_using_object_code()
     assert kind == "object", kind
-    return KernelObject(code, externals), int(library.get_pointer_to_function(SYMBOL))
+    return KernelObject(code, symbol, externals), int(library.get_pointer_to_function(symbol))
