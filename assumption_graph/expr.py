@@ -11,9 +11,9 @@ import ast
 import functools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from assumption_graph.errors import FormulaError
 
@@ -39,7 +39,11 @@ _BINARY_OPS = frozenset({"+", "-", "*", "/", "**"})
 _COMPARE_OPS = frozenset({"<", "<=", ">", ">=", "==", "!="})
 
 
-@dataclass(frozen=True)
+# The records have slots: a big model holds tens of thousands of them, and checking and
+# lowering read their fields in their innermost loops.
+
+
+@dataclass(frozen=True, slots=True)
 class Num:
     """A number literal; the value is always stored as a float."""
 
@@ -49,14 +53,14 @@ class Num:
         object.__setattr__(self, "value", float(self.value))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Name:
     """A reference to another node by its id."""
 
     id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unary:
     """``-x`` or ``+x``."""
 
@@ -67,7 +71,7 @@ class Unary:
         _check_op(self.op, _UNARY_OPS, "unary")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Binary:
     """``left op right`` for ``+ - * / **``."""
 
@@ -79,7 +83,7 @@ class Binary:
         _check_op(self.op, _BINARY_OPS, "binary")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Compare:
     """``left op right`` for one comparison; its value is 1.0 when true, else 0.0."""
 
@@ -91,7 +95,7 @@ class Compare:
         _check_op(self.op, _COMPARE_OPS, "comparison")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IfElse:
     """``then if cond else orelse``; ``cond`` is true when it is not 0."""
 
@@ -100,7 +104,7 @@ class IfElse:
     orelse: Expr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Call:
     """A call of one of :data:`FUNCTIONS` with positional arguments."""
 
@@ -151,7 +155,7 @@ _ALLOWED = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Formula:
     """A parsed formula: its text, its expression tree and the node ids it uses."""
 
@@ -485,27 +489,9 @@ class _Parser:
                 f"nesting deeper than {_MAX_DEPTH} levels is not supported",
                 "split the formula into intermediate nodes",
             )
-        expr = self._convert(node)  # an error ends the parse, so depth needs no unwinding
-        self.depth -= 1
+        expr = _CONVERTERS.get(type(node), _Parser._reject)(self, node)
+        self.depth -= 1  # an error ends the parse, so depth needs no unwinding on one
         return expr
-
-    def _convert(self, node: ast.expr) -> Expr:
-        match node:  # the most common constructs first
-            case ast.Name():
-                return self._name(node)
-            case ast.BinOp():
-                return self._binary(node)
-            case ast.Constant():
-                return self._constant(node)
-            case ast.UnaryOp():
-                return self._unary(node)
-            case ast.Compare():
-                return self._compare(node)
-            case ast.IfExp():
-                return IfElse(self._expr(node.test), self._expr(node.body), self._expr(node.orelse))
-            case ast.Call():
-                return self._call(node)
-        self._reject(node)
 
     def _reject(self, node: ast.expr) -> NoReturn:
         segment = self._segment(node)
@@ -566,6 +552,9 @@ class _Parser:
             self._fail(node, f"{kind} '{symbol}' in '{self._segment(node)}'", hint)
         return Binary(op, self._expr(node.left), self._expr(node.right))
 
+    def _if_else(self, node: ast.IfExp) -> IfElse:
+        return IfElse(self._expr(node.test), self._expr(node.body), self._expr(node.orelse))
+
     def _compare(self, node: ast.Compare) -> Expr:
         """One comparison, or a chain ``a < b < c`` as the product of its links."""
         operands = [self._expr(node.left), *(self._expr(c) for c in node.comparators)]
@@ -618,6 +607,19 @@ class _Parser:
             f"'{self._segment(node)}'{self._where(node)} passes {count} "
             f"argument{'' if count == 1 else 's'}; {func} takes {expected}: {_usage(func)}",
         )
+
+
+# The converter of each construct of the language, looked up by the ast node's exact type;
+# any other construct is rejected with a message saying why.
+_CONVERTERS: dict[type[ast.AST], Callable[[_Parser, Any], Expr]] = {
+    ast.Name: _Parser._name,
+    ast.BinOp: _Parser._binary,
+    ast.Constant: _Parser._constant,
+    ast.UnaryOp: _Parser._unary,
+    ast.Compare: _Parser._compare,
+    ast.IfExp: _Parser._if_else,
+    ast.Call: _Parser._call,
+}
 
 
 def _usage(func: str) -> str:

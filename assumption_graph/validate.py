@@ -109,8 +109,9 @@ import heapq
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 
@@ -333,6 +334,8 @@ def _unknown_names(ctx: _Context) -> Iterator[Diagnostic]:
     nodes = ctx.model.nodes
     ids = [*nodes, *sorted(ctx.broken)]
     for node in ctx.model:
+        if nodes.keys() >= node.inputs:  # the usual case, tested at once: every name is a node
+            continue
         unknown = [n for n in node.inputs if n not in nodes and n not in ctx.broken]
         for name in sorted(unknown):
             hint = did_you_mean(name, ids, f"define a node '{name}'")
@@ -646,75 +649,105 @@ def formula_unit(
     >>> formula_unit(parse_formula("hours / 60").expr, units.get)[0] is None
     True
     """
-    mismatches: list[_Mismatch] = []
-    unit = _infer(expr, unit_of_name, mismatches)
-    return unit, mismatches
+    inference = _Inference(unit_of_name)
+    return inference.unit(expr), inference.mismatches
 
 
 _SAME_UNIT_FUNCTIONS = frozenset({"min", "max", "clip"})
 _KEEP_UNIT_FUNCTIONS = frozenset({"abs", "floor", "ceil", "round"})
 
 
-def _infer(expr: Expr, lookup: Callable[[str], Unit | None], out: list[_Mismatch]) -> Unit | None:
-    def same(parts: list[Expr], joiner: str) -> Unit | None:
-        units = [_infer(p, lookup, out) for p in parts]
-        known = [(to_source(p), u) for p, u in zip(parts, units, strict=True) if u is not None]
-        if len({u for _t, u in known}) > 1:
-            out.append(_Mismatch(tuple(known), joiner))
-            return None
-        return units[0] if known and len(known) == len(units) else None
+class _Inference:
+    """One formula's unit, bottom-up: one method per kind of expression.
 
-    match expr:
-        case Num():
+    ``lookup`` gives a node's unit; ``mismatches`` collects, children first, the places
+    where units that must agree do not.
+    """
+
+    def __init__(self, lookup: Callable[[str], Unit | None]) -> None:
+        self.lookup = lookup
+        self.mismatches: list[_Mismatch] = []
+
+    def unit(self, expr: Expr) -> Unit | None:
+        infer = _INFER.get(type(expr))
+        if infer is None:
+            raise TypeError(f"not an expression: {expr!r}")
+        return infer(self, expr)
+
+    def same(self, parts: Sequence[Expr], joiner: str) -> Unit | None:
+        """The unit ``parts`` share: unknown unless all are known; a mismatch when they differ."""
+        units = [self.unit(p) for p in parts]
+        known = {u for u in units if u is not None}
+        if len(known) > 1:
+            shown = tuple(
+                (to_source(p), u) for p, u in zip(parts, units, strict=True) if u is not None
+            )
+            self.mismatches.append(_Mismatch(shown, joiner))
             return None
-        case Name(id=ident):
-            return lookup(ident)
-        case Unary(operand=operand):
-            return _infer(operand, lookup, out)
-        case Binary("+" | "-" as op, left, right):
-            return same([left, right], f" {op} ")
-        case Binary("*" | "/" as op, left, right):
-            a, b = _infer(left, lookup, out), _infer(right, lookup, out)
-            if a is None or b is None:
-                return None
-            return a * b if op == "*" else a / b
-        case Binary("**", left, right):
-            return _power(_infer(left, lookup, out), right, lookup, out)
-        case Compare(op, left, right):
-            same([left, right], f" {op} ")
+        return units[0] if known and None not in units else None
+
+    def num(self, expr: Num) -> Unit | None:
+        return None
+
+    def name(self, expr: Name) -> Unit | None:
+        return self.lookup(expr.id)
+
+    def unary(self, expr: Unary) -> Unit | None:
+        return self.unit(expr.operand)
+
+    def binary(self, expr: Binary) -> Unit | None:
+        op = expr.op
+        if op == "+" or op == "-":
+            return self.same((expr.left, expr.right), f" {op} ")
+        if op == "**":
+            return self.power(self.unit(expr.left), expr.right)
+        a, b = self.unit(expr.left), self.unit(expr.right)
+        if a is None or b is None:
             return None
-        case IfElse(cond, then, orelse):
-            _infer(cond, lookup, out)
-            return same([then, orelse], " else ")
-        case Call(func, args) if func in _SAME_UNIT_FUNCTIONS:
-            return same(list(args), ", ")
-        case Call(func, args) if func in _KEEP_UNIT_FUNCTIONS:
-            units = [_infer(a, lookup, out) for a in args]
+        return a * b if op == "*" else a / b
+
+    def compare(self, expr: Compare) -> Unit | None:
+        self.same((expr.left, expr.right), f" {expr.op} ")
+        return None
+
+    def if_else(self, expr: IfElse) -> Unit | None:
+        self.unit(expr.cond)
+        return self.same((expr.then, expr.orelse), " else ")
+
+    def call(self, expr: Call) -> Unit | None:
+        func, args = expr.func, expr.args
+        if func in _SAME_UNIT_FUNCTIONS:
+            return self.same(args, ", ")
+        units = [self.unit(a) for a in args]
+        if func in _KEEP_UNIT_FUNCTIONS:
             return units[0]
-        case Call("sqrt", args):
-            unit = _infer(args[0], lookup, out)
-            return None if unit is None else unit.root()
-        case Call(args=args):
-            for arg in args:
-                _infer(arg, lookup, out)
+        if func == "sqrt":
+            return None if units[0] is None else units[0].root()
+        return None
+
+    def power(self, base: Unit | None, exponent: Expr) -> Unit | None:
+        """``base ** exponent``: a literal exponent multiplies the exponents (integers only)."""
+        self.unit(exponent)
+        value = _literal(exponent)
+        if base is None or value is None:
             return None
-    raise TypeError(f"not an expression: {expr!r}")
+        if not base.powers:
+            return base
+        scaled = {s: e * value for s, e in base.powers}
+        if any(not math.isclose(v, round(v), abs_tol=1e-9) for v in scaled.values()):
+            return None
+        return Unit.of({s: round(v) for s, v in scaled.items()})
 
 
-def _power(
-    base: Unit | None, exponent: Expr, lookup: Callable[[str], Unit | None], out: list[_Mismatch]
-) -> Unit | None:
-    """``base ** exponent``: a literal exponent multiplies the exponents (integers only)."""
-    _infer(exponent, lookup, out)
-    value = _literal(exponent)
-    if base is None or value is None:
-        return None
-    if not base.powers:
-        return base
-    scaled = {s: e * value for s, e in base.powers}
-    if any(not math.isclose(v, round(v), abs_tol=1e-9) for v in scaled.values()):
-        return None
-    return Unit.of({s: round(v) for s, v in scaled.items()})
+_INFER: dict[type, Callable[[_Inference, Any], Unit | None]] = {
+    Num: _Inference.num,
+    Name: _Inference.name,
+    Unary: _Inference.unary,
+    Binary: _Inference.binary,
+    Compare: _Inference.compare,
+    IfElse: _Inference.if_else,
+    Call: _Inference.call,
+}
 
 
 def _literal(expr: Expr) -> float | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import copy
 import dataclasses
 import math
+import pickle
 import sys
 from pathlib import Path
 
@@ -133,6 +135,13 @@ def test_trees_are_frozen_and_hashable() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         tree.op = "-"  # type: ignore[union-attr, misc]
     assert hash(tree) == hash(parse_formula("min(a,b)+1").expr)
+
+
+def test_trees_are_slotted_and_survive_copy_and_pickle() -> None:
+    formula = parse_formula("min(a, -b) * 2 if c < 1 else max(a, b, 3)")
+    assert not hasattr(formula.expr, "__dict__") and not hasattr(formula, "__dict__")
+    for clone in (copy.deepcopy(formula), pickle.loads(pickle.dumps(formula))):
+        assert clone == formula and hash(clone.expr) == hash(formula.expr)
 
 
 def test_call_args_become_a_tuple() -> None:

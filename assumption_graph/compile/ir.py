@@ -15,9 +15,10 @@ caller's arrays) are loaded from a matrix the kernel receives.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
@@ -162,9 +163,9 @@ class _Lowering:
         self.given = given
         self.row_of = {node_id: row for row, node_id in enumerate(given)}
         self.cut = set(overrides) | set(given)  # nodes whose inputs are not needed
-        needed = self._needed(checked)
-        self.order = [n for n in checked.order if n in needed]
+        self.order = self._needed(checked.order)
         self.last_use = self._last_uses()
+        self.dying = self._dying()
         self.code: list[int] = []  # the rows (opcode, dst, a, b, c), one after the other
         self.params: list[float] = []  # N_PARAMS numbers a row, one row after the other
         self.keys: list[int] = []
@@ -174,17 +175,17 @@ class _Lowering:
         self.free: list[int] = []
         self.n_slots = 0
 
-    def _needed(self, checked: CheckedModel) -> set[str]:
-        needed: set[str] = set()
-        stack = list(self.outputs)
-        while stack:
-            node_id = stack.pop()
-            if node_id in needed:
-                continue
-            needed.add(node_id)
-            if node_id not in self.cut:
-                stack.extend(self.nodes[node_id].inputs)
-        return needed
+    def _needed(self, order: tuple[str, ...]) -> list[str]:
+        """The nodes the outputs need, in ``order``: none upstream of a cut node.
+
+        Walking the order backwards meets every user of a node before the node itself,
+        so whether it is needed is known when it is reached.
+        """
+        needed = set(self.outputs)
+        for node_id in reversed(order):
+            if node_id in needed and node_id not in self.cut:
+                needed.update(self.nodes[node_id].inputs)
+        return [node_id for node_id in order if node_id in needed]
 
     def _last_uses(self) -> dict[str, int]:
         """Position in ``order`` of each node's last consumer (outputs never die)."""
@@ -196,6 +197,15 @@ class _Lowering:
         for node_id in self.outputs:
             last[node_id] = len(self.order)
         return last
+
+    def _dying(self) -> dict[int, list[str]]:
+        """The inputs whose last use is at each position of ``order``, by id."""
+        dying: dict[int, list[str]] = {}
+        for name, position in self.last_use.items():
+            dying.setdefault(position, []).append(name)
+        for names in dying.values():
+            names.sort()
+        return dying
 
     def program(self) -> Program:
         for position, node_id in enumerate(self.order):
@@ -225,13 +235,12 @@ class _Lowering:
         self.free.append(slot)
 
     def _release_dead(self, position: int) -> None:
-        node = self.nodes[self.order[position]]
-        uses = () if node.id in self.cut else node.inputs
-        for name in sorted(uses):
-            if self.last_use.get(name) == position:
-                self._release(self.slot_of[name])
-        if self.last_use.get(node.id) is None:  # computed but never used (an unused output)
-            self._release(self.slot_of[node.id])
+        """Free the slots of the inputs last used here, and of a node computed for nothing."""
+        for name in self.dying.get(position, ()):
+            self._release(self.slot_of[name])
+        node_id = self.order[position]
+        if node_id not in self.last_use:  # computed but never used (an unused output)
+            self._release(self.slot_of[node_id])
 
     # emitting ----------------------------------------------------------------
 
@@ -239,7 +248,7 @@ class _Lowering:
         self,
         op: int,
         dst: int,
-        args: tuple[int, ...] = (),
+        args: Sequence[int] = (),
         params: tuple[float, ...] = (),
         key: int = 0,
         text: str = "",
@@ -308,37 +317,47 @@ class _Lowering:
         A bare name at the root is copied, so every node owns its slot; inside
         an expression a name is read in place.
         """
-        if isinstance(expr, Name):
-            if not root:
-                return self.slot_of[expr.id]
-            slot = self._take()
-            self._emit(Op.COPY, slot, (self.slot_of[expr.id],), text=f"{expr.id}")
-            return slot
-        if isinstance(expr, Num):
-            slot = self._take()
-            self._emit(Op.CONST, slot, params=(expr.value,), text=repr(expr.value))
-            return slot
-        if isinstance(expr, Unary):
-            if expr.op == "+":
-                return self._expression(expr.operand, root)
-            return self._apply(Op.NEG, [expr.operand])
-        if isinstance(expr, Binary):
-            return self._apply(_BINARY[expr.op], [expr.left, expr.right])
-        if isinstance(expr, Compare):
-            return self._apply(_COMPARE[expr.op], [expr.left, expr.right])
-        if isinstance(expr, IfElse):
-            return self._apply(Op.WHERE, [expr.cond, expr.then, expr.orelse])
-        if isinstance(expr, Call):
-            if expr.func in _FOLD_CALLS:  # min/max of many: a chain of binary ops
-                *rest, last = expr.args
-                left = rest[0] if len(rest) == 1 else Call(expr.func, tuple(rest))
-                return self._apply(_FOLD_CALLS[expr.func], [left, last])
-            if expr.func == "clip":
-                return self._apply(Op.CLIP, list(expr.args))
-            if expr.func == "irr":
-                return self._irr(list(expr.args))
-            return self._apply(_UNARY_CALLS[expr.func], list(expr.args))
-        raise TypeError(f"unknown expression {expr!r}")  # pragma: no cover - parser guarantees
+        lower_expr = _LOWER_EXPR.get(type(expr))
+        if lower_expr is None:  # pragma: no cover - the parser makes only these types
+            raise TypeError(f"unknown expression {expr!r}")
+        return lower_expr(self, expr, root)
+
+    def _name(self, expr: Name, root: bool) -> int:
+        if not root:
+            return self.slot_of[expr.id]
+        slot = self._take()
+        self._emit(Op.COPY, slot, (self.slot_of[expr.id],), text=f"{expr.id}")
+        return slot
+
+    def _num(self, expr: Num, root: bool) -> int:
+        slot = self._take()
+        self._emit(Op.CONST, slot, params=(expr.value,), text=repr(expr.value))
+        return slot
+
+    def _unary(self, expr: Unary, root: bool) -> int:
+        if expr.op == "+":
+            return self._expression(expr.operand, root)
+        return self._apply(Op.NEG, (expr.operand,))
+
+    def _binary(self, expr: Binary, root: bool) -> int:
+        return self._apply(_BINARY[expr.op], (expr.left, expr.right))
+
+    def _compare(self, expr: Compare, root: bool) -> int:
+        return self._apply(_COMPARE[expr.op], (expr.left, expr.right))
+
+    def _if_else(self, expr: IfElse, root: bool) -> int:
+        return self._apply(Op.WHERE, (expr.cond, expr.then, expr.orelse))
+
+    def _call(self, expr: Call, root: bool) -> int:
+        if expr.func in _FOLD_CALLS:  # min/max of many: a chain of binary ops
+            *rest, last = expr.args
+            left = rest[0] if len(rest) == 1 else Call(expr.func, tuple(rest))
+            return self._apply(_FOLD_CALLS[expr.func], (left, last))
+        if expr.func == "clip":
+            return self._apply(Op.CLIP, expr.args)
+        if expr.func == "irr":
+            return self._irr(list(expr.args))
+        return self._apply(_UNARY_CALLS[expr.func], expr.args)
 
     def _irr(self, operands: list[Expr]) -> int:
         """The IRR of the operands: copied into a run of fresh consecutive slots, then solved."""
@@ -356,15 +375,26 @@ class _Lowering:
             self._release(first + offset)
         return dst
 
-    def _apply(self, op: int, operands: list[Expr]) -> int:
+    def _apply(self, op: int, operands: tuple[Expr, ...]) -> int:
         slots = [self._expression(e) for e in operands]
         dst = self._take()  # before the temps are freed: never in place (see Program)
-        shown = ", ".join([f"s{s}" for s in slots])
-        self._emit(op, dst, tuple(slots), text=f"{OP_NAMES[op]}({shown})")
+        self._emit(op, dst, slots, text=f"{OP_NAMES[op]}(s{', s'.join(map(str, slots))})")
         for slot, expr in zip(slots, operands, strict=True):
-            if not isinstance(expr, Name):
+            if type(expr) is not Name:  # a temporary: free once read
                 self._release(slot)
         return dst
+
+
+# How each kind of expression is lowered, by its exact type.
+_LOWER_EXPR: dict[type, Callable[[_Lowering, Any, bool], int]] = {
+    Name: _Lowering._name,
+    Num: _Lowering._num,
+    Unary: _Lowering._unary,
+    Binary: _Lowering._binary,
+    Compare: _Lowering._compare,
+    IfElse: _Lowering._if_else,
+    Call: _Lowering._call,
+}
 
 
 # The kernel op of each scalar sampler; its parameters are ``dist.sampler_args``.
