@@ -123,11 +123,14 @@ _SKETCH = np.array(SKETCH_LEVELS) / 100
 
 def _summary(finite: np.ndarray, nonfinite: int, figures: Mapping[str, float]) -> NodeSummary:
     n = finite.size
-    ordered = np.sort(finite)
     percentiles: dict[float, float | None] = dict.fromkeys(PERCENTILES)
     errors: dict[float, float | None] = dict.fromkeys(PERCENTILES)
     stats = dict.fromkeys(("mean", "std", "min", "max", "mean_se"), math.nan)
     quantiles: tuple[float, ...] = ()
+    if n > 1:  # before the sort, so that std's temporary is gone before the sorted copy comes
+        stats["std"] = float(np.std(finite, ddof=1))
+        stats["mean_se"] = stats["std"] / math.sqrt(n)
+    ordered = np.sort(finite)
     if n:
         stats["mean"] = float(np.mean(finite))
         stats["min"], stats["max"] = float(ordered[0]), float(ordered[-1])
@@ -135,8 +138,6 @@ def _summary(finite: np.ndarray, nonfinite: int, figures: Mapping[str, float]) -
         percentiles = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, levels, strict=True)}
         quantiles = tuple(_interpolate(ordered, (n - 1) * _SKETCH).tolist())
     if n > 1:
-        stats["std"] = float(np.std(finite, ddof=1))
-        stats["mean_se"] = stats["std"] / math.sqrt(n)
         spread = _percentile_se(ordered)
         errors = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, spread, strict=True)}
     return NodeSummary(
