@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml scripts/ensure-graphviz.sh scripts/ensure-chromium.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -c "from assumption_graph.compile import numba_backend as b; print(f'kernel ready in {b.warm_up():.1f} s')"
+	$(BIN)/python -c "from assumption_graph.compile import kernel; print(f'kernel ready in {kernel.warm_up():.1f} s')"
 	touch $(STAMP)
 
 demo: setup
