@@ -97,7 +97,7 @@ def kernel_ready() -> dict[str, object]:
     return {
         "import_seconds": imported,
         "kernel_seconds": seconds,
-        "cache_dir": kernel.CACHE_DIR,
+        "cache_dir": str(kernel.cache_dir()),
     }
 
 

@@ -300,7 +300,7 @@ def run_suite(options: Options, log: Log) -> dict[str, Any]:
     began = time.perf_counter()
     log("kernel in this process ...")
     main_kernel = kernel.warm_up()
-    log(f"  ready in {main_kernel:.1f} s ({kernel.CACHE_DIR})")
+    log(f"  ready in {main_kernel:.1f} s ({kernel.cache_dir()})")
     compile_info = compile_times(options.cold, log)
     compile_info["this_process_seconds"] = main_kernel
     graphs = [bench_graph(name, options, log) for name in options.graph_names()]

@@ -73,8 +73,7 @@ def test_a_kernel_needing_a_symbol_this_process_lacks_is_not_linked():
 
 
 def test_an_unreadable_cache_counts_as_none(tmp_path, monkeypatch):
-    monkeypatch.setattr(kernel, "_INDEX", tmp_path / "kernel.json")
-    monkeypatch.setattr(kernel, "_OBJECT", tmp_path / "kernel.o")
+    monkeypatch.setattr(kernel, "cache_dir", lambda: tmp_path)
     assert kernel._read_cache() is None  # nothing there
     (tmp_path / "kernel.json").write_text("{not json")
     (tmp_path / "kernel.o").write_bytes(b"\x7fELF")

@@ -28,7 +28,7 @@ from ..model import Value
 from ..streams import node_key
 from ..validate import CheckedModel
 
-__all__ = ["Op", "Program", "lower", "OP_NAMES"]
+__all__ = ["Op", "Program", "lower", "OP_NAMES", "N_PARAMS", "CODE_WIDTH"]
 
 
 class Op(IntEnum):
@@ -93,6 +93,7 @@ _UNARY_CALLS = {
 }
 _FOLD_CALLS = {"min": Op.MIN, "max": Op.MAX}
 N_PARAMS = 5
+CODE_WIDTH = 5  # a row of code: (opcode, dst, a, b, c)
 _NO_ARGS = (-1, -1, -1)  # a row's unused argument slots
 _NO_PARAMS = (0.0,) * N_PARAMS  # a row's unused parameters
 
@@ -212,7 +213,7 @@ class _Lowering:
             self._lower_node(node_id)
             self._release_dead(position)
         return Program(
-            code=np.array(self.code, dtype=np.int64).reshape(-1, 5),
+            code=np.array(self.code, dtype=np.int64).reshape(-1, CODE_WIDTH),
             params=np.array(self.params, dtype=np.float64).reshape(-1, N_PARAMS),
             keys=np.array(self.keys, dtype=np.uint64),
             n_slots=max(self.n_slots, 1),

@@ -15,17 +15,18 @@ needs nothing of numba's runtime but the few helpers defined in ``_HELPERS``.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import itertools
 import json
 import os
+import re
 import threading
 import time
+from enum import IntEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import llvmlite
-import llvmlite.binding as llvm
 import numpy as np
 
 from .. import distributions, finance, streams
@@ -34,9 +35,10 @@ from .ir import N_PARAMS, Op, Program
 __all__ = [
     "BLOCK",
     "ENTRY",
-    "SIZES",
+    "Size",
     "KernelObject",
-    "CACHE_DIR",
+    "cache_dir",
+    "load",
     "execute",
     "warm_up",
     "threads_for",
@@ -64,22 +66,25 @@ ENTRY: tuple[tuple[str, str], ...] = (
     ("sizes", "int64"),
     ("seed_key", "uint64 value"),
 )
-# The integers in ``sizes``, in order.
-SIZES = (
-    "n_ops",
-    "n_slots",
-    "n_outputs",
-    "given_rows",
-    "given_columns",
-    "table_size",
-    "out_columns",
-    "n_flows",
-    "start",
-    "count",
-    "block",
-    "first_block",
-    "end_block",
-)
+
+
+class Size(IntEnum):
+    """Where each integer the kernel needs is in its ``sizes`` array."""
+
+    N_OPS = 0
+    N_SLOTS = 1
+    N_OUTPUTS = 2
+    GIVEN_ROWS = 3
+    GIVEN_COLUMNS = 4
+    TABLE_SIZE = 5
+    OUT_COLUMNS = 6
+    N_FLOWS = 7
+    START = 8
+    COUNT = 9
+    BLOCK = 10
+    FIRST_BLOCK = 11
+    END_BLOCK = 12
+
 
 # numba's runtime helpers the entry point's exception path and array references
 # name, defined here so that a process without numba can link the object: the
@@ -104,7 +109,7 @@ define void @NRT_MemInfo_call_dtor(i8* %meminfo) {
   unreachable
 }
 """
-HELPER_NAMES = frozenset({"numba_gil_ensure", "numba_gil_release", "NRT_MemInfo_call_dtor"})
+HELPER_NAMES = frozenset(re.findall(r"^define \S+ @(\w+)", _HELPERS, flags=re.MULTILINE))
 
 _KERNEL_SOURCES = (
     distributions.__file__,
@@ -125,6 +130,9 @@ class KernelObject(NamedTuple):
 
 def _machine() -> str:
     """What the object code is specific to: target, CPU, its features, llvmlite."""
+    import llvmlite
+    import llvmlite.binding as llvm
+
     return "|".join(
         (
             llvm.get_process_triple(),
@@ -135,7 +143,8 @@ def _machine() -> str:
     )
 
 
-def _cache_dir() -> Path:
+@functools.cache
+def cache_dir() -> Path:
     """The kernel's folder: named by a hash of its sources, its opcodes and this machine.
 
     ``ASSUMPTION_GRAPH_CACHE`` or ``NUMBA_CACHE_DIR`` move the root elsewhere;
@@ -153,16 +162,17 @@ def _cache_dir() -> Path:
     return Path(root) / f"kernel-{digest.hexdigest()[:16]}"
 
 
-CACHE_DIR = str(_cache_dir())
-_OBJECT = Path(CACHE_DIR) / "kernel.o"
-_INDEX = Path(CACHE_DIR) / "kernel.json"
+_OBJECT = "kernel.o"
+_INDEX = "kernel.json"
 
 
 def _read_cache() -> KernelObject | None:
     """The cached kernel object, or None when there is none (or it is unreadable)."""
+    folder = cache_dir()
     try:
-        index = json.loads(_INDEX.read_text())
-        return KernelObject(_OBJECT.read_bytes(), index["symbol"], tuple(index["externals"]))
+        index = json.loads((folder / _INDEX).read_text())
+        code = (folder / _OBJECT).read_bytes()
+        return KernelObject(code, index["symbol"], tuple(index["externals"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -173,10 +183,12 @@ def _write_cache(kernel: KernelObject) -> None:
     Each file is written under a temporary name and renamed, the index last, so
     a process reading at the same time sees a whole kernel or none.
     """
+    folder = cache_dir()
     try:
-        _OBJECT.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         index = {"symbol": kernel.symbol, "externals": list(kernel.externals)}
-        for path, data in ((_OBJECT, kernel.code), (_INDEX, json.dumps(index).encode())):
+        for name, data in ((_OBJECT, kernel.code), (_INDEX, json.dumps(index).encode())):
+            path = folder / name
             partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
             partial.write_bytes(data)
             os.replace(partial, path)
@@ -188,20 +200,22 @@ def _unresolved(kernel: KernelObject) -> list[str]:
     """The symbols ``kernel`` needs that neither this process nor ``_HELPERS`` has."""
     process = ctypes.CDLL(None)
     return [
-        name
-        for name in kernel.externals
-        if name not in HELPER_NAMES and not hasattr(process, name)
+        name for name in kernel.externals if name not in HELPER_NAMES and not hasattr(process, name)
     ]
 
 
 _engines: list[Any] = []  # the JIT linkers of loaded kernels: their code lives as long as they do
 
 
-def load(kernel: KernelObject) -> int:
-    """Link ``kernel`` into this process with llvmlite; the address of its entry point."""
-    missing = _unresolved(kernel)
-    if missing:
-        raise RuntimeError(f"the kernel needs symbols this process lacks: {', '.join(missing)}")
+def load(kernel: KernelObject) -> int | None:
+    """Link ``kernel`` into this process with llvmlite; the address of its entry point.
+
+    None when it needs a symbol this process lacks (LLVM would abort the process).
+    """
+    if _unresolved(kernel):
+        return None
+    import llvmlite.binding as llvm
+
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     target = llvm.Target.from_default_triple().create_target_machine(jit=True)
@@ -230,9 +244,8 @@ def _ready_entry() -> Any:
     with _entry_lock:
         if _entry is None:
             cached = _read_cache()
-            if cached is not None and not _unresolved(cached):
-                address = load(cached)
-            else:
+            address = None if cached is None else load(cached)
+            if address is None:
                 from . import numba_backend  # numba only on a cache miss
 
                 compiled, address = numba_backend.compile_kernel()
@@ -339,15 +352,18 @@ def execute(
         _address(table, np.float64),
         _address(out, np.float64),
     )
-    shape = (program.code.shape[0], program.n_slots, out.shape[0], *given.shape, table.size)
+    sizes = np.zeros(len(Size), dtype=np.int64)  # first and end block: set per call
+    sizes[Size.N_OPS], sizes[Size.N_SLOTS] = program.code.shape[0], program.n_slots
+    sizes[Size.N_OUTPUTS], sizes[Size.OUT_COLUMNS] = out.shape
+    sizes[Size.GIVEN_ROWS], sizes[Size.GIVEN_COLUMNS] = given.shape
+    sizes[Size.TABLE_SIZE], sizes[Size.N_FLOWS] = table.size, n_flows
+    sizes[Size.START], sizes[Size.COUNT], sizes[Size.BLOCK] = start, count, BLOCK
     n_blocks = (count + BLOCK - 1) // BLOCK
     seed = int(seed_key)
 
     def run(first_block: int, end_block: int, buf: np.ndarray, flows: np.ndarray) -> None:
-        sizes = np.array(
-            (*shape, out.shape[1], n_flows, start, count, BLOCK, first_block, end_block),
-            dtype=np.int64,
-        )
+        blocks = sizes.copy()  # each thread's own
+        blocks[Size.FIRST_BLOCK], blocks[Size.END_BLOCK] = first_block, end_block
         room = np.zeros(2, dtype=np.uint64)  # for a result and an exception's details
         status = entry(
             room.ctypes.data,
@@ -355,7 +371,7 @@ def execute(
             *pointers,
             buf.ctypes.data,
             flows.ctypes.data,
-            sizes.ctypes.data,
+            blocks.ctypes.data,
             seed,
         )
         if status not in _SUCCESS:

@@ -27,8 +27,8 @@ from numba.extending import intrinsic
 
 from .. import distributions as dist
 from .. import finance, streams
-from .ir import N_PARAMS, Op
-from .kernel import ENTRY, HELPER_NAMES, SIZES, KernelObject
+from .ir import CODE_WIDTH, N_PARAMS, Op
+from .kernel import ENTRY, HELPER_NAMES, KernelObject, Size
 
 __all__ = ["compile_kernel"]
 
@@ -134,21 +134,7 @@ def _rare_function(op: int, x: float) -> float:
     return np.tan(x)
 
 
-_SIZE = {name: index for index, name in enumerate(SIZES)}
-_N_OPS = _SIZE["n_ops"]
-_N_SLOTS = _SIZE["n_slots"]
-_N_OUTPUTS = _SIZE["n_outputs"]
-_GIVEN_ROWS = _SIZE["given_rows"]
-_GIVEN_COLUMNS = _SIZE["given_columns"]
-_TABLE_SIZE = _SIZE["table_size"]
-_OUT_COLUMNS = _SIZE["out_columns"]
-_N_FLOWS = _SIZE["n_flows"]
-_START = _SIZE["start"]
-_COUNT = _SIZE["count"]
-_BLOCK = _SIZE["block"]
-_FIRST_BLOCK = _SIZE["first_block"]
-_END_BLOCK = _SIZE["end_block"]
-_CODE_WIDTH = 5  # a row of Program.code: (opcode, dst, a, b, c)
+_N_SIZES = len(Size)  # a constant to numba, which cannot take len() of an enum
 
 
 def _run_blocks(  # noqa: ANN202
@@ -177,18 +163,19 @@ def _run_blocks(  # noqa: ANN202
     compiles, links and optimises each function it calls, and the kernel is
     big, so this saves seconds of the first compile.
     """
-    sizes = numba.carray(sizes_p, (len(SIZES),))
-    n_ops, block, count, start = sizes[_N_OPS], sizes[_BLOCK], sizes[_COUNT], sizes[_START]
-    code = numba.carray(code_p, (n_ops, _CODE_WIDTH))
+    sizes = numba.carray(sizes_p, (_N_SIZES,))
+    n_ops, n_outputs, block = sizes[Size.N_OPS], sizes[Size.N_OUTPUTS], sizes[Size.BLOCK]
+    count, start = sizes[Size.COUNT], sizes[Size.START]
+    code = numba.carray(code_p, (n_ops, CODE_WIDTH))
     params = numba.carray(params_p, (n_ops, N_PARAMS))
     keys = numba.carray(keys_p, (n_ops,))
-    out_slots = numba.carray(out_slots_p, (sizes[_N_OUTPUTS],))
-    given = numba.carray(given_p, (sizes[_GIVEN_ROWS], sizes[_GIVEN_COLUMNS]))
-    table = numba.carray(table_p, (sizes[_TABLE_SIZE],))
-    out = numba.carray(out_p, (sizes[_N_OUTPUTS], sizes[_OUT_COLUMNS]))
-    buf = numba.carray(buf_p, (sizes[_N_SLOTS], block))
-    flows = numba.carray(flows_p, (sizes[_N_FLOWS],))
-    first_block, end_block = sizes[_FIRST_BLOCK], sizes[_END_BLOCK]
+    out_slots = numba.carray(out_slots_p, (n_outputs,))
+    given = numba.carray(given_p, (sizes[Size.GIVEN_ROWS], sizes[Size.GIVEN_COLUMNS]))
+    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
+    out = numba.carray(out_p, (n_outputs, sizes[Size.OUT_COLUMNS]))
+    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], block))
+    flows = numba.carray(flows_p, (sizes[Size.N_FLOWS],))
+    first_block, end_block = sizes[Size.FIRST_BLOCK], sizes[Size.END_BLOCK]
     for blk in range(first_block, end_block):
         first = blk * block
         m = min(block, count - first)
