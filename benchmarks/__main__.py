@@ -94,6 +94,20 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, Path]:
         action="store_false",
         help="skip the per-graph subprocesses (peak memory, fresh-process ready)",
     )
+    parser.add_argument(
+        "--no-commands",
+        dest="commands",
+        action="store_false",
+        help="skip timing whole commands as processes",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        metavar="CHECKOUT",
+        help="also time the whole commands with the package of another checkout (its root "
+        "folder, e.g. an older commit added with 'git worktree add'), interleaved with these",
+    )
     args = parser.parse_args(argv)
     options = Options(
         sizes=args.sizes,
@@ -103,6 +117,8 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, Path]:
         numpy_mb=args.numpy_mb,
         cold=(not args.quick) if args.cold is None else args.cold,
         memory=args.memory,
+        commands=args.commands,
+        against=args.against,
     )
     return options, args.json or default_json_path()
 
@@ -250,6 +266,7 @@ def render(results: dict[str, Any]) -> str:
         "  Peaks: growth of peak RSS (VmHWM, reset per run) in a fresh process over its RSS",
         "  before the run; kept = 8 x samples x outputs; numpy peak at its sample count.",
     ]
+    out += _commands_table(results)
     checks = results["targets"]
     if checks:
         out += ["", "Targets (issue 2)"]
@@ -259,6 +276,30 @@ def render(results: dict[str, Any]) -> str:
             out.append(f"  {mark}  {t['target']}: {value}")
     out += ["", f"total {results['duration_seconds']:.0f} s"]
     return "\n".join(out)
+
+
+def _commands_table(results: dict[str, Any]) -> list[str]:
+    """Whole commands as processes: minimum and median seconds, and against another checkout."""
+    rows = results.get("commands") or []
+    if not rows:
+        return []
+    against = results.get("against")
+    headers = ["command", "min", "median"]
+    headers += ["against min", "against median", "speed-up"] if against else []
+    table = []
+    for row in rows:
+        cells = [row["command"], _seconds(row["this"]["min"]), _seconds(row["this"]["median"])]
+        if against:
+            cells += [
+                _seconds(row["against"]["min"]),
+                _seconds(row["against"]["median"]),
+                f"{row['ratio']:.2f}x",
+            ]
+        table.append(cells)
+    lines = ["", "Whole commands (new processes, kernel cached; seconds)", _table(headers, table)]
+    if against:
+        lines.append(f"  against: {against}; speed-up = its median / this median")
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,6 +34,7 @@ from assumption_graph.compile.reference import deterministic_figures
 from assumption_graph.run import Simulator
 
 from .baseline import numpy_baseline
+from .commands import COMMANDS, QUICK_COMMANDS, time_commands
 from .graphs import recipe
 
 __all__ = ["Options", "run_suite", "default_samples", "REPO", "RESULTS"]
@@ -58,6 +59,8 @@ class Options:
     numpy_mb: int = 2000  # memory budget of the numpy baseline's node arrays
     cold: bool = True  # measure the kernel's cold compile (a fresh cache, ~20-30 s)
     memory: bool = True  # peak-memory and fresh-process probes per graph
+    commands: bool = True  # whole commands timed as processes
+    against: Path | None = None  # another checkout whose commands are timed beside these
     graphs: tuple[str, ...] = field(default=())
 
     def graph_names(self) -> tuple[str, ...]:
@@ -304,6 +307,11 @@ def run_suite(options: Options, log: Log) -> dict[str, Any]:
     compile_info = compile_times(options.cold, log)
     compile_info["this_process_seconds"] = main_kernel
     graphs = [bench_graph(name, options, log) for name in options.graph_names()]
+    commands = []
+    if options.commands:
+        log("whole commands (new processes) ...")
+        chosen, repeat = (QUICK_COMMANDS, 2) if options.quick else (COMMANDS, 5)
+        commands = time_commands(chosen, repeat, log, options.against)
     return {
         "schema": 1,
         "started": started.isoformat(timespec="seconds"),
@@ -321,6 +329,8 @@ def run_suite(options: Options, log: Log) -> dict[str, Any]:
         "RSS before the run; see benchmarks/probe.py",
         "compile": compile_info,
         "graphs": graphs,
+        "commands": commands,
+        "against": str(options.against) if options.against else None,
         "targets": targets(compile_info, graphs),
     }
 

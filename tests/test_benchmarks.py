@@ -24,3 +24,6 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path):
     text = json.dumps(data)
     assert "layered-100" in text
     assert "ratio" in text
+    commands = {row["command"]: row["this"] for row in data["commands"]}
+    assert set(commands) == {"check example", "check case", "run case -n 1000"}
+    assert all(0 < t["min"] <= t["median"] for t in commands.values())

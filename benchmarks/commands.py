@@ -1,0 +1,100 @@
+"""Whole commands timed as processes, the way a user waits for them.
+
+Each command runs as a new ``python -m assumption_graph.cli`` process: once to
+warm the kernel cache and the operating system's file cache, then ``repeat``
+times; the minimum and the median are reported, as hyperfine does. With
+``against`` (the root of another checkout of the package, e.g. an older commit
+made with ``git worktree add``) every command is also timed with that checkout
+first on ``PYTHONPATH``, interleaved run by run with this one so that load from
+other work on the machine hits both alike, and the ratio of the medians is
+reported.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Command", "COMMANDS", "QUICK_COMMANDS", "time_commands"]
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = "examples/case_handling.yaml"
+CASE = "examples/business_case.yaml"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command line after ``assumption-graph``; ``{out}`` is replaced by a temporary folder."""
+
+    name: str
+    argv: tuple[str, ...]
+
+    def line(self, out: str) -> list[str]:
+        return [word.replace("{out}", out) for word in self.argv]
+
+
+COMMANDS = (
+    Command("check example", ("check", EXAMPLE)),
+    Command("check case", ("check", CASE)),
+    Command("run case -n 1000", ("run", CASE, "-n", "1000", "--json", "{out}/r.json")),
+    Command("run case -n 1000000", ("run", CASE, "-n", "1000000", "--json", "{out}/r.json")),
+    Command("draw case", ("draw", CASE, "-o", "{out}/case.svg")),
+)
+QUICK_COMMANDS = COMMANDS[:3]
+
+
+def _once(root: Path, argv: Sequence[str]) -> float:
+    """Seconds for one process of the command line ``argv`` with ``root``'s package."""
+    env = dict(os.environ, PYTHONPATH=str(root))
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "assumption_graph.cli", *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({root}):\n{done.stderr.strip()}")
+    return seconds
+
+
+def _summary(times: Sequence[float]) -> dict[str, float]:
+    return {"min": min(times), "median": statistics.median(times)}
+
+
+def time_commands(
+    commands: Sequence[Command],
+    repeat: int,
+    log: Callable[[str], None],
+    against: Path | None = None,
+) -> list[dict[str, Any]]:
+    """Each command's timings (and the other checkout's, with ``against``)."""
+    roots = {"this": ROOT} | ({"against": against} if against else {})
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ag-bench-cmd-") as out:
+        for command in commands:
+            argv = command.line(out)
+            log(f"  {command.name} ...")
+            for root in roots.values():  # warm caches: the kernel's and the file system's
+                _once(root, argv)
+            times: dict[str, list[float]] = {key: [] for key in roots}
+            for _ in range(repeat):
+                for key, root in roots.items():
+                    times[key].append(_once(root, argv))
+            row: dict[str, Any] = {"command": command.name, "argv": list(command.argv)}
+            row |= {key: _summary(values) for key, values in times.items()}
+            if against:
+                row["ratio"] = row["against"]["median"] / row["this"]["median"]
+            rows.append(row)
+    return rows
