@@ -1,8 +1,11 @@
-"""The kernel's object code on disk: a new process links it without numba."""
+"""The kernel's object code on disk: a new process links it without numba; damage is repaired."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -72,16 +75,152 @@ def test_a_kernel_needing_a_symbol_this_process_lacks_is_not_linked():
     assert kernel._unresolved(needy) == ["no_such_symbol_anywhere"]
 
 
-def test_an_unreadable_cache_counts_as_none(tmp_path, monkeypatch):
-    monkeypatch.setattr(kernel, "cache_dir", lambda: tmp_path)
-    assert kernel._read_cache() is None  # nothing there
-    (tmp_path / "kernel.json").write_text("{not json")
-    (tmp_path / "kernel.o").write_bytes(b"\x7fELF")
-    assert kernel._read_cache() is None
-    written = KernelObject(b"\x7fELF...", "_ZN5entry", ("log1p",))
+def test_a_written_entry_reads_back_whole_and_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr(kernel, "cache_dir", lambda: tmp_path / "kernel-x")
+    assert kernel._read_cache() is None  # nothing there: a miss, not damage
+    written = KernelObject(b"\x7fELF\n...", "_ZN5entry", ("log1p",))
     kernel._write_cache(written)
+    kernel._write_cache(written)  # replaced, not added to
     assert kernel._read_cache() == written
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["kernel.json", "kernel.o"]
+    assert [p.name for p in (tmp_path / "kernel-x").iterdir()] == [kernel._ENTRY]
+
+
+def test_an_unreadable_entry_counts_as_none_with_a_notice(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(kernel, "cache_dir", lambda: tmp_path)
+    (tmp_path / kernel._ENTRY).mkdir()  # reading it fails with an OSError other than "missing"
+    assert kernel._read_cache() is None
+    assert caplog.messages == [f"kernel cache damaged at {tmp_path / kernel._ENTRY}: recompiling"]
+
+
+def test_another_entry_format_is_another_folder(monkeypatch):
+    now = kernel.cache_dir.__wrapped__()
+    monkeypatch.setattr(kernel, "_FORMAT", kernel._FORMAT + 1)
+    assert kernel.cache_dir.__wrapped__() != now
+
+
+# A damaged cache, as a user meets it: every run of the command line with the
+# cache in a temporary folder. A damaged entry must be compiled again, which
+# costs 8-10 s, so all cases but one run with numba_backend.compile_kernel
+# replaced by the known-good object of the pristine cache (the same code path,
+# without the wait); the real compile is exercised once.
+
+RUN = ["run", "-n", "1000", "--json", "-", str(EXAMPLE)]
+NOTICE = "kernel cache damaged at "
+GOOD_OBJECT_FOR_COMPILE = """
+import sys, types
+from pathlib import Path
+from assumption_graph.compile import kernel
+good = kernel._parse_entry(Path(sys.argv[1]).read_bytes())
+sys.modules["assumption_graph.compile.numba_backend"] = types.SimpleNamespace(
+    compile_kernel=lambda: (good, kernel.load(good))
+)
+from assumption_graph.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _run_cli(root: Path, good_entry: Path | None = None) -> subprocess.Popen:
+    """``run -n 1000 --json -`` of the example with its cache at ``root``, started."""
+    python = [sys.executable, "-m", "assumption_graph.cli"]
+    if good_entry is not None:
+        python = [sys.executable, "-c", GOOD_OBJECT_FOR_COMPILE, str(good_entry)]
+    return subprocess.Popen(
+        [*python, *RUN],
+        env={**os.environ, "ASSUMPTION_GRAPH_CACHE": str(root)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finished(process: subprocess.Popen) -> tuple[int, str, str]:
+    stdout, stderr = process.communicate(timeout=300)
+    return process.returncode, stdout, stderr
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    """A cache root holding a whole entry, copied from this process's cache (no compile)."""
+    kernel.warm_up()
+    root = tmp_path_factory.mktemp("pristine-cache")
+    shutil.copytree(kernel.cache_dir(), root / kernel.cache_dir().name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def clean_json(pristine) -> str:
+    code, stdout, stderr = _finished(_run_cli(pristine))
+    assert code == 0 and NOTICE not in stderr, stderr
+    return stdout
+
+
+def _flip(data: bytes, at: int, count: int = 16) -> bytes:
+    return data[:at] + bytes(byte ^ 0xFF for byte in data[at : at + count]) + data[at + count :]
+
+
+def _other_checksum(data: bytes) -> bytes:
+    return data[:7] + hashlib.sha256(b"other").hexdigest().encode() + data[71:]  # after "sha256:"
+
+
+DAMAGE = {
+    "emptied": lambda data: b"",
+    "truncated": lambda data: data[: len(data) // 2],
+    "flipped in the middle": lambda data: _flip(data, len(data) // 2),
+    "flipped in the checksum": lambda data: _flip(data, 10),
+    "another checksum": _other_checksum,
+    "without its checksum": lambda data: data.split(b"\n", 2)[2],  # the bare object code
+    "garbage of the same size": lambda data: np.random.default_rng(14).bytes(len(data)),
+}
+
+
+def _damaged_copy(pristine: Path, tmp_path: Path, damage: str) -> tuple[Path, Path]:
+    """A copy of the pristine cache with its entry damaged: the root, and the entry."""
+    root = tmp_path / "cache"
+    shutil.copytree(pristine, root)
+    (entry,) = root.glob(f"kernel-*/{kernel._ENTRY}")
+    entry.write_bytes(DAMAGE[damage](entry.read_bytes()))
+    return root, entry
+
+
+@pytest.mark.parametrize("damage", [d for d in DAMAGE if d != "flipped in the middle"])
+def test_a_damaged_entry_is_noticed_replaced_and_gives_the_same_numbers(
+    pristine, clean_json, tmp_path, damage
+):
+    root, entry = _damaged_copy(pristine, tmp_path, damage)
+    good = next(pristine.glob(f"kernel-*/{kernel._ENTRY}"))
+    code, stdout, stderr = _finished(_run_cli(root, good_entry=good))
+    assert code == 0, stderr
+    assert f"{NOTICE}{entry}: recompiling" in stderr.splitlines()
+    assert stdout == clean_json
+    assert entry.read_bytes() == good.read_bytes()  # repaired, whole
+    assert [p.name for p in entry.parent.iterdir()] == [kernel._ENTRY]  # no partial file left
+
+
+@pytest.mark.slow  # a real compile: 8-10 s
+def test_flipped_bytes_are_recompiled_for_real_once_then_the_entry_is_whole(
+    pristine, clean_json, tmp_path
+):
+    root, entry = _damaged_copy(pristine, tmp_path, "flipped in the middle")
+    code, stdout, stderr = _finished(_run_cli(root))
+    assert code == 0, stderr
+    assert f"{NOTICE}{entry}: recompiling" in stderr.splitlines()
+    assert stdout == clean_json
+    code, again, stderr = _finished(_run_cli(root))
+    assert code == 0 and NOTICE not in stderr, stderr
+    assert again == clean_json
+
+
+def test_processes_repairing_an_entry_at_once_all_give_the_same_numbers(
+    pristine, clean_json, tmp_path
+):
+    root, entry = _damaged_copy(pristine, tmp_path, "truncated")
+    good = next(pristine.glob(f"kernel-*/{kernel._ENTRY}"))
+    runs = [_run_cli(root, good_entry=good) for _ in range(2)]
+    for code, stdout, stderr in map(_finished, runs):
+        assert code == 0, stderr
+        assert stdout == clean_json
+    assert entry.read_bytes() == good.read_bytes()
+    assert [p.name for p in entry.parent.iterdir()] == [kernel._ENTRY]
 
 
 def test_out_must_be_a_contiguous_float_array_the_kernel_can_write():

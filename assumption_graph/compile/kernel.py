@@ -1,11 +1,12 @@
 """The compiled kernel as machine code: its cache, its loader and how runs call it.
 
 The kernel (:mod:`.numba_backend`) is the same for every model, so it is compiled
-once per machine and kept on disk as an object file. A new process loads that
-file with llvmlite's JIT linker and calls it through ``ctypes`` without importing
-numba at all: numba's own cache would import its typing and lowering registries
-(scipy.linalg among them) and take about half a second, where this takes a few
-hundredths. Only on a cache miss is numba imported, to compile the kernel.
+once per machine and kept on disk as object code, under its checksum. A new
+process loads that code with llvmlite's JIT linker and calls it through
+``ctypes`` without importing numba at all: numba's own cache would import its
+typing and lowering registries (scipy.linalg among them) and take about half a
+second, where this takes a few hundredths. Only on a cache miss, or when the
+cached code fails its checksum, is numba imported, to compile the kernel.
 
 The kernel owns no memory: every array it touches is passed in, so the object
 needs nothing of numba's runtime but the few helpers defined in ``_HELPERS``.
@@ -14,11 +15,13 @@ needs nothing of numba's runtime but the few helpers defined in ``_HELPERS``.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
 import itertools
 import json
+import logging
 import os
 import re
 import threading
@@ -143,14 +146,17 @@ def _machine() -> str:
     )
 
 
+_FORMAT = 2  # the cache entry's layout; in the folder's hash, so another layout is a miss
+
+
 @functools.cache
 def cache_dir() -> Path:
-    """The kernel's folder: named by a hash of its sources, its opcodes and this machine.
+    """The kernel's folder: named by a hash of its sources, opcodes, entry format and machine.
 
     ``ASSUMPTION_GRAPH_CACHE`` or ``NUMBA_CACHE_DIR`` move the root elsewhere;
     the default is ``~/.cache/assumption_graph``.
     """
-    digest = hashlib.sha256(_machine().encode())
+    digest = hashlib.sha256(f"{_FORMAT}|{_machine()}".encode())
     digest.update(repr([*Op.__members__.items(), N_PARAMS]).encode())  # frozen into the code
     for path in _KERNEL_SOURCES:
         digest.update(Path(path).read_bytes())
@@ -162,38 +168,74 @@ def cache_dir() -> Path:
     return Path(root) / f"kernel-{digest.hexdigest()[:16]}"
 
 
-_OBJECT = "kernel.o"
-_INDEX = "kernel.json"
+_ENTRY = "kernel.bin"
+_HEADER = re.compile(rb"sha256:([0-9a-f]{64}) size:([0-9]{1,12})")
+_log = logging.getLogger(__name__)
+
+
+def _entry_bytes(kernel: KernelObject) -> bytes:
+    """``kernel`` as a cache entry, one file so that it is replaced in one step.
+
+    A header line holds the sha256 and size of the rest: the symbols as a JSON
+    line, then the object code.
+    """
+    symbols = {"symbol": kernel.symbol, "externals": list(kernel.externals)}
+    body = json.dumps(symbols).encode() + b"\n" + kernel.code
+    return b"sha256:%s size:%d\n" % (hashlib.sha256(body).hexdigest().encode(), len(body)) + body
+
+
+def _parse_entry(data: bytes) -> KernelObject | None:
+    """The kernel in a cache entry, or None unless ``data`` is whole and as written.
+
+    Linking damaged object code crashes the process or, worse, runs and gives
+    wrong numbers, so nothing is trusted before its checksum matches.
+    """
+    header, _, body = data.partition(b"\n")
+    found = _HEADER.fullmatch(header)
+    if found is None or int(found[2]) != len(body):
+        return None
+    if hashlib.sha256(body).hexdigest().encode() != found[1]:
+        return None
+    symbols, _, code = body.partition(b"\n")
+    index = json.loads(symbols)
+    return KernelObject(code, index["symbol"], tuple(index["externals"]))
 
 
 def _read_cache() -> KernelObject | None:
-    """The cached kernel object, or None when there is none (or it is unreadable)."""
-    folder = cache_dir()
+    """The cached kernel, or None when there is none.
+
+    An entry that cannot be read or fails its checksum counts as none, with a
+    one-line notice on standard error: the kernel is compiled again and replaces it.
+    """
+    path = cache_dir() / _ENTRY
     try:
-        index = json.loads((folder / _INDEX).read_text())
-        code = (folder / _OBJECT).read_bytes()
-        return KernelObject(code, index["symbol"], tuple(index["externals"]))
-    except (OSError, ValueError, KeyError, TypeError):
+        data = path.read_bytes()
+    except FileNotFoundError:
         return None
+    except OSError:
+        data = b""
+    kernel = _parse_entry(data)
+    if kernel is None:
+        _log.warning("kernel cache damaged at %s: recompiling", path)
+    return kernel
 
 
 def _write_cache(kernel: KernelObject) -> None:
     """Keep ``kernel`` for later processes; a cache that cannot be written is skipped.
 
-    Each file is written under a temporary name and renamed, the index last, so
-    a process reading at the same time sees a whole kernel or none.
+    The entry is written under a temporary name of this process's and renamed
+    over the old one, so processes reading or writing it at the same time see
+    one whole entry or none.
     """
-    folder = cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        index = {"symbol": kernel.symbol, "externals": list(kernel.externals)}
-        for name, data in ((_OBJECT, kernel.code), (_INDEX, json.dumps(index).encode())):
-            path = folder / name
-            partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-            partial.write_bytes(data)
+    path = cache_dir() / _ENTRY
+    partial = path.with_name(f"{_ENTRY}.{os.getpid()}.partial")
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            partial.write_bytes(_entry_bytes(kernel))
             os.replace(partial, path)
-    except OSError:
-        pass
+        finally:
+            partial.unlink(missing_ok=True)  # nothing left once renamed
 
 
 def _unresolved(kernel: KernelObject) -> list[str]:
