@@ -48,7 +48,7 @@ from .distributions import (
 )
 from .errors import AssumptionGraphError, Diagnostic
 from .expr import Formula
-from .io import write_atomic
+from .io import check_outputs, write_atomic
 from .model import PURPOSES, Body, Model, Node, Situation, Value
 from .validate import check as check_model
 
@@ -85,7 +85,7 @@ INSTALL_HINT = (
 
 
 class RenderError(AssumptionGraphError):
-    """The diagram cannot be written: unknown format, bad path or no Graphviz ``dot``."""
+    """The diagram or chart cannot be made: unknown format or no Graphviz ``dot``."""
 
 
 @dataclass(frozen=True)
@@ -843,7 +843,8 @@ def render(
     ``.dot`` is the DOT source and needs no Graphviz program; the other formats run
     Graphviz ``dot``. The file is written to a temporary name in the same folder and
     then moved into place, so a failure never leaves a partial file. Raises
-    :class:`RenderError` for an unknown format, a missing folder or a missing ``dot``.
+    :class:`RenderError` for an unknown format or a missing ``dot``, and
+    :class:`~.errors.OutputError` for a path that cannot be written (checked first).
     ``diagram_options`` go to :func:`diagram`. Returns the path written.
     """
     import graphviz
@@ -856,15 +857,7 @@ def render(
             f"cannot write {target}: unknown {given}",
             hint="supported formats: " + ", ".join(FORMATS),
         )
-    folder = target.parent
-    if not folder.is_dir():
-        raise RenderError(
-            f"cannot write {target}: folder {folder} does not exist",
-            hint="create the folder first or choose another path",
-        )
-    if target.is_dir():
-        raise RenderError(f"cannot write {target}: it is a folder", hint="give a file name")
-
+    check_outputs([target])  # before the layout: a bad path costs nothing
     graph = diagram(model, **diagram_options)
     if fmt == "dot":
         data = graph.source.encode("utf-8")
@@ -883,13 +876,5 @@ def render(
             raise RenderError(
                 f"Graphviz failed to draw {target}: {detail[0] if detail else error}"
             ) from None
-    _write_atomic(target, data)
+    write_atomic(target, data)
     return target
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` whole or not at all; a failure is a :class:`RenderError`."""
-    try:
-        write_atomic(target, data)
-    except OSError as error:
-        raise RenderError(f"cannot write {target}: {error.strerror or error}") from None
