@@ -308,6 +308,19 @@ def test_the_memory_limit_is_the_machines_available_memory(capsys, tmp_path, mon
     assert call(capsys, command[0], model, "-n", 100_000, *command[1:]).code == 0
 
 
+def test_a_sobol_design_too_big_for_memory_is_refused_before_the_run(capsys, tmp_path, monkeypatch):
+    model = write_model(tmp_path, "yaml")
+    monkeypatch.setattr(run_module, "available_memory", lambda: 50 << 20)  # 50 MiB
+    ran = []
+    monkeypatch.setattr(Simulator, "run", lambda *args, **kwargs: ran.append(1))
+    result = call(
+        capsys, "sensitivity", model, "--output", "cost", "-n", N, "--sobol-samples", 1 << 20
+    )
+    assert result.code == 1, result.err
+    assert "Sobol indices" in result.err and "50.0 MiB is available" in result.err
+    assert "--sobol-samples" in result.err and not ran
+
+
 def test_a_run_to_a_precision_needs_memory_only_for_the_samples_it_takes(capsys, tmp_path):
     model = write_model(tmp_path, "yaml")
     out = tmp_path / "out.json"
