@@ -343,6 +343,7 @@ def test_available_memory_is_known_on_linux():
     if not Path("/proc/meminfo").exists():
         pytest.skip("not Linux")
     available = run_module.available_memory()
-    assert available is not None and 0 < available < os.sysconf("SC_PAGE_SIZE") * os.sysconf(
-        "SC_PHYS_PAGES"
-    ) + 1
+    assert (
+        available is not None
+        and 0 < available < os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") + 1
+    )
