@@ -359,7 +359,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             lambda: plots.contribution_figure(result, title=f"Contribution to variance: {label}"),
         ),
     )
-    files = {path: plots.figure_data(figure(), path) for path, figure in charts if path}
+    files: dict[str, str | bytes] = {
+        path: plots.figure_data(figure(), path) for path, figure in charts if path
+    }
     json_text = _json_text(result.as_dict()) if args.json else None
     if json_text is not None and not to_stdout:
         files[args.json] = json_text

@@ -996,27 +996,27 @@ def write_atomic(path: Output, data: str | bytes) -> None:
     file the package writes (models, diagrams, results) goes through here or
     :func:`write_files`; a failure is an :class:`OutputError` naming ``path``.
     """
-    write_files({path: data})
+    write_files({os.fspath(path): data})
 
 
-def write_files(files: Mapping[Output, str | bytes]) -> None:
+def write_files(files: Mapping[str, str | bytes]) -> None:
     """Write several files all or none: every one staged beside its target, then renamed.
 
     A failure before the renames (a full disk, a folder gone) leaves every target
-    as it was and no temporary file behind. Paths are checked as by
+    as it was and no temporary file behind; devices and FIFOs are written
+    through after the staging, before the renames. Paths are checked as by
     :func:`check_outputs`.
     """
     check_outputs(files)
+    through = [name for name in files if _written_through(name, _status(name))]
     staged: dict[str, Path] = {}  # output -> its temporary file, not yet renamed
     name = ""
     try:
-        for path, data in files.items():
-            name = os.fspath(path)
-            raw = data.encode("utf-8") if isinstance(data, str) else data
-            if _written_through(name, _status(name)):
-                _write_into(name, raw)
-            else:
-                staged[name] = _staged(_target(name), raw)
+        for name, data in files.items():
+            if name not in through:
+                staged[name] = _staged(_target(name), _encoded(data))
+        for name in through:
+            _write_into(name, _encoded(files[name]))
         for name, temp in list(staged.items()):
             os.replace(temp, _target(name))
             del staged[name]
@@ -1025,6 +1025,10 @@ def write_files(files: Mapping[Output, str | bytes]) -> None:
     finally:
         for temp in staged.values():
             temp.unlink(missing_ok=True)
+
+
+def _encoded(data: str | bytes) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
 
 
 def _status(name: str) -> os.stat_result | None:

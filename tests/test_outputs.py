@@ -22,8 +22,8 @@ import pytest
 
 from assumption_graph import run as run_module
 from assumption_graph.cli import main
-from assumption_graph.errors import RunError
-from assumption_graph.io import load
+from assumption_graph.errors import OutputError, RunError
+from assumption_graph.io import load, write_files
 from assumption_graph.run import Simulator
 
 N = 2000
@@ -347,3 +347,21 @@ def test_available_memory_is_known_on_linux():
         available is not None
         and 0 < available < os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") + 1
     )
+
+
+def test_write_files_writes_all_or_none(tmp_path, monkeypatch):
+    """A write that fails while staging (a full disk) leaves every target as it was."""
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text("old\n", encoding="utf-8")
+    syncs = []
+
+    def fsync(handle: int) -> None:
+        syncs.append(handle)
+        if len(syncs) == 2:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(OutputError, match=f"cannot write {new}: No space left"):
+        write_files({str(old): "replaced\n", str(new): "new\n"})
+    assert old.read_text(encoding="utf-8") == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["old.json"]
