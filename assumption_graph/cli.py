@@ -192,6 +192,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = _simulate(simulator, args, keep_samples=any(c.kind == "convergence" for c in charts))
     if previous is not None:
         result = _compared(result, previous)
+    to_stdout = args.json == "-"
     files: dict[str, str | bytes] = {}  # every output built before any is written
     if args.csv:
         files[args.csv] = figures_csv(result)
@@ -199,9 +200,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for chart in charts:
         files[str(chart.path)] = figure_data(plot.chart(chart.kind, chart.name), chart.path)
     json_text = _json_text(result.to_dict()) if args.json else None
-    if json_text is not None and args.json != "-":
+    if json_text is not None and not to_stdout:
         files[args.json] = json_text
-    to_stdout = args.json == "-"
     table = key_figure_table(result, checked.model)
     if result.business_case is not None:
         table += "\n\n" + business_case_report(result.business_case, checked.model.money_unit)
