@@ -331,7 +331,7 @@ def _rank_correlations(
     groups = [list(inputs[k : k + _RUN_GROUP]) for k in range(0, len(inputs), _RUN_GROUP)]
     check_memory(  # each run checks its own outputs; this adds the ranks
         8 * n * (min(len(inputs), _RUN_GROUP) + 1 + RANK_ROWS),
-        f"rank correlations of {len(inputs):,} input(s) over {n:,} samples",
+        f"ranking {len(inputs):,} input(s) and the output over {n:,} samples",
         "use fewer samples (-n)",
     )
     rho: dict[str, float] = {}

@@ -300,12 +300,12 @@ def test_a_run_too_big_for_memory_is_refused_before_it_starts(capsys, tmp_path):
 )
 def test_the_memory_limit_is_the_machines_available_memory(capsys, tmp_path, monkeypatch, command):
     model = write_model(tmp_path, "yaml")
-    monkeypatch.setattr(run_module, "available_memory", lambda: 1 << 20)  # 1 MiB
-    result = call(capsys, command[0], model, "-n", 100_000, *command[1:])
+    monkeypatch.setattr(run_module, "available_memory", lambda: 100 << 10)  # 100 KiB
+    result = call(capsys, command[0], model, "-n", 20_000, *command[1:])
     assert result.code == 1, result.err
-    assert "MiB of memory" in result.err and "1.0 MiB is available" in result.err
+    assert "of memory" in result.err and "100.0 KiB is available" in result.err
     monkeypatch.setattr(run_module, "available_memory", lambda: 1 << 30)
-    assert call(capsys, command[0], model, "-n", 100_000, *command[1:]).code == 0
+    assert call(capsys, command[0], model, "-n", 20_000, *command[1:]).code == 0
 
 
 def test_a_sobol_design_too_big_for_memory_is_refused_before_the_run(capsys, tmp_path, monkeypatch):
