@@ -290,6 +290,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
     if unknown:
         _err(f"--show takes estimates and/or results, got {', '.join(sorted(unknown))}")
         return EXIT_ERRORS
+    render.output_format(args.output, args.format)  # before the run: a bad name costs nothing
     _check_outputs(args, args.output)
     if args.check:  # draw even a broken model, with its problems marked
         model, diagnostics = _read(args.model)

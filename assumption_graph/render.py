@@ -65,6 +65,7 @@ __all__ = [
     "STYLES",
     "NodeStyle",
     "RenderError",
+    "output_format",
     "diagram",
     "render",
     "format_number",
@@ -831,6 +832,23 @@ def _number_attr(value: float) -> str:
 # ---------------------------------------------------------------------------- files
 
 
+def output_format(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """The format a diagram is written in: ``format``, else the path's extension.
+
+    >>> output_format("diagram.SVG"), output_format("diagram", "dot")
+    ('svg', 'dot')
+    """
+    target = Path(path)
+    fmt = (format or target.suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        given = f"format {format!r}" if format else f"extension {target.suffix or '(none)'!r}"
+        raise RenderError(
+            f"cannot write {target}: unknown {given}",
+            hint="supported formats: " + ", ".join(FORMATS),
+        )
+    return fmt
+
+
 def render(
     model: Model,
     path: str | os.PathLike[str],
@@ -850,13 +868,7 @@ def render(
     import graphviz
 
     target = Path(path)
-    fmt = (format or target.suffix.lstrip(".")).lower()
-    if fmt not in FORMATS:
-        given = f"format {format!r}" if format else f"extension {target.suffix or '(none)'!r}"
-        raise RenderError(
-            f"cannot write {target}: unknown {given}",
-            hint="supported formats: " + ", ".join(FORMATS),
-        )
+    fmt = output_format(target, format)
     check_outputs([target])  # before the layout: a bad path costs nothing
     graph = diagram(model, **diagram_options)
     if fmt == "dot":

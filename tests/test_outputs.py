@@ -253,6 +253,28 @@ def test_a_bad_output_place_is_refused_before_any_work(
     assert sorted(p.name for p in tmp_path.iterdir()) == before_files
 
 
+@pytest.mark.parametrize(
+    "command, option, name",
+    [
+        ("draw", "-o", "diagram.gif"),
+        ("export", "-o", "book.xls"),
+        ("report", "-o", "report.txt"),
+        ("sensitivity", "-o", "tornado.gif"),
+        ("run", "--plot=histogram:cost=", "chart.gif"),
+    ],
+)
+def test_an_unknown_output_format_is_refused_before_any_work(
+    capsys, tmp_path, no_work, command, option, name
+):
+    model = write_model(tmp_path, "yaml")
+    before = ["--output", "cost"] if command == "sensitivity" else []
+    if command == "draw":
+        before = ["--show", "results"]
+    result = call(capsys, *argv(command, model, before, option, tmp_path / name))
+    assert_refused(result, tmp_path / name)
+    assert [p.name for p in tmp_path.iterdir()] == [model.name]
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="permissions do not bind root")
 def test_a_read_only_folder_is_refused_before_any_work(capsys, tmp_path, no_work):
     model = write_model(tmp_path, "yaml")
