@@ -105,6 +105,9 @@ class Simulator:
         node in both situations, unless named ``id@without``). ``progress`` is
         called with the number of samples done after each chunk. With a business
         case the run computes its key figures too (``result.business_case``).
+        A run that needs more memory than the machine has available (8 bytes a
+        sample per node kept, plus room to summarise) is a :class:`RunError`
+        before it starts; a run to a precision is checked again as it grows.
         """
         n, seed = _checked_count(n), _checked_seed(seed)
         method = _checked_method(method, precision)
