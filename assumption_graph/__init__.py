@@ -36,6 +36,7 @@ from .errors import (
     FormulaError,
     ModelError,
     ModelFileError,
+    OutputError,
     RunError,
 )
 from .export import export_workbook
@@ -57,6 +58,7 @@ __all__ = [
     "ModelFileError",
     "Node",
     "NodeSummary",
+    "OutputError",
     "RunError",
     "RunResult",
     "SensitivityResult",

@@ -23,9 +23,9 @@ from typing import Any
 from . import render
 from ._version import __version__
 from .errors import AssumptionGraphError, Diagnostic, ModelFileError
-from .io import UNREADABLE_CODES, read_model, write_atomic
+from .io import UNREADABLE_CODES, check_outputs, read_model, write_files
 from .model import Model
-from .plots import ChartRequest, PlotAccessor, check_chart_name, save_figure
+from .plots import ChartRequest, PlotAccessor, check_chart_name, figure_data
 from .report import business_case_report, figures_csv, key_figure_table
 from .results import RunResult
 from .run import DEFAULT_SAMPLES, DEFAULT_SEED, METHODS, Simulator
@@ -120,17 +120,24 @@ def _checked(path: str) -> CheckedModel:
     return checked
 
 
-def _check_folder(path: str) -> None:
-    """An output's folder must exist: checked before a run, so a bad name costs nothing."""
-    folder = Path(path).parent
-    if not folder.is_dir():
-        raise AssumptionGraphError(f"cannot write {path}: folder {folder} does not exist")
+def _check_outputs(args: argparse.Namespace, *paths: str | Path | None) -> None:
+    """Every output a command writes, checked before any work (``None`` and ``-`` skipped).
+
+    Folder there and writable, not a folder, not the model or the previous result
+    (by identity), no file twice: a bad name costs nothing and loses nothing.
+    """
+    inputs = {args.model: "the model file"}
+    if getattr(args, "previous", None):
+        inputs[args.previous] = "the previous result"
+    check_outputs([p for p in paths if p is not None and p != "-"], inputs)
 
 
-def _write_output(path: str, text: str | bytes) -> None:
-    """Write an output file whole or not at all, into a folder that must exist."""
-    _check_folder(path)
-    write_atomic(Path(path), text)
+def _write(files: dict[str, str | bytes]) -> None:
+    """Write a command's output files, all built first: all of them or none."""
+    sys.stdout.flush()  # before anything written through /dev/stdout
+    write_files(files)
+    for path in files:
+        _err(f"wrote {path}")
 
 
 # commands
@@ -172,51 +179,44 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Compile and simulate; print the key-figure table, optionally write JSON."""
+    charts = [ChartRequest.parse(text) for text in args.plot or []]
+    _check_outputs(args, args.csv, args.json, *(chart.path for chart in charts))
     checked = _checked(args.model)
     for diagnostic in checked.warnings:
         _err(str(diagnostic))
     previous = _previous(args.previous) if args.previous else None
     simulator = Simulator(checked)
-    charts = _chart_requests(args, simulator)
+    outputs = simulator.case.visible if args.all else simulator.case.reported
+    for chart in charts:  # before the run samples
+        check_chart_name(chart.name, outputs, simulator.case.key_figures)
     result = _simulate(simulator, args, keep_samples=any(c.kind == "convergence" for c in charts))
     if previous is not None:
         result = _compared(result, previous)
     to_stdout = args.json == "-"
+    files: dict[str, str | bytes] = {}  # every output built before any is written
+    if args.csv:
+        files[args.csv] = figures_csv(result)
+    plot = PlotAccessor(result, checked.model)
+    for chart in charts:
+        files[str(chart.path)] = figure_data(plot.chart(chart.kind, chart.name), chart.path)
+    json_text = _json_text(result.to_dict()) if args.json else None
+    if json_text is not None and not to_stdout:
+        files[args.json] = json_text
     table = key_figure_table(result, checked.model)
     if result.business_case is not None:
         table += "\n\n" + business_case_report(result.business_case, checked.model.money_unit)
     table += _sampling_notes(result, args)
     print(table, file=sys.stderr if to_stdout else sys.stdout)
-    if args.csv:
-        text = figures_csv(result)
-        _write_output(args.csv, text)
-        _err(f"wrote {args.csv}")
-    if args.json:
-        _write_json(args.json, result.to_dict())
-    plot = PlotAccessor(result, checked.model)
-    for chart in charts:
-        save_figure(plot.chart(chart.kind, chart.name), chart.path)
-        _err(f"wrote {chart.path}")
+    _write(files)
+    if to_stdout:
+        print(json_text, end="")
     return EXIT_OK
 
 
-def _chart_requests(args: argparse.Namespace, simulator: Simulator) -> list[ChartRequest]:
-    """The ``--plot`` charts, each checked (kind, file, node) before the run samples."""
-    charts = [ChartRequest.parse(text) for text in args.plot or []]
-    outputs = simulator.case.visible if args.all else simulator.case.reported
-    for chart in charts:
-        check_chart_name(chart.name, outputs, simulator.case.key_figures)
-    return charts
-
-
-def _write_json(target: str, data: object) -> None:
-    """``data`` as JSON to ``target``; ``-`` is standard output, which then carries nothing else."""
-    text = json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False)
-    if target == "-":
-        print(text)
-    else:
-        _write_output(target, text + "\n")
-        _err(f"wrote {target}")
+def _json_text(data: object) -> str:
+    """``data`` as the JSON a command writes (``-`` prints it: standard output then carries
+    nothing else)."""
+    return json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
 
 
 def _sampling_notes(result: RunResult, args: argparse.Namespace) -> str:
@@ -290,6 +290,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
     if unknown:
         _err(f"--show takes estimates and/or results, got {', '.join(sorted(unknown))}")
         return EXIT_ERRORS
+    render.output_format(args.output, args.format)  # before the run: a bad name costs nothing
+    _check_outputs(args, args.output)
     if args.check:  # draw even a broken model, with its problems marked
         model, diagnostics = _read(args.model)
         found: tuple[Diagnostic, ...] | None = check(model, diagnostics).diagnostics
@@ -326,6 +328,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     for path in (args.chart, args.variance_chart):  # before the run: a bad name costs nothing
         if path:
             plots.figure_format(path)
+    _check_outputs(args, args.chart, args.variance_chart, args.json)
     checked = _checked(args.model)
     for diagnostic in checked.warnings:
         _err(str(diagnostic))
@@ -349,10 +352,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     )
     to_stdout = args.json == "-"
     label = output_label(simulator.case, args.output)
-    print(
-        sensitivity_report(result, {args.output: label}),
-        file=sys.stderr if to_stdout else sys.stdout,
-    )
     unit = output_unit(simulator.case, args.output)
     charts = (
         (args.chart, lambda: plots.tornado_figure(result, title=f"Tornado: {label}", unit=unit)),
@@ -361,12 +360,19 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             lambda: plots.contribution_figure(result, title=f"Contribution to variance: {label}"),
         ),
     )
-    for path, figure in charts:
-        if path:
-            plots.save_figure(figure(), path)
-            _err(f"wrote {path}")
-    if args.json:
-        _write_json(args.json, result.as_dict())
+    files: dict[str, str | bytes] = {
+        path: plots.figure_data(figure(), path) for path, figure in charts if path
+    }
+    json_text = _json_text(result.as_dict()) if args.json else None
+    if json_text is not None and not to_stdout:
+        files[args.json] = json_text
+    print(
+        sensitivity_report(result, {args.output: label}),
+        file=sys.stderr if to_stdout else sys.stdout,
+    )
+    _write(files)
+    if to_stdout:
+        print(json_text, end="")
     return EXIT_OK
 
 
@@ -375,6 +381,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from . import export
 
     export.check_xlsx_path(args.output)  # before the run: a bad name costs nothing
+    _check_outputs(args, args.output)
     checked = _checked(args.model)
     for diagnostic in checked.warnings:
         _err(str(diagnostic))
@@ -390,8 +397,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     data = export.export_workbook(
         checked.model, result, model_path=args.model, include_samples=args.include_samples
     )
-    _write_output(args.output, data)
-    _err(f"wrote {args.output}")
+    _write({args.output: data})
     return EXIT_OK
 
 
@@ -408,6 +414,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import html_report
 
     _check_report_path(args.output)  # before the run: a bad name costs nothing
+    _check_outputs(args, args.output)
     checked = _checked(args.model)
     for diagnostic in checked.warnings:
         _err(str(diagnostic))
@@ -431,8 +438,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         sensitivity=sensitivity,
         sensitivity_note=note,
     )
-    _write_output(args.output, text)
-    _err(f"wrote {args.output}")
+    _write({args.output: text})
     return EXIT_OK
 
 
@@ -442,7 +448,6 @@ def _check_report_path(path: str) -> None:
         raise AssumptionGraphError(
             f"cannot write {path}: the report is HTML", hint="give -o a name ending in .html"
         )
-    _check_folder(path)
 
 
 def _report_command(args: argparse.Namespace) -> str:

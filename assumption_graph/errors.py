@@ -18,6 +18,7 @@ __all__ = [
     "ModelError",
     "CheckFailed",
     "RunError",
+    "OutputError",
     "Diagnostic",
     "did_you_mean",
 ]
@@ -103,6 +104,14 @@ class CheckFailed(AssumptionGraphError):
 
 class RunError(AssumptionGraphError):
     """A run was asked for with bad settings (sample count, seed, override)."""
+
+
+class OutputError(AssumptionGraphError):
+    """An output file cannot be written, or writing it would destroy a file.
+
+    Its folder is missing or read-only, it is a folder, it is the model itself
+    (or another input), or the write failed (a full disk).
+    """
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -34,6 +34,7 @@ from .errors import (
     Diagnostic,
     FormulaError,
     ModelFileError,
+    OutputError,
     did_you_mean,
 )
 from .expr import Formula
@@ -47,7 +48,9 @@ __all__ = [
     "loads",
     "dump",
     "save",
+    "check_outputs",
     "write_atomic",
+    "write_files",
 ]
 
 # Codes that mean "this is not a model file at all"; the CLI exits 2 on them.
@@ -880,25 +883,181 @@ def save(model: Model, path: str | os.PathLike[str]) -> None:
     write_atomic(target, text)
 
 
-def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
+Output = str | os.PathLike[str]
+
+# Files under these are devices and the /dev/stdout family: written into, never replaced.
+_DEVICE_ROOTS = (Path("/dev"), Path("/proc"))
+
+
+def check_outputs(paths: Iterable[Output], inputs: Mapping[Output, str] | None = None) -> None:
+    """Refuse, before any work, outputs that cannot be written or whose writing loses a file.
+
+    Each path must name a new or existing regular file in an existing, writable
+    folder (for a symbolic link: the file it points to), or a character device
+    or FIFO, which is written through (``/dev/null``, ``/dev/stdout``). Refused,
+    with an :class:`OutputError` naming the path as given: a folder, a
+    read-only file, a socket or block device, a path under a missing folder or
+    under a file, the same file as one of ``inputs`` (by identity, so also
+    through a link; ``inputs`` maps each input's path to what it is, e.g.
+    ``"the model file"``), or one file given for two outputs.
+    """
+    taken: dict[object, str] = {}
+    for path in paths:
+        name = os.fspath(path)
+        identity = _checked_output(name, inputs or {})
+        if identity is not None and identity in taken:
+            raise OutputError(
+                f"cannot write {name}: the same file is also given for another output"
+                f" ({taken[identity]})",
+                hint="give each output its own file",
+            )
+        if identity is not None:
+            taken[identity] = name
+
+
+def _checked_output(name: str, inputs: Mapping[Output, str]) -> object:
+    """What identifies the file ``name`` writes (``None`` for a device), or an OutputError."""
+    try:
+        status = _status(name)
+    except NotADirectoryError:
+        raise OutputError(
+            f"cannot write {name}: {os.path.dirname(name)} is not a folder",
+            hint="choose a path in an existing folder",
+        ) from None
+    except OSError as error:
+        raise OutputError(f"cannot write {name}: {error.strerror or error}") from None
+    if status is not None:
+        _check_existing(name, status, inputs)
+        if _written_through(name, status):
+            return None
+        identity: object = (status.st_dev, status.st_ino)
+    else:
+        identity = os.path.realpath(name)
+    folder = _target(name).parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise OutputError(
+            f"cannot write {name}: folder {folder} {what}",
+            hint="create the folder first or choose another path",
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"cannot write {name}: folder {folder} is not writable",
+            hint="choose a folder you may write to",
+        )
+    return identity
+
+
+def _check_existing(name: str, status: os.stat_result, inputs: Mapping[Output, str]) -> None:
+    """Refuse an existing output that is a folder, an input, unwritable or not a file."""
+    mode = status.st_mode
+    if stat.S_ISDIR(mode):
+        raise OutputError(f"cannot write {name}: it is a folder", hint="give a file name")
+    for source, what in inputs.items():
+        try:
+            same = os.path.samefile(name, source)
+        except OSError:
+            same = False
+        if same:
+            raise OutputError(
+                f"cannot write {name}: it is {what} {os.fspath(source)}, which it would replace",
+                hint="choose another name for the output",
+            )
+    if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        raise OutputError(
+            f"cannot write {name}: it is neither a file, a character device nor a FIFO",
+            hint="choose a file name",
+        )
+    if not os.access(name, os.W_OK):
+        raise OutputError(f"cannot write {name}: it is read-only", hint="choose another name")
+
+
+def _written_through(name: str, status: os.stat_result | None) -> bool:
+    """A device, a FIFO or a file reached through ``/dev`` or ``/proc`` (``/dev/stdout``)."""
+    if status is None:
+        return False
+    if not stat.S_ISREG(status.st_mode):
+        return True
+    folder = Path(os.path.realpath(os.path.dirname(os.path.abspath(name))))
+    return Path(*folder.parts[:2]) in _DEVICE_ROOTS
+
+
+def _target(name: str) -> Path:
+    """The file a write replaces: the one a symbolic link points to, not the link."""
+    return Path(os.path.realpath(name) if os.path.islink(name) else name)
+
+
+def write_atomic(path: Output, data: str | bytes) -> None:
     """Write a file whole or not at all: a temporary file beside it, then a rename.
 
     Text is written as UTF-8, line ends as given. An existing file keeps its
-    permissions; a new one gets the umask's. Every file the package writes
-    (models, diagrams, results) goes through here.
+    permissions; a new one gets the umask's. A symbolic link keeps pointing to
+    its file, which is replaced; a device or FIFO is written through. Every
+    file the package writes (models, diagrams, results) goes through here or
+    :func:`write_files`; a failure is an :class:`OutputError` naming ``path``.
     """
-    target = Path(path)
+    write_files({os.fspath(path): data})
+
+
+def write_files(files: Mapping[str, str | bytes]) -> None:
+    """Write several files all or none: every one staged beside its target, then renamed.
+
+    A failure before the renames (a full disk, a folder gone) leaves every target
+    as it was and no temporary file behind; devices and FIFOs are written
+    through after the staging, before the renames. Paths are checked as by
+    :func:`check_outputs`.
+    """
+    check_outputs(files)
+    through = [name for name in files if _written_through(name, _status(name))]
+    staged: dict[str, Path] = {}  # output -> its temporary file, not yet renamed
+    name = ""
+    try:
+        for name, data in files.items():
+            if name not in through:
+                staged[name] = _staged(_target(name), _encoded(data))
+        for name in through:
+            _write_into(name, _encoded(files[name]))
+        for name, temp in list(staged.items()):
+            os.replace(temp, _target(name))
+            del staged[name]
+    except OSError as error:
+        raise OutputError(f"cannot write {name}: {error.strerror or error}") from None
+    finally:
+        for temp in staged.values():
+            temp.unlink(missing_ok=True)
+
+
+def _encoded(data: str | bytes) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def _status(name: str) -> os.stat_result | None:
+    """The file's status through links; ``None`` when there is no such file yet."""
+    try:
+        return os.stat(name)
+    except FileNotFoundError:
+        return None
+
+
+def _staged(target: Path, raw: bytes) -> Path:
+    """``raw`` in a new temporary file beside ``target``, synced, with ``target``'s mode."""
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     # os.open with 0o666 lets the umask decide the mode, like a normal new file.
     handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
+            stream.write(raw)
             stream.flush()
             os.fsync(stream.fileno())
         if target.exists():
             os.chmod(temp, stat.S_IMODE(target.stat().st_mode))
-        os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+    return temp
+
+
+def _write_into(name: str, raw: bytes) -> None:
+    """Write through a device or FIFO (appending, for ``/dev/stdout`` redirected to a file)."""
+    with os.fdopen(os.open(name, os.O_WRONLY | os.O_APPEND), "wb") as stream:
+        stream.write(raw)

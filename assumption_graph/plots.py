@@ -49,6 +49,7 @@ __all__ = [
     "check_chart_name",
     "contribution_figure",
     "convergence_figure",
+    "figure_data",
     "figure_format",
     "figure_png",
     "figure_svg",
@@ -274,11 +275,6 @@ def figure_format(path: str | Path) -> str:
             f"cannot write {target}: unknown extension {target.suffix or '(none)'!r}",
             hint="charts are written as " + ", ".join(f".{f}" for f in FIGURE_FORMATS),
         )
-    if not target.parent.is_dir():
-        raise RenderError(
-            f"cannot write {target}: folder {target.parent} does not exist",
-            hint="create the folder first or choose another path",
-        )
     return fmt
 
 
@@ -292,14 +288,15 @@ def figure_png(fig: Figure, dpi: int = DPI) -> bytes:
     return _figure_bytes(fig, "png", dpi)
 
 
+def figure_data(fig: Figure, path: str | Path, dpi: int = DPI) -> bytes:
+    """The figure as the file ``path`` holds: png, svg or pdf by its extension."""
+    return _figure_bytes(fig, figure_format(path), dpi)
+
+
 def save_figure(fig: Figure, path: str | Path, dpi: int = DPI) -> Path:
     """Write the figure as png, svg or pdf (by extension), whole or not at all."""
     target = Path(path)
-    data = _figure_bytes(fig, figure_format(target), dpi)
-    try:
-        write_atomic(target, data)
-    except OSError as error:
-        raise RenderError(f"cannot write {target}: {error.strerror or error}") from None
+    write_atomic(target, figure_data(fig, target))
     return target
 
 
@@ -443,7 +440,7 @@ class ChartRequest:
 
     @classmethod
     def parse(cls, text: str) -> ChartRequest:
-        """Read and check ``KIND:NODE=FILE`` (kind, extension and folder) before any run.
+        """Read and check ``KIND:NODE=FILE`` (kind and extension) before any run.
 
         >>> ChartRequest.parse("histogram:npv=npv.svg")
         ChartRequest(kind='histogram', name='npv', path=PosixPath('npv.svg'))

@@ -48,7 +48,7 @@ from .distributions import (
 )
 from .errors import AssumptionGraphError, Diagnostic
 from .expr import Formula
-from .io import write_atomic
+from .io import check_outputs, write_atomic
 from .model import PURPOSES, Body, Model, Node, Situation, Value
 from .validate import check as check_model
 
@@ -65,6 +65,7 @@ __all__ = [
     "STYLES",
     "NodeStyle",
     "RenderError",
+    "output_format",
     "diagram",
     "render",
     "format_number",
@@ -85,7 +86,7 @@ INSTALL_HINT = (
 
 
 class RenderError(AssumptionGraphError):
-    """The diagram cannot be written: unknown format, bad path or no Graphviz ``dot``."""
+    """The diagram or chart cannot be made: unknown format or no Graphviz ``dot``."""
 
 
 @dataclass(frozen=True)
@@ -831,6 +832,23 @@ def _number_attr(value: float) -> str:
 # ---------------------------------------------------------------------------- files
 
 
+def output_format(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """The format a diagram is written in: ``format``, else the path's extension.
+
+    >>> output_format("diagram.SVG"), output_format("diagram", "dot")
+    ('svg', 'dot')
+    """
+    target = Path(path)
+    fmt = (format or target.suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        given = f"format {format!r}" if format else f"extension {target.suffix or '(none)'!r}"
+        raise RenderError(
+            f"cannot write {target}: unknown {given}",
+            hint="supported formats: " + ", ".join(FORMATS),
+        )
+    return fmt
+
+
 def render(
     model: Model,
     path: str | os.PathLike[str],
@@ -843,28 +861,15 @@ def render(
     ``.dot`` is the DOT source and needs no Graphviz program; the other formats run
     Graphviz ``dot``. The file is written to a temporary name in the same folder and
     then moved into place, so a failure never leaves a partial file. Raises
-    :class:`RenderError` for an unknown format, a missing folder or a missing ``dot``.
+    :class:`RenderError` for an unknown format or a missing ``dot``, and
+    :class:`~.errors.OutputError` for a path that cannot be written (checked first).
     ``diagram_options`` go to :func:`diagram`. Returns the path written.
     """
     import graphviz
 
     target = Path(path)
-    fmt = (format or target.suffix.lstrip(".")).lower()
-    if fmt not in FORMATS:
-        given = f"format {format!r}" if format else f"extension {target.suffix or '(none)'!r}"
-        raise RenderError(
-            f"cannot write {target}: unknown {given}",
-            hint="supported formats: " + ", ".join(FORMATS),
-        )
-    folder = target.parent
-    if not folder.is_dir():
-        raise RenderError(
-            f"cannot write {target}: folder {folder} does not exist",
-            hint="create the folder first or choose another path",
-        )
-    if target.is_dir():
-        raise RenderError(f"cannot write {target}: it is a folder", hint="give a file name")
-
+    fmt = output_format(target, format)
+    check_outputs([target])  # before the layout: a bad path costs nothing
     graph = diagram(model, **diagram_options)
     if fmt == "dot":
         data = graph.source.encode("utf-8")
@@ -883,13 +888,5 @@ def render(
             raise RenderError(
                 f"Graphviz failed to draw {target}: {detail[0] if detail else error}"
             ) from None
-    _write_atomic(target, data)
+    write_atomic(target, data)
     return target
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` whole or not at all; a failure is a :class:`RenderError`."""
-    try:
-        write_atomic(target, data)
-    except OSError as error:
-        raise RenderError(f"cannot write {target}: {error.strerror or error}") from None

@@ -12,6 +12,7 @@ the kernel loads them. Chunk size and thread count never change the numbers.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -37,12 +38,19 @@ __all__ = [
     "CHUNK",
     "METHODS",
     "FIRST_CHECK",
+    "SUMMARY_ROWS",
+    "RANK_ROWS",
+    "available_memory",
+    "check_memory",
 ]
 
 DEFAULT_SAMPLES = 100_000
 DEFAULT_SEED = 0
 CHUNK = 1 << 18  # samples per kernel call: small enough for a lively progress bar
 FIRST_CHECK = 10_000  # a run to a precision checks it after this many samples, then doubling
+# Arrays of n samples alive besides the outputs (measured with tracemalloc, rounded up):
+SUMMARY_ROWS = 2  # while one output is sorted and summarised
+RANK_ROWS = 10  # while two outputs are ranked for a rank correlation
 
 Progress = Callable[[int], None]
 
@@ -97,6 +105,9 @@ class Simulator:
         node in both situations, unless named ``id@without``). ``progress`` is
         called with the number of samples done after each chunk. With a business
         case the run computes its key figures too (``result.business_case``).
+        A run that needs more memory than the machine has available (8 bytes a
+        sample per node kept, plus room to summarise) is a :class:`RunError`
+        before it starts; a run to a precision is checked again as it grows.
         """
         n, seed = _checked_count(n), _checked_seed(seed)
         method = _checked_method(method, precision)
@@ -107,10 +118,15 @@ class Simulator:
         correlated = tuple(x for a, b, _ in sampler.correlations for x in (a, b))
         summarised = tuple(dict.fromkeys((*output_ids, *self._case_ids())))
         run_ids = tuple(dict.fromkeys((*summarised, *correlated)))  # summarised ones first
+        checkpoints = _checkpoints(n, precision)
+        ranked = bool(sampler.correlations)  # the achieved correlations rank samples
+        _check_run_memory(len(run_ids), 0, checkpoints[0], precision, ranked)  # before compiling
         program = self.compiled.program(run_ids, pins, sampler.loaded)
         out = np.empty((len(run_ids), 0))
         done = 0
-        for target in _checkpoints(n, precision):
+        for target in checkpoints:
+            if done:  # a run to a precision grows only as far as it must
+                _check_run_memory(len(run_ids), done, target, precision, ranked)
             out = _grown(out, target)
             for start in range(done, target, max(1, int(chunk))):
                 count = min(chunk, target - start)
@@ -180,6 +196,11 @@ class Simulator:
             )
         n = sizes.pop()
         output_ids = self._output_ids(outputs)
+        check_memory(
+            8 * n * (len(output_ids) + len(given)),
+            f"evaluating {n:,} samples of {len(output_ids):,} output(s)",
+            "evaluate fewer samples at a time",
+        )
         program = self.compiled.program(output_ids, None, tuple(values))
         matrix, seed = np.stack(given), _checked_seed(seed)
         out = np.empty((len(output_ids), n))
@@ -286,6 +307,68 @@ def _checkpoints(n: int, precision: float | None) -> list[int]:
         points.append(target)
         target *= 2
     return [*points, n]
+
+
+def available_memory() -> int | None:
+    """Bytes of memory the machine can give now without swapping; ``None`` when unknown.
+
+    Linux's ``MemAvailable``, else the free physical pages (``os.sysconf``).
+    """
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(needed: int, what: str, hint: str) -> None:
+    """Refuse work that needs more bytes than :func:`available_memory`, before it starts.
+
+    ``what`` says what needs them ("a run of ... samples"), ``hint`` how to need less.
+    """
+    available = available_memory()
+    if available is not None and needed > available:
+        raise RunError(
+            f"{what} needs about {_size(needed)} of memory, but {_size(available)} is available",
+            hint=hint,
+        )
+
+
+def _check_run_memory(
+    rows: int, held: int, target: int, precision: float | None, ranked: bool
+) -> None:
+    """Room for ``rows`` outputs of ``target`` samples (``held`` of them copied from the last
+    size), and for summarising (``ranked``: rank-correlating) them one at a time."""
+    needed = 8 * (rows * (held + target) + (RANK_ROWS if ranked else SUMMARY_ROWS) * target)
+    if precision is None:
+        what = f"a run of {target:,} samples keeping {rows:,} node(s)"
+        hint = (
+            "use fewer samples (-n), fewer outputs (no --all), or --precision to stop"
+            " once the means are precise enough"
+        )
+    else:
+        what = (
+            f"a run to a precision of {precision * 100:g} % that goes on to {target:,} samples"
+            f" keeping {rows:,} node(s)"
+        )
+        hint = "ask for a looser --precision, fewer outputs (no --all) or fewer samples (-n)"
+    check_memory(needed, what, hint)
+
+
+def _size(count: int) -> str:
+    """A number of bytes for people: ``1.0 MiB``, ``7.3 TiB``."""
+    value = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:,.1f} PiB"
 
 
 def _grown(out: np.ndarray, columns: int) -> np.ndarray:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,7 +39,7 @@ from .compile.reference import evaluate, input_distributions
 from .distributions import Distribution
 from .errors import RunError, did_you_mean
 from .results import RunResult, spearman
-from .run import DEFAULT_SAMPLES, DEFAULT_SEED, Simulator
+from .run import DEFAULT_SAMPLES, DEFAULT_SEED, RANK_ROWS, Simulator, check_memory
 
 __all__ = [
     "DEFAULT_SOBOL_SAMPLES",
@@ -329,6 +329,11 @@ def _rank_correlations(
     from scipy.stats import rankdata  # heavy: imported when a sensitivity is asked for
 
     groups = [list(inputs[k : k + _RUN_GROUP]) for k in range(0, len(inputs), _RUN_GROUP)]
+    check_memory(  # each run checks its own outputs; this adds the ranks
+        8 * n * (min(len(inputs), _RUN_GROUP) + 1 + RANK_ROWS),
+        f"ranking {len(inputs):,} input(s) and the output over {n:,} samples",
+        "use fewer samples (-n)",
+    )
     rho: dict[str, float] = {}
     first: RunResult | None = None
     y_ranks: np.ndarray | None = None
@@ -343,9 +348,10 @@ def _rank_correlations(
         )
         y = run.values(node)
         if first is None:  # the same samples in every group: rank the output once
-            first, y_ranks = run, rankdata(y[np.isfinite(y)])
+            first, y_ranks = replace(run, arrays={}), rankdata(y[np.isfinite(y)])
         for name in group:
             rho[name] = spearman(run.values(name), y, y_ranks)
+        del run, y  # one group's samples held at a time
     assert first is not None  # there is always at least one group
     return first, rho
 
@@ -380,14 +386,21 @@ def _checked_sobol_samples(count: object) -> int:
 
 
 def _check_sobol_size(samples: int, inputs: int) -> None:
-    """Refuse a Saltelli design too big to hold: ``samples·(inputs + 2)`` rows of ``inputs``."""
+    """Refuse a Saltelli design too big to hold: ``samples·(inputs + 2)`` rows of ``inputs``.
+
+    Held four times over at the peak (SALib's design, its clipped copy, the inputs'
+    values and the kernel's copy of them), which must fit in the available memory.
+    """
     values = samples * (inputs + 2) * inputs
+    hint = "use fewer Sobol samples (--sobol-samples) or skip them (--no-sobol)"
     if values > _SOBOL_VALUES:
         raise RunError(
             f"Sobol indices of {inputs:,} inputs from {samples:,} base samples need "
             f"{values / 1e6:,.0f} million input values, more than this analysis holds",
-            hint="use fewer Sobol samples (--sobol-samples) or skip them (--no-sobol)",
+            hint=hint,
         )
+    what = f"Sobol indices of {inputs:,} inputs from {samples:,} base samples"
+    check_memory(8 * (4 * values + samples * (inputs + 2)), what, hint)
 
 
 def _salib_seed(seed: int, purpose: int) -> int:

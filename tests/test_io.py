@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assumption_graph.business import PHASES, PURPOSES, RISK_TYPES
-from assumption_graph.errors import Diagnostic, ModelFileError
+from assumption_graph.errors import Diagnostic, ModelFileError, OutputError
 from assumption_graph.io import (
     UNREADABLE_CODES,
     dump,
@@ -558,7 +558,7 @@ def test_save_keeps_the_old_file_when_writing_fails(
         raise OSError("no space left")
 
     monkeypatch.setattr("assumption_graph.io.os.replace", failing_replace)
-    with pytest.raises(OSError, match="no space left"):
+    with pytest.raises(OutputError, match=f"cannot write {path}: no space left"):
         save(loads(MINIMAL), path)
     assert path.read_text(encoding="utf-8") == "old\n"
     assert list(tmp_path.iterdir()) == [path]

@@ -14,7 +14,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.patches import Rectangle, StepPatch
 
 from assumption_graph.cli import main
-from assumption_graph.errors import RunError
+from assumption_graph.errors import OutputError, RunError
 from assumption_graph.io import load
 from assumption_graph.plots import (
     TOP_INPUTS,
@@ -288,9 +288,12 @@ def test_the_same_chart_gives_the_same_file(tmp_path, normal_summary):
         assert first.read_bytes() == second.read_bytes(), fmt
 
 
-@pytest.mark.parametrize("name", ["chart.gif", "chart", "missing/chart.png"])
-def test_save_figure_refuses_bad_paths_and_writes_nothing(tmp_path, normal_summary, name):
-    with pytest.raises(RenderError, match="cannot write"):
+@pytest.mark.parametrize(
+    "name, error",
+    [("chart.gif", RenderError), ("chart", RenderError), ("missing/chart.png", OutputError)],
+)
+def test_save_figure_refuses_bad_paths_and_writes_nothing(tmp_path, normal_summary, name, error):
+    with pytest.raises(error, match="cannot write"):
         save_figure(histogram_figure(normal_summary, "Cost"), tmp_path / name)
     assert list(tmp_path.iterdir()) == []
 

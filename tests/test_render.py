@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from assumption_graph import render
 from assumption_graph.business import CATEGORIES, PHASES
 from assumption_graph.cli import main
-from assumption_graph.errors import Diagnostic
+from assumption_graph.errors import Diagnostic, OutputError
 from assumption_graph.io import load, loads
 from assumption_graph.model import Model
 from assumption_graph.render import STYLES, RenderError, diagram, format_number
@@ -762,10 +762,10 @@ def test_unknown_format_fails_cleanly(name: str, tmp_path: Path) -> None:
 
 
 def test_bad_path_fails_cleanly(tmp_path: Path) -> None:
-    with pytest.raises(RenderError, match="does not exist"):
+    with pytest.raises(OutputError, match="does not exist"):
         render.render(case_model(), tmp_path / "no" / "such" / "diagram.dot")
     (tmp_path / "folder.svg").mkdir()
-    with pytest.raises(RenderError, match="folder"):
+    with pytest.raises(OutputError, match="folder"):
         render.render(case_model(), tmp_path / "folder.svg")
     assert os.listdir(tmp_path) == ["folder.svg"]
     assert os.listdir(tmp_path / "folder.svg") == []
@@ -780,8 +780,8 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(
     def fail(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(render.os, "replace", fail)
-    with pytest.raises(RenderError, match="No space left"):
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OutputError, match="No space left"):
         render.render(case_model(), target)
     assert os.listdir(tmp_path) == ["diagram.dot"]
     assert target.read_text() == "old"
