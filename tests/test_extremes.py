@@ -283,7 +283,7 @@ def test_mean_and_std_of_huge_finite_samples_are_reported(capsys, tmp_path) -> N
     figures = run_json(capsys, write(tmp_path, nodes))["nodes"]
     constant, spread = figures["constant"], figures["spread"]
     assert constant["nonfinite"] == 0
-    assert constant["mean"] == 1.7e308 and constant["std"] == 0.0
+    assert constant["mean"] == 1.7e308 and constant["std"] <= 1e-15 * 1.7e308
     assert spread["nonfinite"] == 0
     # uniform on [1e307, 2e307]: mean 1.5e307, sd 1e307 / sqrt(12)
     sd = 1e307 / math.sqrt(12)
@@ -304,7 +304,7 @@ def test_summary_spans_the_whole_float_range() -> None:
     samples = np.array([-HUGE, -1e308, 0.0, 1e308, HUGE, np.inf, np.nan])
     summary = summarise(samples, {})
     assert summary.nonfinite == 2
-    assert summary.mean == 0.0
+    assert abs(summary.mean) <= 1e-15 * HUGE  # 0 but for the scaled sum's rounding
     assert summary.min == -HUGE and summary.max == HUGE
     assert summary.percentiles[50.0] == 0.0
     assert all(v is not None for v in summary.percentiles.values())
@@ -314,7 +314,7 @@ def test_summary_spans_the_whole_float_range() -> None:
 
 def test_summary_of_the_two_ends_of_the_float_range() -> None:
     summary = summarise(np.array([-HUGE, HUGE]), {})
-    assert summary.nonfinite == 0 and summary.mean == 0.0
+    assert summary.nonfinite == 0 and abs(summary.mean) <= 1e-15 * HUGE
     assert summary.percentiles[50.0] == 0.0
     assert summary.percentiles[5.0] == pytest.approx(-0.9 * HUGE)
     assert all(v is not None for v in summary.percentiles_se.values())
