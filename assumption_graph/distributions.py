@@ -1150,7 +1150,7 @@ def _scale_problems(field: str, what: str, value: float) -> list[tuple[str, str]
 
 
 def _magnitude_problems(model: Distribution) -> list[tuple[str, str]]:
-    """``scale`` when the model's numbers pass float64's largest (:meth:`Distribution.magnitude`)."""
+    """``scale`` when the model's numbers pass float64's largest (``Distribution.magnitude``)."""
     if model.magnitude() <= LARGEST:
         return []
     numbers = [(name, x) for name, x in model._numbers() if not name.startswith("probabilities")]
@@ -1643,7 +1643,17 @@ class Metalog(Distribution):
         a1, a2, a3 = self.coefficients
         spread, skew = a2 * _LOGIT_TAIL, 0.5 * a3 * _LOGIT_TAIL
         variance = a2 * a2 * (math.pi**2 / 3.0) + a3 * a3 * (math.pi**2 / 36.0 + 1.0 / 12.0)
-        return (a1, a2, a3, spread, skew, a1 - spread + skew, a1 + spread + skew, self.mean, variance)
+        return (
+            a1,
+            a2,
+            a3,
+            spread,
+            skew,
+            a1 - spread + skew,
+            a1 + spread + skew,
+            self.mean,
+            variance,
+        )
 
 
 def _metalog_shape_problems(model: Metalog) -> list[tuple[str, str]]:

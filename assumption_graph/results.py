@@ -3,10 +3,11 @@
 Statistics are over the finite samples only; the non-finite ones are counted.
 Finite samples always have a finite mean and percentiles: where a plain sum or
 difference overflows (samples near float64's largest), it is taken again over the
-samples scaled by a power of two, which is exact. Percentiles are exact (numpy's linear interpolation between order statistics)
-from the kept output samples. Each mean and percentile carries its Monte Carlo
-standard error, and each summary a 201-point quantile sketch of the distribution,
-enough to draw a histogram or an S-curve once the samples are gone.
+samples scaled by a power of two, which is exact. Percentiles are exact (numpy's
+linear interpolation between order statistics) from the kept output samples. Each
+mean and percentile carries its Monte Carlo standard error, and each summary a
+201-point quantile sketch of the distribution, enough to draw a histogram or an
+S-curve once the samples are gone.
 """
 
 from __future__ import annotations
