@@ -119,6 +119,8 @@ __all__ = [
     "MODELS",
     "METALOG_SHAPE_BOUND",
     "RISK_CONSEQUENCES",
+    "LARGEST",
+    "TAIL_U",
     "ESTIMATE_OPTIONS",
     "fixed",
     "uniform",

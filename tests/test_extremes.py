@@ -23,11 +23,29 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assumption_graph.business import MAX_HORIZON, RATE_RANGE, YEAR_RANGE
 from assumption_graph.cli import main
 from assumption_graph.compile.reference import simulate
-from assumption_graph.distributions import MODELS, DiscreteValues, UniformValues
+from assumption_graph.distributions import (
+    MODELS,
+    RISK_CONSEQUENCES,
+    TAIL_U,
+    Discrete,
+    DiscreteValues,
+    Distribution,
+    Fixed,
+    LogNormal,
+    Metalog,
+    Normal,
+    Pert,
+    RiskEvent,
+    Triangle,
+    Uniform,
+    UniformValues,
+)
 from assumption_graph.io import read_model
 from assumption_graph.results import summarise
 from assumption_graph.validate import check
@@ -196,6 +214,56 @@ def test_the_factories_refuse_it_too() -> None:
     with pytest.raises(ModelError, match="larger unit"):
         d.triangle(-1.7e308, 0, 1.7e308)
     assert d.triangle(1e150, 2e150, 3e150).magnitude() < HUGE
+
+
+def _huge(draw: st.DrawFn) -> float:
+    """A number of any magnitude up to float64's largest, either sign."""
+    scaled = draw(st.floats(1.0, 10.0)) * 10.0 ** draw(st.integers(-5, 308))  # inf past HUGE
+    return draw(st.sampled_from([-1.0, 1.0])) * min(scaled, HUGE)
+
+
+@st.composite
+def any_model(draw: st.DrawFn) -> Distribution:
+    """Every model, with numbers of any magnitude (most are refused)."""
+    low, mid, high = sorted(_huge(draw) for _ in range(3))
+    values = tuple(_huge(draw) for _ in range(3))
+    return draw(
+        st.sampled_from(
+            [
+                Fixed(mid),
+                Uniform(low, mid, high),
+                Triangle(low, mid, high),
+                Discrete(low, mid, high, (0.2, 0.5, 0.3)),
+                Pert(low, mid, high),
+                Normal(mid, abs(high)),
+                LogNormal(draw(st.floats(-800, 800)), draw(st.floats(0, 40))),
+                Metalog(low, mid, high),
+                RiskEvent(0.3, (low, mid, high), draw(st.sampled_from(RISK_CONSEQUENCES))),
+                DiscreteValues(values, (0.2, 0.3, 0.5)),
+                UniformValues(values),
+            ]
+        )
+    )
+
+
+TAILS = np.array([TAIL_U, 2.0**-53, 0.5, 1.0 - 2.0**-53])
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_model())
+def test_a_model_check_accepts_computes_only_finite_numbers(model: Distribution) -> None:
+    """Draws (the numpy twin, bit for bit the kernel's), quantiles out to the farthest
+    uniform, figures and the summary's mean and std are all finite when check says ok."""
+    if model.problems():
+        return
+    with np.errstate(over="raise"):  # an overflow anywhere is a failure, not an inf
+        draws = model.sample_array(7, np.arange(500, dtype=np.uint64))
+        ends = model.quantile(TAILS)
+    figures = [model.low, model.mid, model.high, model.mean, model.weighted]
+    assert np.all(np.isfinite(draws)) and np.all(np.isfinite(ends)), model
+    assert all(math.isfinite(x) for x in figures), model
+    summary = summarise(draws, {})
+    assert summary.nonfinite == 0 and summary.mean is not None and summary.std is not None
 
 
 # ---------------------------------------------------------------------------- business case
