@@ -1863,6 +1863,11 @@ class _ValueTable(Distribution):
         values = [(f"values[{i}]", v) for i, v in enumerate(self.values)]
         return values + _probability_numbers(self.probabilities)
 
+    def _reach(self) -> Iterable[float]:
+        """The ends, the mean and the spread squared (mid is a value, weighted the mean)."""
+        low, high = self.low, self.high
+        return (low, high, self.mean, (high - low) * (high - low))
+
     def quantile(self, u: np.ndarray) -> np.ndarray:
         return table_from_u_array(u, np.array(self.sampler_table), 0, len(self.values))
 
