@@ -417,3 +417,23 @@ def test_summary_of_the_two_ends_of_the_float_range() -> None:
     assert summary.percentiles[5.0] == pytest.approx(-0.9 * HUGE)
     assert all(v is not None for v in summary.percentiles_se.values())
     assert summary.std is None  # HUGE·sqrt(2) is past float64: the one case it is null
+
+
+def test_sobol_indices_of_an_output_whose_variance_overflows(capsys, tmp_path) -> None:
+    """Indices are ratios of variances: the same at 2**1000 (1e301) as at 1, not 0 from an
+    overflow (bit for bit, as a power of two scales exactly)."""
+    found = []
+    for scale in (1.0, 2.0**1000):
+        nodes = {
+            "scale": {"value": scale, "source": "test"},
+            "x": {"model": "uniform", "estimate": [0, 1, 2], "source": "test"},
+            "y": {"model": "uniform", "estimate": [0, 1, 2], "source": "test"},
+            "total": {"kind": "main", "formula": "scale * (x + 3 * y)"},
+        }
+        path = write(tmp_path, nodes)
+        argv = ("sensitivity", "-n", N, "--sobol-samples", 256, "--output", "total")
+        code, out, err = call(capsys, *argv, "--json", "-", path)
+        assert code == 0, err
+        found.append(json.loads(out)["sobol"])
+    assert found[1] == found[0]
+    assert found[0]["S1"]["y"] > 0.5
