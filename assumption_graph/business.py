@@ -24,6 +24,9 @@ __all__ = [
     "CATEGORIES",
     "RISK_TYPES",
     "GENERAL_RISK",
+    "YEAR_RANGE",
+    "MAX_HORIZON",
+    "RATE_RANGE",
     "CASE_KEYS",
     "Month",
     "Phase",
@@ -56,6 +59,16 @@ CATEGORIES: dict[str, str] = {
 }
 RISK_TYPES: tuple[str, ...] = ("organisation", "technical", "suppliers", "stakeholders")
 DEFAULT_DISCOUNT_RATE = 0.05
+#: The years a business case may name: four digits, as its phases' months are written.
+YEAR_RANGE = (1, 9999)
+#: The most years a business case counts. Appraisals of long-lived infrastructure
+#: run 60 to 150 years; with a rate in RATE_RANGE every discount and growth factor
+#: (1 + r)**±t over this horizon stays within 1e±209, far inside float64.
+MAX_HORIZON = 200
+#: The lowest and highest yearly rate, as fractions (-90 % and 1000 % a year): beyond
+#: them discounting means nothing, and a rate above 10 is a percentage written as a
+#: fraction's number.
+RATE_RANGE = (-0.9, 10.0)
 
 CASE_KEYS: dict[str, str] = {
     "purpose": "the primary purpose: efficiency | quality | compliance",

@@ -86,7 +86,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
@@ -118,6 +119,8 @@ __all__ = [
     "MODELS",
     "METALOG_SHAPE_BOUND",
     "RISK_CONSEQUENCES",
+    "LARGEST",
+    "TAIL_U",
     "ESTIMATE_OPTIONS",
     "fixed",
     "uniform",
@@ -176,6 +179,12 @@ PROBABILITY_TOLERANCE = 1e-6
 METALOG_SHAPE_BOUND = 1.6671131192
 #: A risk event's consequence models; the kernel gets the position as a number.
 RISK_CONSEQUENCES: tuple[str, ...] = ("triangle", "uniform", "pert")
+#: The largest number a float64 holds: a model whose numbers pass it is refused (``scale``).
+LARGEST = sys.float_info.max
+#: The smallest uniform a quantile is fed, or its distance from 1: Monte Carlo draws
+#: and Sobol points keep 2**-54 away from 0 and 1, a Latin hypercube 2**-53 / n; this
+#: covers runs of up to 2**53 samples. Unbounded models reach their farthest there.
+TAIL_U = 2.0**-106
 
 # ---------------------------------------------------------------------------
 # Scalar samplers: plain Python, math module only, numba-compatible.
@@ -1020,7 +1029,12 @@ class Distribution:
         return [(name, getattr(self, name)) for name in self._fields]
 
     def problems(self) -> list[tuple[str, str]]:
-        """What is wrong with the parameters, as (code, message); empty when valid."""
+        """What is wrong with the parameters, as (code, message); empty when valid.
+
+        Finite parameters first, then the model's own rules, then its
+        :meth:`magnitude` (``scale``): numbers past float64's largest would make
+        draws infinite or clamp them without a word.
+        """
         bad = [(name, x) for name, x in self._numbers() if not math.isfinite(x)]
         if bad:
             listed = ", ".join(f"{name}={x!r}" for name, x in bad)
@@ -1031,10 +1045,38 @@ class Distribution:
                     "give a finite number for each",
                 )
             ]
-        return self._problems()
+        return self._problems() or _magnitude_problems(self)
 
     def _problems(self) -> list[tuple[str, str]]:
         return []
+
+    def magnitude(self) -> float:
+        """The largest absolute number the model computes; inf where one overflows.
+
+        Over what the sampler, its numpy twin and the quantile compute (at the
+        farthest uniform, :data:`TAIL_U`), the readings, the weighted figure, the
+        mean, and the variance a summary computes: each model lists them in
+        ``_reach``. ``check`` refuses a model whose magnitude passes
+        :data:`LARGEST` (code ``scale``).
+
+        >>> triangle(1, 2, 4).magnitude()  # the spread squared, (4 - 1)**2
+        9.0
+        """
+        try:
+            reached = [abs(float(x)) for x in self._reach()]
+        except OverflowError:  # math.exp and fsum raise where numpy gives inf
+            return math.inf
+        return max((math.inf if math.isnan(x) else x for x in reached), default=0.0)
+
+    def _reach(self) -> Iterable[float]:
+        """The numbers ``magnitude`` takes the largest of; this default fits a bounded model.
+
+        Its ends and figures, and the spread squared, ``(high - low)**2``: an upper
+        bound of the variance and of the products a sampler takes (a triangle's
+        ``u·span·(mid - low)``).
+        """
+        span = self.high - self.low
+        return (self.low, self.high, self.mid, self.mean, self.weighted, span * span)
 
     def sample_array(self, stream: int, samples: np.ndarray) -> np.ndarray:
         """Draw one value per sample index from counter stream ``stream`` (numpy reference).
@@ -1107,6 +1149,38 @@ def _scale_problems(field: str, what: str, value: float) -> list[tuple[str, str]
     if value >= 0.0:
         return []
     return [("scale", f"{what} {field}={_number(value)} is negative; use {field} >= 0")]
+
+
+def _magnitude_problems(model: Distribution) -> list[tuple[str, str]]:
+    """``scale`` when the model's numbers pass float64's largest (``Distribution.magnitude``)."""
+    if model.magnitude() <= LARGEST:
+        return []
+    numbers = [(name, x) for name, x in model._numbers() if not name.startswith("probabilities")]
+    if len(numbers) > 4:  # a long list of values: the largest says enough
+        numbers = [max(numbers, key=lambda item: abs(item[1]))]
+    given = ", ".join(f"{name}={x:.6g}" for name, x in numbers)
+    return [
+        (
+            "scale",
+            f"numbers too large to compute with: with {given} the model's draws, mean or "
+            f"variance pass {LARGEST:.2g}, the largest number a 64-bit float holds; "
+            "give the amounts in a larger unit (e.g. millions instead of units), or check them",
+        )
+    ]
+
+
+def _exp(x: float) -> float:
+    """``math.exp`` with inf for what overflows, as numpy's exp has it."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+# How far the unbounded samplers reach at TAIL_U: ndtri(TAIL_U) = -11.8, and the
+# metalog's logit ln(u / (1 - u)) = -73.5 (1 - TAIL_U rounds to 1).
+_Z_TAIL = -ndtri(TAIL_U)
+_LOGIT_TAIL = -math.log(TAIL_U)
 
 
 @dataclass(frozen=True)
@@ -1317,6 +1391,10 @@ class Pert(Distribution):
     def _problems(self) -> list[tuple[str, str]]:
         return _order_problems(self.low, self.mid, self.high)
 
+    def _reach(self) -> Iterable[float]:
+        """A bounded model's, and the Beta's shapes: ``4·(mid - low)`` overflows first."""
+        return (*super()._reach(), *(self.shapes if self.high > self.low else ()))
+
     def sample_array(self, stream: int, samples: np.ndarray) -> np.ndarray:
         """Draw one value per sample index (rejection under a step envelope, counter stream)."""
         table = np.array(self.sampler_table, dtype=np.float64)
@@ -1405,6 +1483,14 @@ class Normal(Distribution):
     def _problems(self) -> list[tuple[str, str]]:
         return _estimate_order(self) or _scale_problems("sd", "standard deviation", self.sd)
 
+    def _numbers(self) -> list[tuple[str, float]]:
+        return _given_numbers(self)
+
+    def _reach(self) -> Iterable[float]:
+        """The draws at the farthest uniforms, the readings and the variance ``sd²``."""
+        tail = _Z_TAIL * self.sd
+        return (self.mean - tail, self.mean + tail, self.low, self.high, self.sd * self.sd)
+
 
 @dataclass(frozen=True)
 class LogNormal(Distribution):
@@ -1481,6 +1567,26 @@ class LogNormal(Distribution):
     def _problems(self) -> list[tuple[str, str]]:
         return _estimate_order(self) or _scale_problems("sigma", "log-scale spread", self.sigma)
 
+    def _numbers(self) -> list[tuple[str, float]]:
+        return _given_numbers(self)
+
+    def _reach(self) -> Iterable[float]:
+        """The highest draw, the readings, the mean and the variance.
+
+        The variance ``(exp(sigma²) - 1)·exp(2mu + sigma²)`` is taken through its
+        logarithm, so that only a variance that overflows reads as inf.
+        """
+        s2 = self.sigma * self.sigma
+        log_variance = 2.0 * self.mu + s2 + math.log(math.expm1(s2)) if s2 > 0.0 else -math.inf
+        return (
+            _exp(self.mu + _Z_TAIL * self.sigma),
+            _exp(self.mu - _z(self.percentiles) * self.sigma),
+            _exp(self.mu),
+            _exp(self.mu + _z(self.percentiles) * self.sigma),
+            _exp(self.mu + 0.5 * s2),
+            _exp(log_variance),
+        )
+
 
 @dataclass(frozen=True)
 class Metalog(Distribution):
@@ -1529,6 +1635,27 @@ class Metalog(Distribution):
     def _problems(self) -> list[tuple[str, str]]:
         order = _order_problems(self.low, self.mid, self.high)
         return order or _metalog_shape_problems(self)
+
+    def _reach(self) -> Iterable[float]:
+        """The coefficients, the draws at the farthest uniforms, the mean and the variance.
+
+        The quantile's terms ``a2·L`` and ``a3·(u - 1/2)·L`` at ``|L|`` = 73.5, and
+        the variance ``a2²·π²/3 + a3²·(π²/36 + 1/12)``.
+        """
+        a1, a2, a3 = self.coefficients
+        spread, skew = a2 * _LOGIT_TAIL, 0.5 * a3 * _LOGIT_TAIL
+        variance = a2 * a2 * (math.pi**2 / 3.0) + a3 * a3 * (math.pi**2 / 36.0 + 1.0 / 12.0)
+        return (
+            a1,
+            a2,
+            a3,
+            spread,
+            skew,
+            a1 - spread + skew,
+            a1 + spread + skew,
+            self.mean,
+            variance,
+        )
 
 
 def _metalog_shape_problems(model: Metalog) -> list[tuple[str, str]]:
@@ -1640,6 +1767,10 @@ class RiskEvent(Distribution):
             )
         return found
 
+    def _reach(self) -> Iterable[float]:
+        """A bounded model's over its ends (0 included), and what its consequence computes."""
+        return (*super()._reach(), self.consequence.magnitude())
+
     def sample_array(self, stream: int, samples: np.ndarray) -> np.ndarray:
         """Draw one value per sample index (a PERT consequence by rejection)."""
         return risk_event_sample_array(stream, samples, *self.sampler_args)
@@ -1732,6 +1863,11 @@ class _ValueTable(Distribution):
         values = [(f"values[{i}]", v) for i, v in enumerate(self.values)]
         return values + _probability_numbers(self.probabilities)
 
+    def _reach(self) -> Iterable[float]:
+        """The ends, the mean and the spread squared (mid is a value, weighted the mean)."""
+        low, high = self.low, self.high
+        return (low, high, self.mean, (high - low) * (high - low))
+
     def quantile(self, u: np.ndarray) -> np.ndarray:
         return table_from_u_array(u, np.array(self.sampler_table), 0, len(self.values))
 
@@ -1801,6 +1937,17 @@ def _set_estimate(model: Normal | LogNormal) -> None:
         raise ModelError(f"{type(model).__name__}: estimate must be (low, mid, high), got {raw!r}")
     low, mid, high = (_as_float(model, "estimate", v) for v in raw)
     object.__setattr__(model, "estimate", (low, mid, high))
+
+
+def _given_numbers(model: Normal | LogNormal) -> list[tuple[str, float]]:
+    """The numbers the user gave: the estimate a normal or lognormal was read from, if any.
+
+    Its parameters come from them, so an estimate too wide (an sd that overflows)
+    is a matter of ``scale``, not of a number that is not finite.
+    """
+    if model.estimate is None:
+        return [(name, getattr(model, name)) for name in model._fields]
+    return list(zip(("estimate low", "estimate mid", "estimate high"), model.estimate, strict=True))
 
 
 def _estimate_order(model: Normal | LogNormal) -> list[tuple[str, str]]:

@@ -1,10 +1,13 @@
 """Figures of a run: per-node summaries, rank correlation, and the ``run --json`` contract.
 
 Statistics are over the finite samples only; the non-finite ones are counted.
-Percentiles are exact (numpy's linear interpolation between order statistics)
-from the kept output samples. Each mean and percentile carries its Monte Carlo
-standard error, and each summary a 201-point quantile sketch of the distribution,
-enough to draw a histogram or an S-curve once the samples are gone.
+Finite samples always have a finite mean and percentiles: where a plain sum or
+difference overflows (samples near float64's largest), it is taken again over the
+samples scaled by a power of two, which is exact. Percentiles are exact (numpy's
+linear interpolation between order statistics) from the kept output samples. Each
+mean and percentile carries its Monte Carlo standard error, and each summary a
+201-point quantile sketch of the distribution, enough to draw a histogram or an
+S-curve once the samples are gone.
 """
 
 from __future__ import annotations
@@ -104,7 +107,9 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
     about ± one standard error; the SE is half the distance between them
     (interpolated between order statistics like the percentile, clipped to the
     smallest and largest sample). One sort of the finite samples serves the
-    percentiles, their SEs, min, max and the quantile sketch.
+    percentiles, their SEs, min, max and the quantile sketch. Finite samples
+    always get a mean and percentiles; std is None only when it is itself past
+    float64's largest (samples spanning most of the range).
 
     >>> s = summarise(np.array([1.0, 2.0, np.inf, 3.0]), {"expected": 2.0})
     >>> s.mean, s.nonfinite, s.percentiles[50.0], s.mean_se
@@ -113,7 +118,7 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
     is_finite = np.isfinite(samples)
     finite = samples if is_finite.all() else samples[is_finite]  # copy only when needed
     nonfinite = int(samples.size - finite.size)
-    with np.errstate(over="ignore", invalid="ignore"):  # huge finite values: std is then None
+    with np.errstate(over="ignore", invalid="ignore"):  # overflows are taken again, scaled
         return _summary(finite, nonfinite, figures)
 
 
@@ -134,6 +139,8 @@ def _summary(finite: np.ndarray, nonfinite: int, figures: Mapping[str, float]) -
     if n:
         stats["mean"] = float(np.mean(finite))
         stats["min"], stats["max"] = float(ordered[0]), float(ordered[-1])
+        if not math.isfinite(stats["mean"]) or (n > 1 and not math.isfinite(stats["std"])):
+            stats.update(_scaled_moments(finite, stats["min"], stats["max"]))
         levels = _interpolate(ordered, (n - 1) * _LEVELS)
         percentiles = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, levels, strict=True)}
         quantiles = tuple(_interpolate(ordered, (n - 1) * _SKETCH).tolist())
@@ -153,28 +160,72 @@ def _summary(finite: np.ndarray, nonfinite: int, figures: Mapping[str, float]) -
     )
 
 
+def _scaled_moments(finite: np.ndarray, least: float, most: float) -> dict[str, float]:
+    """Mean, std and mean_se of finite samples (from ``least`` to ``most``) whose sums overflowed.
+
+    The samples are scaled by the power of two that brings the largest magnitude
+    to 1 (exact), summarised, and scaled back: the mean lies between the samples,
+    so it is finite; the std is inf (reported as None) only when it is itself
+    beyond float64's largest, and mean_se then may still be finite.
+    """
+    exponent = math.frexp(max(-least, most))[1]
+    scaled = np.ldexp(finite, -exponent)
+    n = finite.size
+    std = float(np.std(scaled, ddof=1)) if n > 1 else math.nan
+    mean = math.ldexp(float(np.mean(scaled)), exponent)
+    return {
+        "mean": min(max(mean, least), most),  # against the sum's rounding
+        "std": _ldexp(std, exponent),
+        "mean_se": _ldexp(std / math.sqrt(n), exponent),
+    }
+
+
+def _ldexp(x: float, exponent: int) -> float:
+    """``x·2**exponent``, inf where that overflows (``math.ldexp`` raises)."""
+    try:
+        return math.ldexp(x, exponent)
+    except OverflowError:
+        return math.inf
+
+
 def _interpolate(ordered: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     """Values at fractional 0-based ``ranks`` of sorted data, as ``np.percentile`` has them.
 
     The same linear rule, bit for bit (including numpy's switch to interpolating
     from above past the midpoint), without numpy's partition of unsorted data.
+    Where a step between two finite samples overflows, the rule is applied to
+    their halves and doubled (the value lies between them, so it is finite).
     """
     below = np.floor(ranks).astype(np.intp)
     above = np.minimum(below + 1, ordered.size - 1)
     t = ranks - below
     low, high = ordered[below], ordered[above]
+    value = _linear(low, high, t)
+    overflowed = ~np.isfinite(value)
+    if overflowed.any():
+        value[overflowed] = 2.0 * _linear(low[overflowed] / 2, high[overflowed] / 2, t[overflowed])
+    return value
+
+
+def _linear(low: np.ndarray, high: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """numpy's linear interpolation from ``low`` to ``high`` at ``t`` in [0, 1]."""
     step = high - low
     return np.where(t >= 0.5, high - step * (1 - t), low + step * t)
 
 
 def _percentile_se(ordered: np.ndarray) -> np.ndarray:
-    """Each percentile's binomial standard error (see :func:`summarise`)."""
+    """Each percentile's binomial standard error (see :func:`summarise`).
+
+    Half the distance between two finite values: taken as a difference of halves
+    where the plain difference overflows.
+    """
     n = ordered.size
     centre = (n - 1) * _LEVELS
     d = np.sqrt(n * _LEVELS * (1 - _LEVELS))
     low = _interpolate(ordered, np.clip(centre - d, 0, n - 1))
     high = _interpolate(ordered, np.clip(centre + d, 0, n - 1))
-    return (high - low) / 2
+    half = (high - low) / 2
+    return np.where(np.isfinite(half), half, high / 2 - low / 2)
 
 
 @dataclass(frozen=True)

@@ -423,6 +423,8 @@ def sobol_indices(
     inverse CDF (``Distribution.quantile``), so the inputs keep their own
     distributions. ``None`` without inputs. Base samples whose output is not
     finite are left out whole; if the output never varies, every index is 0.
+    An output whose variance overflows (values past about 1e154) is scaled
+    down by a power of two first, which leaves the indices as they are.
     """
     from SALib.analyze import sobol as sobol_analyze  # heavy: imported when asked for
     from SALib.sample import sobol as sobol_sample
@@ -442,6 +444,10 @@ def sobol_indices(
     if len(blocks) < 2 or np.ptp(blocks) == 0:
         nothing = dict.fromkeys(names, 0.0 if len(blocks) >= 2 else math.nan)
         return SobolIndices(nothing, nothing, nothing, nothing, len(blocks))
+    with np.errstate(over="ignore"):
+        overflows = not math.isfinite(float(np.var(blocks)))
+    if overflows:  # indices are ratios of variances: a power of two scales them exactly
+        blocks = np.ldexp(blocks, -math.frexp(float(np.max(np.abs(blocks))))[1])
     found = sobol_analyze.analyze(
         problem, blocks.ravel(), calc_second_order=False, seed=_salib_seed(seed, 2)
     )

@@ -22,7 +22,8 @@ probabilities-count    error     not one probability for each of low, mid, high 
                                  each of the ``values``)
 metalog-infeasible     error     a metalog's P50 so close to P10 or P90 that its quantile
                                  function would turn back (|a3|/a2 >= 1.66711)
-scale                  error     a spread parameter (sd, sigma) is not positive
+scale                  error     a spread parameter (sd, sigma) is negative, or the model's
+                                 draws, mean or variance pass float64's largest number
 nonfinite              error     a distribution parameter is NaN or infinite
 unit-mismatch          error     units that must agree do not (``+ - min max clip``, branches
                                  of ``if``, comparisons, a declared unit vs its formula)
@@ -59,9 +60,10 @@ unknown-purpose        error     a purpose of the case, a secondary purpose or a
 secondary-purpose      error     a secondary purpose repeats the primary or is listed twice
 off-purpose            warning   a main node or non-economic gain serves a purpose the case
                                  names neither as primary nor as secondary
-case-years             error     ``start_year`` or ``end_year`` is missing, or the case ends
-                                 before it starts
-discount-rate          error     the discount rate is -1 or less
+case-years             error     ``start_year`` or ``end_year`` is missing or not in 1..9999,
+                                 the case ends before it starts, or it counts more than
+                                 MAX_HORIZON (200) years
+discount-rate          error     the discount rate is outside RATE_RANGE, -0.9 to 10
 discount-percent       warning   the discount rate is above 0.25: probably written in percent
 no-side                error     a main node has no ``side`` (cost, gain, operating), so the
                                  business case does not count it
@@ -115,7 +117,16 @@ from typing import Any
 
 import networkx as nx
 
-from .business import CATEGORIES, PHASES, PURPOSES, RISK_TYPES, BusinessCase
+from .business import (
+    CATEGORIES,
+    MAX_HORIZON,
+    PHASES,
+    PURPOSES,
+    RATE_RANGE,
+    RISK_TYPES,
+    YEAR_RANGE,
+    BusinessCase,
+)
 from .distributions import Distribution, Normal
 from .errors import CheckFailed, Diagnostic, did_you_mean
 from .expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, to_source
@@ -1028,16 +1039,28 @@ def _off_purposes(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
 
 @_with_case
 def _case_years(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
-    """``start_year`` and ``end_year`` are given and in order."""
+    """``start_year`` and ``end_year``: given, in 1..9999, in order, MAX_HORIZON years at most."""
+    first, last = YEAR_RANGE
+    wrong = False
     for key in ("start_year", "end_year"):
-        if getattr(case, key) is None:
+        year = getattr(case, key)
+        if year is None:
+            wrong = True
             yield ctx.error(
                 "case-years",
                 f"the business case has no '{key}'; give the first and last year counted, "
                 "e.g. 'start_year: 2025' and 'end_year: 2030'",
                 line=case.line,
             )
-    if case.start_year is not None and case.end_year is not None:
+        elif not first <= year <= last:
+            wrong = True
+            yield ctx.error(
+                "case-years",
+                f"{key} {year} is not a calendar year between {first} and {last}; "
+                "give the year in full, e.g. 2025",
+                line=case.line_of(key),
+            )
+    if not wrong and case.start_year is not None and case.end_year is not None:
         if case.start_year > case.end_year:
             yield ctx.error(
                 "case-years",
@@ -1045,23 +1068,43 @@ def _case_years(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
                 f"({case.start_year}); swap 'start_year' and 'end_year'",
                 line=case.line_of("end_year"),
             )
+        elif case.end_year - case.start_year >= MAX_HORIZON:
+            yield ctx.error(
+                "case-years",
+                f"the business case counts {case.end_year - case.start_year + 1:,} years "
+                f"({case.start_year} to {case.end_year}); it may count at most {MAX_HORIZON} "
+                "years: shorten the horizon, and count what lasts beyond it as a residual value",
+                line=case.line_of("end_year"),
+            )
 
 
 _PERCENT_LIKE_RATE = 0.25
 
 
+def _rate_error(key: str, rate: float) -> str | None:
+    """Why a yearly rate (``discount_rate``) is outside RATE_RANGE, or None."""
+    lowest, highest = RATE_RANGE
+    if rate < lowest:
+        return (
+            f"{key} {rate:g} is below {lowest:g} ({lowest * 100:g} % a year), which "
+            "discounts nothing sensibly; give the yearly rate as a fraction, e.g. 0.05 for 5 %"
+        )
+    if rate > highest:
+        return (
+            f"{key} {rate:g} is above {highest:g} ({highest * 100:g} % a year); rates are "
+            f"fractions (0.05 is 5 %): if you meant {rate:g} %, write {rate / 100:g}"
+        )
+    return None
+
+
 @_with_case
 def _discount_rate(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
-    """A discount rate is a fraction above -1; one above 0.25 is probably in percent."""
+    """A discount rate is a fraction within RATE_RANGE; one above 0.25 is probably in percent."""
     rate = case.discount_rate
     line = case.line_of("discount_rate")
-    if rate <= -1:
-        yield ctx.error(
-            "discount-rate",
-            f"discount_rate {rate:g} is -1 or less, which discounts nothing sensibly; "
-            "give the yearly rate as a fraction, e.g. 0.05 for 5 %",
-            line=line,
-        )
+    error = _rate_error("discount_rate", rate)
+    if error is not None:
+        yield ctx.error("discount-rate", error, line=line)
     elif rate > _PERCENT_LIKE_RATE:
         yield ctx.warning(
             "discount-percent",

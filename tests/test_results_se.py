@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from statistics import NormalDist
 
@@ -182,13 +183,21 @@ def _floats(value: object) -> list[float]:
 
 
 def test_json_never_carries_nan():
-    """Undefined figures are None: std that overflows, no finite sample, a single sample."""
+    """Undefined figures are None: no finite sample, a single sample, a std past float64."""
     huge = np.array([1e308, -1e308, 1e308, np.inf])
-    for samples in (huge, np.array([np.nan]), np.array([1.0])):
+    ends = np.array([-sys.float_info.max, sys.float_info.max])
+    for samples in (huge, ends, np.array([np.nan]), np.array([1.0])):
         data = summarise(samples, {}).as_dict()
         assert all(math.isfinite(x) for x in _floats(data)), data
-        assert data["std"] is None and data["mean_se"] is None
         json.dumps(data, allow_nan=False)  # raises on NaN or infinity
+    for samples in (np.array([np.nan]), np.array([1.0])):
+        data = summarise(samples, {}).as_dict()
+        assert data["std"] is None and data["mean_se"] is None
+    # finite samples whose sums overflow still have a mean and std: sqrt(4/3)·1e308 here
+    assert summarise(huge, {}).std == pytest.approx(math.sqrt(4 / 3) * 1e308, rel=1e-12)
+    # the std of the two ends is sqrt(2)·1.8e308, past float64: None; its mean_se is not
+    assert summarise(ends, {}).std is None
+    assert summarise(ends, {}).mean_se == pytest.approx(sys.float_info.max, rel=1e-12)
     for samples in (np.array([np.nan]), np.array([1.0])):  # fewer than 2 finite samples
         assert all(v is None for v in summarise(samples, {}).as_dict()["percentiles_se"].values())
     assert summarise(huge, {}).as_dict()["nonfinite"] == 1
