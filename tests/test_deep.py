@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from assumption_graph.cli import main
 from assumption_graph.compile.reference import simulate
 from assumption_graph.errors import AssumptionGraphError
-from assumption_graph.expr import parse_formula, to_source
+from assumption_graph.expr import Expr, _LongParser, _Parser, parse_formula, to_source
 from assumption_graph.io import loads
 from assumption_graph.run import Simulator
 from assumption_graph.validate import check
@@ -148,30 +148,47 @@ _FORMULA_PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.sampled_from(["", "x + " * 4000]),
-    st.one_of(st.lists(_FORMULA_PIECES, max_size=30).map("".join), st.text(max_size=40)),
-)
-def test_parser_raises_only_its_own_errors(prefix, text):
+def long_parse(text: str) -> Expr:
+    """``text`` through the parser of formulas too deep for Python's (used only for them)."""
+    return _LongParser(_Parser(text, {"node": "n", "file": None, "line": None})).parse()
+
+
+_TEXTS = st.one_of(st.lists(_FORMULA_PIECES, max_size=30).map("".join), st.text(max_size=40))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_parser_raises_only_its_own_errors(text):
+    for parse in (lambda t: parse_formula(t, node="n").expr, long_parse):
+        try:
+            expr = parse(text)
+        except AssumptionGraphError:
+            continue
+        assert parse_formula(to_source(expr)).expr == expr
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_both_parsers_agree(text):
+    """Python's parser and the one for long formulas accept the same formulas, as equal trees."""
     try:
-        formula = parse_formula(prefix + text, node="n")
+        expected = parse_formula(text).expr
     except AssumptionGraphError:
+        with pytest.raises(AssumptionGraphError):
+            long_parse(text)
         return
-    assert parse_formula(to_source(formula.expr)).expr == formula.expr
+    assert long_parse(text) == expected
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from([" + ", " - ", " * ", " / ", " < ", " ** ", " if a else "]),
-                          st.sampled_from(["a", "b", "(a - 2)", "-c", "3", "max(a, -b, 2)"])),
-                min_size=1, max_size=12))
-def test_formulas_too_long_for_pythons_parser_parse_as_short_ones_do(parts):
-    """The same tree for a formula whether Python's own parser could take it or not."""
-    short = "x" + "".join(op + operand for op, operand in parts)
-    tree = parse_formula(f"({short})" + " + x" * 4000).expr
-    for _ in range(4000):
-        tree = tree.left
-    assert tree == parse_formula(short).expr
+_OPERANDS = st.sampled_from(["a", "b", "(a - 2)", "-c", "3", "max(a, -b, 2)", "2 ** -a ** 2"])
+_OPERATORS = st.sampled_from([" + ", " - ", " * ", " / ", " < ", " == ", " ** ", " if a else "])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_OPERANDS, st.lists(st.tuples(_OPERATORS, _OPERANDS), max_size=12))
+def test_both_parsers_agree_on_valid_formulas(first, rest):
+    text = first + "".join(op + operand for op, operand in rest)
+    assert long_parse(text) == parse_formula(text).expr
 
 
 def test_walks_do_not_recurse_over_depth(tmp_path):
