@@ -36,6 +36,7 @@ __all__ = [
     "to_source",
     "rename",
     "fold",
+    "operands",
 ]
 
 R = TypeVar("R")
@@ -236,7 +237,7 @@ def fold(
     >>> fold(parse_formula("a * (b + 1)").expr, lambda e, kids: 1 + sum(kids))
     5
     """
-    children_of = children or _children
+    children_of = children or operands
     results: list[R] = []
     stack: list[tuple[Expr, Sequence[Expr] | None]] = [(expr, None)]
     while stack:
@@ -361,10 +362,11 @@ def _walk(expr: Expr) -> Iterator[Expr]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(_children(current))
+        stack.extend(operands(current))
 
 
-def _children(expr: Expr) -> tuple[Expr, ...]:
+def operands(expr: Expr) -> tuple[Expr, ...]:
+    """The direct operands of ``expr``, left to right (none for a number or a name)."""
     match expr:
         case Unary(operand=operand):
             return (operand,)
@@ -378,7 +380,7 @@ def _children(expr: Expr) -> tuple[Expr, ...]:
 
 
 def _rebuilt(expr: Expr, children: Sequence[Expr]) -> Expr:
-    """``expr`` with its operands replaced by ``children``, in :func:`_children`'s order."""
+    """``expr`` with its operands replaced by ``children``, in :func:`operands`' order."""
     match expr:
         case Unary(op):
             return Unary(op, children[0])

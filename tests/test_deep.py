@@ -212,3 +212,19 @@ def test_walks_do_not_recurse_over_depth(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Recursion" not in done.stdout + done.stderr
+
+
+def test_unary_plus_on_a_node_keeps_its_value_for_later_use():
+    """``a * +b`` read b in place and then freed b's slot; a later use of b read garbage."""
+    checked = check(
+        loads(
+            "name: plus\nnodes:\n"
+            "  b:\n    estimate: [1, 2, 3]\n    source: s\n"
+            "  a:\n    estimate: [10, 20, 30]\n    source: s\n"
+            "  x:\n    formula: a * +b\n"
+            "  y:\n    formula: x + 100\n"
+            "  z:\n    kind: main\n    formula: y + b + x\n"
+        )
+    ).raise_for_errors()
+    kernel = Simulator(checked).run(n=50, seed=1, keep_samples=True).arrays["z"]
+    assert np.array_equal(kernel, simulate(checked, 50, 1, ["z"])["z"])
