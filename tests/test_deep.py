@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assumption_graph.cli import main
@@ -100,6 +101,14 @@ def test_flat_sum_parses_checks_and_runs(long_sum, tmp_path, capsys):
     assert np.isfinite(mean)
 
 
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+def test_flat_sum_draws(long_sum, tmp_path, capsys):
+    """The formula in a node's tooltip is cut: Graphviz refuses strings over 16,384 characters."""
+    code, out, err = cli(capsys, "draw", long_sum, "-o", tmp_path / "sum.svg")
+    assert code == 0, err
+    assert (tmp_path / "sum.svg").stat().st_size > 0
+
+
 def test_flat_sum_equals_the_reference_bit_for_bit(long_sum):
     checked = check(loads(long_sum.read_text(encoding="utf-8"))).raise_for_errors()
     kernel = Simulator(checked).run(n=300, seed=5, keep_samples=True).arrays["total"]
@@ -113,7 +122,8 @@ def test_long_chains_of_every_operator_parse_and_print_back():
         formula = parse_formula(text)
         assert len(formula.names) == TERMS
         assert to_source(formula.expr) == text
-    assert len(parse_formula("max(" + ", ".join(f"a{i}" for i in range(TERMS)) + ")").names) == TERMS
+    arguments = ", ".join(f"a{i}" for i in range(TERMS))
+    assert len(parse_formula(f"max({arguments})").names) == TERMS
 
 
 @pytest.mark.parametrize(
