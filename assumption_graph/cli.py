@@ -502,7 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("draw", help="render the assumption diagram with Graphviz")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
     p.add_argument("-o", "--output", required=True, help="output file: .svg, .png, .pdf or .dot")
-    p.add_argument("--format", choices=render.FORMATS, help="format (default: from -o)")
+    p.add_argument(
+        "--format", choices=render.FORMATS, help="format (default: from -o)"
+    )
     p.add_argument("--level", choices=render.LEVELS, default="detail")
     p.add_argument(
         "--group",

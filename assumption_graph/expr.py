@@ -729,7 +729,7 @@ def _deeper(parent: ast.expr, operand: ast.expr) -> int:
 
 def _chained(ops: Sequence[str], operands: Sequence[Expr]) -> Expr:
     """``a < b < c`` as ``(a < b) * (b < c)``: the product of the links, from the left."""
-    links = [Compare(op, operands[k], operands[k + 1]) for k, op in enumerate(ops)]
+    links: list[Expr] = [Compare(op, operands[k], operands[k + 1]) for k, op in enumerate(ops)]
     return functools.reduce(lambda left, right: Binary("*", left, right), links)
 
 

@@ -109,6 +109,7 @@ import heapq
 import itertools
 import math
 import re
+import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -703,7 +704,9 @@ class _Inference:
         known = {u for u in units if u is not None}
         if len(known) > 1:
             shown = tuple(
-                (to_source(p), u) for p, u in zip(parts, units, strict=True) if u is not None
+                (textwrap.shorten(to_source(p), 60, placeholder="..."), u)
+                for p, u in zip(parts, units, strict=True)
+                if u is not None
             )
             self.mismatches.append(_Mismatch(shown, joiner))
             return None
