@@ -168,7 +168,7 @@ def long_parse(text: str) -> Expr:
 _TEXTS = st.one_of(st.lists(_FORMULA_PIECES, max_size=30).map("".join), st.text(max_size=40))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_TEXTS)
 def test_parser_raises_only_its_own_errors(text):
     for parse in (lambda t: parse_formula(t, node="n").expr, long_parse):
@@ -179,7 +179,7 @@ def test_parser_raises_only_its_own_errors(text):
         assert parse_formula(to_source(expr)).expr == expr
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_TEXTS)
 def test_both_parsers_agree(text):
     """Python's parser and the one for long formulas accept the same formulas, as equal trees."""
@@ -196,7 +196,7 @@ _OPERANDS = st.sampled_from(["a", "b", "(a - 2)", "-c", "3", "max(a, -b, 2)", "2
 _OPERATORS = st.sampled_from([" + ", " - ", " * ", " / ", " < ", " == ", " ** ", " if a else "])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_OPERANDS, st.lists(st.tuples(_OPERATORS, _OPERANDS), max_size=12))
 def test_both_parsers_agree_on_valid_formulas(first, rest):
     text = first + "".join(op + operand for op, operand in rest)
@@ -212,7 +212,7 @@ def test_walks_do_not_recurse_over_depth(tmp_path):
         "import sys\n"
         "from assumption_graph.cli import main\n"
         "import assumption_graph.compile.kernel\n"
-        "sys.setrecursionlimit(250)\n"
+        "sys.setrecursionlimit(200)\n"
         "codes = [main(['check', sys.argv[1]]), main(['run', sys.argv[1], '-n', '100']),\n"
         "         main(['run', sys.argv[2], '-n', '100'])]\n"
         "sys.exit(max(codes))\n"
