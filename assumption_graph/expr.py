@@ -270,6 +270,8 @@ def to_source(expr: Expr) -> str:
         item = stack.pop()
         if isinstance(item, str):
             parts.append(item)
+        elif isinstance(item, Name):
+            parts.append(item.id)
         else:
             stack.extend(reversed(_pieces(item)))
     return "".join(parts)
@@ -479,6 +481,7 @@ class _Parser:
         self.original = text
         self.text = text.lstrip()
         self.context = context
+        self.names: set[str] = set()  # the node ids met while converting
 
     # What error messages need is worked out only when one is raised.
 
@@ -511,11 +514,11 @@ class _Parser:
             self._syntax_error(error.msg, error.lineno or 1, error.offset or 1)
         except RecursionError:  # a tree too deep for Python's parser: a very long chain
             expr = _LongParser(self).parse()
+            return Formula(text=self.original, expr=expr, names=names(expr))
         except MemoryError:
             self._too_deep()
-        else:
-            expr = self._convert(tree.body)
-        return Formula(text=self.original, expr=expr, names=names(expr))
+        expr = self._convert(tree.body)
+        return Formula(text=self.original, expr=expr, names=frozenset(self.names))
 
     # -- errors
 
@@ -576,22 +579,31 @@ class _Parser:
         stack: list[tuple[ast.expr, int, list[ast.expr] | None]] = [(root, 1, None)]
         while stack:
             node, level, operands = stack.pop()
-            open_, close = _CONVERTERS.get(type(node), _REJECT)
-            if operands is None:
-                if level > _MAX_DEPTH:
-                    self._error(
-                        node,
-                        f"nesting deeper than {_MAX_DEPTH} levels is not supported",
-                        "split the formula into intermediate nodes",
-                    )
-                operands = open_(self, node)
-                stack.append((node, level, operands))
-                stack.extend((o, level + _deeper(node, o), None) for o in reversed(operands))
+            if type(node) is ast.Name and level <= _MAX_DEPTH:  # the commonest, first
+                results.append(self._name(node, []))
                 continue
-            first = len(results) - len(operands)
-            built = close(self, node, results[first:])
-            del results[first:]
-            results.append(built)
+            open_, close = _CONVERTERS.get(type(node), _REJECT)
+            if operands is not None:
+                first = len(results) - len(operands)
+                built = close(self, node, results[first:])
+                del results[first:]
+                results.append(built)
+                continue
+            if level > _MAX_DEPTH:
+                self._error(
+                    node,
+                    f"nesting deeper than {_MAX_DEPTH} levels is not supported",
+                    "split the formula into intermediate nodes",
+                )
+            operands = open_(self, node)
+            if not operands:  # a name or a number
+                results.append(close(self, node, []))
+                continue
+            stack.append((node, level, operands))
+            stack.extend([(o, level + 1, None) for o in reversed(operands)])
+            if _continues_chain(node):  # the left operand is on the same level
+                stack[-1] = (operands[0], level, None)
+        return results[0]
         return results[0]
 
     def _reject(self, node: ast.expr) -> NoReturn:
@@ -640,6 +652,7 @@ class _Parser:
                 self._fail(
                     node, f"name '{self._segment(node)}'", "node ids are [A-Za-z_][A-Za-z0-9_]*"
                 )
+        self.names.add(node.id)
         return Name(node.id)
 
     def _open_unary(self, node: ast.UnaryOp) -> list[ast.expr]:
@@ -715,16 +728,11 @@ class _Parser:
         return Call(node.func.id, tuple(operands))
 
 
-def _deeper(parent: ast.expr, operand: ast.expr) -> int:
-    """1 when ``operand`` nests a level below ``parent``; 0 when it continues its chain."""
-    if (
-        isinstance(parent, ast.BinOp)
-        and isinstance(operand, ast.BinOp)
-        and operand is parent.left
-        and _AST_PRECEDENCE.get(type(operand.op), 0) == _AST_PRECEDENCE.get(type(parent.op), -1)
-    ):
-        return 0
-    return 1
+def _continues_chain(node: ast.expr) -> bool:
+    """Whether ``node``'s left operand is an operator of its precedence (``a + b - c``)."""
+    if not isinstance(node, ast.BinOp) or not isinstance(node.left, ast.BinOp):
+        return False
+    return _AST_PRECEDENCE.get(type(node.left.op), 0) == _AST_PRECEDENCE.get(type(node.op), -1)
 
 
 def _chained(ops: Sequence[str], operands: Sequence[Expr]) -> Expr:
