@@ -154,9 +154,48 @@ def test_deep_nesting_refused_with_one_line(tmp_path, capsys, formula):
 
 
 _FORMULA_PIECES = st.sampled_from(
-    ["a", "b", "c1", "2", "0.5", "1e3", "+", "-", "*", "/", "**", "(", ")", ",", "<", "<=",
-     "==", "!=", " if ", " else ", "max(", "min(", "clip(", "exp(", "abs(", "sqrt(", "%",
-     "//", ".x", "[0]", "'s'", "lambda", " and ", " not ", "@", "__x", "é", "\n", "\0", ";"]
+    [
+        "a",
+        "b",
+        "c1",
+        "2",
+        "0.5",
+        "1e3",
+        "+",
+        "-",
+        "*",
+        "/",
+        "**",
+        "(",
+        ")",
+        ",",
+        "<",
+        "<=",
+        "==",
+        "!=",
+        " if ",
+        " else ",
+        "max(",
+        "min(",
+        "clip(",
+        "exp(",
+        "abs(",
+        "sqrt(",
+        "%",
+        "//",
+        ".x",
+        "[0]",
+        "'s'",
+        "lambda",
+        " and ",
+        " not ",
+        "@",
+        "__x",
+        "é",
+        "\n",
+        "\0",
+        ";",
+    ]
 )
 
 
@@ -220,7 +259,11 @@ def test_walks_do_not_recurse_over_depth(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(
         [sys.executable, "-c", script, str(chain), str(total)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Recursion" not in done.stdout + done.stderr
