@@ -795,8 +795,10 @@ class _LongParser:
 
     Only a long chain of operators (thousands of terms) gets past the nesting limit and
     overflows Python's parser; this parser reads chains in a loop and recurses only into
-    genuine nesting, which it limits. It builds the same tree as the :mod:`ast` route
-    (the tests compare them); its error messages are plainer.
+    genuine nesting, which it limits (at most three frames a level, so the limit keeps it
+    far from Python's recursion limit). It builds the same tree as the :mod:`ast` route
+    (the tests compare them); its error messages are plainer, and it counts a pair of
+    brackets as a level of nesting.
     """
 
     def __init__(self, parser: _Parser) -> None:
