@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import ast
 import functools
+import io
 import math
 import re
-from collections.abc import Callable, Iterator
+import tokenize
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from keyword import iskeyword
+from typing import Any, NoReturn, TypeVar
 
 from assumption_graph.errors import FormulaError
 
@@ -32,7 +35,11 @@ __all__ = [
     "names",
     "to_source",
     "rename",
+    "fold",
+    "operands",
 ]
+
+R = TypeVar("R")
 
 _UNARY_OPS = frozenset({"-", "+"})
 _BINARY_OPS = frozenset({"+", "-", "*", "/", "**"})
@@ -206,22 +213,45 @@ def rename(expr: Expr, mapping: dict[str, str]) -> Expr:
     >>> to_source(rename(parse_formula("a * b").expr, {"a": "hours"}))
     'hours * b'
     """
-    match expr:
-        case Name(id=ident):
-            return Name(mapping.get(ident, ident))
-        case Num():
-            return expr
-        case Unary(op, operand):
-            return Unary(op, rename(operand, mapping))
-        case Binary(op, left, right):
-            return Binary(op, rename(left, mapping), rename(right, mapping))
-        case Compare(op, left, right):
-            return Compare(op, rename(left, mapping), rename(right, mapping))
-        case IfElse(cond, then, orelse):
-            return IfElse(rename(cond, mapping), rename(then, mapping), rename(orelse, mapping))
-        case Call(func, args):
-            return Call(func, tuple(rename(a, mapping) for a in args))
-    raise TypeError(f"not an expression: {expr!r}")
+
+    def renamed(expr: Expr, children: list[Expr]) -> Expr:
+        if isinstance(expr, Name):
+            return Name(mapping.get(expr.id, expr.id))
+        return _rebuilt(expr, children)
+
+    return fold(expr, renamed)
+
+
+def fold(
+    expr: Expr,
+    combine: Callable[[Expr, list[R]], R],
+    children: Callable[[Expr], Sequence[Expr]] | None = None,
+) -> R:
+    """``combine(e, results of e's children)`` for every sub-expression, children first.
+
+    Children are done left to right, each completely before the next, as a recursive
+    walk would, but with an explicit stack: a sum of thousands of terms is a tree
+    thousands of levels deep. ``children`` (default: the operands) may present a node's
+    operands differently, e.g. ``min`` of many as nested ``min`` of two.
+
+    >>> fold(parse_formula("a * (b + 1)").expr, lambda e, kids: 1 + sum(kids))
+    5
+    """
+    children_of = children or operands
+    results: list[R] = []
+    stack: list[tuple[Expr, Sequence[Expr] | None]] = [(expr, None)]
+    while stack:
+        current, kids = stack.pop()
+        if kids is None:
+            kids = children_of(current)
+            stack.append((current, kids))
+            stack.extend((kid, None) for kid in reversed(kids))
+            continue
+        first = len(results) - len(kids)
+        done = results[first:]
+        del results[first:]
+        results.append(combine(current, done))
+    return results[0]
 
 
 def to_source(expr: Expr) -> str:
@@ -234,28 +264,17 @@ def to_source(expr: Expr) -> str:
     >>> to_source(parse_formula("(a + b) * -c ** 2").expr)
     '(a + b) * -c ** 2'
     """
-    match expr:
-        case Num(value):
-            return _number(value)
-        case Name(id=ident):
-            return ident
-        case Unary(op, operand):
-            # A nested unary gets parentheses for readability: -(-a) rather than --a.
-            inner = _PREC_POWER if isinstance(operand, Unary) else _PREC_UNARY
-            return op + _wrapped(operand, inner)
-        case Binary("**", left, right):
-            return f"{_wrapped(left, _PREC_ATOM)} ** {_wrapped(right, _PREC_UNARY)}"
-        case Binary(op, left, right):
-            prec = _BINARY_PREC[op]
-            return f"{_wrapped(left, prec)} {op} {_wrapped(right, prec + 1)}"
-        case Compare(op, left, right):
-            return f"{_wrapped(left, _PREC_SUM)} {op} {_wrapped(right, _PREC_SUM)}"
-        case IfElse(cond, then, orelse):
-            then_src, cond_src = _wrapped(then, _PREC_COMPARE), _wrapped(cond, _PREC_COMPARE)
-            return f"{then_src} if {cond_src} else {to_source(orelse)}"
-        case Call(func, args):
-            return f"{func}({', '.join(to_source(a) for a in args)})"
-    raise TypeError(f"not an expression: {expr!r}")
+    parts: list[str] = []
+    stack: list[Expr | str] = [expr]  # what is still to write, the next piece last
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+        elif isinstance(item, Name):
+            parts.append(item.id)
+        else:
+            stack.extend(reversed(_pieces(item)))
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------- writing
@@ -290,10 +309,43 @@ def _precedence(expr: Expr) -> int:
     return _PREC_ATOM
 
 
-def _wrapped(expr: Expr, min_prec: int) -> str:
-    """``expr`` as text, in parentheses when it binds less tightly than ``min_prec``."""
-    text = to_source(expr)
-    return f"({text})" if _precedence(expr) < min_prec else text
+def _pieces(expr: Expr) -> list[Expr | str]:
+    """The text of ``expr`` one level down: its own symbols, and its operands still as trees."""
+    match expr:
+        case Num(value):
+            return [_number(value)]
+        case Name(id=ident):
+            return [ident]
+        case Unary(op, operand):
+            # A nested unary gets parentheses for readability: -(-a) rather than --a.
+            inner = _PREC_POWER if isinstance(operand, Unary) else _PREC_UNARY
+            return [op, *_wrapped(operand, inner)]
+        case Binary("**", left, right):
+            return [*_wrapped(left, _PREC_ATOM), " ** ", *_wrapped(right, _PREC_UNARY)]
+        case Binary(op, left, right):
+            prec = _BINARY_PREC[op]
+            return [*_wrapped(left, prec), f" {op} ", *_wrapped(right, prec + 1)]
+        case Compare(op, left, right):
+            return [*_wrapped(left, _PREC_SUM), f" {op} ", *_wrapped(right, _PREC_SUM)]
+        case IfElse(cond, then, orelse):
+            return [
+                *_wrapped(then, _PREC_COMPARE),
+                " if ",
+                *_wrapped(cond, _PREC_COMPARE),
+                " else ",
+                orelse,
+            ]
+        case Call(func, args):
+            listed: list[Expr | str] = [f"{func}("]
+            for index, arg in enumerate(args):
+                listed.extend((", ", arg) if index else (arg,))
+            return [*listed, ")"]
+    raise TypeError(f"not an expression: {expr!r}")
+
+
+def _wrapped(expr: Expr, min_prec: int) -> list[Expr | str]:
+    """``expr``, in parentheses when it binds less tightly than ``min_prec``."""
+    return ["(", expr, ")"] if _precedence(expr) < min_prec else [expr]
 
 
 def _number(value: float) -> str:
@@ -312,10 +364,11 @@ def _walk(expr: Expr) -> Iterator[Expr]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(_children(current))
+        stack.extend(operands(current))
 
 
-def _children(expr: Expr) -> tuple[Expr, ...]:
+def operands(expr: Expr) -> tuple[Expr, ...]:
+    """The direct operands of ``expr``, left to right (none for a number or a name)."""
     match expr:
         case Unary(operand=operand):
             return (operand,)
@@ -326,6 +379,22 @@ def _children(expr: Expr) -> tuple[Expr, ...]:
         case Call(args=args):
             return args
     return ()
+
+
+def _rebuilt(expr: Expr, children: Sequence[Expr]) -> Expr:
+    """``expr`` with its operands replaced by ``children``, in :func:`operands`' order."""
+    match expr:
+        case Unary(op):
+            return Unary(op, children[0])
+        case Binary(op):
+            return Binary(op, children[0], children[1])
+        case Compare(op):
+            return Compare(op, children[0], children[1])
+        case IfElse():
+            return IfElse(children[0], children[1], children[2])
+        case Call(func):
+            return Call(func, tuple(children))
+    return expr
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -384,12 +453,25 @@ _BAD_NODES: dict[type[ast.AST], tuple[str, str | None]] = {
     ast.Starred: ("starred expression", None),
 }
 
-# Deep enough for any hand-written formula (a sum of 200 terms is 200 levels), shallow enough
-# that to_source, rename and the compiler can recurse over the tree.
+# Formulas nested deeper than this (brackets, calls, signs, powers or conditionals inside one
+# another) are refused: no hand-written formula comes near it. A chain of operators of one
+# precedence, such as a sum of thousands of terms, is not nesting: its terms are all one level.
 _MAX_DEPTH = 200
 
 _NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+
+# Precedence of Python's binary operators: an operand on the left of an operator of the same
+# precedence continues a chain (``a + b - c``) rather than nesting a level deeper.
+_AST_PRECEDENCE: dict[type[ast.AST], int] = {
+    ast.Add: _PREC_SUM,
+    ast.Sub: _PREC_SUM,
+    ast.Mult: _PREC_PRODUCT,
+    ast.Div: _PREC_PRODUCT,
+    ast.FloorDiv: _PREC_PRODUCT,
+    ast.Mod: _PREC_PRODUCT,
+    ast.MatMult: _PREC_PRODUCT,
+}
 
 
 class _Parser:
@@ -399,7 +481,7 @@ class _Parser:
         self.original = text
         self.text = text.lstrip()
         self.context = context
-        self.depth = 0
+        self.names: set[str] = set()  # the node ids met while converting
 
     # What error messages need is worked out only when one is raised.
 
@@ -427,22 +509,27 @@ class _Parser:
         try:
             tree = ast.parse(self.text, mode="eval")
         except SyntaxError as error:
+            if error.msg == "too many nested parentheses":
+                self._too_deep()
             self._syntax_error(error.msg, error.lineno or 1, error.offset or 1)
-        except (RecursionError, MemoryError):
+        except RecursionError:  # a tree too deep for Python's parser: a very long chain
+            expr = _LongParser(self).parse()
+            return Formula(text=self.original, expr=expr, names=names(expr))
+        except MemoryError:
             self._too_deep()
-        expr = self._expr(tree.body)
-        return Formula(text=self.original, expr=expr, names=names(expr))
+        expr = self._convert(tree.body)
+        return Formula(text=self.original, expr=expr, names=frozenset(self.names))
 
     # -- errors
 
     def _raise(self, message: str, column: int, hint: str | None) -> NoReturn:
         raise FormulaError(message, column=column, hint=hint, **self.context)
 
-    def _too_deep(self) -> NoReturn:
+    def _too_deep(self, column: int = 1) -> NoReturn:
         message = (
             f"formula '{self.shown}': nesting deeper than {_MAX_DEPTH} levels is not supported"
         )
-        self._raise(message, 1, "split the formula into intermediate nodes")
+        self._raise(message, column, "split the formula into intermediate nodes")
 
     def _syntax_error(self, msg: str, lineno: int, offset: int) -> NoReturn:
         hint = None
@@ -480,18 +567,44 @@ class _Parser:
 
     # -- constructs
 
-    def _expr(self, node: ast.expr) -> Expr:
-        """Convert one sub-expression, refusing trees too deep for the recursive tree walkers."""
-        self.depth += 1
-        if self.depth > _MAX_DEPTH:
-            self._error(
-                node,
-                f"nesting deeper than {_MAX_DEPTH} levels is not supported",
-                "split the formula into intermediate nodes",
-            )
-        expr = _CONVERTERS.get(type(node), _Parser._reject)(self, node)
-        self.depth -= 1  # an error ends the parse, so depth needs no unwinding on one
-        return expr
+    def _convert(self, root: ast.expr) -> Expr:
+        """The :data:`Expr` of an :mod:`ast` tree, walked with an explicit stack.
+
+        Each construct is checked when first met (``open``: returns its operands), and
+        built once its operands are (``close``), in the order a recursive walk would
+        take, so the first error in the text is the one reported.
+        """
+        results: list[Expr] = []
+        # (node, nesting level, operands: None until the node is opened)
+        stack: list[tuple[ast.expr, int, list[ast.expr] | None]] = [(root, 1, None)]
+        while stack:
+            node, level, operands = stack.pop()
+            if type(node) is ast.Name and level <= _MAX_DEPTH:  # the commonest, first
+                results.append(self._name(node, []))
+                continue
+            open_, close = _CONVERTERS.get(type(node), _REJECT)
+            if operands is not None:
+                first = len(results) - len(operands)
+                built = close(self, node, results[first:])
+                del results[first:]
+                results.append(built)
+                continue
+            if level > _MAX_DEPTH:
+                self._error(
+                    node,
+                    f"nesting deeper than {_MAX_DEPTH} levels is not supported",
+                    "split the formula into intermediate nodes",
+                )
+            operands = open_(self, node)
+            if not operands:  # a name or a number
+                results.append(close(self, node, []))
+                continue
+            stack.append((node, level, operands))
+            stack.extend([(o, level + 1, None) for o in reversed(operands)])
+            if _continues_chain(node):  # the left operand is on the same level
+                stack[-1] = (operands[0], level, None)
+        return results[0]
+        return results[0]
 
     def _reject(self, node: ast.expr) -> NoReturn:
         segment = self._segment(node)
@@ -504,7 +617,10 @@ class _Parser:
         kind, hint = _BAD_NODES.get(type(node), ("expression", None))
         self._fail(node, f"{kind} '{segment}'", hint)
 
-    def _constant(self, node: ast.Constant) -> Num:
+    def _leaf(self, node: ast.expr) -> list[ast.expr]:
+        return []
+
+    def _constant(self, node: ast.Constant, operands: list[Expr]) -> Num:
         value = node.value
         if isinstance(value, int | float) and not isinstance(value, bool):
             try:
@@ -523,7 +639,7 @@ class _Parser:
             self._fail(node, f"complex number '{segment}'")
         self._fail(node, f"'{segment}'")
 
-    def _name(self, node: ast.Name) -> Name:
+    def _name(self, node: ast.Name, operands: list[Expr]) -> Name:
         if node.id.startswith("__"):
             self._fail(
                 node, f"name '{self._segment(node)}'", "names starting with '__' are reserved"
@@ -536,38 +652,48 @@ class _Parser:
                 self._fail(
                     node, f"name '{self._segment(node)}'", "node ids are [A-Za-z_][A-Za-z0-9_]*"
                 )
+        self.names.add(node.id)
         return Name(node.id)
 
-    def _unary(self, node: ast.UnaryOp) -> Unary:
-        op = _AST_UNARY.get(type(node.op))
-        if op is None:
+    def _open_unary(self, node: ast.UnaryOp) -> list[ast.expr]:
+        if type(node.op) not in _AST_UNARY:
             symbol, kind, hint = _BAD_OPERATORS[type(node.op)]
             self._fail(node, f"{kind} '{symbol}' in '{self._segment(node)}'", hint)
-        return Unary(op, self._expr(node.operand))
+        return [node.operand]
 
-    def _binary(self, node: ast.BinOp) -> Binary:
-        op = _AST_BINARY.get(type(node.op))
-        if op is None:
+    def _unary(self, node: ast.UnaryOp, operands: list[Expr]) -> Unary:
+        return Unary(_AST_UNARY[type(node.op)], operands[0])
+
+    def _open_binary(self, node: ast.BinOp) -> list[ast.expr]:
+        if type(node.op) not in _AST_BINARY:
             symbol, kind, hint = _BAD_OPERATORS[type(node.op)]
             self._fail(node, f"{kind} '{symbol}' in '{self._segment(node)}'", hint)
-        return Binary(op, self._expr(node.left), self._expr(node.right))
+        return [node.left, node.right]
 
-    def _if_else(self, node: ast.IfExp) -> IfElse:
-        return IfElse(self._expr(node.test), self._expr(node.body), self._expr(node.orelse))
+    def _binary(self, node: ast.BinOp, operands: list[Expr]) -> Binary:
+        return Binary(_AST_BINARY[type(node.op)], operands[0], operands[1])
 
-    def _compare(self, node: ast.Compare) -> Expr:
+    def _open_if_else(self, node: ast.IfExp) -> list[ast.expr]:
+        return [node.test, node.body, node.orelse]
+
+    def _if_else(self, node: ast.IfExp, operands: list[Expr]) -> IfElse:
+        return IfElse(*operands)
+
+    def _open_compare(self, node: ast.Compare) -> list[ast.expr]:
+        return [node.left, *node.comparators]
+
+    def _compare(self, node: ast.Compare, operands: list[Expr]) -> Expr:
         """One comparison, or a chain ``a < b < c`` as the product of its links."""
-        operands = [self._expr(node.left), *(self._expr(c) for c in node.comparators)]
-        links: list[Expr] = []
-        for index, ast_op in enumerate(node.ops):
+        ops = []
+        for ast_op in node.ops:
             op = _AST_COMPARE.get(type(ast_op))
             if op is None:
                 symbol, kind, hint = _BAD_OPERATORS[type(ast_op)]
                 self._fail(node, f"{kind} '{symbol}' in '{self._segment(node)}'", hint)
-            links.append(Compare(op, operands[index], operands[index + 1]))
-        return functools.reduce(lambda left, right: Binary("*", left, right), links)
+            ops.append(op)
+        return _chained(ops, operands)
 
-    def _call(self, node: ast.Call) -> Call:
+    def _open_call(self, node: ast.Call) -> list[ast.expr]:
         func = node.func
         if isinstance(func, ast.Attribute):
             self._reject(func)
@@ -592,34 +718,278 @@ class _Parser:
                     f"starred argument '{self._segment(arg)}'",
                     f"pass arguments one by one: {_usage(func.id)}",
                 )
-        args = tuple(self._expr(arg) for arg in node.args)
-        self._check_arity(node, func.id)
-        return Call(func.id, args)
+        return list(node.args)
 
-    def _check_arity(self, node: ast.Call, func: str) -> None:
-        low, high = FUNCTIONS[func]
-        count = len(node.args)
-        if low <= count and (high is None or count <= high):
-            return
-        expected = f"at least {low}" if high is None else f"{low}"
-        self._error(
-            node,
-            f"'{self._segment(node)}'{self._where(node)} passes {count} "
-            f"argument{'' if count == 1 else 's'}; {func} takes {expected}: {_usage(func)}",
-        )
+    def _call(self, node: ast.Call, operands: list[Expr]) -> Call:
+        assert isinstance(node.func, ast.Name)  # checked when opened
+        message = _arity_problem(node.func.id, len(operands))
+        if message is not None:
+            self._error(node, f"'{self._segment(node)}'{self._where(node)} {message}")
+        return Call(node.func.id, tuple(operands))
 
 
-# The converter of each construct of the language, looked up by the ast node's exact type;
-# any other construct is rejected with a message saying why.
-_CONVERTERS: dict[type[ast.AST], Callable[[_Parser, Any], Expr]] = {
-    ast.Name: _Parser._name,
-    ast.BinOp: _Parser._binary,
-    ast.Constant: _Parser._constant,
-    ast.UnaryOp: _Parser._unary,
-    ast.Compare: _Parser._compare,
-    ast.IfExp: _Parser._if_else,
-    ast.Call: _Parser._call,
+def _continues_chain(node: ast.expr) -> bool:
+    """Whether ``node``'s left operand is an operator of its precedence (``a + b - c``)."""
+    if not isinstance(node, ast.BinOp) or not isinstance(node.left, ast.BinOp):
+        return False
+    return _AST_PRECEDENCE.get(type(node.left.op), 0) == _AST_PRECEDENCE.get(type(node.op), -1)
+
+
+def _chained(ops: Sequence[str], operands: Sequence[Expr]) -> Expr:
+    """``a < b < c`` as ``(a < b) * (b < c)``: the product of the links, from the left."""
+    links: list[Expr] = [Compare(op, operands[k], operands[k + 1]) for k, op in enumerate(ops)]
+    return functools.reduce(lambda left, right: Binary("*", left, right), links)
+
+
+def _arity_problem(func: str, count: int) -> str | None:
+    """What is wrong with calling ``func`` with ``count`` arguments (``None`` when nothing)."""
+    low, high = FUNCTIONS[func]
+    if low <= count and (high is None or count <= high):
+        return None
+    expected = f"at least {low}" if high is None else f"{low}"
+    plural = "" if count == 1 else "s"
+    return f"passes {count} argument{plural}; {func} takes {expected}: {_usage(func)}"
+
+
+# How each construct of the language is checked when met (returning its operands) and built
+# from its converted operands, looked up by the ast node's exact type; any other construct
+# is rejected with a message saying why.
+_Open = Callable[[_Parser, Any], list[ast.expr]]
+_Close = Callable[[_Parser, Any, list[Expr]], Expr]
+_REJECT: tuple[_Open, _Close] = (_Parser._reject, _Parser._constant)  # close never reached
+_CONVERTERS: dict[type[ast.AST], tuple[_Open, _Close]] = {
+    ast.Name: (_Parser._leaf, _Parser._name),
+    ast.BinOp: (_Parser._open_binary, _Parser._binary),
+    ast.Constant: (_Parser._leaf, _Parser._constant),
+    ast.UnaryOp: (_Parser._open_unary, _Parser._unary),
+    ast.Compare: (_Parser._open_compare, _Parser._compare),
+    ast.IfExp: (_Parser._open_if_else, _Parser._if_else),
+    ast.Call: (_Parser._open_call, _Parser._call),
 }
+
+# Tokens for the parser of long formulas: the ast operator each symbol outside the language
+# stands for (for its message), and Python's other keywords.
+_TOKEN_BAD_OPERATORS: dict[str, type[ast.AST]] = {
+    "//": ast.FloorDiv,
+    "%": ast.Mod,
+    "@": ast.MatMult,
+    "^": ast.BitXor,
+    "&": ast.BitAnd,
+    "|": ast.BitOr,
+    "<<": ast.LShift,
+    ">>": ast.RShift,
+    "and": ast.And,
+    "or": ast.Or,
+    "in": ast.In,
+    "is": ast.Is,
+    "not": ast.Not,
+    "~": ast.Invert,
+}
+_TOKEN_COMPARE = frozenset(_COMPARE_OPS)
+_END = (tokenize.ENDMARKER, "", (1, 0))
+_Token = tuple[int, str, tuple[int, int]]
+
+
+class _LongParser:
+    """A formula too deep for :func:`ast.parse`, parsed from Python's tokens.
+
+    Only a long chain of operators (thousands of terms) gets past the nesting limit and
+    overflows Python's parser; this parser reads chains in a loop and recurses only into
+    genuine nesting, which it limits (at most three frames a level, so the limit keeps it
+    far from Python's recursion limit). It builds the same tree as the :mod:`ast` route
+    (the tests compare them); its error messages are plainer, and it counts a pair of
+    brackets as a level of nesting.
+    """
+
+    def __init__(self, parser: _Parser) -> None:
+        self.parser = parser
+        self.tokens = self._tokens()
+        self.position = 0
+        self.depth = 0
+
+    def parse(self) -> Expr:
+        expr = self._expression(_PREC_IFELSE)
+        if self._peek()[0] != tokenize.ENDMARKER:
+            self._unexpected(self._peek())
+        return expr
+
+    def _tokens(self) -> list[_Token]:
+        skipped = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING}
+        try:
+            tokens = [
+                (t.type, t.string, t.start)
+                for t in tokenize.generate_tokens(io.StringIO(self.parser.text).readline)
+                if t.type not in skipped
+            ]
+        except (tokenize.TokenError, SyntaxError) as error:
+            self.parser._syntax_error(f"{error.args[0]}", 1, 1)
+        ends = {tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.DEDENT}
+        while tokens and tokens[-1][0] in ends:
+            tokens.pop()
+        return tokens
+
+    # -- tokens and errors
+
+    def _peek(self) -> _Token:
+        return self.tokens[self.position] if self.position < len(self.tokens) else _END
+
+    def _take(self) -> _Token:
+        token = self._peek()
+        self.position += 1
+        return token
+
+    def _expect(self, text: str) -> None:
+        token = self._take()
+        if token[1] != text or token[0] == tokenize.STRING:
+            self._unexpected(token)
+
+    def _column(self, token: _Token) -> int:
+        row, col = token[2]
+        return col + 1 + (self.parser.indent if row == 1 else 0)
+
+    def _error(self, token: _Token, message: str, hint: str | None = None) -> NoReturn:
+        self.parser._raise(f"formula '{self.parser.shown}': {message}", self._column(token), hint)
+
+    def _fail(self, token: _Token, what: str, hint: str | None = None) -> NoReturn:
+        row = token[2][0]
+        where = f" on line {row} of the formula" if row > 1 else ""
+        self._error(token, f"{what}{where} is not allowed; {_ALLOWED}", hint)
+
+    def _unexpected(self, token: _Token) -> NoReturn:
+        what = f"'{_shorten(token[1], 20)}'" if token[1].strip() else "end of the formula"
+        message = f"syntax error in formula '{self.parser.shown}': unexpected {what}"
+        self.parser._raise(message, self._column(token), None)
+
+    def _bad_operator(self, token: _Token) -> NoReturn:
+        symbol, kind, hint = _BAD_OPERATORS[_TOKEN_BAD_OPERATORS[token[1]]]
+        self._fail(token, f"{kind} '{symbol}'", hint)
+
+    # -- constructs
+
+    def _expression(self, min_prec: int) -> Expr:
+        """The expression from here whose operators bind at least ``min_prec`` tightly."""
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            self.parser._too_deep(self._column(self._peek()))
+        left = self._prefix()
+        while True:
+            kind, text, _ = self._peek()
+            if kind == tokenize.OP and text in _BINARY_PREC:
+                prec = _BINARY_PREC[text]
+                if prec < min_prec:
+                    break
+                self._take()  # ** is right-associative and binds its right operand as unary
+                right = self._expression(_PREC_UNARY if text == "**" else prec + 1)
+                left = Binary(text, left, right)
+            elif kind == tokenize.OP and text in _TOKEN_COMPARE and min_prec <= _PREC_COMPARE:
+                ops, operands = [], [left]
+                while self._peek()[1] in _TOKEN_COMPARE and self._peek()[0] == tokenize.OP:
+                    ops.append(self._take()[1])
+                    operands.append(self._expression(_PREC_SUM))
+                left = _chained(ops, operands)
+            elif kind == tokenize.NAME and text == "if" and min_prec <= _PREC_IFELSE:
+                self._take()
+                cond = self._expression(_PREC_COMPARE)
+                self._expect("else")
+                left = IfElse(cond, left, self._expression(_PREC_IFELSE))
+            elif text in _TOKEN_BAD_OPERATORS and kind in (tokenize.OP, tokenize.NAME):
+                self._bad_operator(self._peek())
+            else:
+                break
+        self.depth -= 1
+        return left
+
+    def _prefix(self) -> Expr:
+        token = self._take()
+        kind, text, _ = token
+        if kind == tokenize.NUMBER:
+            return self._after(self._number(token))
+        if kind == tokenize.OP and text in _UNARY_OPS:
+            return Unary(text, self._expression(_PREC_UNARY))
+        if kind == tokenize.OP and text == "(":
+            inner = self._expression(_PREC_IFELSE)
+            if self._peek()[1] == ",":
+                self._fail(token, "tuple", _ONE_EXPRESSION)
+            self._expect(")")
+            return self._after(inner)
+        if kind == tokenize.NAME:
+            return self._after(self._name(token))
+        if kind == tokenize.STRING:
+            self._fail(token, f"string {_shorten(text, 40)}", "text belongs in 'label' or 'source'")
+        if text in _TOKEN_BAD_OPERATORS:
+            self._bad_operator(token)
+        self._unexpected(token)
+
+    def _number(self, token: _Token) -> Num:
+        try:
+            value = ast.literal_eval(token[1])
+        except (SyntaxError, ValueError):
+            self._unexpected(token)
+        if isinstance(value, complex):
+            self._fail(token, f"complex number '{token[1]}'")
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            self._error(token, f"number '{_shorten(token[1], 40)}' is too large for a float")
+        return Num(number)
+
+    def _name(self, token: _Token) -> Expr:
+        text = token[1]
+        if text in ("True", "False", "None"):
+            self._fail(token, f"'{text}'", "use a number; comparisons give 1.0 or 0.0")
+        if text in _TOKEN_BAD_OPERATORS:
+            self._bad_operator(token)
+        if iskeyword(text):
+            self._unexpected(token)
+        if text.startswith("__"):
+            self._fail(token, f"name '{text}'", "names starting with '__' are reserved")
+        if not _NODE_ID.fullmatch(text):
+            self._fail(token, f"name '{text}'", "node ids are [A-Za-z_][A-Za-z0-9_]*")
+        if self._peek()[1] != "(":
+            return Name(text)
+        if text not in FUNCTIONS:
+            self._error(token, f"unknown function '{text}'; allowed: {_FUNCTION_LIST}")
+        self._take()
+        args: list[Expr] = []
+        while self._peek()[1] != ")":
+            if self._peek()[1] in ("*", "**"):
+                self._fail(
+                    self._peek(), "starred argument", f"pass arguments one by one: {_usage(text)}"
+                )
+            if self._peek()[0] == tokenize.NAME and self._lookahead(1) == "=":
+                self._fail(
+                    self._peek(), "keyword argument", f"pass arguments by position: {_usage(text)}"
+                )
+            args.append(self._expression(_PREC_IFELSE))
+            if self._peek()[1] != ",":
+                break
+            self._take()
+        self._expect(")")
+        problem = _arity_problem(text, len(args))
+        if problem is not None:
+            self._error(token, f"'{text}(...)' {problem}")
+        return Call(text, tuple(args))
+
+    def _lookahead(self, offset: int) -> str:
+        index = self.position + offset
+        return self.tokens[index][1] if index < len(self.tokens) else ""
+
+    def _after(self, expr: Expr) -> Expr:
+        """``expr``, refusing what Python would apply to it: ``.x``, ``[i]``, ``(...)``."""
+        token = self._peek()
+        if token[0] == tokenize.OP and token[1] == ".":
+            self._fail(token, "attribute access")
+        if token[0] == tokenize.OP and token[1] == "[":
+            self._fail(token, "subscript", "a node holds one number; refer to it by its id")
+        if token[0] == tokenize.OP and token[1] == "(":
+            self._error(
+                token,
+                f"calling an expression is not allowed; only the functions {_FUNCTION_LIST} "
+                "can be called",
+            )
+        return expr
 
 
 def _usage(func: str) -> str:
@@ -635,6 +1005,6 @@ def _shorten(text: str, limit: int) -> str:
 def _parses(text: str) -> bool:
     try:
         ast.parse(text, mode="eval")
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True

@@ -593,7 +593,7 @@ class _Builder:
             attrs["style"] = ",".join([*kept, "bold"])
             messages = self.marks.messages.get(node.id, ()) if self.marks else ()
             tooltip += "".join(f"\n{m}" for m in messages)
-        attrs["tooltip"] = _escape_string(tooltip)
+        attrs["tooltip"] = _escape_string(_cut(tooltip, _MAX_TOOLTIP))
         target.node(node.id, label=self._label(node), **attrs)
 
     def _mark_of(self, node_id: str) -> str | None:
@@ -729,6 +729,16 @@ def _escape_string(text: str) -> str:
     """Text for a Graphviz escString attribute such as ``tooltip``: backslashes doubled,
     line breaks as ``\\n``."""
     return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+# Characters of a node's tooltip (its formula, its messages): Graphviz refuses a quoted
+# string longer than 16,384 characters, and a formula of thousands of terms is longer.
+_MAX_TOOLTIP = 2000
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text``, cut to ``limit`` characters with ``…`` when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _wrap(text: str, width: int = WRAP) -> str:

@@ -111,6 +111,7 @@ import heapq
 import itertools
 import math
 import re
+import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,7 +130,7 @@ from .business import (
 )
 from .distributions import Distribution, Normal
 from .errors import CheckFailed, Diagnostic, did_you_mean
-from .expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, to_source
+from .expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, fold, to_source
 from .model import Body, Input, Model, Node, Situation, Value, draws
 from .sampling import not_positive_semidefinite
 
@@ -315,9 +316,9 @@ def _cycles(ctx: _Context) -> Iterator[Diagnostic]:
         path = [u for u, _v in edges]
         start = path.index(min(path))
         path = path[start:] + path[:start]
-        text = " -> ".join([*path, path[0]])
+        text = _cycle_text(path)
         others = sorted(component - set(path))
-        also = f" (also involved: {', '.join(others)})" if others else ""
+        also = f" (also involved: {_listed(others)})" if others else ""
         yield ctx.error(
             "cycle",
             f"formulas go round in a cycle: {text}{also}; arrows must flow forward, "
@@ -325,6 +326,25 @@ def _cycles(ctx: _Context) -> Iterator[Diagnostic]:
             ctx.model[path[0]],
             "formula",
         )
+
+
+_SHOWN = 12  # ids a message lists before it abbreviates
+
+
+def _cycle_text(path: list[str]) -> str:
+    """``a -> b -> c -> a``; a long cycle by its first and last few nodes and its length."""
+    if len(path) <= _SHOWN:
+        return " -> ".join([*path, path[0]])
+    hidden = len(path) - _SHOWN + 2
+    shown = [*path[: _SHOWN - 4], f"... {hidden} more ...", *path[-2:], path[0]]
+    return " -> ".join(shown) + f" ({len(path)} nodes)"
+
+
+def _listed(ids: list[str]) -> str:
+    """``a, b, c``; a long list by its first few ids and how many more there are."""
+    if len(ids) <= _SHOWN:
+        return ", ".join(ids)
+    return ", ".join(ids[:_SHOWN]) + f" and {len(ids) - _SHOWN} more"
 
 
 def _self_references(ctx: _Context) -> Iterator[Diagnostic]:
@@ -671,8 +691,10 @@ _KEEP_UNIT_FUNCTIONS = frozenset({"abs", "floor", "ceil", "round"})
 class _Inference:
     """One formula's unit, bottom-up: one method per kind of expression.
 
-    ``lookup`` gives a node's unit; ``mismatches`` collects, children first, the places
-    where units that must agree do not.
+    Each method gets the units of the expression's operands, worked out first (left to
+    right, by :func:`~assumption_graph.expr.fold`, so a sum of thousands of terms cannot
+    overflow the stack). ``lookup`` gives a node's unit; ``mismatches`` collects, children
+    first, the places where units that must agree do not.
     """
 
     def __init__(self, lookup: Callable[[str], Unit | None]) -> None:
@@ -680,56 +702,58 @@ class _Inference:
         self.mismatches: list[_Mismatch] = []
 
     def unit(self, expr: Expr) -> Unit | None:
+        return fold(expr, self.combine)
+
+    def combine(self, expr: Expr, units: list[Unit | None]) -> Unit | None:
         infer = _INFER.get(type(expr))
         if infer is None:
             raise TypeError(f"not an expression: {expr!r}")
-        return infer(self, expr)
+        return infer(self, expr, units)
 
-    def same(self, parts: Sequence[Expr], joiner: str) -> Unit | None:
+    def same(self, parts: Sequence[Expr], units: Sequence[Unit | None], joiner: str) -> Unit | None:
         """The unit ``parts`` share: unknown unless all are known; a mismatch when they differ."""
-        units = [self.unit(p) for p in parts]
         known = {u for u in units if u is not None}
         if len(known) > 1:
             shown = tuple(
-                (to_source(p), u) for p, u in zip(parts, units, strict=True) if u is not None
+                (textwrap.shorten(to_source(p), 60, placeholder="..."), u)
+                for p, u in zip(parts, units, strict=True)
+                if u is not None
             )
             self.mismatches.append(_Mismatch(shown, joiner))
             return None
         return units[0] if known and None not in units else None
 
-    def num(self, expr: Num) -> Unit | None:
+    def num(self, expr: Num, units: list[Unit | None]) -> Unit | None:
         return None
 
-    def name(self, expr: Name) -> Unit | None:
+    def name(self, expr: Name, units: list[Unit | None]) -> Unit | None:
         return self.lookup(expr.id)
 
-    def unary(self, expr: Unary) -> Unit | None:
-        return self.unit(expr.operand)
+    def unary(self, expr: Unary, units: list[Unit | None]) -> Unit | None:
+        return units[0]
 
-    def binary(self, expr: Binary) -> Unit | None:
+    def binary(self, expr: Binary, units: list[Unit | None]) -> Unit | None:
         op = expr.op
         if op == "+" or op == "-":
-            return self.same((expr.left, expr.right), f" {op} ")
+            return self.same((expr.left, expr.right), units, f" {op} ")
         if op == "**":
-            return self.power(self.unit(expr.left), expr.right)
-        a, b = self.unit(expr.left), self.unit(expr.right)
+            return self.power(units[0], expr.right)
+        a, b = units
         if a is None or b is None:
             return None
         return a * b if op == "*" else a / b
 
-    def compare(self, expr: Compare) -> Unit | None:
-        self.same((expr.left, expr.right), f" {expr.op} ")
+    def compare(self, expr: Compare, units: list[Unit | None]) -> Unit | None:
+        self.same((expr.left, expr.right), units, f" {expr.op} ")
         return None
 
-    def if_else(self, expr: IfElse) -> Unit | None:
-        self.unit(expr.cond)
-        return self.same((expr.then, expr.orelse), " else ")
+    def if_else(self, expr: IfElse, units: list[Unit | None]) -> Unit | None:
+        return self.same((expr.then, expr.orelse), units[1:], " else ")
 
-    def call(self, expr: Call) -> Unit | None:
-        func, args = expr.func, expr.args
+    def call(self, expr: Call, units: list[Unit | None]) -> Unit | None:
+        func = expr.func
         if func in _SAME_UNIT_FUNCTIONS:
-            return self.same(args, ", ")
-        units = [self.unit(a) for a in args]
+            return self.same(expr.args, units, ", ")
         if func in _KEEP_UNIT_FUNCTIONS:
             return units[0]
         if func == "sqrt":
@@ -738,7 +762,6 @@ class _Inference:
 
     def power(self, base: Unit | None, exponent: Expr) -> Unit | None:
         """``base ** exponent``: a literal exponent multiplies the exponents (integers only)."""
-        self.unit(exponent)
         value = _literal(exponent)
         if base is None or value is None:
             return None
@@ -750,7 +773,7 @@ class _Inference:
         return Unit.of({s: round(v) for s, v in scaled.items()})
 
 
-_INFER: dict[type, Callable[[_Inference, Any], Unit | None]] = {
+_INFER: dict[type, Callable[[_Inference, Any, list[Unit | None]], Unit | None]] = {
     Num: _Inference.num,
     Name: _Inference.name,
     Unary: _Inference.unary,
@@ -763,13 +786,11 @@ _INFER: dict[type, Callable[[_Inference, Any], Unit | None]] = {
 
 def _literal(expr: Expr) -> float | None:
     """The value of a number literal, possibly signed; ``None`` for anything else."""
-    match expr:
-        case Num(value):
-            return value
-        case Unary(op, operand):
-            inner = _literal(operand)
-            return None if inner is None else -inner if op == "-" else inner
-    return None
+    sign = 1.0
+    while isinstance(expr, Unary):
+        sign = -sign if expr.op == "-" else sign
+        expr = expr.operand
+    return sign * expr.value if isinstance(expr, Num) else None
 
 
 def _mismatch_text(mismatch: _Mismatch) -> str:
@@ -800,7 +821,7 @@ class _Units:
         return self.parsed[node.unit]
 
     def of_node(self, node_id: str) -> Unit | None:
-        """The unit other formulas see for ``node_id``."""
+        """The unit other formulas see for ``node_id`` (a formula's once worked out)."""
         node = self.nodes.get(node_id)
         if node is None:
             return None
@@ -808,21 +829,58 @@ class _Units:
             return self.declared(node)
         if node.kind == "main":
             return self.money
-        return self.of_formula(node_id)
+        return self.inferred.get(node_id)
 
     def of_formula(self, node_id: str) -> Unit | None:
         """The unit ``node_id``'s formula gives (``None`` without a formula)."""
-        if node_id in self.inferred:
-            return self.inferred[node_id]
-        node = self.nodes[node_id]
-        if not isinstance(node.body, Formula) or node_id in self.busy:
-            return None
-        self.busy.add(node_id)
-        unit, mismatches = formula_unit(node.body.expr, self.of_node)
-        self.busy.discard(node_id)
-        self.inferred[node_id] = unit
-        self.mismatches[node_id] = mismatches
-        return unit
+        self._infer_upstream(node_id)
+        return self.inferred.get(node_id)
+
+    def _inferable(self, node_id: str) -> bool:
+        """Whether ``node_id``'s unit comes from its formula and is still to be worked out."""
+        node = self.nodes.get(node_id)
+        return (
+            node is not None
+            and node.unit is None
+            and node_id not in self.inferred
+            and node_id not in self.busy
+            and isinstance(node.body, Formula)
+        )
+
+    def _infer_upstream(self, node_id: str) -> None:
+        """Work out ``node_id``'s formula unit, after those of the formulas it uses.
+
+        A depth-first walk with an explicit stack (a chain of thousands of nodes written
+        top-down is that deep). ``busy`` holds the nodes on the walk's path, so a node met
+        again inside a cycle counts as unknown.
+        """
+        node = self.nodes.get(node_id)
+        if node is None or node_id in self.inferred or not isinstance(node.body, Formula):
+            return
+        stack = [node_id]
+        while stack:
+            current = stack[-1]
+            if current in self.inferred:
+                stack.pop()
+                continue
+            if current not in self.busy:
+                self.busy.add(current)
+                waiting = [
+                    n
+                    for n in self.nodes[current].inputs
+                    if self.nodes.get(n) is not None
+                    and self.nodes[n].kind != "main"
+                    and self._inferable(n)
+                ]
+                stack.extend(reversed(waiting))
+                continue
+            stack.pop()
+            body = self.nodes[current].body
+            assert isinstance(body, Formula)
+            unit, mismatches = formula_unit(body.expr, self.of_node)
+            self.busy.discard(current)
+            self.inferred[current] = unit
+            self.mismatches[current] = mismatches
 
 
 def _units(ctx: _Context) -> Iterator[Diagnostic]:

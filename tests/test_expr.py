@@ -364,7 +364,7 @@ def test_multiline_formula_without_parentheses_gets_a_hint() -> None:
     assert info.value.hint is not None and "parentheses" in info.value.hint
 
 
-@pytest.mark.parametrize("text", ["-" * 20000 + "a", " + ".join(["a"] * 5000)])
+@pytest.mark.parametrize("text", ["-" * 20000 + "a", "a ** " * 5000 + "a"])
 def test_formula_too_deep_for_python_is_a_formula_error(text: str) -> None:
     with pytest.raises(FormulaError, match="nesting deeper than 200 levels") as info:
         parse_formula(text, node="cost")
@@ -379,8 +379,10 @@ def test_nesting_limit_is_deterministic_and_reported_where_it_is_hit() -> None:
     with pytest.raises(FormulaError, match="nesting deeper than 200 levels") as info:
         parse_formula("-" * 200 + "a")
     assert info.value.column == 201
+    # a chain of one precedence is not nesting: its terms are all one level deep
+    assert len(parse_formula(" + ".join(f"n{i}" for i in range(201))).names) == 201
     with pytest.raises(FormulaError, match="nesting deeper than 200 levels"):
-        parse_formula(" + ".join(f"n{i}" for i in range(201)))
+        parse_formula("b + (a + " * 199 + "a" + ")" * 199)
 
 
 def test_long_formulas_are_shortened_in_messages() -> None:

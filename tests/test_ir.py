@@ -30,6 +30,7 @@ def listing_model() -> Model:
 
 # Slots are taken from the free list last-freed-first; a node's slot is freed after
 # its last user, a temporary's once read, never before the op that reads it is emitted.
+# ``+hours`` reads hours in place, like ``hours``: its slot is no temporary to free.
 LISTING = """\
 s0 = triangle(1, 2, 4)  # hours
 s1 = 2.0
@@ -50,14 +51,14 @@ s3 = 0.0
 s2 = 1.0
 s4 = clip(s1, s3, s2)
 s2 = abs(s0)
-s0 = add(s4, s2)  # spare
+s3 = add(s4, s2)  # spare
 s1 = spare  # copy"""
 
 
 def test_program_listing_of_every_construct() -> None:
     program = lower(check(listing_model()), ["cost", "spare", "copy"])
     assert program.source == LISTING
-    assert (program.n_ops, program.n_slots, program.output_slots.tolist()) == (21, 7, [6, 0, 1])
+    assert (program.n_ops, program.n_slots, program.output_slots.tolist()) == (21, 7, [6, 3, 1])
     assert program.code[:, 0].tolist()[:5] == [41, 0, 9, 0, 45]  # triangle, const, gt, const, pert
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..distributions import Distribution
-from ..expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary
+from ..expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, fold, operands
 from ..model import Value
 from ..streams import node_key
 from ..validate import CheckedModel
@@ -316,78 +316,98 @@ class _Lowering:
         """Emit ops for ``expr``; returns the slot holding its value.
 
         A bare name at the root is copied, so every node owns its slot; inside
-        an expression a name is read in place.
+        an expression a name is read in place. The tree is walked by
+        :func:`~assumption_graph.expr.fold` (operands first, left to right), so a
+        formula of thousands of terms lowers without deep recursion.
         """
+        while isinstance(expr, Unary) and expr.op == "+":
+            expr = expr.operand
+        if root and isinstance(expr, Name):
+            slot = self._take()
+            self._emit(Op.COPY, slot, (self.slot_of[expr.id],), text=f"{expr.id}")
+            return slot
+        return fold(expr, self._lowered, _lowering_operands)[0]
+
+    def _lowered(self, expr: Expr, operands: list[_Value]) -> _Value:
+        """Emit the op of ``expr`` over its operands' slots: (its slot, a temporary?)."""
         lower_expr = _LOWER_EXPR.get(type(expr))
         if lower_expr is None:  # pragma: no cover - the parser makes only these types
             raise TypeError(f"unknown expression {expr!r}")
-        return lower_expr(self, expr, root)
+        return lower_expr(self, expr, operands)
 
-    def _name(self, expr: Name, root: bool) -> int:
-        if not root:
-            return self.slot_of[expr.id]
-        slot = self._take()
-        self._emit(Op.COPY, slot, (self.slot_of[expr.id],), text=f"{expr.id}")
-        return slot
+    def _name(self, expr: Name, operands: list[_Value]) -> _Value:
+        return self.slot_of[expr.id], False
 
-    def _num(self, expr: Num, root: bool) -> int:
+    def _num(self, expr: Num, operands: list[_Value]) -> _Value:
         slot = self._take()
         self._emit(Op.CONST, slot, params=(expr.value,), text=repr(expr.value))
-        return slot
+        return slot, True
 
-    def _unary(self, expr: Unary, root: bool) -> int:
+    def _unary(self, expr: Unary, operands: list[_Value]) -> _Value:
         if expr.op == "+":
-            return self._expression(expr.operand, root)
-        return self._apply(Op.NEG, (expr.operand,))
+            return operands[0]
+        return self._apply(Op.NEG, operands)
 
-    def _binary(self, expr: Binary, root: bool) -> int:
-        return self._apply(_BINARY[expr.op], (expr.left, expr.right))
+    def _binary(self, expr: Binary, operands: list[_Value]) -> _Value:
+        return self._apply(_BINARY[expr.op], operands)
 
-    def _compare(self, expr: Compare, root: bool) -> int:
-        return self._apply(_COMPARE[expr.op], (expr.left, expr.right))
+    def _compare(self, expr: Compare, operands: list[_Value]) -> _Value:
+        return self._apply(_COMPARE[expr.op], operands)
 
-    def _if_else(self, expr: IfElse, root: bool) -> int:
-        return self._apply(Op.WHERE, (expr.cond, expr.then, expr.orelse))
+    def _if_else(self, expr: IfElse, operands: list[_Value]) -> _Value:
+        return self._apply(Op.WHERE, operands)
 
-    def _call(self, expr: Call, root: bool) -> int:
-        if expr.func in _FOLD_CALLS:  # min/max of many: a chain of binary ops
-            *rest, last = expr.args
-            left = rest[0] if len(rest) == 1 else Call(expr.func, tuple(rest))
-            return self._apply(_FOLD_CALLS[expr.func], (left, last))
+    def _call(self, expr: Call, operands: list[_Value]) -> _Value:
+        if expr.func in _FOLD_CALLS:  # of two operands: see _operands
+            return self._apply(_FOLD_CALLS[expr.func], operands)
         if expr.func == "clip":
-            return self._apply(Op.CLIP, expr.args)
+            return self._apply(Op.CLIP, operands)
         if expr.func == "irr":
-            return self._irr(list(expr.args))
-        return self._apply(_UNARY_CALLS[expr.func], expr.args)
+            return self._irr(operands)
+        return self._apply(_UNARY_CALLS[expr.func], operands)
 
-    def _irr(self, operands: list[Expr]) -> int:
+    def _irr(self, operands: list[_Value]) -> _Value:
         """The IRR of the operands: copied into a run of fresh consecutive slots, then solved."""
-        slots = [self._expression(e) for e in operands]
-        first, count = self.n_slots, len(slots)
+        first, count = self.n_slots, len(operands)
         self.n_slots += count
-        for offset, slot in enumerate(slots):
+        for offset, (slot, _temporary) in enumerate(operands):
             self._emit(Op.COPY, first + offset, (slot,), text=f"s{slot}")
-        for slot, expr in zip(slots, operands, strict=True):
-            if not isinstance(expr, Name):
-                self._release(slot)
+        self._release_temporaries(operands)
         dst = self._take()
         self._emit(Op.IRR, dst, (first, count), text=f"irr(s{first}..s{first + count - 1})")
         for offset in range(count):
             self._release(first + offset)
-        return dst
+        return dst, True
 
-    def _apply(self, op: int, operands: tuple[Expr, ...]) -> int:
-        slots = [self._expression(e) for e in operands]
+    def _apply(self, op: int, operands: list[_Value]) -> _Value:
+        slots = [slot for slot, _temporary in operands]
         dst = self._take()  # before the temps are freed: never in place (see Program)
         self._emit(op, dst, slots, text=f"{OP_NAMES[op]}(s{', s'.join(map(str, slots))})")
-        for slot, expr in zip(slots, operands, strict=True):
-            if type(expr) is not Name:  # a temporary: free once read
+        self._release_temporaries(operands)
+        return dst, True
+
+    def _release_temporaries(self, operands: list[_Value]) -> None:
+        """Free the operands' slots that hold temporaries (not nodes' values), once read."""
+        for slot, temporary in operands:
+            if temporary:
                 self._release(slot)
-        return dst
+
+
+# What lowering an expression gives: the slot of its value, and whether that slot is a
+# temporary, freed once read (a node's own slot lives on until its last use).
+_Value = tuple[int, bool]
+
+
+def _lowering_operands(expr: Expr) -> tuple[Expr, ...]:
+    """The operands lowered before ``expr``'s op: ``min``/``max`` of many as nested pairs."""
+    if isinstance(expr, Call) and expr.func in _FOLD_CALLS and len(expr.args) > 2:
+        *rest, last = expr.args
+        return (Call(expr.func, tuple(rest)), last)
+    return operands(expr)
 
 
 # How each kind of expression is lowered, by its exact type.
-_LOWER_EXPR: dict[type, Callable[[_Lowering, Any, bool], int]] = {
+_LOWER_EXPR: dict[type, Callable[[_Lowering, Any, list[_Value]], _Value]] = {
     Name: _Lowering._name,
     Num: _Lowering._num,
     Unary: _Lowering._unary,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 
 from ..distributions import Distribution
-from ..expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary
+from ..expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, fold
 from ..finance import irr_array
 from ..model import Value
 from ..streams import stream_key
@@ -104,33 +104,38 @@ def _as_samples(value: np.ndarray | float, size: int) -> np.ndarray:
 
 
 def _eval(expr: Expr, env: Mapping[str, np.ndarray]) -> np.ndarray:
-    """One formula over numpy arrays, with the kernel's semantics."""
-    if isinstance(expr, Num):
-        return np.asarray(expr.value, dtype=float)
-    if isinstance(expr, Name):
-        return env[expr.id]
-    if isinstance(expr, Unary):
-        operand = _eval(expr.operand, env)
-        return -operand if expr.op == "-" else operand
-    if isinstance(expr, Binary):
-        return _BINARY[expr.op](_eval(expr.left, env), _eval(expr.right, env))
-    if isinstance(expr, Compare):
-        return _COMPARE[expr.op](_eval(expr.left, env), _eval(expr.right, env)).astype(float)
-    if isinstance(expr, IfElse):
-        cond = _eval(expr.cond, env)
-        return np.where(cond != 0.0, _eval(expr.then, env), _eval(expr.orelse, env))
-    if isinstance(expr, Call):
-        args = [_eval(a, env) for a in expr.args]
-        if expr.func == "min":
-            return _reduce(np.minimum, args)
-        if expr.func == "max":
-            return _reduce(np.maximum, args)
-        if expr.func == "clip":
-            return np.minimum(np.maximum(args[0], args[1]), args[2])
-        if expr.func == "irr":  # internal: the business case's IRR over its yearly flows
-            return irr_array(np.stack([np.atleast_1d(a) for a in np.broadcast_arrays(*args)]))
-        return _UNARY_CALLS[expr.func](args[0])
-    raise TypeError(f"unknown expression {expr!r}")  # pragma: no cover - parser guarantees
+    """One formula over numpy arrays, with the kernel's semantics (operands left to right)."""
+
+    def combine(expr: Expr, args: list[np.ndarray]) -> np.ndarray:
+        if isinstance(expr, Num):
+            return np.asarray(expr.value, dtype=float)
+        if isinstance(expr, Name):
+            return env[expr.id]
+        if isinstance(expr, Unary):
+            return -args[0] if expr.op == "-" else args[0]
+        if isinstance(expr, Binary):
+            return _BINARY[expr.op](args[0], args[1])
+        if isinstance(expr, Compare):
+            return _COMPARE[expr.op](args[0], args[1]).astype(float)
+        if isinstance(expr, IfElse):
+            return np.where(args[0] != 0.0, args[1], args[2])
+        if isinstance(expr, Call):
+            return _call(expr.func, args)
+        raise TypeError(f"unknown expression {expr!r}")  # pragma: no cover - parser guarantees
+
+    return fold(expr, combine)
+
+
+def _call(func: str, args: list[np.ndarray]) -> np.ndarray:
+    if func == "min":
+        return _reduce(np.minimum, args)
+    if func == "max":
+        return _reduce(np.maximum, args)
+    if func == "clip":
+        return np.minimum(np.maximum(args[0], args[1]), args[2])
+    if func == "irr":  # internal: the business case's IRR over its yearly flows
+        return irr_array(np.stack([np.atleast_1d(a) for a in np.broadcast_arrays(*args)]))
+    return _UNARY_CALLS[func](args[0])
 
 
 def _reduce(
