@@ -272,6 +272,7 @@ def warm_up() -> float:
 
 _NOTHING_GIVEN = np.empty((0, 0))
 _STEPS_PER_THREAD = 8  # ranges of blocks a thread takes in a run, on average
+_MAX_STEP = 256  # blocks in a range at most: bounds how long a stop waits for a thread
 _pool: Any = None
 _pool_lock = threading.Lock()
 
@@ -381,19 +382,42 @@ def execute(
         return np.empty((program.n_slots, BLOCK)), np.empty(max(n_flows, 1))
 
     workers = min(threads_for(threads), n_blocks)
-    if workers == 1:
-        run(0, n_blocks, *scratch())
+    step = max(1, min(n_blocks // (workers * _STEPS_PER_THREAD), _MAX_STEP))
+    if workers == 1:  # in this thread: an interruption comes between two ranges
+        buf, flows = scratch()
+        for first in range(0, n_blocks, step):
+            run(first, min(first + step, n_blocks), buf, flows)
         return
-    step = max(1, n_blocks // (workers * _STEPS_PER_THREAD))
     claimed = itertools.count(0, step)  # next() is atomic under the GIL
+    stop = threading.Event()
 
     def work() -> None:
         buf, flows = scratch()
         for first in claimed:
-            if first >= n_blocks:
+            if first >= n_blocks or stop.is_set():
                 return
             run(first, min(first + step, n_blocks), buf, flows)
 
     futures = [_threads_pool().submit(work) for _ in range(workers)]
-    for future in futures:
-        future.result()
+    try:
+        for future in futures:
+            future.result()
+    except BaseException:  # Ctrl-C, SIGTERM or a failed range: no thread may outlive the arrays
+        stop.set()
+        _join(futures)
+        raise
+
+
+def _join(futures: list[Any]) -> None:
+    """Wait until every future is done; a further interruption meanwhile only waits again.
+
+    Each thread stops at its next range of blocks, so this takes a moment at most.
+    """
+    from concurrent.futures import wait
+
+    while True:
+        try:
+            wait(futures)
+            return
+        except BaseException:  # the first interruption goes on once all are done
+            continue
