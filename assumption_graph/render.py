@@ -27,6 +27,8 @@ import html
 import math
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -846,7 +848,6 @@ def render(
     :class:`RenderError` for an unknown format, a missing folder or a missing ``dot``.
     ``diagram_options`` go to :func:`diagram`. Returns the path written.
     """
-    import graphviz
 
     target = Path(path)
     fmt = (format or target.suffix.lstrip(".")).lower()
@@ -871,20 +872,32 @@ def render(
     else:
         if shutil.which("dot") is None:
             raise RenderError(f"cannot write {target}: Graphviz 'dot' not found", hint=INSTALL_HINT)
-        try:
-            data = graph.pipe(format=fmt)
-        except graphviz.ExecutableNotFound:
-            raise RenderError(
-                f"cannot write {target}: Graphviz 'dot' not found", hint=INSTALL_HINT
-            ) from None
-        except graphviz.CalledProcessError as error:
-            stderr = error.stderr or b""
-            detail = stderr.decode("utf-8", "replace").strip().splitlines()
-            raise RenderError(
-                f"Graphviz failed to draw {target}: {detail[0] if detail else error}"
-            ) from None
+        data = _dot(graph.source, fmt, target)
     _write_atomic(target, data)
     return target
+
+
+def _dot(source: str, fmt: str, target: Path) -> bytes:
+    """Graphviz ``dot``'s ``fmt`` output for the DOT ``source``; its warnings go to stderr.
+
+    ``subprocess.run`` ends ``dot`` on any exception (Ctrl-C and SIGTERM included),
+    so an interrupted draw leaves no ``dot`` running.
+    """
+    try:
+        done = subprocess.run(
+            ["dot", "-Kdot", f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True
+        )
+    except FileNotFoundError:
+        raise RenderError(
+            f"cannot write {target}: Graphviz 'dot' not found", hint=INSTALL_HINT
+        ) from None
+    messages = done.stderr.decode("utf-8", "replace")
+    if done.returncode != 0:
+        detail = messages.strip().splitlines()
+        reason = detail[0] if detail else f"dot exited with status {done.returncode}"
+        raise RenderError(f"Graphviz failed to draw {target}: {reason}")
+    sys.stderr.write(messages)
+    return done.stdout
 
 
 def _write_atomic(target: Path, data: bytes) -> None:
