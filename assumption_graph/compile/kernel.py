@@ -389,35 +389,64 @@ def execute(
             run(first, min(first + step, n_blocks), buf, flows)
         return
     claimed = itertools.count(0, step)  # next() is atomic under the GIL
-    stop = threading.Event()
+    crew = _Crew()
 
     def work() -> None:
-        buf, flows = scratch()
-        for first in claimed:
-            if first >= n_blocks or stop.is_set():
-                return
-            run(first, min(first + step, n_blocks), buf, flows)
+        if not crew.sign_on():
+            return
+        try:
+            buf, flows = scratch()
+            for first in claimed:
+                if first >= n_blocks or crew.stopped:
+                    return
+                run(first, min(first + step, n_blocks), buf, flows)
+        finally:
+            crew.sign_off()
 
-    futures = [_threads_pool().submit(work) for _ in range(workers)]
     try:
+        futures = [_threads_pool().submit(work) for _ in range(workers)]
         for future in futures:
             future.result()
     except BaseException:  # Ctrl-C, SIGTERM or a failed range: no thread may outlive the arrays
-        stop.set()
-        _join(futures)
+        crew.stop()
         raise
 
 
-def _join(futures: list[Any]) -> None:
-    """Wait until every future is done; a further interruption meanwhile only waits again.
+class _Crew:
+    """The threads running one call's ranges: told to stop and waited for at any moment.
 
-    Each thread stops at its next range of blocks, so this takes a moment at most.
+    A thread signs on before its first range and off after its last; once the
+    crew is stopped, a thread that has not yet signed on never starts.
     """
-    from concurrent.futures import wait
 
-    while True:
-        try:
-            wait(futures)
-            return
-        except BaseException:  # the first interruption goes on once all are done
-            continue
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._running = 0
+        self.stopped = False
+
+    def sign_on(self) -> bool:
+        """Count the calling thread in; False when the crew has stopped already."""
+        with self._changed:
+            if not self.stopped:
+                self._running += 1
+            return not self.stopped
+
+    def sign_off(self) -> None:
+        with self._changed:
+            self._running -= 1
+            self._changed.notify_all()
+
+    def stop(self) -> None:
+        """Stop every thread at its next range and wait until none runs.
+
+        A further interruption meanwhile only waits again: the arrays the threads
+        write must outlive them. That takes a range of blocks at most.
+        """
+        while True:
+            try:
+                with self._changed:
+                    self.stopped = True
+                    self._changed.wait_for(lambda: self._running == 0)
+                return
+            except BaseException:  # the first interruption goes on once all are done
+                continue
