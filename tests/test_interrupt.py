@@ -189,7 +189,11 @@ def test_a_signal_during_a_write_leaves_no_file(command, output, signum, tmp_pat
 
 # ---------------------------------------------------------------- draw with dot running
 
+# Like Graphviz dot: reads the graph to the end (none: nothing to do), then lays it
+# out at length; its process id says when it has got that far.
 FAKE_DOT = """#!/bin/sh
+graph=$(cat)
+[ -n "$graph" ] || exit 0
 echo $$ > "$DOT_PID"
 exec sleep 60
 """
