@@ -90,15 +90,30 @@ def _err(text: str) -> None:
 # argument types: argparse turns their ArgumentTypeError into a one-line usage error
 
 
-def _sample_count(text: str) -> int:
+def _whole(text: str, what: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} must be a whole number, got {text!r}") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{what} must be at least {least}, got {value}")
+    return value
+
+
+def _sample_count(text: str) -> int:
+    return _whole(text, "the number of samples", 1)
+
+
+def _thread_count(text: str) -> int:
+    return _whole(text, "the number of threads", 1)
+
+
+def _sobol_samples(text: str) -> int:
+    value = _whole(text, "the Sobol base samples", 2)
+    if value & (value - 1):
         raise argparse.ArgumentTypeError(
-            f"the number of samples must be a whole number, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"the number of samples must be at least 1, got {value}")
+            f"the Sobol base samples must be a power of two (e.g. 1024), got {value}"
+        )
     return value
 
 
@@ -129,8 +144,8 @@ def _override(text: str) -> tuple[str, float]:
         number = float(value)
     except ValueError:
         number = None
-    if not sep or not node_id.strip() or number is None:
-        raise argparse.ArgumentTypeError(f"--set takes id=number, got {text!r}")
+    if not sep or not node_id.strip() or number is None or not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"--set takes id=number (a finite number), got {text!r}")
     return node_id.strip(), number
 
 
@@ -568,7 +583,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sobol", action="store_true", help="skip the Sobol indices")
     p.add_argument(
         "--sobol-samples",
-        type=_sample_count,
+        type=_sobol_samples,
         default=1024,
         help="Sobol base samples, a power of two (default 1,024; each costs inputs + 2 runs)",
     )
@@ -652,7 +667,7 @@ def _add_scenario(parser: argparse.ArgumentParser) -> None:
     """The options of every command that simulates a scenario and reports it."""
     _add_overrides(parser)
     parser.add_argument(
-        "--threads", type=_sample_count, default=None, help="threads to use (default: all)"
+        "--threads", type=_thread_count, default=None, help="threads to use (default: all)"
     )
     parser.add_argument(
         "--previous",

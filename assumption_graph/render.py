@@ -850,6 +850,8 @@ def render(
     """
 
     target = Path(path)
+    if format is not None and not isinstance(format, str):
+        raise RenderError(f"format must be one of {', '.join(FORMATS)} or None, got {format!r}")
     fmt = (format or target.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
         given = f"format {format!r}" if format else f"extension {target.suffix or '(none)'!r}"
