@@ -138,8 +138,7 @@ def test_a_signal_during_the_start_up_imports_exits_quietly(entry, imported, sig
     ("command", "signum"),
     [
         (["run", "--json", "out.json"], signal.SIGINT),
-        (["run", "--csv", "out.csv"], signal.SIGTERM),
-        (["export", "-o", "out.xlsx"], signal.SIGINT),
+        (["export", "-o", "out.xlsx"], signal.SIGTERM),
         (["report", "-o", "out.html"], signal.SIGINT),
     ],
     ids=lambda x: x[0] if isinstance(x, list) else x.name,
