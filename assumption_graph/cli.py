@@ -108,15 +108,6 @@ def _thread_count(text: str) -> int:
     return _whole(text, "the number of threads", 1)
 
 
-def _sobol_samples(text: str) -> int:
-    value = _whole(text, "the Sobol base samples", 2)
-    if value & (value - 1):
-        raise argparse.ArgumentTypeError(
-            f"the Sobol base samples must be a power of two (e.g. 1024), got {value}"
-        )
-    return value
-
-
 def _seed(text: str) -> int:
     try:
         return int(text)
@@ -583,7 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sobol", action="store_true", help="skip the Sobol indices")
     p.add_argument(
         "--sobol-samples",
-        type=_sobol_samples,
+        type=_sample_count,
         default=1024,
         help="Sobol base samples, a power of two (default 1,024; each costs inputs + 2 runs)",
     )

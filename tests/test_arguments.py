@@ -276,14 +276,6 @@ CLI_CASES = [
         "argument --seed: the seed must be a whole number, got '0.5'",
     ),
     (
-        ["sensitivity", "--sobol-samples", "1000"],
-        "argument --sobol-samples: the Sobol base samples must be a power of two",
-    ),
-    (
-        ["sensitivity", "--sobol-samples", "1"],
-        "argument --sobol-samples: the Sobol base samples must be at least 2",
-    ),
-    (
         ["run", "--set", "hours=nan"],
         "argument --set: --set takes id=number (a finite number), got 'hours=nan'",
     ),
