@@ -330,7 +330,8 @@ def execute(
     node, ``count`` columns. The threads take ranges of blocks in turn until none
     is left (a thread slowed by other work on the machine takes fewer); each
     block's samples are a function of their index alone, so who runs which never
-    changes them.
+    changes them. On any exception (Ctrl-C included) the threads stop at their
+    next range and are waited for before it leaves: none writes into ``out`` after.
     """
     if count <= 0:
         return
