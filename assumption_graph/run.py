@@ -3,10 +3,11 @@
 A :class:`Simulator` is what ``model.compile()`` returns. Each ``run`` computes
 samples ``0 .. n-1`` in chunks (so a progress bar can move; Ctrl-C stops the
 kernel's threads within a chunk, and a later run gives the same numbers), keeps
-only the requested outputs, and summarises them. With method ``mc`` the kernel draws every input from the counter-based
-streams of ``seed``; with ``lhs`` or ``sobol``, and for correlated inputs, the
-inputs' values come chunk by chunk from :class:`~.sampling.InputSampler` and
-the kernel loads them. Chunk size and thread count never change the numbers.
+only the requested outputs, and summarises them. With method ``mc`` the kernel
+draws every input from the counter-based streams of ``seed``; with ``lhs`` or
+``sobol``, and for correlated inputs, the inputs' values come chunk by chunk
+from :class:`~.sampling.InputSampler` and the kernel loads them. Chunk size and
+thread count never change the numbers.
 """
 
 from __future__ import annotations
