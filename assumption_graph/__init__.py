@@ -14,38 +14,84 @@ True
 1425.0
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .distributions import (
-    discrete,
-    discrete_values,
-    fixed,
-    lognormal,
-    metalog,
-    normal,
-    pert,
-    random,
-    risk_event,
-    triangle,
-    uniform,
-    uniform_values,
-)
-from .errors import (
-    AssumptionGraphError,
-    CheckFailed,
-    Diagnostic,
-    FormulaError,
-    ModelError,
-    ModelFileError,
-    OutputError,
-    RunError,
-)
-from .export import export_workbook
-from .io import load, loads, read_model, save
-from .model import Model, Node
-from .results import NodeSummary, RunResult
-from .run import Simulator, simulate
-from .sensitivity import SensitivityResult
-from .validate import CheckedModel, check
+
+# Where each public name lives. The modules are imported on first use, so that
+# the command line can set up its signal handling before numpy and the rest load.
+_HOMES = {
+    "discrete": "distributions",
+    "discrete_values": "distributions",
+    "fixed": "distributions",
+    "lognormal": "distributions",
+    "metalog": "distributions",
+    "normal": "distributions",
+    "pert": "distributions",
+    "random": "distributions",
+    "risk_event": "distributions",
+    "triangle": "distributions",
+    "uniform": "distributions",
+    "uniform_values": "distributions",
+    "AssumptionGraphError": "errors",
+    "CheckFailed": "errors",
+    "Diagnostic": "errors",
+    "FormulaError": "errors",
+    "ModelError": "errors",
+    "ModelFileError": "errors",
+    "OutputError": "errors",
+    "RunError": "errors",
+    "export_workbook": "export",
+    "load": "io",
+    "loads": "io",
+    "read_model": "io",
+    "save": "io",
+    "Model": "model",
+    "Node": "model",
+    "NodeSummary": "results",
+    "RunResult": "results",
+    "Simulator": "run",
+    "simulate": "run",
+    "SensitivityResult": "sensitivity",
+    "CheckedModel": "validate",
+    "check": "validate",
+}
+
+if TYPE_CHECKING:  # the same names, for type checkers
+    from .distributions import (
+        discrete,
+        discrete_values,
+        fixed,
+        lognormal,
+        metalog,
+        normal,
+        pert,
+        random,
+        risk_event,
+        triangle,
+        uniform,
+        uniform_values,
+    )
+    from .errors import (
+        AssumptionGraphError,
+        CheckFailed,
+        Diagnostic,
+        FormulaError,
+        ModelError,
+        ModelFileError,
+        OutputError,
+        RunError,
+    )
+    from .export import export_workbook
+    from .io import load, loads, read_model, save
+    from .model import Model, Node
+    from .results import NodeSummary, RunResult
+    from .run import Simulator, simulate
+    from .sensitivity import SensitivityResult
+    from .validate import CheckedModel, check
 
 __all__ = [
     "AssumptionGraphError",
@@ -84,3 +130,17 @@ __all__ = [
     "uniform_values",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -10,13 +10,21 @@ whole or not at all.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # python -m assumption_graph.cli: quiet signals before the imports
+    from .__main__ import quiet_start
+
+    quiet_start()
+
 import argparse
 import dataclasses
 import json
 import math
 import shlex
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +41,7 @@ from .validate import CheckedModel, check
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 PROGRESS_THRESHOLD = 2_000_000  # samples from which a run shows a progress bar on a terminal
 
 
@@ -44,6 +52,37 @@ class _Exit(Exception):
         self.code = code
 
 
+class _Terminated(BaseException):
+    """SIGTERM as an exception: it unwinds like Ctrl-C, so temporary files and children go."""
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _unwind(signum: int, frame: object) -> None:
+    """The first Ctrl-C or SIGTERM stops the command; later ones are ignored while it unwinds."""
+    for other in _SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
+    raise KeyboardInterrupt if signum == signal.SIGINT else _Terminated
+
+
+@contextmanager
+def _signals_unwind() -> Iterator[None]:
+    """Ctrl-C and SIGTERM raise for the duration (in the main thread; an ignored one stays so)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.getsignal(signum) for signum in _SIGNALS}
+    for signum, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(signum, _unwind)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
 def _err(text: str) -> None:
     print(text, file=sys.stderr)
 
@@ -51,16 +90,22 @@ def _err(text: str) -> None:
 # argument types: argparse turns their ArgumentTypeError into a one-line usage error
 
 
-def _sample_count(text: str) -> int:
+def _whole(text: str, what: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"the number of samples must be a whole number, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"the number of samples must be at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"{what} must be a whole number, got {text!r}") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{what} must be at least {least}, got {value}")
     return value
+
+
+def _sample_count(text: str) -> int:
+    return _whole(text, "the number of samples", 1)
+
+
+def _thread_count(text: str) -> int:
+    return _whole(text, "the number of threads", 1)
 
 
 def _seed(text: str) -> int:
@@ -90,8 +135,8 @@ def _override(text: str) -> tuple[str, float]:
         number = float(value)
     except ValueError:
         number = None
-    if not sep or not node_id.strip() or number is None:
-        raise argparse.ArgumentTypeError(f"--set takes id=number, got {text!r}")
+    if not sep or not node_id.strip() or number is None or not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"--set takes id=number (a finite number), got {text!r}")
     return node_id.strip(), number
 
 
@@ -618,7 +663,7 @@ def _add_scenario(parser: argparse.ArgumentParser) -> None:
     """The options of every command that simulates a scenario and reports it."""
     _add_overrides(parser)
     parser.add_argument(
-        "--threads", type=_sample_count, default=None, help="threads to use (default: all)"
+        "--threads", type=_thread_count, default=None, help="threads to use (default: all)"
     )
     parser.add_argument(
         "--previous",
@@ -629,7 +674,23 @@ def _add_scenario(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: parse, dispatch, and turn every failure into a message and exit code."""
+    """Entry point: parse, dispatch, and turn every failure into a message and exit code.
+
+    Ctrl-C exits with 130 and SIGTERM with 143, after the command has unwound
+    (temporary files removed, child processes ended).
+    """
+    with _signals_unwind():
+        try:
+            return _dispatch(argv)
+        except KeyboardInterrupt:
+            _err("interrupted: nothing was written")
+            return EXIT_INTERRUPTED
+        except _Terminated:
+            _err("terminated: nothing was written")
+            return EXIT_TERMINATED
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
@@ -644,9 +705,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         _err(f"error: {error}")
         return EXIT_UNREADABLE
-    except KeyboardInterrupt:
-        _err("interrupted: nothing was written")
-        return EXIT_INTERRUPTED
     except Exception as error:  # a bug: say so plainly, traceback only on request
         if args.debug:
             raise

@@ -46,7 +46,7 @@ from .report import (
     table_rows,
 )
 from .results import NodeSummary, RunResult
-from .run import Simulator
+from .run import Simulator, checked_whole
 
 if TYPE_CHECKING:
     from .sensitivity import SensitivityResult
@@ -120,6 +120,7 @@ def report_sensitivity(
     """
     from .sensitivity import sensitivity  # scipy and SALib load only when a report needs them
 
+    samples = checked_whole(samples, "samples", least=1)
     output = sensitivity_output(result)
     if output is None:
         return None

@@ -1042,9 +1042,9 @@ def _status(name: str) -> os.stat_result | None:
 def _staged(target: Path, raw: bytes) -> Path:
     """``raw`` in a new temporary file beside ``target``, synced, with ``target``'s mode."""
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 lets the umask decide the mode, like a normal new file.
-    handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
+    try:  # from the file's creation on: an interruption at any moment removes it
+        # os.open with 0o666 lets the umask decide the mode, like a normal new file.
+        handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(handle, "wb") as stream:
             stream.write(raw)
             stream.flush()

@@ -34,6 +34,7 @@ from .model import Model
 from .render import RenderError
 from .report import format_cell, format_rate
 from .results import SKETCH_LEVELS, NodeSummary, RunResult
+from .run import checked_whole
 from .sensitivity import SensitivityResult
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ def histogram_figure(
     Drawn from the summary's quantile sketch, or from ``values`` (the samples)
     when given. ``percent`` shows a rate (a fraction) as percentages.
     """
+    bins = checked_whole(bins, "bins", least=1)
     fig, ax = _figure()
     finite = None if values is None else _finite(values)
     if finite is not None and finite.size:

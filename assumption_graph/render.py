@@ -27,6 +27,8 @@ import html
 import math
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -848,6 +850,8 @@ def output_format(path: str | os.PathLike[str], format: str | None = None) -> st
     >>> output_format("diagram.SVG"), output_format("diagram", "dot")
     ('svg', 'dot')
     """
+    if format is not None and not isinstance(format, str):
+        raise RenderError(f"format must be one of {', '.join(FORMATS)} or None, got {format!r}")
     target = Path(path)
     fmt = (format or target.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
@@ -875,8 +879,6 @@ def render(
     :class:`~.errors.OutputError` for a path that cannot be written (checked first).
     ``diagram_options`` go to :func:`diagram`. Returns the path written.
     """
-    import graphviz
-
     target = Path(path)
     fmt = output_format(target, format)
     check_outputs([target])  # before the layout: a bad path costs nothing
@@ -886,17 +888,30 @@ def render(
     else:
         if shutil.which("dot") is None:
             raise RenderError(f"cannot write {target}: Graphviz 'dot' not found", hint=INSTALL_HINT)
-        try:
-            data = graph.pipe(format=fmt)
-        except graphviz.ExecutableNotFound:
-            raise RenderError(
-                f"cannot write {target}: Graphviz 'dot' not found", hint=INSTALL_HINT
-            ) from None
-        except graphviz.CalledProcessError as error:
-            stderr = error.stderr or b""
-            detail = stderr.decode("utf-8", "replace").strip().splitlines()
-            raise RenderError(
-                f"Graphviz failed to draw {target}: {detail[0] if detail else error}"
-            ) from None
+        data = _dot(graph.source, fmt, target)
     write_atomic(target, data)
     return target
+
+
+def _dot(source: str, fmt: str, target: Path) -> bytes:
+    """Graphviz ``dot``'s ``fmt`` output for the DOT ``source``; its warnings go to stderr.
+
+    ``subprocess.run`` ends ``dot`` on any exception (Ctrl-C and SIGTERM included),
+    so an interrupted draw leaves no ``dot`` running.
+    """
+    try:
+        done = subprocess.run(
+            ["dot", "-Kdot", f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True
+        )
+    except FileNotFoundError:
+        raise RenderError(
+            f"cannot write {target}: Graphviz 'dot' not found", hint=INSTALL_HINT
+        ) from None
+    messages = done.stderr.decode("utf-8", "replace")
+    if done.returncode != 0:
+        detail = messages.strip().splitlines()
+        reason = detail[0] if detail else f"dot exited with status {done.returncode}"
+        raise RenderError(f"Graphviz failed to draw {target}: {reason}")
+    sys.stderr.write(messages)
+    return done.stdout
+

@@ -1,12 +1,13 @@
 """Monte Carlo runs: settings, methods, chunks, outputs and overrides.
 
 A :class:`Simulator` is what ``model.compile()`` returns. Each ``run`` computes
-samples ``0 .. n-1`` in chunks (so a progress bar can move and Ctrl-C is
-honoured between chunks), keeps only the requested outputs, and summarises
-them. With method ``mc`` the kernel draws every input from the counter-based
-streams of ``seed``; with ``lhs`` or ``sobol``, and for correlated inputs, the
-inputs' values come chunk by chunk from :class:`~.sampling.InputSampler` and
-the kernel loads them. Chunk size and thread count never change the numbers.
+samples ``0 .. n-1`` in chunks (so a progress bar can move; Ctrl-C stops the
+kernel's threads within a chunk, and a later run gives the same numbers), keeps
+only the requested outputs, and summarises them. With method ``mc`` the kernel
+draws every input from the counter-based streams of ``seed``; with ``lhs`` or
+``sobol``, and for correlated inputs, the inputs' values come chunk by chunk
+from :class:`~.sampling.InputSampler` and the kernel loads them. Chunk size and
+thread count never change the numbers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -109,9 +110,14 @@ class Simulator:
         sample per node kept, plus room to summarise) is a :class:`RunError`
         before it starts; a run to a precision is checked again as it grows.
         """
-        n, seed = _checked_count(n), _checked_seed(seed)
+        n = checked_whole(n, "n (the number of samples)", least=1)
+        seed = checked_whole(seed, "seed")
         method = _checked_method(method, precision)
-        overrides = self._checked_overrides(overrides)
+        threads, chunk = _checked_threads(threads), checked_whole(chunk, "chunk", least=1)
+        keep_samples = checked_flag(keep_samples, "keep_samples")
+        if progress is not None and not callable(progress):
+            raise RunError(f"progress must be a function or None, got {progress!r}")
+        overrides = self.checked_overrides(overrides)
         pins = self.case.pins(overrides)
         output_ids = self._output_ids(outputs)
         sampler = self._sampler(method, seed, n, pins)
@@ -128,7 +134,7 @@ class Simulator:
             if done:  # a run to a precision grows only as far as it must
                 _check_run_memory(len(run_ids), done, target, precision, ranked)
             out = _grown(out, target)
-            for start in range(done, target, max(1, int(chunk))):
+            for start in range(done, target, chunk):
                 count = min(chunk, target - start)
                 given = sampler.values(start, count) if sampler.loaded else None
                 self.compiled.execute(program, seed, start, count, out, threads, given)
@@ -185,9 +191,10 @@ class Simulator:
         >>> Simulator(m).evaluate({"hours": [10.0, 15.0]})["cost"].tolist()
         [20.0, 30.0]
         """
+        values = checked_mapping(values, "values", "arrays of values")
         for node_id in values:
             self._known(node_id, "given value")
-        given = [np.asarray(values[x], dtype=np.float64).ravel() for x in values]
+        given = [_numbers(values[x], x) for x in values]
         sizes = {array.size for array in given}
         if len(sizes) != 1 or 0 in sizes:
             raise RunError(
@@ -202,7 +209,8 @@ class Simulator:
             "evaluate fewer samples at a time",
         )
         program = self.compiled.program(output_ids, None, tuple(values))
-        matrix, seed = np.stack(given), _checked_seed(seed)
+        matrix, seed = np.stack(given), checked_whole(seed, "seed")
+        threads = _checked_threads(threads)
         out = np.empty((len(output_ids), n))
         for start in range(0, n, CHUNK):
             count = min(CHUNK, n - start)
@@ -247,14 +255,19 @@ class Simulator:
             return self.case.reported
         if outputs == "all":
             return self.case.visible
+        if not isinstance(outputs, str | Iterable):
+            raise RunError(f"outputs must be node ids, 'all' or None, got {outputs!r}")
         ids = (outputs,) if isinstance(outputs, str) else tuple(outputs)
+        if not ids:
+            raise RunError("outputs names no node: give node ids, 'all' or None (the main nodes)")
         for node_id in ids:
             self._known(node_id, "output")
         return tuple(dict.fromkeys(ids))
 
-    def _checked_overrides(self, overrides: Mapping[str, float] | None) -> dict[str, float]:
+    def checked_overrides(self, overrides: Mapping[str, float] | None) -> dict[str, float]:
+        """``overrides`` as floats, each a finite number pinning a node of the model."""
         checked: dict[str, float] = {}
-        for node_id, value in (overrides or {}).items():
+        for node_id, value in checked_mapping(overrides, "overrides", "numbers").items():
             self._known(node_id, "override")
             if (
                 isinstance(value, bool)
@@ -295,6 +308,14 @@ def _checked_method(method: object, precision: float | None) -> str:
                 "set by the sample count, so it cannot stop early; use mc or sobol"
             )
     return str(method)
+
+
+def _numbers(values: object, node_id: str) -> np.ndarray:
+    """A given node's values as a flat float array; a :class:`RunError` if they are not numbers."""
+    try:
+        return np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise RunError("the given values must be numbers", node=node_id) from None
 
 
 def _checkpoints(n: int, precision: float | None) -> list[int]:
@@ -404,16 +425,49 @@ def _achieved(a: str, b: str, rho: float, arrays: Mapping[str, np.ndarray]) -> d
     return {"a": a, "b": b, "requested": rho, "achieved": spearman(x, y) if defined else None}
 
 
-def _checked_count(n: object) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise RunError(f"the number of samples must be a whole number of at least 1, got {n!r}")
-    return int(n)
+def checked_whole(value: object, name: str, least: int | None = None) -> int:
+    """``value`` as an ``int`` if it is a whole number (not a bool) of at least ``least``.
+
+    Anything else is a :class:`RunError` naming the argument ``name``: a float,
+    a string or a count of 0 never reaches the kernel.
+
+    >>> checked_whole(0, "chunk", least=1)
+    Traceback (most recent call last):
+    ...
+    assumption_graph.errors.RunError: chunk must be a whole number of at least 1, got 0
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | np.integer)
+        or (least is not None and value < least)
+    ):
+        bound = "" if least is None else f" of at least {least}"
+        raise RunError(f"{name} must be a whole number{bound}, got {value!r}")
+    return int(value)
 
 
-def _checked_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise RunError(f"the seed must be a whole number, got {seed!r}")
-    return int(seed)
+def checked_flag(value: object, name: str) -> bool:
+    """``value`` if it is True or False; a :class:`RunError` naming ``name`` otherwise."""
+    if not isinstance(value, bool | np.bool_):
+        raise RunError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def checked_mapping(value: object, name: str, what: str) -> Mapping[str, Any]:
+    """``value`` if it is a mapping (``None``: an empty one); a :class:`RunError` otherwise."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise RunError(f"{name} must map node ids to {what}, got {value!r}")
+    return value
+
+
+def _checked_threads(threads: object) -> int | None:
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1:
+        raise RunError(f"threads must be None (all) or a whole number >= 1, got {threads!r}")
+    return int(threads)
 
 
 def simulate(

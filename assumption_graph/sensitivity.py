@@ -39,7 +39,7 @@ from .compile.reference import evaluate, input_distributions
 from .distributions import Distribution
 from .errors import RunError, did_you_mean
 from .results import RunResult, spearman
-from .run import DEFAULT_SAMPLES, DEFAULT_SEED, RANK_ROWS, Simulator, check_memory
+from .run import DEFAULT_SAMPLES, DEFAULT_SEED, RANK_ROWS, Simulator, check_memory, checked_flag
 
 __all__ = [
     "DEFAULT_SOBOL_SAMPLES",
@@ -176,9 +176,11 @@ def sensitivity(
     >>> [(bar.input, bar.low, bar.high, bar.swing) for bar in result.tornado]
     [('b', 1.0, 5.0, 4.0), ('a', 1.0, 3.0, 2.0)]
     """
+    if not isinstance(output, str):
+        raise RunError(f"output must be a node id or a key figure's name, got {output!r}")
     node = output_node(simulator, output)
-    sobol_samples = _checked_sobol_samples(sobol_samples)
-    pinned = dict(overrides or {})  # the run checks them, and n, seed and method
+    sobol_samples, sobol = _checked_sobol_samples(sobol_samples), checked_flag(sobol, "sobol")
+    pinned = simulator.checked_overrides(overrides)
     pins = simulator.case.pins(pinned)
     dists = random_inputs(simulator.case, node, pins)
     if sobol:  # before the run: a design too big to hold costs nothing
@@ -379,8 +381,8 @@ def _checked_sobol_samples(count: object) -> int:
         or count & (count - 1)
     ):
         raise RunError(
-            f"the Sobol base samples must be a power of two of at least 2 (e.g. 1024), "
-            f"got {count!r}"
+            "sobol_samples (the Sobol base samples) must be a power of two of at least 2 "
+            f"(e.g. 1024), got {count!r}"
         )
     return int(count)
 

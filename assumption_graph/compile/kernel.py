@@ -314,6 +314,7 @@ def warm_up() -> float:
 
 _NOTHING_GIVEN = np.empty((0, 0))
 _STEPS_PER_THREAD = 8  # ranges of blocks a thread takes in a run, on average
+_MAX_STEP = 256  # blocks in a range at most: bounds how long a stop waits for a thread
 _pool: Any = None
 _pool_lock = threading.Lock()
 
@@ -371,7 +372,8 @@ def execute(
     node, ``count`` columns. The threads take ranges of blocks in turn until none
     is left (a thread slowed by other work on the machine takes fewer); each
     block's samples are a function of their index alone, so who runs which never
-    changes them.
+    changes them. On any exception (Ctrl-C included) the threads stop at their
+    next range and are waited for before it leaves: none writes into ``out`` after.
     """
     if count <= 0:
         return
@@ -423,19 +425,71 @@ def execute(
         return np.empty((program.n_slots, BLOCK)), np.empty(max(n_flows, 1))
 
     workers = min(threads_for(threads), n_blocks)
-    if workers == 1:
-        run(0, n_blocks, *scratch())
+    step = max(1, min(n_blocks // (workers * _STEPS_PER_THREAD), _MAX_STEP))
+    if workers == 1:  # in this thread: an interruption comes between two ranges
+        buf, flows = scratch()
+        for first in range(0, n_blocks, step):
+            run(first, min(first + step, n_blocks), buf, flows)
         return
-    step = max(1, n_blocks // (workers * _STEPS_PER_THREAD))
     claimed = itertools.count(0, step)  # next() is atomic under the GIL
+    crew = _Crew()
 
     def work() -> None:
-        buf, flows = scratch()
-        for first in claimed:
-            if first >= n_blocks:
-                return
-            run(first, min(first + step, n_blocks), buf, flows)
+        if not crew.sign_on():
+            return
+        try:
+            buf, flows = scratch()
+            for first in claimed:
+                if first >= n_blocks or crew.stopped:
+                    return
+                run(first, min(first + step, n_blocks), buf, flows)
+        finally:
+            crew.sign_off()
 
-    futures = [_threads_pool().submit(work) for _ in range(workers)]
-    for future in futures:
-        future.result()
+    try:
+        futures = [_threads_pool().submit(work) for _ in range(workers)]
+        for future in futures:
+            future.result()
+    except BaseException:  # Ctrl-C, SIGTERM or a failed range: no thread may outlive the arrays
+        crew.stop()
+        raise
+
+
+class _Crew:
+    """The threads running one call's ranges: told to stop and waited for at any moment.
+
+    A thread signs on before its first range and off after its last; once the
+    crew is stopped, a thread that has not yet signed on never starts.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._running = 0
+        self.stopped = False
+
+    def sign_on(self) -> bool:
+        """Count the calling thread in; False when the crew has stopped already."""
+        with self._changed:
+            if not self.stopped:
+                self._running += 1
+            return not self.stopped
+
+    def sign_off(self) -> None:
+        with self._changed:
+            self._running -= 1
+            self._changed.notify_all()
+
+    def stop(self) -> None:
+        """Stop every thread at its next range and wait until none runs.
+
+        A further interruption meanwhile only waits again: the arrays the threads
+        write must outlive them. That takes a range of blocks at most.
+        """
+        while True:
+            try:
+                with self._changed:
+                    self.stopped = True
+                    self._changed.wait_for(lambda: self._running == 0)
+                return
+            except BaseException:  # the first interruption goes on once all are done
+                continue
