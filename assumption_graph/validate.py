@@ -1050,25 +1050,32 @@ def _case_years(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
 _PERCENT_LIKE_RATE = 0.25
 
 
+_RATE_KEYS = ("discount_rate", "finance_rate", "reinvestment_rate")
+
+
 @_with_case
 def _discount_rate(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
-    """A discount rate is a fraction above -1; one above 0.25 is probably in percent."""
-    rate = case.discount_rate
-    line = case.line_of("discount_rate")
-    if rate <= -1:
-        yield ctx.error(
-            "discount-rate",
-            f"discount_rate {rate:g} is -1 or less, which discounts nothing sensibly; "
-            "give the yearly rate as a fraction, e.g. 0.05 for 5 %",
-            line=line,
-        )
-    elif rate > _PERCENT_LIKE_RATE:
-        yield ctx.warning(
-            "discount-percent",
-            f"discount_rate {rate:g} means {rate * 100:g} % a year; rates are fractions "
-            f"(0.05 is 5 %): if you meant {rate:g} %, write {rate / 100:g}",
-            line=line,
-        )
+    """A yearly rate (discount, and the MIRR's finance and reinvestment rates) is a
+    fraction above -1; one above 0.25 is probably in percent."""
+    for key in _RATE_KEYS:
+        rate = getattr(case, key)
+        if rate is None:
+            continue
+        line = case.line_of(key)
+        if rate <= -1:
+            yield ctx.error(
+                "discount-rate",
+                f"{key} {rate:g} is -1 or less, which discounts nothing sensibly; "
+                "give the yearly rate as a fraction, e.g. 0.05 for 5 %",
+                line=line,
+            )
+        elif rate > _PERCENT_LIKE_RATE:
+            yield ctx.warning(
+                "discount-percent",
+                f"{key} {rate:g} means {rate * 100:g} % a year; rates are fractions "
+                f"(0.05 is 5 %): if you meant {rate:g} %, write {rate / 100:g}",
+                line=line,
+            )
 
 
 @_with_case

@@ -62,8 +62,9 @@ class Op(IntEnum):
     COS = 25
     TAN = 26
     COPY = 27
-    IRR = 28  # internal: reads b consecutive slots from a (the yearly net flows)
+    IRR = 28  # internal: reads b consecutive slots from a (the yearly net flows); p0 the rate
     LOAD = 29  # a node's values given per sample: row a of the kernel's ``given`` matrix
+    IRR_COUNT = 30  # internal: how many IRRs the b yearly net flows from slot a have
     UNIFORM = 40
     TRIANGLE = 41
     DISCRETE = 42
@@ -92,6 +93,7 @@ _UNARY_CALLS = {
     "tan": Op.TAN,
 }
 _FOLD_CALLS = {"min": Op.MIN, "max": Op.MAX}
+_IRR_CALLS = {"irr": Op.IRR, "irr_count": Op.IRR_COUNT}  # internal: a business case's IRR
 N_PARAMS = 5
 CODE_WIDTH = 5  # a row of code: (opcode, dst, a, b, c)
 _NO_ARGS = (-1, -1, -1)  # a row's unused argument slots
@@ -356,22 +358,31 @@ class _Lowering:
             return self._apply(_FOLD_CALLS[expr.func], (left, last))
         if expr.func == "clip":
             return self._apply(Op.CLIP, expr.args)
-        if expr.func == "irr":
-            return self._irr(list(expr.args))
+        if expr.func in _IRR_CALLS:
+            return self._irr(expr)
         return self._apply(_UNARY_CALLS[expr.func], expr.args)
 
-    def _irr(self, operands: list[Expr]) -> int:
-        """The IRR of the operands: copied into a run of fresh consecutive slots, then solved."""
+    def _irr(self, expr: Call) -> int:
+        """``irr(rate, flows...)`` (the IRR nearest the rate, a number) or
+        ``irr_count(flows...)``: the flows copied into a run of fresh consecutive
+        slots, then solved."""
+        operands = list(expr.args)
+        params: tuple[float, ...] = ()
+        if expr.func == "irr":
+            rate, *operands = operands
+            assert isinstance(rate, Num), "the IRR's discount rate is a number"
+            params = (rate.value,)
         slots = [self._expression(e) for e in operands]
         first, count = self.n_slots, len(slots)
         self.n_slots += count
         for offset, slot in enumerate(slots):
             self._emit(Op.COPY, first + offset, (slot,), text=f"s{slot}")
-        for slot, expr in zip(slots, operands, strict=True):
-            if not isinstance(expr, Name):
+        for slot, operand in zip(slots, operands, strict=True):
+            if not isinstance(operand, Name):
                 self._release(slot)
         dst = self._take()
-        self._emit(Op.IRR, dst, (first, count), text=f"irr(s{first}..s{first + count - 1})")
+        text = f"{expr.func}(s{first}..s{first + count - 1})"
+        self._emit(_IRR_CALLS[expr.func], dst, (first, count), params=params, text=text)
         for offset in range(count):
             self._release(first + offset)
         return dst

@@ -56,7 +56,9 @@ _pert_squeezed = _scalars["pert_squeezed"]
 _metalog = _scalars["metalog_from_u"]
 _risk_event = _scalars["risk_event_sample"]
 _table = _scalars["table_from_u"]
-_irr = streams.jit_linked(finance.SCALARS, _inner)["irr"]
+_finance = streams.jit_linked(finance.SCALARS, _inner)
+_irr = _finance["irr"]
+_irr_count = _finance["irr_count"]
 
 
 @intrinsic
@@ -311,13 +313,14 @@ def _run_blocks(  # noqa: ANN202
                 row = given[code[k, 2]]
                 for i in range(m):
                     z[i] = row[first + i]
-            elif op == Op.IRR:  # a = first of `b` consecutive slots holding the yearly flows
+            elif op == Op.IRR or op == Op.IRR_COUNT:  # a: first of `b` slots of yearly flows
                 flow0 = code[k, 2]
                 years = flows[: code[k, 3]]
+                rate = params[k, 0]
                 for i in range(m):
                     for t in range(years.shape[0]):
                         years[t] = buf[flow0 + t, i]
-                    z[i] = _irr(years)
+                    z[i] = _irr(years, rate) if op == Op.IRR else _irr_count(years)
             elif op == Op.ABS:
                 for i in range(m):
                     z[i] = abs(x[i])
