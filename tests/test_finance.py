@@ -18,11 +18,20 @@ from scipy.optimize import brentq
 
 from assumption_graph import finance
 from assumption_graph.compile.reference import simulate
-from assumption_graph.finance import discount_factors, irr, irr_array, irr_note
+from assumption_graph.finance import (
+    discount_factors,
+    irr,
+    irr_array,
+    irr_count,
+    irr_count_array,
+    irr_note,
+    irr_roots,
+)
 from assumption_graph.streams import jit_linked
 
 from .business_models import simulator
 
+RATE = 0.05  # the discount rate of tests where the flows have one IRR at most
 NEVER_POSITIVE = "not defined: the net flows are never positive, so the project never pays back"
 FIRST_YEAR_GAIN = (
     "not defined: gains exceed costs from the first year,"
@@ -97,25 +106,25 @@ def test_npv_at_zero_rate_is_the_plain_sum():
 
 
 def test_irr_of_one_period():
-    assert irr(np.array([-100.0, 110.0])) == pytest.approx(0.10, abs=1e-12)
+    assert irr(np.array([-100.0, 110.0]), RATE) == pytest.approx(0.10, abs=1e-12)
 
 
 def test_irr_of_two_equal_gains_is_the_root_of_the_quadratic():
     # -100 + 60 x + 60 x**2 = 0 with x = 1 / (1 + r)
     x = (-60.0 + math.sqrt(60.0**2 + 4 * 60.0 * 100.0)) / (2 * 60.0)
-    assert irr(np.array([-100.0, 60.0, 60.0])) == pytest.approx(1.0 / x - 1.0, abs=1e-12)
+    assert irr(np.array([-100.0, 60.0, 60.0]), RATE) == pytest.approx(1.0 / x - 1.0, abs=1e-12)
 
 
 def test_irr_can_be_zero_or_negative():
-    assert irr(np.array([-100.0, 50.0, 50.0])) == pytest.approx(0.0, abs=1e-12)
+    assert irr(np.array([-100.0, 50.0, 50.0]), RATE) == pytest.approx(0.0, abs=1e-12)
     # -100 + 40 x + 40 x**2 = 0
     x = (-40.0 + math.sqrt(40.0**2 + 4 * 40.0 * 100.0)) / 80.0
-    assert irr(np.array([-100.0, 40.0, 40.0])) == pytest.approx(1.0 / x - 1.0, abs=1e-12)
-    assert irr(np.array([-100.0, 40.0, 40.0])) < -0.1
+    assert irr(np.array([-100.0, 40.0, 40.0]), RATE) == pytest.approx(1.0 / x - 1.0, abs=1e-12)
+    assert irr(np.array([-100.0, 40.0, 40.0]), RATE) < -0.1
 
 
 def test_leading_years_without_flows_do_not_shift_the_irr():
-    assert irr(np.array([0.0, 0.0, -100.0, 110.0])) == pytest.approx(0.10, abs=1e-12)
+    assert irr(np.array([0.0, 0.0, -100.0, 110.0]), RATE) == pytest.approx(0.10, abs=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -128,7 +137,7 @@ def test_leading_years_without_flows_do_not_shift_the_irr():
     ],
 )
 def test_npv_at_the_irr_is_zero(flows):
-    rate = irr(np.array(flows))
+    rate = irr(np.array(flows), RATE)
     assert math.isfinite(rate)
     scale = max(abs(f) for f in flows)
     assert abs(npv_at(flows, rate)) <= 1e-9 * scale
@@ -148,7 +157,7 @@ def test_irr_key_figure_of_a_business_case():
 @pytest.mark.parametrize("flows", [[-1.0, 2000.0], [-1.0, 1e6], [-1.0, 0.0, 1e7]])
 def test_irr_above_the_searched_range_is_not_reported_as_the_range_limit(flows):
     flows = np.array(flows)
-    rate = irr(flows)
+    rate = irr(flows, RATE)
     truth = brentq(lambda r: npv_at(flows, r), 1.0, 1e7)
     # Either the true rate or "not defined" with a note is acceptable; the grid's
     # edge (999.0, 99,900 %) is neither.
@@ -156,15 +165,55 @@ def test_irr_above_the_searched_range_is_not_reported_as_the_range_limit(flows):
     assert math.isnan(rate) == (irr_note(flows) is not None)
 
 
-def test_irr_with_two_rates_reports_the_highest_or_says_why_not():
-    flows = np.array([-100.0, 230.0, -132.0])
+TWO_RATES = [-100.0, 230.0, -132.0]  # NPV zero at 10 % and at 20 %
+
+
+def excel_irr(flows, guess: float = 0.1) -> float:
+    """Excel's IRR as it finds a rate: Newton's method on the NPV from ``guess``."""
+    rate = guess
+    for _ in range(100):
+        npv = npv_at(flows, rate)
+        slope = math.fsum(-t * f / (1.0 + rate) ** (t + 1) for t, f in enumerate(flows))
+        step = npv / slope
+        rate -= step
+        if abs(step) < 1e-14:
+            return rate
+    raise AssertionError("Newton's method did not converge")
+
+
+@pytest.mark.parametrize(
+    ("discount_rate", "nearest"),
+    [(0.05, 0.10), (0.10, 0.10), (0.14, 0.10), (0.16, 0.20), (0.30, 0.20), (-0.5, 0.10)],
+)
+def test_irr_with_two_rates_reports_the_one_nearest_the_discount_rate(discount_rate, nearest):
+    flows = np.array(TWO_RATES)
     assert abs(npv_at(flows, 0.10)) < 1e-9 and abs(npv_at(flows, 0.20)) < 1e-9
-    rate = irr(flows)
-    if math.isnan(rate):
-        note = irr_note(flows)
-        assert note is not None and "no rate" not in note
-    else:  # the module's rule: with several rates, the highest is reported
-        assert rate == pytest.approx(0.20, abs=1e-10)
+    assert irr(flows, discount_rate) == pytest.approx(nearest, abs=1e-12)
+    assert irr_array(flows[:, None], discount_rate)[0] == irr(flows, discount_rate)
+    assert irr_count(flows) == 2.0 and irr_count_array(flows[:, None])[0] == 2.0
+    assert irr_roots(flows) == [pytest.approx(0.20, abs=1e-12), pytest.approx(0.10, abs=1e-12)]
+    assert irr_note(flows) is None
+
+
+def test_irr_at_excels_default_guess_matches_excel():
+    # Excel's IRR(values) starts at 10 %; numpy-financial's irr takes the root nearest 0.
+    # At the usual discount rates, the nearest root is the one both report.
+    flows = [-100.0, 250.0, -154.0]  # roots 10 % and 40 %
+    assert brentq(lambda r: npv_at(flows, r), 0.05, 0.2) == pytest.approx(0.1, abs=1e-12)
+    excel = excel_irr(flows)
+    assert excel == pytest.approx(0.10, abs=1e-12)
+    assert irr(np.array(flows), 0.05) == pytest.approx(excel, abs=1e-12)
+
+
+def test_irr_ties_go_to_the_lower_rate():
+    # Roots 1/3 and 1 (x = 3/4 and x = 1/2): equally far from the discount rate 2/3.
+    flows = np.array([-3.0, 10.0, -8.0])
+    high, low = irr_roots(flows)
+    assert (high, low) == (pytest.approx(1.0, abs=1e-12), pytest.approx(1 / 3, abs=1e-12))
+    middle = 0.5 * (high + low)
+    assert abs(high - middle) == abs(low - middle)  # an exact tie in floating point
+    assert irr(flows, middle) == low
+    assert irr_array(flows[:, None], middle)[0] == low
 
 
 # ---------------------------------------------------------------------------- IRR not defined
@@ -183,15 +232,16 @@ def test_irr_with_two_rates_reports_the_highest_or_says_why_not():
 )
 def test_irr_not_defined(flows, note):
     flows = np.array(flows)
-    assert math.isnan(irr(flows))
-    assert math.isnan(irr_array(flows[:, None])[0])
+    assert math.isnan(irr(flows, RATE))
+    assert math.isnan(irr_array(flows[:, None], RATE)[0])
+    assert irr_count(flows) == 0.0
     assert irr_note(flows) == note
 
 
 def test_irr_note_when_no_rate_in_range_gives_zero():
     # The rate would be below -99 %: almost nothing comes back.
     flows = np.array([-100.0, 1e-9])
-    assert math.isnan(irr(flows))
+    assert math.isnan(irr(flows, RATE))
     note = irr_note(flows)
     assert note == "not defined within the range searched: the rate is below -99 %"
 
@@ -276,38 +326,70 @@ def _costs_then_gains(draw_flows: list[float]) -> np.ndarray:
     return flows
 
 
+_rates = st.floats(-0.9, 2.0, allow_nan=False)
+
+
 @_SETTINGS
-@given(_flows, st.booleans())
-def test_scalar_irr_equals_array_irr_bit_for_bit(raw, make_defined):
+@given(_flows, st.booleans(), _rates)
+def test_scalar_irr_equals_array_irr_bit_for_bit(raw, make_defined, rate):
     flows = _costs_then_gains(raw) if make_defined else np.array(raw, dtype=float)
-    scalar = irr(flows)
-    array = irr_array(flows[:, None])
+    scalar = irr(flows, rate)
+    array = irr_array(flows[:, None], rate)
     assert array.shape == (1,)
     np.testing.assert_array_equal(np.array([scalar]), array)
     assert math.isnan(scalar) == (irr_note(flows) is not None)
+    roots = irr_roots(flows)
+    assert irr_count(flows) == irr_count_array(flows[:, None])[0] == len(roots)
+    assert roots == sorted(roots, reverse=True)
+    if roots:  # the nearest of every root found, ties to the lower
+        assert scalar == min(reversed(roots), key=lambda r: abs(r - rate))
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(1, 8), st.randoms(use_true_random=False))
-def test_array_irr_columns_equal_scalar_irr(years, rnd):
+@given(st.integers(1, 8), st.randoms(use_true_random=False), _rates)
+def test_array_irr_columns_equal_scalar_irr(years, rnd, rate):
     matrix = np.array(
         [[rnd.choice([0.0, rnd.uniform(-1000, 1000)]) for _ in range(years)] for _ in range(25)]
     )
     matrix[:, 0] = -np.abs(matrix[:, 0]) * (np.arange(25) % 3 != 0)  # most start with a cost
-    columns = irr_array(matrix.T)
-    np.testing.assert_array_equal(columns, [irr(row) for row in matrix])
+    columns = irr_array(matrix.T, rate)
+    np.testing.assert_array_equal(columns, [irr(row, rate) for row in matrix])
+    np.testing.assert_array_equal(irr_count_array(matrix.T), [irr_count(row) for row in matrix])
 
 
-_numba_irr = jit_linked(finance.SCALARS, numba.njit)["irr"]  # the kernel's IRR, callable here
+_numba = jit_linked(finance.SCALARS, numba.njit)  # the kernel's IRR, callable here
 
 
 @_SETTINGS
-@given(_flows, st.booleans())
-def test_numba_irr_equals_python_irr_bit_for_bit(raw, make_defined):
+@given(_flows, st.booleans(), _rates)
+def test_numba_irr_equals_python_irr_bit_for_bit(raw, make_defined, rate):
     flows = _costs_then_gains(raw) if make_defined else np.array(raw, dtype=float)
     np.testing.assert_array_equal(
-        np.array([_numba_irr(flows)]), np.array([irr(flows)])
+        np.array([_numba["irr"](flows, rate), _numba["irr_count"](flows)]),
+        np.array([irr(flows, rate), irr_count(flows)]),
     )
+
+
+def test_irr_of_flows_with_one_sign_change_is_the_search_of_before_bit_for_bit():
+    """Where the flows change sign once, the rate is the whole range bisected as before
+    (whatever the discount rate): the same operations, so the same bits."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        years = int(rng.integers(2, 12))
+        costs = int(rng.integers(1, years))
+        flows = np.concatenate(
+            [-rng.uniform(0, 1000, costs), rng.uniform(0, 1000, years - costs)]
+        )
+        lo, hi = finance.X_GRID[0], finance.X_GRID[-1]
+        assert finance._poly(flows, lo) < 0.0 <= finance._poly(flows, hi)  # rate in range
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            if finance._poly(flows, mid) < 0.0:
+                lo = mid
+            else:
+                hi = mid
+        before = 1.0 / (0.5 * (lo + hi)) - 1.0
+        assert irr(flows, rng.uniform(-0.5, 1.0)) == before
 
 
 RANDOM_FLOWS = """
@@ -367,4 +449,4 @@ def test_kernel_irr_equals_reference_irr_bit_for_bit(seed):
     assert summary.mean == pytest.approx(np.nanmean(kernel), rel=1e-12)
     flow_ids = [f"@flow_{year}" for year in range(2025, 2030)]
     flows = simulate(sim.compiled.checked, n, seed, flow_ids)
-    np.testing.assert_array_equal(kernel, irr_array(np.stack([flows[f] for f in flow_ids])))
+    np.testing.assert_array_equal(kernel, irr_array(np.stack([flows[f] for f in flow_ids]), 0.05))
