@@ -7,6 +7,7 @@ MIRR is checked against the textbook formula written out by hand.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numba
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from assumption_graph import finance
+from assumption_graph.compile.case import IRR_MULTIPLE
 from assumption_graph.compile.reference import simulate
 from assumption_graph.finance import (
     discount_factors,
@@ -28,6 +30,8 @@ from assumption_graph.finance import (
     irr_roots,
 )
 from assumption_graph.streams import jit_linked
+
+from assumption_graph.cli import main
 
 from .business_models import simulator
 
@@ -44,10 +48,11 @@ def npv_at(flows, rate: float) -> float:
     return math.fsum(f / (1.0 + rate) ** t for t, f in enumerate(flows))
 
 
-def flows_model(flows: list[float], rate: float, start: int = 2025) -> str:
+def flows_model(flows: list[float], rate: float, start: int = 2025, **case: float) -> str:
     """A business case whose yearly net flows are exactly ``flows``.
 
-    A negative flow is a project cost in that year, a positive one a gain.
+    A negative flow is a project cost in that year, a positive one a gain;
+    ``case`` adds keys to the ``business_case:`` section.
     """
     end = start + len(flows) - 1
     lines = [
@@ -56,6 +61,7 @@ def flows_model(flows: list[float], rate: float, start: int = 2025) -> str:
         f"  start_year: {start}",
         f"  end_year: {end}",
         f"  discount_rate: {rate!r}",
+        *(f"  {key}: {value!r}" for key, value in case.items()),
         "nodes:",
     ]
     for t, flow in enumerate(flows):
@@ -71,9 +77,16 @@ def flows_model(flows: list[float], rate: float, start: int = 2025) -> str:
     return "\n".join(lines) + "\n"
 
 
-def key_figures(flows: list[float], rate: float) -> dict:
-    result = simulator(flows_model(flows, rate)).run(n=4, seed=0)
+def key_figures(flows: list[float], rate: float, **case: float) -> dict:
+    result = simulator(flows_model(flows, rate, **case)).run(n=4, seed=0)
     return result.to_dict()["business_case"]["key_figures"]
+
+
+def run_cli(capsys, *argv: object) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 # ---------------------------------------------------------------------------- discounting
@@ -216,6 +229,72 @@ def test_irr_ties_go_to_the_lower_rate():
     assert irr_array(flows[:, None], middle)[0] == low
 
 
+def test_several_irrs_through_the_command_line(tmp_path, capsys):
+    model = tmp_path / "two.yaml"
+    model.write_text(flows_model(TWO_RATES, 0.05), encoding="utf-8")
+    out = tmp_path / "two.json"
+    code, text, err = run_cli(capsys, "run", model, "-n", 1000, "--json", out)
+    assert code == 0, err
+    figure = json.loads(out.read_text(encoding="utf-8"))["business_case"]["key_figures"]["irr"]
+    assert figure["expected"] == pytest.approx(0.10, abs=1e-12)  # nearest 5 %, as Excel's
+    assert figure["roots"]["expected"] == [
+        pytest.approx(0.20, abs=1e-12),
+        pytest.approx(0.10, abs=1e-12),
+    ]
+    assert figure["multiple_share"] == 1.0
+    assert "2 IRRs, 20.0 % and 10.0 %" in figure["note"]
+    assert "more than one IRR in 100 % of the samples" in figure["note"]
+    assert "nearest the discount rate of 5.0 %" in figure["note"]
+    code, text, err = run_cli(capsys, "run", model, "-n", 1000)
+    assert code == 0, err
+    assert "more than one IRR in 100 % of the samples" in text  # the key-figure table's note
+
+
+def test_one_irr_has_no_share_note():
+    figure = key_figures([-1000.0, 200, 300, 400, 500], 0.05)["irr"]
+    assert figure["multiple_share"] == 0.0
+    assert len(figure["roots"]["expected"]) == 1
+    assert "note" not in figure
+
+
+@pytest.mark.parametrize(
+    "flows",
+    [
+        [-1.0, 1000.0],
+        [-0.7, 700.0],  # the NPV at x = 1/1000 rounds to +1.1e-16, not 0
+        [-3.0, 3000.0],
+        [-1.0, 0.0, 1e6],
+        [0.0, -2.0, 2000.0],
+        [-7.0, 6993.0, 7000.0],
+    ],
+)
+def test_irr_of_exactly_99900_percent_is_inside_the_range(flows):
+    # The top of the documented range, 99,900 % (x = 1/1000): the NPV is zero there.
+    assert npv_at(flows, 999.0) == pytest.approx(0.0, abs=1e-12 * max(map(abs, flows)))
+    flows = np.array(flows)
+    assert irr(flows, RATE) == 999.0
+    assert irr_array(flows[:, None], RATE)[0] == 999.0
+    assert irr_note(flows) is None
+    assert irr_count(flows) == 1.0
+
+
+def test_irr_at_the_bottom_of_the_range_is_inside_it():
+    flows = np.array([-100.0, 1.0])  # -99 % exactly
+    assert irr(flows, RATE) == pytest.approx(-0.99, abs=1e-15)
+    assert irr_note(flows) is None
+
+
+def test_irr_of_99900_percent_through_the_command_line(tmp_path, capsys):
+    model = tmp_path / "top.yaml"
+    model.write_text(flows_model([-1.0, 1000.0], 0.05), encoding="utf-8")
+    out = tmp_path / "top.json"
+    code, _, err = run_cli(capsys, "run", model, "-n", 100, "--json", out)
+    assert code == 0, err
+    figure = json.loads(out.read_text(encoding="utf-8"))["business_case"]["key_figures"]["irr"]
+    assert figure["expected"] == figure["mean"] == 999.0
+    assert "note" not in figure  # not "above 99,900 %"
+
+
 # ---------------------------------------------------------------------------- IRR not defined
 
 
@@ -291,6 +370,60 @@ def test_mirr_on_a_textbook_example():
 def test_mirr_equals_the_textbook_formula(flows, rate):
     figures = key_figures(flows, rate)
     assert figures["mirr"]["expected"] == pytest.approx(mirr_by_hand(flows, rate), rel=1e-12)
+
+
+def excel_npv(rate: float, values: list[float]) -> float:
+    """Excel's NPV(rate, value1, ...): the first value discounted one whole period."""
+    return sum(v / (1.0 + rate) ** (i + 1) for i, v in enumerate(values))
+
+
+def excel_mirr(values: list[float], finance_rate: float, reinvest_rate: float) -> float:
+    """Excel's MIRR(values, finance_rate, reinvest_rate), as its documentation writes it."""
+    n = len(values)
+    gains = [v if v > 0 else 0.0 for v in values]
+    costs = [v if v < 0 else 0.0 for v in values]
+    ratio = (-excel_npv(reinvest_rate, gains) * (1.0 + reinvest_rate) ** n) / (
+        excel_npv(finance_rate, costs) * (1.0 + finance_rate)
+    )
+    return ratio ** (1.0 / (n - 1)) - 1.0
+
+
+EXCEL_MIRR_EXAMPLE = [-120000.0, 39000.0, 30000.0, 21000.0, 37000.0, 46000.0]
+
+
+@pytest.mark.parametrize(
+    ("flows", "finance_rate", "reinvestment_rate", "excel"),
+    [  # the answers Excel's documentation of MIRR shows: 12.61 %, -4.80 %, 13.48 %
+        (EXCEL_MIRR_EXAMPLE, 0.10, 0.12, 0.1261),
+        (EXCEL_MIRR_EXAMPLE[:4], 0.10, 0.12, -0.0480),
+        (EXCEL_MIRR_EXAMPLE, 0.10, 0.14, 0.1348),
+    ],
+)
+def test_mirr_with_separate_rates_gives_excels_answers(
+    flows, finance_rate, reinvestment_rate, excel
+):
+    mirr = key_figures(
+        flows, 0.05, finance_rate=finance_rate, reinvestment_rate=reinvestment_rate
+    )["mirr"]["expected"]
+    assert mirr == pytest.approx(excel_mirr(flows, finance_rate, reinvestment_rate), rel=1e-12)
+    assert mirr == pytest.approx(excel, abs=5e-5)  # to the two decimals shown
+
+
+@pytest.mark.parametrize(
+    ("flows", "case"),
+    [
+        ([-1000.0, 300.0, -200.0, 1500.0], {"finance_rate": 0.03}),
+        ([-1000.0, 300.0, -200.0, 1500.0], {"reinvestment_rate": 0.08}),
+        ([-2000.0, 0.0, 500.0, 900.0, 1400.0], {"finance_rate": 0.02, "reinvestment_rate": 0.0}),
+    ],
+)
+def test_mirr_rates_default_to_the_discount_rate(flows, case):
+    rates = {"finance_rate": 0.06, "reinvestment_rate": 0.06, **case}
+    figures = key_figures(flows, 0.06, **case)
+    assert figures["mirr"]["expected"] == pytest.approx(
+        excel_mirr(flows, rates["finance_rate"], rates["reinvestment_rate"]), rel=1e-12
+    )
+    assert figures["npv"] == key_figures(flows, 0.06)["npv"]  # the NPV keeps the discount rate
 
 
 def test_mirr_is_below_irr_when_the_irr_is_above_the_rate():
@@ -449,4 +582,11 @@ def test_kernel_irr_equals_reference_irr_bit_for_bit(seed):
     assert summary.mean == pytest.approx(np.nanmean(kernel), rel=1e-12)
     flow_ids = [f"@flow_{year}" for year in range(2025, 2030)]
     flows = simulate(sim.compiled.checked, n, seed, flow_ids)
-    np.testing.assert_array_equal(kernel, irr_array(np.stack([flows[f] for f in flow_ids]), 0.05))
+    matrix = np.stack([flows[f] for f in flow_ids])
+    np.testing.assert_array_equal(kernel, irr_array(matrix, 0.05))
+    # the samples with several IRRs: kernel and reference agree, and the share is theirs
+    several = result.values("@irr_multiple")
+    np.testing.assert_array_equal(several, irr_count_array(matrix) > 1)
+    np.testing.assert_array_equal(several, simulate(sim.compiled.checked, n, seed, [IRR_MULTIPLE])[IRR_MULTIPLE])
+    assert 0.0 < several.mean() < 0.2
+    assert summary.multiple_share == several.mean()
