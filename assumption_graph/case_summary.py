@@ -513,7 +513,11 @@ def _cash_flows(graph: CaseGraph, figure_of: Callable[[str], float | None]) -> T
         (name, (*(_finite(v) for v in values), _finite(float(np.sum(values)))))
         for name, values in lines
     ]
-    note = f"discounted at {case.discount_rate:.1%} a year to {case.start_year}"
+    finance, reinvestment = (_percent(r) for r in case.mirr_rates)
+    note = (
+        f"discounted at {_percent(case.discount_rate)} a year to {case.start_year};"
+        f" MIRR with costs financed at {finance} and gains reinvested at {reinvestment}"
+    )
     return Table("Cash flows, risk-adjusted", (*_years(case), "total"), tuple(table_rows), note)
 
 
