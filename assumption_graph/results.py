@@ -103,8 +103,15 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
     either side of the percentile's own (0-based, fractional) rank (n−1)·p span
     about ± one standard error; the SE is half the distance between them
     (interpolated between order statistics like the percentile, clipped to the
-    smallest and largest sample). One sort of the finite samples serves the
-    percentiles, their SEs, min, max and the quantile sketch.
+    smallest and largest sample). That holds where the distribution is smooth;
+    at a jump, the edge of an atom (a probability mass at one value, such as a
+    risk event's zero), the percentile flips across the jump from run to run. So
+    where the order statistics within ``JUMP_REACH`` = 3 such spans either side
+    hold an atom (one value repeated over at least d consecutive ranks) and are
+    not all equal, the SE is half the distance between the order statistics at
+    those outer ranks: the half-width of the 99.7 % binomial interval in value
+    terms. One sort of the finite samples serves the percentiles, their SEs,
+    min, max and the quantile sketch.
 
     >>> s = summarise(np.array([1.0, 2.0, np.inf, 3.0]), {"expected": 2.0})
     >>> s.mean, s.nonfinite, s.percentiles[50.0], s.mean_se
@@ -167,14 +174,33 @@ def _interpolate(ordered: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     return np.where(t >= 0.5, high - step * (1 - t), low + step * t)
 
 
+JUMP_REACH = 3.0  # binomial spans either side of a percentile in which an atom's edge counts
+
+
 def _percentile_se(ordered: np.ndarray) -> np.ndarray:
-    """Each percentile's binomial standard error (see :func:`summarise`)."""
+    """Each percentile's binomial standard error, widened at an atom (see :func:`summarise`)."""
     n = ordered.size
     centre = (n - 1) * _LEVELS
     d = np.sqrt(n * _LEVELS * (1 - _LEVELS))
     low = _interpolate(ordered, np.clip(centre - d, 0, n - 1))
     high = _interpolate(ordered, np.clip(centre + d, 0, n - 1))
-    return (high - low) / 2
+    first = np.clip(centre - JUMP_REACH * d, 0, n - 1)
+    last = np.clip(centre + JUMP_REACH * d, 0, n - 1)
+    outer_low, outer_high = _interpolate(ordered, first), _interpolate(ordered, last)
+    jumps = [
+        _has_atom(ordered[int(a) : int(np.ceil(b)) + 1], width)
+        for a, b, width in zip(first, last, d, strict=True)
+    ]
+    jump = np.array(jumps) & (outer_high > outer_low)
+    return np.where(jump, (outer_high - outer_low) / 2, (high - low) / 2)
+
+
+def _has_atom(window: np.ndarray, width: float) -> bool:
+    """Whether sorted ``window`` repeats one value over at least ``width`` (and 2) places."""
+    run = max(2, math.ceil(width))
+    if window.size < run:
+        return False
+    return bool(np.any(window[: window.size - run + 1] == window[run - 1 :]))
 
 
 @dataclass(frozen=True)
