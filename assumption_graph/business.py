@@ -64,7 +64,7 @@ CASE_KEYS: dict[str, str] = {
     "end_year": "the last year counted",
     "discount_rate": "yearly discount rate as a fraction (default 0.05)",
     "finance_rate": "MIRR: yearly rate the costs are financed at (default the discount rate)",
-    "reinvestment_rate": "MIRR: yearly rate the gains are reinvested at (default the discount rate)",
+    "reinvestment_rate": "MIRR: yearly rate gains are reinvested at (default the discount rate)",
     "price_level": "the price and wage level (a year) the amounts are in",
     "high_risk": "true: risk adjustment by Monte Carlo, buffer = P70 - P50 of project cost",
     "current_phase": "the phase the business case is made in",

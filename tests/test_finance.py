@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from assumption_graph import finance
+from assumption_graph.cli import main
 from assumption_graph.compile.case import IRR_MULTIPLE
 from assumption_graph.compile.reference import simulate
 from assumption_graph.finance import (
@@ -30,8 +31,6 @@ from assumption_graph.finance import (
     irr_roots,
 )
 from assumption_graph.streams import jit_linked
-
-from assumption_graph.cli import main
 
 from .business_models import simulator
 
@@ -402,9 +401,8 @@ EXCEL_MIRR_EXAMPLE = [-120000.0, 39000.0, 30000.0, 21000.0, 37000.0, 46000.0]
 def test_mirr_with_separate_rates_gives_excels_answers(
     flows, finance_rate, reinvestment_rate, excel
 ):
-    mirr = key_figures(
-        flows, 0.05, finance_rate=finance_rate, reinvestment_rate=reinvestment_rate
-    )["mirr"]["expected"]
+    rates = {"finance_rate": finance_rate, "reinvestment_rate": reinvestment_rate}
+    mirr = key_figures(flows, 0.05, **rates)["mirr"]["expected"]
     assert mirr == pytest.approx(excel_mirr(flows, finance_rate, reinvestment_rate), rel=1e-12)
     assert mirr == pytest.approx(excel, abs=5e-5)  # to the two decimals shown
 
@@ -510,9 +508,7 @@ def test_irr_of_flows_with_one_sign_change_is_the_search_of_before_bit_for_bit()
     for _ in range(200):
         years = int(rng.integers(2, 12))
         costs = int(rng.integers(1, years))
-        flows = np.concatenate(
-            [-rng.uniform(0, 1000, costs), rng.uniform(0, 1000, years - costs)]
-        )
+        flows = np.concatenate([-rng.uniform(0, 1000, costs), rng.uniform(0, 1000, years - costs)])
         lo, hi = finance.X_GRID[0], finance.X_GRID[-1]
         assert finance._poly(flows, lo) < 0.0 <= finance._poly(flows, hi)  # rate in range
         for _ in range(64):
@@ -587,6 +583,7 @@ def test_kernel_irr_equals_reference_irr_bit_for_bit(seed):
     # the samples with several IRRs: kernel and reference agree, and the share is theirs
     several = result.values("@irr_multiple")
     np.testing.assert_array_equal(several, irr_count_array(matrix) > 1)
-    np.testing.assert_array_equal(several, simulate(sim.compiled.checked, n, seed, [IRR_MULTIPLE])[IRR_MULTIPLE])
+    twin = simulate(sim.compiled.checked, n, seed, [IRR_MULTIPLE])[IRR_MULTIPLE]
+    np.testing.assert_array_equal(several, twin)
     assert 0.0 < several.mean() < 0.2
     assert summary.multiple_share == several.mean()

@@ -738,7 +738,8 @@ def test_business_case_section_is_read_and_a_bad_value_in_it_has_its_line() -> N
 
 
 @pytest.mark.parametrize(
-    ("written", "meant"), [("finance_rates", "finance_rate"), ("reinvest_rate", "reinvestment_rate")]
+    ("written", "meant"),
+    [("finance_rates", "finance_rate"), ("reinvest_rate", "reinvestment_rate")],
 )
 def test_mirr_rates_are_read_written_and_a_misspelt_one_suggested(written, meant) -> None:
     text = "nodes:\n  a: {value: 1}\nbusiness_case:\n  finance_rate: 0.03\n"
