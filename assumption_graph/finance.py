@@ -1,7 +1,7 @@
 """Discounting and the internal rate of return, per sample and for a whole array.
 
-:func:`irr` and :func:`irr_count` are plain scalar functions that numba compiles
-into the kernel (:data:`SCALARS`, linked with
+:func:`irr_search` (behind :func:`irr` and :func:`irr_count`) is a plain scalar
+function that numba compiles into the kernel (:data:`SCALARS`, linked with
 :func:`~assumption_graph.streams.jit_linked`); :func:`irr_array` and
 :func:`irr_count_array` are their numpy twins for the reference interpreter,
 with the same operations in the same order, so both give the same numbers.
@@ -34,16 +34,15 @@ __all__ = [
     "irr_array",
     "irr_count_array",
     "irr_roots",
+    "irr_search",
     "irr_note",
     "SCALARS",
     "X_GRID",
-    "TOP_RATE",
 ]
 
 _GRID_POINTS = 400
 X_GRID = 1e-3 * (1e5 ** (np.arange(_GRID_POINTS) / (_GRID_POINTS - 1)))  # x = 1/(1+r)
 X_ENDS = X_GRID[[0, -1]]  # the whole range: enough when the flows change sign once
-TOP_RATE = 1.0 / X_GRID[0] - 1.0  # 999.0, 99,900 %: the highest rate searched
 _BISECTIONS = 64
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -88,7 +87,7 @@ def _signs(flows: np.ndarray) -> tuple[float, int]:
     return first, changes
 
 
-def _search(flows: np.ndarray, rate: float, nearest: bool) -> tuple[float, int]:
+def irr_search(flows: np.ndarray, rate: float, nearest: bool) -> tuple[float, int]:
     """The rate nearest ``rate`` (NaN without one; only with ``nearest``) and how many
     rates there are in the range (see the module's doc).
 
@@ -138,15 +137,15 @@ def _search(flows: np.ndarray, rate: float, nearest: bool) -> tuple[float, int]:
 def irr(flows: np.ndarray, rate: float) -> float:
     """The internal rate of return of yearly net ``flows`` nearest the discount ``rate``
     (NaN when not defined)."""
-    return _search(flows, rate, True)[0]
+    return irr_search(flows, rate, True)[0]
 
 
 def irr_count(flows: np.ndarray) -> float:
     """How many internal rates of return the yearly net ``flows`` have in the range searched."""
-    return float(_search(flows, 0.0, False)[1])
+    return float(irr_search(flows, 0.0, False)[1])
 
 
-SCALARS = (_poly, _slack, _signs, _search, irr, irr_count)
+SCALARS = (_poly, _slack, _signs, irr_search, irr, irr_count)  # the kernel calls irr_search
 
 
 def _poly_array(flows: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -179,7 +178,7 @@ def _signs_array(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _roots_array(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """numpy twin of ``_search``: every rate of every column, as (column, rate) pairs,
+    """numpy twin of ``irr_search``: every rate of every column, as (column, rate) pairs,
     ordered by column and then from the highest rate to the lowest."""
     first, changes = _signs_array(flows)
     defined = (first < 0.0) & (changes > 0)
@@ -199,7 +198,7 @@ def _roots_array(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _grid_roots(flows: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rates between the ``grid``'s points for each column of ``flows``, bisected
-    together; as (column, rate) pairs in ``_search``'s order."""
+    together; as (column, rate) pairs in ``irr_search``'s order."""
     at_grid = _poly_array(flows[:, None, :], grid[:, None])  # grid point x column
     top = (at_grid[0] >= 0.0) & (at_grid[0] <= _slack_array(flows, grid[0]))
     bottom = (at_grid[-1] <= 0.0) & (at_grid[-1] >= -_slack_array(flows, grid[-1]))

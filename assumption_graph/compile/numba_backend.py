@@ -56,9 +56,7 @@ _pert_squeezed = _scalars["pert_squeezed"]
 _metalog = _scalars["metalog_from_u"]
 _risk_event = _scalars["risk_event_sample"]
 _table = _scalars["table_from_u"]
-_finance = streams.jit_linked(finance.SCALARS, _inner)
-_irr = _finance["irr"]
-_irr_count = _finance["irr_count"]
+_irr_search = streams.jit_linked(finance.SCALARS, _inner)["irr_search"]
 
 
 @intrinsic
@@ -317,10 +315,12 @@ def _run_blocks(  # noqa: ANN202
                 flow0 = code[k, 2]
                 years = flows[: code[k, 3]]
                 rate = params[k, 0]
+                nearest = op == Op.IRR  # else the number of IRRs
                 for i in range(m):
                     for t in range(years.shape[0]):
                         years[t] = buf[flow0 + t, i]
-                    z[i] = _irr(years, rate) if op == Op.IRR else _irr_count(years)
+                    root, count = _irr_search(years, rate, nearest)
+                    z[i] = root if nearest else count
             elif op == Op.ABS:
                 for i in range(m):
                     z[i] = abs(x[i])
