@@ -319,8 +319,8 @@ def _run_blocks(  # noqa: ANN202
                 for i in range(m):
                     for t in range(years.shape[0]):
                         years[t] = buf[flow0 + t, i]
-                    root, count = _irr_search(years, rate, nearest)
-                    z[i] = root if nearest else count
+                    root, roots = _irr_search(years, rate, nearest)
+                    z[i] = root if nearest else roots
             elif op == Op.ABS:
                 for i in range(m):
                     z[i] = abs(x[i])
