@@ -93,7 +93,8 @@ def irr_search(flows: np.ndarray, rate: float, nearest: bool) -> tuple[float, in
 
     ``P`` is "negative" at a grid point where it is below zero, at the top end also
     where it is zero within rounding, at the bottom end only where it is below
-    minus its rounding; a rate lies between two grid points where that changes.
+    minus its rounding (an overflow to infinity is never within rounding); a rate
+    lies between two grid points where that changes.
     """
     first, changes = _signs(flows)
     if not (first < 0.0 and changes > 0):
@@ -102,14 +103,14 @@ def irr_search(flows: np.ndarray, rate: float, nearest: bool) -> tuple[float, in
     last = grid.shape[0] - 1
     lo = grid[0]
     p = _poly(flows, lo)
-    top = p >= 0.0 and p <= _slack(flows, lo)
+    top = p >= 0.0 and p < _slack(flows, lo)
     negative = p < 0.0 or top
     best = np.nan
     count = 0
     for k in range(1, last + 1):
         hi = grid[k]
         q = _poly(flows, hi)
-        bottom = k == last and q <= 0.0 and q >= -_slack(flows, hi)
+        bottom = k == last and q <= 0.0 and -q < _slack(flows, hi)
         below = q < 0.0 and not bottom
         if below != negative:
             count += 1
@@ -200,8 +201,8 @@ def _grid_roots(flows: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.nda
     """The rates between the ``grid``'s points for each column of ``flows``, bisected
     together; as (column, rate) pairs in ``irr_search``'s order."""
     at_grid = _poly_array(flows[:, None, :], grid[:, None])  # grid point x column
-    top = (at_grid[0] >= 0.0) & (at_grid[0] <= _slack_array(flows, grid[0]))
-    bottom = (at_grid[-1] <= 0.0) & (at_grid[-1] >= -_slack_array(flows, grid[-1]))
+    top = (at_grid[0] >= 0.0) & (at_grid[0] < _slack_array(flows, grid[0]))
+    bottom = (at_grid[-1] <= 0.0) & (-at_grid[-1] < _slack_array(flows, grid[-1]))
     negative = at_grid < 0.0
     negative[0] |= top
     negative[-1] &= ~bottom
