@@ -76,6 +76,8 @@ CASE_KEYS: dict[str, str] = {
     "start_year": "year 0 for discounting",
     "end_year": "the last year counted",
     "discount_rate": "yearly discount rate as a fraction (default 0.05)",
+    "finance_rate": "MIRR: yearly rate the costs are financed at (default the discount rate)",
+    "reinvestment_rate": "MIRR: yearly rate gains are reinvested at (default the discount rate)",
     "price_level": "the price and wage level (a year) the amounts are in",
     "high_risk": "true: risk adjustment by Monte Carlo, buffer = P70 - P50 of project cost",
     "current_phase": "the phase the business case is made in",
@@ -166,6 +168,8 @@ class BusinessCase:
     start_year: int | None = None
     end_year: int | None = None
     discount_rate: float = DEFAULT_DISCOUNT_RATE
+    finance_rate: float | None = None
+    reinvestment_rate: float | None = None
     price_level: int | None = None
     high_risk: bool = False
     current_phase: str | None = None
@@ -181,6 +185,14 @@ class BusinessCase:
         if self.start_year is None or self.end_year is None:
             return range(0)
         return range(self.start_year, self.end_year + 1)
+
+    @property
+    def mirr_rates(self) -> tuple[float, float]:
+        """The MIRR's finance and reinvestment rates: each the discount rate unless given."""
+        return (
+            self.discount_rate if self.finance_rate is None else self.finance_rate,
+            self.discount_rate if self.reinvestment_rate is None else self.reinvestment_rate,
+        )
 
     @property
     def register(self) -> tuple[Risk, ...]:
@@ -275,6 +287,8 @@ class _CaseReader(KeyReader):
             start_year=self.whole("start_year", get("start_year")),
             end_year=self.whole("end_year", get("end_year")),
             discount_rate=self.number("discount_rate", get("discount_rate", DEFAULT_DISCOUNT_RATE)),
+            finance_rate=self.optional_number("finance_rate"),
+            reinvestment_rate=self.optional_number("reinvestment_rate"),
             price_level=self.whole("price_level", get("price_level")),
             high_risk=self.flag("high_risk", get("high_risk", False)),
             current_phase=self.text("current_phase", get("current_phase")),
@@ -286,6 +300,11 @@ class _CaseReader(KeyReader):
         )
 
     # values (text, whole, number and flag come from KeyReader) ---------------
+
+    def optional_number(self, key: str) -> float | None:
+        """A finite number, or None when the key is missing."""
+        raw = self.keys.get(key)
+        return None if raw is None else self.number(key, raw)
 
     def texts(self, key: str) -> tuple[str, ...]:
         raw = self.keys.get(key)

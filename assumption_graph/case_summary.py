@@ -25,7 +25,7 @@ from .compile.case import (
     yearly_rows,
     yearly_sums,
 )
-from .finance import discount_factors, irr_note
+from .finance import discount_factors, irr_note, irr_roots
 from .results import NodeSummary, by_level
 
 __all__ = [
@@ -57,7 +57,10 @@ class KeyFigure:
     """One key figure in every column; ``None`` where not defined, with ``note`` saying why.
 
     ``mean_se``, ``percentiles_se`` and ``quantiles`` are those of the key
-    figure's node (see :class:`~assumption_graph.results.NodeSummary`).
+    figure's node (see :class:`~assumption_graph.results.NodeSummary`). The IRR
+    alone has ``multiple_share``, the share of samples whose flows have more than
+    one IRR, and ``roots``, every IRR of each column's flows (highest first): where
+    there are several, each figure is the one nearest the discount rate.
     """
 
     name: str
@@ -75,6 +78,8 @@ class KeyFigure:
     mean_se: float | None = None
     percentiles_se: Mapping[float, float | None] = field(default_factory=dict)
     quantiles: tuple[float, ...] = field(default=(), repr=False, compare=False)
+    multiple_share: float | None = None
+    roots: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -93,6 +98,10 @@ class KeyFigure:
             data["note"] = self.note
         if self.previous is not None:
             data["previous"] = self.previous
+        if self.multiple_share is not None:
+            data["multiple_share"] = self.multiple_share
+        if self.roots:
+            data["roots"] = {column: list(rates) for column, rates in self.roots.items()}
         return data
 
 
@@ -245,6 +254,7 @@ def summarise_case(
         name: _key_figure(name, summaries[graph.key_figures[name]], risk_adjusted, graph, summaries)
         for name in KEY_FIGURES
     }
+    key_figures["irr"] = _irr_figure(key_figures["irr"], graph, summaries)
     cost = summaries[graph.key_figures["project_cost"]]
     if monte_carlo:
         p70, p50 = cost.percentiles[70.0], cost.percentiles[50.0]
@@ -322,6 +332,45 @@ def _note(
     if summary.nonfinite:
         return f"not defined in {summary.nonfinite:,} of the samples; statistics are over the rest"
     return None
+
+
+def _irr_figure(
+    figure: KeyFigure, graph: CaseGraph, summaries: Mapping[str, NodeSummary]
+) -> KeyFigure:
+    """The IRR with every root of each column's flows, the share of samples with
+    several, and a note on either."""
+    assert graph.case is not None and graph.irr_multiple is not None
+    roots = {}
+    for column in COLUMNS:
+        flows = yearly_rows(graph, _figure_reader(summaries, column))["net_flow"]
+        roots[column] = tuple(irr_roots(flows)) if np.isfinite(flows).all() else ()
+    share = summaries[graph.irr_multiple].mean
+    columns_with: dict[tuple[float, ...], list[str]] = {}
+    for column, found in roots.items():
+        if len(found) > 1:
+            columns_with.setdefault(found, []).append(column)
+    notes = [figure.note] if figure.note else []
+    notes += [
+        f"{_and(columns)}: {len(found)} IRRs, {_and([_percent(r) for r in found])}"
+        for found, columns in columns_with.items()
+    ]
+    if share:
+        notes.append(f"more than one IRR in {100 * share:.3g} % of the samples")
+    if columns_with or share:
+        notes.append(
+            "where there are several, the one nearest the discount rate"
+            f" of {_percent(graph.case.discount_rate)} is shown"
+        )
+    return replace(figure, multiple_share=share, roots=roots, note="; ".join(notes) or None)
+
+
+def _percent(rate: float) -> str:
+    return f"{100 * rate:,.1f} %"
+
+
+def _and(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _mirr_note(flows: np.ndarray) -> str | None:
@@ -464,7 +513,11 @@ def _cash_flows(graph: CaseGraph, figure_of: Callable[[str], float | None]) -> T
         (name, (*(_finite(v) for v in values), _finite(float(np.sum(values)))))
         for name, values in lines
     ]
-    note = f"discounted at {case.discount_rate:.1%} a year to {case.start_year}"
+    finance, reinvestment = (_percent(r) for r in case.mirr_rates)
+    note = (
+        f"discounted at {_percent(case.discount_rate)} a year to {case.start_year};"
+        f" MIRR with costs financed at {finance} and gains reinvested at {reinvestment}"
+    )
     return Table("Cash flows, risk-adjusted", (*_years(case), "total"), tuple(table_rows), note)
 
 

@@ -390,6 +390,9 @@ class _Writer:
             sheet.line([name, value])
         if case is not None:
             sheet.line(["discount rate", case.discount_rate], [None, self.rate])
+            finance, reinvestment = case.mirr_rates
+            sheet.line(["MIRR finance rate", finance], [None, self.rate])
+            sheet.line(["MIRR reinvestment rate", reinvestment], [None, self.rate])
         sheet.finish()
 
     def samples(self) -> None:

@@ -1,22 +1,26 @@
 """Discounting and the internal rate of return, per sample and for a whole array.
 
-:func:`irr` is a plain scalar function that numba compiles into the kernel
-(:data:`SCALARS`, linked with :func:`~assumption_graph.streams.jit_linked`);
-:func:`irr_array` is its numpy twin for the reference interpreter, with the same
-operations in the same order, so both give the same numbers.
+:func:`irr_search` (behind :func:`irr` and :func:`irr_count`) is a plain scalar
+function that numba compiles into the kernel (:data:`SCALARS`, linked with
+:func:`~assumption_graph.streams.jit_linked`); :func:`irr_array` and
+:func:`irr_count_array` are their numpy twins for the reference interpreter,
+with the same operations in the same order, so both give the same numbers.
 
-The IRR is the rate ``r`` with ``sum(f_t / (1 + r)**t) = 0``. Written in
+The IRR is a rate ``r`` with ``sum(f_t / (1 + r)**t) = 0``. Written in
 ``x = 1 / (1 + r)`` the net present value is the polynomial ``P(x) = sum f_t x**t``,
-searched for rates from 99,900 % down to -99 %. When the flows change sign
-once (costs first, gains after) there is exactly one such rate (Descartes'
-rule of signs), and bisecting the whole range finds it to machine precision.
-When they change sign more than once there may be several: a fixed geometric
-grid of 400 points is scanned from high rates to low for the first sign change,
-which is then bisected, so the highest rate is reported (two rates closer
-together than the grid's step of about 3 % in ``1 + r`` can be missed). The IRR
-is not defined (NaN) when the flows never turn positive, when the first
-non-zero flow is a gain (there is no investment to earn a return on), or when no
-rate in the range solves it; :func:`irr_note` says which.
+searched for rates from 99,900 % down to -99 %, both ends included (an NPV
+that is zero within the rounding of its evaluation at an end makes that end the
+rate). When the flows change sign once (costs first, gains after) there is exactly
+one such rate (Descartes' rule of signs), and bisecting the whole range finds it
+to machine precision. When they change sign more than once there may be
+several: a fixed geometric grid of 400 points is scanned from high rates to low,
+and every sign change on it is a rate, bisected (two rates closer together than
+the grid's step of about 3 % in ``1 + r`` can be missed). The rate reported is
+the one nearest the discount rate: the smallest ``|irr - discount_rate|``, a tie
+going to the lower rate; :func:`irr_count` says how many there are. The IRR is
+not defined (NaN) when the flows never turn positive, when the first non-zero
+flow is a gain (there is no investment to earn a return on), or when no rate in
+the range solves it; :func:`irr_note` says which.
 """
 
 from __future__ import annotations
@@ -26,7 +30,11 @@ import numpy as np
 __all__ = [
     "discount_factors",
     "irr",
+    "irr_count",
     "irr_array",
+    "irr_count_array",
+    "irr_roots",
+    "irr_search",
     "irr_note",
     "SCALARS",
     "X_GRID",
@@ -36,6 +44,7 @@ _GRID_POINTS = 400
 X_GRID = 1e-3 * (1e5 ** (np.arange(_GRID_POINTS) / (_GRID_POINTS - 1)))  # x = 1/(1+r)
 X_ENDS = X_GRID[[0, -1]]  # the whole range: enough when the flows change sign once
 _BISECTIONS = 64
+_EPS = float(np.finfo(np.float64).eps)
 
 
 def discount_factors(rate: float, periods: int) -> np.ndarray:
@@ -55,6 +64,14 @@ def _poly(flows: np.ndarray, x: float) -> float:
     return p
 
 
+def _slack(flows: np.ndarray, x: float) -> float:
+    """A bound on the rounding error of ``_poly(flows, x)``: ``2·n·eps·sum(|f_t|·x**t)``."""
+    s = 0.0
+    for t in range(flows.shape[0] - 1, -1, -1):
+        s = s * x + abs(flows[t])
+    return 2.0 * flows.shape[0] * _EPS * s
+
+
 def _signs(flows: np.ndarray) -> tuple[float, int]:
     """The first non-zero flow and how many times the flows change sign."""
     first = 0.0
@@ -70,37 +87,81 @@ def _signs(flows: np.ndarray) -> tuple[float, int]:
     return first, changes
 
 
-def irr(flows: np.ndarray) -> float:
-    """The internal rate of return of yearly net ``flows`` (NaN when not defined)."""
+def irr_search(flows: np.ndarray, rate: float, nearest: bool) -> tuple[float, int]:
+    """The rate nearest ``rate`` (NaN without one; only with ``nearest``) and how many
+    rates there are in the range (see the module's doc).
+
+    ``P`` is "negative" at a grid point where it is below zero, at the top end also
+    where it is zero within rounding, at the bottom end only where it is below
+    minus its rounding (an overflow to infinity is never within rounding); a rate
+    lies between two grid points where that changes.
+    """
     first, changes = _signs(flows)
     if not (first < 0.0 and changes > 0):
-        return np.nan
+        return np.nan, 0
     grid = X_ENDS if changes == 1 else X_GRID
+    last = grid.shape[0] - 1
     lo = grid[0]
-    if _poly(flows, lo) >= 0.0:
-        return np.nan
-    for k in range(1, grid.shape[0]):
+    p = _poly(flows, lo)
+    top = p >= 0.0 and p < _slack(flows, lo)
+    negative = p < 0.0 or top
+    best = np.nan
+    count = 0
+    for k in range(1, last + 1):
         hi = grid[k]
-        if _poly(flows, hi) >= 0.0:
-            for _ in range(_BISECTIONS):
-                mid = 0.5 * (lo + hi)
-                if _poly(flows, mid) < 0.0:
-                    lo = mid
+        q = _poly(flows, hi)
+        bottom = k == last and q <= 0.0 and -q < _slack(flows, hi)
+        below = q < 0.0 and not bottom
+        if below != negative:
+            count += 1
+            if nearest:
+                if k == 1 and top:
+                    root = 1.0 / lo - 1.0
+                elif bottom:
+                    root = 1.0 / hi - 1.0
                 else:
-                    hi = mid
-            return 1.0 / (0.5 * (lo + hi)) - 1.0
+                    a, b = lo, hi
+                    for _ in range(_BISECTIONS):
+                        mid = 0.5 * (a + b)
+                        if (_poly(flows, mid) < 0.0) == negative:
+                            a = mid
+                        else:
+                            b = mid
+                    root = 1.0 / (0.5 * (a + b)) - 1.0
+                if count == 1 or abs(root - rate) <= abs(best - rate):
+                    best = root
+        negative = below
         lo = hi
-    return np.nan
+    return best, count
 
 
-SCALARS = (_poly, _signs, irr)
+def irr(flows: np.ndarray, rate: float) -> float:
+    """The internal rate of return of yearly net ``flows`` nearest the discount ``rate``
+    (NaN when not defined)."""
+    return irr_search(flows, rate, True)[0]
+
+
+def irr_count(flows: np.ndarray) -> float:
+    """How many internal rates of return the yearly net ``flows`` have in the range searched."""
+    return float(irr_search(flows, 0.0, False)[1])
+
+
+SCALARS = (_poly, _slack, _signs, irr_search, irr, irr_count)  # the kernel calls irr_search
 
 
 def _poly_array(flows: np.ndarray, x: np.ndarray) -> np.ndarray:
-    p = np.zeros(np.broadcast_shapes(flows.shape[1:], x.shape))
+    p = np.zeros(np.broadcast_shapes(flows.shape[1:], np.shape(x)))
     for t in range(flows.shape[0] - 1, -1, -1):
         p = p * x + flows[t]
     return p
+
+
+def _slack_array(flows: np.ndarray, x: float) -> np.ndarray:
+    """numpy twin of ``_slack`` for flows with one column per sample."""
+    s = np.zeros(flows.shape[1:])
+    for t in range(flows.shape[0] - 1, -1, -1):
+        s = s * x + np.abs(flows[t])
+    return 2.0 * flows.shape[0] * _EPS * s
 
 
 def _signs_array(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -117,30 +178,81 @@ def _signs_array(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, changes
 
 
-def irr_array(flows: np.ndarray) -> np.ndarray:
+def _roots_array(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """numpy twin of ``irr_search``: every rate of every column, as (column, rate) pairs,
+    ordered by column and then from the highest rate to the lowest."""
+    first, changes = _signs_array(flows)
+    defined = (first < 0.0) & (changes > 0)
+    columns, roots = [], []
+    for grid, chosen in ((X_ENDS, defined & (changes == 1)), (X_GRID, defined & (changes > 1))):
+        cols = np.flatnonzero(chosen)
+        if cols.size:
+            col, root = _grid_roots(flows[:, cols], grid)
+            columns.append(cols[col])
+            roots.append(root)
+    if not columns:
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
+    column, root = np.concatenate(columns), np.concatenate(roots)
+    order = np.argsort(column, kind="stable")
+    return column[order], root[order]
+
+
+def _grid_roots(flows: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rates between the ``grid``'s points for each column of ``flows``, bisected
+    together; as (column, rate) pairs in ``irr_search``'s order."""
+    at_grid = _poly_array(flows[:, None, :], grid[:, None])  # grid point x column
+    top = (at_grid[0] >= 0.0) & (at_grid[0] < _slack_array(flows, grid[0]))
+    bottom = (at_grid[-1] <= 0.0) & (-at_grid[-1] < _slack_array(flows, grid[-1]))
+    negative = at_grid < 0.0
+    negative[0] |= top
+    negative[-1] &= ~bottom
+    column, k = np.nonzero((negative[1:] != negative[:-1]).T)
+    k += 1  # the bracket from grid[k - 1] to grid[k]
+    lo, hi = grid[k - 1], grid[k]
+    side = negative[k - 1, column]
+    a, b = lo.copy(), hi.copy()
+    pairs = flows[:, column]
+    for _ in range(_BISECTIONS):
+        mid = 0.5 * (a + b)
+        keep = (_poly_array(pairs, mid) < 0.0) == side
+        a = np.where(keep, mid, a)
+        b = np.where(keep, b, mid)
+    root = 1.0 / (0.5 * (a + b)) - 1.0
+    last = grid.shape[0] - 1
+    root = np.where(bottom[column] & (k == last), 1.0 / hi - 1.0, root)
+    root = np.where(top[column] & (k == 1), 1.0 / lo - 1.0, root)
+    return column, root
+
+
+def irr_array(flows: np.ndarray, rate: float) -> np.ndarray:
     """numpy twin of :func:`irr`: ``flows`` has one row per year, one column per sample."""
     flows = np.asarray(flows, dtype=np.float64)
-    first, changes = _signs_array(flows)
-    found = (first < 0.0) & (changes > 0) & (_poly_array(flows, X_GRID[0]) < 0.0)
-    lo = np.full(flows.shape[1], X_GRID[0])
-    hi = np.full(flows.shape[1], X_GRID[-1])
-    once = changes == 1
-    found &= ~once | (_poly_array(flows, hi) >= 0.0)
-    several = np.flatnonzero(found & ~once)
-    if several.size:
-        at_grid = _poly_array(flows[:, None, several], X_GRID[:, None])  # grid point x sample
-        crossed = at_grid[1:] >= 0.0
-        k = np.argmax(crossed, axis=0) + 1
-        found[several] = crossed.any(axis=0)
-        lo[several], hi[several] = X_GRID[k - 1], X_GRID[k]
-    for _ in range(_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        below = _poly_array(flows, mid) < 0.0
-        lo = np.where(below, mid, lo)
-        hi = np.where(below, hi, mid)
-    with np.errstate(divide="ignore"):
-        rate = 1.0 / (0.5 * (lo + hi)) - 1.0
-    return np.where(found, rate, np.nan)
+    column, root = _roots_array(flows)
+    result = np.full(flows.shape[1], np.nan)
+    if column.size:
+        distance = np.abs(root - rate)
+        position = np.arange(column.size)
+        order = np.lexsort((-position, distance, column))  # nearest, then the later (lower)
+        chosen = order[np.unique(column[order], return_index=True)[1]]
+        result[column[chosen]] = root[chosen]
+    return result
+
+
+def irr_count_array(flows: np.ndarray) -> np.ndarray:
+    """numpy twin of :func:`irr_count`, one count per column of ``flows``."""
+    flows = np.asarray(flows, dtype=np.float64)
+    column, _ = _roots_array(flows)
+    return np.bincount(column, minlength=flows.shape[1]).astype(np.float64)
+
+
+def irr_roots(flows: np.ndarray) -> list[float]:
+    """Every internal rate of return of ``flows`` found in the range, highest first.
+
+    >>> [round(r, 12) for r in irr_roots(np.array([-100.0, 230.0, -132.0]))]
+    [0.2, 0.1]
+    """
+    flows = np.asarray(flows, dtype=np.float64)
+    return [float(r) for r in _roots_array(flows[:, None])[1]]
 
 
 def irr_note(flows: np.ndarray) -> str | None:
@@ -160,9 +272,9 @@ def irr_note(flows: np.ndarray) -> str | None:
             "not defined: gains exceed costs from the first year,"
             " so there is no investment to earn a return on"
         )
-    if not np.isnan(irr(flows)):
+    if irr_count(flows):
         return None
-    if _poly(flows, X_GRID[0]) >= 0.0:
+    if _poly(flows, X_GRID[0]) >= 0.0:  # and not zero within rounding: above the top
         return "not defined within the range searched: the rate is above 99,900 %"
     if changes == 1:
         return "not defined within the range searched: the rate is below -99 %"

@@ -216,6 +216,8 @@ def _summary_section(model: Model, result: RunResult) -> _Section:
         facts.append(("Price level", price))
         facts.append(("Years", f"{case.start_year}–{case.end_year}"))
         facts.append(("Discount rate", format_rate(case.discount_rate) + " a year"))
+        finance, reinvestment = (format_rate(r) for r in case.mirr_rates)
+        facts.append(("MIRR rates", f"finance {finance}, reinvestment {reinvestment} a year"))
         if case.current_phase:
             facts.append(("Current phase", case.current_phase))
         adjustment = "Monte Carlo mean" if case.high_risk else "probability-weighted"

@@ -763,6 +763,8 @@ _CASE_SCALARS = (
     "start_year",
     "end_year",
     "discount_rate",
+    "finance_rate",
+    "reinvestment_rate",
     "price_level",
     "high_risk",
     "current_phase",

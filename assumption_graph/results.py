@@ -106,10 +106,17 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
     either side of the percentile's own (0-based, fractional) rank (n−1)·p span
     about ± one standard error; the SE is half the distance between them
     (interpolated between order statistics like the percentile, clipped to the
-    smallest and largest sample). One sort of the finite samples serves the
-    percentiles, their SEs, min, max and the quantile sketch. Finite samples
-    always get a mean and percentiles; std is None only when it is itself past
-    float64's largest (samples spanning most of the range).
+    smallest and largest sample). That holds where the distribution is smooth;
+    at a jump, the edge of an atom (a probability mass at one value, such as a
+    risk event's zero), the percentile flips across the jump from run to run. So
+    where the order statistics within ``JUMP_REACH`` = 3 such spans either side
+    hold an atom (one value repeated over at least d consecutive ranks) and are
+    not all equal, the SE is half the distance between the order statistics at
+    those outer ranks: the half-width of the 99.7 % binomial interval in value
+    terms. One sort of the finite samples serves the percentiles, their SEs,
+    min, max and the quantile sketch. Finite samples always get a mean and
+    percentiles; std is None only when it is itself past float64's largest
+    (samples spanning most of the range).
 
     >>> s = summarise(np.array([1.0, 2.0, np.inf, 3.0]), {"expected": 2.0})
     >>> s.mean, s.nonfinite, s.percentiles[50.0], s.mean_se
@@ -213,19 +220,40 @@ def _linear(low: np.ndarray, high: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(t >= 0.5, high - step * (1 - t), low + step * t)
 
 
-def _percentile_se(ordered: np.ndarray) -> np.ndarray:
-    """Each percentile's binomial standard error (see :func:`summarise`).
+JUMP_REACH = 3.0  # binomial spans either side of a percentile in which an atom's edge counts
 
-    Half the distance between two finite values: taken as a difference of halves
-    where the plain difference overflows.
-    """
+
+def _percentile_se(ordered: np.ndarray) -> np.ndarray:
+    """Each percentile's binomial standard error, widened at an atom (see :func:`summarise`)."""
     n = ordered.size
     centre = (n - 1) * _LEVELS
     d = np.sqrt(n * _LEVELS * (1 - _LEVELS))
     low = _interpolate(ordered, np.clip(centre - d, 0, n - 1))
     high = _interpolate(ordered, np.clip(centre + d, 0, n - 1))
+    first = np.clip(centre - JUMP_REACH * d, 0, n - 1)
+    last = np.clip(centre + JUMP_REACH * d, 0, n - 1)
+    outer_low, outer_high = _interpolate(ordered, first), _interpolate(ordered, last)
+    jumps = [
+        _has_atom(ordered[int(a) : int(np.ceil(b)) + 1], width)
+        for a, b, width in zip(first, last, d, strict=True)
+    ]
+    jump = np.array(jumps) & (outer_high > outer_low)
+    return np.where(jump, _half_distance(outer_low, outer_high), _half_distance(low, high))
+
+
+def _half_distance(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Half the distance between finite values: a difference of halves where the plain
+    difference overflows."""
     half = (high - low) / 2
     return np.where(np.isfinite(half), half, high / 2 - low / 2)
+
+
+def _has_atom(window: np.ndarray, width: float) -> bool:
+    """Whether sorted ``window`` repeats one value over at least ``width`` (and 2) places."""
+    run = max(2, math.ceil(width))
+    if window.size < run:
+        return False
+    return bool(np.any(window[: window.size - run + 1] == window[run - 1 :]))
 
 
 @dataclass(frozen=True)

@@ -247,8 +247,10 @@ class Simulator:
         return InputSampler(method, drawing, pairs, seed, n)
 
     def _case_ids(self) -> tuple[str, ...]:
-        """The nodes a business case's figures are built from: main nodes and key figures."""
-        return (*(item.node for item in self.case.items), *self.case.key_figures.values())
+        """The nodes a business case's figures are built from: main nodes, key figures and
+        the IRR's indicator of several roots."""
+        extra = () if self.case.irr_multiple is None else (self.case.irr_multiple,)
+        return (*(item.node for item in self.case.items), *self.case.key_figures.values(), *extra)
 
     def _output_ids(self, outputs: Iterable[str] | str | None) -> tuple[str, ...]:
         if outputs is None:

@@ -1140,7 +1140,7 @@ _PERCENT_LIKE_RATE = 0.25
 
 
 def _rate_error(key: str, rate: float) -> str | None:
-    """Why a yearly rate (``discount_rate``) is outside RATE_RANGE, or None."""
+    """Why a yearly rate (one of _RATE_KEYS) is outside RATE_RANGE, or None."""
     lowest, highest = RATE_RANGE
     if rate < lowest:
         return (
@@ -1155,21 +1155,28 @@ def _rate_error(key: str, rate: float) -> str | None:
     return None
 
 
+_RATE_KEYS = ("discount_rate", "finance_rate", "reinvestment_rate")
+
+
 @_with_case
 def _discount_rate(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
-    """A discount rate is a fraction within RATE_RANGE; one above 0.25 is probably in percent."""
-    rate = case.discount_rate
-    line = case.line_of("discount_rate")
-    error = _rate_error("discount_rate", rate)
-    if error is not None:
-        yield ctx.error("discount-rate", error, line=line)
-    elif rate > _PERCENT_LIKE_RATE:
-        yield ctx.warning(
-            "discount-percent",
-            f"discount_rate {rate:g} means {rate * 100:g} % a year; rates are fractions "
-            f"(0.05 is 5 %): if you meant {rate:g} %, write {rate / 100:g}",
-            line=line,
-        )
+    """A yearly rate (discount, and the MIRR's finance and reinvestment rates) is a
+    fraction within RATE_RANGE; one above 0.25 is probably in percent."""
+    for key in _RATE_KEYS:
+        rate = getattr(case, key)
+        if rate is None:
+            continue
+        line = case.line_of(key)
+        error = _rate_error(key, rate)
+        if error is not None:
+            yield ctx.error("discount-rate", error, line=line)
+        elif rate > _PERCENT_LIKE_RATE:
+            yield ctx.warning(
+                "discount-percent",
+                f"{key} {rate:g} means {rate * 100:g} % a year; rates are fractions "
+                f"(0.05 is 5 %): if you meant {rate:g} %, write {rate / 100:g}",
+                line=line,
+            )
 
 
 @_with_case

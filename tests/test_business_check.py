@@ -190,6 +190,10 @@ FAILING: list[tuple[str, str, Change, str | None, str]] = [
     ("case-years", "error", case(end_year=1_002_025), None, "not a calendar year"),
     ("case-years", "error", case(start_year=0), None, "between 1 and 9999"),
     ("discount-percent", "warning", case(discount_rate=5), None, "write 0.05"),
+    ("discount-rate", "error", case(finance_rate=-1.5), None, "finance_rate -1.5"),
+    ("discount-rate", "error", case(reinvestment_rate=-1), None, "reinvestment_rate -1 is"),
+    ("discount-percent", "warning", case(finance_rate=4), None, "finance_rate 4 means 400 %"),
+    ("discount-percent", "warning", case(reinvestment_rate=6), None, "write 0.06"),
     ("no-side", "error", node("saving", side=None), "saving", "'side: cost'"),
     ("unknown-category", "error", node("build", category="it"), "build", "'it'"),
     ("unknown-category", "error", node("work", category="stuff"), "work", "'staff'"),
@@ -340,6 +344,15 @@ def test_a_broken_rule_points_at_the_line_of_its_key() -> None:
         line = only(check(loads(text)), code).line
         assert line is not None
         assert text.splitlines()[line - 1].strip() == broken.strip()
+
+
+def test_a_mirr_rate_in_percent_points_at_its_own_line() -> None:
+    text = yaml.safe_dump(CASE, sort_keys=False).replace(
+        "discount_rate: 0.05", "discount_rate: 0.05\n  finance_rate: 3", 1
+    )
+    line = only(check(loads(text)), "discount-percent").line
+    assert line is not None
+    assert text.splitlines()[line - 1].strip() == "finance_rate: 3"
 
 
 def only(result: CheckedModel, code: str) -> Diagnostic:

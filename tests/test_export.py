@@ -369,6 +369,7 @@ def test_settings(business):
     assert (settings["samples"], settings["seed"], settings["method"]) == (N, SEED, "mc")
     assert settings["engine version"] == f"assumption_graph {ag.__version__}"
     assert settings["discount rate"] == pytest.approx(0.05)
+    assert settings["MIRR finance rate"] == settings["MIRR reinvestment rate"] == 0.05
 
 
 def test_overrides_are_recorded(tmp_path, capsys):

@@ -7,6 +7,7 @@ MIRR is checked against the textbook formula written out by hand.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numba
@@ -17,12 +18,23 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from assumption_graph import finance
+from assumption_graph.cli import main
+from assumption_graph.compile.case import IRR_MULTIPLE
 from assumption_graph.compile.reference import simulate
-from assumption_graph.finance import discount_factors, irr, irr_array, irr_note
+from assumption_graph.finance import (
+    discount_factors,
+    irr,
+    irr_array,
+    irr_count,
+    irr_count_array,
+    irr_note,
+    irr_roots,
+)
 from assumption_graph.streams import jit_linked
 
 from .business_models import simulator
 
+RATE = 0.05  # the discount rate of tests where the flows have one IRR at most
 NEVER_POSITIVE = "not defined: the net flows are never positive, so the project never pays back"
 FIRST_YEAR_GAIN = (
     "not defined: gains exceed costs from the first year,"
@@ -35,10 +47,11 @@ def npv_at(flows, rate: float) -> float:
     return math.fsum(f / (1.0 + rate) ** t for t, f in enumerate(flows))
 
 
-def flows_model(flows: list[float], rate: float, start: int = 2025) -> str:
+def flows_model(flows: list[float], rate: float, start: int = 2025, **case: float) -> str:
     """A business case whose yearly net flows are exactly ``flows``.
 
-    A negative flow is a project cost in that year, a positive one a gain.
+    A negative flow is a project cost in that year, a positive one a gain;
+    ``case`` adds keys to the ``business_case:`` section.
     """
     end = start + len(flows) - 1
     lines = [
@@ -47,6 +60,7 @@ def flows_model(flows: list[float], rate: float, start: int = 2025) -> str:
         f"  start_year: {start}",
         f"  end_year: {end}",
         f"  discount_rate: {rate!r}",
+        *(f"  {key}: {value!r}" for key, value in case.items()),
         "nodes:",
     ]
     for t, flow in enumerate(flows):
@@ -62,9 +76,16 @@ def flows_model(flows: list[float], rate: float, start: int = 2025) -> str:
     return "\n".join(lines) + "\n"
 
 
-def key_figures(flows: list[float], rate: float) -> dict:
-    result = simulator(flows_model(flows, rate)).run(n=4, seed=0)
+def key_figures(flows: list[float], rate: float, **case: float) -> dict:
+    result = simulator(flows_model(flows, rate, **case)).run(n=4, seed=0)
     return result.to_dict()["business_case"]["key_figures"]
+
+
+def run_cli(capsys, *argv: object) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 # ---------------------------------------------------------------------------- discounting
@@ -97,25 +118,25 @@ def test_npv_at_zero_rate_is_the_plain_sum():
 
 
 def test_irr_of_one_period():
-    assert irr(np.array([-100.0, 110.0])) == pytest.approx(0.10, abs=1e-12)
+    assert irr(np.array([-100.0, 110.0]), RATE) == pytest.approx(0.10, abs=1e-12)
 
 
 def test_irr_of_two_equal_gains_is_the_root_of_the_quadratic():
     # -100 + 60 x + 60 x**2 = 0 with x = 1 / (1 + r)
     x = (-60.0 + math.sqrt(60.0**2 + 4 * 60.0 * 100.0)) / (2 * 60.0)
-    assert irr(np.array([-100.0, 60.0, 60.0])) == pytest.approx(1.0 / x - 1.0, abs=1e-12)
+    assert irr(np.array([-100.0, 60.0, 60.0]), RATE) == pytest.approx(1.0 / x - 1.0, abs=1e-12)
 
 
 def test_irr_can_be_zero_or_negative():
-    assert irr(np.array([-100.0, 50.0, 50.0])) == pytest.approx(0.0, abs=1e-12)
+    assert irr(np.array([-100.0, 50.0, 50.0]), RATE) == pytest.approx(0.0, abs=1e-12)
     # -100 + 40 x + 40 x**2 = 0
     x = (-40.0 + math.sqrt(40.0**2 + 4 * 40.0 * 100.0)) / 80.0
-    assert irr(np.array([-100.0, 40.0, 40.0])) == pytest.approx(1.0 / x - 1.0, abs=1e-12)
-    assert irr(np.array([-100.0, 40.0, 40.0])) < -0.1
+    assert irr(np.array([-100.0, 40.0, 40.0]), RATE) == pytest.approx(1.0 / x - 1.0, abs=1e-12)
+    assert irr(np.array([-100.0, 40.0, 40.0]), RATE) < -0.1
 
 
 def test_leading_years_without_flows_do_not_shift_the_irr():
-    assert irr(np.array([0.0, 0.0, -100.0, 110.0])) == pytest.approx(0.10, abs=1e-12)
+    assert irr(np.array([0.0, 0.0, -100.0, 110.0]), RATE) == pytest.approx(0.10, abs=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -128,7 +149,7 @@ def test_leading_years_without_flows_do_not_shift_the_irr():
     ],
 )
 def test_npv_at_the_irr_is_zero(flows):
-    rate = irr(np.array(flows))
+    rate = irr(np.array(flows), RATE)
     assert math.isfinite(rate)
     scale = max(abs(f) for f in flows)
     assert abs(npv_at(flows, rate)) <= 1e-9 * scale
@@ -148,7 +169,7 @@ def test_irr_key_figure_of_a_business_case():
 @pytest.mark.parametrize("flows", [[-1.0, 2000.0], [-1.0, 1e6], [-1.0, 0.0, 1e7]])
 def test_irr_above_the_searched_range_is_not_reported_as_the_range_limit(flows):
     flows = np.array(flows)
-    rate = irr(flows)
+    rate = irr(flows, RATE)
     truth = brentq(lambda r: npv_at(flows, r), 1.0, 1e7)
     # Either the true rate or "not defined" with a note is acceptable; the grid's
     # edge (999.0, 99,900 %) is neither.
@@ -156,15 +177,121 @@ def test_irr_above_the_searched_range_is_not_reported_as_the_range_limit(flows):
     assert math.isnan(rate) == (irr_note(flows) is not None)
 
 
-def test_irr_with_two_rates_reports_the_highest_or_says_why_not():
-    flows = np.array([-100.0, 230.0, -132.0])
+TWO_RATES = [-100.0, 230.0, -132.0]  # NPV zero at 10 % and at 20 %
+
+
+def excel_irr(flows, guess: float = 0.1) -> float:
+    """Excel's IRR as it finds a rate: Newton's method on the NPV from ``guess``."""
+    rate = guess
+    for _ in range(100):
+        npv = npv_at(flows, rate)
+        slope = math.fsum(-t * f / (1.0 + rate) ** (t + 1) for t, f in enumerate(flows))
+        step = npv / slope
+        rate -= step
+        if abs(step) < 1e-14:
+            return rate
+    raise AssertionError("Newton's method did not converge")
+
+
+@pytest.mark.parametrize(
+    ("discount_rate", "nearest"),
+    [(0.05, 0.10), (0.10, 0.10), (0.14, 0.10), (0.16, 0.20), (0.30, 0.20), (-0.5, 0.10)],
+)
+def test_irr_with_two_rates_reports_the_one_nearest_the_discount_rate(discount_rate, nearest):
+    flows = np.array(TWO_RATES)
     assert abs(npv_at(flows, 0.10)) < 1e-9 and abs(npv_at(flows, 0.20)) < 1e-9
-    rate = irr(flows)
-    if math.isnan(rate):
-        note = irr_note(flows)
-        assert note is not None and "no rate" not in note
-    else:  # the module's rule: with several rates, the highest is reported
-        assert rate == pytest.approx(0.20, abs=1e-10)
+    assert irr(flows, discount_rate) == pytest.approx(nearest, abs=1e-12)
+    assert irr_array(flows[:, None], discount_rate)[0] == irr(flows, discount_rate)
+    assert irr_count(flows) == 2.0 and irr_count_array(flows[:, None])[0] == 2.0
+    assert irr_roots(flows) == [pytest.approx(0.20, abs=1e-12), pytest.approx(0.10, abs=1e-12)]
+    assert irr_note(flows) is None
+
+
+def test_irr_at_excels_default_guess_matches_excel():
+    # Excel's IRR(values) starts at 10 %; numpy-financial's irr takes the root nearest 0.
+    # At the usual discount rates, the nearest root is the one both report.
+    flows = [-100.0, 250.0, -154.0]  # roots 10 % and 40 %
+    assert brentq(lambda r: npv_at(flows, r), 0.05, 0.2) == pytest.approx(0.1, abs=1e-12)
+    excel = excel_irr(flows)
+    assert excel == pytest.approx(0.10, abs=1e-12)
+    assert irr(np.array(flows), 0.05) == pytest.approx(excel, abs=1e-12)
+
+
+def test_irr_ties_go_to_the_lower_rate():
+    # Roots 1/3 and 1 (x = 3/4 and x = 1/2): equally far from the discount rate 2/3.
+    flows = np.array([-3.0, 10.0, -8.0])
+    high, low = irr_roots(flows)
+    assert (high, low) == (pytest.approx(1.0, abs=1e-12), pytest.approx(1 / 3, abs=1e-12))
+    middle = 0.5 * (high + low)
+    assert abs(high - middle) == abs(low - middle)  # an exact tie in floating point
+    assert irr(flows, middle) == low
+    assert irr_array(flows[:, None], middle)[0] == low
+
+
+def test_several_irrs_through_the_command_line(tmp_path, capsys):
+    model = tmp_path / "two.yaml"
+    model.write_text(flows_model(TWO_RATES, 0.05), encoding="utf-8")
+    out = tmp_path / "two.json"
+    code, text, err = run_cli(capsys, "run", model, "-n", 1000, "--json", out)
+    assert code == 0, err
+    figure = json.loads(out.read_text(encoding="utf-8"))["business_case"]["key_figures"]["irr"]
+    assert figure["expected"] == pytest.approx(0.10, abs=1e-12)  # nearest 5 %, as Excel's
+    assert figure["roots"]["expected"] == [
+        pytest.approx(0.20, abs=1e-12),
+        pytest.approx(0.10, abs=1e-12),
+    ]
+    assert figure["multiple_share"] == 1.0
+    assert "2 IRRs, 20.0 % and 10.0 %" in figure["note"]
+    assert "more than one IRR in 100 % of the samples" in figure["note"]
+    assert "nearest the discount rate of 5.0 %" in figure["note"]
+    code, text, err = run_cli(capsys, "run", model, "-n", 1000)
+    assert code == 0, err
+    assert "more than one IRR in 100 % of the samples" in text  # the key-figure table's note
+
+
+def test_one_irr_has_no_share_note():
+    figure = key_figures([-1000.0, 200, 300, 400, 500], 0.05)["irr"]
+    assert figure["multiple_share"] == 0.0
+    assert len(figure["roots"]["expected"]) == 1
+    assert "note" not in figure
+
+
+@pytest.mark.parametrize(
+    "flows",
+    [
+        [-1.0, 1000.0],
+        [-0.7, 700.0],  # the NPV at x = 1/1000 rounds to +1.1e-16, not 0
+        [-3.0, 3000.0],
+        [-1.0, 0.0, 1e6],
+        [0.0, -2.0, 2000.0],
+        [-7.0, 6993.0, 7000.0],
+    ],
+)
+def test_irr_of_exactly_99900_percent_is_inside_the_range(flows):
+    # The top of the documented range, 99,900 % (x = 1/1000): the NPV is zero there.
+    assert npv_at(flows, 999.0) == pytest.approx(0.0, abs=1e-12 * max(map(abs, flows)))
+    flows = np.array(flows)
+    assert irr(flows, RATE) == 999.0
+    assert irr_array(flows[:, None], RATE)[0] == 999.0
+    assert irr_note(flows) is None
+    assert irr_count(flows) == 1.0
+
+
+def test_irr_at_the_bottom_of_the_range_is_inside_it():
+    flows = np.array([-100.0, 1.0])  # -99 % exactly
+    assert irr(flows, RATE) == pytest.approx(-0.99, abs=1e-15)
+    assert irr_note(flows) is None
+
+
+def test_irr_of_99900_percent_through_the_command_line(tmp_path, capsys):
+    model = tmp_path / "top.yaml"
+    model.write_text(flows_model([-1.0, 1000.0], 0.05), encoding="utf-8")
+    out = tmp_path / "top.json"
+    code, _, err = run_cli(capsys, "run", model, "-n", 100, "--json", out)
+    assert code == 0, err
+    figure = json.loads(out.read_text(encoding="utf-8"))["business_case"]["key_figures"]["irr"]
+    assert figure["expected"] == figure["mean"] == 999.0
+    assert "note" not in figure  # not "above 99,900 %"
 
 
 # ---------------------------------------------------------------------------- IRR not defined
@@ -183,15 +310,16 @@ def test_irr_with_two_rates_reports_the_highest_or_says_why_not():
 )
 def test_irr_not_defined(flows, note):
     flows = np.array(flows)
-    assert math.isnan(irr(flows))
-    assert math.isnan(irr_array(flows[:, None])[0])
+    assert math.isnan(irr(flows, RATE))
+    assert math.isnan(irr_array(flows[:, None], RATE)[0])
+    assert irr_count(flows) == 0.0
     assert irr_note(flows) == note
 
 
 def test_irr_note_when_no_rate_in_range_gives_zero():
     # The rate would be below -99 %: almost nothing comes back.
     flows = np.array([-100.0, 1e-9])
-    assert math.isnan(irr(flows))
+    assert math.isnan(irr(flows, RATE))
     note = irr_note(flows)
     assert note == "not defined within the range searched: the rate is below -99 %"
 
@@ -243,6 +371,59 @@ def test_mirr_equals_the_textbook_formula(flows, rate):
     assert figures["mirr"]["expected"] == pytest.approx(mirr_by_hand(flows, rate), rel=1e-12)
 
 
+def excel_npv(rate: float, values: list[float]) -> float:
+    """Excel's NPV(rate, value1, ...): the first value discounted one whole period."""
+    return sum(v / (1.0 + rate) ** (i + 1) for i, v in enumerate(values))
+
+
+def excel_mirr(values: list[float], finance_rate: float, reinvest_rate: float) -> float:
+    """Excel's MIRR(values, finance_rate, reinvest_rate), as its documentation writes it."""
+    n = len(values)
+    gains = [v if v > 0 else 0.0 for v in values]
+    costs = [v if v < 0 else 0.0 for v in values]
+    ratio = (-excel_npv(reinvest_rate, gains) * (1.0 + reinvest_rate) ** n) / (
+        excel_npv(finance_rate, costs) * (1.0 + finance_rate)
+    )
+    return ratio ** (1.0 / (n - 1)) - 1.0
+
+
+EXCEL_MIRR_EXAMPLE = [-120000.0, 39000.0, 30000.0, 21000.0, 37000.0, 46000.0]
+
+
+@pytest.mark.parametrize(
+    ("flows", "finance_rate", "reinvestment_rate", "excel"),
+    [  # the answers Excel's documentation of MIRR shows: 12.61 %, -4.80 %, 13.48 %
+        (EXCEL_MIRR_EXAMPLE, 0.10, 0.12, 0.1261),
+        (EXCEL_MIRR_EXAMPLE[:4], 0.10, 0.12, -0.0480),
+        (EXCEL_MIRR_EXAMPLE, 0.10, 0.14, 0.1348),
+    ],
+)
+def test_mirr_with_separate_rates_gives_excels_answers(
+    flows, finance_rate, reinvestment_rate, excel
+):
+    rates = {"finance_rate": finance_rate, "reinvestment_rate": reinvestment_rate}
+    mirr = key_figures(flows, 0.05, **rates)["mirr"]["expected"]
+    assert mirr == pytest.approx(excel_mirr(flows, finance_rate, reinvestment_rate), rel=1e-12)
+    assert mirr == pytest.approx(excel, abs=5e-5)  # to the two decimals shown
+
+
+@pytest.mark.parametrize(
+    ("flows", "case"),
+    [
+        ([-1000.0, 300.0, -200.0, 1500.0], {"finance_rate": 0.03}),
+        ([-1000.0, 300.0, -200.0, 1500.0], {"reinvestment_rate": 0.08}),
+        ([-2000.0, 0.0, 500.0, 900.0, 1400.0], {"finance_rate": 0.02, "reinvestment_rate": 0.0}),
+    ],
+)
+def test_mirr_rates_default_to_the_discount_rate(flows, case):
+    rates = {"finance_rate": 0.06, "reinvestment_rate": 0.06, **case}
+    figures = key_figures(flows, 0.06, **case)
+    assert figures["mirr"]["expected"] == pytest.approx(
+        excel_mirr(flows, rates["finance_rate"], rates["reinvestment_rate"]), rel=1e-12
+    )
+    assert figures["npv"] == key_figures(flows, 0.06)["npv"]  # the NPV keeps the discount rate
+
+
 def test_mirr_is_below_irr_when_the_irr_is_above_the_rate():
     flows = [-1000.0, 200, 300, 400, 500]
     figures = key_figures(flows, 0.05)
@@ -276,38 +457,68 @@ def _costs_then_gains(draw_flows: list[float]) -> np.ndarray:
     return flows
 
 
+_rates = st.floats(-0.9, 2.0, allow_nan=False)
+
+
 @_SETTINGS
-@given(_flows, st.booleans())
-def test_scalar_irr_equals_array_irr_bit_for_bit(raw, make_defined):
+@given(_flows, st.booleans(), _rates)
+def test_scalar_irr_equals_array_irr_bit_for_bit(raw, make_defined, rate):
     flows = _costs_then_gains(raw) if make_defined else np.array(raw, dtype=float)
-    scalar = irr(flows)
-    array = irr_array(flows[:, None])
+    scalar = irr(flows, rate)
+    array = irr_array(flows[:, None], rate)
     assert array.shape == (1,)
     np.testing.assert_array_equal(np.array([scalar]), array)
     assert math.isnan(scalar) == (irr_note(flows) is not None)
+    roots = irr_roots(flows)
+    assert irr_count(flows) == irr_count_array(flows[:, None])[0] == len(roots)
+    assert roots == sorted(roots, reverse=True)
+    if roots:  # the nearest of every root found, ties to the lower
+        assert scalar == min(reversed(roots), key=lambda r: abs(r - rate))
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(1, 8), st.randoms(use_true_random=False))
-def test_array_irr_columns_equal_scalar_irr(years, rnd):
+@given(st.integers(1, 8), st.randoms(use_true_random=False), _rates)
+def test_array_irr_columns_equal_scalar_irr(years, rnd, rate):
     matrix = np.array(
         [[rnd.choice([0.0, rnd.uniform(-1000, 1000)]) for _ in range(years)] for _ in range(25)]
     )
     matrix[:, 0] = -np.abs(matrix[:, 0]) * (np.arange(25) % 3 != 0)  # most start with a cost
-    columns = irr_array(matrix.T)
-    np.testing.assert_array_equal(columns, [irr(row) for row in matrix])
+    columns = irr_array(matrix.T, rate)
+    np.testing.assert_array_equal(columns, [irr(row, rate) for row in matrix])
+    np.testing.assert_array_equal(irr_count_array(matrix.T), [irr_count(row) for row in matrix])
 
 
-_numba_irr = jit_linked(finance.SCALARS, numba.njit)["irr"]  # the kernel's IRR, callable here
+_numba = jit_linked(finance.SCALARS, numba.njit)  # the kernel's IRR, callable here
 
 
 @_SETTINGS
-@given(_flows, st.booleans())
-def test_numba_irr_equals_python_irr_bit_for_bit(raw, make_defined):
+@given(_flows, st.booleans(), _rates)
+def test_numba_irr_equals_python_irr_bit_for_bit(raw, make_defined, rate):
     flows = _costs_then_gains(raw) if make_defined else np.array(raw, dtype=float)
     np.testing.assert_array_equal(
-        np.array([_numba_irr(flows)]), np.array([irr(flows)])
+        np.array([_numba["irr"](flows, rate), _numba["irr_count"](flows)]),
+        np.array([irr(flows, rate), irr_count(flows)]),
     )
+
+
+def test_irr_of_flows_with_one_sign_change_is_the_search_of_before_bit_for_bit():
+    """Where the flows change sign once, the rate is the whole range bisected as before
+    (whatever the discount rate): the same operations, so the same bits."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        years = int(rng.integers(2, 12))
+        costs = int(rng.integers(1, years))
+        flows = np.concatenate([-rng.uniform(0, 1000, costs), rng.uniform(0, 1000, years - costs)])
+        lo, hi = finance.X_GRID[0], finance.X_GRID[-1]
+        assert finance._poly(flows, lo) < 0.0 <= finance._poly(flows, hi)  # rate in range
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            if finance._poly(flows, mid) < 0.0:
+                lo = mid
+            else:
+                hi = mid
+        before = 1.0 / (0.5 * (lo + hi)) - 1.0
+        assert irr(flows, rng.uniform(-0.5, 1.0)) == before
 
 
 RANDOM_FLOWS = """
@@ -367,4 +578,12 @@ def test_kernel_irr_equals_reference_irr_bit_for_bit(seed):
     assert summary.mean == pytest.approx(np.nanmean(kernel), rel=1e-12)
     flow_ids = [f"@flow_{year}" for year in range(2025, 2030)]
     flows = simulate(sim.compiled.checked, n, seed, flow_ids)
-    np.testing.assert_array_equal(kernel, irr_array(np.stack([flows[f] for f in flow_ids])))
+    matrix = np.stack([flows[f] for f in flow_ids])
+    np.testing.assert_array_equal(kernel, irr_array(matrix, 0.05))
+    # the samples with several IRRs: kernel and reference agree, and the share is theirs
+    several = result.values("@irr_multiple")
+    np.testing.assert_array_equal(several, irr_count_array(matrix) > 1)
+    twin = simulate(sim.compiled.checked, n, seed, [IRR_MULTIPLE])[IRR_MULTIPLE]
+    np.testing.assert_array_equal(several, twin)
+    assert 0.0 < several.mean() < 0.2
+    assert summary.multiple_share == several.mean()

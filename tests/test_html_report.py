@@ -195,6 +195,7 @@ def test_summary_names_purpose_and_price_level(case_report):
     facts = case_report.text_of("facts")
     assert "Price level2025" in facts
     assert "Purposeefficiency (secondary: quality)" in facts
+    assert "MIRR ratesfinance 5.0 %, reinvestment 5.0 % a year" in facts  # the discount rate's
     assert case_report.root.find(".//header/h1").text.startswith("Nyt sagsbehandlingssystem")
 
 

@@ -467,6 +467,8 @@ def business_cases() -> st.SearchStrategy[dict[str, Any]]:
             "start_year": maybe(WHOLE),
             "end_year": maybe(WHOLE),
             "discount_rate": st.floats(-0.99, 5, allow_nan=False),
+            "finance_rate": maybe(st.floats(-0.99, 5, allow_nan=False)),
+            "reinvestment_rate": maybe(st.floats(-0.99, 5, allow_nan=False)),
             "price_level": maybe(WHOLE),
             "high_risk": st.booleans(),
             "current_phase": maybe(st.sampled_from([*PHASES, "later"])),
@@ -733,6 +735,25 @@ def test_business_case_section_is_read_and_a_bad_value_in_it_has_its_line() -> N
     assert diagnostic.code == "business-case"
     assert diagnostic.line == 4
     assert "discount_rate" in diagnostic.message
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("finance_rates", "finance_rate"), ("reinvest_rate", "reinvestment_rate")],
+)
+def test_mirr_rates_are_read_written_and_a_misspelt_one_suggested(written, meant) -> None:
+    text = "nodes:\n  a: {value: 1}\nbusiness_case:\n  finance_rate: 0.03\n"
+    model = loads(text)
+    assert model.business_case is not None
+    assert model.business_case.mirr_rates == (0.03, 0.05)  # reinvestment: the discount rate
+    assert dump(model)["business_case"] == {"finance_rate": 0.03}  # written back, only if given
+    assert loads(yaml.safe_dump(dump(model))).business_case == model.business_case
+    diagnostic = only_error(f"nodes:\n  a: {{value: 1}}\nbusiness_case:\n  {written}: 0.03\n")
+    assert diagnostic.line == 4
+    assert f"did you mean '{meant}'" in diagnostic.message
+    diagnostic = only_error("nodes:\n  a: {value: 1}\nbusiness_case:\n  finance_rate: 3 %\n")
+    assert diagnostic.line == 4
+    assert "'finance_rate' must be a finite number" in diagnostic.message
 
 
 def test_unquoted_flow_formula_with_a_comma_says_to_quote() -> None:

@@ -130,7 +130,7 @@ def test_only_requested_outputs_are_kept_and_dead_nodes_skipped():
 def slots_read(row) -> set[int]:
     """The slots one program row reads (none for constants, loads and draws)."""
     op, _, a, b, c = (int(v) for v in row)
-    if op == Op.IRR:
+    if op in (Op.IRR, Op.IRR_COUNT):
         return set(range(a, a + b))
     if op in (Op.CONST, Op.LOAD) or op >= Op.UNIFORM:
         return set()

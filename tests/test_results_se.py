@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from assumption_graph.io import load
+from assumption_graph.io import load, loads
 from assumption_graph.results import PERCENTILES, SKETCH_LEVELS, level_key, summarise
 from assumption_graph.run import Simulator
 
@@ -226,3 +226,56 @@ def test_run_json_has_the_se_for_every_node_and_key_figure(case_run):
     for name, figure in data["business_case"]["key_figures"].items():
         assert {"mean_se", "percentiles_se"} <= set(figure), name
         assert set(figure["percentiles_se"]) == set(figure["percentiles"]), name
+
+
+# ---------------------------------------------------------------------------- at an atom's edge
+
+RISK_MODEL = """
+name: Risk at the edge
+nodes:
+  delay:
+    model: risk_event
+    probability: 0.25
+    estimate: [100, 150, 300]
+    source: test
+  result:
+    kind: main
+    formula: 50 - delay
+"""
+SEEDS = 40
+SPREAD_TOLERANCE = 3 / math.sqrt(2 * (SEEDS - 1))  # three relative SEs of an empirical std
+
+
+@pytest.fixture(scope="module")
+def edge_runs():
+    """P25 of ``result`` sits on the edge of its atom at 50 (the risk misses, p = 0.75)."""
+    simulator = Simulator(loads(RISK_MODEL))
+    return [simulator.run(n=4000, seed=seed)["result"] for seed in range(SEEDS)]
+
+
+def test_percentile_se_at_an_atoms_edge_covers_the_spread_between_seeds(edge_runs):
+    estimates = np.array([s.percentiles[25.0] for s in edge_runs])
+    reported = np.array([s.percentiles_se[25.0] for s in edge_runs])
+    assert estimates.max() == 50.0 and estimates.min() < -40.0  # it jumps across the gap
+    spread = np.std(estimates, ddof=1)
+    # every seed's SE covers the spread (the binomial span alone said a few units)
+    assert reported.min() >= spread * (1 - SPREAD_TOLERANCE)
+    # and stays of the jump's size: half the gap plus the tail's own SE at most
+    assert reported.max() <= (estimates.max() - estimates.min()) / 2 * (1 + SPREAD_TOLERANCE)
+
+
+def test_percentile_se_away_from_the_atom_is_the_binomial_span(edge_runs):
+    """P10 (inside the risk's consequence) and P50 (inside the atom) keep their SEs."""
+    inside = [s.percentiles_se[50.0] for s in edge_runs]
+    assert set(inside) == {0.0}  # P50 is 50 in every run, and says so
+    estimates = np.array([s.percentiles[10.0] for s in edge_runs])
+    reported = np.mean([s.percentiles_se[10.0] for s in edge_runs])
+    assert np.std(estimates, ddof=1) / reported == pytest.approx(1.0, abs=SPREAD_TOLERANCE)
+
+
+def test_discrete_percentile_on_a_step_has_the_steps_se():
+    # 10, 20, 30 with probabilities 0.2, 0.6, 0.2: P80 is on the step from 20 to 30.
+    values = np.repeat([10.0, 20.0, 30.0], [2000, 6000, 2000])
+    summary = summarise(values, {})
+    assert summary.percentiles_se[80.0] == 5.0
+    assert summary.percentiles_se[50.0] == 0.0

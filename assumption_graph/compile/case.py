@@ -12,7 +12,8 @@ model into a plain one that it can run:
 - with a ``business_case:`` section, the key figures become formula nodes over
   the main nodes (``@project_cost``, ``@npv``, ``@irr``, ...), with one net flow
   node per year (``@flow_2025``, ...), so every Monte Carlo sample computes its
-  own NPV and IRR inside the kernel.
+  own NPV and IRR inside the kernel; ``@irr_multiple`` is 1 in a sample whose
+  flows have more than one IRR (the one reported is the nearest the discount rate).
 
 Ids starting with ``@`` are the engine's own; no node id of a model can start so.
 """
@@ -56,6 +57,7 @@ __all__ = [
     "expand",
     "figure_id",
     "flow_id",
+    "IRR_MULTIPLE",
 ]
 
 WITHOUT = "@without"  # suffix of a node's copy in the situation without the project
@@ -71,6 +73,7 @@ FIGURE_LABELS: dict[str, str] = {
     "net_gain": "Net gain (gross gain - project cost)",
 }
 KEY_FIGURES: tuple[str, ...] = tuple(FIGURE_LABELS)
+IRR_MULTIPLE = "@irr_multiple"  # 1 in a sample with more than one IRR, else 0
 
 
 def figure_id(name: str) -> str:
@@ -117,6 +120,8 @@ class CaseGraph:
     rise makes the best case (``@npv``), ``None`` without a business case.
     ``totals`` map a main node with ``years`` (both copies) to the factor that
     turns its yearly amount into the total over those years, which runs report.
+    ``irr_multiple`` is the node that is 1 in a sample with several IRRs
+    (:data:`IRR_MULTIPLE`, ``None`` without a business case).
     """
 
     checked: CheckedModel
@@ -129,6 +134,7 @@ class CaseGraph:
     objective: str | None = None
     key_figures: Mapping[str, str] = field(default_factory=dict)
     totals: Mapping[str, float] = field(default_factory=dict)
+    irr_multiple: str | None = None
 
     def pins(self, overrides: Mapping[str, float]) -> dict[str, float]:
         """The expanded nodes ``overrides`` pin: both copies of a doubled node."""
@@ -176,6 +182,7 @@ def expand(checked: CheckedModel) -> CaseGraph:
         objective=objective,
         key_figures=key_figures,
         totals={item.node: item.total_weight for item in items if item.source.years},
+        irr_multiple=IRR_MULTIPLE if model.business_case is not None else None,
     )
 
 
@@ -244,23 +251,28 @@ class _Builder:
         factors = discount_factors(case.discount_rate, len(flows))
         npv = _linear(zip(factors, map(Name, flows), strict=True))
         self.formula(f("npv"), npv, FIGURE_LABELS["npv"])
-        self.formula(f("irr"), Call("irr", tuple(map(Name, flows))), FIGURE_LABELS["irr"])
-        self.formula(f("mirr"), self._mirr(flows, case.discount_rate), FIGURE_LABELS["mirr"])
+        flow_names = tuple(map(Name, flows))
+        irr = Call("irr", (Num(case.discount_rate), *flow_names))
+        self.formula(f("irr"), irr, FIGURE_LABELS["irr"])
+        several = Compare(">", Call("irr_count", flow_names), Num(1.0))
+        self.formula(IRR_MULTIPLE, several, "More than one IRR")
+        self.formula(f("mirr"), self._mirr(flows, *case.mirr_rates), FIGURE_LABELS["mirr"])
         return {name: f(name) for name in KEY_FIGURES}
 
-    def _mirr(self, flows: Sequence[str], rate: float) -> Expr:
-        """MIRR with finance and reinvestment rate ``rate`` over ``len(flows) - 1`` periods.
+    def _mirr(self, flows: Sequence[str], finance_rate: float, reinvestment_rate: float) -> Expr:
+        """MIRR over ``len(flows) - 1`` periods, as Excel's ``MIRR(flows, finance, reinvest)``.
 
-        ``(FV of the gains at the end / -PV of the costs at the start) ** (1/n) - 1``;
-        not defined (NaN or infinite) with a single year, or without a negative or a
-        positive net flow. The two sums are nodes of their own, so each is computed once.
+        ``(FV of the gains at the end, compounded at the reinvestment rate / -PV of the
+        costs at the start, discounted at the finance rate) ** (1/n) - 1``; not defined
+        (NaN or infinite) with a single year, or without a negative or a positive net
+        flow. The two sums are nodes of their own, so each is computed once.
         """
         n = len(flows) - 1
         undefined = Binary("/", Num(0.0), Num(0.0))
         if n < 1:
             return undefined
-        growth = (1.0 + rate) ** np.arange(n, -1, -1)  # to the end year
-        factors = discount_factors(rate, n + 1)  # to the start year
+        growth = (1.0 + reinvestment_rate) ** np.arange(n, -1, -1)  # to the end year
+        factors = discount_factors(finance_rate, n + 1)  # to the start year
         gains = [Call("max", (Name(f), Num(0.0))) for f in flows]
         costs = [Call("min", (Name(f), Num(0.0))) for f in flows]
         future = Name(

@@ -62,8 +62,9 @@ class Op(IntEnum):
     COS = 25
     TAN = 26
     COPY = 27
-    IRR = 28  # internal: reads b consecutive slots from a (the yearly net flows)
+    IRR = 28  # internal: reads b consecutive slots from a (the yearly net flows); p0 the rate
     LOAD = 29  # a node's values given per sample: row a of the kernel's ``given`` matrix
+    IRR_COUNT = 30  # internal: how many IRRs the b yearly net flows from slot a have
     UNIFORM = 40
     TRIANGLE = 41
     DISCRETE = 42
@@ -92,6 +93,7 @@ _UNARY_CALLS = {
     "tan": Op.TAN,
 }
 _FOLD_CALLS = {"min": Op.MIN, "max": Op.MAX}
+_IRR_CALLS = {"irr": Op.IRR, "irr_count": Op.IRR_COUNT}  # internal: a business case's IRR
 N_PARAMS = 5
 CODE_WIDTH = 5  # a row of code: (opcode, dst, a, b, c)
 _NO_ARGS = (-1, -1, -1)  # a row's unused argument slots
@@ -362,19 +364,27 @@ class _Lowering:
             return self._apply(_FOLD_CALLS[expr.func], operands)
         if expr.func == "clip":
             return self._apply(Op.CLIP, operands)
-        if expr.func == "irr":
-            return self._irr(operands)
+        if expr.func in _IRR_CALLS:
+            return self._irr(expr, operands)
         return self._apply(_UNARY_CALLS[expr.func], operands)
 
-    def _irr(self, operands: list[_Value]) -> _Value:
-        """The IRR of the operands: copied into a run of fresh consecutive slots, then solved."""
+    def _irr(self, expr: Call, operands: list[_Value]) -> _Value:
+        """``irr(rate, flows...)`` (the IRR nearest the rate, a number) or
+        ``irr_count(flows...)``: the flows copied into a run of fresh consecutive
+        slots, then solved."""
+        params: tuple[float, ...] = ()
+        if expr.func == "irr":
+            rate = expr.args[0]
+            assert isinstance(rate, Num), "the IRR's discount rate is a number"
+            params = (rate.value,)
         first, count = self.n_slots, len(operands)
         self.n_slots += count
         for offset, (slot, _temporary) in enumerate(operands):
             self._emit(Op.COPY, first + offset, (slot,), text=f"s{slot}")
         self._release_temporaries(operands)
         dst = self._take()
-        self._emit(Op.IRR, dst, (first, count), text=f"irr(s{first}..s{first + count - 1})")
+        text = f"{expr.func}(s{first}..s{first + count - 1})"
+        self._emit(_IRR_CALLS[expr.func], dst, (first, count), params=params, text=text)
         for offset in range(count):
             self._release(first + offset)
         return dst, True
@@ -403,6 +413,8 @@ def _lowering_operands(expr: Expr) -> tuple[Expr, ...]:
     if isinstance(expr, Call) and expr.func in _FOLD_CALLS and len(expr.args) > 2:
         *rest, last = expr.args
         return (Call(expr.func, tuple(rest)), last)
+    if isinstance(expr, Call) and expr.func == "irr":  # its rate is a parameter, not a slot
+        return expr.args[1:]
     return operands(expr)
 
 

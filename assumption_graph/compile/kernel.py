@@ -350,7 +350,7 @@ def _address(array: np.ndarray, dtype: type) -> int:
 
 def _flows_width(program: Program) -> int:
     """How many yearly flows the program's widest IRR reads (0 without one)."""
-    irr = program.code[:, 0] == Op.IRR
+    irr = np.isin(program.code[:, 0], (Op.IRR, Op.IRR_COUNT))
     return int(program.code[irr, 3].max()) if irr.any() else 0
 
 

@@ -56,7 +56,7 @@ _pert_squeezed = _scalars["pert_squeezed"]
 _metalog = _scalars["metalog_from_u"]
 _risk_event = _scalars["risk_event_sample"]
 _table = _scalars["table_from_u"]
-_irr = streams.jit_linked(finance.SCALARS, _inner)["irr"]
+_irr_search = streams.jit_linked(finance.SCALARS, _inner)["irr_search"]
 
 
 @intrinsic
@@ -311,13 +311,16 @@ def _run_blocks(  # noqa: ANN202
                 row = given[code[k, 2]]
                 for i in range(m):
                     z[i] = row[first + i]
-            elif op == Op.IRR:  # a = first of `b` consecutive slots holding the yearly flows
+            elif op == Op.IRR or op == Op.IRR_COUNT:  # a: first of `b` slots of yearly flows
                 flow0 = code[k, 2]
                 years = flows[: code[k, 3]]
+                rate = params[k, 0]
+                nearest = op == Op.IRR  # else the number of IRRs
                 for i in range(m):
                     for t in range(years.shape[0]):
                         years[t] = buf[flow0 + t, i]
-                    z[i] = _irr(years)
+                    root, roots = _irr_search(years, rate, nearest)
+                    z[i] = root if nearest else roots
             elif op == Op.ABS:
                 for i in range(m):
                     z[i] = abs(x[i])

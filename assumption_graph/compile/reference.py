@@ -14,7 +14,7 @@ import numpy as np
 
 from ..distributions import Distribution
 from ..expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, fold
-from ..finance import irr_array
+from ..finance import irr_array, irr_count_array
 from ..model import Value
 from ..streams import stream_key
 from ..validate import CheckedModel
@@ -133,9 +133,16 @@ def _call(func: str, args: list[np.ndarray]) -> np.ndarray:
         return _reduce(np.maximum, args)
     if func == "clip":
         return np.minimum(np.maximum(args[0], args[1]), args[2])
-    if func == "irr":  # internal: the business case's IRR over its yearly flows
-        return irr_array(np.stack([np.atleast_1d(a) for a in np.broadcast_arrays(*args)]))
+    if func == "irr":  # internal: the business case's IRR nearest the rate (args[0])
+        return irr_array(_rows(args[1:]), float(args[0]))
+    if func == "irr_count":  # internal: how many IRRs the yearly flows have
+        return irr_count_array(_rows(args))
     return _UNARY_CALLS[func](args[0])
+
+
+def _rows(args: list[np.ndarray]) -> np.ndarray:
+    """The yearly flows as one row per year and one column per sample."""
+    return np.stack([np.atleast_1d(a) for a in np.broadcast_arrays(*args)])
 
 
 def _reduce(
