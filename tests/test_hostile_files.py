@@ -1,0 +1,227 @@
+"""Hostile model files: memory and time bombs, deep nesting, fuzzed input.
+
+Each bomb goes through ``check`` in a real subprocess, with its address space
+capped so that a regression fails with a memory error instead of taking the
+machine down, and a timeout that only a hang reaches (the process's own start
+counts, measured once). The loader must refuse it with exit 2 and one line
+that names the limit and how to raise it. The fuzzing feeds random bytes and
+random YAML to the loader: only the package's own diagnostics may come out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assumption_graph.errors import AssumptionGraphError
+from assumption_graph.io import read_model_text
+
+ROOT = Path(__file__).resolve().parent.parent
+MEMORY = 2 << 30  # bytes of address space a checking process may take
+SLACK = 20.0  # seconds beyond a trivial file's check that only a hang needs
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def _check(path: Path | str, timeout: float, **env: str) -> tuple[int, str]:
+    """``check`` in a subprocess: the exit code and everything it printed."""
+    environment = dict(os.environ)
+    environment.update(env)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "assumption_graph.cli", "check", str(path)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=_cap_memory,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def timeout(tmp_path_factory: pytest.TempPathFactory) -> float:
+    """How long a bomb may take: a trivial file's check plus a hang's worth of slack."""
+    path = tmp_path_factory.mktemp("trivial") / "ok.yaml"
+    path.write_text("nodes:\n  a: {kind: main, value: 1, source: s}\n")
+    start = time.monotonic()
+    code, output = _check(path, 300)
+    assert code == 0, output
+    return time.monotonic() - start + SLACK
+
+
+def _refused(code: int, output: str, *words: str) -> str:
+    """The one error line of a refused file; it must hold every word."""
+    assert code == 2, output
+    assert "Traceback" not in output and "internal error" not in output, output
+    lines = [line for line in output.splitlines() if " error " in line or "error:" in line]
+    assert len(lines) == 1, output
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+def _repeats(first: str, line: str, count: int) -> str:
+    """An anchored ``first`` line, then ``count`` lines each repeating the one before."""
+    return first + "".join(line.format(i=i, j=i - 1) for i in range(1, count + 1))
+
+
+MERGE_BOMB = "nodes:\n  a: {kind: main, value: 1, source: s}\n" + _repeats(
+    "x0: &x0 {a: 1, b: 2}\n", "x{i}: &x{i} {{<<: [*x{j}, *x{j}]}}\n", 40
+)
+LIST_BOMB = "nodes:\n  a: {kind: main, value: 1, source: s}\n" + _repeats(
+    "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n", "l{i}: &l{i} [" + ", ".join(["*l{j}"] * 10) + "]\n", 9
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [(MERGE_BOMB, 19), (LIST_BOMB, 8)],
+    ids=["merge-keys", "aliases"],
+)
+def test_expansion_bombs_are_refused_at_their_line(tmp_path, timeout, text, line):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(text)
+    refused = _refused(
+        *_check(path, timeout), f"bomb.yaml:{line}: error limit: the file holds more than 1,000,000"
+    )
+    assert "ASSUMPTION_GRAPH_MAX_VALUES=" in refused  # how to raise it
+
+
+def test_a_long_list_is_refused_while_reading(tmp_path, timeout):
+    path = tmp_path / "long.yaml"
+    path.write_text("nodes:\n  a:\n    values: [" + ", ".join(["1"] * 150_000) + "]\n")
+    _refused(*_check(path, timeout), "long.yaml:3:", "100,000", "ASSUMPTION_GRAPH_MAX_LIST")
+
+
+def test_a_big_file_is_refused_before_reading_it(tmp_path, timeout):
+    path = tmp_path / "big.yaml"
+    path.write_text("nodes:\n  a: {kind: main, value: 1, source: s}\n" + "#" * (2 << 20) + "\n")
+    _refused(
+        *_check(path, timeout, ASSUMPTION_GRAPH_MAX_FILE_MB="1"),
+        "larger than 1 MB",
+        "ASSUMPTION_GRAPH_MAX_FILE_MB",
+    )
+
+
+def test_an_endless_device_is_read_only_up_to_the_limit(timeout):
+    _refused(*_check("/dev/zero", timeout), "larger than 16 MB", "ASSUMPTION_GRAPH_MAX_FILE_MB")
+
+
+def test_too_many_values_and_too_many_nodes(tmp_path, timeout):
+    path = tmp_path / "many.yaml"
+    path.write_text("nodes:\n" + "".join(f"  n{i}: {{value: {i}}}\n" for i in range(300)))
+    _refused(
+        *_check(path, timeout, ASSUMPTION_GRAPH_MAX_VALUES="500"),
+        "many.yaml:",
+        "500 values",
+        "ASSUMPTION_GRAPH_MAX_VALUES",
+    )
+    _refused(
+        *_check(path, timeout, ASSUMPTION_GRAPH_MAX_NODES="200"),
+        "many.yaml:",
+        "200 nodes",
+        "ASSUMPTION_GRAPH_MAX_NODES",
+    )
+
+
+def test_a_bad_limit_setting_is_named(tmp_path, timeout):
+    path = tmp_path / "ok.yaml"
+    path.write_text("nodes:\n  a: {kind: main, value: 1, source: s}\n")
+    _refused(*_check(path, timeout, ASSUMPTION_GRAPH_MAX_LIST="lots"), "ASSUMPTION_GRAPH_MAX_LIST", "'lots'")
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "1" + "]" * depth
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("deep.yaml", "nodes:\n  a:\n    values: " + _nested(500) + "\n", 3),
+        ("deep.json", '{"nodes": {\n  "a": {"values": ' + _nested(500) + "}}}\n", 2),
+        ("block.yaml", "nodes:\n  a:\n" + "".join("  " * (k + 2) + "- \n" for k in range(300)), 65),
+        (
+            "chain.yaml",
+            "nodes:\n  a: {value: 1}\nl0: &l0 [1]\n"
+            + "".join(f"l{i}: &l{i} [*l{i - 1}]\n" for i in range(1, 400)),
+            65,
+        ),
+    ],
+    ids=["flow", "json", "block", "alias-chain"],
+)
+def test_deep_nesting_is_refused_with_its_line(tmp_path, timeout, name, text, line):
+    path = tmp_path / name
+    path.write_text(text)
+    _refused(*_check(path, timeout), f"{name}:{line}:", "nested deeper than 64 levels")
+
+
+def test_the_limits_leave_a_large_model_alone():
+    """20,000 nodes (the size of the biggest models seen) read within every limit."""
+    text = "nodes:\n" + "".join(
+        f"  n{i}: {{estimate: [1, 2, 3], unit: h, label: Node {i}, source: s}}\n"
+        for i in range(20_000)
+    )
+    model, diagnostics = read_model_text(text)
+    assert len(model) == 20_000 and not diagnostics
+
+
+# ---------------------------------------------------------------------------- fuzzing
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8)
+)
+_documents = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_TOKENS = ["nodes:", "\n", "  ", "- ", ": ", "&a ", "*a", "<<: ", "[", "]", "{", "}", ", ",
+           "a", "1e6", "!!str ", "'", '"', "#", "value", "estimate", "? ", "---", "\t"]
+
+
+def _read_quietly(text: str, format: str) -> None:
+    try:
+        read_model_text(text, format=format)
+    except AssumptionGraphError:
+        pass  # the package's own errors may come out; nothing else
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300))
+def test_fuzz_random_bytes(data):
+    text = data.decode("utf-8", errors="replace")
+    _read_quietly(text, "yaml")
+    _read_quietly(text, "json")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_documents, st.booleans())
+def test_fuzz_random_structures(document, as_json):
+    if as_json:
+        _read_quietly(json.dumps({"nodes": document}), "json")
+    else:
+        _read_quietly(yaml.safe_dump({"nodes": document}), "yaml")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_TOKENS), max_size=40))
+def test_fuzz_yaml_token_soup(tokens):
+    _read_quietly("".join(tokens), "yaml")
