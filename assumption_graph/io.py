@@ -21,7 +21,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -42,6 +42,7 @@ from .errors import (
     FormulaError,
     ModelFileError,
     did_you_mean,
+    shown,
 )
 from .expr import Formula
 from .model import Body, Correlation, Model, Node, Situation, Value, node_from_keys
@@ -286,6 +287,14 @@ class _Map:
                 yield pair
 
 
+class _List(list[Any]):
+    """A list with the line of each item."""
+
+    def __init__(self, items: Iterable[Any] = (), lines: Iterable[int] = ()) -> None:
+        super().__init__(items)
+        self.lines = list(lines)
+
+
 def _hashable(key: object) -> bool:
     return not isinstance(key, _Map | list)
 
@@ -314,7 +323,7 @@ class _YamlTree:
         if node.tag != expected:
             return self.bad_tag(node)
         if isinstance(node, yaml.SequenceNode):
-            items: list[Any] = []
+            items = _List(lines=(_line(item) for item in node.value))
             self.done[id(node)] = items
             items.extend(self.convert(item) for item in node.value)
             return items
@@ -357,7 +366,7 @@ class _YamlTree:
             return self.scalars.construct_object(node)
         except (ValueError, KeyError, yaml.YAMLError):
             problem = _Problem(
-                "tag", f"cannot read {node.value!r} as {_short_tag(node.tag)}", _line(node)
+                "tag", f"cannot read {shown(node.value)} as {_short_tag(node.tag)}", _line(node)
             )
             return _Bad(problem)
 
@@ -473,7 +482,7 @@ def _parse_json(text: str, limits: _Limits) -> tuple[Any, int]:
     if composed is None:
         _measure_json(data, limits)
     else:
-        _add_lines(data, composed)
+        data = _add_lines(data, composed)
     stripped = len(text) - len(text.lstrip())
     return data, text[:stripped].count("\n") + 1
 
@@ -500,18 +509,18 @@ def _json_map(pairs: list[tuple[str, Any]]) -> _Map:
     return _Map([_Pair(key, None, value, key) for key, value in pairs])
 
 
-def _add_lines(value: Any, node: yaml.Node | None) -> None:
-    """Copy line numbers from the YAML composition of the same JSON text."""
+def _add_lines(value: Any, node: yaml.Node) -> Any:
+    """The value with the lines of the YAML composition of the same JSON text."""
     if isinstance(value, _Map) and isinstance(node, yaml.MappingNode):
-        if len(node.value) != len(value.pairs):
-            return
-        value.line = _line(node)
-        for i, (pair, (key, sub)) in enumerate(zip(value.pairs, node.value, strict=True)):
-            value.pairs[i] = pair._replace(line=_line(key))
-            _add_lines(pair.value, sub)
+        if len(node.value) == len(value.pairs):
+            value.line = _line(node)
+            for i, (pair, (key, sub)) in enumerate(zip(value.pairs, node.value, strict=True)):
+                value.pairs[i] = pair._replace(line=_line(key), value=_add_lines(pair.value, sub))
     elif isinstance(value, list) and isinstance(node, yaml.SequenceNode):
-        for item, sub in zip(value, node.value, strict=False):
-            _add_lines(item, sub)
+        if len(node.value) == len(value):
+            items = zip(value, node.value, strict=True)
+            return _List((_add_lines(item, sub) for item, sub in items), map(_line, node.value))
+    return value
 
 
 # --------------------------------------------------------------------------
@@ -597,7 +606,7 @@ class _Reader:
         if key not in TOP_KEYS:
             raise _Problem(
                 "unknown-key",
-                f"unknown top-level key {pair.text or key!r}",
+                f"unknown top-level key {shown(pair.text or key)}",
                 pair.line,
                 _suggest(str(key), TOP_KEYS),
             )
@@ -605,47 +614,57 @@ class _Reader:
         if value is None:
             return
         if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
-            raise _Problem("bad-value", f"'{key}' must be text, got {value!r}", pair.line)
+            raise _Problem("bad-value", f"'{key}' must be text, got {shown(value)}", pair.line)
         setattr(self.model, key, str(value))
 
     def business_case(self, pair: _Pair) -> None:
         lines: dict[str, int] = {}
         _collect_lines(pair.value, "", lines)
+        self.model.unread_case = True  # until it is read
         try:
             self.model.business_case = business_case_from_keys(
                 self.plain(pair.value, pair.line), file=self.file, line=pair.line, lines=lines
             )
         except AssumptionGraphError as error:
             self.diagnostics.append(Diagnostic.from_error(error, "business-case"))
+        else:
+            self.model.unread_case = False
 
     def correlations(self, pair: _Pair) -> None:
-        """``correlations: [[a, b, rho], ...]``: rank correlations between uncertain inputs."""
-        items = self.plain(pair.value, pair.line)
-        if items is None:
-            return
+        """``correlations: [[a, b, rho], ...]``: each entry read, or reported, at its own line."""
+        items = pair.value
         if not isinstance(items, list):
+            if self.plain(items, pair.line) is None:
+                return
             raise _Problem(
                 "structure",
                 f"'correlations' must be a list of [node_a, node_b, rho], got {_kind(items)}",
                 pair.line,
                 "write e.g. 'correlations: [[hours_a, hours_b, 0.6]]'",
             )
-        for k, item in enumerate(items, start=1):
-            if not (
-                isinstance(item, list)
-                and len(item) == 3
-                and all(isinstance(x, str) for x in item[:2])
-                and isinstance(item[2], int | float)
-                and not isinstance(item[2], bool)
-            ):
-                raise _Problem(
-                    "bad-value",
-                    f"correlation {k} must be [node_a, node_b, rho] with two node ids and a "
-                    f"number, got {item!r}",
-                    pair.line,
-                    "write e.g. '[hours_a, hours_b, 0.6]'",
-                )
-            self.model.correlations.append(Correlation(item[0], item[1], float(item[2]), pair.line))
+        lines = items.lines if isinstance(items, _List) else [pair.line] * len(items)
+        for k, (item, line) in enumerate(zip(items, lines, strict=True), start=1):
+            try:
+                self.correlation(k, self.plain(item, line), line)
+            except _Problem as problem:
+                self.report(problem)
+
+    def correlation(self, k: int, item: Any, line: int | None) -> None:
+        if not (
+            isinstance(item, list)
+            and len(item) == 3
+            and all(isinstance(x, str) for x in item[:2])
+            and isinstance(item[2], int | float)
+            and not isinstance(item[2], bool)
+        ):
+            raise _Problem(
+                "bad-value",
+                f"correlation {k} must be [node_a, node_b, rho] with two node ids and a "
+                f"number, got {shown(item)}",
+                line,
+                "write e.g. '[hours_a, hours_b, 0.6]'",
+            )
+        self.model.correlations.append(Correlation(item[0], item[1], float(item[2]), line))
 
     def read_nodes(self, nodes: Any, line: int | None) -> None:
         _unwrap_whole(nodes)
@@ -801,8 +820,8 @@ def _kind(value: object) -> str:
     if isinstance(value, bool):
         return f"a yes/no value ({value})"
     if isinstance(value, int | float):
-        return f"a number ({value!r})"
-    return f"the text {value!r}"
+        return f"a number ({shown(value)})"
+    return f"the text {shown(value)}"
 
 
 def _suggest(word: str, choices: tuple[str, ...]) -> str:

@@ -281,8 +281,9 @@ Rule = Callable[[_Context], Iterable[Diagnostic]]
 
 
 def _empty_model(ctx: _Context) -> Iterator[Diagnostic]:
-    """A model without nodes has nothing to check or run."""
-    if len(ctx.model) == 0:
+    """A model without nodes has nothing to check or run (nodes that failed to read are
+    reported already)."""
+    if len(ctx.model) == 0 and not ctx.model.broken:
         yield ctx.error(
             "empty-model",
             "the model has no nodes; add assumptions under 'nodes:'",
@@ -1422,7 +1423,7 @@ def _ignored_case_keys(ctx: _Context) -> Iterator[Diagnostic]:
     ``side`` and ``situation`` are not among them: they mean something in a plain graph
     too (best and worst case, without and with the project).
     """
-    if ctx.model.business_case is not None:
+    if ctx.model.business_case is not None or ctx.model.unread_case:
         return
     for node in ctx.model:
         used = _keys_used(node, _CASE_NODE_KEYS)
@@ -1442,7 +1443,7 @@ def _ignored_case_keys(ctx: _Context) -> Iterator[Diagnostic]:
 def _correlations(ctx: _Context) -> Iterator[Diagnostic]:
     """Each ``correlations:`` entry names two different drawing inputs and a rho in [-1, 1]."""
     seen: set[frozenset[str]] = set()
-    valid: list[tuple[str, str, float]] = []
+    valid: dict[tuple[str, str, float], int | None] = {}  # pair -> its line
     for c in ctx.model.correlations:
         found = [d for x in (c.a, c.b) for d in _correlated_node(ctx, x, c.line)]
         if not (math.isfinite(c.rho) and -1.0 <= c.rho <= 1.0):
@@ -1468,8 +1469,8 @@ def _correlations(ctx: _Context) -> Iterator[Diagnostic]:
         seen.add(pair)
         yield from found
         if not found:
-            valid.append(c.pair)
-    bad = not_positive_semidefinite(valid)
+            valid[c.pair] = c.line
+    bad = not_positive_semidefinite(list(valid))
     if bad:
         listed = "; ".join(f"{a}~{b} {rho:g}" for a, b, rho in bad)
         yield ctx.error(
@@ -1477,7 +1478,7 @@ def _correlations(ctx: _Context) -> Iterator[Diagnostic]:
             f"no joint distribution has these rank correlations together: {listed}; "
             "weaken some of them (e.g. if a~b and b~c are strong, a~c cannot be strongly "
             "negative)",
-            line=ctx.model.correlations[0].line,
+            line=valid[bad[0]],
         )
 
 
