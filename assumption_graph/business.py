@@ -254,7 +254,9 @@ class _CaseReader(KeyReader):
             )
         for key in self.keys:
             if key not in CASE_KEYS:
-                raise self.fail(f"unknown key {shown(key)}", str(key), _suggest(str(key), CASE_KEYS))
+                raise self.fail(
+                    f"unknown key {shown(key)}", str(key), _suggest(str(key), CASE_KEYS)
+                )
         get = self.keys.get
         return BusinessCase(
             purpose=self.text("purpose", get("purpose")),

@@ -1798,7 +1798,9 @@ def _set_estimate(model: Normal | LogNormal) -> None:
         return
     raw = tuple(model.estimate)
     if len(raw) != 3:
-        raise ModelError(f"{type(model).__name__}: estimate must be (low, mid, high), got {shown(raw)}")
+        raise ModelError(
+            f"{type(model).__name__}: estimate must be (low, mid, high), got {shown(raw)}"
+        )
     low, mid, high = (_as_float(model, "estimate", v) for v in raw)
     object.__setattr__(model, "estimate", (low, mid, high))
 

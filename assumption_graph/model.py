@@ -388,7 +388,9 @@ class _NodeReader(KeyReader):
             levels = percentiles or LogNormal.percentiles
             return LogNormal(self.param("mu"), self.param("sigma"), None, levels)
         if "estimate" not in self.keys:
-            raise self.fail(f"model {shown(model_name)} needs an 'estimate: [low, mid, high]'", "model")
+            raise self.fail(
+                f"model {shown(model_name)} needs an 'estimate: [low, mid, high]'", "model"
+            )
         low, mid, high = self.estimate()
         probability = self.param("probability") if "probability" in self.keys else None
         consequence = self.choice("consequence_model", RISK_CONSEQUENCES)
@@ -416,7 +418,9 @@ class _NodeReader(KeyReader):
             )
         for option in ("percentiles", "probability", "consequence_model"):
             if option in self.keys:
-                raise self.fail(f"model {shown(model_name)} with 'values' takes no {option}", option)
+                raise self.fail(
+                    f"model {shown(model_name)} with 'values' takes no {option}", option
+                )
         values = self.numbers("values") or ()
         if not values:
             raise self.fail("'values' must list at least one number", "values")
@@ -515,7 +519,8 @@ class _NodeReader(KeyReader):
         items = [raw] if isinstance(raw, str) else raw
         if not isinstance(items, list | tuple) or any(p not in PURPOSES for p in items):
             raise self.fail(
-                f"'purpose' must be one or a list of {', '.join(PURPOSES)}, got {shown(raw)}", "purpose"
+                f"'purpose' must be one or a list of {', '.join(PURPOSES)}, got {shown(raw)}",
+                "purpose",
             )
         return tuple(items)
 
