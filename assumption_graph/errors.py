@@ -40,7 +40,7 @@ def shown(value: object) -> str:
     >>> shown([1, 2.5, "a"]), shown(list(range(300_000)))
     ("[1, 2.5, 'a']", '[0, 1, 2, 3, 4, 5, ...] (300,000 values)')
     >>> shown("x" * 1000)
-    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxx' (1,000 characters)"
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxx' (1,000 characters)"
     """
     text = _SHORT.repr(value)
     if isinstance(value, list | tuple | dict | set) and len(value) > _SHORT.maxlist:
