@@ -15,7 +15,6 @@ one reader of the node vocabulary.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import os
 import re
@@ -165,40 +164,37 @@ class _Composer(Composer):
         self.limits = limits
         self.total = 0  # values so far, aliases at full size
         self.depth = 0  # collections open around the next value
-        self.measured: dict[int, tuple[int, int]] = {}  # id(node) -> (values, levels)
+        self.reached = 0  # the deepest level reached in the node being read
+        self.anchored: dict[int, tuple[int, int]] = {}  # id(node) -> (values, levels)
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        line = self.peek_event().start_mark.line + 1
+        event = self.peek_event()
+        line = event.start_mark.line + 1
         if isinstance(index, int) and index >= self.limits.list:
             raise _too_long(self.limits, _line(parent))
-        if self.check_event(yaml.AliasEvent):
+        if isinstance(event, yaml.AliasEvent):
             node = super().compose_node(parent, index)
             # a node still being read has no size yet: an alias inside itself, refused later
-            values, levels = self.measured.get(id(node), (1, 1))
-            self.grow(values, levels, line)
+            self.grow(*self.anchored.get(id(node), (1, 1)), line)
             return node
+        before, outer, self.reached = self.total, self.reached, 0
         self.grow(1, 1, line)
         self.depth += 1
         node = super().compose_node(parent, index)
         self.depth -= 1
-        self.measured[id(node)] = self.measure(node)
+        if event.anchor is not None:
+            self.anchored[id(node)] = (self.total - before, self.reached - self.depth)
+        self.reached = max(outer, self.reached)
         return node
 
     def grow(self, values: int, levels: int, line: int) -> None:
+        """Count a value (or an alias's ``values``) reaching ``levels`` below the open ones."""
         self.total += values
+        self.reached = max(self.reached, self.depth + levels)
         if self.total > self.limits.values:
             raise _too_many_values(self.limits, line)
-        if self.depth + levels > MAX_DEPTH:
+        if self.reached > MAX_DEPTH:
             raise _too_deep(line)
-
-    def measure(self, node: yaml.Node) -> tuple[int, int]:
-        """Values in the node and levels of nesting, each alias at what it repeats."""
-        if isinstance(node, yaml.ScalarNode):
-            return 1, 1
-        pairs = isinstance(node, yaml.MappingNode)
-        parts = itertools.chain.from_iterable(node.value) if pairs else node.value
-        sizes = [self.measured.get(id(part), (1, 1)) for part in parts]
-        return 1 + sum(v for v, _ in sizes), 1 + max((d for _, d in sizes), default=0)
 
 
 class _Resolver(Resolver):
