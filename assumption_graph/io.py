@@ -411,9 +411,10 @@ def _compose(text: str, limits: _Limits) -> yaml.Node | None:
     """The YAML node tree, within the limits; libyaml's parser when it is there.
 
     Text libyaml refuses goes through PyYAML's parser again, whose messages
-    (and whose list of characters YAML forbids) the user sees.
+    the user sees; so does text with a tab or a character YAML forbids, which
+    libyaml accepts in places where PyYAML does not.
     """
-    if _FastLoader is not None and not Reader.NON_PRINTABLE.search(text):
+    if _FastLoader is not None and "\t" not in text and not Reader.NON_PRINTABLE.search(text):
         try:
             return _single_node(_FastLoader(text, limits))
         except yaml.YAMLError:

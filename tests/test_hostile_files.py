@@ -103,13 +103,12 @@ def test_an_alias_bomb_is_refused_where_it_passes_the_limit():
     )
 
 
-def test_a_long_list_is_refused_while_reading(tmp_path):
-    path = tmp_path / "long.yaml"
-    path.write_text("nodes:\n  a:\n    values: [" + ", ".join(["1"] * 1500) + "]\n")
-    _refused(
-        *_check(path, ASSUMPTION_GRAPH_MAX_LIST="1000"),
-        "long.yaml:3: error limit: a list holds more than 1,000 values",
-        "ASSUMPTION_GRAPH_MAX_LIST",
+def test_a_long_list_is_refused_while_reading(monkeypatch):
+    monkeypatch.setenv("ASSUMPTION_GRAPH_MAX_LIST", "1000")
+    text = "nodes:\n  a:\n    values: [" + ", ".join(["1"] * 1500) + "]\n"
+    assert _only_problem(text) == (
+        "m:3: error limit: a list holds more than 1,000 values (limit: ASSUMPTION_GRAPH_MAX_LIST)"
+        " (hint: if the file is right, raise the limit, e.g. ASSUMPTION_GRAPH_MAX_LIST=10000)"
     )
 
 
@@ -127,15 +126,13 @@ def test_an_endless_device_is_read_only_up_to_the_limit():
     _refused(*_check("/dev/zero"), "larger than 16 MB", "ASSUMPTION_GRAPH_MAX_FILE_MB")
 
 
-def test_too_many_values_and_too_many_nodes(tmp_path, monkeypatch):
-    path = tmp_path / "many.yaml"
+def test_too_many_values_and_too_many_nodes(monkeypatch):
     text = "nodes:\n" + "".join(f"  n{i}: {{value: {i}}}\n" for i in range(300))
-    path.write_text(text)
-    _refused(
-        *_check(path, ASSUMPTION_GRAPH_MAX_VALUES="500"),
-        "many.yaml:126: error limit: the file holds more than 500 values",
-        "ASSUMPTION_GRAPH_MAX_VALUES",
-    )
+    monkeypatch.setenv("ASSUMPTION_GRAPH_MAX_VALUES", "500")
+    problem = _only_problem(text)
+    assert problem.startswith("m:126: error limit: the file holds more than 500 values")
+    assert "(limit: ASSUMPTION_GRAPH_MAX_VALUES)" in problem
+    monkeypatch.delenv("ASSUMPTION_GRAPH_MAX_VALUES")
     monkeypatch.setenv("ASSUMPTION_GRAPH_MAX_NODES", "200")
     assert _only_problem(text).startswith(
         "m:1: error limit: 'nodes' holds more than 200 nodes (limit: ASSUMPTION_GRAPH_MAX_NODES)"
