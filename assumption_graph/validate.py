@@ -117,7 +117,7 @@ import networkx as nx
 
 from .business import CATEGORIES, PHASES, PURPOSES, RISK_TYPES, BusinessCase
 from .distributions import Distribution, Normal
-from .errors import CheckFailed, Diagnostic, did_you_mean
+from .errors import CheckFailed, Diagnostic, did_you_mean, shown
 from .expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, to_source
 from .model import Body, Input, Model, Node, Situation, Value, draws
 from .sampling import not_positive_semidefinite
@@ -323,7 +323,7 @@ def _self_references(ctx: _Context) -> Iterator[Diagnostic]:
         if node.id in node.inputs:
             yield ctx.error(
                 "self-reference",
-                f"'{node.id}' uses itself in its formula '{_formula_text(node)}'; "
+                f"'{node.id}' uses itself in its formula {shown(_formula_text(node))}; "
                 "refer to another node, or give the starting value its own node",
                 node,
                 "formula",
@@ -433,7 +433,7 @@ def _kinds(ctx: _Context) -> Iterator[Diagnostic]:
 
 def _describe(body: Body) -> str:
     if isinstance(body, Formula):
-        return f"the formula '{body.text}'"
+        return f"the formula {shown(body.text)}"
     if isinstance(body, Value):
         return f"the value {body.value:g}"
     if isinstance(body, Situation):
@@ -833,7 +833,7 @@ def _units(ctx: _Context) -> Iterator[Diagnostic]:
             yield ctx.error(
                 "unit-mismatch",
                 f"'{node.id}' declares unit {declared} but its formula "
-                f"'{_formula_text(node)}' gives {inferred}; correct the formula or the unit",
+                f"{shown(_formula_text(node))} gives {inferred}; correct the formula or the unit",
                 node,
                 "unit",
             )
@@ -860,7 +860,7 @@ def _main_unit(
     elif inferred is not None and units.money is not None and inferred != units.money:
         yield ctx.error(
             "main-unit",
-            f"main node '{node.id}' has formula '{_formula_text(node)}' which gives "
+            f"main node '{node.id}' has formula {shown(_formula_text(node))} which gives "
             f"{inferred}, but main assumptions are amounts in the model's money unit "
             f"({money}); convert it to {money}",
             node,
@@ -903,7 +903,7 @@ def _duplicates(ctx: _Context) -> Iterator[Diagnostic]:
         if isinstance(node.body, Formula):
             earlier = by_expr.setdefault(node.body.expr, node)  # hashes the tree once
             if earlier is not node:
-                reasons.append((earlier, f"the same formula '{node.body.text}'"))
+                reasons.append((earlier, f"the same formula {shown(node.body.text)}"))
         if not reasons:
             continue
         first = reasons[0][0]

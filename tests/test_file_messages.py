@@ -137,3 +137,13 @@ def test_a_constant_output_has_no_rank_correlation() -> None:
     data = json.loads(json.dumps(result.as_dict(), allow_nan=False))
     assert data["rank_correlation"] == {"a": None, "b": None}
     assert data["contribution_to_variance"] == {"a": None, "b": None}
+
+
+def test_a_long_formula_is_cut_in_the_message(capsys, tmp_path):
+    long_name = "b" * 500
+    text = f"nodes:\n  {long_name}: {{value: 1, source: s}}\n"
+    text += f"  a: {{kind: main, formula: a + {long_name}}}\n"
+    code, lines = check(capsys, tmp_path / "m.yaml", text)
+    [error] = [line for line in lines if "self-reference" in line]
+    assert "its formula 'a + bbbb" in error and "(504 characters)" in error
+    assert len(error) < 300
