@@ -1,9 +1,13 @@
 """Model files in and out: YAML (or JSON) text -> :class:`Model`, and back.
 
-Reading never executes anything from the file: YAML goes through PyYAML's safe
-composer only, and this module turns the composed node tree into plain data
-itself, so that it can keep the line of every node id and key, reject duplicate
-keys (PyYAML silently keeps the last one) and refuse any non-standard tag.
+Reading never executes anything from the file: YAML is only composed (PyYAML's
+composer, over libyaml's parser when it is installed), and this module turns the
+composed node tree into plain data itself, so that it can keep the line of every
+node id and key, reject duplicate keys (PyYAML silently keeps the last one) and
+refuse any non-standard tag.
+Reading is bounded: the file's size, its values (aliases and merge keys at the
+size of what they repeat), a list's length, the nodes and the nesting are
+checked against :data:`LIMITS` and :data:`MAX_DEPTH` while the file is read.
 Each node's keys then go to :func:`~assumption_graph.model.node_from_keys`, the
 one reader of the node vocabulary.
 
@@ -464,7 +468,7 @@ def _parse_json(text: str, limits: _Limits) -> tuple[Any, int]:
     except _Problem as problem:
         if problem.code == "limit":
             raise
-        composed = None  # e.g. an escape YAML lacks: the data stands, lines stay unknown
+        composed = None  # e.g. a character YAML forbids: the data stands, lines stay unknown
     try:
         data = json.loads(text, object_pairs_hook=_json_map)
     except json.JSONDecodeError as error:
