@@ -420,6 +420,7 @@ def _compose(text: str, limits: _Limits) -> yaml.Node | None:
     """
     if _FastLoader is not None and "\t" not in text and not Reader.NON_PRINTABLE.search(text):
         try:
+            _count_events(text, limits)
             return _single_node(_FastLoader(text, limits))
         except yaml.YAMLError:
             pass
@@ -437,6 +438,17 @@ def _compose(text: str, limits: _Limits) -> yaml.Node | None:
         ) from None
     except yaml.YAMLError as error:
         raise _Problem("syntax", f"YAML syntax error: {error}", None) from None
+
+
+def _count_events(text: str, limits: _Limits) -> None:
+    """Refuse at once a file with more than twice as many parser events as values allowed.
+
+    libyaml counts them in C, many times faster than the composer builds nodes.
+    A value is one event, a list or mapping two (start and end), and a stream and
+    a document two each, so such a file surely holds more values than the limit.
+    """
+    if CParser(text).raw_parse() - 4 > 2 * limits.values:
+        raise _too_many_values(limits, None)
 
 
 def _single_node(loader: Any) -> yaml.Node | None:

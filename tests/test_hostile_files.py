@@ -127,11 +127,13 @@ def test_an_endless_device_is_read_only_up_to_the_limit():
 
 
 def test_too_many_values_and_too_many_nodes(monkeypatch):
-    text = "nodes:\n" + "".join(f"  n{i}: {{value: {i}}}\n" for i in range(300))
-    monkeypatch.setenv("ASSUMPTION_GRAPH_MAX_VALUES", "500")
+    text = "nodes:\n" + "".join(f"  n{i}: {{value: {i}}}\n" for i in range(300))  # 1,201 values
+    monkeypatch.setenv("ASSUMPTION_GRAPH_MAX_VALUES", "1000")
     problem = _only_problem(text)
-    assert problem.startswith("m:126: error limit: the file holds more than 500 values")
+    assert problem.startswith("m:251: error limit: the file holds more than 1,000 values")
     assert "(limit: ASSUMPTION_GRAPH_MAX_VALUES)" in problem
+    monkeypatch.setenv("ASSUMPTION_GRAPH_MAX_VALUES", "500")  # surely over: refused unread
+    assert _only_problem(text).startswith("m: error limit: the file holds more than 500 values")
     monkeypatch.delenv("ASSUMPTION_GRAPH_MAX_VALUES")
     monkeypatch.setenv("ASSUMPTION_GRAPH_MAX_NODES", "200")
     assert _only_problem(text).startswith(
