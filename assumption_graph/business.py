@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .errors import ModelError, did_you_mean
+from .errors import ModelError, did_you_mean, shown
 from .keys import KeyReader
 
 __all__ = [
@@ -279,7 +279,9 @@ class _CaseReader(KeyReader):
             )
         for key in self.keys:
             if key not in CASE_KEYS:
-                raise self.fail(f"unknown key {key!r}", str(key), _suggest(str(key), CASE_KEYS))
+                raise self.fail(
+                    f"unknown key {shown(key)}", str(key), _suggest(str(key), CASE_KEYS)
+                )
         get = self.keys.get
         return BusinessCase(
             purpose=self.text("purpose", get("purpose")),
@@ -312,14 +314,14 @@ class _CaseReader(KeyReader):
             return ()
         items = [raw] if isinstance(raw, str) else raw
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise self.fail(f"'{key}' must be a list of names, got {raw!r}", key)
+            raise self.fail(f"'{key}' must be a list of names, got {shown(raw)}", key)
         return tuple(items)
 
     def month(self, path: str, raw: Any) -> Month:
         match = _MONTH.match(raw) if isinstance(raw, str) else None
         if match is None or not 1 <= int(match.group(2)) <= 12:
             raise self.fail(
-                f"'{path}' must be a month written YYYY-MM, got {raw!r}",
+                f"'{path}' must be a month written YYYY-MM, got {shown(raw)}",
                 path,
                 "e.g. [2025-04, 2025-09] for April to September 2025",
             )
@@ -330,18 +332,18 @@ class _CaseReader(KeyReader):
         if raw is None:
             return []
         if not isinstance(raw, list):
-            raise self.fail(f"'{key}' must be a list, got {raw!r}", key)
+            raise self.fail(f"'{key}' must be a list, got {shown(raw)}", key)
         return raw
 
     def mapping(self, path: str, raw: Any, allowed: tuple[str, ...]) -> Mapping[str, Any]:
         if not isinstance(raw, Mapping):
             raise self.fail(
-                f"'{path}' must be a mapping with keys {', '.join(allowed)}, got {raw!r}", path
+                f"'{path}' must be a mapping with keys {', '.join(allowed)}, got {shown(raw)}", path
             )
         for key in raw:
             if key not in allowed:
                 raise self.fail(
-                    f"'{path}' has an unknown key {key!r}", path, _suggest(str(key), allowed)
+                    f"'{path}' has an unknown key {shown(key)}", path, _suggest(str(key), allowed)
                 )
         return raw
 
@@ -357,10 +359,10 @@ class _CaseReader(KeyReader):
         for name, span in raw.items():
             path = f"phases.{name}"
             if name not in PHASES:
-                raise self.fail(f"unknown phase {name!r}", path, _suggest(str(name), PHASES))
+                raise self.fail(f"unknown phase {shown(name)}", path, _suggest(str(name), PHASES))
             if not isinstance(span, list) or len(span) != 2:
                 raise self.fail(
-                    f"phase '{name}' must be [first month, last month], got {span!r}",
+                    f"phase '{name}' must be [first month, last month], got {shown(span)}",
                     path,
                     "e.g. tender: [2026-01, 2026-05]",
                 )

@@ -93,7 +93,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import numpy as np
 
-from assumption_graph.errors import ModelError, did_you_mean
+from assumption_graph.errors import ModelError, did_you_mean, shown
 from assumption_graph.streams import SCALARS as _STREAM_SCALARS
 from assumption_graph.streams import Counter, jit_linked, uniform_array
 from assumption_graph.streams import uniform as stream_uniform
@@ -959,7 +959,7 @@ def _as_float(owner: object, field: str, value: object) -> float:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         cls = owner if isinstance(owner, type) else type(owner)
-        raise ModelError(f"{cls.__name__}: {field} must be a number, got {value!r}") from None
+        raise ModelError(f"{cls.__name__}: {field} must be a number, got {shown(value)}") from None
 
 
 class Distribution:
@@ -1037,7 +1037,7 @@ class Distribution:
         """
         bad = [(name, x) for name, x in self._numbers() if not math.isfinite(x)]
         if bad:
-            listed = ", ".join(f"{name}={x!r}" for name, x in bad)
+            listed = ", ".join(f"{name}={shown(x)}" for name, x in bad)
             return [
                 (
                     "nonfinite",
@@ -1706,11 +1706,11 @@ class RiskEvent(Distribution):
         super().__post_init__()
         raw = self.estimate
         if not _is_list(raw) or len(raw) != 3:
-            raise ModelError(f"RiskEvent: estimate must be (low, mid, high), got {raw!r}")
+            raise ModelError(f"RiskEvent: estimate must be (low, mid, high), got {shown(raw)}")
         object.__setattr__(self, "estimate", tuple(_as_float(self, "estimate", v) for v in raw))
         if self.consequence_model not in RISK_CONSEQUENCES:
             raise ModelError(
-                f"unknown consequence model {self.consequence_model!r}",
+                f"unknown consequence model {shown(self.consequence_model)}",
                 hint=did_you_mean(
                     self.consequence_model, RISK_CONSEQUENCES, "use triangle, uniform or pert"
                 ),
@@ -1807,7 +1807,7 @@ class _ValueTable(Distribution):
         raw = self.values
         if not _is_list(raw):
             raise ModelError(
-                f"{type(self).__name__}: values must be a list of numbers, got {raw!r}"
+                f"{type(self).__name__}: values must be a list of numbers, got {shown(raw)}"
             )
         if len(raw) == 0:
             raise ModelError(f"{type(self).__name__}: values must hold at least one number")
@@ -1922,7 +1922,7 @@ def _set_probabilities(model: Triangle | Discrete | DiscreteValues) -> None:
     raw = model.probabilities
     if not _is_list(raw):
         raise ModelError(
-            f"{type(model).__name__}: probabilities must be a list of numbers, got {raw!r}"
+            f"{type(model).__name__}: probabilities must be a list of numbers, got {shown(raw)}"
         )
     values = tuple(_as_float(model, "probabilities", p) for p in raw)
     object.__setattr__(model, "probabilities", values)
@@ -1934,7 +1934,9 @@ def _set_estimate(model: Normal | LogNormal) -> None:
         return
     raw = tuple(model.estimate)
     if len(raw) != 3:
-        raise ModelError(f"{type(model).__name__}: estimate must be (low, mid, high), got {raw!r}")
+        raise ModelError(
+            f"{type(model).__name__}: estimate must be (low, mid, high), got {shown(raw)}"
+        )
     low, mid, high = (_as_float(model, "estimate", v) for v in raw)
     object.__setattr__(model, "estimate", (low, mid, high))
 
@@ -1961,7 +1963,7 @@ def _percentiles(owner: object, raw: object) -> tuple[float, float, float]:
     """``percentiles`` as three floats [q, 50, 100 - q] with 0 < q < 50, or a ModelError."""
     if not isinstance(raw, Sequence | np.ndarray) or isinstance(raw, str | bytes) or len(raw) != 3:
         raise ModelError(
-            f"percentiles must be three numbers [q, 50, 100 - q], got {raw!r}",
+            f"percentiles must be three numbers [q, 50, 100 - q], got {shown(raw)}",
             hint="e.g. percentiles: [10, 50, 90] for an estimate of P10, P50 and P90",
         )
     q, m, r = (_as_float(owner, "percentiles", v) for v in raw)
@@ -2071,7 +2073,7 @@ def option_error(model: str, option: str) -> ModelError | None:
     hint = _OPTION_HINTS[option]
     if cls is RiskEvent and option == "probabilities":
         hint = "a risk event's chance of happening is 'probability: p'"
-    return ModelError(f"model {model!r} takes no {option}", hint=hint)
+    return ModelError(f"model {shown(model)} takes no {option}", hint=hint)
 
 
 # ---------------------------------------------------------------------------
@@ -2250,7 +2252,7 @@ def from_estimate(
     cls = MODELS.get(model)
     if cls is None:
         known = ", ".join(sorted(MODELS))
-        raise ModelError(f"unknown probability model {model!r}", hint=f"use one of {known}")
+        raise ModelError(f"unknown probability model {shown(model)}", hint=f"use one of {known}")
     options = {
         "probabilities": probabilities,
         "percentiles": percentiles,

@@ -7,6 +7,7 @@ that tells the user where the problem is and what to do about it.
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -21,7 +22,33 @@ __all__ = [
     "OutputError",
     "Diagnostic",
     "did_you_mean",
+    "shown",
 ]
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel = 3
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlong = 40
+
+
+def shown(value: object) -> str:
+    """A value as a message quotes it: its ``repr``, cut to a readable length.
+
+    Every message that repeats a value from a file or a call goes through here,
+    so a huge list or text never makes a huge line.
+
+    >>> shown([1, 2.5, "a"]), shown(list(range(300_000)))
+    ("[1, 2.5, 'a']", '[0, 1, 2, 3, 4, 5, ...] (300,000 values)')
+    >>> shown("x" * 1000)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxx' (1,000 characters)"
+    """
+    text = _SHORT.repr(value)
+    if isinstance(value, list | tuple | dict | set) and len(value) > _SHORT.maxlist:
+        text += f" ({len(value):,} values)"
+    elif isinstance(value, str) and len(value) > _SHORT.maxstring:
+        text += f" ({len(value):,} characters)"
+    return text
 
 
 def did_you_mean(word: object, choices: Iterable[str], otherwise: str = "") -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -500,7 +501,11 @@ def _contribution_rows(result: SensitivityResult, labels: Mapping[str, str]) -> 
         rho = result.rank_correlation.get(name)
         share = result.contribution_to_variance[name]
         rows.append(
-            [labels.get(name, name), f"{rho:+.3f}" if rho is not None else "-", format_rate(share)]
+            [
+                labels.get(name, name),
+                f"{rho:+.3f}" if rho is not None and math.isfinite(rho) else "-",
+                format_rate(share),
+            ]
         )
     return rows
 

@@ -1,9 +1,13 @@
 """Model files in and out: YAML (or JSON) text -> :class:`Model`, and back.
 
-Reading never executes anything from the file: YAML goes through PyYAML's safe
-composer only, and this module turns the composed node tree into plain data
-itself, so that it can keep the line of every node id and key, reject duplicate
-keys (PyYAML silently keeps the last one) and refuse any non-standard tag.
+Reading never executes anything from the file: YAML is only composed (PyYAML's
+composer, over libyaml's parser when it is installed), and this module turns the
+composed node tree into plain data itself, so that it can keep the line of every
+node id and key, reject duplicate keys (PyYAML silently keeps the last one) and
+refuse any non-standard tag.
+Reading is bounded: the file's size, its values (aliases and merge keys at the
+size of what they repeat), a list's length, the nodes and the nesting are
+checked against :data:`LIMITS` and :data:`MAX_DEPTH` while the file is read.
 Each node's keys then go to :func:`~assumption_graph.model.node_from_keys`, the
 one reader of the node vocabulary.
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterable, Iterator, Mapping
@@ -25,7 +30,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
+from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 from .business import BusinessCase, NonEconomicGain, Risk, business_case_from_keys
 from .distributions import DiscreteValues, Distribution, RiskEvent, UniformValues
@@ -36,12 +46,15 @@ from .errors import (
     ModelFileError,
     OutputError,
     did_you_mean,
+    shown,
 )
 from .expr import Formula
 from .model import Body, Correlation, Model, Node, Situation, Value, node_from_keys
 
 __all__ = [
     "UNREADABLE_CODES",
+    "LIMITS",
+    "MAX_DEPTH",
     "read_model",
     "read_model_text",
     "load",
@@ -54,7 +67,9 @@ __all__ = [
 ]
 
 # Codes that mean "this is not a model file at all"; the CLI exits 2 on them.
-UNREADABLE_CODES: frozenset[str] = frozenset({"unreadable", "empty-file", "syntax", "structure"})
+UNREADABLE_CODES: frozenset[str] = frozenset(
+    {"unreadable", "empty-file", "syntax", "structure", "limit"}
+)
 
 TOP_KEYS: tuple[str, ...] = (
     "name",
@@ -67,9 +82,165 @@ TOP_KEYS: tuple[str, ...] = (
 DEFAULT_MONEY_UNIT = "tkr"
 FORMATS: tuple[str, ...] = ("yaml", "json")
 
-_MAX_VALUES = 1_000_000  # plain values built per file; stops alias "billion laughs" bombs
 _YAML = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_YAML + t for t in ("int", "float", "bool", "null"))
+
+
+# --------------------------------------------------------------------------
+# Limits: what one file may hold, so that no file exhausts memory or time.
+
+LIMITS: dict[str, int] = {  # the environment variable that raises each, and its default
+    "ASSUMPTION_GRAPH_MAX_FILE_MB": 16,  # megabytes (10**6 bytes) of file
+    "ASSUMPTION_GRAPH_MAX_VALUES": 1_000_000,  # values, aliases and merge keys at full size
+    "ASSUMPTION_GRAPH_MAX_LIST": 100_000,  # values in one list
+    "ASSUMPTION_GRAPH_MAX_NODES": 100_000,  # entries under 'nodes:'
+}
+MAX_DEPTH = 64  # levels of nesting; fixed, as the readers' stack bounds it (a model needs ~8)
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """The limits in force: :data:`LIMITS`, each overridden by its environment variable."""
+
+    file_mb: int
+    values: int
+    list: int
+    nodes: int
+
+    @classmethod
+    def from_environment(cls) -> _Limits:
+        return cls(*(_setting(name, default) for name, default in LIMITS.items()))
+
+
+def _setting(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip().replace("_", "")
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise _Problem(
+            "limit",
+            f"the environment variable {name} must be a whole number above 0, got {text!r}",
+            None,
+            f"set it to e.g. {default} (the default), or unset it",
+        )
+    return int(text)
+
+
+def _over(name: str, limit: int, what: str, line: int | None) -> _Problem:
+    """The refusal of a file over a limit: names the limit and how to raise it.
+
+    ``what`` says what was found, with ``{}`` where the limit goes.
+    """
+    return _Problem(
+        "limit",
+        f"{what.format(f'{limit:,}')} (limit: {name})",
+        line,
+        f"if the file is right, raise the limit, e.g. {name}={10 * limit}",
+    )
+
+
+def _too_many_values(limits: _Limits, line: int | None) -> _Problem:
+    what = "the file holds more than {} values, counting what each alias or merge key repeats"
+    return _over("ASSUMPTION_GRAPH_MAX_VALUES", limits.values, what, line)
+
+
+def _too_long(limits: _Limits, line: int | None) -> _Problem:
+    return _over("ASSUMPTION_GRAPH_MAX_LIST", limits.list, "a list holds more than {} values", line)
+
+
+def _too_deep(line: int | None) -> _Problem:
+    return _Problem(
+        "limit",
+        f"the file is nested deeper than {MAX_DEPTH} levels (aliases included)",
+        line,
+        "a model needs a few levels: check the brackets and indentation (this limit is fixed)",
+    )
+
+
+class _Composer(Composer):
+    """PyYAML's composer, measuring the document as it grows, to refuse a bomb early.
+
+    It counts every value as the readers will see it, each alias (and so each
+    merge key's source) at the full size of what it repeats, without expanding
+    it; the length of every list; and the depth of nesting, aliases included.
+    A limit is refused at the line where it is passed, before more is built.
+    """
+
+    def __init__(self, limits: _Limits) -> None:
+        super().__init__()
+        self.limits = limits
+        self.total = 0  # values so far, aliases at full size
+        self.depth = 0  # collections open around the next value
+        self.reached = 0  # the deepest level reached in the node being read
+        self.anchored: dict[int, tuple[int, int]] = {}  # id(node) -> (values, levels)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(index, int) and index >= self.limits.list:
+            raise _too_long(self.limits, _line(parent))
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            # a node still being read has no size yet: an alias inside itself, refused later
+            self.grow(*self.anchored.get(id(node), (1, 1)), line)
+            return node
+        before, outer, self.reached = self.total, self.reached, 0
+        self.grow(1, 1, line)
+        self.depth += 1
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        if event.anchor is not None:
+            self.anchored[id(node)] = (self.total - before, self.reached - self.depth)
+        self.reached = max(outer, self.reached)
+        return node
+
+    def grow(self, values: int, levels: int, line: int) -> None:
+        """Count a value (or an alias's ``values``) reaching ``levels`` below the open ones."""
+        self.total += values
+        self.reached = max(self.reached, self.depth + levels)
+        if self.total > self.limits.values:
+            raise _too_many_values(self.limits, line)
+        if self.reached > MAX_DEPTH:
+            raise _too_deep(line)
+
+
+class _Resolver(Resolver):
+    """PyYAML's (YAML 1.1) tags, and numbers with an exponent read as YAML 1.2 reads them.
+
+    YAML 1.1 wants a dot and a signed exponent (``1.0e+6``); ``1e6``, ``5e-2`` or
+    ``1.5E6`` would otherwise be text, where JSON and Python see numbers.
+    """
+
+
+_Resolver.add_implicit_resolver(
+    _YAML + "float",
+    re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+class _SafeLoader(Reader, Scanner, Parser, _Composer, _Resolver):
+    """PyYAML's own parser: its messages are the ones a user sees for a syntax error."""
+
+    def __init__(self, text: str, limits: _Limits) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        _Composer.__init__(self, limits)
+        _Resolver.__init__(self)
+
+
+_FastLoader: type | None = None
+if yaml.__with_libyaml__:  # libyaml's parser: the same events, several times faster
+    from yaml.cyaml import CParser
+
+    class _CLoader(_Composer, CParser, _Resolver):  # type: ignore[misc]
+        def __init__(self, text: str, limits: _Limits) -> None:
+            CParser.__init__(self, text)
+            _Composer.__init__(self, limits)
+            _Resolver.__init__(self)
+
+    _FastLoader = _CLoader
 
 
 # --------------------------------------------------------------------------
@@ -119,6 +290,14 @@ class _Map:
                 yield pair
 
 
+class _List(list[Any]):
+    """A list with the line of each item."""
+
+    def __init__(self, items: Iterable[Any] = (), lines: Iterable[int] = ()) -> None:
+        super().__init__(items)
+        self.lines = list(lines)
+
+
 def _hashable(key: object) -> bool:
     return not isinstance(key, _Map | list)
 
@@ -147,7 +326,7 @@ class _YamlTree:
         if node.tag != expected:
             return self.bad_tag(node)
         if isinstance(node, yaml.SequenceNode):
-            items: list[Any] = []
+            items = _List(lines=(_line(item) for item in node.value))
             self.done[id(node)] = items
             items.extend(self.convert(item) for item in node.value)
             return items
@@ -190,7 +369,7 @@ class _YamlTree:
             return self.scalars.construct_object(node)
         except (ValueError, KeyError, yaml.YAMLError):
             problem = _Problem(
-                "tag", f"cannot read {node.value!r} as {_short_tag(node.tag)}", _line(node)
+                "tag", f"cannot read {shown(node.value)} as {_short_tag(node.tag)}", _line(node)
             )
             return _Bad(problem)
 
@@ -209,7 +388,7 @@ class _YamlTree:
 # Parsing: text -> located tree (or a problem that stops the whole file).
 
 
-def _parse(text: str, format: str) -> tuple[Any, int]:
+def _parse(text: str, format: str, limits: _Limits) -> tuple[Any, int]:
     """The document's root value and its line; raises _Problem when unreadable."""
     if not text.strip():
         raise _Problem(
@@ -219,12 +398,12 @@ def _parse(text: str, format: str) -> tuple[Any, int]:
             "a model file needs 'nodes:' with at least one node",
         )
     if format == "json":
-        return _parse_json(text)
-    return _parse_yaml(text)
+        return _parse_json(text, limits)
+    return _parse_yaml(text, limits)
 
 
-def _parse_yaml(text: str) -> tuple[Any, int]:
-    root = _compose(text)
+def _parse_yaml(text: str, limits: _Limits) -> tuple[Any, int]:
+    root = _compose(text, limits)
     if root is None or (root.tag == _YAML + "null" and root.value == ""):
         raise _Problem(
             "empty-file",
@@ -235,9 +414,21 @@ def _parse_yaml(text: str) -> tuple[Any, int]:
     return _YamlTree().convert(root), _line(root)
 
 
-def _compose(text: str) -> yaml.Node | None:
+def _compose(text: str, limits: _Limits) -> yaml.Node | None:
+    """The YAML node tree, within the limits; libyaml's parser when it is there.
+
+    Text libyaml refuses goes through PyYAML's parser again, whose messages
+    the user sees; so does text with a tab or a character YAML forbids, which
+    libyaml accepts in places where PyYAML does not.
+    """
+    if _FastLoader is not None and "\t" not in text and not Reader.NON_PRINTABLE.search(text):
+        try:
+            _count_events(text, limits)
+            return _single_node(_FastLoader(text, limits))
+        except yaml.YAMLError:
+            pass
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return _single_node(_SafeLoader(text, limits))
     except yaml.MarkedYAMLError as error:
         raise _yaml_syntax_problem(error) from None
     except yaml.reader.ReaderError as error:
@@ -250,8 +441,24 @@ def _compose(text: str) -> yaml.Node | None:
         ) from None
     except yaml.YAMLError as error:
         raise _Problem("syntax", f"YAML syntax error: {error}", None) from None
-    except RecursionError:
-        raise _Problem("syntax", "YAML syntax error: nesting too deep", None) from None
+
+
+def _count_events(text: str, limits: _Limits) -> None:
+    """Refuse at once a file with more than twice as many parser events as values allowed.
+
+    libyaml counts them in C, many times faster than the composer builds nodes.
+    A value is one event, a list or mapping two (start and end), and a stream and
+    a document two each, so such a file surely holds more values than the limit.
+    """
+    if CParser(text).raw_parse() - 4 > 2 * limits.values:
+        raise _too_many_values(limits, None)
+
+
+def _single_node(loader: Any) -> yaml.Node | None:
+    try:
+        return loader.get_single_node()  # type: ignore[no-any-return]
+    finally:
+        loader.dispose()
 
 
 def _yaml_syntax_problem(error: yaml.MarkedYAMLError) -> _Problem:
@@ -270,7 +477,13 @@ def _yaml_syntax_problem(error: yaml.MarkedYAMLError) -> _Problem:
     return _Problem("syntax", f"YAML syntax error: {problem}{column}", line, hint)
 
 
-def _parse_json(text: str) -> tuple[Any, int]:
+def _parse_json(text: str, limits: _Limits) -> tuple[Any, int]:
+    try:  # JSON is YAML (once tabs, which JSON allows only between tokens, are spaces)
+        composed = _compose(text.replace("\t", " "), limits)  # its limits, and its lines
+    except _Problem as problem:
+        if problem.code == "limit":
+            raise
+        composed = None  # e.g. a character YAML forbids: the data stands, lines stay unknown
     try:
         data = json.loads(text, object_pairs_hook=_json_map)
     except json.JSONDecodeError as error:
@@ -281,31 +494,49 @@ def _parse_json(text: str) -> tuple[Any, int]:
             "check the commas, brackets and quotes",
         ) from None
     except RecursionError:
-        raise _Problem("syntax", "JSON syntax error: nesting too deep", None) from None
-    try:  # JSON is YAML (once tabs, which JSON allows only between tokens, are spaces)
-        _add_lines(data, yaml.compose(text.replace("\t", " "), Loader=yaml.SafeLoader))
-    except (yaml.YAMLError, RecursionError):
-        pass  # e.g. tabs: the data stands, lines stay unknown
+        raise _too_deep(None) from None
+    if composed is None:
+        _measure_json(data, limits)
+    else:
+        data = _add_lines(data, composed)
     stripped = len(text) - len(text.lstrip())
     return data, text[:stripped].count("\n") + 1
+
+
+def _measure_json(data: Any, limits: _Limits) -> None:
+    """The composer's limits, for JSON data YAML could not compose (its lines unknown)."""
+    stack, values = [(data, 1)], 0
+    while stack:
+        value, depth = stack.pop()
+        values += 1
+        if values > limits.values:
+            raise _too_many_values(limits, None)
+        if depth > MAX_DEPTH:
+            raise _too_deep(None)
+        if isinstance(value, _Map):
+            value = [part for pair in value.pairs for part in (pair.key, pair.value)]
+        elif isinstance(value, list) and len(value) > limits.list:
+            raise _too_long(limits, None)
+        if isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
 
 
 def _json_map(pairs: list[tuple[str, Any]]) -> _Map:
     return _Map([_Pair(key, None, value, key) for key, value in pairs])
 
 
-def _add_lines(value: Any, node: yaml.Node | None) -> None:
-    """Copy line numbers from the YAML composition of the same JSON text."""
+def _add_lines(value: Any, node: yaml.Node) -> Any:
+    """The value with the lines of the YAML composition of the same JSON text."""
     if isinstance(value, _Map) and isinstance(node, yaml.MappingNode):
-        if len(node.value) != len(value.pairs):
-            return
-        value.line = _line(node)
-        for i, (pair, (key, sub)) in enumerate(zip(value.pairs, node.value, strict=True)):
-            value.pairs[i] = pair._replace(line=_line(key))
-            _add_lines(pair.value, sub)
+        if len(node.value) == len(value.pairs):
+            value.line = _line(node)
+            for i, (pair, (key, sub)) in enumerate(zip(value.pairs, node.value, strict=True)):
+                value.pairs[i] = pair._replace(line=_line(key), value=_add_lines(pair.value, sub))
     elif isinstance(value, list) and isinstance(node, yaml.SequenceNode):
-        for item, sub in zip(value, node.value, strict=False):
-            _add_lines(item, sub)
+        if len(node.value) == len(value):
+            items = zip(value, node.value, strict=True)
+            return _List((_add_lines(item, sub) for item, sub in items), map(_line, node.value))
+    return value
 
 
 # --------------------------------------------------------------------------
@@ -318,8 +549,8 @@ class _Reader:
 
     model: Model
     file: str
+    limits: _Limits
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    budget: int = _MAX_VALUES
 
     def report(self, problem: _Problem, node: str | None = None) -> None:
         self.diagnostics.append(problem.diagnostic(self.file, node))
@@ -391,7 +622,7 @@ class _Reader:
         if key not in TOP_KEYS:
             raise _Problem(
                 "unknown-key",
-                f"unknown top-level key {pair.text or key!r}",
+                f"unknown top-level key {shown(pair.text or key)}",
                 pair.line,
                 _suggest(str(key), TOP_KEYS),
             )
@@ -399,47 +630,57 @@ class _Reader:
         if value is None:
             return
         if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
-            raise _Problem("bad-value", f"'{key}' must be text, got {value!r}", pair.line)
+            raise _Problem("bad-value", f"'{key}' must be text, got {shown(value)}", pair.line)
         setattr(self.model, key, str(value))
 
     def business_case(self, pair: _Pair) -> None:
         lines: dict[str, int] = {}
         _collect_lines(pair.value, "", lines)
+        self.model.unread_case = True  # until it is read
         try:
             self.model.business_case = business_case_from_keys(
                 self.plain(pair.value, pair.line), file=self.file, line=pair.line, lines=lines
             )
         except AssumptionGraphError as error:
             self.diagnostics.append(Diagnostic.from_error(error, "business-case"))
+        else:
+            self.model.unread_case = False
 
     def correlations(self, pair: _Pair) -> None:
-        """``correlations: [[a, b, rho], ...]``: rank correlations between uncertain inputs."""
-        items = self.plain(pair.value, pair.line)
-        if items is None:
-            return
+        """``correlations: [[a, b, rho], ...]``: each entry read, or reported, at its own line."""
+        items = pair.value
         if not isinstance(items, list):
+            if self.plain(items, pair.line) is None:
+                return
             raise _Problem(
                 "structure",
                 f"'correlations' must be a list of [node_a, node_b, rho], got {_kind(items)}",
                 pair.line,
                 "write e.g. 'correlations: [[hours_a, hours_b, 0.6]]'",
             )
-        for k, item in enumerate(items, start=1):
-            if not (
-                isinstance(item, list)
-                and len(item) == 3
-                and all(isinstance(x, str) for x in item[:2])
-                and isinstance(item[2], int | float)
-                and not isinstance(item[2], bool)
-            ):
-                raise _Problem(
-                    "bad-value",
-                    f"correlation {k} must be [node_a, node_b, rho] with two node ids and a "
-                    f"number, got {item!r}",
-                    pair.line,
-                    "write e.g. '[hours_a, hours_b, 0.6]'",
-                )
-            self.model.correlations.append(Correlation(item[0], item[1], float(item[2]), pair.line))
+        lines = items.lines if isinstance(items, _List) else [pair.line] * len(items)
+        for k, (item, line) in enumerate(zip(items, lines, strict=True), start=1):
+            try:
+                self.correlation(k, self.plain(item, line), line)
+            except _Problem as problem:
+                self.report(problem)
+
+    def correlation(self, k: int, item: Any, line: int | None) -> None:
+        if not (
+            isinstance(item, list)
+            and len(item) == 3
+            and all(isinstance(x, str) for x in item[:2])
+            and isinstance(item[2], int | float)
+            and not isinstance(item[2], bool)
+        ):
+            raise _Problem(
+                "bad-value",
+                f"correlation {k} must be [node_a, node_b, rho] with two node ids and a "
+                f"number, got {shown(item)}",
+                line,
+                "write e.g. '[hours_a, hours_b, 0.6]'",
+            )
+        self.model.correlations.append(Correlation(item[0], item[1], float(item[2]), line))
 
     def read_nodes(self, nodes: Any, line: int | None) -> None:
         _unwrap_whole(nodes)
@@ -453,8 +694,12 @@ class _Reader:
             raise _Problem(
                 "structure", f"'nodes' must map node ids to their keys, found {found}", line, hint
             )
+        entries = list(nodes.entries())
+        if len(entries) > self.limits.nodes:
+            name, what = "ASSUMPTION_GRAPH_MAX_NODES", "'nodes' holds more than {} nodes"
+            raise _over(name, self.limits.nodes, what, line)
         seen: dict[Any, int | None] = {}
-        for pair in nodes.entries():
+        for pair in entries:
             self.read_node(pair, seen)
 
     def read_node(self, pair: _Pair, seen: dict[Any, int | None]) -> None:
@@ -532,18 +777,11 @@ class _Reader:
         return result, lines
 
     def plain(self, value: Any, line: int | None = None, active: set[int] | None = None) -> Any:
-        """Plain Python data, refusing bad tags, recursive aliases and alias bombs.
+        """Plain Python data, refusing bad tags and recursive aliases.
 
         ``line`` is where the value is (its key's line), for the error messages.
+        The composer's limits bound what the aliases expand to.
         """
-        self.budget -= 1
-        if self.budget < 0:
-            raise _Problem(
-                "alias",
-                "the file expands to too many values (aliases used too often)",
-                line,
-                "write the values out instead of repeating aliases",
-            )
         if isinstance(value, _Bad):
             raise value.problem
         if not isinstance(value, _Map | list):
@@ -598,8 +836,8 @@ def _kind(value: object) -> str:
     if isinstance(value, bool):
         return f"a yes/no value ({value})"
     if isinstance(value, int | float):
-        return f"a number ({value!r})"
-    return f"the text {value!r}"
+        return f"a number ({shown(value)})"
+    return f"the text {shown(value)}"
 
 
 def _suggest(word: str, choices: tuple[str, ...]) -> str:
@@ -628,16 +866,18 @@ def read_model(path: str | os.PathLike[str]) -> tuple[Model, list[Diagnostic]]:
     """
     file = os.fspath(path)
     try:
-        text = _read_text(Path(file))
+        text = _read_text(Path(file), _Limits.from_environment().file_mb)
     except _Problem as problem:
         return Model(_default_name(file), file=file), [problem.diagnostic(file)]
     format = "json" if Path(file).suffix.lower() == ".json" else "yaml"
     return read_model_text(text, file=file, format=format)
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, megabytes: int) -> str:
+    """The file's text; at most the limit is read, so a device like /dev/zero ends too."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(megabytes * 10**6 + 1)
     except FileNotFoundError:
         raise _Problem("unreadable", "file not found", None, "check the path") from None
     except IsADirectoryError:
@@ -649,6 +889,9 @@ def _read_text(path: Path) -> str:
             None,
             "check the file's permissions",
         ) from None
+    if len(raw) > megabytes * 10**6:
+        what = "the file is larger than {} MB"
+        raise _over("ASSUMPTION_GRAPH_MAX_FILE_MB", megabytes, what, None)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -676,9 +919,13 @@ def read_model_text(
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
     text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     model = Model(_default_name(file), file=file)
-    reader = _Reader(model, file)
     try:
-        reader.read(*_parse(text, format))
+        limits = _Limits.from_environment()
+    except _Problem as problem:
+        return model, [problem.diagnostic(file)]
+    reader = _Reader(model, file, limits)
+    try:
+        reader.read(*_parse(text, format, limits))
     except _Problem as problem:
         reader.report(problem)
     return model, reader.diagnostics

@@ -12,7 +12,7 @@ import math
 from abc import ABC, abstractmethod
 from typing import TypeGuard
 
-from .errors import ModelError
+from .errors import ModelError, shown
 
 __all__ = ["KeyReader", "is_whole"]
 
@@ -57,7 +57,7 @@ class KeyReader(ABC):
         if raw is None:
             return None
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-            raise self.fail(f"'{key}' must be text, got {raw!r}", at or key)
+            raise self.fail(f"'{key}' must be text, got {shown(raw)}", at or key)
         return str(raw)
 
     def whole(self, key: str, raw: object) -> int | None:
@@ -65,17 +65,17 @@ class KeyReader(ABC):
         if raw is None:
             return None
         if not is_whole(raw):
-            raise self.fail(f"'{key}' must be a whole number, got {raw!r}", key)
+            raise self.fail(f"'{key}' must be a whole number, got {shown(raw)}", key)
         return int(raw)
 
     def number(self, key: str, raw: object) -> float:
         """A finite number: not text, not true/false, not inf or nan."""
         if not _is_finite(raw):
-            raise self.fail(f"'{key}' must be a finite number, got {raw!r}", key)
+            raise self.fail(f"'{key}' must be a finite number, got {shown(raw)}", key)
         return float(raw)
 
     def flag(self, key: str, raw: object) -> bool:
         """``true`` or ``false``, nothing else (no 0/1, no 'yes')."""
         if not isinstance(raw, bool):
-            raise self.fail(f"'{key}' must be true or false, got {raw!r}", key)
+            raise self.fail(f"'{key}' must be true or false, got {shown(raw)}", key)
         return raw

@@ -29,7 +29,7 @@ from .distributions import (
     option_error,
     percentile_levels,
 )
-from .errors import ModelError, did_you_mean
+from .errors import ModelError, did_you_mean, shown
 from .expr import Formula, parse_formula
 from .keys import KeyReader, is_whole
 
@@ -101,7 +101,7 @@ def input_kind(body: Body) -> Kind:
 class Correlation:
     """A requested rank (Spearman) correlation ``rho`` between two uncertain inputs.
 
-    ``line`` is where the file's ``correlations:`` list states it.
+    ``line`` is the line of its entry in the file's ``correlations:`` list.
     """
 
     a: str
@@ -285,7 +285,7 @@ class _NodeReader(KeyReader):
                 hint = "this looks like the tail of a formula cut at a comma: quote the formula"
             else:
                 hint = did_you_mean(key_text, NODE_KEYS, "known keys: " + ", ".join(NODE_KEYS))
-            raise self.fail(f"unknown key {key_text!r}", key_text, hint)
+            raise self.fail(f"unknown key {shown(key_text)}", key_text, hint)
 
     def body(self) -> Body:
         given = [
@@ -308,7 +308,7 @@ class _NodeReader(KeyReader):
         if "value" in self.keys:
             if isinstance(self.keys["value"], list | tuple):
                 raise self.fail(
-                    f"'value' must be a number, got {self.keys['value']!r}",
+                    f"'value' must be a number, got {shown(self.keys['value'])}",
                     "value",
                     "for a list of possible values write 'values: [...]' with model: discrete"
                     " or uniform",
@@ -333,7 +333,7 @@ class _NodeReader(KeyReader):
             entry = raw[name]
             if not isinstance(entry, Mapping) or any(k not in _INPUT_KEYS for k in entry):
                 raise self.fail(
-                    f"situation '{name}' must be a value or an estimate, got {entry!r}",
+                    f"situation '{name}' must be a value or an estimate, got {shown(entry)}",
                     "situation",
                     "use the keys " + ", ".join(_INPUT_KEYS),
                 )
@@ -367,7 +367,7 @@ class _NodeReader(KeyReader):
             return "triangle"
         if not isinstance(model_name, str) or model_name not in MODELS:
             hint = did_you_mean(model_name, MODELS, "known models: " + ", ".join(MODELS))
-            raise self.fail(f"unknown probability model {model_name!r}", "model", hint)
+            raise self.fail(f"unknown probability model {shown(model_name)}", "model", hint)
         return model_name
 
     def distribution(self) -> Distribution:
@@ -388,7 +388,9 @@ class _NodeReader(KeyReader):
             levels = percentiles or LogNormal.percentiles
             return LogNormal(self.param("mu"), self.param("sigma"), None, levels)
         if "estimate" not in self.keys:
-            raise self.fail(f"model {model_name!r} needs an 'estimate: [low, mid, high]'", "model")
+            raise self.fail(
+                f"model {shown(model_name)} needs an 'estimate: [low, mid, high]'", "model"
+            )
         low, mid, high = self.estimate()
         probability = self.param("probability") if "probability" in self.keys else None
         consequence = self.choice("consequence_model", RISK_CONSEQUENCES)
@@ -410,13 +412,15 @@ class _NodeReader(KeyReader):
         """``values: [v1, ..., vk]`` with model discrete (and probabilities) or uniform."""
         if MODELS[model_name] not in (MODELS["discrete"], MODELS["uniform"]):
             raise self.fail(
-                f"'values' go with model: discrete or uniform, not {model_name!r}",
+                f"'values' go with model: discrete or uniform, not {shown(model_name)}",
                 "values",
                 f"give a {model_name} model an 'estimate: [low, mid, high]'",
             )
         for option in ("percentiles", "probability", "consequence_model"):
             if option in self.keys:
-                raise self.fail(f"model {model_name!r} with 'values' takes no {option}", option)
+                raise self.fail(
+                    f"model {shown(model_name)} with 'values' takes no {option}", option
+                )
         values = self.numbers("values") or ()
         if not values:
             raise self.fail("'values' must list at least one number", "values")
@@ -461,7 +465,7 @@ class _NodeReader(KeyReader):
             raw = [raw["low"], raw["mid"], raw["high"]]
         if isinstance(raw, str) or not isinstance(raw, list | tuple) or len(raw) != 3:
             raise self.fail(
-                f"'estimate' must be three numbers [low, mid, high], got {raw!r}", "estimate"
+                f"'estimate' must be three numbers [low, mid, high], got {shown(raw)}", "estimate"
             )
         low, mid, high = (self.number("estimate", v) for v in raw)
         return low, mid, high
@@ -473,7 +477,7 @@ class _NodeReader(KeyReader):
         if isinstance(raw, str) or not isinstance(raw, list | tuple):
             what = "one per value" if "values" in self.keys else "[p_low, p_mid, p_high]"
             raise self.fail(
-                f"'probabilities' must be a list ({what}), got {raw!r}", "probabilities"
+                f"'probabilities' must be a list ({what}), got {shown(raw)}", "probabilities"
             )
         return tuple(self.number("probabilities", v) for v in raw)
 
@@ -487,7 +491,7 @@ class _NodeReader(KeyReader):
         if raw is None:
             return None
         if raw not in allowed:
-            raise self.fail(f"'{key}' must be one of {', '.join(allowed)}, got {raw!r}", key)
+            raise self.fail(f"'{key}' must be one of {', '.join(allowed)}, got {shown(raw)}", key)
         return str(raw)
 
     def whole_list(self, key: str) -> tuple[int, ...]:
@@ -497,7 +501,7 @@ class _NodeReader(KeyReader):
             return ()
         items = raw if isinstance(raw, list | tuple) else [raw]
         if not all(is_whole(item) for item in items):
-            raise self.fail(f"'{key}' must hold whole numbers, got {raw!r}", key)
+            raise self.fail(f"'{key}' must hold whole numbers, got {shown(raw)}", key)
         return tuple(int(item) for item in items)
 
     def numbers(self, key: str) -> tuple[float, ...] | None:
@@ -505,7 +509,7 @@ class _NodeReader(KeyReader):
         if raw is None:
             return None
         if isinstance(raw, str) or not isinstance(raw, list | tuple):
-            raise self.fail(f"'{key}' must be a list of numbers, got {raw!r}", key)
+            raise self.fail(f"'{key}' must be a list of numbers, got {shown(raw)}", key)
         return tuple(self.number(key, item) for item in raw)
 
     def purposes(self) -> tuple[str, ...]:
@@ -515,7 +519,8 @@ class _NodeReader(KeyReader):
         items = [raw] if isinstance(raw, str) else raw
         if not isinstance(items, list | tuple) or any(p not in PURPOSES for p in items):
             raise self.fail(
-                f"'purpose' must be one or a list of {', '.join(PURPOSES)}, got {raw!r}", "purpose"
+                f"'purpose' must be one or a list of {', '.join(PURPOSES)}, got {shown(raw)}",
+                "purpose",
             )
         return tuple(items)
 
@@ -525,7 +530,7 @@ class _NodeReader(KeyReader):
             if raw not in KINDS:
                 hint = did_you_mean(raw, KINDS) or None
                 raise self.fail(
-                    f"'kind' must be one of {', '.join(KINDS)}, got {raw!r}", "kind", hint
+                    f"'kind' must be one of {', '.join(KINDS)}, got {shown(raw)}", "kind", hint
                 )
             return raw  # type: ignore[no-any-return]
         if isinstance(body, Formula):
@@ -572,6 +577,7 @@ class Model:
         self.money_unit = "tkr"
         self.broken: set[str] = set()  # ids defined in the file that could not be read
         self.business_case: BusinessCase | None = None  # the file's ``business_case:``
+        self.unread_case = False  # the file has a ``business_case:`` that could not be read
         self.correlations: list[Correlation] = []  # the file's ``correlations:``
         self._nodes: dict[str, Node] = {}
 
@@ -622,7 +628,7 @@ class Model:
         The file's ``correlations: [[a, b, rho], ...]``; ``check`` validates it.
         """
         if isinstance(rho, bool) or not isinstance(rho, int | float):
-            raise ModelError(f"a correlation must be a number, got {rho!r}", file=self.file)
+            raise ModelError(f"a correlation must be a number, got {shown(rho)}", file=self.file)
         self.correlations.append(Correlation(str(a), str(b), float(rho)))
 
     @property

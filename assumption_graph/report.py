@@ -248,11 +248,14 @@ def _correlation_text(result: SensitivityResult, names: Mapping[str, str]) -> st
     share = result.contribution_to_variance
     order = sorted(share, key=lambda name: -share[name])
     rows = [["input", "rank correlation", "contribution to variance"]]
-    rows += [
-        [names[k], f"{result.rank_correlation[k]:+.3f}", f"{100 * share[k]:.1f} %"] for k in order
-    ]
+    rows += [[names[k], _signed(result.rank_correlation[k]), format_rate(share[k])] for k in order]
     heading = "Rank correlation (Spearman) with the output, from the Monte Carlo run"
     return "\n".join([heading, *_aligned(rows)])
+
+
+def _signed(rho: float) -> str:
+    """A correlation with its sign and three decimals, ``-`` when undefined."""
+    return f"{rho:+.3f}" if math.isfinite(rho) else "-"
 
 
 def _sobol_text(sobol: SobolIndices, names: Mapping[str, str]) -> str:

@@ -331,7 +331,10 @@ class RunResult:
 
 
 def spearman(x: np.ndarray, y: np.ndarray, y_ranks: np.ndarray | None = None) -> float:
-    """Spearman's rank correlation of the pairs where both are finite; 0 if either is constant.
+    """Spearman's rank correlation of the pairs where both are finite.
+
+    0 when ``x`` is constant (it cannot move ``y``); NaN, undefined, when ``y`` is
+    constant (there is nothing to explain) or fewer than two pairs are finite.
 
     Ties get average ranks (discrete inputs tie a lot). ``y_ranks`` may give the
     ranks of ``y``'s finite values, to rank a shared output once.
@@ -347,7 +350,9 @@ def spearman(x: np.ndarray, y: np.ndarray, y_ranks: np.ndarray | None = None) ->
         if y_ranks is not None and not np.array_equal(keep, finite_y):
             y_ranks = None
         x, y = x[keep], y[keep]
-    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+    if x.size < 2 or np.ptp(y) == 0:
+        return math.nan
+    if np.ptp(x) == 0:
         return 0.0
     rx = rankdata(x)
     ry = rankdata(y) if y_ranks is None else y_ranks

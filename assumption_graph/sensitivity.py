@@ -163,9 +163,10 @@ def sensitivity(
 
     Undefined outputs: non-finite output samples are dropped pairwise from the
     rank correlations and whole Saltelli blocks from the Sobol indices. An input
-    that does not vary in the run (or an output that does not) gets a rank
-    correlation of 0 and a contribution of 0; if nothing correlates, every
-    contribution is 0. Same arguments, same numbers.
+    that does not vary in the run gets a rank correlation of 0 and a contribution
+    of 0; if nothing correlates, every contribution is 0. An output that does not
+    vary has no rank correlations or contributions: NaN (null in the JSON). Same
+    arguments, same numbers.
 
     >>> from assumption_graph.model import Model
     >>> m = Model("demo")
@@ -360,6 +361,8 @@ def _rank_correlations(
 
 def contributions(rho: Mapping[str, float]) -> dict[str, float]:
     """Contribution to variance: squared rank correlations normalised to sum to 1.
+
+    Undefined (NaN) when a correlation is.
 
     >>> contributions({"a": 0.8, "b": -0.4, "c": 0.0})
     {'a': 0.8, 'b': 0.2, 'c': 0.0}

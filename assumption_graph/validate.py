@@ -129,7 +129,7 @@ from .business import (
     BusinessCase,
 )
 from .distributions import Distribution, Normal
-from .errors import CheckFailed, Diagnostic, did_you_mean
+from .errors import CheckFailed, Diagnostic, did_you_mean, shown
 from .expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, fold, to_source
 from .model import Body, Input, Model, Node, Situation, Value, draws
 from .sampling import not_positive_semidefinite
@@ -293,8 +293,9 @@ Rule = Callable[[_Context], Iterable[Diagnostic]]
 
 
 def _empty_model(ctx: _Context) -> Iterator[Diagnostic]:
-    """A model without nodes has nothing to check or run."""
-    if len(ctx.model) == 0:
+    """A model without nodes has nothing to check or run (nodes that failed to read are
+    reported already)."""
+    if len(ctx.model) == 0 and not ctx.model.broken:
         yield ctx.error(
             "empty-model",
             "the model has no nodes; add assumptions under 'nodes:'",
@@ -353,7 +354,7 @@ def _self_references(ctx: _Context) -> Iterator[Diagnostic]:
         if node.id in node.inputs:
             yield ctx.error(
                 "self-reference",
-                f"'{node.id}' uses itself in its formula '{_formula_text(node)}'; "
+                f"'{node.id}' uses itself in its formula {shown(_formula_text(node))}; "
                 "refer to another node, or give the starting value its own node",
                 node,
                 "formula",
@@ -463,7 +464,7 @@ def _kinds(ctx: _Context) -> Iterator[Diagnostic]:
 
 def _describe(body: Body) -> str:
     if isinstance(body, Formula):
-        return f"the formula '{body.text}'"
+        return f"the formula {shown(body.text)}"
     if isinstance(body, Value):
         return f"the value {body.value:g}"
     if isinstance(body, Situation):
@@ -901,7 +902,7 @@ def _units(ctx: _Context) -> Iterator[Diagnostic]:
             yield ctx.error(
                 "unit-mismatch",
                 f"'{node.id}' declares unit {declared} but its formula "
-                f"'{_formula_text(node)}' gives {inferred}; correct the formula or the unit",
+                f"{shown(_formula_text(node))} gives {inferred}; correct the formula or the unit",
                 node,
                 "unit",
             )
@@ -928,7 +929,7 @@ def _main_unit(
     elif inferred is not None and units.money is not None and inferred != units.money:
         yield ctx.error(
             "main-unit",
-            f"main node '{node.id}' has formula '{_formula_text(node)}' which gives "
+            f"main node '{node.id}' has formula {shown(_formula_text(node))} which gives "
             f"{inferred}, but main assumptions are amounts in the model's money unit "
             f"({money}); convert it to {money}",
             node,
@@ -971,7 +972,7 @@ def _duplicates(ctx: _Context) -> Iterator[Diagnostic]:
         if isinstance(node.body, Formula):
             earlier = by_expr.setdefault(node.body.expr, node)  # hashes the tree once
             if earlier is not node:
-                reasons.append((earlier, f"the same formula '{node.body.text}'"))
+                reasons.append((earlier, f"the same formula {shown(node.body.text)}"))
         if not reasons:
             continue
         first = reasons[0][0]
@@ -1530,7 +1531,7 @@ def _ignored_case_keys(ctx: _Context) -> Iterator[Diagnostic]:
     ``side`` and ``situation`` are not among them: they mean something in a plain graph
     too (best and worst case, without and with the project).
     """
-    if ctx.model.business_case is not None:
+    if ctx.model.business_case is not None or ctx.model.unread_case:
         return
     for node in ctx.model:
         used = _keys_used(node, _CASE_NODE_KEYS)
@@ -1550,7 +1551,7 @@ def _ignored_case_keys(ctx: _Context) -> Iterator[Diagnostic]:
 def _correlations(ctx: _Context) -> Iterator[Diagnostic]:
     """Each ``correlations:`` entry names two different drawing inputs and a rho in [-1, 1]."""
     seen: set[frozenset[str]] = set()
-    valid: list[tuple[str, str, float]] = []
+    valid: dict[tuple[str, str, float], int | None] = {}  # pair -> its line
     for c in ctx.model.correlations:
         found = [d for x in (c.a, c.b) for d in _correlated_node(ctx, x, c.line)]
         if not (math.isfinite(c.rho) and -1.0 <= c.rho <= 1.0):
@@ -1576,8 +1577,8 @@ def _correlations(ctx: _Context) -> Iterator[Diagnostic]:
         seen.add(pair)
         yield from found
         if not found:
-            valid.append(c.pair)
-    bad = not_positive_semidefinite(valid)
+            valid[c.pair] = c.line
+    bad = not_positive_semidefinite(list(valid))
     if bad:
         listed = "; ".join(f"{a}~{b} {rho:g}" for a, b, rho in bad)
         yield ctx.error(
@@ -1585,7 +1586,7 @@ def _correlations(ctx: _Context) -> Iterator[Diagnostic]:
             f"no joint distribution has these rank correlations together: {listed}; "
             "weaken some of them (e.g. if a~b and b~c are strong, a~c cannot be strongly "
             "negative)",
-            line=ctx.model.correlations[0].line,
+            line=valid[bad[0]],
         )
 
 

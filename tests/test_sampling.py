@@ -186,7 +186,7 @@ def test_correlations_round_trip_through_the_file():
         "  b: {estimate: [1, 2, 3]}\n  y: {kind: main, formula: a + b}\n"
     model = loads(text)
     assert [c.pair for c in model.correlations] == [("a", "b", 0.5)]
-    assert model.correlations[0].line == 1
+    assert model.correlations[0].line == 2  # the entry's own line
     assert dump(model)["correlations"] == [["a", "b", 0.5]]
     assert [c.pair for c in loads(json.dumps(dump(model))).correlations] == [("a", "b", 0.5)]
 
@@ -229,7 +229,7 @@ def test_a_bad_correlations_entry_in_the_file_is_a_located_error(tmp_path, capsy
     path.write_text("nodes:\n  a: {estimate: [1, 2, 3]}\n  y: {kind: main, formula: a}\n"
                     "correlations:\n  - [a, 0.5]\n")
     assert cli.main(["check", str(path)]) == 1
-    assert f"{path}:4: error bad-value: correlation 1 must be [node_a, node_b, rho]" in (
+    assert f"{path}:5: error bad-value: correlation 1 must be [node_a, node_b, rho]" in (
         capsys.readouterr().out
     )
     assert cli.main(["run", str(path)]) == 1
