@@ -10,8 +10,9 @@ for each main output, the tornado and contribution-to-variance charts, every
 Everything is inline: styles in one ``<style>``, diagrams and charts as inline
 SVG, no scripts and no external addresses, so the file opens offline, prints to
 A4 (a page per section) and reads on a phone. Every text from the model goes
-through :func:`html.escape`, and the markup is well-formed XML, so a plain XML
-parser can read it. Numbers are the run's own (``RunResult`` and its business
+through :func:`~assumption_graph.report.html_text` (escaped, control characters
+shown as symbols), and the markup is well-formed XML, so a plain XML parser can
+read it. Numbers are the run's own (``RunResult`` and its business
 case); nothing here recomputes a figure.
 
 Graphviz is needed for the diagram (without ``dot`` the section says so), and
@@ -21,7 +22,6 @@ matplotlib for the charts (imported when a report is built).
 from __future__ import annotations
 
 import hashlib
-import html
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -40,6 +40,7 @@ from .report import (
     format_cell,
     format_rate,
     html_table,
+    html_text,
     key_figure_rows,
     node_rows,
     risk_rows,
@@ -181,21 +182,21 @@ class _Section(NamedTuple):
 def _document(title: str, sections: Sequence[_Section]) -> str:
     """The page: the first section (the summary) under an ``h1``, the contents, the rest."""
     first, rest = sections[0], sections[1:]
-    contents = "".join(f'<li><a href="#{s.id}">{_e(s.title)}</a></li>' for s in rest)
+    contents = "".join(f'<li><a href="#{s.id}">{html_text(s.title)}</a></li>' for s in rest)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8"/>',
         '<meta name="viewport" content="width=device-width, initial-scale=1"/>',
-        f'<meta name="generator" content="assumption_graph {_e(__version__)}"/>',
-        f"<title>{_e(title)}</title>",
+        f'<meta name="generator" content="assumption_graph {html_text(__version__)}"/>',
+        f"<title>{html_text(title)}</title>",
         f"<style>{_CSS}</style>",
         "</head>",
         "<body>",
-        f'<header id="{first.id}"><h1>{_e(first.title)}</h1>{first.body}</header>',
+        f'<header id="{first.id}"><h1>{html_text(first.title)}</h1>{first.body}</header>',
         f'<nav id="contents"><h2>Contents</h2><ol>{contents}</ol></nav>',
-        *(f'<section id="{s.id}"><h2>{_e(s.title)}</h2>{s.body}</section>' for s in rest),
+        *(f'<section id="{s.id}"><h2>{html_text(s.title)}</h2>{s.body}</section>' for s in rest),
         "</body>",
         "</html>",
         "",
@@ -226,7 +227,7 @@ def _summary_section(model: Model, result: RunResult) -> _Section:
         facts.append(("Price level", "not stated (the model has no business case)"))
     facts.append(("Money unit", model.money_unit))
     facts.append(("Simulation", f"{result.samples:,} samples, seed {result.seed}"))
-    body = f'<p class="description">{_e(model.description)}</p>' if model.description else ""
+    body = f'<p class="description">{html_text(model.description)}</p>' if model.description else ""
     body += _facts("facts", facts)
     return _Section("summary", model.name or "Assumption graph report", body)
 
@@ -236,7 +237,7 @@ def _facts(element_id: str, facts: Sequence[tuple[str, str]], ids: Sequence[str]
     items = []
     for k, (term, text) in enumerate(facts):
         dd_id = f' id="{ids[k]}"' if k < len(ids) else ""
-        items.append(f"<dt>{_e(term)}</dt><dd{dd_id}>{_e(text)}</dd>")
+        items.append(f"<dt>{html_text(term)}</dt><dd{dd_id}>{html_text(text)}</dd>")
     return f'<dl id="{element_id}">{"".join(items)}</dl>'
 
 
@@ -304,7 +305,7 @@ def _key_figure_section(case: BusinessCaseResult, money_unit: str) -> _Section:
     for change in case.changes:
         flag = "Significant change" if change.significant else "Change"
         notes.append(f"{flag} from the previous phase: {change.figure}: {change.reason}")
-    body += '<ul class="notes">' + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>"
+    body += '<ul class="notes">' + "".join(f"<li>{html_text(n)}</li>" for n in notes) + "</ul>"
     return _Section("key-figures", "Key figures", body)
 
 
@@ -377,7 +378,7 @@ def _distribution_section(result: RunResult, model: Model) -> _Section:
         slug = _slug(out.name)
         histogram, s_curve = charts.histogram(out.name), charts.s_curve(out.name)
         blocks.append(
-            f'<div class="output" id="output-{slug}"><h3>{_e(out.title)}</h3>'
+            f'<div class="output" id="output-{slug}"><h3>{html_text(out.title)}</h3>'
             '<div class="charts">'
             + _figure(f"histogram-{slug}", histogram, _percentile_caption(out))
             + _figure(f"s-curve-{slug}", s_curve, _s_curve_caption(out))
@@ -427,7 +428,7 @@ def _figure(element_id: str, figure: Any, caption: str) -> str:
     svg = inline_svg(figure_svg(figure), element_id)
     return (
         f'<figure id="{element_id}" class="chart">{svg}'
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
+        f"<figcaption>{html_text(caption)}</figcaption></figure>"
     )
 
 
@@ -525,7 +526,7 @@ def _warnings_section(diagnostics: Sequence[Diagnostic]) -> _Section:
         body = _note("check found no warnings.", "no-warnings")
     else:
         items = "".join(
-            f'<li class="{_e(d.severity)}"><code>{_e(str(d))}</code></li>' for d in diagnostics
+            f'<li class="{html_text(d.severity)}"><code>{html_text(str(d))}</code></li>' for d in diagnostics
         )
         body = _note(f"check found {len(diagnostics)} warning(s):") + (
             f'<ul id="warnings-list">{items}</ul>'
@@ -611,7 +612,7 @@ def _table(
 
 def _note(text: str, element_id: str | None = None) -> str:
     attribute = f' id="{element_id}"' if element_id else ""
-    return f'<p class="note"{attribute}>{_e(text)}</p>'
+    return f'<p class="note"{attribute}>{html_text(text)}</p>'
 
 
 def _slug(text: str) -> str:
@@ -619,8 +620,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", text.replace(WITHOUT, "-without"))
 
 
-def _e(text: str) -> str:
-    return html.escape(text, quote=True)
 
 
 _CSS = """

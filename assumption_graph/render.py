@@ -23,7 +23,6 @@ Conventions (from the Danish state's business case model):
 
 from __future__ import annotations
 
-import html
 import math
 import os
 import shutil
@@ -50,6 +49,7 @@ from .errors import AssumptionGraphError, Diagnostic
 from .expr import Formula
 from .io import write_atomic
 from .model import PURPOSES, Body, Model, Node, Situation, Value
+from .report import html_text, printable
 from .validate import check as check_model
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ GROUPS: tuple[str, ...] = ("side", "phase", "category")  # how the business case
 SHOW: frozenset[str] = frozenset({"estimates", "results"})
 
 WRAP = 22  # characters per label line
+GRAPH_ID = "assumptions"  # the DOT id of every diagram, whatever the model's name
 INSTALL_HINT = (
     "install Graphviz (e.g. 'apt-get install graphviz' or 'brew install graphviz'), "
     "or write a .dot file instead"
@@ -440,7 +441,7 @@ def _parts(business: list[Node], group: str) -> list[_Part]:
         elif value in titles:
             key, title = f"{group}_{value}", titles[value]
         else:  # only a model that fails check has one: drawn by its own name
-            key, title = f"{group}_unknown_{k}", f"<{_escape(value)} <I>(unknown {group})</I>>"
+            key, title = f"{group}_unknown_{k}", f"<{html_text(value)} <I>(unknown {group})</I>>"
         parts.append(_Part(key, title, CLUSTER_FILLS["group"], members))
     return parts
 
@@ -481,9 +482,8 @@ class _Builder:
         self.results = results
         self.marks = marks
         self.graph = model.graph
-        # a backslash would end a quoted DOT id early; the name only titles the SVG
-        name = model.name.replace("\\", "/") or "assumptions"
-        self.dot = digraph(name=name, encoding="utf-8")
+        # no text from the model is ever a DOT id: the name is shown in the title label
+        self.dot = digraph(name=GRAPH_ID, encoding="utf-8")
         self.visible, self.folded = self._visible()
         self.used_styles: list[str] = []
         self.drawn_missing: set[str] = set()
@@ -562,7 +562,7 @@ class _Builder:
                         self._node(sub, node)
 
     def _title(self) -> str:
-        lines = [f"<B>{_escape(self.model.name)}</B>"] if self.model.name else []
+        lines = [f"<B>{html_text(self.model.name)}</B>"] if self.model.name else []
         if self.level == "overview":
             lines.append('<FONT POINT-SIZE="10">overview</FONT>')
         if self.marks is not None:
@@ -660,7 +660,7 @@ class _Builder:
             tooltip = "".join(f"\n{m}" for m in messages) or f"\nno node '{name}' in the model"
             self.dot.node(
                 missing_id,
-                label=f'<{_escape(name)}<BR/><FONT POINT-SIZE="9"><I>{note}</I></FONT>>',
+                label=f'<{html_text(name)}<BR/><FONT POINT-SIZE="9"><I>{note}</I></FONT>>',
                 tooltip=_escape_string(name + tooltip),
                 **STYLES["missing"].attrs(),
             )
@@ -685,7 +685,7 @@ class _Builder:
                 caption = "primary purpose" if purpose == primary else "secondary purpose"
                 name = f"<B>{english}</B>" if purpose == primary else english
                 label = (
-                    f'<{name}<BR/><FONT POINT-SIZE="9">{_escape(danish)}</FONT>'
+                    f'<{name}<BR/><FONT POINT-SIZE="9">{html_text(danish)}</FONT>'
                     f'<BR/><FONT POINT-SIZE="9"><I>{caption}</I></FONT>>'
                 )
                 purposes.node(f"purpose.{purpose}", label=label, **STYLES[key].attrs())
@@ -707,7 +707,7 @@ class _Builder:
                 style = STYLES[key]
                 legend.node(
                     f"legend.{key}",
-                    label="<" + "<BR/>".join(_escape(t) for t in style.legend.split("\n")) + ">",
+                    label="<" + "<BR/>".join(html_text(t) for t in style.legend.split("\n")) + ">",
                     fontsize="9",
                     **style.attrs(),
                 )
@@ -717,23 +717,27 @@ class _Builder:
 
 
 # ---------------------------------------------------------------------------- labels
-
-
-def _escape(text: str) -> str:
-    """Text for inside an HTML-like Graphviz label (``& < >`` escaped, UTF-8 kept)."""
-    return html.escape(text, quote=False)
+#
+# A model's text reaches DOT in two ways only: inside an HTML-like label, through
+# ``html_text`` (XML escapes, control characters shown as symbols), or as a quoted
+# escString attribute (a tooltip), through ``_escape_string``. DOT ids are never the
+# model's text: node ids are identifiers (the model allows no other), every other id
+# is made here, and no URL or href attribute is ever set.
 
 
 def _escape_string(text: str) -> str:
     """Text for a Graphviz escString attribute such as ``tooltip``: backslashes doubled,
-    line breaks as ``\\n``."""
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
+    line breaks as ``\\n``, control characters shown as symbols, and marked as no HTML
+    (a text like ``<b>`` stays a quoted string, never an HTML-like label)."""
+    import graphviz
+
+    return graphviz.nohtml(printable(text).replace("\\", "\\\\").replace("\n", "\\n"))
 
 
 def _wrap(text: str, width: int = WRAP) -> str:
     """Label text wrapped at ``width`` characters and escaped, lines joined by ``<BR/>``."""
     lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=True)
-    return "<BR/>".join(_escape(line) for line in lines) or _escape(text)
+    return "<BR/>".join(html_text(line) for line in lines) or html_text(text)
 
 
 def _estimate_lines(node: Node) -> list[str]:
@@ -751,11 +755,11 @@ def _estimate_lines(node: Node) -> list[str]:
 
 def _body_lines(body: Body, unit_text: str | None) -> list[str]:
     """The ``show="estimates"`` lines of one body (a value, a formula or an estimate)."""
-    unit = f" {_escape(unit_text)}" if unit_text else ""
+    unit = f" {html_text(unit_text)}" if unit_text else ""
     if isinstance(body, Value):
         return [f"{format_number(body.value, 6)}{unit}"]
     if isinstance(body, Formula):
-        return [f"[{_escape(unit_text)}]"] if unit_text else []
+        return [f"[{html_text(unit_text)}]"] if unit_text else []
     if not isinstance(body, Distribution):
         return []
     name = getattr(body, "name", type(body).__name__.lower())
@@ -767,7 +771,7 @@ def _body_lines(body: Body, unit_text: str | None) -> list[str]:
         name = f"risk event, p = {format_number(body.probability, 3)}"
         if body.consequence_model != "triangle":
             name += f" ({body.consequence_model})"
-    model_line = _escape(str(name))
+    model_line = html_text(str(name))
     probabilities = getattr(body, "probabilities", None)
     default = DEFAULT_TRIANGLE_PROBABILITIES if name == "triangle" else None
     if isinstance(body, UniformValues):

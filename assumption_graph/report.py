@@ -9,6 +9,7 @@ import csv
 import html
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 from .case_summary import RATES, BusinessCaseResult, Table
@@ -17,6 +18,8 @@ from .results import PERCENTILES, RunResult, level_key
 from .sensitivity import SensitivityResult, SobolIndices
 
 __all__ = [
+    "printable",
+    "html_text",
     "format_cell",
     "format_rate",
     "key_figure_table",
@@ -45,6 +48,32 @@ _COLUMNS = (
 )
 
 
+# C0 and C1 control characters but tab and line break, lone surrogates and the two
+# non-characters XML forbids: none may reach a terminal, an SVG or an HTML page as is.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every control character (but tab and line break) shown as the
+    replacement character �, so a model's text cannot steer a terminal or make an
+    SVG, HTML or xlsx file malformed. Every output applies it to a model's text.
+
+    >>> printable("cost\x1b[2J\r"), printable("two\nlines")
+    ('cost�[2J�', 'two\nlines')
+    """
+    return _CONTROL.sub("\ufffd", text)
+
+
+def html_text(text: str) -> str:
+    """``text`` for HTML (and XML) markup: control characters shown, ``& < > " '``
+    escaped. Every text from a model reaches an HTML page through this.
+
+    >>> html_text('<script>"x"</script>')
+    '&lt;script&gt;&quot;x&quot;&lt;/script&gt;'
+    """
+    return html.escape(printable(text), quote=True)
+
+
 def format_cell(value: float | None) -> str:
     """A figure for a table: thousands separated, one decimal, ``-`` when undefined.
 
@@ -70,7 +99,11 @@ def format_rate(value: float | None) -> str:
 
 
 def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
-    """Rows of cells as lines: the first column left-aligned, the others right-aligned."""
+    """Rows of cells as lines: the first column left-aligned, the others right-aligned.
+
+    A cell is one line: its tabs and line breaks become spaces.
+    """
+    rows = [[cell.replace("\t", " ").replace("\n", " ") for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(
@@ -93,7 +126,7 @@ def text_table(table: Table) -> str:
     lines = [table.title, *_aligned(table_rows(table))]
     if table.note:
         lines.append(f"({table.note})")
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def key_figure_rows(case: BusinessCaseResult) -> list[list[str]]:
@@ -130,7 +163,7 @@ def business_case_report(case: BusinessCaseResult, money_unit: str = "tkr") -> s
     lines += ["By type: " + ", ".join(f"{t} {format_cell(a)}" for t, a in case.risk_types.items())]
     for table in case.tables.values():
         lines += ["", text_table(table)]
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def risk_rows(case: BusinessCaseResult) -> list[list[str]]:
@@ -171,7 +204,7 @@ def _title(result: RunResult) -> str:
 
 def key_figure_table(result: RunResult, model: Model | None = None) -> str:
     """The run's figures, one row per output node, as aligned text."""
-    return "\n".join([_title(result), *_aligned(node_rows(result, model))])
+    return printable("\n".join([_title(result), *_aligned(node_rows(result, model))]))
 
 
 def key_figure_html(result: RunResult, model: Model | None = None) -> str:
@@ -179,7 +212,7 @@ def key_figure_html(result: RunResult, model: Model | None = None) -> str:
 
     With a business case, its key figures follow in a second table.
     """
-    parts = [f"<p><b>{html.escape(_title(result))}</b></p>", html_table(node_rows(result, model))]
+    parts = [f"<p><b>{html_text(_title(result))}</b></p>", html_table(node_rows(result, model))]
     if result.business_case is not None:
         parts.append(html_table(key_figure_rows(result.business_case)))
     return "\n".join(parts)
@@ -189,7 +222,7 @@ def html_table(rows: list[list[str]]) -> str:
     """Rows of cells, the first the header, as an HTML table; every cell is escaped."""
 
     def line(cells: list[str], tag: str) -> str:
-        return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+        return "<tr>" + "".join(f"<{tag}>{html_text(c)}</{tag}>" for c in cells) + "</tr>"
 
     body = "".join(line(row, "td") for row in rows[1:])
     return f"<table><thead>{line(rows[0], 'th')}</thead><tbody>{body}</tbody></table>"
@@ -223,7 +256,7 @@ def sensitivity_report(result: SensitivityResult, labels: Mapping[str, str] | No
         f"{result.seed}; every input at mid gives {format_cell(result.base)}"
     )
     if not result.tornado:
-        return f"{heading}\nNo uncertain input reaches it: there is nothing to rank."
+        return printable(f"{heading}\nNo uncertain input reaches it: there is nothing to rank.")
     parts = [
         heading,
         _tornado_text(result, names),
@@ -231,7 +264,7 @@ def sensitivity_report(result: SensitivityResult, labels: Mapping[str, str] | No
     ]
     if result.sobol is not None:
         parts.append(_sobol_text(result.sobol, names))
-    return "\n\n".join(parts)
+    return printable("\n\n".join(parts))
 
 
 def _tornado_text(result: SensitivityResult, names: Mapping[str, str]) -> str:
