@@ -39,8 +39,8 @@ from .errors import AssumptionGraphError
 from .expr import Formula
 from .io import write_atomic
 from .model import Model, Node, Situation, Value
-from .report import printable
 from .results import PERCENTILES, RunResult, level_key
+from .text import printable
 
 if TYPE_CHECKING:  # XlsxWriter itself is imported when a workbook is written
     from xlsxwriter.format import Format

@@ -40,7 +40,6 @@ from .report import (
     format_cell,
     format_rate,
     html_table,
-    html_text,
     key_figure_rows,
     node_rows,
     risk_rows,
@@ -48,6 +47,7 @@ from .report import (
 )
 from .results import NodeSummary, RunResult
 from .run import Simulator
+from .text import html_text
 
 if TYPE_CHECKING:
     from .sensitivity import SensitivityResult

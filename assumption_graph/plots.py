@@ -32,9 +32,10 @@ from .errors import RunError, did_you_mean
 from .io import write_atomic
 from .model import Model
 from .render import RenderError
-from .report import format_cell, format_rate, printable
+from .report import format_cell, format_rate
 from .results import SKETCH_LEVELS, NodeSummary, RunResult
 from .sensitivity import SensitivityResult
+from .text import printable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -49,7 +49,7 @@ from .errors import AssumptionGraphError, Diagnostic
 from .expr import Formula
 from .io import write_atomic
 from .model import PURPOSES, Body, Model, Node, Situation, Value
-from .report import html_text, printable
+from .text import html_text, printable
 from .validate import check as check_model
 
 if TYPE_CHECKING:

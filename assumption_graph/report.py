@@ -6,20 +6,17 @@ The key figures of a run and of its business case, and a sensitivity analysis.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import math
-import re
 from collections.abc import Mapping, Sequence
 
 from .case_summary import RATES, BusinessCaseResult, Table
 from .model import Model
 from .results import PERCENTILES, RunResult, level_key
 from .sensitivity import SensitivityResult, SobolIndices
+from .text import html_text, printable
 
 __all__ = [
-    "printable",
-    "html_text",
     "format_cell",
     "format_rate",
     "key_figure_table",
@@ -46,32 +43,6 @@ _COLUMNS = (
     ("P50", 50.0),
     ("P90", 90.0),
 )
-
-
-# C0 and C1 control characters but tab and line break, lone surrogates and the two
-# non-characters XML forbids: none may reach a terminal, an SVG or an HTML page as is.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-def printable(text: str) -> str:
-    r"""``text`` with every control character (but tab and line break) shown as the
-    replacement character �, so a model's text cannot steer a terminal or make an
-    SVG, HTML or xlsx file malformed. Every output applies it to a model's text.
-
-    >>> printable("cost\x1b[2J\r"), printable("two\nlines")
-    ('cost�[2J�', 'two\nlines')
-    """
-    return _CONTROL.sub("\ufffd", text)
-
-
-def html_text(text: str) -> str:
-    """``text`` for HTML (and XML) markup: control characters shown, ``& < > " '``
-    escaped. Every text from a model reaches an HTML page through this.
-
-    >>> html_text('<script>"x"</script>')
-    '&lt;script&gt;&quot;x&quot;&lt;/script&gt;'
-    """
-    return html.escape(printable(text), quote=True)
 
 
 def format_cell(value: float | None) -> str:
