@@ -29,6 +29,7 @@ from .plots import ChartRequest, PlotAccessor, check_chart_name, save_figure
 from .report import business_case_report, figures_csv, key_figure_table
 from .results import RunResult
 from .run import DEFAULT_SAMPLES, DEFAULT_SEED, METHODS, Simulator
+from .text import printable
 from .validate import CheckedModel, check
 
 __all__ = ["main"]
@@ -45,7 +46,7 @@ class _Exit(Exception):
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr)
+    print(printable(text), file=sys.stderr)
 
 
 # argument types: argparse turns their ArgumentTypeError into a one-line usage error
@@ -159,7 +160,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     else:
         for diagnostic in found:
-            print(diagnostic)
+            print(printable(str(diagnostic)))
         verdict = "ok" if errors == 0 else "failed"
         print(
             f"{args.model}: {verdict}: {errors} error(s), {warnings} warning(s),"

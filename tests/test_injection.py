@@ -351,26 +351,49 @@ def test_csv_cells_never_start_a_formula(outputs_of, family: str) -> None:
 # ---------------------------------------------------------------------------- drawn with --check
 
 
+def broken_model(folder: Path, family: str) -> Path:
+    """The hostile model made to fail ``check``: findings whose messages quote its
+    text, and a phase and a category that are not known ones (drawn by their names)."""
+    texts = hostile_texts(family)
+    data = hostile_model(texts)
+    data["nodes"]["cost"]["phase"] = texts["risk_name"]
+    data["nodes"]["gain"]["category"] = texts["gain_name"]
+    data["nodes"]["cost"]["unit"] = texts["input_unit"]  # a main node in another unit: an error
+    path = folder / "broken.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def said(*argv: object) -> tuple[int, str]:
+    """Run the command line in-process: its exit code and all it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stderr(out), contextlib.redirect_stdout(out):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue()
+
+
 @needs_dot
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 @pytest.mark.parametrize("fmt", ["svg", "dot"])
 def test_check_findings_on_the_diagram_are_inert(tmp_path: Path, family: str, fmt: str) -> None:
     """``draw --check`` puts the findings' messages (which quote the model's text) in
     tooltips, and draws unknown phases and categories by their names."""
-    texts = hostile_texts(family)
-    data = hostile_model(texts)
-    data["nodes"]["cost"]["phase"] = texts["risk_name"]
-    data["nodes"]["gain"]["category"] = texts["gain_name"]
-    data["nodes"]["cost"]["unit"] = texts["input_unit"]  # a main node in another unit: an error
-    model = tmp_path / "broken.json"
-    model.write_text(json.dumps(data), encoding="utf-8")
-    for group in ("phase", "category"):
+    model = broken_model(tmp_path, family)
+    for group, field in (("phase", "risk_name"), ("category", "gain_name")):
         out = tmp_path / f"{group}.{fmt}"
-        err = io.StringIO()
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            code = main(["draw", str(model), "-o", str(out), "--check", "--group", group])
-        assert code == 0, err.getvalue()
+        code, text = said("draw", model, "-o", out, "--check", "--group", group)
+        assert code == 0, text
         svg = svg_of_dot(out) if fmt == "dot" else out
         assert_inert_markup(svg)
-        field = "risk_name" if group == "phase" else "gain_name"
         assert marker(field) in shown_text_of_svg(svg)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_findings_on_the_terminal_have_no_control_characters(
+    tmp_path: Path, family: str, command: str
+) -> None:
+    code, text = said(command, broken_model(tmp_path, family))
+    assert code == 1
+    assert marker("input_unit") in text  # the message quotes the unit...
+    assert not CONTROL.findall(text)  # ...with its control characters made visible
