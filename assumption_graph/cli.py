@@ -294,20 +294,24 @@ def cmd_draw(args: argparse.Namespace) -> int:
     if args.check:  # draw even a broken model, with its problems marked
         model, diagnostics = _read(args.model)
         found: tuple[Diagnostic, ...] | None = check(model, diagnostics).diagnostics
+        level, note = render.resolve_level(model, args.level)
         results = None
     else:
         checked = _checked(args.model)
         model, found = checked.model, None
+        level, note = render.resolve_level(model, args.level)  # before any run
         results = (
             Simulator(checked).run(args.samples, args.seed, outputs="all", method=args.method)
             if "results" in show
             else None
         )
+    if note:
+        _err(f"note: {note}")
     path = render.render(
         model,
         args.output,
         format=args.format,
-        level=args.level,
+        level=level,
         group=args.group,
         show=show,
         results=results,
@@ -506,7 +510,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format", choices=render.FORMATS, help="format (default: from -o)"
     )
-    p.add_argument("--level", choices=render.LEVELS, default="detail")
+    p.add_argument(
+        "--level",
+        choices=(render.AUTO, *render.LEVELS),
+        default=render.AUTO,
+        help=f"detail, overview or auto (default): the detail up to {render.DIAGRAM_NODES}"
+        " nodes, else the overview",
+    )
     p.add_argument(
         "--group",
         choices=render.GROUPS,

@@ -35,7 +35,7 @@ from .case_summary import RATES, BusinessCaseResult, KeyFigure
 from .compile.case import WITHOUT
 from .errors import Diagnostic
 from .model import Model
-from .render import diagram
+from .render import AUTO, RenderError, diagram, resolve_level
 from .report import (
     format_cell,
     format_rate,
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from .sensitivity import SensitivityResult
 
 __all__ = [
+    "CHARTED_OUTPUTS",
     "SENSITIVITY_SAMPLES",
     "Reproduction",
     "file_sha256",
@@ -63,6 +64,7 @@ __all__ = [
 ]
 
 SENSITIVITY_SAMPLES = 100_000  # at most this many samples for the report's sensitivity run
+CHARTED_OUTPUTS = 20  # at most this many outputs get a histogram and an S-curve
 _TABLE_SECTIONS = (  # business-case table key, section id
     ("cost_by_phase", "cost-by-phase"),
     ("by_category", "by-category"),
@@ -242,6 +244,15 @@ def _facts(element_id: str, facts: Sequence[tuple[str, str]], ids: Sequence[str]
 
 
 def _diagram_section(model: Model) -> _Section:
+    """The overview, with the full diagram folded below it; a diagram too big for
+    Graphviz to lay out in seconds (see :func:`~assumption_graph.render.resolve_level`)
+    is left out with a note that says how to draw it."""
+    title = "Assumption diagram"
+    try:
+        level, note = resolve_level(model, AUTO)
+    except RenderError as error:
+        body = _note(f"The diagram is not drawn: {error}.", "diagram-too-big")
+        return _Section("diagram", title, body)
     overview = _diagram_svg(model, "overview")
     if overview is None:
         body = _note(
@@ -249,19 +260,23 @@ def _diagram_section(model: Model) -> _Section:
             " Graphviz (e.g. 'apt-get install graphviz') and make the report again.",
             "diagram-missing",
         )
-        return _Section("diagram", "Assumption diagram", body)
-    detail = _diagram_svg(model, "detail") or ""
+        return _Section("diagram", title, body)
     body = (
         '<figure id="diagram-overview" class="diagram">'
         + inline_svg(overview, "overview")
         + "<figcaption>Overview: the main assumptions, each with the number of"
         " sub-assumptions folded into it.</figcaption></figure>"
-        '<details id="diagram-detail" class="diagram">'
-        "<summary>The full diagram, every assumption</summary>"
-        + inline_svg(detail, "detail")
-        + "</details>"
     )
-    return _Section("diagram", "Assumption diagram", body)
+    if level == "detail":
+        body += (
+            '<details id="diagram-detail" class="diagram">'
+            "<summary>The full diagram, every assumption</summary>"
+            + inline_svg(_diagram_svg(model, "detail") or "", "detail")
+            + "</details>"
+        )
+    else:
+        body += _note(f"The full diagram is left out: {note}.", "diagram-detail-missing")
+    return _Section("diagram", title, body)
 
 
 def _diagram_svg(model: Model, level: str) -> str | None:
@@ -373,8 +388,9 @@ def _distribution_section(result: RunResult, model: Model) -> _Section:
     from .plots import PlotAccessor  # matplotlib loads when a report is built
 
     charts = PlotAccessor(result, model)
+    outputs = list(_outputs(result, model))
     blocks = []
-    for out in _outputs(result, model):
+    for out in outputs[:CHARTED_OUTPUTS]:
         slug = _slug(out.name)
         histogram, s_curve = charts.histogram(out.name), charts.s_curve(out.name)
         blocks.append(
@@ -395,6 +411,12 @@ def _distribution_section(result: RunResult, model: Model) -> _Section:
         " risk-adjusted figures marked."
     )
     body = intro + ("".join(blocks) or _note("No output has a finite distribution to draw."))
+    if len(outputs) > CHARTED_OUTPUTS:
+        body += _note(
+            f"Charts of the first {CHARTED_OUTPUTS} of {len(outputs):,} outputs only (each"
+            " chart takes a while to draw); every output's figures are in the tables above.",
+            "distributions-cut",
+        )
     return _Section("distributions", "Distributions of the main outputs", body)
 
 

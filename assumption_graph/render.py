@@ -59,6 +59,9 @@ __all__ = [
     "FORMATS",
     "GROUPS",
     "LEVELS",
+    "AUTO",
+    "DIAGRAM_NODES",
+    "DIAGRAM_EDGES",
     "PHASE_TITLES",
     "CATEGORY_TITLES",
     "SHOW",
@@ -66,6 +69,8 @@ __all__ = [
     "NodeStyle",
     "RenderError",
     "diagram",
+    "diagram_size",
+    "resolve_level",
     "render",
     "format_number",
     "style_key",
@@ -74,6 +79,12 @@ __all__ = [
 
 FORMATS: tuple[str, ...] = ("svg", "png", "pdf", "dot")
 LEVELS: tuple[str, ...] = ("detail", "overview")
+AUTO = "auto"  # the level chosen by size: see :func:`resolve_level`
+# The biggest diagram drawn without being asked for: Graphviz's ``dot`` lays out a few
+# hundred nodes in seconds, but takes minutes to hours for some shapes of a thousand
+# (a long chain with an input shared along it) and for any shape of several thousand.
+DIAGRAM_NODES = 300
+DIAGRAM_EDGES = 600
 GROUPS: tuple[str, ...] = ("side", "phase", "category")  # how the business case is divided
 SHOW: frozenset[str] = frozenset({"estimates", "results"})
 
@@ -446,6 +457,76 @@ def _parts(business: list[Node], group: str) -> list[_Part]:
     return parts
 
 
+def _overview_nodes(model: Model) -> set[str]:
+    """The nodes the overview draws: the main nodes and everything downstream of them."""
+    return set(model.main_nodes) | _downstream(model.graph, model.main_nodes)
+
+
+def _downstream(graph: nx.DiGraph, sources: Iterable[str]) -> set[str]:
+    """Every node reached from ``sources``, each visited once (not once per source)."""
+    found: set[str] = set()
+    todo = list(sources)
+    while todo:
+        for child in graph.successors(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def diagram_size(model: Model, level: str) -> tuple[int, int]:
+    """The model's nodes and edges the diagram of ``level`` draws (purpose nodes and the
+    legend aside): what decides how long Graphviz takes to lay it out.
+
+    >>> m = Model("x"); m.add("a", estimate=[1, 2, 3]); m.add("b", kind="main", formula="a")
+    >>> diagram_size(m, "detail"), diagram_size(m, "overview")
+    ((2, 1), (1, 0))
+    """
+    if level == "detail":
+        return len(model.graph), model.graph.number_of_edges()
+    keep = _overview_nodes(model)
+    return len(keep), model.graph.subgraph(keep).number_of_edges()
+
+
+def resolve_level(model: Model, level: str) -> tuple[str, str | None]:
+    """The level to draw, and a note when it is not the one a user would expect.
+
+    ``"detail"`` and ``"overview"`` are drawn as asked, whatever their size. ``"auto"``
+    is the detail when it has at most :data:`DIAGRAM_NODES` nodes and
+    :data:`DIAGRAM_EDGES` edges (Graphviz lays that out in seconds), else the overview,
+    with a note saying so; a :class:`RenderError` when the overview is too big as well.
+    """
+    if level != AUTO:
+        return level, None
+    detail = diagram_size(model, "detail")
+    if _fits(detail):
+        return "detail", None
+    overview = diagram_size(model, "overview")
+    if not _fits(overview):
+        raise RenderError(
+            f"the diagram is too big to lay out in seconds: {_size_text(detail)}, its"
+            f" overview {_size_text(overview)}; the most drawn without asking is"
+            f" {DIAGRAM_NODES} nodes and {DIAGRAM_EDGES} edges",
+            hint="draw it anyway with 'draw --level overview' or 'draw --level detail';"
+            " Graphviz may take minutes or hours",
+        )
+    note = (
+        f"the diagram has {_size_text(detail)}, more than the {DIAGRAM_NODES} nodes and"
+        f" {DIAGRAM_EDGES} edges Graphviz lays out in seconds, so the overview is drawn"
+        f" ({_size_text(overview)}); draw every node with 'draw --level detail'"
+    )
+    return "overview", note
+
+
+def _fits(size: tuple[int, int]) -> bool:
+    return size[0] <= DIAGRAM_NODES and size[1] <= DIAGRAM_EDGES
+
+
+def _size_text(size: tuple[int, int]) -> str:
+    nodes, edges = size
+    return f"{nodes:,} node{'s' * (nodes != 1)} and {edges:,} edge{'s' * (edges != 1)}"
+
+
 def _hidden_ancestors(graph: nx.DiGraph, node_id: str, visible: set[str]) -> set[str]:
     """The hidden nodes upstream of ``node_id``, reached without passing a visible node.
 
@@ -495,11 +576,8 @@ class _Builder:
         ids = list(self.model.nodes)
         if self.level == "detail":
             return ids, {}
-        mains = self.model.main_nodes
-        keep = set(mains)
-        for node_id in mains:
-            keep |= nx.descendants(self.graph, node_id)
-        folded = {m: _hidden_ancestors(self.graph, m, keep) for m in mains}
+        keep = _overview_nodes(self.model)
+        folded = {m: _hidden_ancestors(self.graph, m, keep) for m in self.model.main_nodes}
         return [i for i in ids if i in keep], folded
 
     # -- the whole graph
