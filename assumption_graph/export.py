@@ -143,7 +143,9 @@ def export_workbook(
             "strings_to_numbers": False,
         },
     )
-    book.set_properties({"title": printable(result.model), "comments": f"assumption_graph {__version__}"})
+    book.set_properties(
+        {"title": printable(result.model), "comments": f"assumption_graph {__version__}"}
+    )
     _Writer(book, model, result).write(model_path or model.file, include_samples)
     book.close()
     data = buffer.getvalue()

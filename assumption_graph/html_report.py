@@ -548,7 +548,8 @@ def _warnings_section(diagnostics: Sequence[Diagnostic]) -> _Section:
         body = _note("check found no warnings.", "no-warnings")
     else:
         items = "".join(
-            f'<li class="{html_text(d.severity)}"><code>{html_text(str(d))}</code></li>' for d in diagnostics
+            f'<li class="{html_text(d.severity)}"><code>{html_text(str(d))}</code></li>'
+            for d in diagnostics
         )
         body = _note(f"check found {len(diagnostics)} warning(s):") + (
             f'<ul id="warnings-list">{items}</ul>'
@@ -640,8 +641,6 @@ def _note(text: str, element_id: str | None = None) -> str:
 def _slug(text: str) -> str:
     """Text usable in an id: letters, digits, ``_`` and ``-`` only."""
     return re.sub(r"[^A-Za-z0-9_-]", "-", text.replace(WITHOUT, "-without"))
-
-
 
 
 _CSS = """

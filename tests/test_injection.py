@@ -176,7 +176,15 @@ SHOWN: dict[str, set[str]] = {
     "dot": DIAGRAM_FIELDS,
     "html": set(FIELDS) - {"input_unit", "input_source", "situation_source", "gain_source"},
     "xlsx": set(FIELDS) - {"description"},
-    "text": {"name", "money_unit", "risk_name", "gain_name", "gain_unit", "cost_label", "gain_label"},
+    "text": {
+        "name",
+        "money_unit",
+        "risk_name",
+        "gain_name",
+        "gain_unit",
+        "cost_label",
+        "gain_label",
+    },
 }
 REPORTED = "markup"  # the family the report is made of (a report takes the longest)
 FORMATS = {family: [f for f in SHOWN if f != "html" or family == REPORTED] for family in FAMILIES}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import html
 import ast
+import html
 import os
 import re
 import shutil
