@@ -8,7 +8,7 @@ cell), rates are fractions shown as percentages, headers are bold and frozen,
 and units are in the headers, or in a ``unit`` column where the rows differ.
 Text is always a text cell, written by ``_Sheet`` alone: a model's text that
 starts with ``=``, ``+``, ``-`` or ``@`` stays text, never a formula, a number
-or a link, and control characters show as symbols.
+or a link, and control characters show as U+FFFD.
 
 The workbook is written with XlsxWriter in constant-memory mode, row by row,
 so a sheet of a million samples costs a row's worth of memory while it is

@@ -10,7 +10,7 @@ for each main output, the tornado and contribution-to-variance charts, every
 Everything is inline: styles in one ``<style>``, diagrams and charts as inline
 SVG, no scripts and no external addresses, so the file opens offline, prints to
 A4 (a page per section) and reads on a phone. Every text from the model goes
-through :func:`~assumption_graph.report.html_text` (escaped, control characters
+through :func:`~assumption_graph.text.html_text` (escaped, control characters
 shown as symbols), and the markup is well-formed XML, so a plain XML parser can
 read it. Numbers are the run's own (``RunResult`` and its business
 case); nothing here recomputes a figure.

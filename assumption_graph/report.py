@@ -1,6 +1,8 @@
 """Figures as text for the terminal, HTML for notebooks, and CSV for spreadsheets.
 
 The key figures of a run and of its business case, and a sensitivity analysis.
+A model's text in them is printable (control characters show as U+FFFD), so it
+cannot steer a terminal, and escaped in HTML.
 """
 
 from __future__ import annotations
