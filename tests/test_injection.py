@@ -405,3 +405,24 @@ def test_findings_on_the_terminal_have_no_control_characters(
     assert code == 1
     assert marker("input_unit") in text  # the message quotes the unit...
     assert not CONTROL.findall(text)  # ...with its control characters made visible
+
+
+# ---------------------------------------------------------------------------- the name of the issue
+
+# Once the graph's DOT id, this name closed the graph and opened another: the
+# SVG (and the report's diagram) got a link to ``javascript:alert(1)``.
+GRAPH_BREAKER = '<x> { graph [URL="javascript:alert(1)"] } digraph <y>'
+
+
+@needs_dot
+@pytest.mark.parametrize("command", ["draw", "report"])
+def test_a_name_that_made_a_javascript_link_is_only_shown(tmp_path: Path, command: str) -> None:
+    model = tmp_path / "name.json"
+    nodes = {"a": {"estimate": [1, 2, 3], "source": "s"}, "b": {"kind": "main", "formula": "a"}}
+    model.write_text(json.dumps({"name": GRAPH_BREAKER, "nodes": nodes}), encoding="utf-8")
+    out = tmp_path / ("name.svg" if command == "draw" else "name.html")
+    extra = ("-n", 200, "--no-sensitivity") if command == "report" else ()
+    code, text = said(command, model, "-o", out, *extra)
+    assert code == 0, text
+    assert_inert_markup(out)
+    assert GRAPH_BREAKER in "".join(ET.parse(out).getroot().itertext())
