@@ -515,7 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=(render.AUTO, *render.LEVELS),
         default=render.AUTO,
         help=f"detail, overview or auto (default): the detail up to {render.DIAGRAM_NODES}"
-        " nodes, else the overview",
+        f" nodes and {render.DIAGRAM_EDGES} edges, else the overview",
     )
     p.add_argument(
         "--group",
