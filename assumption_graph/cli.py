@@ -37,6 +37,7 @@ from .plots import ChartRequest, PlotAccessor, check_chart_name, figure_data
 from .report import business_case_report, figures_csv, key_figure_table
 from .results import RunResult
 from .run import DEFAULT_SAMPLES, DEFAULT_SEED, METHODS, Simulator
+from .text import printable
 from .validate import CheckedModel, check
 
 __all__ = ["main"]
@@ -84,7 +85,7 @@ def _signals_unwind() -> Iterator[None]:
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr)
+    print(printable(text), file=sys.stderr)
 
 
 # argument types: argparse turns their ArgumentTypeError into a one-line usage error
@@ -211,7 +212,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     else:
         for diagnostic in found:
-            print(diagnostic)
+            print(printable(str(diagnostic)))
         verdict = "ok" if errors == 0 else "failed"
         print(
             f"{args.model}: {verdict}: {errors} error(s), {warnings} warning(s),"
@@ -340,20 +341,24 @@ def cmd_draw(args: argparse.Namespace) -> int:
     if args.check:  # draw even a broken model, with its problems marked
         model, diagnostics = _read(args.model)
         found: tuple[Diagnostic, ...] | None = check(model, diagnostics).diagnostics
+        level, note = render.resolve_level(model, args.level)
         results = None
     else:
         checked = _checked(args.model)
         model, found = checked.model, None
+        level, note = render.resolve_level(model, args.level)  # before any run
         results = (
             Simulator(checked).run(args.samples, args.seed, outputs="all", method=args.method)
             if "results" in show
             else None
         )
+    if note:
+        _err(f"note: {note}")
     path = render.render(
         model,
         args.output,
         format=args.format,
-        level=args.level,
+        level=level,
         group=args.group,
         show=show,
         results=results,
@@ -555,7 +560,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format", choices=render.FORMATS, help="format (default: from -o)"
     )
-    p.add_argument("--level", choices=render.LEVELS, default="detail")
+    p.add_argument(
+        "--level",
+        choices=(render.AUTO, *render.LEVELS),
+        default=render.AUTO,
+        help=f"detail, overview or auto (default): the detail up to {render.DIAGRAM_NODES}"
+        f" nodes and {render.DIAGRAM_EDGES} edges, else the overview",
+    )
     p.add_argument(
         "--group",
         choices=render.GROUPS,

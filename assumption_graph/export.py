@@ -6,6 +6,9 @@ and its :class:`~assumption_graph.case_summary.BusinessCaseResult`); nothing is
 recomputed here. Numbers are number cells (an undefined figure is an empty
 cell), rates are fractions shown as percentages, headers are bold and frozen,
 and units are in the headers, or in a ``unit`` column where the rows differ.
+Text is always a text cell, written by ``_Sheet`` alone: a model's text that
+starts with ``=``, ``+``, ``-`` or ``@`` stays text, never a formula, a number
+or a link, and control characters show as U+FFFD.
 
 The workbook is written with XlsxWriter in constant-memory mode, row by row,
 so a sheet of a million samples costs a row's worth of memory while it is
@@ -37,6 +40,7 @@ from .expr import Formula
 from .io import write_atomic
 from .model import Model, Node, Situation, Value
 from .results import PERCENTILES, RunResult, level_key
+from .text import printable
 
 if TYPE_CHECKING:  # XlsxWriter itself is imported when a workbook is written
     from xlsxwriter.format import Format
@@ -139,7 +143,9 @@ def export_workbook(
             "strings_to_numbers": False,
         },
     )
-    book.set_properties({"title": result.model, "comments": f"assumption_graph {__version__}"})
+    book.set_properties(
+        {"title": printable(result.model), "comments": f"assumption_graph {__version__}"}
+    )
     _Writer(book, model, result).write(model_path or model.file, include_samples)
     book.close()
     data = buffer.getvalue()
@@ -163,7 +169,7 @@ class _Sheet:
     def header(self, cells: Sequence[str]) -> None:
         """A bold header row."""
         for col, text in enumerate(cells):
-            self.sheet.write_string(self.row, col, text, self.bold)
+            self.sheet.write_string(self.row, col, printable(text), self.bold)
             self._fit(col, len(text))
         self.row += 1
 
@@ -174,7 +180,7 @@ class _Sheet:
             if value is None:
                 continue
             if isinstance(value, str):
-                self.sheet.write_string(self.row, col, value)
+                self.sheet.write_string(self.row, col, printable(value))
                 self._fit(col, len(value))
             else:
                 number = float(value)

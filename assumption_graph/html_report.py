@@ -10,8 +10,9 @@ for each main output, the tornado and contribution-to-variance charts, every
 Everything is inline: styles in one ``<style>``, diagrams and charts as inline
 SVG, no scripts and no external addresses, so the file opens offline, prints to
 A4 (a page per section) and reads on a phone. Every text from the model goes
-through :func:`html.escape`, and the markup is well-formed XML, so a plain XML
-parser can read it. Numbers are the run's own (``RunResult`` and its business
+through :func:`~assumption_graph.text.html_text` (escaped, control characters
+shown as symbols), and the markup is well-formed XML, so a plain XML parser can
+read it. Numbers are the run's own (``RunResult`` and its business
 case); nothing here recomputes a figure.
 
 Graphviz is needed for the diagram (without ``dot`` the section says so), and
@@ -21,7 +22,6 @@ matplotlib for the charts (imported when a report is built).
 from __future__ import annotations
 
 import hashlib
-import html
 import math
 import os
 import re
@@ -36,7 +36,7 @@ from .case_summary import RATES, BusinessCaseResult, KeyFigure
 from .compile.case import WITHOUT
 from .errors import Diagnostic
 from .model import Model
-from .render import diagram
+from .render import AUTO, RenderError, diagram, resolve_level
 from .report import (
     format_cell,
     format_rate,
@@ -48,11 +48,13 @@ from .report import (
 )
 from .results import NodeSummary, RunResult
 from .run import Simulator, checked_whole
+from .text import html_text
 
 if TYPE_CHECKING:
     from .sensitivity import SensitivityResult
 
 __all__ = [
+    "CHARTED_OUTPUTS",
     "SENSITIVITY_SAMPLES",
     "Reproduction",
     "file_sha256",
@@ -63,6 +65,7 @@ __all__ = [
 ]
 
 SENSITIVITY_SAMPLES = 100_000  # at most this many samples for the report's sensitivity run
+CHARTED_OUTPUTS = 20  # at most this many outputs get a histogram and an S-curve
 _TABLE_SECTIONS = (  # business-case table key, section id
     ("cost_by_phase", "cost-by-phase"),
     ("by_category", "by-category"),
@@ -183,21 +186,21 @@ class _Section(NamedTuple):
 def _document(title: str, sections: Sequence[_Section]) -> str:
     """The page: the first section (the summary) under an ``h1``, the contents, the rest."""
     first, rest = sections[0], sections[1:]
-    contents = "".join(f'<li><a href="#{s.id}">{_e(s.title)}</a></li>' for s in rest)
+    contents = "".join(f'<li><a href="#{s.id}">{html_text(s.title)}</a></li>' for s in rest)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8"/>',
         '<meta name="viewport" content="width=device-width, initial-scale=1"/>',
-        f'<meta name="generator" content="assumption_graph {_e(__version__)}"/>',
-        f"<title>{_e(title)}</title>",
+        f'<meta name="generator" content="assumption_graph {html_text(__version__)}"/>',
+        f"<title>{html_text(title)}</title>",
         f"<style>{_CSS}</style>",
         "</head>",
         "<body>",
-        f'<header id="{first.id}"><h1>{_e(first.title)}</h1>{first.body}</header>',
+        f'<header id="{first.id}"><h1>{html_text(first.title)}</h1>{first.body}</header>',
         f'<nav id="contents"><h2>Contents</h2><ol>{contents}</ol></nav>',
-        *(f'<section id="{s.id}"><h2>{_e(s.title)}</h2>{s.body}</section>' for s in rest),
+        *(f'<section id="{s.id}"><h2>{html_text(s.title)}</h2>{s.body}</section>' for s in rest),
         "</body>",
         "</html>",
         "",
@@ -230,7 +233,7 @@ def _summary_section(model: Model, result: RunResult) -> _Section:
         facts.append(("Price level", "not stated (the model has no business case)"))
     facts.append(("Money unit", model.money_unit))
     facts.append(("Simulation", f"{result.samples:,} samples, seed {result.seed}"))
-    body = f'<p class="description">{_e(model.description)}</p>' if model.description else ""
+    body = f'<p class="description">{html_text(model.description)}</p>' if model.description else ""
     body += _facts("facts", facts)
     return _Section("summary", model.name or "Assumption graph report", body)
 
@@ -240,11 +243,20 @@ def _facts(element_id: str, facts: Sequence[tuple[str, str]], ids: Sequence[str]
     items = []
     for k, (term, text) in enumerate(facts):
         dd_id = f' id="{ids[k]}"' if k < len(ids) else ""
-        items.append(f"<dt>{_e(term)}</dt><dd{dd_id}>{_e(text)}</dd>")
+        items.append(f"<dt>{html_text(term)}</dt><dd{dd_id}>{html_text(text)}</dd>")
     return f'<dl id="{element_id}">{"".join(items)}</dl>'
 
 
 def _diagram_section(model: Model) -> _Section:
+    """The overview, with the full diagram folded below it; a diagram too big for
+    Graphviz to lay out in seconds (see :func:`~assumption_graph.render.resolve_level`)
+    is left out with a note that says how to draw it."""
+    title = "Assumption diagram"
+    try:
+        level, note = resolve_level(model, AUTO)
+    except RenderError as error:
+        body = _note(f"The diagram is not drawn: {error}.", "diagram-too-big")
+        return _Section("diagram", title, body)
     overview = _diagram_svg(model, "overview")
     if overview is None:
         body = _note(
@@ -252,19 +264,23 @@ def _diagram_section(model: Model) -> _Section:
             " Graphviz (e.g. 'apt-get install graphviz') and make the report again.",
             "diagram-missing",
         )
-        return _Section("diagram", "Assumption diagram", body)
-    detail = _diagram_svg(model, "detail") or ""
+        return _Section("diagram", title, body)
     body = (
         '<figure id="diagram-overview" class="diagram">'
         + inline_svg(overview, "overview")
         + "<figcaption>Overview: the main assumptions, each with the number of"
         " sub-assumptions folded into it.</figcaption></figure>"
-        '<details id="diagram-detail" class="diagram">'
-        "<summary>The full diagram, every assumption</summary>"
-        + inline_svg(detail, "detail")
-        + "</details>"
     )
-    return _Section("diagram", "Assumption diagram", body)
+    if level == "detail":
+        body += (
+            '<details id="diagram-detail" class="diagram">'
+            "<summary>The full diagram, every assumption</summary>"
+            + inline_svg(_diagram_svg(model, "detail") or "", "detail")
+            + "</details>"
+        )
+    else:
+        body += _note(f"The full diagram is left out: {note}.", "diagram-detail-missing")
+    return _Section("diagram", title, body)
 
 
 def _diagram_svg(model: Model, level: str) -> str | None:
@@ -308,7 +324,7 @@ def _key_figure_section(case: BusinessCaseResult, money_unit: str) -> _Section:
     for change in case.changes:
         flag = "Significant change" if change.significant else "Change"
         notes.append(f"{flag} from the previous phase: {change.figure}: {change.reason}")
-    body += '<ul class="notes">' + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>"
+    body += '<ul class="notes">' + "".join(f"<li>{html_text(n)}</li>" for n in notes) + "</ul>"
     return _Section("key-figures", "Key figures", body)
 
 
@@ -376,12 +392,13 @@ def _distribution_section(result: RunResult, model: Model) -> _Section:
     from .plots import PlotAccessor  # matplotlib loads when a report is built
 
     charts = PlotAccessor(result, model)
+    outputs = list(_outputs(result, model))
     blocks = []
-    for out in _outputs(result, model):
+    for out in outputs[:CHARTED_OUTPUTS]:
         slug = _slug(out.name)
         histogram, s_curve = charts.histogram(out.name), charts.s_curve(out.name)
         blocks.append(
-            f'<div class="output" id="output-{slug}"><h3>{_e(out.title)}</h3>'
+            f'<div class="output" id="output-{slug}"><h3>{html_text(out.title)}</h3>'
             '<div class="charts">'
             + _figure(f"histogram-{slug}", histogram, _percentile_caption(out))
             + _figure(f"s-curve-{slug}", s_curve, _s_curve_caption(out))
@@ -398,6 +415,12 @@ def _distribution_section(result: RunResult, model: Model) -> _Section:
         " risk-adjusted figures marked."
     )
     body = intro + ("".join(blocks) or _note("No output has a finite distribution to draw."))
+    if len(outputs) > CHARTED_OUTPUTS:
+        body += _note(
+            f"Charts of the first {CHARTED_OUTPUTS} of {len(outputs):,} outputs only (each"
+            " chart takes a while to draw); every output's figures are in the tables above.",
+            "distributions-cut",
+        )
     return _Section("distributions", "Distributions of the main outputs", body)
 
 
@@ -431,7 +454,7 @@ def _figure(element_id: str, figure: Any, caption: str) -> str:
     svg = inline_svg(figure_svg(figure), element_id)
     return (
         f'<figure id="{element_id}" class="chart">{svg}'
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
+        f"<figcaption>{html_text(caption)}</figcaption></figure>"
     )
 
 
@@ -533,7 +556,8 @@ def _warnings_section(diagnostics: Sequence[Diagnostic]) -> _Section:
         body = _note("check found no warnings.", "no-warnings")
     else:
         items = "".join(
-            f'<li class="{_e(d.severity)}"><code>{_e(str(d))}</code></li>' for d in diagnostics
+            f'<li class="{html_text(d.severity)}"><code>{html_text(str(d))}</code></li>'
+            for d in diagnostics
         )
         body = _note(f"check found {len(diagnostics)} warning(s):") + (
             f'<ul id="warnings-list">{items}</ul>'
@@ -619,16 +643,12 @@ def _table(
 
 def _note(text: str, element_id: str | None = None) -> str:
     attribute = f' id="{element_id}"' if element_id else ""
-    return f'<p class="note"{attribute}>{_e(text)}</p>'
+    return f'<p class="note"{attribute}>{html_text(text)}</p>'
 
 
 def _slug(text: str) -> str:
     """Text usable in an id: letters, digits, ``_`` and ``-`` only."""
     return re.sub(r"[^A-Za-z0-9_-]", "-", text.replace(WITHOUT, "-without"))
-
-
-def _e(text: str) -> str:
-    return html.escape(text, quote=True)
 
 
 _CSS = """

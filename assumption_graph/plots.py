@@ -36,6 +36,7 @@ from .report import format_cell, format_rate
 from .results import SKETCH_LEVELS, NodeSummary, RunResult
 from .run import checked_whole
 from .sensitivity import SensitivityResult
+from .text import printable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -227,7 +228,7 @@ def tornado_figure(
     if not bars:
         _no_data(ax, "no uncertain inputs")
     ax.axvline(base, color="black", linewidth=1, label=f"base = {_value_text(base, unit, False)}")
-    ax.set_yticks(positions, [bar.label or bar.input for bar in bars])
+    ax.set_yticks(positions, [_text(bar.label or bar.input) for bar in bars])
     ax.set_xlabel(_axis_label(unit, False, f"{sensitivity.output}, the other inputs at mid"))
     _finish(ax, title or f"Tornado: {sensitivity.output}", False, legend=True, below=True)
     return fig
@@ -254,7 +255,7 @@ def contribution_figure(
         ax.set_xlim(0, max(1.0, max(v for _, v in shown)) * 1.1)
     else:
         _no_data(ax, "no uncertain inputs")
-    ax.set_yticks(positions, [name for name, _ in shown])
+    ax.set_yticks(positions, [_text(name) for name, _ in shown])
     ax.set_xlabel("share of the output's variance (squared rank correlations, summing to 100 %)")
     _percent_axis(ax.xaxis)
     _finish(ax, title or f"Contribution to variance: {sensitivity.output}", False, legend=False)
@@ -489,7 +490,7 @@ def _finish(
 
     A legend inside the axes can cover data, like a tornado's widest bar: those go outside.
     """
-    ax.set_title(title)
+    ax.set_title(_text(title))
     if percent:
         _percent_axis(ax.xaxis if value_axis == "x" else ax.yaxis)
     ax.grid(True, alpha=0.3)
@@ -511,16 +512,27 @@ def _no_data(ax: Axes, text: str = "no finite samples") -> None:
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color=_GREY)
 
 
+def _text(text: str) -> str:
+    r"""A model's text as matplotlib shows it, literally: control characters as symbols,
+    ``$`` escaped (two of them would start a mathtext formula, which can fail to parse).
+    Every text from a model reaches a chart through this.
+
+    >>> _text("cost in $ or $")
+    'cost in \\$ or \\$'
+    """
+    return printable(text).replace("$", r"\$")
+
+
 def _value_text(value: float, unit: str, percent: bool) -> str:
     if percent:
         return format_rate(value)
-    return f"{format_cell(value)} {unit}".rstrip()
+    return f"{format_cell(value)} {_text(unit)}".rstrip()
 
 
 def _axis_label(unit: str, percent: bool, what: str = "value") -> str:
     if percent:
-        return f"{what} (% a year)"
-    return f"{what} ({unit})" if unit else what
+        return _text(f"{what} (% a year)")
+    return _text(f"{what} ({unit})" if unit else what)
 
 
 def _finite(values: np.ndarray) -> np.ndarray:

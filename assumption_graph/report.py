@@ -1,12 +1,13 @@
 """Figures as text for the terminal, HTML for notebooks, and CSV for spreadsheets.
 
 The key figures of a run and of its business case, and a sensitivity analysis.
+A model's text in them is printable (control characters show as U+FFFD), so it
+cannot steer a terminal, and escaped in HTML.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import math
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ from .case_summary import RATES, BusinessCaseResult, Table
 from .model import Model
 from .results import PERCENTILES, RunResult, level_key
 from .sensitivity import SensitivityResult, SobolIndices
+from .text import html_text, printable
 
 __all__ = [
     "format_cell",
@@ -70,7 +72,11 @@ def format_rate(value: float | None) -> str:
 
 
 def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
-    """Rows of cells as lines: the first column left-aligned, the others right-aligned."""
+    """Rows of cells as lines: the first column left-aligned, the others right-aligned.
+
+    A cell is one line: its tabs and line breaks become spaces.
+    """
+    rows = [[cell.replace("\t", " ").replace("\n", " ") for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(
@@ -93,7 +99,7 @@ def text_table(table: Table) -> str:
     lines = [table.title, *_aligned(table_rows(table))]
     if table.note:
         lines.append(f"({table.note})")
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def key_figure_rows(case: BusinessCaseResult) -> list[list[str]]:
@@ -130,7 +136,7 @@ def business_case_report(case: BusinessCaseResult, money_unit: str = "tkr") -> s
     lines += ["By type: " + ", ".join(f"{t} {format_cell(a)}" for t, a in case.risk_types.items())]
     for table in case.tables.values():
         lines += ["", text_table(table)]
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def risk_rows(case: BusinessCaseResult) -> list[list[str]]:
@@ -171,7 +177,7 @@ def _title(result: RunResult) -> str:
 
 def key_figure_table(result: RunResult, model: Model | None = None) -> str:
     """The run's figures, one row per output node, as aligned text."""
-    return "\n".join([_title(result), *_aligned(node_rows(result, model))])
+    return printable("\n".join([_title(result), *_aligned(node_rows(result, model))]))
 
 
 def key_figure_html(result: RunResult, model: Model | None = None) -> str:
@@ -179,7 +185,7 @@ def key_figure_html(result: RunResult, model: Model | None = None) -> str:
 
     With a business case, its key figures follow in a second table.
     """
-    parts = [f"<p><b>{html.escape(_title(result))}</b></p>", html_table(node_rows(result, model))]
+    parts = [f"<p><b>{html_text(_title(result))}</b></p>", html_table(node_rows(result, model))]
     if result.business_case is not None:
         parts.append(html_table(key_figure_rows(result.business_case)))
     return "\n".join(parts)
@@ -189,7 +195,7 @@ def html_table(rows: list[list[str]]) -> str:
     """Rows of cells, the first the header, as an HTML table; every cell is escaped."""
 
     def line(cells: list[str], tag: str) -> str:
-        return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+        return "<tr>" + "".join(f"<{tag}>{html_text(c)}</{tag}>" for c in cells) + "</tr>"
 
     body = "".join(line(row, "td") for row in rows[1:])
     return f"<table><thead>{line(rows[0], 'th')}</thead><tbody>{body}</tbody></table>"
@@ -223,7 +229,7 @@ def sensitivity_report(result: SensitivityResult, labels: Mapping[str, str] | No
         f"{result.seed}; every input at mid gives {format_cell(result.base)}"
     )
     if not result.tornado:
-        return f"{heading}\nNo uncertain input reaches it: there is nothing to rank."
+        return printable(f"{heading}\nNo uncertain input reaches it: there is nothing to rank.")
     parts = [
         heading,
         _tornado_text(result, names),
@@ -231,7 +237,7 @@ def sensitivity_report(result: SensitivityResult, labels: Mapping[str, str] | No
     ]
     if result.sobol is not None:
         parts.append(_sobol_text(result.sobol, names))
-    return "\n\n".join(parts)
+    return printable("\n\n".join(parts))
 
 
 def _tornado_text(result: SensitivityResult, names: Mapping[str, str]) -> str:

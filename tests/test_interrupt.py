@@ -258,7 +258,7 @@ def _on_sigint(signum: int, frame: object) -> None:
 @pytest.mark.skipif(kernel.max_threads() < 2, reason="needs two threads")
 def test_an_interrupted_execute_stops_its_threads_before_it_raises(simulator):
     program = simulator.compiled.program(simulator.case.reported[:1])
-    count = 1 << 22
+    count = 1 << 24  # long enough (about a second) for the signal to land mid-run under load
     out = np.full((1, count), np.nan)
 
     def interrupt_once_written() -> None:

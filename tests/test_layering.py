@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "assumption_graph"
 STAGES: dict[str, int] = {
     "errors": 0,
     "_version": 0,
+    "text": 0,
     "expr": 1,
     "streams": 1,
     "distributions": 1,
