@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 
+from ._lazy import lazy_import
 from .business import CATEGORIES, PHASES
 from .distributions import (
     DEFAULT_PERCENTILES,
@@ -53,6 +53,8 @@ from .expr import Formula
 from .io import check_outputs, write_atomic
 from .model import PURPOSES, Body, Model, Node, Situation, Value
 from .validate import check as check_model
+
+nx = lazy_import("networkx")  # loaded when a graph algorithm is needed
 
 if TYPE_CHECKING:
     import graphviz

@@ -116,8 +116,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 
+from ._lazy import lazy_import
 from .business import (
     CATEGORIES,
     MAX_HORIZON,
@@ -132,7 +132,8 @@ from .distributions import Distribution, Normal
 from .errors import CheckFailed, Diagnostic, did_you_mean, shown
 from .expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, fold, to_source
 from .model import Body, Input, Model, Node, Situation, Value, draws
-from .sampling import not_positive_semidefinite
+
+nx = lazy_import("networkx")  # loaded when a graph algorithm is needed
 
 __all__ = ["CheckedModel", "Unit", "check", "unit_of", "formula_unit"]
 
@@ -1578,6 +1579,10 @@ def _correlations(ctx: _Context) -> Iterator[Diagnostic]:
         yield from found
         if not found:
             valid[c.pair] = c.line
+    if not valid:
+        return
+    from .sampling import not_positive_semidefinite  # numpy: only a file with correlations
+
     bad = not_positive_semidefinite(list(valid))
     if bad:
         listed = "; ".join(f"{a}~{b} {rho:g}" for a, b, rho in bad)

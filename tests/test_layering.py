@@ -11,6 +11,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "assumption_graph"
 
 STAGES: dict[str, int] = {
     "errors": 0,
+    "_lazy": 0,
+    "settings": 0,
     "_version": 0,
     "expr": 1,
     "streams": 1,
