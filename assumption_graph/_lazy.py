@@ -14,7 +14,7 @@ import importlib.util
 import sys
 import types
 
-__all__ = ["lazy_import"]
+__all__ = ["lazy_import", "loaded"]
 
 
 def lazy_import(name: str) -> types.ModuleType:
@@ -31,3 +31,8 @@ def lazy_import(name: str) -> types.ModuleType:
     sys.modules[name] = module
     loader.exec_module(module)
     return module
+
+
+def loaded(name: str) -> bool:
+    """Whether the module ``name`` has been executed (a lazy one not yet touched has not)."""
+    return type(sys.modules.get(name)) is types.ModuleType

@@ -33,7 +33,10 @@ from .errors import ModelError, did_you_mean, shown
 from .expr import Formula, parse_formula
 from .keys import KeyReader, is_whole
 
-nx = lazy_import("networkx")  # loaded when a graph algorithm is needed
+if TYPE_CHECKING:
+    import networkx as nx
+else:  # loaded when a graph algorithm is needed
+    nx = lazy_import("networkx")
 
 if TYPE_CHECKING:  # later pipeline stages, imported lazily by the convenience methods
     import graphviz

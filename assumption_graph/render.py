@@ -54,7 +54,10 @@ from .io import check_outputs, write_atomic
 from .model import PURPOSES, Body, Model, Node, Situation, Value
 from .validate import check as check_model
 
-nx = lazy_import("networkx")  # loaded when a graph algorithm is needed
+if TYPE_CHECKING:
+    import networkx as nx
+else:  # loaded when a graph algorithm is needed
+    nx = lazy_import("networkx")
 
 if TYPE_CHECKING:
     import graphviz

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,7 +35,10 @@ from .distributions import Distribution, ndtri_array
 from .settings import METHODS
 from .streams import mix64_array, node_key, stream_key, uniform_array
 
-nx = lazy_import("networkx")  # loaded when a graph algorithm is needed
+if TYPE_CHECKING:
+    import networkx as nx
+else:  # loaded when a graph algorithm is needed
+    nx = lazy_import("networkx")
 
 __all__ = [
     "METHODS",

@@ -114,7 +114,7 @@ import re
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 from ._lazy import lazy_import
@@ -133,7 +133,10 @@ from .errors import CheckFailed, Diagnostic, did_you_mean, shown
 from .expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, fold, to_source
 from .model import Body, Input, Model, Node, Situation, Value, draws
 
-nx = lazy_import("networkx")  # loaded when a graph algorithm is needed
+if TYPE_CHECKING:
+    import networkx as nx
+else:  # loaded when a graph algorithm is needed
+    nx = lazy_import("networkx")
 
 __all__ = ["CheckedModel", "Unit", "check", "unit_of", "formula_unit"]
 

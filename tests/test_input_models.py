@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from assumption_graph import cli
 from assumption_graph import distributions as dist
+from assumption_graph import stream_samplers
 from assumption_graph.compile.reference import simulate
 from assumption_graph.distributions import (
     METALOG_SHAPE_BOUND,
@@ -209,7 +210,7 @@ def test_factories_are_strict() -> None:
 
 # ------------------------------------------------------------------ numpy twins == compiled
 
-J = dist.jit_scalars(numba.njit)
+J = stream_samplers.jit_scalars(numba.njit)
 _metalog, _table, _risk = J["metalog_from_u"], J["table_from_u"], J["risk_event_sample"]
 _uniform = J["uniform"]
 
