@@ -13,7 +13,9 @@ Python's bytecode cache is on for the processes, in a temporary folder: an
 installed package has its modules compiled, and a ``PYTHONDONTWRITEBYTECODE``
 in the caller's environment would otherwise have every run compile the
 package's sources again (a tenth of a second and more), which a user never waits
-for. The first run of each command writes the cache.
+for. The first run of each command writes the cache. The processes run in this
+checkout (its example files) with ``python -P``, so that the package imported is
+the one on ``PYTHONPATH``, not the one in the working folder.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def _once(root: Path, argv: Sequence[str], pycache: str) -> float:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     began = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "assumption_graph.cli", *argv],
+        [sys.executable, "-P", "-m", "assumption_graph.cli", *argv],  # -P: root's package, not cwd's
         cwd=ROOT,
         env=env,
         capture_output=True,
