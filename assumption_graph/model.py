@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-
 from ._lazy import lazy_import
 from .business import CATEGORIES, PHASES, PURPOSES, BusinessCase
 from .distributions import (

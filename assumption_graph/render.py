@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 from ._lazy import lazy_import
 from .business import CATEGORIES, PHASES
 from .distributions import (

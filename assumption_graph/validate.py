@@ -116,7 +116,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-
 from ._lazy import lazy_import
 from .business import (
     CATEGORIES,

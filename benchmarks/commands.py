@@ -65,7 +65,7 @@ def _once(root: Path, argv: Sequence[str], pycache: str) -> float:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     began = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-P", "-m", "assumption_graph.cli", *argv],  # -P: root's package, not cwd's
+        [sys.executable, "-P", "-m", "assumption_graph.cli", *argv],  # -P: root's, not cwd's
         cwd=ROOT,
         env=env,
         capture_output=True,

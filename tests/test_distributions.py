@@ -471,8 +471,9 @@ def test_plain_python_scalars_agree_with_compiled() -> None:
             assert dist.triangle_from_u(u[i], 0.0, 1.0, 5.0) == J["triangle_from_u"](
                 u[i], 0.0, 1.0, 5.0
             )
-            assert stream_samplers.pert_sample(np.uint64(stream), np.uint64(i), 0.0, 1.0, 5.0) == _pert(
-                np.uint64(stream), np.uint64(i), 0.0, 1.0, 5.0
+            counters = (np.uint64(stream), np.uint64(i))
+            assert stream_samplers.pert_sample(*counters, 0.0, 1.0, 5.0) == _pert(
+                *counters, 0.0, 1.0, 5.0
             )
 
 

@@ -20,9 +20,8 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assumption_graph import cli
+from assumption_graph import cli, stream_samplers
 from assumption_graph import distributions as dist
-from assumption_graph import stream_samplers
 from assumption_graph.compile.reference import simulate
 from assumption_graph.distributions import (
     METALOG_SHAPE_BOUND,

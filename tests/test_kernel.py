@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from assumption_graph.compile import compile_model, kernel, numba_backend
 from assumption_graph.compile.ir import Op
 from assumption_graph.compile.reference import evaluate, simulate
-from assumption_graph.stream_samplers import jit_scalars
 from assumption_graph.model import Model
 from assumption_graph.run import Simulator
+from assumption_graph.stream_samplers import jit_scalars
 from assumption_graph.validate import check
 
 from .strategies import models

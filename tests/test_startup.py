@@ -24,13 +24,13 @@ BUSINESS_CASE = ROOT / "examples" / "business_case.yaml"  # correlated inputs
 HEAVY = ("numpy", "networkx", "numba", "llvmlite", "scipy", "scipy.stats", "matplotlib", "SALib")
 NUMERIC = ("numba", "llvmlite", "scipy", "matplotlib", "SALib")
 
-_REPORT = """
+_REPORT = f"""
 import json, sys
 from assumption_graph import cli
 from assumption_graph._lazy import loaded
 code = cli.main(sys.argv[1:])
-print(json.dumps({"code": code, "loaded": [m for m in %r if loaded(m)]}), file=sys.stderr)
-""" % (HEAVY,)
+print(json.dumps({{"code": code, "loaded": [m for m in {HEAVY!r} if loaded(m)]}}), file=sys.stderr)
+"""
 
 
 def loaded_by(*argv: str | Path, cwd: Path) -> set[str]:
