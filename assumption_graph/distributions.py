@@ -94,7 +94,7 @@ import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeGuard, TypeVar
 
 from assumption_graph._lazy import lazy_import, loaded
 from assumption_graph.errors import ModelError, did_you_mean, shown
@@ -1593,7 +1593,7 @@ class UniformValues(_ValueTable):
         return [(f"values[{i}]", v) for i, v in enumerate(self.values)]
 
 
-def _is_list(raw: object) -> bool:
+def _is_list(raw: object) -> TypeGuard[Sequence[object] | np.ndarray]:
     """True for a list, tuple or array of items (not text)."""
     return not isinstance(raw, str | bytes) and (isinstance(raw, Sequence) or _is_array(raw))
 
