@@ -26,19 +26,22 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import render
 from ._version import __version__
 from .errors import AssumptionGraphError, Diagnostic, ModelFileError
 from .io import UNREADABLE_CODES, check_outputs, read_model, write_files
 from .model import Model
-from .plots import ChartRequest, PlotAccessor, check_chart_name, figure_data
-from .report import business_case_report, figures_csv, key_figure_table
-from .results import RunResult
-from .run import DEFAULT_SAMPLES, DEFAULT_SEED, METHODS, Simulator
+from .settings import DEFAULT_SAMPLES, DEFAULT_SEED, METHODS
 from .text import printable
 from .validate import CheckedModel, check
+
+# The stages after the check (numpy, the kernel, the summaries, the plots) are
+# imported by the commands that run them, so that ``check`` and ``draw`` start fast.
+if TYPE_CHECKING:
+    from .results import RunResult
+    from .run import Simulator
 
 __all__ = ["main"]
 
@@ -225,6 +228,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Compile and simulate; print the key-figure table, optionally write JSON."""
+    from .plots import ChartRequest, PlotAccessor, check_chart_name, figure_data
+    from .report import business_case_report, figures_csv, key_figure_table
+    from .run import Simulator
+
     charts = [ChartRequest.parse(text) for text in args.plot or []]
     _check_outputs(args, args.csv, args.json, *(chart.path for chart in charts))
     checked = _checked(args.model)
@@ -338,20 +345,19 @@ def cmd_draw(args: argparse.Namespace) -> int:
         return EXIT_ERRORS
     render.output_format(args.output, args.format)  # before the run: a bad name costs nothing
     _check_outputs(args, args.output)
+    checked: CheckedModel | None = None
     if args.check:  # draw even a broken model, with its problems marked
         model, diagnostics = _read(args.model)
         found: tuple[Diagnostic, ...] | None = check(model, diagnostics).diagnostics
-        level, note = render.resolve_level(model, args.level)
-        results = None
     else:
         checked = _checked(args.model)
         model, found = checked.model, None
-        level, note = render.resolve_level(model, args.level)  # before any run
-        results = (
-            Simulator(checked).run(args.samples, args.seed, outputs="all", method=args.method)
-            if "results" in show
-            else None
-        )
+    level, note = render.resolve_level(model, args.level)  # before any run
+    results = None
+    if checked is not None and "results" in show:
+        from .run import Simulator
+
+        results = Simulator(checked).run(args.samples, args.seed, outputs="all", method=args.method)
     if note:
         _err(f"note: {note}")
     path = render.render(
@@ -373,6 +379,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Which inputs drive an output: tornado, rank correlation and Sobol tables and charts."""
     from . import plots
     from .report import sensitivity_report
+    from .run import Simulator
     from .sensitivity import output_label, output_unit, sensitivity
 
     for path in (args.chart, args.variance_chart):  # before the run: a bad name costs nothing
@@ -429,6 +436,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Simulate and write the figures, tables and assumptions as an Excel workbook."""
     from . import export
+    from .run import Simulator
 
     export.check_xlsx_path(args.output)  # before the run: a bad name costs nothing
     _check_outputs(args, args.output)
@@ -462,6 +470,7 @@ def _compared(result: RunResult, previous: dict[str, Any]) -> RunResult:
 def cmd_report(args: argparse.Namespace) -> int:
     """Simulate and write the self-contained HTML report."""
     from . import html_report
+    from .run import Simulator
 
     _check_report_path(args.output)  # before the run: a bad name costs nothing
     _check_outputs(args, args.output)

@@ -12,10 +12,15 @@ estimate. It answers three questions:
 Sampling is split in two layers that must agree:
 
 - plain, numba-compatible scalar functions (``triangle_from_u``, ``ndtri``,
-  ``pert_sample``, ...) that the numba backend compiles with ``jit_scalars`` and
-  calls inside its kernel, one sample at a time;
+  ...) that the numba backend compiles with
+  :func:`assumption_graph.stream_samplers.jit_scalars` and calls inside its
+  kernel, one sample at a time;
 - their vectorised numpy twins (``triangle_from_u_array``, ...), used by
   ``Distribution.sample_array`` and the reference interpreter.
+
+The samplers that draw several uniforms from a stream (PERT's, a risk event's)
+are in :mod:`assumption_graph.stream_samplers`: their counters are numpy
+numbers, and this module loads numpy only when something is sampled.
 
 Every model except PERT (and a risk event with a PERT consequence) transforms
 one counter-based uniform, ``streams.uniform(stream, sample, 0)``, by its
@@ -89,14 +94,15 @@ import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeGuard, TypeVar
 
-import numpy as np
-
+from assumption_graph._lazy import lazy_import, loaded
 from assumption_graph.errors import ModelError, did_you_mean, shown
-from assumption_graph.streams import SCALARS as _STREAM_SCALARS
-from assumption_graph.streams import Counter, jit_linked, uniform_array
-from assumption_graph.streams import uniform as stream_uniform
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # reading and checking models needs no numpy: it loads when a sampler runs
+    np = lazy_import("numpy")
 
 __all__ = [
     "Z95",
@@ -148,11 +154,7 @@ __all__ = [
     "metalog_from_u",
     "table_from_u",
     "risk_event_from_u",
-    "pert_sample",
     "pert_shapes",
-    "risk_event_sample",
-    "SCALARS",
-    "jit_scalars",
     # numpy twins
     "ndtri_array",
     "fixed_from_u_array",
@@ -164,8 +166,6 @@ __all__ = [
     "metalog_from_u_array",
     "table_from_u_array",
     "risk_event_from_u_array",
-    "pert_sample_array",
-    "risk_event_sample_array",
 ]
 
 #: The standard normal's 95th percentile: low/high of normal and lognormal are P5/P95.
@@ -242,16 +242,6 @@ _SPLIT1 = 0.425
 _SPLIT2 = 5.0
 _CONST1 = 0.180625
 _CONST2 = 1.6
-
-# PERT: Cheng's BB trials per Beta draw before giving up (NaN). Each trial is
-# accepted with probability above 0.8 for PERT's shapes, so this never binds.
-_MAX_TRIALS = 1000
-_SUB0 = np.uint64(0)
-_SUB1 = np.uint64(1)
-_SUB2 = np.uint64(2)
-_SUB3 = np.uint64(3)
-_LOG4 = math.log(4.0)
-_ONE_PLUS_LOG5 = 1.0 + math.log(5.0)
 
 
 def _ndtri_central(q: float) -> float:
@@ -383,159 +373,13 @@ def table_from_u(u: float, table: np.ndarray, offset: int, count: int) -> float:
     return table[offset + count + first]
 
 
-def pert_sample(stream: Counter, sample: Counter, low: float, mid: float, high: float) -> float:
-    """PERT(low, mode=mid, high), lambda 4: ``low + (high - low)·Beta(alpha, beta)``.
-
-    ``alpha = 1 + 4(mid - low)/(high - low)``, ``beta = 1 + 4(high - mid)/(high - low)``
-    (so ``alpha + beta = 6``). The Beta draw is Cheng's (1978) algorithm BB, a
-    rejection method that needs one logarithm and one exponential a trial and
-    accepts more than 80 % of them for these shapes: trial ``t`` takes the
-    uniforms ``sub = 2t`` and ``2t + 1`` of ``streams.uniform(stream, sample, sub)``.
-    With the mode at an end (a shape of exactly 1) the inverse CDF is closed form
-    and takes ``sub = 0``. The result is a deterministic function of (stream,
-    sample). ``low == high`` gives ``low``; parameters out of order give NaN.
-    Numba-compatible.
-    """
-    return _pert_from(stream, sample, _SUB0, low, mid, high)
-
-
 def pert_shapes(low: float, mid: float, high: float) -> tuple[float, float]:
     """(alpha, beta) of PERT(low, mid, high)'s Beta, lambda 4, for low < high. Numba-compatible."""
     span = high - low
     return 1.0 + 4.0 * (mid - low) / span, 1.0 + 4.0 * (high - mid) / span
 
 
-def _pert_from(
-    stream: Counter, sample: Counter, sub: np.uint64, low: float, mid: float, high: float
-) -> float:
-    """``pert_sample`` drawing its uniforms from ``sub`` on. Numba-compatible."""
-    if not (low <= mid and mid <= high):
-        return math.nan
-    span = high - low
-    if span == 0.0:
-        return low
-    alpha, beta = pert_shapes(low, mid, high)
-    return min(max(low + span * _beta_cheng(stream, sample, sub, alpha, beta), low), high)
-
-
-def _beta_cheng(
-    stream: Counter, sample: Counter, sub: np.uint64, alpha: float, beta: float
-) -> float:
-    """Beta(alpha, beta) for alpha, beta >= 1 by Cheng's algorithm BB. Numba-compatible.
-
-    A shape of exactly 1 uses the closed-form inverse CDF of Beta(1, b) or Beta(a, 1).
-    """
-    small = min(alpha, beta)
-    big = max(alpha, beta)
-    if small <= 1.0:
-        u = stream_uniform(stream, sample, sub)
-        return 1.0 - u ** (1.0 / beta) if alpha <= 1.0 else u ** (1.0 / alpha)
-    total = small + big
-    b = math.sqrt((total - 2.0) / (2.0 * small * big - total))
-    c = small + 1.0 / b
-    for _ in range(_MAX_TRIALS):
-        u1 = stream_uniform(stream, sample, sub)
-        u2 = stream_uniform(stream, sample, sub + _SUB1)
-        sub = sub + _SUB2
-        v = b * math.log(u1 / (1.0 - u1))
-        w = small * math.exp(v)
-        z = u1 * u1 * u2
-        r = c * v - _LOG4
-        s = small + r - w
-        if s + _ONE_PLUS_LOG5 < 5.0 * z:
-            t = math.log(z)
-            if s <= t and r + total * math.log(total / (big + w)) < t:
-                continue
-        return w / (big + w) if small == alpha else big / (big + w)
-    return math.nan
-
-
 PERT_BINS = 128  # bins of the envelope a PERT node's draws are made under
-
-
-def _pert_trial(
-    u_bin: float, u_x: float, u_y: float, table: np.ndarray, offset: int, bins: int
-) -> tuple[float, float, int]:
-    """One trial of ``pert_from_table`` from its three uniforms: (point, height, bin).
-
-    The point ``x`` is in bin ``k`` chosen by the alias table in proportion to
-    the bin's maximum; the height ``y`` is uniform under that maximum.
-    """
-    scaled = u_bin * bins
-    j = min(int(scaled), bins - 1)
-    k = j if scaled - j < table[offset + j] else int(table[offset + bins + j])
-    x = (k + u_x) / bins
-    return x, u_y * table[offset + 2 * bins + k], k
-
-
-def pert_from_table(
-    stream: Counter,
-    sample: Counter,
-    table: np.ndarray,
-    offset: int,
-    count: int,
-    low: float,
-    high: float,
-    a: float,
-    b: float,
-) -> float:
-    """PERT by exact rejection under a step envelope, from ``table[offset:offset+count]``.
-
-    The Beta(a + 1, b + 1) density ``x**a · (1 - x)**b`` (unnormalised) is cut
-    into ``count / 4`` equal bins; the table (:func:`pert_envelope`) holds an
-    alias table choosing a bin in proportion to the density's maximum on it,
-    then each bin's maximum and minimum. Trial ``t`` takes uniforms ``3t``
-    (the bin), ``3t + 1`` (the point in it) and ``3t + 2`` (the height under
-    the bin's maximum): below the bin's minimum it is accepted without computing
-    the density, which is almost always, so a draw costs about three uniforms.
-    Exact: the accepted points have the Beta density. Numba-compatible.
-    """
-    span = high - low
-    if span == 0.0:
-        return low
-    if not span > 0.0 or count <= 0:
-        return math.nan
-    bins = count // 4
-    sub = _SUB0
-    for _ in range(_MAX_TRIALS):
-        x, y, k = _pert_trial(
-            stream_uniform(stream, sample, sub),
-            stream_uniform(stream, sample, sub + _SUB1),
-            stream_uniform(stream, sample, sub + _SUB2),
-            table,
-            offset,
-            bins,
-        )
-        sub = sub + _SUB3
-        if y <= table[offset + 3 * bins + k] or y <= math.exp(a * math.log(x) + b * math.log1p(-x)):
-            return min(max(low + span * x, low), high)
-    return math.nan
-
-
-def pert_squeezed(
-    u_bin: float,
-    u_x: float,
-    u_y: float,
-    table: np.ndarray,
-    offset: int,
-    count: int,
-    low: float,
-    high: float,
-) -> float:
-    """``pert_from_table``'s draw when its first trial is accepted by the squeeze, else NaN.
-
-    Given the first trial's uniforms, this is that draw bit for bit, without a
-    loop or a density, so the kernel runs it in a tight pass over a block and
-    calls ``pert_from_table`` only for the few samples left NaN. Numba-compatible.
-    """
-    span = high - low
-    if not span > 0.0 or count <= 0:
-        return math.nan
-    bins = count // 4
-    x, y, k = _pert_trial(u_bin, u_x, u_y, table, offset, bins)
-    if y <= table[offset + 3 * bins + k]:
-        return min(max(low + span * x, low), high)
-    return math.nan
 
 
 # A risk event's consequence model as the number the kernel gets (RISK_CONSEQUENCES).
@@ -584,61 +428,6 @@ def risk_event_from_u(
     if shape == _UNIFORM_SHAPE:
         return uniform_from_u(v, low, high)
     return triangle_from_u(v, low, mid, high)
-
-
-def risk_event_sample(
-    stream: Counter, sample: Counter, p: float, shape: float, low: float, mid: float, high: float
-) -> float:
-    """One draw of a risk event (``shape`` 0 triangle, 1 uniform, 2 PERT consequence).
-
-    Triangle and uniform: ``risk_event_from_u`` of ``uniform(stream, sample, 0)``.
-    PERT: 0 when that uniform is ``<= 1 - p``, else a PERT draw from
-    ``sub = 1, 2, ...``. Numba-compatible.
-    """
-    u = stream_uniform(stream, sample, _SUB0)
-    if shape != _PERT_SHAPE:
-        return risk_event_from_u(u, p, shape, low, mid, high)
-    if u <= 1.0 - p:
-        return 0.0
-    return _pert_from(stream, sample, _SUB1, low, mid, high)
-
-
-#: Every scalar function the kernel may call, dependencies first (for ``jit_linked``).
-SCALARS: tuple[Callable, ...] = _STREAM_SCALARS + (
-    _ndtri_central,
-    ndtri,
-    fixed_from_u,
-    uniform_from_u,
-    triangle_from_u,
-    discrete_from_u,
-    normal_from_u,
-    normal_central,
-    lognormal_from_u,
-    metalog_from_u,
-    table_from_u,
-    pert_shapes,
-    _beta_cheng,
-    _pert_from,
-    pert_sample,
-    _pert_trial,
-    pert_from_table,
-    pert_squeezed,
-    _share_below_zero,
-    risk_event_from_u,
-    risk_event_sample,
-)
-
-
-def jit_scalars(jit: Callable) -> dict[str, Callable]:
-    """Compile every scalar sampler (and the stream functions) with ``jit``.
-
-    ``jit`` is e.g. ``numba.njit``; calls between the functions (``pert_sample``
-    → ``uniform`` → ``mix64``, ``normal_from_u`` → ``ndtri``) are linked to the
-    compiled versions. Returns ``{name: compiled function}``, including ``uniform``
-    and ``mix64`` from ``streams``. Compilation itself is lazy (numba compiles
-    on the first call for each argument types).
-    """
-    return jit_linked(SCALARS, jit)
 
 
 # ---------------------------------------------------------------------------
@@ -784,63 +573,6 @@ def _mixture_array(
     return np.where(happens, consequence(v), 0.0)
 
 
-def risk_event_sample_array(
-    stream: int,
-    samples: np.ndarray,
-    p: float,
-    shape: float,
-    low: float,
-    mid: float,
-    high: float,
-) -> np.ndarray:
-    """numpy twin of ``risk_event_sample``: one draw per sample, same uniforms."""
-    samples = np.asarray(samples, dtype=np.uint64)
-    u = uniform_array(stream, samples, 0)
-    if shape != _PERT_SHAPE:
-        return risk_event_from_u_array(u, p, shape, low, mid, high)
-    out = np.zeros(samples.shape)
-    happens = ~(u <= 1.0 - p)
-    out[happens] = _pert_from_array(stream, samples[happens], 1, low, mid, high)
-    return out
-
-
-def pert_from_table_array(
-    stream: int,
-    samples: np.ndarray,
-    table: np.ndarray,
-    low: float,
-    high: float,
-    a: float,
-    b: float,
-) -> np.ndarray:
-    """numpy twin of ``pert_from_table`` (the table starting at 0): same uniforms, same draws."""
-    samples = np.asarray(samples, dtype=np.uint64)
-    span = high - low
-    if span == 0.0:
-        return np.full(samples.shape, float(low))
-    if not span > 0.0 or table.size == 0:
-        return np.full(samples.shape, np.nan)
-    bins = table.size // 4
-    out = np.full(samples.shape, np.nan)
-    pending = np.arange(samples.size)
-    sub = np.uint64(0)
-    for _ in range(_MAX_TRIALS):
-        if pending.size == 0:
-            break
-        s_ = samples[pending]
-        scaled = uniform_array(stream, s_, sub) * bins
-        j = np.minimum(scaled.astype(np.int64), bins - 1)
-        k = np.where(scaled - j < table[j], j, table[bins + j].astype(np.int64))
-        x = (k + uniform_array(stream, s_, sub + _SUB1)) / bins
-        y = uniform_array(stream, s_, sub + _SUB2) * table[2 * bins + k]
-        sub = sub + _SUB3
-        with np.errstate(divide="ignore"):
-            accept = (y <= table[3 * bins + k]) | (y <= np.exp(a * np.log(x) + b * np.log1p(-x)))
-        out[pending[accept]] = np.minimum(np.maximum(low + span * x[accept], low), high)
-        pending = pending[~accept]
-    return out
-
-
 @functools.lru_cache(maxsize=1024)
 def pert_envelope(alpha: float, beta: float, bins: int = PERT_BINS) -> tuple[float, ...]:
     """The table ``pert_from_table`` draws Beta(alpha, beta) with (alpha, beta >= 1).
@@ -881,63 +613,6 @@ def _alias_table(scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         work[l_] -= 1.0 - work[s_]
         (small if work[l_] < 1.0 else large).append(l_)
     return threshold, alias
-
-
-def pert_sample_array(
-    stream: int, samples: np.ndarray, low: float, mid: float, high: float
-) -> np.ndarray:
-    """numpy twin of ``pert_sample``: one PERT draw per sample, same uniforms."""
-    return _pert_from_array(stream, samples, 0, low, mid, high)
-
-
-def _pert_from_array(
-    stream: int, samples: np.ndarray, first_sub: int, low: float, mid: float, high: float
-) -> np.ndarray:
-    """numpy twin of ``_pert_from``: uniforms from ``sub = first_sub`` on."""
-    samples = np.asarray(samples, dtype=np.uint64)
-    if not (low <= mid and mid <= high):
-        return np.full(samples.shape, np.nan)
-    span = high - low
-    if span == 0.0:
-        return np.full(samples.shape, float(low))
-    alpha, beta = pert_shapes(low, mid, high)
-    x = _beta_cheng_array(stream, samples, first_sub, alpha, beta)
-    return np.minimum(np.maximum(low + span * x, low), high)
-
-
-def _beta_cheng_array(
-    stream: int, samples: np.ndarray, first_sub: int, alpha: float, beta: float
-) -> np.ndarray:
-    """numpy twin of ``_beta_cheng``: rejection vectorised with a pending mask."""
-    small, big = min(alpha, beta), max(alpha, beta)
-    if small <= 1.0:
-        u = uniform_array(stream, samples, first_sub)
-        return 1.0 - u ** (1.0 / beta) if alpha <= 1.0 else u ** (1.0 / alpha)
-    total = small + big
-    b = math.sqrt((total - 2.0) / (2.0 * small * big - total))
-    c = small + 1.0 / b
-    out = np.full(samples.shape, np.nan)
-    pending = np.arange(samples.size)
-    sub = np.uint64(first_sub)
-    for _ in range(_MAX_TRIALS):
-        if pending.size == 0:
-            break
-        s_ = samples[pending]
-        u1 = uniform_array(stream, s_, sub)
-        u2 = uniform_array(stream, s_, sub + _SUB1)
-        sub = sub + _SUB2
-        v = b * np.log(u1 / (1.0 - u1))
-        w = small * np.exp(v)
-        z = u1 * u1 * u2
-        r = c * v - _LOG4
-        s = small + r - w
-        t = np.log(z)
-        accept = (s + _ONE_PLUS_LOG5 >= 5.0 * z) | (s > t)
-        accept |= r + total * np.log(total / (big + w)) >= t
-        draw = w / (big + w) if small == alpha else big / (big + w)
-        out[pending[accept]] = draw[accept]
-        pending = pending[~accept]
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -1083,6 +758,8 @@ class Distribution:
 
         Bit-compatible with the scalar sampler called as the kernel does.
         """
+        from .streams import uniform_array
+
         return self.quantile(uniform_array(stream, samples, 0))
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
@@ -1398,6 +1075,8 @@ class Pert(Distribution):
     def sample_array(self, stream: int, samples: np.ndarray) -> np.ndarray:
         """Draw one value per sample index (rejection under a step envelope, counter stream)."""
         table = np.array(self.sampler_table, dtype=np.float64)
+        from .stream_samplers import pert_from_table_array
+
         return pert_from_table_array(stream, samples, table, *self.sampler_args)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
@@ -1773,6 +1452,8 @@ class RiskEvent(Distribution):
 
     def sample_array(self, stream: int, samples: np.ndarray) -> np.ndarray:
         """Draw one value per sample index (a PERT consequence by rejection)."""
+        from .stream_samplers import risk_event_sample_array
+
         return risk_event_sample_array(stream, samples, *self.sampler_args)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
@@ -1912,9 +1593,14 @@ class UniformValues(_ValueTable):
         return [(f"values[{i}]", v) for i, v in enumerate(self.values)]
 
 
-def _is_list(raw: object) -> bool:
+def _is_list(raw: object) -> TypeGuard[Sequence[object] | np.ndarray]:
     """True for a list, tuple or array of items (not text)."""
-    return not isinstance(raw, str | bytes) and isinstance(raw, Sequence | np.ndarray)
+    return not isinstance(raw, str | bytes) and (isinstance(raw, Sequence) or _is_array(raw))
+
+
+def _is_array(raw: object) -> bool:
+    """True for a numpy array; numpy is not loaded for the question (an array would have)."""
+    return loaded("numpy") and isinstance(raw, np.ndarray)
 
 
 def _set_probabilities(model: Triangle | Discrete | DiscreteValues) -> None:
@@ -1961,7 +1647,7 @@ def _estimate_order(model: Normal | LogNormal) -> list[tuple[str, str]]:
 
 def _percentiles(owner: object, raw: object) -> tuple[float, float, float]:
     """``percentiles`` as three floats [q, 50, 100 - q] with 0 < q < 50, or a ModelError."""
-    if not isinstance(raw, Sequence | np.ndarray) or isinstance(raw, str | bytes) or len(raw) != 3:
+    if not _is_list(raw) or len(raw) != 3:
         raise ModelError(
             f"percentiles must be three numbers [q, 50, 100 - q], got {shown(raw)}",
             hint="e.g. percentiles: [10, 50, 90] for an estimate of P10, P50 and P90",

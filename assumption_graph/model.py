@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import networkx as nx
-
+from ._lazy import lazy_import
 from .business import CATEGORIES, PHASES, PURPOSES, BusinessCase
 from .distributions import (
     ESTIMATE_OPTIONS,
@@ -32,6 +31,11 @@ from .distributions import (
 from .errors import ModelError, did_you_mean, shown
 from .expr import Formula, parse_formula
 from .keys import KeyReader, is_whole
+
+if TYPE_CHECKING:
+    import networkx as nx
+else:  # loaded when a graph algorithm is needed
+    nx = lazy_import("networkx")
 
 if TYPE_CHECKING:  # later pipeline stages, imported lazily by the convenience methods
     import graphviz

@@ -35,8 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
+from ._lazy import lazy_import
 from .business import CATEGORIES, PHASES
 from .distributions import (
     DEFAULT_PERCENTILES,
@@ -53,6 +52,11 @@ from .io import check_outputs, write_atomic
 from .model import PURPOSES, Body, Model, Node, Situation, Value
 from .text import html_text, printable
 from .validate import check as check_model
+
+if TYPE_CHECKING:
+    import networkx as nx
+else:  # loaded when a graph algorithm is needed
+    nx = lazy_import("networkx")
 
 if TYPE_CHECKING:
     import graphviz

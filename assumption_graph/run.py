@@ -26,6 +26,7 @@ from .errors import RunError, did_you_mean
 from .model import Model
 from .results import RunResult, spearman, summarise
 from .sampling import METHODS, InputSampler
+from .settings import DEFAULT_SAMPLES, DEFAULT_SEED
 from .validate import CheckedModel
 
 if TYPE_CHECKING:  # sensitivity builds on this module
@@ -45,8 +46,6 @@ __all__ = [
     "check_memory",
 ]
 
-DEFAULT_SAMPLES = 100_000
-DEFAULT_SEED = 0
 CHUNK = 1 << 18  # samples per kernel call: small enough for a lively progress bar
 FIRST_CHECK = 10_000  # a run to a precision checks it after this many samples, then doubling
 # Arrays of n samples alive besides the outputs (measured with tracemalloc, rounded up):

@@ -26,13 +26,19 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 
+from ._lazy import lazy_import
 from .distributions import Distribution, ndtri_array
+from .settings import METHODS
 from .streams import mix64_array, node_key, stream_key, uniform_array
+
+if TYPE_CHECKING:
+    import networkx as nx
+else:  # loaded when a graph algorithm is needed
+    nx = lazy_import("networkx")
 
 __all__ = [
     "METHODS",
@@ -43,8 +49,6 @@ __all__ = [
     "copula_factor",
     "not_positive_semidefinite",
 ]
-
-METHODS: tuple[str, ...] = ("mc", "lhs", "sobol")
 
 _TINY = 2.0**-54  # keeps Sobol points off 0 and 1, where inverse CDFs are infinite
 _FEISTEL_ROUNDS = 4

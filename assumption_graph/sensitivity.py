@@ -38,7 +38,7 @@ from .compile.case import FIGURE_LABELS, WITHOUT
 from .compile.reference import evaluate, input_distributions
 from .distributions import Distribution
 from .errors import RunError, did_you_mean
-from .results import RunResult, spearman
+from .results import RunResult, average_ranks, spearman
 from .run import DEFAULT_SAMPLES, DEFAULT_SEED, RANK_ROWS, Simulator, check_memory, checked_flag
 
 __all__ = [
@@ -329,8 +329,6 @@ def _rank_correlations(
     the same seed (so the same samples), to bound the kept samples' memory.
     Returns the (first) run too, for its settings.
     """
-    from scipy.stats import rankdata  # heavy: imported when a sensitivity is asked for
-
     groups = [list(inputs[k : k + _RUN_GROUP]) for k in range(0, len(inputs), _RUN_GROUP)]
     check_memory(  # each run checks its own outputs; this adds the ranks
         8 * n * (min(len(inputs), _RUN_GROUP) + 1 + RANK_ROWS),
@@ -351,7 +349,7 @@ def _rank_correlations(
         )
         y = run.values(node)
         if first is None:  # the same samples in every group: rank the output once
-            first, y_ranks = replace(run, arrays={}), rankdata(y[np.isfinite(y)])
+            first, y_ranks = replace(run, arrays={}), average_ranks(y[np.isfinite(y)])
         for name in group:
             rho[name] = spearman(run.values(name), y, y_ranks)
         del run, y  # one group's samples held at a time

@@ -114,10 +114,9 @@ import re
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
+from ._lazy import lazy_import
 from .business import (
     CATEGORIES,
     MAX_HORIZON,
@@ -132,7 +131,11 @@ from .distributions import Distribution, Normal
 from .errors import CheckFailed, Diagnostic, did_you_mean, shown
 from .expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, fold, to_source
 from .model import Body, Input, Model, Node, Situation, Value, draws
-from .sampling import not_positive_semidefinite
+
+if TYPE_CHECKING:
+    import networkx as nx
+else:  # loaded when a graph algorithm is needed
+    nx = lazy_import("networkx")
 
 __all__ = ["CheckedModel", "Unit", "check", "unit_of", "formula_unit"]
 
@@ -1578,6 +1581,10 @@ def _correlations(ctx: _Context) -> Iterator[Diagnostic]:
         yield from found
         if not found:
             valid[c.pair] = c.line
+    if not valid:
+        return
+    from .sampling import not_positive_semidefinite  # numpy: only a file with correlations
+
     bad = not_positive_semidefinite(list(valid))
     if bad:
         listed = "; ".join(f"{a}~{b} {rho:g}" for a, b, rho in bad)

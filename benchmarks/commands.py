@@ -8,6 +8,14 @@ made with ``git worktree add``) every command is also timed with that checkout
 first on ``PYTHONPATH``, interleaved run by run with this one so that load from
 other work on the machine hits both alike, and the ratio of the medians is
 reported.
+
+Python's bytecode cache is on for the processes, in a temporary folder: an
+installed package has its modules compiled, and a ``PYTHONDONTWRITEBYTECODE``
+in the caller's environment would otherwise have every run compile the
+package's sources again (a tenth of a second and more), which a user never waits
+for. The first run of each command writes the cache. The processes run in this
+checkout (its example files) with ``python -P``, so that the package imported is
+the one on ``PYTHONPATH``, not the one in the working folder.
 """
 
 from __future__ import annotations
@@ -51,12 +59,13 @@ COMMANDS = (
 QUICK_COMMANDS = COMMANDS[:3]
 
 
-def _once(root: Path, argv: Sequence[str]) -> float:
+def _once(root: Path, argv: Sequence[str], pycache: str) -> float:
     """Seconds for one process of the command line ``argv`` with ``root``'s package."""
-    env = dict(os.environ, PYTHONPATH=str(root))
+    env = dict(os.environ, PYTHONPATH=str(root), PYTHONPYCACHEPREFIX=pycache)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     began = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "assumption_graph.cli", *argv],
+        [sys.executable, "-P", "-m", "assumption_graph.cli", *argv],  # -P: root's, not cwd's
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -85,13 +94,14 @@ def time_commands(
     with tempfile.TemporaryDirectory(prefix="ag-bench-cmd-") as out:
         for command in commands:
             argv = command.line(out)
+            pycache = str(Path(out) / "pycache")
             log(f"  {command.name} ...")
             for root in roots.values():  # warm caches: the kernel's and the file system's
-                _once(root, argv)
+                _once(root, argv, pycache)
             times: dict[str, list[float]] = {key: [] for key in roots}
             for _ in range(repeat):
                 for key, root in roots.items():
-                    times[key].append(_once(root, argv))
+                    times[key].append(_once(root, argv, pycache))
             row: dict[str, Any] = {"command": command.name, "argv": list(command.argv)}
             row |= {key: _summary(values) for key, values in times.items()}
             if against:

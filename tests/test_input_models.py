@@ -20,7 +20,7 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assumption_graph import cli
+from assumption_graph import cli, stream_samplers
 from assumption_graph import distributions as dist
 from assumption_graph.compile.reference import simulate
 from assumption_graph.distributions import (
@@ -209,7 +209,7 @@ def test_factories_are_strict() -> None:
 
 # ------------------------------------------------------------------ numpy twins == compiled
 
-J = dist.jit_scalars(numba.njit)
+J = stream_samplers.jit_scalars(numba.njit)
 _metalog, _table, _risk = J["metalog_from_u"], J["table_from_u"], J["risk_event_sample"]
 _uniform = J["uniform"]
 

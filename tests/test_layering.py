@@ -11,11 +11,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "assumption_graph"
 
 STAGES: dict[str, int] = {
     "errors": 0,
+    "_lazy": 0,
+    "settings": 0,
     "_version": 0,
     "text": 0,
     "expr": 1,
     "streams": 1,
     "distributions": 1,
+    "stream_samplers": 1,
     "sampling": 1,
     "keys": 1,
     "business": 1,

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 
 import assumption_graph as ag
 from assumption_graph.cli import main
 from assumption_graph.distributions import Z95
 from assumption_graph.errors import RunError
 from assumption_graph.report import sensitivity_report
+from assumption_graph.results import average_ranks
 from assumption_graph.sensitivity import (
     SensitivityResult,
     contributions,
@@ -158,6 +159,20 @@ def test_spearman_uses_average_ranks_for_ties():
     y = x + rng.normal(0, 1, 500)
     assert spearman(x, y) == pytest.approx(spearmanr(x, y).statistic, abs=1e-12)
     assert spearman(np.full(5, 2.0), np.arange(5.0)) == 0.0  # a constant input
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(3).normal(size=1000),
+        np.random.default_rng(4).integers(0, 4, size=1000).astype(float),  # many ties
+        np.array([0.0, -0.0, np.inf, -np.inf, 1e308, -1e308, 0.0]),  # -0.0 ties with 0.0
+        np.array([7.0]),
+    ],
+    ids=["distinct", "ties", "extremes", "one"],
+)
+def test_average_ranks_are_scipys_rankdata_to_the_bit(values):
+    assert average_ranks(values).tobytes() == rankdata(values).tobytes()
 
 
 def test_nonfinite_outputs_are_dropped_pairwise_and_null_in_json():

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .. import distributions, finance, streams
+from .. import distributions, finance, stream_samplers, streams
 from .ir import N_PARAMS, Op, Program
 
 __all__ = [
@@ -117,6 +117,7 @@ HELPER_NAMES = frozenset(re.findall(r"^define \S+ @(\w+)", _HELPERS, flags=re.MU
 _KERNEL_SOURCES = (
     distributions.__file__,
     finance.__file__,
+    stream_samplers.__file__,
     streams.__file__,
     str(Path(__file__).with_name("numba_backend.py")),
     __file__,

@@ -25,8 +25,7 @@ import numpy as np
 from llvmlite import ir as llvm_ir
 from numba.extending import intrinsic
 
-from .. import distributions as dist
-from .. import finance, streams
+from .. import finance, stream_samplers, streams
 from .ir import CODE_WIDTH, N_PARAMS, Op
 from .kernel import ENTRY, HELPER_NAMES, KernelObject, Size
 
@@ -43,7 +42,7 @@ def _compiled(*signature: object, **options: object) -> Callable[[Callable], Cal
 # about half a second of the first compile).
 _INNER = {"nogil": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 _inner = _compiled(**_INNER)
-_scalars = dist.jit_scalars(_inner)
+_scalars = stream_samplers.jit_scalars(_inner)
 _mix64 = _scalars["mix64"]
 _triangle = _scalars["triangle_from_u"]
 _uniform_range = _scalars["uniform_from_u"]

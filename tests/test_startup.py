@@ -1,0 +1,77 @@
+"""A command loads only the libraries it uses, so that it starts fast.
+
+Each command runs through ``cli.main`` in a new process, which then reports the
+libraries that were executed (a lazily imported one that nothing touched does
+not count). What a command must not load is a behaviour; how long it takes is
+measured in ``benchmarks/commands.py``, not asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assumption_graph.compile import kernel
+
+ROOT = Path(__file__).resolve().parent.parent
+CASE_HANDLING = ROOT / "examples" / "case_handling.yaml"  # no correlations
+BUSINESS_CASE = ROOT / "examples" / "business_case.yaml"  # correlated inputs
+HEAVY = ("numpy", "networkx", "numba", "llvmlite", "scipy", "scipy.stats", "matplotlib", "SALib")
+NUMERIC = ("numba", "llvmlite", "scipy", "matplotlib", "SALib")
+
+_REPORT = f"""
+import json, sys
+from assumption_graph import cli
+from assumption_graph._lazy import loaded
+code = cli.main(sys.argv[1:])
+print(json.dumps({{"code": code, "loaded": [m for m in {HEAVY!r} if loaded(m)]}}), file=sys.stderr)
+"""
+
+
+def loaded_by(*argv: str | Path, cwd: Path) -> set[str]:
+    """The heavy libraries a command executed, in a new process."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", _REPORT, *map(str, argv)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    assert report["code"] == 0, done.stderr
+    return set(report["loaded"])
+
+
+def test_check_of_a_model_without_correlations_loads_none_of_them(tmp_path):
+    assert loaded_by("check", CASE_HANDLING, cwd=tmp_path) == set()
+
+
+def test_check_loads_numpy_and_networkx_only_for_correlations(tmp_path):
+    # the correlation matrix's test of consistency needs them, nothing more
+    assert loaded_by("check", BUSINESS_CASE, cwd=tmp_path) <= {"numpy", "networkx"}
+
+
+@pytest.mark.parametrize("model", [CASE_HANDLING, BUSINESS_CASE], ids=lambda p: p.stem)
+def test_draw_loads_no_numeric_library(model, tmp_path):
+    found = loaded_by("draw", model, "-o", tmp_path / "diagram.dot", cwd=tmp_path)
+    assert found.isdisjoint(NUMERIC), found
+
+
+def test_draw_of_a_model_without_correlations_loads_no_numpy(tmp_path):
+    assert "numpy" not in loaded_by("draw", CASE_HANDLING, "-o", tmp_path / "d.dot", cwd=tmp_path)
+
+
+def test_run_loads_no_plotting_no_salib_and_no_scipy_stats(tmp_path):
+    kernel.warm_up()  # the kernel from the cache, as a user's second run has it
+    json_file = tmp_path / "r.json"
+    found = loaded_by("run", BUSINESS_CASE, "-n", "1000", "--json", json_file, cwd=tmp_path)
+    assert found.isdisjoint({"matplotlib", "SALib", "scipy.stats"}), found
