@@ -30,7 +30,7 @@ from typing import Any
 
 from . import render
 from ._version import __version__
-from .errors import AssumptionGraphError, Diagnostic, ModelFileError
+from .errors import AssumptionGraphError, Diagnostic, ModelFileError, shown
 from .io import UNREADABLE_CODES, check_outputs, read_model, write_files
 from .model import Model
 from .plots import ChartRequest, PlotAccessor, check_chart_name, figure_data
@@ -94,9 +94,11 @@ def _whole(text: str, what: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{what} must be a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"{what} must be a whole number, got {shown(text)}"
+        ) from None
     if value < least:
-        raise argparse.ArgumentTypeError(f"{what} must be at least {least}, got {value}")
+        raise argparse.ArgumentTypeError(f"{what} must be at least {least}, got {shown(value)}")
     return value
 
 
@@ -112,7 +114,9 @@ def _seed(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"the seed must be a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"the seed must be a whole number, got {shown(text)}"
+        ) from None
 
 
 def _precision(text: str) -> float:
@@ -124,7 +128,7 @@ def _precision(text: str) -> float:
         value = math.nan
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(
-            f"--precision takes a relative error like 0.5% or 0.005, got {text!r}"
+            f"--precision takes a relative error like 0.5% or 0.005, got {shown(text)}"
         )
     return value
 
@@ -136,7 +140,9 @@ def _override(text: str) -> tuple[str, float]:
     except ValueError:
         number = None
     if not sep or not node_id.strip() or number is None or not math.isfinite(number):
-        raise argparse.ArgumentTypeError(f"--set takes id=number (a finite number), got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"--set takes id=number (a finite number), got {shown(text)}"
+        )
     return node_id.strip(), number
 
 
@@ -333,7 +339,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
     )
     unknown = show - {"estimates", "results"}
     if unknown:
-        _err(f"--show takes estimates and/or results, got {', '.join(sorted(unknown))}")
+        _err(f"--show takes estimates and/or results, got {shown(', '.join(sorted(unknown)))}")
         return EXIT_ERRORS
     render.output_format(args.output, args.format)  # before the run: a bad name costs nothing
     _check_outputs(args, args.output)
@@ -508,9 +514,20 @@ def _report_command(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its own messages (an invalid choice, unrecognized arguments)
+    cut like every other message that quotes what the user gave."""
+
+    def error(self, message: str) -> Any:  # argparse's: exits with 2
+        super().error(message if len(message) <= _LONGEST_USAGE_ERROR else shown(message))
+
+
+_LONGEST_USAGE_ERROR = 300
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subcommand per job."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="assumption-graph",
         description="Assumption diagrams for business cases: check, simulate, draw, "
         "explain and report.",
@@ -552,9 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("draw", help="render the assumption diagram with Graphviz")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
     p.add_argument("-o", "--output", required=True, help="output file: .svg, .png, .pdf or .dot")
-    p.add_argument(
-        "--format", choices=render.FORMATS, help="format (default: from -o)"
-    )
+    p.add_argument("--format", choices=render.FORMATS, help="format (default: from -o)")
     p.add_argument("--level", choices=render.LEVELS, default="detail")
     p.add_argument(
         "--group",

@@ -23,6 +23,7 @@ __all__ = [
     "Diagnostic",
     "did_you_mean",
     "shown",
+    "quoted",
 ]
 
 _SHORT = reprlib.Repr()
@@ -49,6 +50,16 @@ def shown(value: object) -> str:
     elif isinstance(value, str) and len(value) > _SHORT.maxstring:
         text += f" ({len(value):,} characters)"
     return text
+
+
+def quoted(name: object) -> str:
+    """A node id or name as a message quotes it: in quotes, a long one cut by :func:`shown`.
+
+    >>> quoted("hours"), quoted("h" * 100)
+    ("'hours'", "'hhhhhhhhhhhhhhhhhhhhhhhhhhh...hhhhhhhhhhhhhhhhhhhhhhhhhhhh' (100 characters)")
+    """
+    text = str(name)
+    return f"'{text}'" if len(text) <= _SHORT.maxstring else shown(text)
 
 
 def did_you_mean(word: object, choices: Iterable[str], otherwise: str = "") -> str:
@@ -89,7 +100,7 @@ class AssumptionGraphError(Exception):
         where = ""
         if self.file is not None:
             where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
-        node = f"node '{self.node}': " if self.node is not None else ""
+        node = f"node {quoted(self.node)}: " if self.node is not None else ""
         hint = f" (hint: {self.hint})" if self.hint else ""
         return f"{where}{node}{self.message}{hint}"
 
@@ -160,8 +171,8 @@ class Diagnostic:
         where = self.file or "<model>"
         if self.line is not None:
             where = f"{where}:{self.line}"
-        named = self.node is None or f"'{self.node}'" in self.message
-        node = "" if named else f"'{self.node}': "
+        named = self.node is None or quoted(self.node) in self.message
+        node = "" if named else f"{quoted(self.node)}: "
         return f"{where}: {self.severity} {self.code}: {node}{self.message}"
 
     def as_dict(self) -> dict[str, object]:
