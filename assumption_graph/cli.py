@@ -19,11 +19,12 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import shlex
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -257,11 +258,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.business_case is not None:
         table += "\n\n" + business_case_report(result.business_case, checked.model.money_unit)
     table += _sampling_notes(result, args)
-    print(table, file=sys.stderr if to_stdout else sys.stdout)
+    print(table, file=sys.stderr if to_stdout or _on_stdout(files) else sys.stdout)
     _write(files)
     if to_stdout:
         print(json_text, end="")
     return EXIT_OK
+
+
+def _on_stdout(paths: Iterable[str]) -> bool:
+    """Whether one of ``paths`` is this process's standard output (``/dev/stdout``, its
+    ``/proc`` name, the file it is redirected to): the table then goes to standard error,
+    as with ``-``, so standard output carries that output alone."""
+    try:
+        out = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file behind sys.stdout
+        return False
+    for path in paths:
+        try:
+            found = os.stat(path)
+        except OSError:
+            continue
+        if (found.st_dev, found.st_ino) == (out.st_dev, out.st_ino):
+            return True
+    return False
 
 
 def _json_text(data: object) -> str:
@@ -419,7 +438,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         files[args.json] = json_text
     print(
         sensitivity_report(result, {args.output: label}),
-        file=sys.stderr if to_stdout else sys.stdout,
+        file=sys.stderr if to_stdout or _on_stdout(files) else sys.stdout,
     )
     _write(files)
     if to_stdout:
