@@ -7,6 +7,7 @@ that tells the user where the problem is and what to do about it.
 from __future__ import annotations
 
 import difflib
+import re
 import reprlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -24,6 +25,7 @@ __all__ = [
     "did_you_mean",
     "shown",
     "quoted",
+    "cut_words",
 ]
 
 _SHORT = reprlib.Repr()
@@ -50,6 +52,23 @@ def shown(value: object) -> str:
     elif isinstance(value, str) and len(value) > _SHORT.maxstring:
         text += f" ({len(value):,} characters)"
     return text
+
+
+_LONG_WORD = re.compile(r"\S{301,}")  # no path, number or name of a sane file is as long
+
+
+def cut_words(text: str) -> str:
+    """``text`` with each run of over 300 characters without a space cut in the middle.
+
+    A message quotes ids, names, units and values from the file, not always through
+    :func:`shown`; this keeps every message a readable line whatever they hold.
+
+    >>> cut_words("unit " + "u" * 1000 + " is odd")  # doctest: +ELLIPSIS
+    'unit uuu...uuu (1,000 characters) is odd'
+    """
+    return _LONG_WORD.sub(
+        lambda word: f"{word[0][:100]}...{word[0][-100:]} ({len(word[0]):,} characters)", text
+    )
 
 
 def quoted(name: object) -> str:
@@ -88,11 +107,11 @@ class AssumptionGraphError(Exception):
         node: str | None = None,
         hint: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = cut_words(message)
         self.file = file
         self.line = line
         self.node = node
-        self.hint = hint
+        self.hint = cut_words(hint) if hint else hint
         super().__init__(self.format())
 
     def format(self) -> str:
@@ -166,6 +185,9 @@ class Diagnostic:
     node: str | None = None
     file: str | None = None
     line: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", cut_words(self.message))
 
     def __str__(self) -> str:
         where = self.file or "<model>"
