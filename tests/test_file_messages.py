@@ -154,7 +154,10 @@ LONG = "q" * 300_000
 LONG_TEXTS = {
     "an undefined name": {"y": {"kind": "main", "formula": f"1 + {LONG}"}},
     "a long node id": {LONG: {"value": 1, "source": "s"}, "y": {"kind": "main", "formula": "2"}},
-    "a unit": {"a": {"value": 1, "source": "s"}, "y": {"kind": "main", "formula": "a", "unit": LONG}},
+    "a unit": {
+        "a": {"value": 1, "source": "s"},
+        "y": {"kind": "main", "formula": "a", "unit": LONG},
+    },
     "a category": {
         "a": {"value": 1, "source": "s"},
         "y": {"kind": "main", "formula": "a", "side": "cost", "category": LONG},
