@@ -134,6 +134,13 @@ def _precision(text: str) -> float:
     return value
 
 
+def _file_name(text: str) -> str:
+    """A path given for a file: an empty one would silently mean "no file"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"a file name is needed, got {shown(text)}")
+    return text
+
+
 def _override(text: str) -> tuple[str, float]:
     node_id, sep, value = text.partition("=")
     try:
@@ -564,9 +571,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
     _add_sampling(p)
     p.add_argument(
-        "--json", metavar="FILE", help="write the figures as JSON to FILE ('-' for stdout)"
+        "--json",
+        type=_file_name,
+        metavar="FILE",
+        help="write the figures as JSON to FILE ('-' for stdout)",
     )
-    p.add_argument("--csv", metavar="FILE", help="write the node figures as CSV to FILE")
+    p.add_argument(
+        "--csv", type=_file_name, metavar="FILE", help="write the node figures as CSV to FILE"
+    )
     p.add_argument("--all", action="store_true", help="report every node, not only the main ones")
     _add_scenario(p)
     p.add_argument(
@@ -587,7 +599,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("draw", help="render the assumption diagram with Graphviz")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
-    p.add_argument("-o", "--output", required=True, help="output file: .svg, .png, .pdf or .dot")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=_file_name,
+        required=True,
+        help="output file: .svg, .png, .pdf or .dot",
+    )
     p.add_argument("--format", choices=render.FORMATS, help="format (default: from -o)")
     p.add_argument("--level", choices=render.LEVELS, default="detail")
     p.add_argument(
@@ -618,13 +636,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="Sobol base samples, a power of two (default 1,024; each costs inputs + 2 runs)",
     )
     p.add_argument(
-        "-o", dest="chart", metavar="FILE", help="write the tornado chart (.png, .svg, .pdf)"
+        "-o",
+        dest="chart",
+        type=_file_name,
+        metavar="FILE",
+        help="write the tornado chart (.png, .svg, .pdf)",
     )
     p.add_argument(
-        "--variance-chart", metavar="FILE", help="write the contribution-to-variance chart"
+        "--variance-chart",
+        type=_file_name,
+        metavar="FILE",
+        help="write the contribution-to-variance chart",
     )
     p.add_argument(
-        "--json", metavar="FILE", help="write the analysis as JSON to FILE ('-' for stdout)"
+        "--json",
+        type=_file_name,
+        metavar="FILE",
+        help="write the analysis as JSON to FILE ('-' for stdout)",
     )
     p.set_defaults(handler=cmd_sensitivity)
 
@@ -632,7 +660,9 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="simulate and write figures, tables and assumptions to an Excel workbook"
     )
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
-    p.add_argument("-o", "--output", required=True, help="output workbook, ending in .xlsx")
+    p.add_argument(
+        "-o", "--output", type=_file_name, required=True, help="output workbook, ending in .xlsx"
+    )
     _add_sampling(p, count_flags=("-n",))  # --samples asks for the Samples sheet here
     p.add_argument(
         "--samples",
@@ -646,7 +676,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("report", help="simulate and write a self-contained HTML report")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
-    p.add_argument("-o", "--output", required=True, help="output file, ending in .html")
+    p.add_argument(
+        "-o", "--output", type=_file_name, required=True, help="output file, ending in .html"
+    )
     _add_sampling(p)
     _add_scenario(p)
     sensitivity = p.add_mutually_exclusive_group()
@@ -701,6 +733,7 @@ def _add_scenario(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--previous",
+        type=_file_name,
         metavar="RESULT.json",
         help="the previous phase's 'run --json' result: show its figures and flag changes",
     )

@@ -295,6 +295,15 @@ CLI_CASES = [
         ["draw", "--level", "all"],
         "argument --level: invalid choice: 'all'",
     ),
+    (["run", "--json", ""], "argument --json: a file name is needed"),
+    (["run", "--csv", ""], "argument --csv: a file name is needed"),
+    (["run", "--previous", ""], "argument --previous: a file name is needed"),
+    (["sensitivity", "--json", ""], "argument --json: a file name is needed"),
+    (["sensitivity", "-o", ""], "argument -o: a file name is needed"),
+    (["sensitivity", "--variance-chart", ""], "argument --variance-chart: a file name is needed"),
+    (["export", "-o", ""], "argument -o/--output: a file name is needed"),
+    (["report", "-o", ""], "argument -o/--output: a file name is needed"),
+    (["draw", "-o", ""], "argument -o/--output: a file name is needed"),
 ]
 
 OUTPUT = {
