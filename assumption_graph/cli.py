@@ -32,7 +32,7 @@ from typing import Any
 from . import render
 from ._version import __version__
 from .errors import AssumptionGraphError, Diagnostic, ModelFileError, shown
-from .io import UNREADABLE_CODES, check_outputs, read_model, write_files
+from .io import UNREADABLE_CODES, check_outputs, read_json, read_model, write_files
 from .model import Model
 from .plots import ChartRequest, PlotAccessor, check_chart_name, figure_data
 from .report import business_case_report, figures_csv, key_figure_table
@@ -317,9 +317,14 @@ def _sampling_notes(result: RunResult, args: argparse.Namespace) -> str:
 def _previous(path: str) -> dict[str, Any]:
     """The ``business_case`` object of a previous run's JSON (a whole run file or just it)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"cannot read the previous result: {error}", file=path) from None
+        data = read_json(path)
+    except ModelFileError as error:  # missing, unreadable, over a limit
+        raise ModelFileError(
+            f"cannot read the previous result: {error.message}",
+            file=path,
+            line=error.line,
+            hint=error.hint,
+        ) from None
     except json.JSONDecodeError as error:
         raise ModelFileError(
             f"the previous result is not JSON: {error.msg}", file=path, line=error.lineno
