@@ -19,19 +19,20 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import shlex
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import render
 from ._version import __version__
-from .errors import AssumptionGraphError, Diagnostic, ModelFileError
-from .io import UNREADABLE_CODES, check_outputs, read_model, write_files
+from .errors import AssumptionGraphError, Diagnostic, ModelFileError, shown
+from .io import UNREADABLE_CODES, check_outputs, read_json, read_model, write_files
 from .model import Model
 from .settings import DEFAULT_SAMPLES, DEFAULT_SEED, METHODS
 from .text import printable
@@ -98,9 +99,11 @@ def _whole(text: str, what: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{what} must be a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"{what} must be a whole number, got {shown(text)}"
+        ) from None
     if value < least:
-        raise argparse.ArgumentTypeError(f"{what} must be at least {least}, got {value}")
+        raise argparse.ArgumentTypeError(f"{what} must be at least {least}, got {shown(value)}")
     return value
 
 
@@ -116,7 +119,9 @@ def _seed(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"the seed must be a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"the seed must be a whole number, got {shown(text)}"
+        ) from None
 
 
 def _precision(text: str) -> float:
@@ -128,9 +133,16 @@ def _precision(text: str) -> float:
         value = math.nan
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(
-            f"--precision takes a relative error like 0.5% or 0.005, got {text!r}"
+            f"--precision takes a relative error like 0.5% or 0.005, got {shown(text)}"
         )
     return value
+
+
+def _file_name(text: str) -> str:
+    """A path given for a file: an empty one would silently mean "no file"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"a file name is needed, got {shown(text)}")
+    return text
 
 
 def _override(text: str) -> tuple[str, float]:
@@ -140,7 +152,9 @@ def _override(text: str) -> tuple[str, float]:
     except ValueError:
         number = None
     if not sep or not node_id.strip() or number is None or not math.isfinite(number):
-        raise argparse.ArgumentTypeError(f"--set takes id=number (a finite number), got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"--set takes id=number (a finite number), got {shown(text)}"
+        )
     return node_id.strip(), number
 
 
@@ -259,11 +273,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.business_case is not None:
         table += "\n\n" + business_case_report(result.business_case, checked.model.money_unit)
     table += _sampling_notes(result, args)
-    print(table, file=sys.stderr if to_stdout else sys.stdout)
+    print(table, file=sys.stderr if to_stdout or _on_stdout(files) else sys.stdout)
     _write(files)
     if to_stdout:
         print(json_text, end="")
     return EXIT_OK
+
+
+def _on_stdout(paths: Iterable[str]) -> bool:
+    """Whether one of ``paths`` is this process's standard output (``/dev/stdout``, its
+    ``/proc`` name, the file it is redirected to): the table then goes to standard error,
+    as with ``-``, so standard output carries that output alone."""
+    try:
+        out = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file behind sys.stdout
+        return False
+    for path in paths:
+        try:
+            found = os.stat(path)
+        except OSError:
+            continue
+        if (found.st_dev, found.st_ino) == (out.st_dev, out.st_ino):
+            return True
+    return False
 
 
 def _json_text(data: object) -> str:
@@ -293,9 +325,14 @@ def _sampling_notes(result: RunResult, args: argparse.Namespace) -> str:
 def _previous(path: str) -> dict[str, Any]:
     """The ``business_case`` object of a previous run's JSON (a whole run file or just it)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"cannot read the previous result: {error}", file=path) from None
+        data = read_json(path)
+    except ModelFileError as error:  # missing, unreadable, over a limit
+        raise ModelFileError(
+            f"cannot read the previous result: {error.message}",
+            file=path,
+            line=error.line,
+            hint=error.hint,
+        ) from None
     except json.JSONDecodeError as error:
         raise ModelFileError(
             f"the previous result is not JSON: {error.msg}", file=path, line=error.lineno
@@ -341,7 +378,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
     )
     unknown = show - {"estimates", "results"}
     if unknown:
-        _err(f"--show takes estimates and/or results, got {', '.join(sorted(unknown))}")
+        _err(f"--show takes estimates and/or results, got {shown(', '.join(sorted(unknown)))}")
         return EXIT_ERRORS
     render.output_format(args.output, args.format)  # before the run: a bad name costs nothing
     _check_outputs(args, args.output)
@@ -425,7 +462,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         files[args.json] = json_text
     print(
         sensitivity_report(result, {args.output: label}),
-        file=sys.stderr if to_stdout else sys.stdout,
+        file=sys.stderr if to_stdout or _on_stdout(files) else sys.stdout,
     )
     _write(files)
     if to_stdout:
@@ -522,9 +559,20 @@ def _report_command(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its own messages (an invalid choice, unrecognized arguments)
+    cut like every other message that quotes what the user gave."""
+
+    def error(self, message: str) -> Any:  # argparse's: exits with 2
+        super().error(message if len(message) <= _LONGEST_USAGE_ERROR else shown(message))
+
+
+_LONGEST_USAGE_ERROR = 300
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subcommand per job."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="assumption-graph",
         description="Assumption diagrams for business cases: check, simulate, draw, "
         "explain and report.",
@@ -542,9 +590,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
     _add_sampling(p)
     p.add_argument(
-        "--json", metavar="FILE", help="write the figures as JSON to FILE ('-' for stdout)"
+        "--json",
+        type=_file_name,
+        metavar="FILE",
+        help="write the figures as JSON to FILE ('-' for stdout)",
     )
-    p.add_argument("--csv", metavar="FILE", help="write the node figures as CSV to FILE")
+    p.add_argument(
+        "--csv", type=_file_name, metavar="FILE", help="write the node figures as CSV to FILE"
+    )
     p.add_argument("--all", action="store_true", help="report every node, not only the main ones")
     _add_scenario(p)
     p.add_argument(
@@ -565,10 +618,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("draw", help="render the assumption diagram with Graphviz")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
-    p.add_argument("-o", "--output", required=True, help="output file: .svg, .png, .pdf or .dot")
     p.add_argument(
-        "--format", choices=render.FORMATS, help="format (default: from -o)"
+        "-o",
+        "--output",
+        type=_file_name,
+        required=True,
+        help="output file: .svg, .png, .pdf or .dot",
     )
+    p.add_argument("--format", choices=render.FORMATS, help="format (default: from -o)")
     p.add_argument(
         "--level",
         choices=(render.AUTO, *render.LEVELS),
@@ -604,13 +661,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="Sobol base samples, a power of two (default 1,024; each costs inputs + 2 runs)",
     )
     p.add_argument(
-        "-o", dest="chart", metavar="FILE", help="write the tornado chart (.png, .svg, .pdf)"
+        "-o",
+        dest="chart",
+        type=_file_name,
+        metavar="FILE",
+        help="write the tornado chart (.png, .svg, .pdf)",
     )
     p.add_argument(
-        "--variance-chart", metavar="FILE", help="write the contribution-to-variance chart"
+        "--variance-chart",
+        type=_file_name,
+        metavar="FILE",
+        help="write the contribution-to-variance chart",
     )
     p.add_argument(
-        "--json", metavar="FILE", help="write the analysis as JSON to FILE ('-' for stdout)"
+        "--json",
+        type=_file_name,
+        metavar="FILE",
+        help="write the analysis as JSON to FILE ('-' for stdout)",
     )
     p.set_defaults(handler=cmd_sensitivity)
 
@@ -618,7 +685,9 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="simulate and write figures, tables and assumptions to an Excel workbook"
     )
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
-    p.add_argument("-o", "--output", required=True, help="output workbook, ending in .xlsx")
+    p.add_argument(
+        "-o", "--output", type=_file_name, required=True, help="output workbook, ending in .xlsx"
+    )
     _add_sampling(p, count_flags=("-n",))  # --samples asks for the Samples sheet here
     p.add_argument(
         "--samples",
@@ -632,7 +701,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("report", help="simulate and write a self-contained HTML report")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
-    p.add_argument("-o", "--output", required=True, help="output file, ending in .html")
+    p.add_argument(
+        "-o", "--output", type=_file_name, required=True, help="output file, ending in .html"
+    )
     _add_sampling(p)
     _add_scenario(p)
     sensitivity = p.add_mutually_exclusive_group()
@@ -687,6 +758,7 @@ def _add_scenario(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--previous",
+        type=_file_name,
         metavar="RESULT.json",
         help="the previous phase's 'run --json' result: show its figures and flag changes",
     )

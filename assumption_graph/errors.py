@@ -7,6 +7,7 @@ that tells the user where the problem is and what to do about it.
 from __future__ import annotations
 
 import difflib
+import re
 import reprlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -23,6 +24,8 @@ __all__ = [
     "Diagnostic",
     "did_you_mean",
     "shown",
+    "quoted",
+    "cut_words",
 ]
 
 _SHORT = reprlib.Repr()
@@ -51,6 +54,33 @@ def shown(value: object) -> str:
     return text
 
 
+_LONG_WORD = re.compile(r"\S{301,}")  # no path, number or name of a sane file is as long
+
+
+def cut_words(text: str) -> str:
+    """``text`` with each run of over 300 characters without a space cut in the middle.
+
+    A message quotes ids, names, units and values from the file, not always through
+    :func:`shown`; this keeps every message a readable line whatever they hold.
+
+    >>> cut_words("unit " + "u" * 1000 + " is odd")  # doctest: +ELLIPSIS
+    'unit uuu...uuu (1,000 characters) is odd'
+    """
+    return _LONG_WORD.sub(
+        lambda word: f"{word[0][:100]}...{word[0][-100:]} ({len(word[0]):,} characters)", text
+    )
+
+
+def quoted(name: object) -> str:
+    """A node id or name as a message quotes it: in quotes, a long one cut by :func:`shown`.
+
+    >>> quoted("hours"), quoted("h" * 100)
+    ("'hours'", "'hhhhhhhhhhhhhhhhhhhhhhhhhhh...hhhhhhhhhhhhhhhhhhhhhhhhhhhh' (100 characters)")
+    """
+    text = str(name)
+    return f"'{text}'" if len(text) <= _SHORT.maxstring else shown(text)
+
+
 def did_you_mean(word: object, choices: Iterable[str], otherwise: str = "") -> str:
     """A hint for a misspelling: ``did you mean 'x'?`` for the closest choice, else ``otherwise``.
 
@@ -77,11 +107,11 @@ class AssumptionGraphError(Exception):
         node: str | None = None,
         hint: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = cut_words(message)
         self.file = file
         self.line = line
         self.node = node
-        self.hint = hint
+        self.hint = cut_words(hint) if hint else hint
         super().__init__(self.format())
 
     def format(self) -> str:
@@ -89,7 +119,7 @@ class AssumptionGraphError(Exception):
         where = ""
         if self.file is not None:
             where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
-        node = f"node '{self.node}': " if self.node is not None else ""
+        node = f"node {quoted(self.node)}: " if self.node is not None else ""
         hint = f" (hint: {self.hint})" if self.hint else ""
         return f"{where}{node}{self.message}{hint}"
 
@@ -156,12 +186,15 @@ class Diagnostic:
     file: str | None = None
     line: int | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", cut_words(self.message))
+
     def __str__(self) -> str:
         where = self.file or "<model>"
         if self.line is not None:
             where = f"{where}:{self.line}"
-        named = self.node is None or f"'{self.node}'" in self.message
-        node = "" if named else f"'{self.node}': "
+        named = self.node is None or quoted(self.node) in self.message
+        node = "" if named else f"{quoted(self.node)}: "
         return f"{where}: {self.severity} {self.code}: {node}{self.message}"
 
     def as_dict(self) -> dict[str, object]:

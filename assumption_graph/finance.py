@@ -150,17 +150,21 @@ SCALARS = (_poly, _slack, _signs, irr_search, irr, irr_count)  # the kernel call
 
 
 def _poly_array(flows: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """numpy twin of ``_poly``; like it, overflows quietly to ±inf at large ``x``."""
     p = np.zeros(np.broadcast_shapes(flows.shape[1:], np.shape(x)))
-    for t in range(flows.shape[0] - 1, -1, -1):
-        p = p * x + flows[t]
+    with np.errstate(over="ignore"):
+        for t in range(flows.shape[0] - 1, -1, -1):
+            p = p * x + flows[t]
     return p
 
 
 def _slack_array(flows: np.ndarray, x: float) -> np.ndarray:
-    """numpy twin of ``_slack`` for flows with one column per sample."""
+    """numpy twin of ``_slack`` for flows with one column per sample (an overflow to
+    inf is quiet, as in the scalar: no rounding bound at all)."""
     s = np.zeros(flows.shape[1:])
-    for t in range(flows.shape[0] - 1, -1, -1):
-        s = s * x + np.abs(flows[t])
+    with np.errstate(over="ignore"):
+        for t in range(flows.shape[0] - 1, -1, -1):
+            s = s * x + np.abs(flows[t])
     return 2.0 * flows.shape[0] * _EPS * s
 
 
@@ -263,7 +267,11 @@ def irr_note(flows: np.ndarray) -> str | None:
     >>> irr_note(np.array([50.0, 60.0]))  # doctest: +ELLIPSIS
     'not defined: gains exceed costs from the first year, ...'
     """
-    flows = np.asarray(flows, dtype=np.float64)
+    with np.errstate(over="ignore"):  # the scalar search's sums may overflow, as compiled
+        return _irr_note(np.asarray(flows, dtype=np.float64))
+
+
+def _irr_note(flows: np.ndarray) -> str | None:
     first, changes = _signs(flows)
     if not (flows > 0).any():
         return "not defined: the net flows are never positive, so the project never pays back"

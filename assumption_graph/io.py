@@ -57,6 +57,7 @@ __all__ = [
     "MAX_DEPTH",
     "read_model",
     "read_model_text",
+    "read_json",
     "load",
     "loads",
     "dump",
@@ -901,6 +902,26 @@ def _read_text(path: Path, megabytes: int) -> str:
             f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x})",
             line,
             "save the file with UTF-8 encoding",
+        ) from None
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """The data of a JSON file beside the model (a previous run's result), read within the
+    model file's limits: a :class:`ModelFileError` naming the file when it is over one
+    (a device like /dev/zero included) or nested past the reader's stack.
+
+    A file that is not JSON raises :class:`json.JSONDecodeError`.
+    """
+    file = os.fspath(path)
+    try:
+        text = _read_text(Path(file), _Limits.from_environment().file_mb)
+        try:
+            return json.loads(text)
+        except RecursionError:
+            raise _too_deep(None) from None
+    except _Problem as problem:
+        raise ModelFileError(
+            problem.message, file=file, line=problem.line, hint=problem.hint
         ) from None
 
 

@@ -2,8 +2,9 @@
 
 Statistics are over the finite samples only; the non-finite ones are counted.
 Finite samples always have a finite mean and percentiles: where a plain sum or
-difference overflows (samples near float64's largest), it is taken again over the
-samples scaled by a power of two, which is exact. Percentiles are exact (numpy's
+difference overflows (samples near float64's largest), or squares underflow (samples
+near its smallest), it is taken again over the samples scaled by a power of two,
+which is exact. Percentiles are exact (numpy's
 linear interpolation between order statistics) from the kept output samples. Each
 mean and percentile carries its Monte Carlo standard error, and each summary a
 201-point quantile sketch of the distribution, enough to draw a histogram or an
@@ -130,6 +131,9 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
         return _summary(finite, nonfinite, figures)
 
 
+#: Below this magnitude the squares of the samples' deviations (at least one ulp of
+#: it) may pass below float64's smallest normal number and lose their digits.
+_SQUARES_UNDERFLOW = 2.0**-450
 _LEVELS = np.array(PERCENTILES) / 100
 _SKETCH = np.array(SKETCH_LEVELS) / 100
 
@@ -147,7 +151,12 @@ def _summary(finite: np.ndarray, nonfinite: int, figures: Mapping[str, float]) -
     if n:
         stats["mean"] = float(np.mean(finite))
         stats["min"], stats["max"] = float(ordered[0]), float(ordered[-1])
-        if not math.isfinite(stats["mean"]) or (n > 1 and not math.isfinite(stats["std"])):
+        magnitude = max(-stats["min"], stats["max"])
+        if (
+            not math.isfinite(stats["mean"])
+            or (n > 1 and not math.isfinite(stats["std"]))
+            or 0.0 < magnitude < _SQUARES_UNDERFLOW
+        ):
             stats.update(_scaled_moments(finite, stats["min"], stats["max"]))
         levels = _interpolate(ordered, (n - 1) * _LEVELS)
         percentiles = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, levels, strict=True)}
@@ -169,7 +178,8 @@ def _summary(finite: np.ndarray, nonfinite: int, figures: Mapping[str, float]) -
 
 
 def _scaled_moments(finite: np.ndarray, least: float, most: float) -> dict[str, float]:
-    """Mean, std and mean_se of finite samples (from ``least`` to ``most``) whose sums overflowed.
+    """Mean, std and mean_se of finite samples (from ``least`` to ``most``) whose sums
+    overflowed, or whose squares underflow.
 
     The samples are scaled by the power of two that brings the largest magnitude
     to 1 (exact), summarised, and scaled back: the mean lies between the samples,

@@ -22,7 +22,7 @@ import numpy as np
 from .case_summary import summarise_case
 from .compile import CompiledModel, compile_model
 from .compile.reference import input_distributions
-from .errors import RunError, did_you_mean
+from .errors import RunError, did_you_mean, shown
 from .model import Model
 from .results import RunResult, spearman, summarise
 from .sampling import METHODS, InputSampler
@@ -115,7 +115,7 @@ class Simulator:
         threads, chunk = _checked_threads(threads), checked_whole(chunk, "chunk", least=1)
         keep_samples = checked_flag(keep_samples, "keep_samples")
         if progress is not None and not callable(progress):
-            raise RunError(f"progress must be a function or None, got {progress!r}")
+            raise RunError(f"progress must be a function or None, got {shown(progress)}")
         overrides = self.checked_overrides(overrides)
         pins = self.case.pins(overrides)
         output_ids = self._output_ids(outputs)
@@ -257,7 +257,7 @@ class Simulator:
         if outputs == "all":
             return self.case.visible
         if not isinstance(outputs, str | Iterable):
-            raise RunError(f"outputs must be node ids, 'all' or None, got {outputs!r}")
+            raise RunError(f"outputs must be node ids, 'all' or None, got {shown(outputs)}")
         ids = (outputs,) if isinstance(outputs, str) else tuple(outputs)
         if not ids:
             raise RunError("outputs names no node: give node ids, 'all' or None (the main nodes)")
@@ -276,7 +276,7 @@ class Simulator:
                 or not math.isfinite(value)
             ):
                 raise RunError(
-                    f"override value must be a finite number, got {value!r}", node=node_id
+                    f"override value must be a finite number, got {shown(value)}", node=node_id
                 )
             checked[node_id] = float(value)
         return checked
@@ -292,7 +292,7 @@ class Simulator:
 def _checked_method(method: object, precision: float | None) -> str:
     if method not in METHODS:
         hint = did_you_mean(method, METHODS, f"use one of {', '.join(METHODS)}")
-        raise RunError(f"unknown sampling method {method!r}", hint=hint)
+        raise RunError(f"unknown sampling method {shown(method)}", hint=hint)
     if precision is not None:
         if (
             isinstance(precision, bool)
@@ -301,7 +301,7 @@ def _checked_method(method: object, precision: float | None) -> str:
         ):
             raise RunError(
                 f"the precision must be a relative standard error between 0 and 1 "
-                f"(0.005 for 0.5 %), got {precision!r}"
+                f"(0.005 for 0.5 %), got {shown(precision)}"
             )
         if method == "lhs":
             raise RunError(
@@ -443,14 +443,14 @@ def checked_whole(value: object, name: str, least: int | None = None) -> int:
         or (least is not None and value < least)
     ):
         bound = "" if least is None else f" of at least {least}"
-        raise RunError(f"{name} must be a whole number{bound}, got {value!r}")
+        raise RunError(f"{name} must be a whole number{bound}, got {shown(value)}")
     return int(value)
 
 
 def checked_flag(value: object, name: str) -> bool:
     """``value`` if it is True or False; a :class:`RunError` naming ``name`` otherwise."""
     if not isinstance(value, bool | np.bool_):
-        raise RunError(f"{name} must be True or False, got {value!r}")
+        raise RunError(f"{name} must be True or False, got {shown(value)}")
     return bool(value)
 
 
@@ -459,7 +459,7 @@ def checked_mapping(value: object, name: str, what: str) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise RunError(f"{name} must map node ids to {what}, got {value!r}")
+        raise RunError(f"{name} must map node ids to {what}, got {shown(value)}")
     return value
 
 
@@ -467,7 +467,7 @@ def _checked_threads(threads: object) -> int | None:
     if threads is None:
         return None
     if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1:
-        raise RunError(f"threads must be None (all) or a whole number >= 1, got {threads!r}")
+        raise RunError(f"threads must be None (all) or a whole number >= 1, got {shown(threads)}")
     return int(threads)
 
 

@@ -51,6 +51,7 @@ __all__ = [
 ]
 
 _TINY = 2.0**-54  # keeps Sobol points off 0 and 1, where inverse CDFs are infinite
+_BELOW_ONE = 1.0 - 2.0**-53  # the largest float below 1
 _FEISTEL_ROUNDS = 4
 _ROUND_KEYS = tuple(np.uint64(0x9E3779B97F4A7C15 * (r + 1) % (1 << 64)) for r in range(4))
 
@@ -88,11 +89,13 @@ def lhs_uniforms(seed: int, node_id: str, n: int, samples: np.ndarray) -> np.nda
     """Latin hypercube uniforms of one input for ``samples`` of an ``n``-sample run.
 
     Over samples ``0 .. n-1`` each of the ``n`` strata ``[k/n, (k+1)/n)`` holds
-    exactly one value.
+    exactly one value. The top stratum's largest offsets round to 1.0, where an
+    inverse CDF is infinite, and are kept at the largest float below 1 (every other
+    value is below it already; the smallest is at least ``2**-53 / n``, above 0).
     """
     stream = stream_key(seed, node_id)
     strata = keyed_permutation(stream ^ node_key("lhs"), n, samples)
-    return (strata + uniform_array(stream, samples, 0)) / n
+    return np.minimum((strata + uniform_array(stream, samples, 0)) / n, _BELOW_ONE)
 
 
 def normal_correlations(ids: Sequence[str], pairs: Iterable[tuple[str, str, float]]) -> np.ndarray:
@@ -212,11 +215,11 @@ class InputSampler:
             warnings.simplefilter("ignore", UserWarning)
             points = self._sobol.random(count)
         self._position = start + count
-        return np.clip(points.T, _TINY, 1.0 - 2.0**-53)
+        return np.clip(points.T, _TINY, _BELOW_ONE)
 
 
 def _normal_cdf(z: np.ndarray) -> np.ndarray:
     """The standard normal CDF (scipy's ``ndtr``), for the copula's way back to uniforms."""
     from scipy.special import ndtr
 
-    return np.clip(ndtr(z), _TINY, 1.0 - 2.0**-53)
+    return np.clip(ndtr(z), _TINY, _BELOW_ONE)

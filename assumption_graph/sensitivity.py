@@ -425,7 +425,8 @@ def sobol_indices(
     SALib's Saltelli design of uniforms on [0, 1] is mapped through each input's
     inverse CDF (``Distribution.quantile``), so the inputs keep their own
     distributions. ``None`` without inputs. Base samples whose output is not
-    finite are left out whole; if the output never varies, every index is 0.
+    finite are left out whole; if the output never varies, every index is
+    undefined (NaN, null in the JSON), as its rank correlations are.
     An output whose variance overflows (values past about 1e154) is scaled
     down by a power of two first, which leaves the indices as they are.
     """
@@ -444,8 +445,8 @@ def sobol_indices(
     y = np.asarray(simulator.evaluate(values, [node], seed=seed)[node], dtype=float)
     blocks = y.reshape(samples, len(names) + 2)
     blocks = blocks[np.isfinite(blocks).all(axis=1)]
-    if len(blocks) < 2 or np.ptp(blocks) == 0:
-        nothing = dict.fromkeys(names, 0.0 if len(blocks) >= 2 else math.nan)
+    if len(blocks) < 2 or np.ptp(blocks) == 0:  # no variance to share out: undefined
+        nothing = dict.fromkeys(names, math.nan)
         return SobolIndices(nothing, nothing, nothing, nothing, len(blocks))
     with np.errstate(over="ignore"):
         overflows = not math.isfinite(float(np.var(blocks)))

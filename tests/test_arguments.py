@@ -295,6 +295,15 @@ CLI_CASES = [
         ["draw", "--level", "all"],
         "argument --level: invalid choice: 'all'",
     ),
+    (["run", "--json", ""], "argument --json: a file name is needed"),
+    (["run", "--csv", ""], "argument --csv: a file name is needed"),
+    (["run", "--previous", ""], "argument --previous: a file name is needed"),
+    (["sensitivity", "--json", ""], "argument --json: a file name is needed"),
+    (["sensitivity", "-o", ""], "argument -o: a file name is needed"),
+    (["sensitivity", "--variance-chart", ""], "argument --variance-chart: a file name is needed"),
+    (["export", "-o", ""], "argument -o/--output: a file name is needed"),
+    (["report", "-o", ""], "argument -o/--output: a file name is needed"),
+    (["draw", "-o", ""], "argument -o/--output: a file name is needed"),
 ]
 
 OUTPUT = {
@@ -322,3 +331,60 @@ def test_a_bad_command_line_argument_is_refused_by_name(capsys, tmp_path, monkey
     errors = [line for line in err.splitlines() if "error:" in line]
     assert len(errors) == 1 and says in errors[0], err
     assert list(tmp_path.iterdir()) == []
+
+
+HUGE = "9" * 100_000  # a value pasted by mistake: a message quotes it cut, on one short line
+
+LONG_CLI_CASES = [
+    ["run", "-n", HUGE + "x"],
+    ["run", "-n", "-" + "9" * 4000],
+    ["run", "--threads", HUGE + "x"],
+    ["run", "--seed", HUGE + "x"],
+    ["run", "--set", "hours=" + HUGE + "x"],
+    ["run", "--precision", HUGE + "x"],
+    ["run", "--method", HUGE],
+    ["draw", "--level", HUGE],
+    ["draw", "--show", HUGE],
+    ["run", "--output", "x" + HUGE],
+    ["sensitivity", "--output", "x" + HUGE],
+]
+
+
+@pytest.mark.parametrize("argv", LONG_CLI_CASES, ids=lambda a: "-".join(x[:12] for x in a))
+def test_a_huge_command_line_value_is_quoted_cut(capsys, tmp_path, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    command, *options = argv
+    output = OUTPUT[command] if command != "sensitivity" else ["--json", "out.json"]
+    try:
+        code = main([command, str(CONSULTANCY), *output, *options])
+    except SystemExit as stop:  # argparse's usage errors
+        code = stop.code
+    assert code in (1, 2)
+    err = capsys.readouterr().err
+    assert err.strip() and "Traceback" not in err
+    assert max(map(len, err.splitlines())) < 400, max(map(len, err.splitlines()))
+    assert list(tmp_path.iterdir()) == []
+
+
+LONG_API_CASES = [
+    lambda s: s.run(HUGE),
+    lambda s: s.run(N, HUGE),
+    lambda s: s.run(N, 1, chunk=HUGE),
+    lambda s: s.run(N, 1, threads=HUGE),
+    lambda s: s.run(N, 1, outputs=HUGE),
+    lambda s: s.run(N, 1, outputs=12345 * 10**3000),
+    lambda s: s.run(N, 1, outputs=list(range(100_000))),
+    lambda s: s.run(N, 1, overrides={"hours": HUGE}),
+    lambda s: s.run(N, 1, overrides=list(range(100_000))),
+    lambda s: s.run(N, 1, method=HUGE),
+    lambda s: s.run(N, 1, precision=HUGE),
+    lambda s: s.run(N, 1, keep_samples=HUGE),
+    lambda s: s.run(N, 1, progress=HUGE),
+]
+
+
+@pytest.mark.parametrize("call", LONG_API_CASES)
+def test_a_huge_api_value_is_quoted_cut(sim, call):
+    with pytest.raises(AssumptionGraphError) as raised:
+        call(sim)
+    assert len(str(raised.value)) < 400, str(raised.value)[:500]

@@ -419,6 +419,19 @@ def test_summary_of_the_two_ends_of_the_float_range() -> None:
     assert summary.std is None  # HUGE·sqrt(2) is past float64: the one case it is null
 
 
+@pytest.mark.parametrize("exponent", [-1000, -700, -520])
+def test_std_of_tiny_samples_is_not_lost_in_underflow(exponent) -> None:
+    """Squares of numbers below 2**-511 underflow: a std of 0 for samples that differ is a lie.
+    Scaled by a power of two (exact) the same samples give the std scaled by it."""
+    rng = np.random.default_rng(2)
+    base = rng.uniform(1, 3, 1000)
+    summary = summarise(np.ldexp(base, exponent), {})
+    expected = math.ldexp(float(np.std(base, ddof=1)), exponent)
+    assert summary.std == pytest.approx(expected, rel=1e-12)
+    assert summary.mean == pytest.approx(math.ldexp(float(np.mean(base)), exponent), rel=1e-12)
+    assert summary.mean_se == pytest.approx(expected / math.sqrt(1000), rel=1e-12)
+
+
 def test_sobol_indices_of_an_output_whose_variance_overflows(capsys, tmp_path) -> None:
     """Indices are ratios of variances: the same at 2**1000 (1e301) as at 1, not 0 from an
     overflow (bit for bit, as a power of two scales exactly)."""

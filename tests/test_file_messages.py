@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -147,3 +148,40 @@ def test_a_long_formula_is_cut_in_the_message(capsys, tmp_path):
     [error] = [line for line in lines if "self-reference" in line]
     assert "its formula 'a + bbbb" in error and "(504 characters)" in error
     assert len(error) < 300
+
+
+LONG = "q" * 300_000
+LONG_TEXTS = {
+    "an undefined name": {"y": {"kind": "main", "formula": f"1 + {LONG}"}},
+    "a long node id": {LONG: {"value": 1, "source": "s"}, "y": {"kind": "main", "formula": "2"}},
+    "a unit": {
+        "a": {"value": 1, "source": "s"},
+        "y": {"kind": "main", "formula": "a", "unit": LONG},
+    },
+    "a category": {
+        "a": {"value": 1, "source": "s"},
+        "y": {"kind": "main", "formula": "a", "side": "cost", "category": LONG},
+    },
+    "a phase": {
+        "a": {"value": 1, "source": "s"},
+        "y": {"kind": "main", "formula": "a", "side": "cost", "phase": LONG},
+    },
+}
+
+
+@pytest.mark.parametrize("where", LONG_TEXTS)
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_a_long_name_or_text_from_the_file_is_cut_in_every_message(capsys, tmp_path, where, form):
+    """Messages repeat ids, names and texts from the file; a huge one is cut, not repeated."""
+    model = {"name": "t", "nodes": LONG_TEXTS[where]}
+    if where in ("a category", "a phase"):
+        model["business_case"] = {"purpose": LONG, "start_year": 2025, "end_year": 2026}
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(model), encoding="utf-8")
+    code = main(["check", "--format", form, str(path)])
+    out, err = capsys.readouterr()
+    assert code == 1, out + err
+    if form == "json":  # the node field names the node in full; the messages are cut
+        out = "\n".join(d["message"] for d in json.loads(out)["diagnostics"])
+    assert "q" * 200 not in out + err, max(map(len, (out + err).splitlines()))
+    assert re.search(r"\(300,00\d characters\)", out), out  # the word, with its quotes

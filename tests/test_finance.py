@@ -587,3 +587,20 @@ def test_kernel_irr_equals_reference_irr_bit_for_bit(seed):
     np.testing.assert_array_equal(several, twin)
     assert 0.0 < several.mean() < 0.2
     assert summary.multiple_share == several.mean()
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("gain", [1.0, 1e300])
+def test_irr_over_the_longest_horizon_overflows_quietly(gain):
+    """Horner's sums at the grid's far end overflow to infinity, which the search expects:
+    the numpy twins and the note say nothing (the scalars run compiled, where numpy's
+    warnings do not exist)."""
+    flows = np.full(200, gain)  # 200 years: the longest horizon a business case may have
+    flows[0] = -1e300
+    flows[1::7] = -gain  # several sign changes: the whole grid is searched
+    for rate in (-0.9, 0.1):
+        with np.errstate(over="ignore"):
+            scalar, count = irr(flows, rate), irr_count(flows)
+        np.testing.assert_array_equal(irr_array(flows[:, None], rate), [scalar])
+        assert irr_count_array(flows[:, None])[0] == count
+    assert (irr_note(flows) is None) == (count > 0)

@@ -223,3 +223,34 @@ def test_fuzz_random_structures(document, as_json):
 @given(st.lists(st.sampled_from(_TOKENS), max_size=40))
 def test_fuzz_yaml_token_soup(tokens):
     _read_quietly("".join(tokens), "yaml")
+
+
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("nested", "nested deeper than"),
+        ("endless", "larger than 1 MB"),
+        ("big", "larger than 1 MB"),
+    ],
+)
+def test_a_hostile_previous_result_is_refused_in_one_line(
+    capsys, tmp_path, monkeypatch, kind, says
+):
+    """--previous reads a second file: the model file's limits hold for it too (/dev/zero was
+    read until memory ran out, deep nesting ended in an internal RecursionError)."""
+    from assumption_graph.cli import main
+
+    monkeypatch.setenv("ASSUMPTION_GRAPH_MAX_FILE_MB", "1")
+    previous = tmp_path / "previous.json"
+    if kind == "nested":
+        previous.write_text("[" * 100_000 + "]" * 100_000)
+    elif kind == "big":
+        previous.write_text(json.dumps({"key_figures": {}, "pad": "x" * 2_000_000}))
+    else:
+        previous = Path("/dev/zero")
+    model = ROOT / "examples" / "business_case.yaml"
+    code = main(["run", str(model), "-n", "100", "--quiet", "--previous", str(previous)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    [line] = [line for line in err.splitlines() if "error" in line]
+    assert says in line and str(previous) in line and "internal" not in line

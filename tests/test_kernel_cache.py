@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +91,28 @@ def test_an_unreadable_entry_counts_as_none_with_a_notice(tmp_path, monkeypatch,
     (tmp_path / kernel._ENTRY).mkdir()  # reading it fails with an OSError other than "missing"
     assert kernel._read_cache() is None
     assert caplog.messages == [f"kernel cache damaged at {tmp_path / kernel._ENTRY}: recompiling"]
+
+
+@pytest.mark.parametrize("kind", ["a link to /dev/zero", "a FIFO", "a huge file"])
+def test_an_entry_that_is_no_regular_file_or_too_big_is_damage_read_in_bounded_time(
+    tmp_path, monkeypatch, caplog, kind
+):
+    """/dev/zero was read until memory ran out; a FIFO blocked the run forever."""
+    monkeypatch.setattr(kernel, "cache_dir", lambda: tmp_path)
+    entry = tmp_path / kernel._ENTRY
+    if kind == "a link to /dev/zero":
+        entry.symlink_to("/dev/zero")
+    elif kind == "a FIFO":
+        os.mkfifo(entry)
+    else:
+        with entry.open("wb") as file:  # sparse: no disk used
+            file.truncate(kernel._LARGEST_ENTRY * 2)
+    found: list[object] = []
+    reader = threading.Thread(target=lambda: found.append(kernel._read_cache()), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    assert found == [None]
+    assert caplog.messages == [f"kernel cache damaged at {entry}: recompiling"]
 
 
 def test_another_entry_format_is_another_folder(monkeypatch):

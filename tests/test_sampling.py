@@ -78,6 +78,19 @@ def test_lhs_uniforms_are_stratified_and_chunk_independent():
     assert not np.array_equal(u, lhs_uniforms(11, "z", n, samples))  # each input its own
 
 
+def test_lhs_uniforms_stay_below_one_at_the_top_of_the_top_stratum(monkeypatch):
+    """(n - 1 + u) / n rounds to 1.0 for the largest offset u, where inverse CDFs are infinite."""
+    import assumption_graph.sampling as sampling
+
+    largest = 1.0 - 2.0**-53  # the largest offset the streams give
+    monkeypatch.setattr(
+        sampling, "uniform_array", lambda _s, samples, _sub: np.full(len(samples), largest)
+    )
+    for n in (2, 3, 1000, 2**20 + 1):
+        u = sampling.lhs_uniforms(11, "x", n, np.arange(n, dtype=np.uint64))
+        assert u.max() == largest and u.min() > 0.0, n
+
+
 def test_lhs_mean_error_shrinks_faster_than_plain_monte_carlo(sim):
     """Over 60 seeds, the LHS mean of a smooth model varies far less than the MC mean.
 

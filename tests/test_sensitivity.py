@@ -415,3 +415,16 @@ def test_an_output_no_input_reaches_says_so(tmp_path, capsys):
     path.write_text("nodes:\n  a: {value: 3, source: s}\n  y: {kind: main, formula: a * 2}\n")
     assert main(["sensitivity", str(path), "--output", "y", "-n", "1000"]) == 0
     assert "No uncertain input reaches it" in capsys.readouterr().out
+
+
+def test_sobol_indices_of_an_output_that_does_not_vary_are_null(tmp_path, capsys):
+    """Shares of a variance of 0 are undefined, like the rank correlations (the README: null)."""
+    path = tmp_path / "flat.yaml"
+    path.write_text(
+        "nodes:\n  a: {estimate: [1, 2, 3], source: s}\n"
+        "  y: {kind: main, formula: a * 0 + 5}\n"
+    )
+    assert main(["sensitivity", str(path), "--output", "y", "-n", "1000", "--json", "-"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["rank_correlation"] == {"a": None}
+    assert found["sobol"] == {key: {"a": None} for key in ("S1", "ST", "S1_conf", "ST_conf")}

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import stat
 import threading
 import time
 from enum import IntEnum
@@ -170,6 +171,7 @@ def cache_dir() -> Path:
 
 
 _ENTRY = "kernel.bin"
+_LARGEST_ENTRY = 1 << 26  # bytes; an entry is about 60 KB
 _HEADER = re.compile(rb"sha256:([0-9a-f]{64}) size:([0-9]{1,12})")
 _log = logging.getLogger(__name__)
 
@@ -210,7 +212,7 @@ def _read_cache() -> KernelObject | None:
     """
     path = cache_dir() / _ENTRY
     try:
-        data = path.read_bytes()
+        data = _entry_data(path)
     except FileNotFoundError:
         return None
     except OSError:
@@ -219,6 +221,19 @@ def _read_cache() -> KernelObject | None:
     if kernel is None:
         _log.warning("kernel cache damaged at %s: recompiling", path)
     return kernel
+
+
+def _entry_data(path: Path) -> bytes:
+    """The bytes of the entry at ``path``, read in bounded time and memory.
+
+    Only a regular file counts, read up to ``_LARGEST_ENTRY`` bytes: a link to
+    ``/dev/zero`` would be read until memory runs out, a FIFO opened without
+    ``O_NONBLOCK`` would wait for a writer forever. Anything else is empty data.
+    """
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            return b""
+        return file.read(_LARGEST_ENTRY + 1)  # more is cut, so its size check fails
 
 
 def _write_cache(kernel: KernelObject) -> None:
