@@ -985,22 +985,28 @@ def render(
 def _dot(source: str, fmt: str, target: Path) -> bytes:
     """Graphviz ``dot``'s ``fmt`` output for the DOT ``source``; its warnings go to stderr.
 
-    ``subprocess.run`` ends ``dot`` on any exception (Ctrl-C and SIGTERM included),
-    so an interrupted draw leaves no ``dot`` running.
+    ``dot`` is killed and waited for on any exception (Ctrl-C and SIGTERM
+    included), so an interrupted draw leaves no ``dot`` running, nor a zombie.
     """
+    pipe = subprocess.PIPE
     try:
-        done = subprocess.run(
-            ["dot", "-Kdot", f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True
+        process = subprocess.Popen(
+            ["dot", "-Kdot", f"-T{fmt}"], stdin=pipe, stdout=pipe, stderr=pipe
         )
     except FileNotFoundError:
         raise RenderError(
             f"cannot write {target}: Graphviz 'dot' not found", hint=INSTALL_HINT
         ) from None
-    messages = done.stderr.decode("utf-8", "replace")
-    if done.returncode != 0:
+    try:
+        output, errors = process.communicate(source.encode("utf-8"))
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    messages = errors.decode("utf-8", "replace")
+    if process.returncode != 0:
         detail = messages.strip().splitlines()
-        reason = detail[0] if detail else f"dot exited with status {done.returncode}"
+        reason = detail[0] if detail else f"dot exited with status {process.returncode}"
         raise RenderError(f"Graphviz failed to draw {target}: {reason}")
     sys.stderr.write(messages)
-    return done.stdout
-
+    return output

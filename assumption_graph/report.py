@@ -50,12 +50,15 @@ _COLUMNS = (
 def format_cell(value: float | None) -> str:
     """A figure for a table: thousands separated, one decimal, ``-`` when undefined.
 
-    >>> format_cell(1234567.891), format_cell(0.5), format_cell(None)
-    ('1,234,567.9', '0.5', '-')
+    Beyond 10^15 (a quadrillion, past any business case) in exponent form, so a
+    huge figure does not spread over hundreds of digits.
+
+    >>> format_cell(1234567.891), format_cell(0.5), format_cell(None), format_cell(1.7e308)
+    ('1,234,567.9', '0.5', '-', '1.7e+308')
     """
     if value is None or not math.isfinite(value):
         return "-"
-    if value != 0 and abs(value) < 0.05:
+    if value != 0 and not 0.05 <= abs(value) < 1e15:
         return f"{value:.3g}"
     return f"{value:,.1f}"
 

@@ -296,7 +296,7 @@ def _checked_method(method: object, precision: float | None) -> str:
     if precision is not None:
         if (
             isinstance(precision, bool)
-            or not isinstance(precision, int | float)
+            or not isinstance(precision, int | float | np.integer | np.floating)
             or not (0.0 < precision < 1.0)
         ):
             raise RunError(

@@ -244,6 +244,17 @@ def test_good_arguments_of_every_kind_still_run(sim):
     np.testing.assert_array_equal(
         kept.values("consultancy"), sim.run(N, 3, keep_samples=True).values("consultancy")
     )
+    assert sim.run(N, 3, precision=np.float32(0.5)).samples == N  # any real number type
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "abc", "2.5"])
+def test_a_bad_thread_cap_in_the_environment_is_refused_by_name(sim, monkeypatch, capsys, value):
+    monkeypatch.setenv("ASSUMPTION_GRAPH_THREADS", value)
+    with pytest.raises(ag.RunError, match=f"ASSUMPTION_GRAPH_THREADS .*got '{value}'"):
+        sim.run(N, 3)
+    assert main(["run", str(CONSULTANCY), "-n", "100"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("ASSUMPTION_GRAPH_THREADS") == 1 and "Traceback" not in err
 
 
 CLI_CASES = [

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 import assumption_graph as ag
+from assumption_graph import render
 from assumption_graph.compile import kernel
 from assumption_graph.run import CHUNK, Simulator
 
@@ -237,6 +238,33 @@ def test_a_signal_while_dot_runs_ends_dot(signum, tmp_path):
         if _running(dot):
             os.kill(dot, signal.SIGKILL)
     assert _leftovers(work) == []
+
+
+def test_an_interrupted_render_kills_and_reaps_dot(tmp_path, monkeypatch):
+    """Ctrl-C in the Python API while dot lays out: dot is ended and waited for (no zombie)."""
+    (tmp_path / "dot").write_text(FAKE_DOT)
+    (tmp_path / "dot").chmod(0o755)
+    pid_file = tmp_path / "dot.pid"
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("DOT_PID", str(pid_file))
+
+    def interrupt_once_dot_runs() -> None:
+        deadline = time.monotonic() + WAIT
+        while not (pid_file.exists() and pid_file.read_text().strip()):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    sender = threading.Thread(target=interrupt_once_dot_runs)
+    sender.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            render.render(ag.load(CONSULTANCY), tmp_path / "out.svg")
+    finally:
+        sender.join()
+    assert not Path(f"/proc/{int(pid_file.read_text())}").exists()  # not even a zombie
+    assert not (tmp_path / "out.svg").exists()
 
 
 # ---------------------------------------------------------------- the Python API

@@ -743,11 +743,8 @@ def test_without_dot_program_dot_works_and_others_say_how_to_install(
 def test_executable_not_found_is_a_render_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def missing(*args: object, **kwargs: object) -> None:
-        raise FileNotFoundError(2, "No such file or directory", "dot")
-
     monkeypatch.setattr(render.shutil, "which", lambda name: "/usr/bin/dot")
-    monkeypatch.setattr(render.subprocess, "run", missing)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))  # dot vanished since
     with pytest.raises(RenderError, match="install graphviz"):
         render.render(case_model(), tmp_path / "d.pdf")
     assert os.listdir(tmp_path) == []

@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import distributions, finance, stream_samplers, streams
+from ..errors import RunError, shown
 from .ir import N_PARAMS, Op, Program
 
 __all__ = [
@@ -337,9 +338,16 @@ _pool_lock = threading.Lock()
 
 def max_threads() -> int:
     """How many threads a run may use on this machine (``ASSUMPTION_GRAPH_THREADS`` caps it)."""
-    cap = os.environ.get("ASSUMPTION_GRAPH_THREADS")
     count = os.cpu_count() or 1
-    return max(1, min(count, int(cap))) if cap and cap.isdigit() else count
+    cap = os.environ.get("ASSUMPTION_GRAPH_THREADS", "").strip()
+    if not cap:
+        return count
+    if not cap.isdigit() or int(cap) < 1:
+        raise RunError(
+            f"ASSUMPTION_GRAPH_THREADS must be a whole number of at least 1, got {shown(cap)}",
+            hint="unset it to use every core",
+        )
+    return min(count, int(cap))
 
 
 def threads_for(threads: int | None) -> int:
