@@ -133,13 +133,17 @@ def test_draw_dot_source_of_a_big_model_with_the_level_given(big: Path, tmp_path
 # ---------------------------------------------------------------------------- report
 
 
-@needs_dot
-def test_report_of_a_big_model_shows_the_overview_with_a_note(big: Path, tmp_path: Path) -> None:
-    out = tmp_path / "areas.html"
-    done = cli("report", big, "-o", out, "-n", 200, "--no-sensitivity")
+def _report(model: Path, out: Path) -> tuple[ET.Element, dict[str | None, ET.Element]]:
+    """A quick report of ``model`` written to ``out``: its root and its elements by id."""
+    done = cli("report", model, "-o", out, "-n", 200, "--no-sensitivity")
     assert done.returncode == 0, done.stderr
     root = ET.parse(out).getroot()
-    ids = {e.get("id"): e for e in root.iter() if e.get("id")}
+    return root, {e.get("id"): e for e in root.iter() if e.get("id")}
+
+
+@needs_dot
+def test_report_of_a_big_model_shows_the_overview_with_a_note(big: Path, tmp_path: Path) -> None:
+    root, ids = _report(big, tmp_path / "areas.html")
     assert ids["diagram-overview"].find(f"{SVG}svg") is not None
     assert "diagram-detail" not in ids
     note = "".join(ids["diagram-detail-missing"].itertext())
@@ -150,11 +154,7 @@ def test_report_of_a_big_model_shows_the_overview_with_a_note(big: Path, tmp_pat
 
 
 def test_report_notes_a_diagram_too_big_to_draw(flat: Path, tmp_path: Path) -> None:
-    out = tmp_path / "flat.html"
-    done = cli("report", flat, "-o", out, "-n", 200, "--no-sensitivity")
-    assert done.returncode == 0, done.stderr
-    root = ET.parse(out).getroot()
-    ids = {e.get("id"): e for e in root.iter() if e.get("id")}
+    _, ids = _report(flat, tmp_path / "flat.html")
     assert "diagram-overview" not in ids and "diagram-detail" not in ids
     note = "".join(ids["diagram-too-big"].itertext())
     assert f"{render.DIAGRAM_NODES + 1} nodes" in note and "--level overview" in note
