@@ -1225,7 +1225,7 @@ def _check_existing(name: str, status: os.stat_result, inputs: Mapping[Output, s
         raise OutputError(f"cannot write {name}: it is a folder", hint="give a file name")
     for source, what in inputs.items():
         try:
-            same = os.path.samefile(name, source)
+            same = os.path.samestat(status, os.stat(source))
         except OSError:
             same = False
         if same:
@@ -1278,17 +1278,17 @@ def write_files(files: Mapping[str, str | bytes]) -> None:
     :func:`check_outputs`.
     """
     check_outputs(files)
-    through = [name for name in files if _written_through(name, _status(name))]
+    through = {name for name in files if _written_through(name, _status(name))}
+    targets = {name: _target(name) for name in files if name not in through}
     staged: dict[str, Path] = {}  # output -> its temporary file, not yet renamed
     name = ""
     try:
-        for name, data in files.items():
-            if name not in through:
-                staged[name] = _staged(_target(name), _encoded(data))
+        for name, target in targets.items():
+            staged[name] = _staged(target, _encoded(files[name]))
         for name in through:
             _write_into(name, _encoded(files[name]))
         for name, temp in list(staged.items()):
-            os.replace(temp, _target(name))
+            os.replace(temp, targets[name])
             del staged[name]
     except OSError as error:
         raise OutputError(f"cannot write {name}: {error.strerror or error}") from None
