@@ -259,25 +259,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = _simulate(simulator, args, keep_samples=any(c.kind == "convergence" for c in charts))
     if previous is not None:
         result = _compared(result, previous)
-    to_stdout = args.json == "-"
     files: dict[str, str | bytes] = {}  # every output built before any is written
     if args.csv:
         files[args.csv] = figures_csv(result)
     plot = PlotAccessor(result, checked.model)
     for chart in charts:
         files[str(chart.path)] = figure_data(plot.chart(chart.kind, chart.name), chart.path)
-    json_text = _json_text(result.to_dict()) if args.json else None
-    if json_text is not None and not to_stdout:
-        files[args.json] = json_text
     table = key_figure_table(result, checked.model)
     if result.business_case is not None:
         table += "\n\n" + business_case_report(result.business_case, checked.model.money_unit)
     table += _sampling_notes(result, args)
-    print(table, file=sys.stderr if to_stdout or _on_stdout(files) else sys.stdout)
+    _emit(table, files, args.json, result.to_dict())
+    return EXIT_OK
+
+
+def _emit(
+    report: str, files: dict[str, str | bytes], json_target: str | None, data: object
+) -> None:
+    """Print a command's ``report``, then write its ``files`` and its JSON ``data`` (if
+    ``json_target``: a file, or ``-`` for standard output, which then carries it alone)."""
+    to_stdout = json_target == "-"
+    json_text = _json_text(data) if json_target else ""
+    if json_target and not to_stdout:
+        files[json_target] = json_text
+    print(report, file=sys.stderr if to_stdout or _on_stdout(files) else sys.stdout)
     _write(files)
     if to_stdout:
         print(json_text, end="")
-    return EXIT_OK
 
 
 def _on_stdout(paths: Iterable[str]) -> bool:
@@ -444,7 +452,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         overrides=dict(args.set or []),
         method=args.method,
     )
-    to_stdout = args.json == "-"
     label = output_label(simulator.case, args.output)
     unit = output_unit(simulator.case, args.output)
     charts = (
@@ -457,16 +464,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     files: dict[str, str | bytes] = {
         path: plots.figure_data(figure(), path) for path, figure in charts if path
     }
-    json_text = _json_text(result.as_dict()) if args.json else None
-    if json_text is not None and not to_stdout:
-        files[args.json] = json_text
-    print(
-        sensitivity_report(result, {args.output: label}),
-        file=sys.stderr if to_stdout or _on_stdout(files) else sys.stdout,
-    )
-    _write(files)
-    if to_stdout:
-        print(json_text, end="")
+    _emit(sensitivity_report(result, {args.output: label}), files, args.json, result.as_dict())
     return EXIT_OK
 
 

@@ -604,7 +604,6 @@ class _Parser:
             if _continues_chain(node):  # the left operand is on the same level
                 stack[-1] = (operands[0], level, None)
         return results[0]
-        return results[0]
 
     def _reject(self, node: ast.expr) -> NoReturn:
         segment = self._segment(node)

@@ -22,7 +22,6 @@ matplotlib for the charts (imported when a report is built).
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -40,6 +39,7 @@ from .render import AUTO, RenderError, diagram, resolve_level
 from .report import (
     format_cell,
     format_rate,
+    format_signed,
     html_table,
     key_figure_rows,
     node_rows,
@@ -526,7 +526,7 @@ def _contribution_rows(result: SensitivityResult, labels: Mapping[str, str]) -> 
         rows.append(
             [
                 labels.get(name, name),
-                f"{rho:+.3f}" if rho is not None and math.isfinite(rho) else "-",
+                format_signed(rho),
                 format_rate(share),
             ]
         )

@@ -21,6 +21,7 @@ from .text import html_text, printable
 __all__ = [
     "format_cell",
     "format_rate",
+    "format_signed",
     "key_figure_table",
     "key_figure_html",
     "key_figure_rows",
@@ -257,14 +258,17 @@ def _correlation_text(result: SensitivityResult, names: Mapping[str, str]) -> st
     share = result.contribution_to_variance
     order = sorted(share, key=lambda name: -share[name])
     rows = [["input", "rank correlation", "contribution to variance"]]
-    rows += [[names[k], _signed(result.rank_correlation[k]), format_rate(share[k])] for k in order]
+    rows += [
+        [names[k], format_signed(result.rank_correlation[k]), format_rate(share[k])]
+        for k in order
+    ]
     heading = "Rank correlation (Spearman) with the output, from the Monte Carlo run"
     return "\n".join([heading, *_aligned(rows)])
 
 
-def _signed(rho: float) -> str:
+def format_signed(rho: float | None) -> str:
     """A correlation with its sign and three decimals, ``-`` when undefined."""
-    return f"{rho:+.3f}" if math.isfinite(rho) else "-"
+    return f"{rho:+.3f}" if rho is not None and math.isfinite(rho) else "-"
 
 
 def _sobol_text(sobol: SobolIndices, names: Mapping[str, str]) -> str:

@@ -1153,10 +1153,15 @@ def _rate_error(key: str, rate: float) -> str | None:
         )
     if rate > highest:
         return (
-            f"{key} {rate:g} is above {highest:g} ({highest * 100:g} % a year); rates are "
-            f"fractions (0.05 is 5 %): if you meant {rate:g} %, write {rate / 100:g}"
+            f"{key} {rate:g} is above {highest:g} ({highest * 100:g} % a year); "
+            + _in_percent(rate)
         )
     return None
+
+
+def _in_percent(rate: float) -> str:
+    """The advice for a rate that looks written in percent."""
+    return f"rates are fractions (0.05 is 5 %): if you meant {rate:g} %, write {rate / 100:g}"
 
 
 _RATE_KEYS = ("discount_rate", "finance_rate", "reinvestment_rate")
@@ -1177,8 +1182,7 @@ def _discount_rate(ctx: _Context, case: BusinessCase) -> Iterator[Diagnostic]:
         elif rate > _PERCENT_LIKE_RATE:
             yield ctx.warning(
                 "discount-percent",
-                f"{key} {rate:g} means {rate * 100:g} % a year; rates are fractions "
-                f"(0.05 is 5 %): if you meant {rate:g} %, write {rate / 100:g}",
+                f"{key} {rate:g} means {rate * 100:g} % a year; " + _in_percent(rate),
                 line=line,
             )
 

@@ -120,8 +120,6 @@ class CaseGraph:
     rise makes the best case (``@npv``), ``None`` without a business case.
     ``totals`` map a main node with ``years`` (both copies) to the factor that
     turns its yearly amount into the total over those years, which runs report.
-    ``irr_multiple`` is the node that is 1 in a sample with several IRRs
-    (:data:`IRR_MULTIPLE`, ``None`` without a business case).
     """
 
     checked: CheckedModel
@@ -134,7 +132,11 @@ class CaseGraph:
     objective: str | None = None
     key_figures: Mapping[str, str] = field(default_factory=dict)
     totals: Mapping[str, float] = field(default_factory=dict)
-    irr_multiple: str | None = None
+
+    @property
+    def irr_multiple(self) -> str | None:
+        """The node that is 1 in a sample with several IRRs (``None`` without a case)."""
+        return IRR_MULTIPLE if self.case is not None else None
 
     def pins(self, overrides: Mapping[str, float]) -> dict[str, float]:
         """The expanded nodes ``overrides`` pin: both copies of a doubled node."""
@@ -182,7 +184,6 @@ def expand(checked: CheckedModel) -> CaseGraph:
         objective=objective,
         key_figures=key_figures,
         totals={item.node: item.total_weight for item in items if item.source.years},
-        irr_multiple=IRR_MULTIPLE if model.business_case is not None else None,
     )
 
 
