@@ -29,6 +29,7 @@ from .finance import discount_factors, irr_note, irr_roots
 from .results import NodeSummary, by_level
 
 __all__ = [
+    "format_rate",
     "KeyFigure",
     "RiskAmount",
     "Table",
@@ -351,7 +352,7 @@ def _irr_figure(
             columns_with.setdefault(found, []).append(column)
     notes = [figure.note] if figure.note else []
     notes += [
-        f"{_and(columns)}: {len(found)} IRRs, {_and([_percent(r) for r in found])}"
+        f"{_and(columns)}: {len(found)} IRRs, {_and([format_rate(r) for r in found])}"
         for found, columns in columns_with.items()
     ]
     if share:
@@ -359,13 +360,20 @@ def _irr_figure(
     if columns_with or share:
         notes.append(
             "where there are several, the one nearest the discount rate"
-            f" of {_percent(graph.case.discount_rate)} is shown"
+            f" of {format_rate(graph.case.discount_rate)} is shown"
         )
     return replace(figure, multiple_share=share, roots=roots, note="; ".join(notes) or None)
 
 
-def _percent(rate: float) -> str:
-    return f"{100 * rate:,.1f} %"
+def format_rate(value: float | None) -> str:
+    """A rate (a fraction) as a percentage with one decimal, ``-`` when undefined.
+
+    >>> format_rate(0.0523), format_rate(None)
+    ('5.2 %', '-')
+    """
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{100 * value:,.1f} %"
 
 
 def _and(items: Sequence[str]) -> str:
@@ -513,9 +521,9 @@ def _cash_flows(graph: CaseGraph, figure_of: Callable[[str], float | None]) -> T
         (name, (*(_finite(v) for v in values), _finite(float(np.sum(values)))))
         for name, values in lines
     ]
-    finance, reinvestment = (_percent(r) for r in case.mirr_rates)
+    finance, reinvestment = (format_rate(r) for r in case.mirr_rates)
     note = (
-        f"discounted at {_percent(case.discount_rate)} a year to {case.start_year};"
+        f"discounted at {format_rate(case.discount_rate)} a year to {case.start_year};"
         f" MIRR with costs financed at {finance} and gains reinvested at {reinvestment}"
     )
     return Table("Cash flows, risk-adjusted", (*_years(case), "total"), tuple(table_rows), note)

@@ -474,6 +474,18 @@ _AST_PRECEDENCE: dict[type[ast.AST], int] = {
 }
 
 
+_RESERVED_HINT = "names starting with '__' are reserved"
+_NODE_ID_HINT = "node ids are [A-Za-z_][A-Za-z0-9_]*"
+
+
+def _as_float(value: float) -> float:
+    """A literal's value as a float: an integer too large for one is infinite."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 class _Parser:
     """Turns one formula's :mod:`ast` tree into an :data:`Expr`, locating every error."""
 
@@ -622,10 +634,7 @@ class _Parser:
     def _constant(self, node: ast.Constant, operands: list[Expr]) -> Num:
         value = node.value
         if isinstance(value, int | float) and not isinstance(value, bool):
-            try:
-                number = float(value)
-            except OverflowError:
-                number = math.inf
+            number = _as_float(value)
             if math.isfinite(number):
                 return Num(number)
             self._error(node, f"number '{self._segment(node)}' is too large for a float")
@@ -641,7 +650,7 @@ class _Parser:
     def _name(self, node: ast.Name, operands: list[Expr]) -> Name:
         if node.id.startswith("__"):
             self._fail(
-                node, f"name '{self._segment(node)}'", "names starting with '__' are reserved"
+                node, f"name '{self._segment(node)}'", _RESERVED_HINT
             )
         # Python folds some non-ASCII letters into ASCII ones; the text itself must be the id.
         # (In ASCII text every Python name already is one.)
@@ -649,7 +658,7 @@ class _Parser:
             spelled = self.lines[node.lineno - 1][node.col_offset : node.end_col_offset]
             if not _NODE_ID.fullmatch(node.id) or spelled != node.id.encode():
                 self._fail(
-                    node, f"name '{self._segment(node)}'", "node ids are [A-Za-z_][A-Za-z0-9_]*"
+                    node, f"name '{self._segment(node)}'", _NODE_ID_HINT
                 )
         self.names.add(node.id)
         return Name(node.id)
@@ -926,10 +935,7 @@ class _LongParser:
             self._unexpected(token)
         if isinstance(value, complex):
             self._fail(token, f"complex number '{token[1]}'")
-        try:
-            number = float(value)
-        except OverflowError:
-            number = math.inf
+        number = _as_float(value)
         if not math.isfinite(number):
             self._error(token, f"number '{_shorten(token[1], 40)}' is too large for a float")
         return Num(number)
@@ -943,9 +949,9 @@ class _LongParser:
         if iskeyword(text):
             self._unexpected(token)
         if text.startswith("__"):
-            self._fail(token, f"name '{text}'", "names starting with '__' are reserved")
+            self._fail(token, f"name '{text}'", _RESERVED_HINT)
         if not _NODE_ID.fullmatch(text):
-            self._fail(token, f"name '{text}'", "node ids are [A-Za-z_][A-Za-z0-9_]*")
+            self._fail(token, f"name '{text}'", _NODE_ID_HINT)
         if self._peek()[1] != "(":
             return Name(text)
         if text not in FUNCTIONS:

@@ -12,7 +12,7 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 
-from .case_summary import RATES, BusinessCaseResult, Table
+from .case_summary import RATES, BusinessCaseResult, Table, format_rate
 from .model import Model
 from .results import PERCENTILES, RunResult, level_key
 from .sensitivity import SensitivityResult, SobolIndices
@@ -62,17 +62,6 @@ def format_cell(value: float | None) -> str:
     if value != 0 and not 0.05 <= abs(value) < 1e15:
         return f"{value:.3g}"
     return f"{value:,.1f}"
-
-
-def format_rate(value: float | None) -> str:
-    """A rate (a fraction) as a percentage with one decimal, ``-`` when undefined.
-
-    >>> format_rate(0.0523), format_rate(None)
-    ('5.2 %', '-')
-    """
-    if value is None or not math.isfinite(value):
-        return "-"
-    return f"{100 * value:,.1f} %"
 
 
 def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
