@@ -55,6 +55,9 @@ class CheckedModel:
 def check(model: Model, extra: Iterable[Diagnostic] = ()) -> CheckedModel:
     """Check every diagram rule; ``extra`` holds diagnostics from loading, merged in.
 
+    Runs each registered rule once. The diagnostics are sorted by line, code, node and
+    message, so the order in which the rules run does not change the result.
+
     >>> m = Model("Consultancy")
     >>> m.add("hours", estimate=[1200, 1500, 2100], unit="h", source="offer")
     >>> m.add("rate", value=0.95, unit="tkr/h", source="price list")
