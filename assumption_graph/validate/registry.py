@@ -82,12 +82,11 @@ RULES: list[Rule] = []
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def declare(code: str, severity: Severity, meaning: str, *, business_case: bool = False) -> Code:
+def declare(code: str, severity: Severity, meaning: str, *, business_case: bool = False) -> None:
     """Register ``code`` once with its severity and meaning; a second declaration is a bug."""
     if code in CODES:
         raise ValueError(f"the check code {code!r} is declared twice")
     CODES[code] = Code(code, severity, meaning, business_case)
-    return CODES[code]
 
 
 def rule(code: str, severity: Severity | None = None, meaning: str = "") -> Callable[[F], F]:
