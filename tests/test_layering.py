@@ -25,7 +25,7 @@ STAGES: dict[str, int] = {
     "finance": 1,
     "model": 2,
     "io": 2,
-    "validate": 3,
+    "validate": 3,  # its registry, context, core and rule modules by theme alike
     "compile": 4,
     "results": 5,
     "run": 5,
