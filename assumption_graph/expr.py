@@ -19,6 +19,7 @@ from keyword import iskeyword
 from typing import Any, NoReturn, TypeVar
 
 from assumption_graph.errors import FormulaError
+from assumption_graph.functions import FormulaOp, Kind, operations, symbols
 
 __all__ = [
     "Num",
@@ -36,14 +37,17 @@ __all__ = [
     "to_source",
     "rename",
     "fold",
+    "visit",
+    "operation",
     "operands",
 ]
 
 R = TypeVar("R")
 
-_UNARY_OPS = frozenset({"-", "+"})
-_BINARY_OPS = frozenset({"+", "-", "*", "/", "**"})
-_COMPARE_OPS = frozenset({"<", "<=", ">", ">=", "==", "!="})
+# The operators, from the table of operations; unary plus is no operation but parses.
+_UNARY_OPS = symbols(Kind.UNARY) | {"+"}
+_BINARY_OPS = symbols(Kind.BINARY)
+_COMPARE_OPS = symbols(Kind.COMPARISON)
 
 
 # The records have slots: a big model holds tens of thousands of them, and checking and
@@ -130,29 +134,11 @@ def _check_op(op: str, allowed: frozenset[str], kind: str) -> None:
         raise ValueError(f"{kind} operator {op!r} is not one of {sorted(allowed)}")
 
 
+_CALLABLE = operations(Kind.FUNCTION)  # the functions a formula may call, by name
+
 #: Function name -> (minimum, maximum) number of arguments; ``None`` means unbounded.
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
-    "abs": (1, 1),
-    "ceil": (1, 1),
-    "clip": (3, 3),
-    "cos": (1, 1),
-    "exp": (1, 1),
-    "floor": (1, 1),
-    "log": (1, 1),
-    "max": (2, None),
-    "min": (2, None),
-    "round": (1, 1),
-    "sin": (1, 1),
-    "sqrt": (1, 1),
-    "tan": (1, 1),
-}
-
-_USAGE: dict[str, str] = {
-    "clip": "clip(x, lo, hi)",
-    "log": "log(x), the natural logarithm",
-    "max": "max(a, b, ...)",
-    "min": "min(a, b, ...)",
-    "round": "round(x), halves to even",
+    name: op.arity for name, op in sorted(_CALLABLE.items())
 }
 
 _FUNCTION_LIST = ", ".join(sorted(FUNCTIONS))
@@ -252,6 +238,58 @@ def fold(
         del results[first:]
         results.append(combine(current, done))
     return results[0]
+
+
+_OPERATORS: dict[type, dict[str, FormulaOp]] = {
+    Unary: operations(Kind.UNARY),
+    Binary: operations(Kind.BINARY),
+    Compare: operations(Kind.COMPARISON),
+}
+_CALLS = operations(Kind.FUNCTION, Kind.INTERNAL)
+
+
+def operation(expr: Unary | Binary | Compare | IfElse | Call) -> FormulaOp:
+    """The operation ``expr`` applies to its operands, from the table of operations.
+
+    >>> operation(parse_formula("sqrt(a)").expr)
+    <FormulaOp.SQRT: 17>
+    """
+    if isinstance(expr, Call):
+        return _CALLS[expr.func]
+    if isinstance(expr, IfElse):
+        return FormulaOp.WHERE
+    return _OPERATORS[type(expr)][expr.op]
+
+
+def visit(
+    expr: Expr,
+    number: Callable[[Num], R],
+    name: Callable[[Name], R],
+    apply: Callable[[FormulaOp, Expr, list[R]], R],
+    children: Callable[[Expr], Sequence[Expr]] | None = None,
+) -> R:
+    """Evaluate ``expr`` bottom-up in any domain: numbers, arrays, program slots, units.
+
+    ``number`` and ``name`` give the leaves' results; ``apply(op, e, results)`` the result
+    of each operation ``e`` (``op`` its :class:`~assumption_graph.functions.FormulaOp`)
+    from its operands'. Unary plus is its operand's result. Operands are done left to
+    right by :func:`fold`, without deep recursion; ``children`` is passed on to it.
+
+    >>> visit(parse_formula("max(a, 2) * +b").expr, lambda e: e.value, lambda e: 3.0,
+    ...       lambda op, e, args: op.numpy(*args))
+    9.0
+    """
+
+    def combine(expr: Expr, results: list[R]) -> R:
+        if isinstance(expr, Name):
+            return name(expr)
+        if isinstance(expr, Num):
+            return number(expr)
+        if isinstance(expr, Unary) and expr.op == "+":
+            return results[0]
+        return apply(operation(expr), expr, results)
+
+    return fold(expr, combine, children)
 
 
 def to_source(expr: Expr) -> str:
@@ -998,7 +1036,7 @@ class _LongParser:
 
 
 def _usage(func: str) -> str:
-    return _USAGE.get(func, f"{func}(x)")
+    return _CALLABLE[func].usage
 
 
 def _shorten(text: str, limit: int) -> str:
