@@ -275,9 +275,11 @@ def visit(
     from its operands'. Unary plus is its operand's result. Operands are done left to
     right by :func:`fold`, without deep recursion; ``children`` is passed on to it.
 
-    >>> visit(parse_formula("max(a, 2) * +b").expr, lambda e: e.value, lambda e: 3.0,
-    ...       lambda op, e, args: op.numpy(*args))
-    9.0
+    >>> def opcodes(op, e, args):
+    ...     return f"{op.name.lower()}({', '.join(args)})"
+    >>> visit(parse_formula("max(a, 2) * +b").expr, lambda e: repr(e.value), lambda e: e.id,
+    ...       opcodes)
+    'mul(max(a, 2.0), b)'
     """
 
     def combine(expr: Expr, results: list[R]) -> R:
