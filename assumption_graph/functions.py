@@ -119,6 +119,8 @@ def _irr_count(*flows: Any) -> Any:
 
 
 _ONE = (1, 1)  # a function's (fewest, most) operands; None: no most
+_LOG = "log(x), the natural logarithm"
+_ROUND = "round(x), halves to even"
 
 
 class FormulaOp(IntEnum):
@@ -172,14 +174,10 @@ class FormulaOp(IntEnum):
     ABS = 16, "abs", Kind.FUNCTION, _ufunc("abs"), Units.FIRST
     SQRT = 17, "sqrt", Kind.FUNCTION, _ufunc("sqrt"), Units.ROOT
     EXP = 18, "exp", Kind.FUNCTION, _ufunc("exp"), Units.UNKNOWN
-    LOG = (
-        19, "log", Kind.FUNCTION, _ufunc("log"), Units.UNKNOWN, _ONE, "log(x), the natural logarithm"
-    )
+    LOG = 19, "log", Kind.FUNCTION, _ufunc("log"), Units.UNKNOWN, _ONE, _LOG
     FLOOR = 20, "floor", Kind.FUNCTION, _ufunc("floor"), Units.FIRST
     CEIL = 21, "ceil", Kind.FUNCTION, _ufunc("ceil"), Units.FIRST
-    ROUND = (
-        22, "round", Kind.FUNCTION, _ufunc("rint"), Units.FIRST, _ONE, "round(x), halves to even"
-    )
+    ROUND = 22, "round", Kind.FUNCTION, _ufunc("rint"), Units.FIRST, _ONE, _ROUND
     CLIP = 23, "clip", Kind.FUNCTION, _clip, Units.SAME, (3, 3), "clip(x, lo, hi)"
     SIN = 24, "sin", Kind.FUNCTION, _ufunc("sin"), Units.UNKNOWN
     COS = 25, "cos", Kind.FUNCTION, _ufunc("cos"), Units.UNKNOWN
