@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 else:  # reading and checking models needs no numpy: it loads when a numpy version runs
     np = lazy_import("numpy")
 
-__all__ = ["Kind", "Units", "FormulaOp", "symbols", "operations"]
+__all__ = ["Kind", "UnitRule", "FormulaOp", "symbols", "operations"]
 
 
 class Kind(Enum):
@@ -43,7 +43,7 @@ class Kind(Enum):
     INTERNAL = "internal function"  # made by the business case's expansion; formulas cannot call it
 
 
-class Units(Enum):
+class UnitRule(Enum):
     """How the unit of an operation's result follows from its operands' units."""
 
     SAME = "the operands share one unit, which the result has"
@@ -136,7 +136,7 @@ class FormulaOp(IntEnum):
     symbol: str
     kind: Kind
     numpy: Callable[..., Any]
-    units: Units
+    units: UnitRule
     arity: tuple[int, int | None]
     usage: str
 
@@ -146,7 +146,7 @@ class FormulaOp(IntEnum):
         symbol: str,
         kind: Kind,
         numpy: Callable[..., Any],
-        units: Units,
+        units: UnitRule,
         arity: tuple[int, int | None] = _ONE,
         usage: str = "",
     ) -> FormulaOp:
@@ -156,35 +156,35 @@ class FormulaOp(IntEnum):
         member.arity, member.usage = arity, usage or f"{symbol}(x)"
         return member
 
-    NEG = 1, "-", Kind.UNARY, _ufunc("negative"), Units.FIRST
-    ADD = 2, "+", Kind.BINARY, _ufunc("add"), Units.SAME
-    SUB = 3, "-", Kind.BINARY, _ufunc("subtract"), Units.SAME
-    MUL = 4, "*", Kind.BINARY, _ufunc("multiply"), Units.PRODUCT
-    DIV = 5, "/", Kind.BINARY, _ufunc("divide"), Units.QUOTIENT
-    POW = 6, "**", Kind.BINARY, _ufunc("power"), Units.POWER
-    LT = 7, "<", Kind.COMPARISON, _truth("less"), Units.COMPARED
-    LE = 8, "<=", Kind.COMPARISON, _truth("less_equal"), Units.COMPARED
-    GT = 9, ">", Kind.COMPARISON, _truth("greater"), Units.COMPARED
-    GE = 10, ">=", Kind.COMPARISON, _truth("greater_equal"), Units.COMPARED
-    EQ = 11, "==", Kind.COMPARISON, _truth("equal"), Units.COMPARED
-    NE = 12, "!=", Kind.COMPARISON, _truth("not_equal"), Units.COMPARED
-    WHERE = 13, "if", Kind.CHOICE, _where, Units.BRANCHES
-    MIN = 14, "min", Kind.FUNCTION, _reduced("minimum"), Units.SAME, (2, None), "min(a, b, ...)"
-    MAX = 15, "max", Kind.FUNCTION, _reduced("maximum"), Units.SAME, (2, None), "max(a, b, ...)"
-    ABS = 16, "abs", Kind.FUNCTION, _ufunc("abs"), Units.FIRST
-    SQRT = 17, "sqrt", Kind.FUNCTION, _ufunc("sqrt"), Units.ROOT
-    EXP = 18, "exp", Kind.FUNCTION, _ufunc("exp"), Units.UNKNOWN
-    LOG = 19, "log", Kind.FUNCTION, _ufunc("log"), Units.UNKNOWN, _ONE, _LOG
-    FLOOR = 20, "floor", Kind.FUNCTION, _ufunc("floor"), Units.FIRST
-    CEIL = 21, "ceil", Kind.FUNCTION, _ufunc("ceil"), Units.FIRST
-    ROUND = 22, "round", Kind.FUNCTION, _ufunc("rint"), Units.FIRST, _ONE, _ROUND
-    CLIP = 23, "clip", Kind.FUNCTION, _clip, Units.SAME, (3, 3), "clip(x, lo, hi)"
-    SIN = 24, "sin", Kind.FUNCTION, _ufunc("sin"), Units.UNKNOWN
-    COS = 25, "cos", Kind.FUNCTION, _ufunc("cos"), Units.UNKNOWN
-    TAN = 26, "tan", Kind.FUNCTION, _ufunc("tan"), Units.UNKNOWN
+    NEG = 1, "-", Kind.UNARY, _ufunc("negative"), UnitRule.FIRST
+    ADD = 2, "+", Kind.BINARY, _ufunc("add"), UnitRule.SAME
+    SUB = 3, "-", Kind.BINARY, _ufunc("subtract"), UnitRule.SAME
+    MUL = 4, "*", Kind.BINARY, _ufunc("multiply"), UnitRule.PRODUCT
+    DIV = 5, "/", Kind.BINARY, _ufunc("divide"), UnitRule.QUOTIENT
+    POW = 6, "**", Kind.BINARY, _ufunc("power"), UnitRule.POWER
+    LT = 7, "<", Kind.COMPARISON, _truth("less"), UnitRule.COMPARED
+    LE = 8, "<=", Kind.COMPARISON, _truth("less_equal"), UnitRule.COMPARED
+    GT = 9, ">", Kind.COMPARISON, _truth("greater"), UnitRule.COMPARED
+    GE = 10, ">=", Kind.COMPARISON, _truth("greater_equal"), UnitRule.COMPARED
+    EQ = 11, "==", Kind.COMPARISON, _truth("equal"), UnitRule.COMPARED
+    NE = 12, "!=", Kind.COMPARISON, _truth("not_equal"), UnitRule.COMPARED
+    WHERE = 13, "if", Kind.CHOICE, _where, UnitRule.BRANCHES
+    MIN = 14, "min", Kind.FUNCTION, _reduced("minimum"), UnitRule.SAME, (2, None), "min(a, b, ...)"
+    MAX = 15, "max", Kind.FUNCTION, _reduced("maximum"), UnitRule.SAME, (2, None), "max(a, b, ...)"
+    ABS = 16, "abs", Kind.FUNCTION, _ufunc("abs"), UnitRule.FIRST
+    SQRT = 17, "sqrt", Kind.FUNCTION, _ufunc("sqrt"), UnitRule.ROOT
+    EXP = 18, "exp", Kind.FUNCTION, _ufunc("exp"), UnitRule.UNKNOWN
+    LOG = 19, "log", Kind.FUNCTION, _ufunc("log"), UnitRule.UNKNOWN, _ONE, _LOG
+    FLOOR = 20, "floor", Kind.FUNCTION, _ufunc("floor"), UnitRule.FIRST
+    CEIL = 21, "ceil", Kind.FUNCTION, _ufunc("ceil"), UnitRule.FIRST
+    ROUND = 22, "round", Kind.FUNCTION, _ufunc("rint"), UnitRule.FIRST, _ONE, _ROUND
+    CLIP = 23, "clip", Kind.FUNCTION, _clip, UnitRule.SAME, (3, 3), "clip(x, lo, hi)"
+    SIN = 24, "sin", Kind.FUNCTION, _ufunc("sin"), UnitRule.UNKNOWN
+    COS = 25, "cos", Kind.FUNCTION, _ufunc("cos"), UnitRule.UNKNOWN
+    TAN = 26, "tan", Kind.FUNCTION, _ufunc("tan"), UnitRule.UNKNOWN
     # irr(rate, flows...): the rate is a number literal, lowered as the op's parameter
-    IRR = 28, "irr", Kind.INTERNAL, _irr, Units.UNKNOWN, (2, None), "irr(rate, flows...)"
-    IRR_COUNT = 30, "irr_count", Kind.INTERNAL, _irr_count, Units.UNKNOWN, (1, None)
+    IRR = 28, "irr", Kind.INTERNAL, _irr, UnitRule.UNKNOWN, (2, None), "irr(rate, flows...)"
+    IRR_COUNT = 30, "irr_count", Kind.INTERNAL, _irr_count, UnitRule.UNKNOWN, (1, None)
 
 
 def operations(*kinds: Kind) -> dict[str, FormulaOp]:
