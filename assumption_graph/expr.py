@@ -117,7 +117,8 @@ class IfElse:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """A call of one of :data:`FUNCTIONS` with positional arguments."""
+    """A call of one of :data:`FUNCTIONS` (or of an internal function of the business
+    case, see :class:`~assumption_graph.functions.Kind`) with positional arguments."""
 
     func: str
     args: tuple[Expr, ...]
@@ -134,11 +135,18 @@ def _check_op(op: str, allowed: frozenset[str], kind: str) -> None:
         raise ValueError(f"{kind} operator {op!r} is not one of {sorted(allowed)}")
 
 
-_CALLABLE = operations(Kind.FUNCTION)  # the functions a formula may call, by name
+# The table of operations by how expressions name them.
+_OPERATORS: dict[type, dict[str, FormulaOp]] = {
+    Unary: operations(Kind.UNARY),
+    Binary: operations(Kind.BINARY),
+    Compare: operations(Kind.COMPARISON),
+}
+_FORMULA_FUNCTIONS = operations(Kind.FUNCTION)  # the functions a formula may call
+_CALLED = operations(Kind.FUNCTION, Kind.INTERNAL)  # and those the business case calls too
 
 #: Function name -> (minimum, maximum) number of arguments; ``None`` means unbounded.
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
-    name: op.arity for name, op in sorted(_CALLABLE.items())
+    name: op.arity for name, op in sorted(_FORMULA_FUNCTIONS.items())
 }
 
 _FUNCTION_LIST = ", ".join(sorted(FUNCTIONS))
@@ -240,14 +248,6 @@ def fold(
     return results[0]
 
 
-_OPERATORS: dict[type, dict[str, FormulaOp]] = {
-    Unary: operations(Kind.UNARY),
-    Binary: operations(Kind.BINARY),
-    Compare: operations(Kind.COMPARISON),
-}
-_CALLS = operations(Kind.FUNCTION, Kind.INTERNAL)
-
-
 def operation(expr: Unary | Binary | Compare | IfElse | Call) -> FormulaOp:
     """The operation ``expr`` applies to its operands, from the table of operations.
 
@@ -255,7 +255,7 @@ def operation(expr: Unary | Binary | Compare | IfElse | Call) -> FormulaOp:
     <FormulaOp.SQRT: 17>
     """
     if isinstance(expr, Call):
-        return _CALLS[expr.func]
+        return _CALLED[expr.func]
     if isinstance(expr, IfElse):
         return FormulaOp.WHERE
     return _OPERATORS[type(expr)][expr.op]
@@ -1038,7 +1038,7 @@ class _LongParser:
 
 
 def _usage(func: str) -> str:
-    return _CALLABLE[func].usage
+    return _FORMULA_FUNCTIONS[func].usage
 
 
 def _shorten(text: str, limit: int) -> str:
