@@ -32,11 +32,12 @@ __all__ = ["Op", "Program", "lower", "OP_NAMES", "N_PARAMS", "CODE_WIDTH"]
 
 
 class Op(IntEnum):
-    """Opcodes of the program besides the formulas' operations, which are
-    :class:`~assumption_graph.functions.FormulaOp`'s; the kernel dispatches on these integers.
+    """The program's other opcodes: constants, copies, loads and random draws.
 
-    ``FormulaOp.IRR`` and ``IRR_COUNT`` read ``b`` consecutive slots from ``a`` (the yearly
-    net flows); the rate of ``IRR`` is its parameter ``p0``.
+    The formulas' operations are :class:`~assumption_graph.functions.FormulaOp`'s, whose
+    values these never share; the kernel dispatches on both. ``FormulaOp.IRR`` and
+    ``IRR_COUNT`` read ``b`` consecutive slots from ``a`` (the yearly net flows); the rate
+    of ``IRR`` is its parameter ``p0``.
     """
 
     CONST = 0
