@@ -118,7 +118,8 @@ def _irr_count(*flows: Any) -> Any:
     return irr_count_array(_flow_rows(flows))
 
 
-_ONE = (1, 1)  # a function's (fewest, most) operands; None: no most
+_ONE = (1, 1)  # an operation's (fewest, most) operands; None: no most
+_OPERANDS = {Kind.BINARY: (2, 2), Kind.COMPARISON: (2, 2), Kind.CHOICE: (3, 3)}  # else _ONE
 _LOG = "log(x), the natural logarithm"
 _ROUND = "round(x), halves to even"
 
@@ -126,8 +127,9 @@ _ROUND = "round(x), halves to even"
 class FormulaOp(IntEnum):
     """Every operation of the formula language, its value the kernel's opcode.
 
-    A member is written ``NAME = opcode, symbol, kind, numpy version, unit rule``, and
-    for a function also its (fewest, most) operands and a usage line for messages.
+    A member is written ``NAME = opcode, symbol, kind, numpy version, unit rule``, then,
+    where the defaults do not fit, its (fewest, most) operands (an operator's follow from
+    its kind, a function's are (1, 1)) and a usage line for messages (``f(x)``).
     The opcodes of :class:`~assumption_graph.compile.ir.Op` are the kernel's other
     instructions (constants, copies, loads, random draws); the two never share a value.
     Unary plus is no operation: it is its operand.
@@ -147,13 +149,14 @@ class FormulaOp(IntEnum):
         kind: Kind,
         numpy: Callable[..., Any],
         units: UnitRule,
-        arity: tuple[int, int | None] = _ONE,
+        arity: tuple[int, int | None] | None = None,
         usage: str = "",
     ) -> FormulaOp:
         member = int.__new__(cls, opcode)
         member._value_ = opcode
         member.symbol, member.kind, member.numpy, member.units = symbol, kind, numpy, units
-        member.arity, member.usage = arity, usage or f"{symbol}(x)"
+        member.arity = arity or _OPERANDS.get(kind, _ONE)
+        member.usage = usage or f"{symbol}(x)"
         return member
 
     NEG = 1, "-", Kind.UNARY, _ufunc("negative"), UnitRule.FIRST

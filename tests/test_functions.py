@@ -78,9 +78,6 @@ def expression(op: FormulaOp, operands: tuple[Name, ...]) -> Expr:
 
 def operand_counts(op: FormulaOp) -> list[int]:
     """How many operands (node values) to test ``op`` with."""
-    fixed = {Kind.UNARY: 1, Kind.BINARY: 2, Kind.COMPARISON: 2, Kind.CHOICE: 3}
-    if op.kind in fixed:
-        return [fixed[op.kind]]
     low, high = op.arity
     if op is FormulaOp.IRR:
         return [3]  # the rate and three yearly flows
@@ -190,6 +187,13 @@ def test_formula_opcodes_and_the_other_instructions_never_share_a_value() -> Non
 def test_each_kind_writes_each_symbol_once(kind) -> None:
     written = [op.symbol for op in FormulaOp if op.kind is kind]
     assert written and len(written) == len(set(written))
+
+
+def test_operators_take_the_operands_their_kind_writes() -> None:
+    operands = {Kind.UNARY: (1, 1), Kind.BINARY: (2, 2), Kind.COMPARISON: (2, 2)}
+    operands[Kind.CHOICE] = (3, 3)
+    for op in FormulaOp:
+        assert op.arity == operands.get(op.kind, op.arity), op
 
 
 def test_functions_and_internal_functions_have_distinct_names() -> None:
