@@ -20,6 +20,7 @@ from assumption_graph.compile import kernel
 from assumption_graph.compile.ir import lower
 from assumption_graph.compile.reference import evaluate
 from assumption_graph.expr import (
+    FUNCTIONS,
     Binary,
     Call,
     Compare,
@@ -199,3 +200,10 @@ def test_operators_take_the_operands_their_kind_writes() -> None:
 def test_functions_and_internal_functions_have_distinct_names() -> None:
     called = [op.symbol for op in FormulaOp if op.kind in (Kind.FUNCTION, Kind.INTERNAL)]
     assert len(called) == len(set(called))
+
+
+def test_the_readme_lists_every_function_a_formula_may_call() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    text = " ".join(readme.split())
+    listed = next(part for part in text.split("`") if part.startswith("min max "))
+    assert sorted(listed.split()) == sorted(FUNCTIONS)
