@@ -19,6 +19,7 @@ from keyword import iskeyword
 from typing import Any, NoReturn, TypeVar
 
 from assumption_graph.errors import FormulaError
+from assumption_graph.functions import FormulaOp, Kind, operations, symbols
 
 __all__ = [
     "Num",
@@ -36,14 +37,17 @@ __all__ = [
     "to_source",
     "rename",
     "fold",
+    "visit",
+    "operation",
     "operands",
 ]
 
 R = TypeVar("R")
 
-_UNARY_OPS = frozenset({"-", "+"})
-_BINARY_OPS = frozenset({"+", "-", "*", "/", "**"})
-_COMPARE_OPS = frozenset({"<", "<=", ">", ">=", "==", "!="})
+# The operators, from the table of operations; unary plus is no operation but parses.
+_UNARY_OPS = symbols(Kind.UNARY) | {"+"}
+_BINARY_OPS = symbols(Kind.BINARY)
+_COMPARE_OPS = symbols(Kind.COMPARISON)
 
 
 # The records have slots: a big model holds tens of thousands of them, and checking and
@@ -113,7 +117,8 @@ class IfElse:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """A call of one of :data:`FUNCTIONS` with positional arguments."""
+    """A call of one of :data:`FUNCTIONS` (or of an internal function of the business
+    case, see :class:`~assumption_graph.functions.Kind`) with positional arguments."""
 
     func: str
     args: tuple[Expr, ...]
@@ -130,29 +135,18 @@ def _check_op(op: str, allowed: frozenset[str], kind: str) -> None:
         raise ValueError(f"{kind} operator {op!r} is not one of {sorted(allowed)}")
 
 
+# The table of operations by how expressions name them.
+_OPERATORS: dict[type, dict[str, FormulaOp]] = {
+    Unary: operations(Kind.UNARY),
+    Binary: operations(Kind.BINARY),
+    Compare: operations(Kind.COMPARISON),
+}
+_FORMULA_FUNCTIONS = operations(Kind.FUNCTION)  # the functions a formula may call
+_CALLED = operations(Kind.FUNCTION, Kind.INTERNAL)  # and those the business case calls too
+
 #: Function name -> (minimum, maximum) number of arguments; ``None`` means unbounded.
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
-    "abs": (1, 1),
-    "ceil": (1, 1),
-    "clip": (3, 3),
-    "cos": (1, 1),
-    "exp": (1, 1),
-    "floor": (1, 1),
-    "log": (1, 1),
-    "max": (2, None),
-    "min": (2, None),
-    "round": (1, 1),
-    "sin": (1, 1),
-    "sqrt": (1, 1),
-    "tan": (1, 1),
-}
-
-_USAGE: dict[str, str] = {
-    "clip": "clip(x, lo, hi)",
-    "log": "log(x), the natural logarithm",
-    "max": "max(a, b, ...)",
-    "min": "min(a, b, ...)",
-    "round": "round(x), halves to even",
+    name: op.arity for name, op in sorted(_FORMULA_FUNCTIONS.items())
 }
 
 _FUNCTION_LIST = ", ".join(sorted(FUNCTIONS))
@@ -252,6 +246,52 @@ def fold(
         del results[first:]
         results.append(combine(current, done))
     return results[0]
+
+
+def operation(expr: Unary | Binary | Compare | IfElse | Call) -> FormulaOp:
+    """The operation ``expr`` applies to its operands, from the table of operations.
+
+    >>> operation(parse_formula("sqrt(a)").expr)
+    <FormulaOp.SQRT: 17>
+    """
+    if isinstance(expr, Call):
+        return _CALLED[expr.func]
+    if isinstance(expr, IfElse):
+        return FormulaOp.WHERE
+    return _OPERATORS[type(expr)][expr.op]
+
+
+def visit(
+    expr: Expr,
+    number: Callable[[Num], R],
+    name: Callable[[Name], R],
+    apply: Callable[[FormulaOp, Expr, list[R]], R],
+    children: Callable[[Expr], Sequence[Expr]] | None = None,
+) -> R:
+    """Evaluate ``expr`` bottom-up in any domain: numbers, arrays, program slots, units.
+
+    ``number`` and ``name`` give the leaves' results; ``apply(op, e, results)`` the result
+    of each operation ``e`` (``op`` its :class:`~assumption_graph.functions.FormulaOp`)
+    from its operands'. Unary plus is its operand's result. Operands are done left to
+    right by :func:`fold`, without deep recursion; ``children`` is passed on to it.
+
+    >>> def opcodes(op, e, args):
+    ...     return f"{op.name.lower()}({', '.join(args)})"
+    >>> visit(parse_formula("max(a, 2) * +b").expr, lambda e: repr(e.value), lambda e: e.id,
+    ...       opcodes)
+    'mul(max(a, 2.0), b)'
+    """
+
+    def combine(expr: Expr, results: list[R]) -> R:
+        if isinstance(expr, Name):
+            return name(expr)
+        if isinstance(expr, Num):
+            return number(expr)
+        if isinstance(expr, Unary) and expr.op == "+":
+            return results[0]
+        return apply(operation(expr), expr, results)
+
+    return fold(expr, combine, children)
 
 
 def to_source(expr: Expr) -> str:
@@ -998,7 +1038,7 @@ class _LongParser:
 
 
 def _usage(func: str) -> str:
-    return _USAGE.get(func, f"{func}(x)")
+    return _FORMULA_FUNCTIONS[func].usage
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -6,11 +6,21 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from assumption_graph.functions import FormulaOp, Kind
 from assumption_graph.model import Model
 
-BINARY = ("+", "-", "*", "/", "**")
-COMPARE = ("<", "<=", ">", ">=", "==", "!=")
-UNARY_FUNCTIONS = ("abs", "sqrt", "exp", "log", "floor", "ceil", "round", "sin", "cos", "tan")
+# The formula language's operations, from its table: a new function is drawn too.
+BINARY = tuple(op.symbol for op in FormulaOp if op.kind is Kind.BINARY)
+COMPARE = tuple(op.symbol for op in FormulaOp if op.kind is Kind.COMPARISON)
+FUNCTIONS = tuple(op for op in FormulaOp if op.kind is Kind.FUNCTION)
+MOST_ARGUMENTS = 4  # of a function of any number
+
+
+def call(op: FormulaOp, inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Calls of the function ``op`` with as many arguments as it takes."""
+    low, high = op.arity
+    arguments = st.lists(inner, min_size=low, max_size=high or MOST_ARGUMENTS)
+    return arguments.map(lambda args: f"{op.symbol}({', '.join(args)})")
 
 
 @st.composite
@@ -88,11 +98,7 @@ def formulas(names: list[str]) -> st.SearchStrategy[str]:
                 lambda t: f"({t[0]} {t[1]} {t[2]})"
             ),
             inner.map(lambda a: f"(-{a})"),
-            st.tuples(st.sampled_from(UNARY_FUNCTIONS), inner).map(lambda t: f"{t[0]}({t[1]})"),
-            st.tuples(st.sampled_from(["min", "max"]), st.lists(inner, min_size=2, max_size=4)).map(
-                lambda t: f"{t[0]}({', '.join(t[1])})"
-            ),
-            st.tuples(inner, inner, inner).map(lambda t: f"clip({t[0]}, {t[1]}, {t[2]})"),
+            st.sampled_from(FUNCTIONS).flatmap(lambda op: call(op, inner)),
             st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
         )
 

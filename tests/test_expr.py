@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assumption_graph import expr as expr_module
+from assumption_graph import functions as functions_module
 from assumption_graph.errors import AssumptionGraphError, FormulaError
 from assumption_graph.expr import (
     FUNCTIONS,
@@ -406,8 +407,9 @@ def test_rejected_text_is_never_executed(tmp_path: Path) -> None:
     assert not target.exists()
 
 
-def test_module_imports_only_stdlib_and_errors() -> None:
-    source = Path(expr_module.__file__).read_text(encoding="utf-8")
+def imports_and_calls(module) -> tuple[set[str], set[str]]:
+    """The modules a module's source imports (anywhere in it) and the names it calls."""
+    source = Path(module.__file__).read_text(encoding="utf-8")
     imported: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -418,14 +420,28 @@ def test_module_imports_only_stdlib_and_errors() -> None:
                 if node.module.startswith("assumption_graph")
                 else node.module.split(".")[0]
             )
-    project = {m for m in imported if m.startswith("assumption_graph")}
-    assert project == {"assumption_graph.errors"}
-    assert imported - project <= set(sys.stdlib_module_names)
     called = {
         n.func.id
         for n in ast.walk(ast.parse(source))
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
     }
+    return imported, called
+
+
+def test_module_imports_only_stdlib_errors_and_the_table_of_operations() -> None:
+    imported, called = imports_and_calls(expr_module)
+    project = {m for m in imported if m.startswith("assumption_graph")}
+    assert project == {"assumption_graph.errors", "assumption_graph.functions"}
+    assert imported - project <= set(sys.stdlib_module_names)
+    assert not called & {"eval", "exec", "compile", "__import__"}
+
+
+def test_the_table_of_operations_imports_only_stdlib_and_numpy_lazily() -> None:
+    imported, called = imports_and_calls(functions_module)
+    project = {m for m in imported if m.startswith("assumption_graph")}
+    # numpy (and finance, which imports it) only when a numpy version runs
+    assert project <= {"assumption_graph._lazy", "assumption_graph.finance"}
+    assert imported - project <= set(sys.stdlib_module_names) | {"numpy"}
     assert not called & {"eval", "exec", "compile", "__import__"}
 
 

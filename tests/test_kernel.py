@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from assumption_graph.compile import compile_model, kernel, numba_backend
 from assumption_graph.compile.ir import Op
 from assumption_graph.compile.reference import evaluate, simulate
+from assumption_graph.functions import FormulaOp
 from assumption_graph.model import Model
 from assumption_graph.run import Simulator
 from assumption_graph.stream_samplers import jit_scalars
@@ -130,7 +131,7 @@ def test_only_requested_outputs_are_kept_and_dead_nodes_skipped():
 def slots_read(row) -> set[int]:
     """The slots one program row reads (none for constants, loads and draws)."""
     op, _, a, b, c = (int(v) for v in row)
-    if op in (Op.IRR, Op.IRR_COUNT):
+    if op in (FormulaOp.IRR, FormulaOp.IRR_COUNT):
         return set(range(a, a + b))
     if op in (Op.CONST, Op.LOAD) or op >= Op.UNIFORM:
         return set()

@@ -16,6 +16,7 @@ STAGES: dict[str, int] = {
     "_version": 0,
     "text": 0,
     "expr": 1,
+    "functions": 1,
     "streams": 1,
     "distributions": 1,
     "stream_samplers": 1,

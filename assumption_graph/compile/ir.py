@@ -15,15 +15,15 @@ caller's arrays) are loaded from a matrix the kernel receives.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
 
 import numpy as np
 
 from ..distributions import Distribution
-from ..expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, fold, operands
+from ..expr import Call, Expr, Formula, Name, Num, Unary, operands, operation, visit
+from ..functions import FormulaOp, Kind
 from ..model import Value
 from ..streams import node_key
 from ..validate import CheckedModel
@@ -32,39 +32,17 @@ __all__ = ["Op", "Program", "lower", "OP_NAMES", "N_PARAMS", "CODE_WIDTH"]
 
 
 class Op(IntEnum):
-    """Opcodes of the program; the kernel dispatches on these integers."""
+    """The program's other opcodes: constants, copies, loads and random draws.
+
+    The formulas' operations are :class:`~assumption_graph.functions.FormulaOp`'s, whose
+    values these never share; the kernel dispatches on both. ``FormulaOp.IRR`` and
+    ``IRR_COUNT`` read ``b`` consecutive slots from ``a`` (the yearly net flows); the rate
+    of ``IRR`` is its parameter ``p0``.
+    """
 
     CONST = 0
-    NEG = 1
-    ADD = 2
-    SUB = 3
-    MUL = 4
-    DIV = 5
-    POW = 6
-    LT = 7
-    LE = 8
-    GT = 9
-    GE = 10
-    EQ = 11
-    NE = 12
-    WHERE = 13
-    MIN = 14
-    MAX = 15
-    ABS = 16
-    SQRT = 17
-    EXP = 18
-    LOG = 19
-    FLOOR = 20
-    CEIL = 21
-    ROUND = 22
-    CLIP = 23
-    SIN = 24
-    COS = 25
-    TAN = 26
     COPY = 27
-    IRR = 28  # internal: reads b consecutive slots from a (the yearly net flows); p0 the rate
     LOAD = 29  # a node's values given per sample: row a of the kernel's ``given`` matrix
-    IRR_COUNT = 30  # internal: how many IRRs the b yearly net flows from slot a have
     UNIFORM = 40
     TRIANGLE = 41
     DISCRETE = 42
@@ -76,24 +54,14 @@ class Op(IntEnum):
     TABLE = 48  # a = offset in the table, b = number of values (cumulative p's, then values)
 
 
-OP_NAMES: dict[int, str] = {op.value: op.name.lower() for op in Op}
+OP_NAMES: dict[int, str] = {op.value: op.name.lower() for op in (*Op, *FormulaOp)}
 
-_BINARY = {"+": Op.ADD, "-": Op.SUB, "*": Op.MUL, "/": Op.DIV, "**": Op.POW}
-_COMPARE = {"<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE, "==": Op.EQ, "!=": Op.NE}
-_UNARY_CALLS = {
-    "abs": Op.ABS,
-    "sqrt": Op.SQRT,
-    "exp": Op.EXP,
-    "log": Op.LOG,
-    "floor": Op.FLOOR,
-    "ceil": Op.CEIL,
-    "round": Op.ROUND,
-    "sin": Op.SIN,
-    "cos": Op.COS,
-    "tan": Op.TAN,
-}
-_FOLD_CALLS = {"min": Op.MIN, "max": Op.MAX}
-_IRR_CALLS = {"irr": Op.IRR, "irr_count": Op.IRR_COUNT}  # internal: a business case's IRR
+# The functions of any number of operands (min, max): the kernel's op takes two, so they
+# are lowered as that op applied from the left.
+_PAIRWISE = frozenset(
+    op.symbol for op in FormulaOp if op.kind is Kind.FUNCTION and op.arity[1] is None
+)
+_FLOWS = (FormulaOp.IRR, FormulaOp.IRR_COUNT)  # ops over a run of consecutive slots
 N_PARAMS = 5
 CODE_WIDTH = 5  # a row of code: (opcode, dst, a, b, c)
 _NO_ARGS = (-1, -1, -1)  # a row's unused argument slots
@@ -319,7 +287,7 @@ class _Lowering:
 
         A bare name at the root is copied, so every node owns its slot; inside
         an expression a name is read in place. The tree is walked by
-        :func:`~assumption_graph.expr.fold` (operands first, left to right), so a
+        :func:`~assumption_graph.expr.visit` (operands first, left to right), so a
         formula of thousands of terms lowers without deep recursion.
         """
         while isinstance(expr, Unary) and expr.op == "+":
@@ -328,52 +296,29 @@ class _Lowering:
             slot = self._take()
             self._emit(Op.COPY, slot, (self.slot_of[expr.id],), text=f"{expr.id}")
             return slot
-        return fold(expr, self._lowered, _lowering_operands)[0]
+        return visit(expr, self._num, self._name, self._operation, _lowering_operands)[0]
 
-    def _lowered(self, expr: Expr, operands: list[_Value]) -> _Value:
-        """Emit the op of ``expr`` over its operands' slots: (its slot, a temporary?)."""
-        lower_expr = _LOWER_EXPR.get(type(expr))
-        if lower_expr is None:  # pragma: no cover - the parser makes only these types
-            raise TypeError(f"unknown expression {expr!r}")
-        return lower_expr(self, expr, operands)
-
-    def _name(self, expr: Name, operands: list[_Value]) -> _Value:
+    def _name(self, expr: Name) -> _Value:
         return self.slot_of[expr.id], False
 
-    def _num(self, expr: Num, operands: list[_Value]) -> _Value:
+    def _num(self, expr: Num) -> _Value:
         slot = self._take()
         self._emit(Op.CONST, slot, params=(expr.value,), text=repr(expr.value))
         return slot, True
 
-    def _unary(self, expr: Unary, operands: list[_Value]) -> _Value:
-        if expr.op == "+":
-            return operands[0]
-        return self._apply(Op.NEG, operands)
+    def _operation(self, op: FormulaOp, expr: Expr, operands: list[_Value]) -> _Value:
+        """Emit ``op`` over its operands' slots: (its slot, a temporary?)."""
+        if op in _FLOWS:
+            assert isinstance(expr, Call)  # only internal calls read flows
+            return self._irr(op, expr, operands)
+        return self._apply(op, operands)
 
-    def _binary(self, expr: Binary, operands: list[_Value]) -> _Value:
-        return self._apply(_BINARY[expr.op], operands)
-
-    def _compare(self, expr: Compare, operands: list[_Value]) -> _Value:
-        return self._apply(_COMPARE[expr.op], operands)
-
-    def _if_else(self, expr: IfElse, operands: list[_Value]) -> _Value:
-        return self._apply(Op.WHERE, operands)
-
-    def _call(self, expr: Call, operands: list[_Value]) -> _Value:
-        if expr.func in _FOLD_CALLS:  # of two operands: see _operands
-            return self._apply(_FOLD_CALLS[expr.func], operands)
-        if expr.func == "clip":
-            return self._apply(Op.CLIP, operands)
-        if expr.func in _IRR_CALLS:
-            return self._irr(expr, operands)
-        return self._apply(_UNARY_CALLS[expr.func], operands)
-
-    def _irr(self, expr: Call, operands: list[_Value]) -> _Value:
+    def _irr(self, op: FormulaOp, expr: Call, operands: list[_Value]) -> _Value:
         """``irr(rate, flows...)`` (the IRR nearest the rate, a number) or
         ``irr_count(flows...)``: the flows copied into a run of fresh consecutive
         slots, then solved."""
         params: tuple[float, ...] = ()
-        if expr.func == "irr":
+        if op is FormulaOp.IRR:
             rate = expr.args[0]
             assert isinstance(rate, Num), "the IRR's discount rate is a number"
             params = (rate.value,)
@@ -384,7 +329,7 @@ class _Lowering:
         self._release_temporaries(operands)
         dst = self._take()
         text = f"{expr.func}(s{first}..s{first + count - 1})"
-        self._emit(_IRR_CALLS[expr.func], dst, (first, count), params=params, text=text)
+        self._emit(op, dst, (first, count), params=params, text=text)
         for offset in range(count):
             self._release(first + offset)
         return dst, True
@@ -410,24 +355,12 @@ _Value = tuple[int, bool]
 
 def _lowering_operands(expr: Expr) -> tuple[Expr, ...]:
     """The operands lowered before ``expr``'s op: ``min``/``max`` of many as nested pairs."""
-    if isinstance(expr, Call) and expr.func in _FOLD_CALLS and len(expr.args) > 2:
+    if isinstance(expr, Call) and expr.func in _PAIRWISE and len(expr.args) > 2:
         *rest, last = expr.args
         return (Call(expr.func, tuple(rest)), last)
-    if isinstance(expr, Call) and expr.func == "irr":  # its rate is a parameter, not a slot
+    if isinstance(expr, Call) and operation(expr) is FormulaOp.IRR:  # the rate is a parameter
         return expr.args[1:]
     return operands(expr)
-
-
-# How each kind of expression is lowered, by its exact type.
-_LOWER_EXPR: dict[type, Callable[[_Lowering, Any, list[_Value]], _Value]] = {
-    Name: _Lowering._name,
-    Num: _Lowering._num,
-    Unary: _Lowering._unary,
-    Binary: _Lowering._binary,
-    Compare: _Lowering._compare,
-    IfElse: _Lowering._if_else,
-    Call: _Lowering._call,
-}
 
 
 # The kernel op of each scalar sampler; its parameters are ``dist.sampler_args``.

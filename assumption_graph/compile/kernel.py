@@ -35,6 +35,7 @@ import numpy as np
 
 from .. import distributions, finance, stream_samplers, streams
 from ..errors import RunError, shown
+from ..functions import FormulaOp
 from .ir import N_PARAMS, Op, Program
 
 __all__ = [
@@ -160,7 +161,8 @@ def cache_dir() -> Path:
     the default is ``~/.cache/assumption_graph``.
     """
     digest = hashlib.sha256(f"{_FORMAT}|{_machine()}".encode())
-    digest.update(repr([*Op.__members__.items(), N_PARAMS]).encode())  # frozen into the code
+    opcodes = [*Op.__members__.items(), *FormulaOp.__members__.items()]
+    digest.update(repr([*opcodes, N_PARAMS]).encode())  # frozen into the code
     for path in _KERNEL_SOURCES:
         digest.update(Path(path).read_bytes())
     root = (
@@ -374,7 +376,7 @@ def _address(array: np.ndarray, dtype: type) -> int:
 
 def _flows_width(program: Program) -> int:
     """How many yearly flows the program's widest IRR reads (0 without one)."""
-    irr = np.isin(program.code[:, 0], (Op.IRR, Op.IRR_COUNT))
+    irr = np.isin(program.code[:, 0], (FormulaOp.IRR, FormulaOp.IRR_COUNT))
     return int(program.code[irr, 3].max()) if irr.any() else 0
 
 

@@ -26,6 +26,7 @@ from llvmlite import ir as llvm_ir
 from numba.extending import intrinsic
 
 from .. import finance, stream_samplers, streams
+from ..functions import FormulaOp
 from .ir import CODE_WIDTH, N_PARAMS, Op
 from .kernel import ENTRY, HELPER_NAMES, KernelObject, Size
 
@@ -116,21 +117,23 @@ def _rare_function(op: int, x: float) -> float:
     faster than a loop of its own per function; most of these are a libm call
     that would not vectorise anyway.
     """
-    if op == Op.EXP:
+    if op == FormulaOp.EXP:
         return np.exp(x)
-    if op == Op.LOG:
+    if op == FormulaOp.LOG:
         return np.log(x)
-    if op == Op.FLOOR:
+    if op == FormulaOp.FLOOR:
         return np.floor(x)
-    if op == Op.CEIL:
+    if op == FormulaOp.CEIL:
         return np.ceil(x)
-    if op == Op.ROUND:
+    if op == FormulaOp.ROUND:
         return np.rint(x)
-    if op == Op.SIN:
+    if op == FormulaOp.SIN:
         return np.sin(x)
-    if op == Op.COS:
+    if op == FormulaOp.COS:
         return np.cos(x)
-    return np.tan(x)
+    if op == FormulaOp.TAN:
+        return np.tan(x)
+    return math.nan
 
 
 _N_SIZES = len(Size)  # a constant to numba, which cannot take len() of an enum
@@ -253,51 +256,51 @@ def _run_blocks(  # noqa: ANN202
                     z[i] = c
                 continue
             x = buf[code[k, 2]]
-            if Op.ADD <= op <= Op.NE or op == Op.MIN or op == Op.MAX:
+            if FormulaOp.ADD <= op <= FormulaOp.NE or op == FormulaOp.MIN or op == FormulaOp.MAX:
                 y = buf[code[k, 3]]
-                if op == Op.ADD:
+                if op == FormulaOp.ADD:
                     for i in range(m):
                         z[i] = x[i] + y[i]
-                elif op == Op.MUL:
+                elif op == FormulaOp.MUL:
                     for i in range(m):
                         z[i] = x[i] * y[i]
-                elif op == Op.SUB:
+                elif op == FormulaOp.SUB:
                     for i in range(m):
                         z[i] = x[i] - y[i]
-                elif op == Op.DIV:
+                elif op == FormulaOp.DIV:
                     for i in range(m):
                         z[i] = x[i] / y[i]
-                elif op == Op.POW:
+                elif op == FormulaOp.POW:
                     for i in range(m):
                         z[i] = x[i] ** y[i]
-                elif op == Op.LT:
+                elif op == FormulaOp.LT:
                     for i in range(m):
                         z[i] = 1.0 if x[i] < y[i] else 0.0
-                elif op == Op.LE:
+                elif op == FormulaOp.LE:
                     for i in range(m):
                         z[i] = 1.0 if x[i] <= y[i] else 0.0
-                elif op == Op.GT:
+                elif op == FormulaOp.GT:
                     for i in range(m):
                         z[i] = 1.0 if x[i] > y[i] else 0.0
-                elif op == Op.GE:
+                elif op == FormulaOp.GE:
                     for i in range(m):
                         z[i] = 1.0 if x[i] >= y[i] else 0.0
-                elif op == Op.EQ:
+                elif op == FormulaOp.EQ:
                     for i in range(m):
                         z[i] = 1.0 if x[i] == y[i] else 0.0
-                elif op == Op.NE:
+                elif op == FormulaOp.NE:
                     for i in range(m):
                         z[i] = 1.0 if x[i] != y[i] else 0.0
-                elif op == Op.MIN:
+                elif op == FormulaOp.MIN:
                     for i in range(m):
                         z[i] = _nan_min(x[i], y[i])
                 else:  # MAX
                     for i in range(m):
                         z[i] = _nan_max(x[i], y[i])
-            elif op == Op.WHERE or op == Op.CLIP:
+            elif op == FormulaOp.WHERE or op == FormulaOp.CLIP:
                 y = buf[code[k, 3]]
                 w = buf[code[k, 4]]
-                if op == Op.WHERE:
+                if op == FormulaOp.WHERE:
                     for i in range(m):
                         z[i] = y[i] if x[i] != 0.0 else w[i]
                 else:
@@ -310,23 +313,24 @@ def _run_blocks(  # noqa: ANN202
                 row = given[code[k, 2]]
                 for i in range(m):
                     z[i] = row[first + i]
-            elif op == Op.IRR or op == Op.IRR_COUNT:  # a: first of `b` slots of yearly flows
+            elif op == FormulaOp.IRR or op == FormulaOp.IRR_COUNT:
+                # a: the first of b consecutive slots of yearly flows
                 flow0 = code[k, 2]
                 years = flows[: code[k, 3]]
                 rate = params[k, 0]
-                nearest = op == Op.IRR  # else the number of IRRs
+                nearest = op == FormulaOp.IRR  # else the number of IRRs
                 for i in range(m):
                     for t in range(years.shape[0]):
                         years[t] = buf[flow0 + t, i]
                     root, roots = _irr_search(years, rate, nearest)
                     z[i] = root if nearest else roots
-            elif op == Op.ABS:
+            elif op == FormulaOp.ABS:
                 for i in range(m):
                     z[i] = abs(x[i])
-            elif op == Op.SQRT:
+            elif op == FormulaOp.SQRT:
                 for i in range(m):
                     z[i] = np.sqrt(x[i])
-            elif op == Op.NEG:
+            elif op == FormulaOp.NEG:
                 for i in range(m):
                     z[i] = -x[i]
             else:  # EXP, LOG, FLOOR, CEIL, ROUND, SIN, COS, TAN: one loop, not eight

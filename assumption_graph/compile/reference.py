@@ -8,13 +8,12 @@ best, worst), which need only a handful of evaluations.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
 from ..distributions import Distribution
-from ..expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, fold
-from ..finance import irr_array, irr_count_array
+from ..expr import Expr, Formula, visit
 from ..model import Value
 from ..streams import stream_key
 from ..validate import CheckedModel
@@ -27,34 +26,6 @@ __all__ = [
     "deterministic_figures",
     "input_shifts",
 ]
-
-_BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "+": np.add,
-    "-": np.subtract,
-    "*": np.multiply,
-    "/": np.divide,
-    "**": np.power,
-}
-_COMPARE: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
-    "==": np.equal,
-    "!=": np.not_equal,
-}
-_UNARY_CALLS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "abs": np.abs,
-    "sqrt": np.sqrt,
-    "exp": np.exp,
-    "log": np.log,
-    "floor": np.floor,
-    "ceil": np.ceil,
-    "round": np.rint,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tan": np.tan,
-}
 
 
 def input_distributions(
@@ -104,54 +75,16 @@ def _as_samples(value: np.ndarray | float, size: int) -> np.ndarray:
 
 
 def _eval(expr: Expr, env: Mapping[str, np.ndarray]) -> np.ndarray:
-    """One formula over numpy arrays, with the kernel's semantics (operands left to right)."""
+    """One formula over numpy arrays, with the kernel's semantics (operands left to right).
 
-    def combine(expr: Expr, args: list[np.ndarray]) -> np.ndarray:
-        if isinstance(expr, Num):
-            return np.asarray(expr.value, dtype=float)
-        if isinstance(expr, Name):
-            return env[expr.id]
-        if isinstance(expr, Unary):
-            return -args[0] if expr.op == "-" else args[0]
-        if isinstance(expr, Binary):
-            return _BINARY[expr.op](args[0], args[1])
-        if isinstance(expr, Compare):
-            return _COMPARE[expr.op](args[0], args[1]).astype(float)
-        if isinstance(expr, IfElse):
-            return np.where(args[0] != 0.0, args[1], args[2])
-        if isinstance(expr, Call):
-            return _call(expr.func, args)
-        raise TypeError(f"unknown expression {expr!r}")  # pragma: no cover - parser guarantees
-
-    return fold(expr, combine)
-
-
-def _call(func: str, args: list[np.ndarray]) -> np.ndarray:
-    if func == "min":
-        return _reduce(np.minimum, args)
-    if func == "max":
-        return _reduce(np.maximum, args)
-    if func == "clip":
-        return np.minimum(np.maximum(args[0], args[1]), args[2])
-    if func == "irr":  # internal: the business case's IRR nearest the rate (args[0])
-        return irr_array(_rows(args[1:]), float(args[0]))
-    if func == "irr_count":  # internal: how many IRRs the yearly flows have
-        return irr_count_array(_rows(args))
-    return _UNARY_CALLS[func](args[0])
-
-
-def _rows(args: list[np.ndarray]) -> np.ndarray:
-    """The yearly flows as one row per year and one column per sample."""
-    return np.stack([np.atleast_1d(a) for a in np.broadcast_arrays(*args)])
-
-
-def _reduce(
-    func: Callable[[np.ndarray, np.ndarray], np.ndarray], args: list[np.ndarray]
-) -> np.ndarray:
-    result = args[0]
-    for arg in args[1:]:
-        result = func(result, arg)
-    return result
+    Each operation is its numpy version from :class:`~assumption_graph.functions.FormulaOp`.
+    """
+    return visit(
+        expr,
+        lambda num: np.asarray(num.value, dtype=float),
+        lambda name: env[name.id],
+        lambda op, _expr, args: op.numpy(*args),
+    )
 
 
 def sample_inputs(
