@@ -1,30 +1,14 @@
 """The command line's entry point: ``python -m assumption_graph`` and the console scripts.
 
-It imports nothing heavy before it makes Ctrl-C (SIGINT) and SIGTERM end the
-process quietly, with exit 130 or 143: the start-up imports take a while and
-write nothing, so there is nothing to clean up. :func:`assumption_graph.cli.main`
-then turns the signals into exceptions that unwind, so files and child
-processes are cleaned up.
+It makes Ctrl-C (SIGINT) and SIGTERM end the process quietly (:mod:`.quiet`)
+before it imports the command line, which imports the heavy libraries.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 
-QUIET_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def _exit_now(signum: int, frame: object) -> None:
-    os._exit(128 + signum)
-
-
-def quiet_start() -> None:
-    """End the process with 128 + the signal's number on Ctrl-C or SIGTERM (unless ignored)."""
-    for signum in QUIET_SIGNALS:
-        if signal.getsignal(signum) is not signal.SIG_IGN:  # e.g. a background job's SIGINT
-            signal.signal(signum, _exit_now)
+from .quiet import quiet_start
 
 
 def main() -> int:

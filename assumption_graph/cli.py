@@ -11,7 +11,7 @@ whole or not at all.
 from __future__ import annotations
 
 if __name__ == "__main__":  # python -m assumption_graph.cli: quiet signals before the imports
-    from .__main__ import quiet_start
+    from .quiet import quiet_start
 
     quiet_start()
 

@@ -15,6 +15,7 @@ STAGES: dict[str, int] = {
     "settings": 0,
     "_version": 0,
     "text": 0,
+    "quiet": 0,
     "expr": 1,
     "functions": 1,
     "streams": 1,

@@ -11,10 +11,10 @@ import re
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from ..errors import Diagnostic, shown
-from ..expr import Binary, Call, Compare, Expr, Formula, IfElse, Name, Num, Unary, fold, to_source
+from ..expr import Binary, Compare, Expr, Formula, Num, Unary, operands, to_source, visit
+from ..functions import FormulaOp, UnitRule
 from ..model import Node
 from .context import Context, formula_text
 from .registry import rule
@@ -178,17 +178,14 @@ def formula_unit(
     return inference.unit(expr), inference.mismatches
 
 
-_SAME_UNIT_FUNCTIONS = frozenset({"min", "max", "clip"})
-_KEEP_UNIT_FUNCTIONS = frozenset({"abs", "floor", "ceil", "round"})
-
-
 class _Inference:
-    """One formula's unit, bottom-up: one method per kind of expression.
+    """One formula's unit, bottom-up: one method per unit rule of the table of operations.
 
-    Each method gets the units of the expression's operands, worked out first (left to
-    right, by :func:`~assumption_graph.expr.fold`, so a sum of thousands of terms cannot
-    overflow the stack). ``lookup`` gives a node's unit; ``mismatches`` collects, children
-    first, the places where units that must agree do not.
+    Each operation's rule is its :attr:`~assumption_graph.functions.FormulaOp.units`; its
+    method gets the units of the operands, worked out first (left to right, by
+    :func:`~assumption_graph.expr.visit`, so a sum of thousands of terms cannot overflow
+    the stack). ``lookup`` gives a node's unit; ``mismatches`` collects, children first,
+    the places where units that must agree do not.
     """
 
     def __init__(self, lookup: Callable[[str], Unit | None]) -> None:
@@ -196,13 +193,10 @@ class _Inference:
         self.mismatches: list[_Mismatch] = []
 
     def unit(self, expr: Expr) -> Unit | None:
-        return fold(expr, self.combine)
+        return visit(expr, lambda num: None, lambda name: self.lookup(name.id), self.combine)
 
-    def combine(self, expr: Expr, units: list[Unit | None]) -> Unit | None:
-        infer = _INFER.get(type(expr))
-        if infer is None:
-            raise TypeError(f"not an expression: {expr!r}")
-        return infer(self, expr, units)
+    def combine(self, op: FormulaOp, expr: Expr, units: list[Unit | None]) -> Unit | None:
+        return _UNIT_RULES[op.units](self, expr, units)
 
     def same(self, parts: Sequence[Expr], units: Sequence[Unit | None], joiner: str) -> Unit | None:
         """The unit ``parts`` share: unknown unless all are known; a mismatch when they differ."""
@@ -217,46 +211,38 @@ class _Inference:
             return None
         return units[0] if known and None not in units else None
 
-    def num(self, expr: Num, units: list[Unit | None]) -> Unit | None:
+    def shared(self, expr: Expr, units: list[Unit | None]) -> Unit | None:
+        """``a + b``, ``min(a, b, ...)``: the operands' one unit."""
+        joiner = f" {expr.op} " if isinstance(expr, Binary | Compare) else ", "
+        return self.same(operands(expr), units, joiner)
+
+    def compared(self, expr: Expr, units: list[Unit | None]) -> Unit | None:
+        self.shared(expr, units)
         return None
 
-    def name(self, expr: Name, units: list[Unit | None]) -> Unit | None:
-        return self.lookup(expr.id)
+    def branches(self, expr: Expr, units: list[Unit | None]) -> Unit | None:
+        return self.same(operands(expr)[1:], units[1:], " else ")
 
-    def unary(self, expr: Unary, units: list[Unit | None]) -> Unit | None:
+    def first(self, expr: Expr, units: list[Unit | None]) -> Unit | None:
         return units[0]
 
-    def binary(self, expr: Binary, units: list[Unit | None]) -> Unit | None:
-        op = expr.op
-        if op == "+" or op == "-":
-            return self.same((expr.left, expr.right), units, f" {op} ")
-        if op == "**":
-            return self.power(units[0], expr.right)
+    def product(self, expr: Expr, units: list[Unit | None]) -> Unit | None:
         a, b = units
-        if a is None or b is None:
-            return None
-        return a * b if op == "*" else a / b
+        return None if a is None or b is None else a * b
 
-    def compare(self, expr: Compare, units: list[Unit | None]) -> Unit | None:
-        self.same((expr.left, expr.right), units, f" {expr.op} ")
+    def quotient(self, expr: Expr, units: list[Unit | None]) -> Unit | None:
+        a, b = units
+        return None if a is None or b is None else a / b
+
+    def root(self, expr: Expr, units: list[Unit | None]) -> Unit | None:
+        return None if units[0] is None else units[0].root()
+
+    def unknown(self, expr: Expr, units: list[Unit | None]) -> Unit | None:
         return None
 
-    def if_else(self, expr: IfElse, units: list[Unit | None]) -> Unit | None:
-        return self.same((expr.then, expr.orelse), units[1:], " else ")
-
-    def call(self, expr: Call, units: list[Unit | None]) -> Unit | None:
-        func = expr.func
-        if func in _SAME_UNIT_FUNCTIONS:
-            return self.same(expr.args, units, ", ")
-        if func in _KEEP_UNIT_FUNCTIONS:
-            return units[0]
-        if func == "sqrt":
-            return None if units[0] is None else units[0].root()
-        return None
-
-    def power(self, base: Unit | None, exponent: Expr) -> Unit | None:
+    def power(self, expr: Expr, units: list[Unit | None]) -> Unit | None:
         """``base ** exponent``: a literal exponent multiplies the exponents (integers only)."""
-        value = _literal(exponent)
+        base, value = units[0], _literal(operands(expr)[1])
         if base is None or value is None:
             return None
         if not base.powers:
@@ -267,14 +253,16 @@ class _Inference:
         return Unit.of({s: round(v) for s, v in scaled.items()})
 
 
-_INFER: dict[type, Callable[[_Inference, Any, list[Unit | None]], Unit | None]] = {
-    Num: _Inference.num,
-    Name: _Inference.name,
-    Unary: _Inference.unary,
-    Binary: _Inference.binary,
-    Compare: _Inference.compare,
-    IfElse: _Inference.if_else,
-    Call: _Inference.call,
+_UNIT_RULES: dict[UnitRule, Callable[[_Inference, Expr, list[Unit | None]], Unit | None]] = {
+    UnitRule.SAME: _Inference.shared,
+    UnitRule.FIRST: _Inference.first,
+    UnitRule.PRODUCT: _Inference.product,
+    UnitRule.QUOTIENT: _Inference.quotient,
+    UnitRule.POWER: _Inference.power,
+    UnitRule.ROOT: _Inference.root,
+    UnitRule.COMPARED: _Inference.compared,
+    UnitRule.BRANCHES: _Inference.branches,
+    UnitRule.UNKNOWN: _Inference.unknown,
 }
 
 
