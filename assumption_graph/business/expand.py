@@ -46,12 +46,16 @@ from ..model import Model, Node, Situation, input_kind
 from ..validate import CheckedModel
 from .labels import (
     FIGURE_LABELS,
+    HELPER_LABELS,
     IRR_MULTIPLE,
     KEY_FIGURES,
+    MIRR_COSTS,
+    MIRR_GAINS,
     CaseNode,
     case_nodes,
     figure_id,
     flow_id,
+    flow_label,
 )
 from .settings import BusinessCase, year_weights
 
@@ -239,6 +243,14 @@ class _Builder:
         self.add(Node(node_id, "intermediate", _formula(expr), label=label, unused=True))
         return node_id
 
+    def figure(self, name: str, expr: Expr) -> str:
+        """A key figure's node, titled by :data:`~.labels.FIGURE_LABELS`."""
+        return self.formula(figure_id(name), expr, FIGURE_LABELS[name])
+
+    def helper(self, node_id: str, expr: Expr) -> str:
+        """One of the engine's helper nodes, titled by :data:`~.labels.HELPER_LABELS`."""
+        return self.formula(node_id, expr, HELPER_LABELS[node_id])
+
     def add_key_figures(self, case: BusinessCase, items: Sequence[CaseItem]) -> dict[str, str]:
         """The key figures as formula nodes; returns figure name -> node id."""
         f = figure_id
@@ -261,24 +273,21 @@ class _Builder:
                 ),
                 total("project_cost", year),
             )
-            flows.append(self.formula(flow_id(year), flow, f"Net flow {year}"))
+            flows.append(self.formula(flow_id(year), flow, flow_label(year)))
         for row in ("project_cost", "operating_without", "operating_with"):
-            self.formula(f(row), total(row), FIGURE_LABELS[row])
+            self.figure(row, total(row))
         gross = _minus(Name(f("operating_without")), Name(f("operating_with")))
-        self.formula(f("gross_gain"), _plus(gross, total("gain")), FIGURE_LABELS["gross_gain"])
-        total_with = Binary("+", Name(f("operating_with")), Name(f("project_cost")))
-        self.formula(f("total_with_project"), total_with, FIGURE_LABELS["total_with_project"])
-        net = Binary("-", Name(f("gross_gain")), Name(f("project_cost")))
-        self.formula(f("net_gain"), net, FIGURE_LABELS["net_gain"])
+        self.figure("gross_gain", _plus(gross, total("gain")))
+        self.figure(
+            "total_with_project", Binary("+", Name(f("operating_with")), Name(f("project_cost")))
+        )
+        self.figure("net_gain", Binary("-", Name(f("gross_gain")), Name(f("project_cost"))))
         factors = discount_factors(case.discount_rate, len(flows))
-        npv = _linear(zip(factors, map(Name, flows), strict=True))
-        self.formula(f("npv"), npv, FIGURE_LABELS["npv"])
+        self.figure("npv", _linear(zip(factors, map(Name, flows), strict=True)))
         flow_names = tuple(map(Name, flows))
-        irr = Call("irr", (Num(case.discount_rate), *flow_names))
-        self.formula(f("irr"), irr, FIGURE_LABELS["irr"])
-        several = Compare(">", Call("irr_count", flow_names), Num(1.0))
-        self.formula(IRR_MULTIPLE, several, "More than one IRR")
-        self.formula(f("mirr"), self._mirr(flows, *case.mirr_rates), FIGURE_LABELS["mirr"])
+        self.figure("irr", Call("irr", (Num(case.discount_rate), *flow_names)))
+        self.helper(IRR_MULTIPLE, Compare(">", Call("irr_count", flow_names), Num(1.0)))
+        self.figure("mirr", self._mirr(flows, *case.mirr_rates))
         return {name: f(name) for name in KEY_FIGURES}
 
     def _mirr(self, flows: Sequence[str], finance_rate: float, reinvestment_rate: float) -> Expr:
@@ -297,12 +306,8 @@ class _Builder:
         factors = discount_factors(finance_rate, n + 1)  # to the start year
         gains = [Call("max", (Name(f), Num(0.0))) for f in flows]
         costs = [Call("min", (Name(f), Num(0.0))) for f in flows]
-        future = Name(
-            self.formula("@mirr_gains", _linear(zip(growth, gains, strict=True)), "MIRR: gains")
-        )
-        present = Name(
-            self.formula("@mirr_costs", _linear(zip(factors, costs, strict=True)), "MIRR: costs")
-        )
+        future = Name(self.helper(MIRR_GAINS, _linear(zip(growth, gains, strict=True))))
+        present = Name(self.helper(MIRR_COSTS, _linear(zip(factors, costs, strict=True))))
         mirr = Binary(
             "-", Binary("**", Binary("/", future, Unary("-", present)), Num(1 / n)), Num(1.0)
         )

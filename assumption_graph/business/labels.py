@@ -7,8 +7,9 @@ whether it is the copy without the project; its :attr:`~CaseNode.key` is the
 one place that writes the ``id@without`` text that the command line and
 ``run --json`` use. :func:`case_nodes` lists them for a model's nodes, so a
 presenter finds the node behind a reported id by looking it up, never by taking
-the id apart. The key figures are the engine's nodes ``@npv``, ... (ids that no
-model node can have), titled by :data:`FIGURE_LABELS`.
+the id apart. The key figures, the yearly net flows and the engine's helper
+nodes have ids starting with ``@`` (``@npv``, ``@flow_2025``), which no model
+node can have; their titles are here too, so the expansion writes none itself.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ __all__ = [
     "FIGURE_LABELS",
     "KEY_FIGURES",
     "IRR_MULTIPLE",
+    "MIRR_GAINS",
+    "MIRR_COSTS",
+    "HELPER_LABELS",
     "figure_id",
     "flow_id",
+    "flow_label",
 ]
 
 _WITHOUT = "@without"  # the id suffix of a node's copy in the situation without the project
@@ -44,6 +49,14 @@ FIGURE_LABELS: dict[str, str] = {
 }
 KEY_FIGURES: tuple[str, ...] = tuple(FIGURE_LABELS)
 IRR_MULTIPLE = "@irr_multiple"  # 1 in a sample with more than one IRR, else 0
+MIRR_GAINS = "@mirr_gains"  # the MIRR's positive net flows, compounded to the end year
+MIRR_COSTS = "@mirr_costs"  # the MIRR's negative net flows, discounted to the start year
+#: The titles of the engine's helper nodes (those that are no key figure or yearly flow).
+HELPER_LABELS: dict[str, str] = {
+    IRR_MULTIPLE: "More than one IRR",
+    MIRR_GAINS: "MIRR: gains",
+    MIRR_COSTS: "MIRR: costs",
+}
 
 
 @dataclass(frozen=True)
@@ -108,3 +121,8 @@ def figure_id(name: str) -> str:
 def flow_id(year: int) -> str:
     """The node id of a year's net flow (gross gain - project cost), e.g. ``@flow_2025``."""
     return f"@flow_{year}"
+
+
+def flow_label(year: int) -> str:
+    """The title of a year's net flow node, e.g. ``Net flow 2025``."""
+    return f"Net flow {year}"
