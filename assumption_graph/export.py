@@ -2,7 +2,7 @@
 assumptions, settings and, on request, the sampled outputs.
 
 Everything is read off what the run computed (:class:`~assumption_graph.results.RunResult`
-and its :class:`~assumption_graph.case_summary.BusinessCaseResult`); nothing is
+and its :class:`~assumption_graph.business.figures.BusinessCaseResult`); nothing is
 recomputed here. Numbers are number cells (an undefined figure is an empty
 cell), rates are fractions shown as percentages, headers are bold and frozen,
 and units are in the headers, or in a ``unit`` column where the rows differ.
@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._version import __version__
-from .case_summary import RATES, BusinessCaseResult, Table
-from .compile.case import WITHOUT, figure_id
+from .business.figures import RATES, BusinessCaseResult, Table
+from .business.labels import case_nodes, figure_id, situation_title
 from .distributions import DiscreteValues, Distribution, RiskEvent, UniformValues
 from .errors import AssumptionGraphError
 from .expr import Formula
@@ -208,6 +208,7 @@ class _Writer:
     def __init__(self, book: Workbook, model: Model, result: RunResult) -> None:
         self.book, self.model, self.result = book, model, result
         self.money_unit = model.money_unit
+        self.nodes = case_nodes(model)
         self.names: list[str] = []
         self.bold = book.add_format({"bold": True})
         self.money = book.add_format({"num_format": _MONEY})
@@ -439,16 +440,18 @@ class _Writer:
         """A node's declared unit; the money unit for main nodes and key figures."""
         if node_id.startswith("@"):
             return "%" if node_id[1:] in RATES else self.money_unit
-        node = self.model.nodes.get(node_id.removesuffix(WITHOUT))
-        if node is None:
+        copy = self.nodes.get(node_id)
+        if copy is None:
             return None
+        node = self.model[copy.node]
         return node.unit or (self.money_unit if node.kind == "main" else None)
 
     def label_of(self, node_id: str) -> str | None:
-        node = self.model.nodes.get(node_id.removesuffix(WITHOUT))
-        if node is None or not node.label:
+        copy = self.nodes.get(node_id)
+        if copy is None:
             return None
-        return f"{node.label} (without the project)" if node_id.endswith(WITHOUT) else node.label
+        label = self.model[copy.node].label
+        return situation_title(label, copy) if label else None
 
 
 ASSUMPTION_COLUMNS: tuple[str, ...] = (

@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._version import __version__
-from .case_summary import RATES, BusinessCaseResult, KeyFigure
-from .compile.case import WITHOUT
+from .business.figures import RATES, BusinessCaseResult, KeyFigure
 from .errors import Diagnostic
 from .model import Model
 from .render import AUTO, RenderError, diagram, resolve_level
@@ -648,7 +647,7 @@ def _note(text: str, element_id: str | None = None) -> str:
 
 def _slug(text: str) -> str:
     """Text usable in an id: letters, digits, ``_`` and ``-`` only."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", text.replace(WITHOUT, "-without"))
+    return re.sub(r"[^A-Za-z0-9_-]", "-", text)
 
 
 _CSS = """

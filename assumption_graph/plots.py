@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .case_summary import RATES, KeyFigure
-from .compile.case import WITHOUT, figure_id
+from .business.figures import RATES, KeyFigure
+from .business.labels import case_nodes, figure_id, situation_title
 from .errors import RunError, did_you_mean
 from .io import write_atomic
 from .model import Model
@@ -337,6 +337,7 @@ class PlotAccessor:
     def __init__(self, result: RunResult, model: Model | None = None) -> None:
         self.result = result
         self.model = model
+        self._nodes = case_nodes(model) if model is not None else {}
 
     def histogram(self, name: str, *, bins: int = 50) -> Figure:
         """Histogram with P10/P50/P90 (from the kept samples when the run kept them)."""
@@ -406,13 +407,11 @@ class PlotAccessor:
 
     def _describe(self, node_id: str) -> tuple[str, str]:
         """A node's title (its label where the model has one) and unit."""
-        base = node_id.removesuffix(WITHOUT)
-        if self.model is None or base not in self.model:
+        copy = self._nodes.get(node_id)
+        if self.model is None or copy is None:
             return node_id, ""
-        node = self.model[base]
-        title = node.display_label
-        if node_id != base:
-            title += " (without the project)"
+        node = self.model[copy.node]
+        title = situation_title(node.display_label, copy)
         unit = node.unit or (self.model.money_unit if node.kind == "main" else "")
         return title, unit
 

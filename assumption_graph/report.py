@@ -12,7 +12,7 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 
-from .case_summary import RATES, BusinessCaseResult, Table, format_rate
+from .business.figures import RATES, BusinessCaseResult, Table, format_rate
 from .model import Model
 from .results import PERCENTILES, RunResult, level_key
 from .sensitivity import SensitivityResult, SobolIndices
@@ -81,14 +81,14 @@ def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def table_rows(table: Table) -> list[list[str]]:
-    """A :class:`~assumption_graph.case_summary.Table` as a header and rows of formatted cells."""
+    """A :class:`~.business.figures.Table` as a header and rows of formatted cells."""
     rows = [["", *table.columns]]
     rows += [[name, *(format_cell(v) for v in values)] for name, values in table.rows]
     return rows
 
 
 def text_table(table: Table) -> str:
-    """A :class:`~assumption_graph.case_summary.Table` as aligned text under its title."""
+    """A :class:`~.business.figures.Table` as aligned text under its title."""
     lines = [table.title, *_aligned(table_rows(table))]
     if table.note:
         lines.append(f"({table.note})")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # built by the business-case summary, which builds on this module
-    from .case_summary import BusinessCaseResult
+    from .business.figures import BusinessCaseResult
     from .plots import PlotAccessor
 
 __all__ = [

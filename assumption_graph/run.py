@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .case_summary import summarise_case
+from .business.expand import CaseGraph
+from .business.figures import summarise_case
 from .compile import CompiledModel, compile_model
 from .compile.reference import input_distributions
 from .errors import RunError, did_you_mean, shown
@@ -121,7 +122,7 @@ class Simulator:
         output_ids = self._output_ids(outputs)
         sampler = self._sampler(method, seed, n, pins)
         correlated = tuple(x for a, b, _ in sampler.correlations for x in (a, b))
-        summarised = tuple(dict.fromkeys((*output_ids, *self._case_ids())))
+        summarised = tuple(dict.fromkeys((*output_ids, *self.case.case_ids)))
         run_ids = tuple(dict.fromkeys((*summarised, *correlated)))  # summarised ones first
         checkpoints = _checkpoints(n, precision)
         ranked = bool(sampler.correlations)  # the achieved correlations rank samples
@@ -146,7 +147,7 @@ class Simulator:
         figures = self.compiled.figures(summarised, pins)
         summaries = {o: summarise(out[k], figures[o]) for k, o in enumerate(summarised)}
         business_case = None
-        if self.case.case is not None:
+        if isinstance(self.case, CaseGraph):
             shifts = self.compiled.shifts(self.case.key_figures["net_gain"], pins)
             business_case = summarise_case(self.case, summaries, shifts)
         for k, node_id in enumerate(summarised):  # a node with `years` reports its total
@@ -244,12 +245,6 @@ class Simulator:
         }
         pairs = [c.pair for c in self.model.correlations if c.a in drawing and c.b in drawing]
         return InputSampler(method, drawing, pairs, seed, n)
-
-    def _case_ids(self) -> tuple[str, ...]:
-        """The nodes a business case's figures are built from: main nodes, key figures and
-        the IRR's indicator of several roots."""
-        extra = () if self.case.irr_multiple is None else (self.case.irr_multiple,)
-        return (*(item.node for item in self.case.items), *self.case.key_figures.values(), *extra)
 
     def _output_ids(self, outputs: Iterable[str] | str | None) -> tuple[str, ...]:
         if outputs is None:

@@ -32,9 +32,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .case_summary import RATES
-from .compile import CaseGraph
-from .compile.case import FIGURE_LABELS, WITHOUT
+from .business.expand import PlainGraph
+from .business.figures import RATES
+from .business.labels import FIGURE_LABELS, situation_title
 from .compile.reference import evaluate, input_distributions
 from .distributions import Distribution
 from .errors import RunError, did_you_mean
@@ -214,7 +214,9 @@ def output_node(simulator: Simulator, output: str) -> str:
     raise RunError("the sensitivity output names no node or key figure", node=output, hint=hint)
 
 
-def random_inputs(case: CaseGraph, node: str, pins: Mapping[str, float]) -> dict[str, Distribution]:
+def random_inputs(
+    case: PlainGraph, node: str, pins: Mapping[str, float]
+) -> dict[str, Distribution]:
     """The inputs ``node`` depends on that draw, in evaluation order.
 
     Those with a non-fixed probability model, upstream of ``node`` (or ``node``
@@ -233,24 +235,21 @@ def random_inputs(case: CaseGraph, node: str, pins: Mapping[str, float]) -> dict
     return {n: d for n, d in dists.items() if n in upstream and model[n].is_uncertain}
 
 
-def input_label(case: CaseGraph, node_id: str) -> str:
+def input_label(case: PlainGraph, node_id: str) -> str:
     """An input's label, saying which situation a situation input's copy is."""
+    node = case.nodes[node_id]
     label = case.checked.model[node_id].display_label
-    if node_id.endswith(WITHOUT):
-        return f"{label} (without the project)"
-    if node_id in case.doubled:
-        return f"{label} (with the project)"
-    return label
+    return situation_title(label, node, mark_with=node.node in case.doubled)
 
 
-def output_label(case: CaseGraph, output: str) -> str:
+def output_label(case: PlainGraph, output: str) -> str:
     """A key figure's title (``npv`` -> "Net present value") or a node's label."""
     if output in case.key_figures:
         return FIGURE_LABELS[output]
     return case.checked.model[output].display_label
 
 
-def output_unit(case: CaseGraph, output: str) -> str:
+def output_unit(case: PlainGraph, output: str) -> str:
     """The unit of ``output``: a node's own, the money unit for a key figure (none for a rate)."""
     if output in case.key_figures:
         return "" if output in RATES else case.checked.model.money_unit
@@ -261,7 +260,7 @@ def output_unit(case: CaseGraph, output: str) -> str:
 
 
 def tornado(
-    case: CaseGraph,
+    case: PlainGraph,
     node: str,
     dists: Mapping[str, Distribution],
     pins: Mapping[str, float],
@@ -290,7 +289,7 @@ def tornado(
 
 
 def _evaluate_moved(
-    case: CaseGraph,
+    case: PlainGraph,
     node: str,
     dists: Mapping[str, Distribution],
     pins: Mapping[str, float],

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from assumption_graph import finance
+from assumption_graph.business.labels import IRR_MULTIPLE
 from assumption_graph.cli import main
-from assumption_graph.compile.case import IRR_MULTIPLE
 from assumption_graph.compile.reference import simulate
 from assumption_graph.finance import (
     discount_factors,

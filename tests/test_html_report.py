@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from assumption_graph import __version__, cli
+from assumption_graph.business.labels import FIGURE_LABELS
 from assumption_graph.cli import main
-from assumption_graph.compile.case import FIGURE_LABELS
 from assumption_graph.html_report import inline_svg, sensitivity_output
 from assumption_graph.report import format_cell, format_rate
 

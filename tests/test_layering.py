@@ -24,6 +24,10 @@ STAGES: dict[str, int] = {
     "sampling": 1,
     "keys": 1,
     "business": 1,
+    "business.settings": 1,
+    "business.labels": 1,
+    "business.expand": 4,
+    "business.figures": 5,
     "finance": 1,
     "model": 2,
     "io": 2,
@@ -31,7 +35,6 @@ STAGES: dict[str, int] = {
     "compile": 4,
     "results": 5,
     "run": 5,
-    "case_summary": 5,
     "sensitivity": 5,
     "render": 6,
     "report": 6,
@@ -43,8 +46,17 @@ STAGES: dict[str, int] = {
 
 
 def stage_of(module: str) -> int:
-    """Stage of a module path like 'compile.ir' (sub-modules share their package's stage)."""
-    return STAGES[module.split(".")[0]]
+    """Stage of a module path like 'compile.ir': its own entry, else its package's.
+
+    A package whose modules belong to different stages (``business``) lists each
+    of them; the others' sub-modules share their package's stage.
+    """
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        name = ".".join(parts[:end])
+        if name in STAGES:
+            return STAGES[name]
+    raise KeyError(module)
 
 
 def module_name(path: Path) -> str:

@@ -1,10 +1,11 @@
 """Compile a checked model into programs the numba kernel runs.
 
 ``compile_model`` checks the model (errors stop here), expands its business case
-into a plain graph (:mod:`.case`), makes sure the kernel is compiled (once per
-machine, then loaded from its cache on disk) and returns a :class:`CompiledModel`, which
-lowers the graph to a program for each set of outputs and overrides it is asked
-for, memoised, so running many scenarios never recompiles anything.
+into a plain graph (:mod:`~assumption_graph.business.expand`), makes sure the
+kernel is compiled (once per machine, then loaded from its cache on disk) and
+returns a :class:`CompiledModel`, which lowers the graph to a program for each
+set of outputs and overrides it is asked for, memoised, so running many
+scenarios never recompiles anything.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from functools import cached_property
 
 import numpy as np
 
+from ..business.expand import PlainGraph, expand
 from ..model import Model
 from ..streams import seed_key
 from ..validate import CheckedModel, check
 from . import kernel
-from .case import CaseGraph, expand
 from .ir import Program, lower
 from .reference import deterministic_figures, input_shifts
 
-__all__ = ["CompiledModel", "compile_model", "Program", "CaseGraph"]
+__all__ = ["CompiledModel", "compile_model", "Program"]
 
 
 class CompiledModel:
@@ -33,7 +34,7 @@ class CompiledModel:
     """
 
     def __init__(self, checked: CheckedModel) -> None:
-        self.case = expand(checked.raise_for_errors())
+        self.case: PlainGraph = expand(checked.raise_for_errors())
         self.checked = self.case.checked
         self.model = checked.model
         self._programs: dict[tuple[object, ...], Program] = {}

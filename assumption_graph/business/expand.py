@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from ..business import BusinessCase, year_weights
 from ..expr import (
     Binary,
     Call,
@@ -44,46 +44,30 @@ from ..expr import (
 from ..finance import discount_factors
 from ..model import Model, Node, Situation, input_kind
 from ..validate import CheckedModel
+from .labels import (
+    FIGURE_LABELS,
+    HELPER_LABELS,
+    IRR_MULTIPLE,
+    KEY_FIGURES,
+    MIRR_COSTS,
+    MIRR_GAINS,
+    CaseNode,
+    case_nodes,
+    figure_id,
+    flow_id,
+    flow_label,
+)
+from .settings import BusinessCase, year_weights
 
 __all__ = [
-    "WITHOUT",
-    "KEY_FIGURES",
-    "FIGURE_LABELS",
     "yearly_rows",
     "yearly_sums",
     "row_items",
     "CaseItem",
+    "PlainGraph",
     "CaseGraph",
     "expand",
-    "figure_id",
-    "flow_id",
-    "IRR_MULTIPLE",
 ]
-
-WITHOUT = "@without"  # suffix of a node's copy in the situation without the project
-FIGURE_LABELS: dict[str, str] = {
-    "npv": "Net present value",
-    "irr": "Internal rate of return",
-    "mirr": "Modified internal rate of return",
-    "project_cost": "Total project cost",
-    "operating_without": "Operating cost without the project",
-    "operating_with": "Operating cost with the project, excl. project cost",
-    "gross_gain": "Gross gain (without - with)",
-    "total_with_project": "Total cost with the project (with + project cost)",
-    "net_gain": "Net gain (gross gain - project cost)",
-}
-KEY_FIGURES: tuple[str, ...] = tuple(FIGURE_LABELS)
-IRR_MULTIPLE = "@irr_multiple"  # 1 in a sample with more than one IRR, else 0
-
-
-def figure_id(name: str) -> str:
-    """The node id of a key figure in the expanded graph, e.g. ``@npv``."""
-    return f"@{name}"
-
-
-def flow_id(year: int) -> str:
-    """The node id of a year's net flow (gross gain - project cost), e.g. ``@flow_2025``."""
-    return f"@flow_{year}"
 
 
 @dataclass(frozen=True)
@@ -110,51 +94,93 @@ class CaseItem:
 
 
 @dataclass(frozen=True)
-class CaseGraph:
-    """The expanded graph and what the summaries need to read it back.
+class PlainGraph:
+    """The expanded graph the kernel runs, and what a run needs to read it back.
 
-    ``checked`` is the plain graph the kernel runs; ``model`` the user's model.
-    ``reported`` are the ids a run reports by default (main nodes, with the
-    ``@without`` copy of each doubled one), ``visible`` every id a user may name.
-    ``items`` hold each main node's yearly weights; ``objective`` is the node whose
-    rise makes the best case (``@npv``), ``None`` without a business case.
-    ``totals`` map a main node with ``years`` (both copies) to the factor that
-    turns its yearly amount into the total over those years, which runs report.
+    ``checked`` is the plain graph; ``model`` the user's model. ``reported`` are
+    the ids a run reports by default (main nodes, with the copy without the
+    project of each doubled one), ``visible`` every id a user may name;
+    ``doubled`` the model's nodes that differ without and with the project.
+    A model with a business case expands to a :class:`CaseGraph`; in a plain
+    graph there are no key figures and no totals over years.
     """
 
     checked: CheckedModel
     model: Model
-    case: BusinessCase | None
     reported: tuple[str, ...]
     visible: tuple[str, ...]
     doubled: frozenset[str] = frozenset()
-    items: tuple[CaseItem, ...] = ()
-    objective: str | None = None
-    key_figures: Mapping[str, str] = field(default_factory=dict)
-    totals: Mapping[str, float] = field(default_factory=dict)
 
     @property
-    def irr_multiple(self) -> str | None:
-        """The node that is 1 in a sample with several IRRs (``None`` without a case)."""
-        return IRR_MULTIPLE if self.case is not None else None
+    def key_figures(self) -> Mapping[str, str]:
+        """Key figure name -> its node (``npv`` -> ``@npv``); none in a plain graph."""
+        return {}
+
+    @property
+    def totals(self) -> Mapping[str, float]:
+        """Main node -> the factor from its yearly amount to its total; none in a plain graph."""
+        return {}
+
+    @property
+    def objective(self) -> str | None:
+        """The node whose rise makes the best case (``@npv``); ``None`` in a plain graph."""
+        return self.key_figures.get("npv")
+
+    @property
+    def case_ids(self) -> tuple[str, ...]:
+        """The nodes a business case's figures are read from; none in a plain graph."""
+        return ()
+
+    @cached_property
+    def nodes(self) -> dict[str, CaseNode]:
+        """Each id of a model node's copy in this graph, with the node it stands for."""
+        return case_nodes(self.model)
 
     def pins(self, overrides: Mapping[str, float]) -> dict[str, float]:
         """The expanded nodes ``overrides`` pin: both copies of a doubled node."""
         pinned: dict[str, float] = {}
         for node_id, value in overrides.items():
             if node_id in self.doubled:
-                pinned[node_id + WITHOUT] = value
+                pinned[CaseNode(node_id, without=True).key] = value
             pinned[node_id] = value
         return pinned
 
 
-def expand(checked: CheckedModel) -> CaseGraph:
+@dataclass(frozen=True, kw_only=True)
+class CaseGraph(PlainGraph):
+    """A plain graph with its business case: the key figures are nodes of it.
+
+    ``items`` hold each main node's yearly weights; ``figure_nodes`` map each key
+    figure to its node. ``totals`` map a main node with ``years`` (both copies)
+    to the factor that turns its yearly amount into the total over those years,
+    which runs report.
+    """
+
+    case: BusinessCase
+    items: tuple[CaseItem, ...]
+    figure_nodes: Mapping[str, str]
+
+    @property
+    def key_figures(self) -> Mapping[str, str]:
+        return self.figure_nodes
+
+    @cached_property
+    def totals(self) -> Mapping[str, float]:
+        return {item.node: item.total_weight for item in self.items if item.source.years}
+
+    @property
+    def case_ids(self) -> tuple[str, ...]:
+        """The main nodes, the key figures and the IRR's indicator of several roots."""
+        return (*(item.node for item in self.items), *self.figure_nodes.values(), IRR_MULTIPLE)
+
+
+def expand(checked: CheckedModel) -> PlainGraph:
     """Rewrite a checked model into the plain graph the kernel runs (see module doc)."""
     model = checked.model
     doubled = model.situation_dependents()
-    if not doubled and model.business_case is None:
-        mains = tuple(model.main_nodes)
-        return CaseGraph(checked, model, None, mains, checked.order)
+    case = model.business_case
+    if not doubled and case is None:
+        return PlainGraph(checked, model, tuple(model.main_nodes), checked.order)
     builder = _Builder(doubled)
     for node_id in checked.order:
         builder.copy(model[node_id])
@@ -164,26 +190,25 @@ def expand(checked: CheckedModel) -> CaseGraph:
     )  # main nodes and their without-copies, in order
     items: tuple[CaseItem, ...] = ()
     key_figures: dict[str, str] = {}
-    objective = None
-    if model.business_case is not None:
-        items = _items(model, builder.doubled)
-        key_figures = builder.add_key_figures(model.business_case, items)
-        objective = key_figures["npv"]
+    if case is not None:
+        items = _items(model, case, builder.doubled)
+        key_figures = builder.add_key_figures(case, items)
     expanded = Model(model.name, file=model.file)
     expanded.money_unit = model.money_unit
     for node_id in builder.order:
         expanded.add_node(builder.nodes[node_id])
+    graph = CheckedModel(expanded, tuple(builder.order), checked.diagnostics)
+    if case is None:
+        return PlainGraph(graph, model, reported, visible, builder.doubled)
     return CaseGraph(
-        checked=CheckedModel(expanded, tuple(builder.order), checked.diagnostics),
-        model=model,
-        case=model.business_case,
-        reported=reported,
-        visible=visible,
-        doubled=builder.doubled,
+        graph,
+        model,
+        reported,
+        visible,
+        builder.doubled,
+        case=case,
         items=items,
-        objective=objective,
-        key_figures=key_figures,
-        totals={item.node: item.total_weight for item in items if item.source.years},
+        figure_nodes=key_figures,
     )
 
 
@@ -192,7 +217,7 @@ class _Builder:
 
     def __init__(self, doubled: frozenset[str]) -> None:
         self.doubled = doubled
-        self.without = {n: n + WITHOUT for n in doubled}
+        self.without = {n: CaseNode(n, without=True).key for n in doubled}
         self.nodes: dict[str, Node] = {}
         self.order: list[str] = []
 
@@ -204,12 +229,12 @@ class _Builder:
         if isinstance(node.body, Situation):
             for situation, body in node.body.entries():
                 kind = node.kind if node.kind == "main" else input_kind(body)
-                node_id = node.id + WITHOUT if situation == "without" else node.id
+                node_id = CaseNode(node.id, without=situation == "without").key
                 self.add(dataclasses.replace(node, id=node_id, kind=kind, body=body))  # type: ignore[arg-type]
         elif node.id in self.doubled:
             assert isinstance(node.body, Formula)  # only formulas depend on other nodes
             expr = rename(node.body.expr, self.without)
-            self.add(dataclasses.replace(node, id=node.id + WITHOUT, body=_formula(expr)))
+            self.add(dataclasses.replace(node, id=self.without[node.id], body=_formula(expr)))
             self.add(node)
         else:
             self.add(node)
@@ -217,6 +242,14 @@ class _Builder:
     def formula(self, node_id: str, expr: Expr, label: str) -> str:
         self.add(Node(node_id, "intermediate", _formula(expr), label=label, unused=True))
         return node_id
+
+    def figure(self, name: str, expr: Expr) -> str:
+        """A key figure's node, titled by :data:`~.labels.FIGURE_LABELS`."""
+        return self.formula(figure_id(name), expr, FIGURE_LABELS[name])
+
+    def helper(self, node_id: str, expr: Expr) -> str:
+        """One of the engine's helper nodes, titled by :data:`~.labels.HELPER_LABELS`."""
+        return self.formula(node_id, expr, HELPER_LABELS[node_id])
 
     def add_key_figures(self, case: BusinessCase, items: Sequence[CaseItem]) -> dict[str, str]:
         """The key figures as formula nodes; returns figure name -> node id."""
@@ -240,24 +273,21 @@ class _Builder:
                 ),
                 total("project_cost", year),
             )
-            flows.append(self.formula(flow_id(year), flow, f"Net flow {year}"))
+            flows.append(self.formula(flow_id(year), flow, flow_label(year)))
         for row in ("project_cost", "operating_without", "operating_with"):
-            self.formula(f(row), total(row), FIGURE_LABELS[row])
+            self.figure(row, total(row))
         gross = _minus(Name(f("operating_without")), Name(f("operating_with")))
-        self.formula(f("gross_gain"), _plus(gross, total("gain")), FIGURE_LABELS["gross_gain"])
-        total_with = Binary("+", Name(f("operating_with")), Name(f("project_cost")))
-        self.formula(f("total_with_project"), total_with, FIGURE_LABELS["total_with_project"])
-        net = Binary("-", Name(f("gross_gain")), Name(f("project_cost")))
-        self.formula(f("net_gain"), net, FIGURE_LABELS["net_gain"])
+        self.figure("gross_gain", _plus(gross, total("gain")))
+        self.figure(
+            "total_with_project", Binary("+", Name(f("operating_with")), Name(f("project_cost")))
+        )
+        self.figure("net_gain", Binary("-", Name(f("gross_gain")), Name(f("project_cost"))))
         factors = discount_factors(case.discount_rate, len(flows))
-        npv = _linear(zip(factors, map(Name, flows), strict=True))
-        self.formula(f("npv"), npv, FIGURE_LABELS["npv"])
+        self.figure("npv", _linear(zip(factors, map(Name, flows), strict=True)))
         flow_names = tuple(map(Name, flows))
-        irr = Call("irr", (Num(case.discount_rate), *flow_names))
-        self.formula(f("irr"), irr, FIGURE_LABELS["irr"])
-        several = Compare(">", Call("irr_count", flow_names), Num(1.0))
-        self.formula(IRR_MULTIPLE, several, "More than one IRR")
-        self.formula(f("mirr"), self._mirr(flows, *case.mirr_rates), FIGURE_LABELS["mirr"])
+        self.figure("irr", Call("irr", (Num(case.discount_rate), *flow_names)))
+        self.helper(IRR_MULTIPLE, Compare(">", Call("irr_count", flow_names), Num(1.0)))
+        self.figure("mirr", self._mirr(flows, *case.mirr_rates))
         return {name: f(name) for name in KEY_FIGURES}
 
     def _mirr(self, flows: Sequence[str], finance_rate: float, reinvestment_rate: float) -> Expr:
@@ -276,12 +306,8 @@ class _Builder:
         factors = discount_factors(finance_rate, n + 1)  # to the start year
         gains = [Call("max", (Name(f), Num(0.0))) for f in flows]
         costs = [Call("min", (Name(f), Num(0.0))) for f in flows]
-        future = Name(
-            self.formula("@mirr_gains", _linear(zip(growth, gains, strict=True)), "MIRR: gains")
-        )
-        present = Name(
-            self.formula("@mirr_costs", _linear(zip(factors, costs, strict=True)), "MIRR: costs")
-        )
+        future = Name(self.helper(MIRR_GAINS, _linear(zip(growth, gains, strict=True))))
+        present = Name(self.helper(MIRR_COSTS, _linear(zip(factors, costs, strict=True))))
         mirr = Binary(
             "-", Binary("**", Binary("/", future, Unary("-", present)), Num(1 / n)), Num(1.0)
         )
@@ -309,7 +335,6 @@ def yearly_sums(
     """``sum(weight * figure)`` of ``items`` in each year of the horizon, from one figure
     of each (e.g. its weighted figure); NaN in a year where a figure counted is undefined.
     """
-    assert graph.case is not None
     years = list(graph.case.years)
     totals = np.zeros(len(years))
     for item in items:
@@ -334,10 +359,8 @@ def yearly_rows(graph: CaseGraph, value_of: Callable[[str], float | None]) -> di
     return rows
 
 
-def _items(model: Model, doubled: frozenset[str]) -> tuple[CaseItem, ...]:
+def _items(model: Model, case: BusinessCase, doubled: frozenset[str]) -> tuple[CaseItem, ...]:
     """Each main node's amount per situation, with its yearly weights inside the horizon."""
-    case = model.business_case
-    assert case is not None
     horizon = set(case.years)
     items = []
     for node in model:
@@ -347,7 +370,7 @@ def _items(model: Model, doubled: frozenset[str]) -> tuple[CaseItem, ...]:
         weights = year_weights(node.year, node.years, node.profile, phase)
         weights = {y: w for y, w in weights.items() if y in horizon}
         if node.id in doubled and node.side == "operating":
-            items.append(CaseItem(node.id + WITHOUT, node, "without", weights))
+            items.append(CaseItem(CaseNode(node.id, without=True).key, node, "without", weights))
             items.append(CaseItem(node.id, node, "with", weights))
         else:
             items.append(CaseItem(node.id, node, None, weights))

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .errors import ModelError, did_you_mean, shown
-from .keys import KeyReader
+from ..errors import ModelError, did_you_mean, shown
+from ..keys import KeyReader
 
 __all__ = [
     "PURPOSES",

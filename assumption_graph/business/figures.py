@@ -15,18 +15,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .business import CATEGORIES, PHASES, BusinessCase
-from .compile.case import (
-    FIGURE_LABELS,
-    KEY_FIGURES,
-    CaseGraph,
-    CaseItem,
-    row_items,
-    yearly_rows,
-    yearly_sums,
-)
-from .finance import discount_factors, irr_note, irr_roots
-from .results import NodeSummary, by_level
+from ..finance import discount_factors, irr_note, irr_roots
+from ..results import NodeSummary, by_level
+from .expand import CaseGraph, CaseItem, row_items, yearly_rows, yearly_sums
+from .labels import FIGURE_LABELS, IRR_MULTIPLE, KEY_FIGURES
+from .settings import CATEGORIES, PHASES, BusinessCase
 
 __all__ = [
     "format_rate",
@@ -247,7 +240,6 @@ def summarise_case(
     goes from expected to weighted (:func:`~assumption_graph.compile.reference.input_shifts`).
     """
     case = graph.case
-    assert case is not None
     monte_carlo = case.high_risk
     risk_adjusted = "mean" if monte_carlo else "weighted"
     figure_of = _figure_reader(summaries, risk_adjusted)
@@ -340,12 +332,11 @@ def _irr_figure(
 ) -> KeyFigure:
     """The IRR with every root of each column's flows, the share of samples with
     several, and a note on either."""
-    assert graph.case is not None and graph.irr_multiple is not None
     roots = {}
     for column in COLUMNS:
         flows = yearly_rows(graph, _figure_reader(summaries, column))["net_flow"]
         roots[column] = tuple(irr_roots(flows)) if np.isfinite(flows).all() else ()
-    share = summaries[graph.irr_multiple].mean
+    share = summaries[IRR_MULTIPLE].mean
     columns_with: dict[tuple[float, ...], list[str]] = {}
     for column, found in roots.items():
         if len(found) > 1:
@@ -395,7 +386,6 @@ def _risk_amounts(
     graph: CaseGraph, shifts: Mapping[str, float]
 ) -> tuple[tuple[RiskAmount, ...], dict[str, float]]:
     """Each risk's amount: the net-cost shifts of its inputs, 70/30 to primary/secondary."""
-    assert graph.case is not None
     amounts = {risk.id: 0.0 for risk in graph.case.register}
     for node_id, shift in shifts.items():
         node = graph.checked.model[node_id]
@@ -429,7 +419,6 @@ def _cost_by_phase(
 ) -> Table:
     """Risk-adjusted project cost by phase and year, with the buffer."""
     case = graph.case
-    assert case is not None
     years = list(case.years)
     costs = row_items(graph.items, "project_cost")
     phases = [p for p in (*PHASES, None) if any(item.source.phase == p for item in costs)]
@@ -505,7 +494,6 @@ _CATEGORY_ORDER = {c: k for k, c in enumerate(CATEGORIES)}
 def _cash_flows(graph: CaseGraph, figure_of: Callable[[str], float | None]) -> Table:
     """Yearly cash flows without and with the project, gains, and the discounted net flow."""
     case = graph.case
-    assert case is not None
     rows = yearly_rows(graph, figure_of)
     factors = discount_factors(case.discount_rate, len(case.years))
     lines = [
@@ -536,7 +524,6 @@ def _finite(value: float | None) -> float | None:
 def _non_economic_gains(graph: CaseGraph, figure_of: Callable[[str], float | None]) -> Table:
     """Each non-economic gain: level before and after, lift, and the cost of one unit of lift."""
     case = graph.case
-    assert case is not None
     rows = []
     for gain in case.non_economic_gains:
         costs = [
