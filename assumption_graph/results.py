@@ -14,7 +14,8 @@ S-curve once the samples are gone.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,9 +31,11 @@ __all__ = [
     "NodeSummary",
     "RunResult",
     "summarise",
+    "summarise_rows",
     "level_key",
     "by_level",
     "spearman",
+    "achieved_correlations",
     "average_ranks",
 ]
 
@@ -129,6 +132,25 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
     nonfinite = int(samples.size - finite.size)
     with np.errstate(over="ignore", invalid="ignore"):  # overflows are taken again, scaled
         return _summary(finite, nonfinite, figures)
+
+
+def summarise_rows(
+    rows: np.ndarray, figures: Sequence[Mapping[str, float]], workers: int = 1
+) -> list[NodeSummary]:
+    """:func:`summarise` of each row of ``rows`` with its ``figures``, ``workers`` at a time.
+
+    The outputs are independent, and numpy's sort, the larger part of a summary,
+    runs without the GIL, so threads summarise several outputs at once; each
+    summary is the one :func:`summarise` gives alone. Each thread holds one
+    output's working copies, so ``workers`` bounds the memory beyond the rows.
+
+    >>> [s.mean for s in summarise_rows(np.array([[1.0, 3.0], [2.0, 4.0]]), [{}, {}], 2)]
+    [2.0, 3.0]
+    """
+    if workers <= 1 or len(rows) <= 1:
+        return [summarise(row, f) for row, f in zip(rows, figures, strict=True)]
+    with ThreadPoolExecutor(min(workers, len(rows)), thread_name_prefix="summaries") as pool:
+        return list(pool.map(summarise, rows, figures))
 
 
 #: Below this magnitude the squares of the samples' deviations (at least one ulp of
@@ -341,34 +363,85 @@ class RunResult:
         return data
 
 
-def spearman(x: np.ndarray, y: np.ndarray, y_ranks: np.ndarray | None = None) -> float:
+def spearman(
+    x: np.ndarray,
+    y: np.ndarray,
+    y_ranks: np.ndarray | None = None,
+    x_ranks: np.ndarray | None = None,
+) -> float:
     """Spearman's rank correlation of the pairs where both are finite.
 
     0 when ``x`` is constant (it cannot move ``y``); NaN, undefined, when ``y`` is
     constant (there is nothing to explain) or fewer than two pairs are finite.
 
-    Ties get average ranks (discrete inputs tie a lot). ``y_ranks`` may give the
-    ranks of ``y``'s finite values, to rank a shared output once.
+    Ties get average ranks (discrete inputs tie a lot). ``y_ranks`` and
+    ``x_ranks`` may give the ranks of ``y``'s and ``x``'s finite values, to rank
+    an array shared by several correlations once; they are used where those are
+    the finite pairs.
 
     >>> round(spearman(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 4.0, 9.0, np.nan])), 6)
     1.0
     """
-    finite_y = np.isfinite(y)
-    keep = finite_y & np.isfinite(x)
+    finite_x, finite_y = np.isfinite(x), np.isfinite(y)
+    keep = finite_y & finite_x
     if not keep.all():
         if y_ranks is not None and not np.array_equal(keep, finite_y):
             y_ranks = None
+        if x_ranks is not None and not np.array_equal(keep, finite_x):
+            x_ranks = None
         x, y = x[keep], y[keep]
     if x.size < 2 or np.ptp(y) == 0:
         return math.nan
     if np.ptp(x) == 0:
         return 0.0
-    rx = average_ranks(x)
+    rx = average_ranks(x) if x_ranks is None else x_ranks
     ry = average_ranks(y) if y_ranks is None else y_ranks
     rx = rx - rx.mean()
     ry = ry - ry.mean()
     rho = float(np.dot(rx, ry) / math.sqrt(float(np.dot(rx, rx)) * float(np.dot(ry, ry))))
     return min(1.0, max(-1.0, rho))
+
+
+def achieved_correlations(
+    pairs: Sequence[tuple[str, str, float]], arrays: Mapping[str, np.ndarray], workers: int = 1
+) -> tuple[dict[str, object], ...]:
+    """Each requested correlation ``(a, b, rho)`` with the Spearman correlation the
+    samples in ``arrays`` have (``None`` where not defined: two pairs or fewer
+    finite, or one side constant).
+
+    An input in several pairs is ranked once (over its finite samples), the
+    inputs ``workers`` at a time: numpy's argsort, most of a ranking, runs
+    without the GIL. Each correlation is the one :func:`spearman` gives alone.
+
+    >>> x = np.arange(5.0)
+    >>> achieved_correlations([("a", "b", 0.5)], {"a": x, "b": x**2})[0]["achieved"]
+    1.0
+    """
+
+    def ranks(name: str) -> np.ndarray:
+        values = arrays[name]
+        return average_ranks(values[np.isfinite(values)])
+
+    names = list(dict.fromkeys(x for a, b, _ in pairs for x in (a, b)))
+    if workers <= 1 or len(names) <= 1:
+        ranked = dict(zip(names, map(ranks, names), strict=True))
+    else:
+        with ThreadPoolExecutor(min(workers, len(names)), thread_name_prefix="ranks") as pool:
+            ranked = dict(zip(names, pool.map(ranks, names), strict=True))
+    return tuple(
+        {"a": a, "b": b, "requested": rho, "achieved": _achieved(a, b, arrays, ranked)}
+        for a, b, rho in pairs
+    )
+
+
+def _achieved(
+    a: str, b: str, arrays: Mapping[str, np.ndarray], ranked: Mapping[str, np.ndarray]
+) -> float | None:
+    """Spearman's rho of inputs ``a`` and ``b``, given their ranks; None where undefined."""
+    x, y = arrays[a], arrays[b]
+    finite = np.isfinite(x) & np.isfinite(y)
+    defined = finite.sum() > 2 and np.ptp(x[finite]) > 0 and np.ptp(y[finite]) > 0
+    return spearman(x, y, ranked[b], ranked[a]) if defined else None
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:
