@@ -449,22 +449,109 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
 
     The same numbers as ``scipy.stats.rankdata(values)`` (each rank is a whole
     number or a half, exact in a float), without importing scipy.stats, which
-    takes longer than a small run.
+    takes longer than a small run. The order comes from a sort of the values'
+    bits with each one's index in the lowest bits (:func:`_sorted_order`): numpy
+    sorts numbers several times as fast as it argsorts them.
 
     >>> average_ranks(np.array([3.0, 1.0, 3.0, 2.0])).tolist()
     [3.5, 1.0, 3.5, 2.0]
     """
-    order = np.argsort(values)
-    ordered = values[order]
-    first = np.empty(values.size, dtype=bool)  # where a run of equal values starts
-    first[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    del ordered
+    order, first = _sorted_order(values)
+    ranks = np.empty(values.size)
+    if first.all():  # no ties: the ranks 1 to n
+        ranks[order] = np.arange(1.0, values.size + 1.0)
+        return ranks
     starts = np.flatnonzero(first)
     del first
     counts = np.diff(starts, append=values.size)
     in_order = np.repeat(starts + 0.5 * (counts + 1), counts)  # (start + 1 + end) / 2
     del starts, counts
-    ranks = np.empty(values.size)
     ranks[order] = in_order
     return ranks
+
+
+_SIGN = np.uint64(1 << 63)
+_MAGNITUDE = np.uint64((1 << 63) - 1)
+
+
+def _order_keys(values: np.ndarray) -> np.ndarray:
+    """Unsigned integers in the order of ``values`` (no NaN), equal where they are equal.
+
+    A float's bits with the sign bit set, all bits flipped for a negative one:
+    IEEE 754's total order; adding 0.0 first makes -0.0 the 0.0 it equals.
+    """
+    keys = (values + 0.0).view(np.uint64)
+    flip = keys >> np.uint64(63)  # 1 where negative
+    flip *= _MAGNITUDE
+    flip |= _SIGN
+    keys ^= flip
+    return keys
+
+
+def _sorted_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order that sorts ``values`` (no NaN), and where in it a run of equal values starts.
+
+    numpy's argsort is quick where most values tie (a discrete input), slow
+    otherwise; then one sort of the values' keys (:func:`_order_keys`) with
+    their lowest bits replaced by each value's index orders them, except among
+    values whose keys agree above those bits: those few groups are put in
+    order by their lowest bits (:func:`_settle`). A sample of the values
+    chooses; both give the same order up to the order of equal values.
+    """
+    if _mostly_tied(values):
+        order = np.argsort(values)
+        ordered = values[order]
+        first = np.empty(values.size, dtype=bool)
+        first[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        return order, first
+    n = values.size
+    keys = _order_keys(values)
+    shift = np.uint64(max(1, (n - 1).bit_length()))
+    index_bits = np.uint64((1 << int(shift)) - 1)
+    packed = keys & ~index_bits
+    packed |= np.arange(n, dtype=np.uint64)
+    packed.sort()
+    order = (packed & index_bits).astype(np.intp)
+    packed >>= shift
+    same = packed[1:] == packed[:-1]  # neighbours whose keys agree above the index bits
+    del packed
+    first = np.ones(n, dtype=bool)
+    if same.any():
+        _settle(keys, index_bits, order, first, same)
+    return order, first
+
+
+_TIE_SAMPLE = 4096  # values looked at to choose how to order them
+
+
+def _mostly_tied(values: np.ndarray) -> bool:
+    """Whether more than half of an even sample of ``values`` repeats a value in it."""
+    sample = values[:: max(1, values.size // _TIE_SAMPLE)]
+    return 2 * np.unique(sample).size < sample.size
+
+
+def _settle(
+    keys: np.ndarray, index_bits: np.uint64, order: np.ndarray, first: np.ndarray, same: np.ndarray
+) -> None:
+    """Order each group of neighbours in ``order`` whose keys agree above ``index_bits``
+    (``same``) by their bits below, and mark the ties among them in ``first``."""
+    grouped = np.zeros(order.size, dtype=bool)
+    grouped[:-1] = same
+    grouped[1:] |= same
+    members = np.flatnonzero(grouped)  # positions in such groups, in order
+    del grouped
+    goes_on = np.zeros(members.size, dtype=bool)  # the member before is in the same group
+    goes_on[1:] = (members[1:] == members[:-1] + 1) & same[members[:-1]]
+    group = np.cumsum(~goes_on)
+    low = keys[order[members]] & index_bits
+    differ = goes_on[1:] & (low[1:] != low[:-1])
+    if differ.any():  # groups of unequal values: put them in order
+        mixed = np.isin(group, group[1:][differ])
+        at = members[mixed]
+        by_value = np.lexsort((low[mixed], group[mixed]))
+        order[at] = order[at][by_value]
+        low[mixed] = low[mixed][by_value]
+    tied = np.zeros(members.size, dtype=bool)
+    tied[1:] = goes_on[1:] & (low[1:] == low[:-1])
+    first[members[tied]] = False
