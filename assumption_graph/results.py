@@ -410,7 +410,7 @@ def achieved_correlations(
     finite, or one side constant).
 
     An input in several pairs is ranked once (over its finite samples), the
-    inputs ``workers`` at a time: numpy's argsort, most of a ranking, runs
+    inputs ``workers`` at a time: numpy's sort, most of a ranking, runs
     without the GIL. Each correlation is the one :func:`spearman` gives alone.
 
     >>> x = np.arange(5.0)
