@@ -53,6 +53,7 @@ FIRST_CHECK = 10_000  # a run to a precision checks it after this many samples, 
 SUMMARY_ROWS = 2  # while one output is sorted and summarised
 RANK_ROWS = 10  # while two outputs are ranked for a rank correlation (and one more per input
 # whose ranks a run keeps while it works out the achieved correlations)
+_THREADED_FROM = 1 << 16  # samples from which outputs are summarised (inputs ranked) on threads
 
 Progress = Callable[[int], None]
 
@@ -430,7 +431,10 @@ def _precise(samples: np.ndarray, precision: float) -> bool:
 
 def _workers(threads: int | None, n: int, rows: int) -> int:
     """How many outputs of ``n`` samples to summarise or rank at once: the run's threads,
-    as far as the memory available holds ``rows`` working arrays for each (one always)."""
+    as far as the memory available holds ``rows`` working arrays for each (one always).
+    One below ``_THREADED_FROM`` samples, where a summary is mostly Python's work."""
+    if n < _THREADED_FROM:
+        return 1
     available = available_memory()
     room = threads_for(threads) if available is None else available // (8 * rows * max(n, 1))
     return max(1, min(threads_for(threads), room))

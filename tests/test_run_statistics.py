@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import rankdata
 
+from assumption_graph import Model
 from assumption_graph.results import (
     achieved_correlations,
     average_ranks,
@@ -25,6 +26,7 @@ from assumption_graph.results import (
     summarise,
     summarise_rows,
 )
+from assumption_graph.run import Simulator
 
 ONE_ULP = np.finfo(float).eps
 POOL = (0.0, -0.0, 1.0, -1.0, 2.5, 1e308, -1e308, 5e-324, -5e-324, 1.0 + ONE_ULP, np.inf, -np.inf)
@@ -109,3 +111,18 @@ def test_summaries_on_threads_are_the_summaries_alone(rows):
         assert [math.copysign(1, v) for v in summary.quantiles] == [
             math.copysign(1, v) for v in alone.quantiles
         ]
+
+
+def test_a_run_gives_the_same_figures_on_one_thread_and_on_several():
+    model = Model("threads")
+    model.add("a", estimate=[1, 2, 4])
+    model.add("b", estimate=[0, 1, 3], model="pert")
+    model.add("c", estimate=[0, 1, 2], model="discrete", probabilities=[0.2, 0.5, 0.3])
+    model.add("y", kind="main", formula="a * b / c")  # inf where c is 0
+    model.correlate("a", "b", 0.7)
+    model.correlate("b", "c", -0.4)
+    sim = Simulator(model)
+    n = 70_000  # summarised and ranked on threads from 2**16 samples
+    one, several = (sim.run(n, seed=5, outputs="all", threads=t) for t in (1, 2))
+    assert one.to_dict() == several.to_dict()
+    assert all(_same(one[node], several[node]) for node in one)
