@@ -14,7 +14,8 @@ S-curve once the samples are gone.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,9 +31,11 @@ __all__ = [
     "NodeSummary",
     "RunResult",
     "summarise",
+    "summarise_rows",
     "level_key",
     "by_level",
     "spearman",
+    "achieved_correlations",
     "average_ranks",
 ]
 
@@ -129,6 +132,25 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
     nonfinite = int(samples.size - finite.size)
     with np.errstate(over="ignore", invalid="ignore"):  # overflows are taken again, scaled
         return _summary(finite, nonfinite, figures)
+
+
+def summarise_rows(
+    rows: np.ndarray, figures: Sequence[Mapping[str, float]], workers: int = 1
+) -> list[NodeSummary]:
+    """:func:`summarise` of each row of ``rows`` with its ``figures``, ``workers`` at a time.
+
+    The outputs are independent, and numpy's sort, the larger part of a summary,
+    runs without the GIL, so threads summarise several outputs at once; each
+    summary is the one :func:`summarise` gives alone. Each thread holds one
+    output's working copies, so ``workers`` bounds the memory beyond the rows.
+
+    >>> [s.mean for s in summarise_rows(np.array([[1.0, 3.0], [2.0, 4.0]]), [{}, {}], 2)]
+    [2.0, 3.0]
+    """
+    if workers <= 1 or len(rows) <= 1:
+        return [summarise(row, f) for row, f in zip(rows, figures, strict=True)]
+    with ThreadPoolExecutor(min(workers, len(rows)), thread_name_prefix="summaries") as pool:
+        return list(pool.map(summarise, rows, figures))
 
 
 #: Below this magnitude the squares of the samples' deviations (at least one ulp of
@@ -341,29 +363,38 @@ class RunResult:
         return data
 
 
-def spearman(x: np.ndarray, y: np.ndarray, y_ranks: np.ndarray | None = None) -> float:
+def spearman(
+    x: np.ndarray,
+    y: np.ndarray,
+    y_ranks: np.ndarray | None = None,
+    x_ranks: np.ndarray | None = None,
+) -> float:
     """Spearman's rank correlation of the pairs where both are finite.
 
     0 when ``x`` is constant (it cannot move ``y``); NaN, undefined, when ``y`` is
     constant (there is nothing to explain) or fewer than two pairs are finite.
 
-    Ties get average ranks (discrete inputs tie a lot). ``y_ranks`` may give the
-    ranks of ``y``'s finite values, to rank a shared output once.
+    Ties get average ranks (discrete inputs tie a lot). ``y_ranks`` and
+    ``x_ranks`` may give the ranks of ``y``'s and ``x``'s finite values, to rank
+    an array shared by several correlations once; they are used where those are
+    the finite pairs.
 
     >>> round(spearman(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 4.0, 9.0, np.nan])), 6)
     1.0
     """
-    finite_y = np.isfinite(y)
-    keep = finite_y & np.isfinite(x)
+    finite_x, finite_y = np.isfinite(x), np.isfinite(y)
+    keep = finite_y & finite_x
     if not keep.all():
         if y_ranks is not None and not np.array_equal(keep, finite_y):
             y_ranks = None
+        if x_ranks is not None and not np.array_equal(keep, finite_x):
+            x_ranks = None
         x, y = x[keep], y[keep]
     if x.size < 2 or np.ptp(y) == 0:
         return math.nan
     if np.ptp(x) == 0:
         return 0.0
-    rx = average_ranks(x)
+    rx = average_ranks(x) if x_ranks is None else x_ranks
     ry = average_ranks(y) if y_ranks is None else y_ranks
     rx = rx - rx.mean()
     ry = ry - ry.mean()
@@ -371,27 +402,156 @@ def spearman(x: np.ndarray, y: np.ndarray, y_ranks: np.ndarray | None = None) ->
     return min(1.0, max(-1.0, rho))
 
 
+def achieved_correlations(
+    pairs: Sequence[tuple[str, str, float]], arrays: Mapping[str, np.ndarray], workers: int = 1
+) -> tuple[dict[str, object], ...]:
+    """Each requested correlation ``(a, b, rho)`` with the Spearman correlation the
+    samples in ``arrays`` have (``None`` where not defined: two pairs or fewer
+    finite, or one side constant).
+
+    An input in several pairs is ranked once (over its finite samples), the
+    inputs ``workers`` at a time: numpy's sort, most of a ranking, runs
+    without the GIL. Each correlation is the one :func:`spearman` gives alone.
+
+    >>> x = np.arange(5.0)
+    >>> achieved_correlations([("a", "b", 0.5)], {"a": x, "b": x**2})[0]["achieved"]
+    1.0
+    """
+
+    def ranks(name: str) -> np.ndarray:
+        values = arrays[name]
+        return average_ranks(values[np.isfinite(values)])
+
+    names = list(dict.fromkeys(x for a, b, _ in pairs for x in (a, b)))
+    if workers <= 1 or len(names) <= 1:
+        ranked = dict(zip(names, map(ranks, names), strict=True))
+    else:
+        with ThreadPoolExecutor(min(workers, len(names)), thread_name_prefix="ranks") as pool:
+            ranked = dict(zip(names, pool.map(ranks, names), strict=True))
+    return tuple(
+        {"a": a, "b": b, "requested": rho, "achieved": _achieved(a, b, arrays, ranked)}
+        for a, b, rho in pairs
+    )
+
+
+def _achieved(
+    a: str, b: str, arrays: Mapping[str, np.ndarray], ranked: Mapping[str, np.ndarray]
+) -> float | None:
+    """Spearman's rho of inputs ``a`` and ``b``, given their ranks; None where undefined."""
+    x, y = arrays[a], arrays[b]
+    finite = np.isfinite(x) & np.isfinite(y)
+    defined = finite.sum() > 2 and np.ptp(x[finite]) > 0 and np.ptp(y[finite]) > 0
+    return spearman(x, y, ranked[b], ranked[a]) if defined else None
+
+
 def average_ranks(values: np.ndarray) -> np.ndarray:
     """The ranks 1 to n of ``values`` (no NaN), tied values sharing the average of theirs.
 
     The same numbers as ``scipy.stats.rankdata(values)`` (each rank is a whole
     number or a half, exact in a float), without importing scipy.stats, which
-    takes longer than a small run.
+    takes longer than a small run. The order comes from a sort of the values'
+    bits with each one's index in the lowest bits (:func:`_sorted_order`): numpy
+    sorts numbers several times as fast as it argsorts them.
 
     >>> average_ranks(np.array([3.0, 1.0, 3.0, 2.0])).tolist()
     [3.5, 1.0, 3.5, 2.0]
     """
-    order = np.argsort(values)
-    ordered = values[order]
-    first = np.empty(values.size, dtype=bool)  # where a run of equal values starts
-    first[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    del ordered
+    order, first = _sorted_order(values)
+    ranks = np.empty(values.size)
+    if first.all():  # no ties: the ranks 1 to n
+        ranks[order] = np.arange(1.0, values.size + 1.0)
+        return ranks
     starts = np.flatnonzero(first)
     del first
     counts = np.diff(starts, append=values.size)
     in_order = np.repeat(starts + 0.5 * (counts + 1), counts)  # (start + 1 + end) / 2
     del starts, counts
-    ranks = np.empty(values.size)
     ranks[order] = in_order
     return ranks
+
+
+_SIGN = np.uint64(1 << 63)
+_MAGNITUDE = np.uint64((1 << 63) - 1)
+
+
+def _order_keys(values: np.ndarray) -> np.ndarray:
+    """Unsigned integers in the order of ``values`` (no NaN), equal where they are equal.
+
+    A float's bits with the sign bit set, all bits flipped for a negative one:
+    IEEE 754's total order; adding 0.0 first makes -0.0 the 0.0 it equals.
+    """
+    keys = (values + 0.0).view(np.uint64)
+    flip = keys >> np.uint64(63)  # 1 where negative
+    flip *= _MAGNITUDE
+    flip |= _SIGN
+    keys ^= flip
+    return keys
+
+
+def _sorted_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order that sorts ``values`` (no NaN), and where in it a run of equal values starts.
+
+    numpy's argsort is quick where most values tie (a discrete input), slow
+    otherwise; then one sort of the values' keys (:func:`_order_keys`) with
+    their lowest bits replaced by each value's index orders them, except among
+    values whose keys agree above those bits: those few groups are put in
+    order by their lowest bits (:func:`_settle`). A sample of the values
+    chooses; both give the same order up to the order of equal values.
+    """
+    if _mostly_tied(values):
+        order = np.argsort(values)
+        ordered = values[order]
+        first = np.empty(values.size, dtype=bool)
+        first[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        return order, first
+    n = values.size
+    keys = _order_keys(values)
+    shift = np.uint64(max(1, (n - 1).bit_length()))
+    index_bits = np.uint64((1 << int(shift)) - 1)
+    packed = keys & ~index_bits
+    packed |= np.arange(n, dtype=np.uint64)
+    packed.sort()
+    order = (packed & index_bits).astype(np.intp)
+    packed >>= shift
+    same = packed[1:] == packed[:-1]  # neighbours whose keys agree above the index bits
+    del packed
+    first = np.ones(n, dtype=bool)
+    if same.any():
+        _settle(keys, index_bits, order, first, same)
+    return order, first
+
+
+_TIE_SAMPLE = 4096  # values looked at to choose how to order them
+
+
+def _mostly_tied(values: np.ndarray) -> bool:
+    """Whether more than half of an even sample of ``values`` repeats a value in it."""
+    sample = values[:: max(1, values.size // _TIE_SAMPLE)]
+    return 2 * np.unique(sample).size < sample.size
+
+
+def _settle(
+    keys: np.ndarray, index_bits: np.uint64, order: np.ndarray, first: np.ndarray, same: np.ndarray
+) -> None:
+    """Order each group of neighbours in ``order`` whose keys agree above ``index_bits``
+    (``same``) by their bits below, and mark the ties among them in ``first``."""
+    grouped = np.zeros(order.size, dtype=bool)
+    grouped[:-1] = same
+    grouped[1:] |= same
+    members = np.flatnonzero(grouped)  # positions in such groups, in order
+    del grouped
+    goes_on = np.zeros(members.size, dtype=bool)  # the member before is in the same group
+    goes_on[1:] = (members[1:] == members[:-1] + 1) & same[members[:-1]]
+    group = np.cumsum(~goes_on)
+    low = keys[order[members]] & index_bits
+    differ = goes_on[1:] & (low[1:] != low[:-1])
+    if differ.any():  # groups of unequal values: put them in order
+        mixed = np.isin(group, group[1:][differ])
+        at = members[mixed]
+        by_value = np.lexsort((low[mixed], group[mixed]))
+        order[at] = order[at][by_value]
+        low[mixed] = low[mixed][by_value]
+    tied = np.zeros(members.size, dtype=bool)
+    tied[1:] = goes_on[1:] & (low[1:] == low[:-1])
+    first[members[tied]] = False

@@ -22,10 +22,11 @@ import numpy as np
 from .business.expand import CaseGraph
 from .business.figures import summarise_case
 from .compile import CompiledModel, compile_model
+from .compile.kernel import threads_for
 from .compile.reference import input_distributions
 from .errors import RunError, did_you_mean, shown
 from .model import Model
-from .results import RunResult, spearman, summarise
+from .results import RunResult, achieved_correlations, summarise, summarise_rows
 from .sampling import METHODS, InputSampler
 from .settings import DEFAULT_SAMPLES, DEFAULT_SEED
 from .validate import CheckedModel
@@ -51,7 +52,9 @@ CHUNK = 1 << 18  # samples per kernel call: small enough for a lively progress b
 FIRST_CHECK = 10_000  # a run to a precision checks it after this many samples, then doubling
 # Arrays of n samples alive besides the outputs (measured with tracemalloc, rounded up):
 SUMMARY_ROWS = 2  # while one output is sorted and summarised
-RANK_ROWS = 10  # while two outputs are ranked for a rank correlation
+RANK_ROWS = 10  # while two outputs are ranked for a rank correlation (and one more per input
+# whose ranks a run keeps while it works out the achieved correlations)
+_THREADED_FROM = 1 << 16  # samples from which outputs are summarised (inputs ranked) on threads
 
 Progress = Callable[[int], None]
 
@@ -125,7 +128,7 @@ class Simulator:
         summarised = tuple(dict.fromkeys((*output_ids, *self.case.case_ids)))
         run_ids = tuple(dict.fromkeys((*summarised, *correlated)))  # summarised ones first
         checkpoints = _checkpoints(n, precision)
-        ranked = bool(sampler.correlations)  # the achieved correlations rank samples
+        ranked = len(set(correlated))  # the achieved correlations rank these inputs' samples
         _check_run_memory(len(run_ids), 0, checkpoints[0], precision, ranked)  # before compiling
         program = self.compiled.program(run_ids, pins, sampler.loaded)
         out = np.empty((len(run_ids), 0))
@@ -145,7 +148,12 @@ class Simulator:
                 break
         out = out[:, :done]
         figures = self.compiled.figures(summarised, pins)
-        summaries = {o: summarise(out[k], figures[o]) for k, o in enumerate(summarised)}
+        rows = summarise_rows(
+            out[: len(summarised)],
+            [figures[o] for o in summarised],
+            _workers(threads, done, SUMMARY_ROWS),
+        )
+        summaries = dict(zip(summarised, rows, strict=True))
         business_case = None
         if isinstance(self.case, CaseGraph):
             shifts = self.compiled.shifts(self.case.key_figures["net_gain"], pins)
@@ -166,7 +174,9 @@ class Simulator:
             arrays=arrays if keep_samples else {},
             overrides=overrides,
             business_case=business_case,
-            correlations=tuple(_achieved(a, b, rho, arrays) for a, b, rho in sampler.correlations),
+            correlations=achieved_correlations(
+                sampler.correlations, arrays, _workers(threads, done, RANK_ROWS)
+            ),
         )
 
     def evaluate(
@@ -358,11 +368,12 @@ def check_memory(needed: int, what: str, hint: str) -> None:
 
 
 def _check_run_memory(
-    rows: int, held: int, target: int, precision: float | None, ranked: bool
+    rows: int, held: int, target: int, precision: float | None, ranked: int
 ) -> None:
     """Room for ``rows`` outputs of ``target`` samples (``held`` of them copied from the last
-    size), and for summarising (``ranked``: rank-correlating) them one at a time."""
-    needed = 8 * (rows * (held + target) + (RANK_ROWS if ranked else SUMMARY_ROWS) * target)
+    size), and for summarising them one at a time or rank-correlating ``ranked`` inputs."""
+    working = RANK_ROWS + ranked if ranked else SUMMARY_ROWS
+    needed = 8 * (rows * (held + target) + working * target)
     if precision is None:
         what = f"a run of {target:,} samples keeping {rows:,} node(s)"
         hint = (
@@ -413,12 +424,15 @@ def _precise(samples: np.ndarray, precision: float) -> bool:
     return True
 
 
-def _achieved(a: str, b: str, rho: float, arrays: Mapping[str, np.ndarray]) -> dict[str, object]:
-    """A requested correlation with the Spearman correlation the run's samples have."""
-    x, y = arrays[a], arrays[b]
-    finite = np.isfinite(x) & np.isfinite(y)
-    defined = finite.sum() > 2 and np.ptp(x[finite]) > 0 and np.ptp(y[finite]) > 0
-    return {"a": a, "b": b, "requested": rho, "achieved": spearman(x, y) if defined else None}
+def _workers(threads: int | None, n: int, rows: int) -> int:
+    """How many outputs of ``n`` samples to summarise or rank at once: the run's threads,
+    as far as the memory available holds ``rows`` working arrays for each (one always).
+    One below ``_THREADED_FROM`` samples, where a summary is mostly Python's work."""
+    if n < _THREADED_FROM:
+        return 1
+    available = available_memory()
+    room = threads_for(threads) if available is None else available // (8 * rows * max(n, 1))
+    return max(1, min(threads_for(threads), room))
 
 
 def checked_whole(value: object, name: str, least: int | None = None) -> int:
