@@ -43,6 +43,7 @@ _HOMES = {
     "ModelError": "errors",
     "ModelFileError": "errors",
     "OutputError": "errors",
+    "RenderError": "errors",
     "RunError": "errors",
     "export_workbook": "export",
     "load": "io",
@@ -83,6 +84,7 @@ if TYPE_CHECKING:  # the same names, for type checkers
         ModelError,
         ModelFileError,
         OutputError,
+        RenderError,
         RunError,
     )
     from .export import export_workbook
@@ -105,6 +107,7 @@ __all__ = [
     "Node",
     "NodeSummary",
     "OutputError",
+    "RenderError",
     "RunError",
     "RunResult",
     "SensitivityResult",

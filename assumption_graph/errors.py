@@ -21,6 +21,7 @@ __all__ = [
     "CheckFailed",
     "RunError",
     "OutputError",
+    "RenderError",
     "Diagnostic",
     "did_you_mean",
     "shown",
@@ -169,6 +170,10 @@ class OutputError(AssumptionGraphError):
     Its folder is missing or read-only, it is a folder, it is the model itself
     (or another input), or the write failed (a full disk).
     """
+
+
+class RenderError(AssumptionGraphError):
+    """The diagram or chart cannot be made: unknown format or no Graphviz ``dot``."""
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from .distributions import (
     RiskEvent,
     UniformValues,
 )
-from .errors import AssumptionGraphError, Diagnostic
+from .errors import AssumptionGraphError, Diagnostic, RenderError
 from .expr import Formula
 from .io import check_outputs, write_atomic
 from .model import PURPOSES, Body, Model, Node, Situation, Value
@@ -104,10 +104,6 @@ INSTALL_HINT = (
     "install Graphviz (e.g. 'apt-get install graphviz' or 'brew install graphviz'), "
     "or write a .dot file instead"
 )
-
-
-class RenderError(AssumptionGraphError):
-    """The diagram or chart cannot be made: unknown format or no Graphviz ``dot``."""
 
 
 @dataclass(frozen=True)
