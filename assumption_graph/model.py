@@ -93,7 +93,7 @@ def draws(body: Body) -> bool:
     """True when ``body`` draws from a probability model (a non-fixed distribution)."""
     if isinstance(body, Situation):
         return draws(body.without) or draws(body.with_)
-    return isinstance(body, Distribution) and body.name != "fixed"
+    return isinstance(body, Distribution) and body.draws
 
 
 def input_kind(body: Body) -> Kind:

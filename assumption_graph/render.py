@@ -862,7 +862,7 @@ def _body_lines(body: Body, unit_text: str | None) -> list[str]:
         return []
     name = getattr(body, "name", type(body).__name__.lower())
     points = [getattr(body, attr, None) for attr in ("low", "mid", "high")]
-    if name == "fixed" and points[1] is not None:
+    if not body.draws and points[1] is not None:
         return [f"{format_number(points[1], 6)}{unit}", "fixed"]
     if isinstance(body, RiskEvent):  # the consequence's estimate, and the chance it happens
         points = list(body.estimate)

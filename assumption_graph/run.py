@@ -240,7 +240,7 @@ class Simulator:
         drawing = {
             x: d
             for x, d in input_distributions(self.compiled.checked, pins).items()
-            if d.name != "fixed"
+            if d.draws
         }
         pairs = [c.pair for c in self.model.correlations if c.a in drawing and c.b in drawing]
         return InputSampler(method, drawing, pairs, seed, n)

@@ -20,7 +20,7 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assumption_graph import cli, stream_samplers
+from assumption_graph import cli
 from assumption_graph import distributions as dist
 from assumption_graph.compile.reference import simulate
 from assumption_graph.distributions import (
@@ -33,6 +33,8 @@ from assumption_graph.distributions import (
     UniformValues,
     from_estimate,
 )
+from assumption_graph.distributions.registry import jit_scalars
+from assumption_graph.distributions.risk_event import _TRIANGLE_SHAPE, _share_below_zero
 from assumption_graph.errors import ModelError
 from assumption_graph.io import dump, load, read_model_text, save
 from assumption_graph.model import Model
@@ -209,7 +211,7 @@ def test_factories_are_strict() -> None:
 
 # ------------------------------------------------------------------ numpy twins == compiled
 
-J = stream_samplers.jit_scalars(numba.njit)
+J = jit_scalars(numba.njit)
 _metalog, _table, _risk = J["metalog_from_u"], J["table_from_u"], J["risk_event_sample"]
 _uniform = J["uniform"]
 
@@ -649,5 +651,5 @@ def test_check_reports_an_infeasible_metalog_naming_the_node(
 )
 def test_share_below_zero_of_a_triangle_never_divides_by_zero(low, mid, high, expected):
     """Plain Python raises on a division by zero; a tiny end must not cause one."""
-    share = dist._share_below_zero(dist._TRIANGLE_SHAPE, low, mid, high)
+    share = _share_below_zero(_TRIANGLE_SHAPE, low, mid, high)
     assert share == pytest.approx(expected, rel=1e-12, abs=0.0)
