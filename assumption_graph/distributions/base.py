@@ -166,6 +166,7 @@ class Distribution:
         ``_reach``. ``check`` refuses a model whose magnitude passes
         :data:`LARGEST` (code ``scale``).
 
+        >>> from assumption_graph.distributions import triangle
         >>> triangle(1, 2, 4).magnitude()  # the spread squared, (4 - 1)**2
         9.0
         """
