@@ -98,6 +98,7 @@ from .base import (
     TAIL_U,
     Z95,
     Distribution,
+    Shown,
     percentile_levels,
 )
 from .problems import LARGEST, PROBABILITY_TOLERANCE
@@ -149,6 +150,7 @@ from .registry import (  # isort: skip
     MODELS,
     REGISTRY,
     from_estimate,
+    implied_model,
     option_error,
     register,
     values_model,
@@ -219,6 +221,8 @@ __all__ = [
     "REGISTRY",
     "register",
     "values_model",
+    "implied_model",
+    "Shown",
     "PERT_BINS",
     "pert_envelope",
     "normal_central",

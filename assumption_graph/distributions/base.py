@@ -8,6 +8,7 @@ twin, and the estimate options it takes. :mod:`.registry` collects the classes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard, TypeVar
@@ -27,6 +28,7 @@ else:  # reading and checking models needs no numpy: it loads when a sampler run
     np = lazy_import("numpy")
 
 from ..errors import ModelError, shown
+from ..keys import non_default, non_defaults
 from .problems import (
     _magnitude_problems,
     _number,
@@ -53,6 +55,30 @@ def _as_float(owner: object, field: str, value: object) -> float:
     except (TypeError, ValueError):
         cls = owner if isinstance(owner, type) else type(owner)
         raise ModelError(f"{cls.__name__}: {field} must be a number, got {shown(value)}") from None
+
+
+#: The keys a model file may add to a model's defining keys, written when not at their default.
+_OPTION_KEYS = ("probabilities", "percentiles", "consequence_model")
+
+
+@dataclasses.dataclass(frozen=True)
+class Shown:
+    """What the diagram and the Excel export show of a model, as data they format.
+
+    ``points`` are the three numbers shown (a risk event's consequence estimate, as
+    entered); ``name`` the model's name as shown; ``chance`` a risk event's
+    probability; ``variant`` a consequence model other than the default;
+    ``weights`` and ``percentiles`` the options given other than their defaults;
+    ``values`` the list of a model over values (shown instead of the points).
+    """
+
+    points: tuple[float, float, float]
+    name: str
+    chance: float | None = None
+    variant: str | None = None
+    weights: tuple[float, ...] | None = None
+    percentiles: tuple[float, ...] | None = None
+    values: tuple[float, ...] | None = None
 
 
 class Distribution:
@@ -84,6 +110,10 @@ class Distribution:
     #: The kernel's opcode for its draws (``compile.ir.Op``), its parameters ``sampler_args``.
     opcode: ClassVar[int]
     draws_from_stream: ClassVar[bool] = False
+    #: True for the model a file means when it names none (triangle).
+    default_model: ClassVar[bool] = False
+    #: Keys a file may give instead of an estimate (a normal's mean and sd), in order.
+    own_keys: ClassVar[tuple[str, ...]] = ()
     _fields: ClassVar[tuple[str, ...]]
 
     # Each model provides low, mid, high and mean as fields or properties. They
@@ -213,6 +243,37 @@ class Distribution:
         make a model at all. This default takes the three numbers as they are.
         """
         return cls(low, mid, high)  # type: ignore[call-arg]
+
+    @classmethod
+    def from_own_keys(
+        cls, numbers: tuple[float, ...], percentiles: tuple[float, float, float] | None
+    ) -> Distribution:
+        """The model from its ``own_keys``' numbers, in order (and ``percentiles:``, if given)."""
+        raise NotImplementedError(f"{cls.__name__} has no keys of its own")
+
+    def non_default(self, option: str) -> Any:
+        """The option's value, or None when it is at its default or the model has no such option."""
+        return non_default(self, option)
+
+    def file_keys(self) -> dict[str, Any]:
+        """The keys that write this model to a model file, options at their defaults left out."""
+        return self._defining_keys() | non_defaults(self, _OPTION_KEYS)
+
+    def _defining_keys(self) -> dict[str, Any]:
+        """The estimate, and the model's name unless it is the default model."""
+        keys: dict[str, Any] = {"estimate": [self.low, self.mid, self.high]}
+        if not self.default_model:
+            keys["model"] = self.name
+        return keys
+
+    def shown(self) -> Shown:
+        """What the diagram and the export show of this model (:class:`Shown`)."""
+        return Shown(
+            (self.low, self.mid, self.high),
+            self.name,
+            weights=self.non_default("probabilities"),
+            percentiles=self.non_default("percentiles"),
+        )
 
     @classmethod
     def kernel_functions(cls) -> tuple[Callable[..., Any], ...]:

@@ -65,6 +65,7 @@ class LogNormal(Distribution):
     twin: ClassVar[Callable[..., np.ndarray]] = staticmethod(lognormal_from_u_array)
     opcode: ClassVar[int] = 44
     options: ClassVar[tuple[str, ...]] = ("percentiles",)
+    own_keys: ClassVar[tuple[str, ...]] = ("mu", "sigma")
     _fields: ClassVar[tuple[str, ...]] = ("mu", "sigma")
 
     def __post_init__(self) -> None:
@@ -102,6 +103,16 @@ class LogNormal(Distribution):
         cls, low: float, mid: float, high: float, options: dict[str, Any]
     ) -> LogNormal:
         return cls.from_estimate(low, mid, high, options.get("percentiles") or DEFAULT_PERCENTILES)
+
+    @classmethod
+    def from_own_keys(
+        cls, numbers: tuple[float, ...], percentiles: tuple[float, float, float] | None
+    ) -> LogNormal:
+        mu, sigma = numbers
+        return cls(mu, sigma, None, percentiles or DEFAULT_PERCENTILES)
+
+    def _defining_keys(self) -> dict[str, Any]:
+        return {"mu": self.mu, "sigma": self.sigma}
 
     @classmethod
     def kernel_functions(cls) -> tuple[Callable[..., Any], ...]:

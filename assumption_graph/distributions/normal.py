@@ -74,6 +74,7 @@ class Normal(Distribution):
     twin: ClassVar[Callable[..., np.ndarray]] = staticmethod(normal_from_u_array)
     opcode: ClassVar[int] = 43
     options: ClassVar[tuple[str, ...]] = ("percentiles",)
+    own_keys: ClassVar[tuple[str, ...]] = ("mean", "sd")
     _fields: ClassVar[tuple[str, ...]] = ("mean", "sd")
 
     def __post_init__(self) -> None:
@@ -100,6 +101,16 @@ class Normal(Distribution):
     @classmethod
     def read_estimate(cls, low: float, mid: float, high: float, options: dict[str, Any]) -> Normal:
         return cls.from_estimate(low, mid, high, options.get("percentiles") or DEFAULT_PERCENTILES)
+
+    @classmethod
+    def from_own_keys(
+        cls, numbers: tuple[float, ...], percentiles: tuple[float, float, float] | None
+    ) -> Normal:
+        mean, sd = numbers
+        return cls(mean, sd, None, percentiles or DEFAULT_PERCENTILES)
+
+    def _defining_keys(self) -> dict[str, Any]:
+        return {"mean": self.mean, "sd": self.sd}
 
     @classmethod
     def kernel_functions(cls) -> tuple[Callable[..., Any], ...]:

@@ -9,13 +9,14 @@ kernel's opcodes and the scalar functions it compiles (:func:`kernel_scalars`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ModelError, shown
 
 if TYPE_CHECKING:
     from .base import Distribution
+    from .values import _ValueTable
 
 __all__ = [
     "REGISTRY",
@@ -23,6 +24,7 @@ __all__ = [
     "ESTIMATE_OPTIONS",
     "register",
     "values_model",
+    "implied_model",
     "option_error",
     "from_estimate",
     "kernel_scalars",
@@ -67,11 +69,33 @@ def register(cls: _M) -> _M:
     return cls
 
 
-def values_model(name: str) -> type[Distribution] | None:
+def values_model(name: str) -> type[_ValueTable] | None:
     """The class model ``name`` is with ``values: [...]``, or None when it takes no values."""
     cls = MODELS.get(name)
-    found = (c for c in REGISTRY if c.reads == "values" and cls is not None and c.name == cls.name)
+    found = (c for c in _value_models() if cls is not None and c.name == cls.name)
     return next(found, None)
+
+
+def implied_model(keys: Collection[str]) -> str:
+    """The model a file's node means when it names none, from the keys it gives.
+
+    A model's own keys (a normal's ``mean``), else ``values`` (discrete with
+    probabilities, uniform without), else the default model (triangle).
+    """
+    for cls in REGISTRY:
+        if cls.own_keys and cls.own_keys[0] in keys:
+            return cls.name
+    if "values" in keys:
+        weighted = "probabilities" in keys
+        return next(c.name for c in _value_models() if c.takes_probabilities == weighted)
+    return next(cls.name for cls in REGISTRY if cls.default_model)
+
+
+def _value_models() -> list[type[_ValueTable]]:
+    """The registered models over a list of values (``values:``)."""
+    from .values import _ValueTable  # the registry is filled by the models it names
+
+    return [c for c in REGISTRY if issubclass(c, _ValueTable)]
 
 
 def option_error(model: str, option: str) -> ModelError | None:

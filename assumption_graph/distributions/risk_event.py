@@ -15,7 +15,7 @@ else:  # reading and checking models needs no numpy: it loads when a sampler run
     np = lazy_import("numpy")
 
 from ..errors import ModelError, did_you_mean, shown
-from .base import Distribution, _as_float, _checked, _is_list, _number
+from .base import Distribution, Shown, _as_float, _checked, _is_list, _number
 from .pert import Pert, pert_shapes
 from .problems import _order_problems
 from .registry import register
@@ -166,6 +166,15 @@ class RiskEvent(Distribution):
             risk_event_from_u,
             risk_event_stream.risk_event_sample,
         )
+
+    def _defining_keys(self) -> dict[str, Any]:
+        estimate = list(self.estimate)
+        return {"estimate": estimate, "model": self.name, "probability": self.probability}
+
+    def shown(self) -> Shown:
+        """The consequence's estimate as entered, and the chance that the event happens."""
+        variant = self.non_default("consequence_model")
+        return Shown(self.estimate, "risk event", chance=self.probability, variant=variant)
 
     @property
     def consequence(self) -> Triangle | Uniform | Pert:

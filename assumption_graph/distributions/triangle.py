@@ -86,6 +86,7 @@ class Triangle(Distribution):
     twin: ClassVar[Callable[..., np.ndarray]] = staticmethod(triangle_from_u_array)
     opcode: ClassVar[int] = 41
     options: ClassVar[tuple[str, ...]] = ("probabilities",)
+    default_model: ClassVar[bool] = True
     _fields: ClassVar[tuple[str, ...]] = ("low", "mid", "high")
 
     def __post_init__(self) -> None:

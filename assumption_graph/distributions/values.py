@@ -18,6 +18,7 @@ else:  # reading and checking models needs no numpy: it loads when a sampler run
 from ..errors import ModelError, shown
 from .base import (
     Distribution,
+    Shown,
     _as_float,
     _checked,
     _is_list,
@@ -66,6 +67,8 @@ class _ValueTable(Distribution):
 
     values: tuple[float, ...]
     probabilities: tuple[float, ...]
+    #: Whether a file gives one probability per value (else each is equally likely).
+    takes_probabilities: ClassVar[bool]
     sampler: ClassVar[str] = "table_from_u"
     opcode: ClassVar[int] = 48
     reads: ClassVar[str] = "values"
@@ -136,6 +139,25 @@ class _ValueTable(Distribution):
         low, high = self.low, self.high
         return (low, high, self.mean, (high - low) * (high - low))
 
+    def _defining_keys(self) -> dict[str, Any]:
+        return {"model": self.name, "values": list(self.values)}
+
+    def shown(self) -> Shown:
+        """The values in the order given, and their probabilities unless all are equal."""
+        return Shown(
+            (self.low, self.mid, self.high),
+            self.name,
+            weights=self.non_default("probabilities"),
+            values=self.values,
+        )
+
+    @classmethod
+    def from_values(
+        cls, values: Sequence[float], probabilities: Sequence[float] | None
+    ) -> _ValueTable:
+        """The model from a file's ``values:`` and ``probabilities:`` (when it takes them)."""
+        return cls(tuple(values), tuple(probabilities or ()))  # type: ignore[call-arg]
+
     @classmethod
     def kernel_functions(cls) -> tuple[Callable[..., Any], ...]:
         return (table_from_u,)
@@ -153,6 +175,7 @@ class DiscreteValues(_ValueTable):
     probabilities: tuple[float, ...]
 
     name: ClassVar[str] = "discrete"
+    takes_probabilities: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self._set_values()
@@ -170,6 +193,13 @@ class UniformValues(_ValueTable):
     values: tuple[float, ...]
 
     name: ClassVar[str] = "uniform"
+    takes_probabilities: ClassVar[bool] = False
+
+    @classmethod
+    def from_values(
+        cls, values: Sequence[float], probabilities: Sequence[float] | None
+    ) -> UniformValues:
+        return cls(tuple(values))
 
     def __post_init__(self) -> None:
         self._set_values()
