@@ -27,6 +27,7 @@ from assumption_graph.distributions import (
     Pert,
     RiskEvent,
     Triangle,
+    Trigen,
     Uniform,
     UniformValues,
 )
@@ -49,6 +50,7 @@ EXAMPLES: dict[type[Distribution], list[Distribution]] = {
         RiskEvent(0.6, (-40, 10, 30), "uniform"),
         RiskEvent(0.3, (10, 20, 50), "pert"),
     ],
+    Trigen: [Trigen(80, 100, 150), Trigen(1, 1, 5), Trigen(-2, 3, 3)],
     DiscreteValues: [DiscreteValues((20, 0, 50, 10), (0.2, 0.4, 0.1, 0.3))],
     UniformValues: [UniformValues((1, 2, 3, 4, 5, 6))],
 }

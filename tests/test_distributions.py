@@ -277,6 +277,7 @@ def test_models_table() -> None:
         "lognormal",
         "metalog",
         "risk_event",
+        "trigen",
     }
     assert MODELS["random"] is Uniform
     for name, cls in MODELS.items():

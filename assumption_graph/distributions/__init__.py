@@ -49,6 +49,7 @@ pert         low, mid (mode), high          as given                       (low 
 normal       mean, sd [, percentiles]       P5 / mean / P95 (a)            mean
 lognormal    mu, sigma (of log X) [, pct.]  P5 / median / P95 (a)          exp(mu + sigma²/2)
 metalog      P10, P50, P90 [, percentiles]  P10 / P50 / P90 (a)            mean, a1 + a3/2
+trigen       P10, mode, P90                 as given                       mean, (min + mid + max)/3
 risk_event   p, consequence low, mid, high  0 or lowest / (b) / highest    p × consequence's
 discrete (c) values v1..vk, probabilities   min / median value / max       mean, Σ p·v
 uniform (c)  values v1..vk                  min / median value / max       mean of the values
@@ -145,6 +146,7 @@ from .values import (  # isort: skip
     table_from_u_array,
     uniform_values,
 )
+from .trigen import TRIGEN_TAIL, Trigen, trigen, trigen_bounds  # isort: skip
 from .registry import (  # isort: skip
     ESTIMATE_OPTIONS,
     MODELS,
@@ -223,6 +225,10 @@ __all__ = [
     "values_model",
     "implied_model",
     "Shown",
+    "Trigen",
+    "trigen",
+    "trigen_bounds",
+    "TRIGEN_TAIL",
     "PERT_BINS",
     "pert_envelope",
     "normal_central",
