@@ -14,6 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard, TypeVar
 
 from .._lazy import lazy_import, loaded
+from ..errors import ModelError, shown
+from ..keys import non_default, non_defaults
+from .problems import _magnitude_problems, _number, _order_problems
+from .registry import ESTIMATE_OPTIONS
+from .special import ndtri
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,15 +31,6 @@ if TYPE_CHECKING:
     from .values import DiscreteValues
 else:  # reading and checking models needs no numpy: it loads when a sampler runs
     np = lazy_import("numpy")
-
-from ..errors import ModelError, shown
-from ..keys import non_default, non_defaults
-from .problems import (
-    _magnitude_problems,
-    _number,
-    _order_problems,
-)
-from .special import ndtri
 
 #: The standard normal's 95th percentile: low/high of normal and lognormal are P5/P95.
 Z95 = 1.6448536269514722
@@ -55,10 +51,6 @@ def _as_float(owner: object, field: str, value: object) -> float:
     except (TypeError, ValueError):
         cls = owner if isinstance(owner, type) else type(owner)
         raise ModelError(f"{cls.__name__}: {field} must be a number, got {shown(value)}") from None
-
-
-#: The keys a model file may add to a model's defining keys, written when not at their default.
-_OPTION_KEYS = ("probabilities", "percentiles", "consequence_model")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,7 +249,7 @@ class Distribution:
 
     def file_keys(self) -> dict[str, Any]:
         """The keys that write this model to a model file, options at their defaults left out."""
-        return self._defining_keys() | non_defaults(self, _OPTION_KEYS)
+        return self._defining_keys() | non_defaults(self, tuple(ESTIMATE_OPTIONS))
 
     def _defining_keys(self) -> dict[str, Any]:
         """The estimate, and the model's name unless it is the default model."""

@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
+from .base import Distribution, _checked
+from .registry import register
 
 if TYPE_CHECKING:
     import numpy as np
 else:  # reading and checking models needs no numpy: it loads when a sampler runs
     np = lazy_import("numpy")
-
-from .base import Distribution, _checked
-from .registry import register
 
 
 def fixed_from_u(u: float, mid: float) -> float:

@@ -8,12 +8,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
-
-if TYPE_CHECKING:
-    import numpy as np
-else:  # reading and checking models needs no numpy: it loads when a sampler runs
-    np = lazy_import("numpy")
-
 from ..errors import ModelError
 from .base import (
     _Z_TAIL,
@@ -24,15 +18,19 @@ from .base import (
     _estimate_order,
     _exp,
     _given_numbers,
-    _number,
     _percentiles,
     _set_estimate,
     _set_percentiles,
     _z,
 )
-from .problems import _scale_problems
+from .problems import _number, _scale_problems
 from .registry import register
 from .special import _ndtri_central, ndtri, ndtri_array
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # reading and checking models needs no numpy: it loads when a sampler runs
+    np = lazy_import("numpy")
 
 
 def lognormal_from_u(u: float, mu: float, sigma: float) -> float:

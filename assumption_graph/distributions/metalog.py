@@ -8,23 +8,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
-
-if TYPE_CHECKING:
-    import numpy as np
-else:  # reading and checking models needs no numpy: it loads when a sampler runs
-    np = lazy_import("numpy")
-
 from .base import (
     _LOGIT_TAIL,
     METALOG_PERCENTILES,
     Distribution,
     _checked,
-    _number,
     _percentiles,
     _set_percentiles,
 )
-from .problems import _order_problems
+from .problems import _number, _order_problems
 from .registry import register
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # reading and checking models needs no numpy: it loads when a sampler runs
+    np = lazy_import("numpy")
 
 #: Keelin's bound: a 3-term metalog is a distribution only when |a3| / a2 is below
 #: this (1 / max over y of (y - 1/2) + y(1 - y)·ln(y / (1 - y))).

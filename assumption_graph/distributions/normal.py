@@ -8,12 +8,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
-
-if TYPE_CHECKING:
-    import numpy as np
-else:  # reading and checking models needs no numpy: it loads when a sampler runs
-    np = lazy_import("numpy")
-
 from .base import (
     _Z_TAIL,
     DEFAULT_PERCENTILES,
@@ -30,6 +24,11 @@ from .base import (
 from .problems import _scale_problems
 from .registry import register
 from .special import _SPLIT1, _ndtri_central, ndtri, ndtri_array
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # reading and checking models needs no numpy: it loads when a sampler runs
+    np = lazy_import("numpy")
 
 
 def normal_from_u(u: float, mean: float, sd: float) -> float:

@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
+from .base import Distribution, _checked
+from .problems import _order_problems
+from .registry import register
 
 if TYPE_CHECKING:
     import numpy as np
 else:  # reading and checking models needs no numpy: it loads when a sampler runs
     np = lazy_import("numpy")
-
-from .base import Distribution, _checked
-from .problems import _order_problems
-from .registry import register
 
 
 def pert_shapes(low: float, mid: float, high: float) -> tuple[float, float]:

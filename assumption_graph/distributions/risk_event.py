@@ -8,19 +8,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
+from ..errors import ModelError, did_you_mean, shown
+from .base import Distribution, Shown, _as_float, _checked, _is_list
+from .pert import Pert, pert_shapes
+from .problems import _number, _order_problems
+from .registry import register
+from .triangle import Triangle, triangle_from_u, triangle_from_u_array
+from .uniform import Uniform, uniform_from_u, uniform_from_u_array
 
 if TYPE_CHECKING:
     import numpy as np
 else:  # reading and checking models needs no numpy: it loads when a sampler runs
     np = lazy_import("numpy")
-
-from ..errors import ModelError, did_you_mean, shown
-from .base import Distribution, Shown, _as_float, _checked, _is_list, _number
-from .pert import Pert, pert_shapes
-from .problems import _order_problems
-from .registry import register
-from .triangle import Triangle, triangle_from_u, triangle_from_u_array
-from .uniform import Uniform, uniform_from_u, uniform_from_u_array
 
 #: A risk event's consequence models; the kernel gets the position as a number.
 RISK_CONSEQUENCES: tuple[str, ...] = ("triangle", "uniform", "pert")

@@ -8,12 +8,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
-
-if TYPE_CHECKING:
-    import numpy as np
-else:  # reading and checking models needs no numpy: it loads when a sampler runs
-    np = lazy_import("numpy")
-
 from .base import (
     Distribution,
     _checked,
@@ -24,6 +18,11 @@ from .base import (
 )
 from .problems import _order_problems, _probability_problems
 from .registry import register
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # reading and checking models needs no numpy: it loads when a sampler runs
+    np = lazy_import("numpy")
 
 #: The guide's default weights of a triangle's low, mid and high.
 DEFAULT_TRIANGLE_PROBABILITIES = (0.2, 0.6, 0.2)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 else:  # reading and checking models needs no numpy: it loads when a sampler runs
     np = lazy_import("numpy")
 
+
 #: The share of a trigen's draws below its low reading, and above its high one.
 TRIGEN_TAIL = 0.1
 _BISECTIONS = 200  # halvings of the span's bracket: far past float64's 53 bits

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
+from .base import Distribution, _checked
+from .problems import _order_problems
+from .registry import register
 
 if TYPE_CHECKING:
     import numpy as np
 else:  # reading and checking models needs no numpy: it loads when a sampler runs
     np = lazy_import("numpy")
-
-from .base import Distribution, _checked
-from .problems import _order_problems
-from .registry import register
 
 
 def uniform_from_u(u: float, low: float, high: float) -> float:

@@ -9,12 +9,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
-
-if TYPE_CHECKING:
-    import numpy as np
-else:  # reading and checking models needs no numpy: it loads when a sampler runs
-    np = lazy_import("numpy")
-
 from ..errors import ModelError, shown
 from .base import (
     Distribution,
@@ -27,6 +21,11 @@ from .base import (
 )
 from .problems import _probability_problems
 from .registry import register
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # reading and checking models needs no numpy: it loads when a sampler runs
+    np = lazy_import("numpy")
 
 
 def table_from_u(u: float, table: np.ndarray, offset: int, count: int) -> float:
