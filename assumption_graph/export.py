@@ -34,7 +34,7 @@ import numpy as np
 from ._version import __version__
 from .business.figures import RATES, BusinessCaseResult, Table
 from .business.labels import case_nodes, figure_id, situation_title
-from .distributions import DiscreteValues, Distribution, RiskEvent, UniformValues
+from .distributions import Distribution
 from .errors import AssumptionGraphError
 from .expr import Formula
 from .io import write_atomic
@@ -342,7 +342,7 @@ class _Writer:
 
     def assumption_row(self, node: Node, situation: str | None, body: Any) -> list[Cell]:
         low, mid, high, model_name, weights = _estimate(body)
-        event = body.probability if isinstance(body, RiskEvent) else None
+        event = body.shown().chance if isinstance(body, Distribution) else None
         primary = node.risk[0] if node.risk else None
         secondary = node.risk[1] if len(node.risk) > 1 else None
         year: Cell = node.year if node.year is not None else _listed(node.years)
@@ -499,21 +499,18 @@ def _estimate(
     """
     if isinstance(body, Value):
         return None, body.value, None, None, None
-    if isinstance(body, RiskEvent):
-        return (*body.estimate, body.name, None)
     if isinstance(body, Distribution):
-        return body.low, body.mid, body.high, body.name, body.weights
+        return (*body.shown().points, body.name, body.weights)
     return None, None, None, None, None
 
 
 def _values(body: Any) -> str | None:
     """An input over a list of values: ``1 (0.2), 2 (0.5), 5 (0.3)``; ``None`` for others."""
-    if isinstance(body, DiscreteValues | UniformValues):
-        chances = body.probabilities
-        return ", ".join(
-            f"{_plain(v)} ({_plain(p)})" for v, p in zip(body.values, chances, strict=True)
-        )
-    return None
+    values = body.shown().values if isinstance(body, Distribution) else None
+    if values is None:
+        return None
+    chances = body.probabilities
+    return ", ".join(f"{_plain(v)} ({_plain(p)})" for v, p in zip(values, chances, strict=True))
 
 
 def _listed(values: Sequence[object]) -> str | None:

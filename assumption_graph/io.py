@@ -38,7 +38,6 @@ from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
 from .business import BusinessCase, NonEconomicGain, Risk, business_case_from_keys
-from .distributions import DiscreteValues, Distribution, RiskEvent, UniformValues
 from .errors import (
     AssumptionGraphError,
     Diagnostic,
@@ -49,6 +48,7 @@ from .errors import (
     shown,
 )
 from .expr import Formula
+from .keys import non_defaults
 from .model import Body, Correlation, Model, Node, Situation, Value, node_from_keys
 
 __all__ = [
@@ -1015,7 +1015,7 @@ def dump(model: Model) -> dict[str, Any]:
 
 def _dump_case(case: BusinessCase) -> dict[str, Any]:
     """The ``business_case:`` section; ``{}`` for a section with every key at its default."""
-    keys = _non_defaults(case, _CASE_SCALARS)
+    keys = non_defaults(case, _CASE_SCALARS)
     if case.phases:
         keys["phases"] = {name: [str(p.start), str(p.end)] for name, p in case.phases.items()}
     if case.risks:
@@ -1048,9 +1048,9 @@ def _dump_entry(entry: Risk | NonEconomicGain) -> dict[str, Any]:
 
 
 def _dump_node(node: Node) -> dict[str, Any]:
-    keys = _non_defaults(node, ("label", "unit", "source"))
+    keys = non_defaults(node, ("label", "unit", "source"))
     keys.update(_dump_body(node.body))
-    keys.update(_non_defaults(node, _NODE_KEYS_AFTER_BODY))
+    keys.update(non_defaults(node, _NODE_KEYS_AFTER_BODY))
     if node.purpose:
         keys["purpose"] = node.purpose[0] if len(node.purpose) == 1 else list(node.purpose)
     if node.unused:
@@ -1072,16 +1072,6 @@ _NODE_KEYS_AFTER_BODY = (
 )
 
 
-def _non_defaults(record: object, names: tuple[str, ...]) -> dict[str, Any]:
-    """The dataclass fields in ``names`` that differ from their defaults, tuples as lists."""
-    keys: dict[str, Any] = {}
-    for name in names:
-        value = _non_default(record, name)
-        if value is not None:
-            keys[name] = list(value) if isinstance(value, tuple) else value
-    return keys
-
-
 def _dump_body(body: Body) -> dict[str, Any]:
     if isinstance(body, Value):
         return {"value": body.value}
@@ -1089,38 +1079,7 @@ def _dump_body(body: Body) -> dict[str, Any]:
         return {"situation": {name: _dump_body(entry) for name, entry in body.entries()}}
     if isinstance(body, Formula):
         return {"formula": body.text}
-    keys = _dump_distribution(body)
-    for option in ("probabilities", "percentiles", "consequence_model"):
-        value = _non_default(body, option)
-        if value is not None:
-            keys[option] = list(value) if isinstance(value, tuple) else value
-    return keys
-
-
-def _dump_distribution(body: Distribution) -> dict[str, Any]:
-    """A probability model's defining keys; options at their defaults are added by the caller."""
-    if body.name == "normal":
-        return {"mean": body.mean, "sd": body.sd}  # type: ignore[attr-defined]
-    if body.name == "lognormal":
-        return {"mu": body.mu, "sigma": body.sigma}  # type: ignore[attr-defined]
-    if isinstance(body, DiscreteValues | UniformValues):
-        return {"model": body.name, "values": list(body.values)}
-    if isinstance(body, RiskEvent):
-        estimate = list(body.estimate)
-        return {"estimate": estimate, "model": body.name, "probability": body.probability}
-    keys: dict[str, Any] = {"estimate": [body.low, body.mid, body.high]}
-    if body.name != "triangle":
-        keys["model"] = body.name
-    return keys
-
-
-def _non_default(record: object, name: str) -> Any:
-    """The dataclass field's value unless it is the field's default (or absent)."""
-    for f in dataclasses.fields(record):  # type: ignore[arg-type]
-        if f.name == name:
-            value = getattr(record, name)
-            return None if value == f.default else value
-    return None
+    return body.file_keys()
 
 
 def _inferred_kind(node_id: str, keys: dict[str, Any]) -> str | None:

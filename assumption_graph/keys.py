@@ -8,13 +8,14 @@ says, through ``fail``, how an error finds its file, line and node.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from abc import ABC, abstractmethod
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from .errors import ModelError, shown
 
-__all__ = ["KeyReader", "is_whole"]
+__all__ = ["KeyReader", "is_whole", "non_default", "non_defaults"]
 
 
 def is_whole(raw: object) -> TypeGuard[int | float]:
@@ -79,3 +80,25 @@ class KeyReader(ABC):
         if not isinstance(raw, bool):
             raise self.fail(f"'{key}' must be true or false, got {shown(raw)}", key)
         return raw
+
+
+def non_default(record: Any, name: str) -> Any:
+    """The dataclass field ``name``'s value, or None when it is at its default or absent.
+
+    What a file writer leaves out: a key at its default need not be written.
+    """
+    for f in dataclasses.fields(record):
+        if f.name == name:
+            value = getattr(record, name)
+            return None if value == f.default else value
+    return None
+
+
+def non_defaults(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The dataclass fields in ``names`` that differ from their defaults, tuples as lists."""
+    keys: dict[str, Any] = {}
+    for name in names:
+        value = non_default(record, name)
+        if value is not None:
+            keys[name] = list(value) if isinstance(value, tuple) else value
+    return keys

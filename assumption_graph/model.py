@@ -19,14 +19,12 @@ from .distributions import (
     ESTIMATE_OPTIONS,
     MODELS,
     RISK_CONSEQUENCES,
-    DiscreteValues,
     Distribution,
-    LogNormal,
-    Normal,
-    UniformValues,
     from_estimate,
+    implied_model,
     option_error,
     percentile_levels,
+    values_model,
 )
 from .errors import ModelError, did_you_mean, shown
 from .expr import Formula, parse_formula
@@ -93,7 +91,7 @@ def draws(body: Body) -> bool:
     """True when ``body`` draws from a probability model (a non-fixed distribution)."""
     if isinstance(body, Situation):
         return draws(body.without) or draws(body.with_)
-    return isinstance(body, Distribution) and body.name != "fixed"
+    return isinstance(body, Distribution) and body.draws
 
 
 def input_kind(body: Body) -> Kind:
@@ -362,13 +360,7 @@ class _NodeReader(KeyReader):
         """The ``model`` key, or the model the other keys imply (triangle by default)."""
         model_name = self.keys.get("model")
         if model_name is None:
-            if "mean" in self.keys:
-                return "normal"
-            if "mu" in self.keys:
-                return "lognormal"
-            if "values" in self.keys:
-                return "discrete" if "probabilities" in self.keys else "uniform"
-            return "triangle"
+            return implied_model(self.keys)
         if not isinstance(model_name, str) or model_name not in MODELS:
             hint = did_you_mean(model_name, MODELS, "known models: " + ", ".join(MODELS))
             raise self.fail(f"unknown probability model {shown(model_name)}", "model", hint)
@@ -384,13 +376,8 @@ class _NodeReader(KeyReader):
                 raise self.fail(error.message, option, error.hint)
         cls = MODELS[model_name]
         percentiles = self.percentiles()
-        if cls is Normal and "estimate" not in self.keys:
-            return Normal(
-                self.param("mean"), self.param("sd"), None, percentiles or Normal.percentiles
-            )
-        if cls is LogNormal and "estimate" not in self.keys:
-            levels = percentiles or LogNormal.percentiles
-            return LogNormal(self.param("mu"), self.param("sigma"), None, levels)
+        if cls.own_keys and "estimate" not in self.keys:
+            return cls.from_own_keys(tuple(self.param(key) for key in cls.own_keys), percentiles)
         if "estimate" not in self.keys:
             raise self.fail(
                 f"model {shown(model_name)} needs an 'estimate: [low, mid, high]'", "model"
@@ -412,9 +399,10 @@ class _NodeReader(KeyReader):
         except ModelError as error:
             raise self.fail(error.message, "model", error.hint) from None
 
-    def value_list(self, model_name: str) -> DiscreteValues | UniformValues:
+    def value_list(self, model_name: str) -> Distribution:
         """``values: [v1, ..., vk]`` with model discrete (and probabilities) or uniform."""
-        if MODELS[model_name] not in (MODELS["discrete"], MODELS["uniform"]):
+        cls = values_model(model_name)
+        if cls is None:
             raise self.fail(
                 f"'values' go with model: discrete or uniform, not {shown(model_name)}",
                 "values",
@@ -429,21 +417,19 @@ class _NodeReader(KeyReader):
         if not values:
             raise self.fail("'values' must list at least one number", "values")
         probabilities = self.probabilities()
-        if model_name == "discrete":
-            if probabilities is None:
-                raise self.fail(
-                    "model 'discrete' with 'values' needs 'probabilities', one per value",
-                    "values",
-                    "add probabilities: [p1, ..., pk], or use model: uniform for equal chances",
-                )
-            return DiscreteValues(values, probabilities)
-        if probabilities is not None:
+        if cls.takes_probabilities and probabilities is None:
             raise self.fail(
-                "with model: uniform every value is equally likely: it takes no probabilities",
+                f"model {shown(cls.name)} with 'values' needs 'probabilities', one per value",
+                "values",
+                "add probabilities: [p1, ..., pk], or use model: uniform for equal chances",
+            )
+        if not cls.takes_probabilities and probabilities is not None:
+            raise self.fail(
+                f"with model: {cls.name} every value is equally likely: it takes no probabilities",
                 "probabilities",
                 "use model: discrete to give each value its own probability",
             )
-        return UniformValues(values)
+        return cls.from_values(values, probabilities)
 
     def percentiles(self) -> tuple[float, float, float] | None:
         if "percentiles" not in self.keys:

@@ -38,13 +38,7 @@ from typing import TYPE_CHECKING, Any
 from ._lazy import lazy_import
 from .business import CATEGORIES, PHASES
 from .distributions import (
-    DEFAULT_PERCENTILES,
-    DEFAULT_TRIANGLE_PROBABILITIES,
-    METALOG_PERCENTILES,
-    DiscreteValues,
     Distribution,
-    RiskEvent,
-    UniformValues,
 )
 from .errors import AssumptionGraphError, Diagnostic, RenderError
 from .expr import Formula
@@ -856,31 +850,22 @@ def _body_lines(body: Body, unit_text: str | None) -> list[str]:
         return [f"[{html_text(unit_text)}]"] if unit_text else []
     if not isinstance(body, Distribution):
         return []
-    name = getattr(body, "name", type(body).__name__.lower())
-    points = [getattr(body, attr, None) for attr in ("low", "mid", "high")]
-    if name == "fixed" and points[1] is not None:
-        return [f"{format_number(points[1], 6)}{unit}", "fixed"]
-    if isinstance(body, RiskEvent):  # the consequence's estimate, and the chance it happens
-        points = list(body.estimate)
-        name = f"risk event, p = {format_number(body.probability, 3)}"
-        if body.consequence_model != "triangle":
-            name += f" ({body.consequence_model})"
-    model_line = html_text(str(name))
-    probabilities = getattr(body, "probabilities", None)
-    default = DEFAULT_TRIANGLE_PROBABILITIES if name == "triangle" else None
-    if isinstance(body, UniformValues):
-        probabilities = None  # equal chances: nothing to show
-    if probabilities is not None and tuple(probabilities) != default:
-        model_line += " (" + _listed_numbers(probabilities, 3) + ")"
-    percentiles = getattr(body, "percentiles", None)
-    usual = METALOG_PERCENTILES if name == "metalog" else DEFAULT_PERCENTILES
-    if percentiles is not None and tuple(percentiles) != usual:
-        model_line += " (" + " / ".join(f"P{format_number(q, 3)}" for q in percentiles) + ")"
-    if isinstance(body, DiscreteValues | UniformValues):
-        return [f"{_listed_numbers(body.values, 6)}{unit}", model_line]
-    if any(p is None for p in points):
-        return [model_line]
-    estimate = " / ".join(format_number(p, 6) for p in points)  # type: ignore[arg-type]
+    if not body.draws:
+        return [f"{format_number(body.mid, 6)}{unit}", body.name]
+    shown = body.shown()
+    name = shown.name
+    if shown.chance is not None:  # a risk event: the chance it happens
+        name += f", p = {format_number(shown.chance, 3)}"
+    if shown.variant is not None:
+        name += f" ({shown.variant})"
+    model_line = html_text(name)
+    if shown.weights is not None:
+        model_line += " (" + _listed_numbers(shown.weights, 3) + ")"
+    if shown.percentiles is not None:
+        model_line += " (" + " / ".join(f"P{format_number(q, 3)}" for q in shown.percentiles) + ")"
+    if shown.values is not None:
+        return [f"{_listed_numbers(shown.values, 6)}{unit}", model_line]
+    estimate = " / ".join(format_number(p, 6) for p in shown.points)
     return [f"{estimate}{unit}", model_line]
 
 

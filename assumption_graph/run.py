@@ -249,9 +249,7 @@ class Simulator:
         if method == "mc" and not self.model.correlations:
             return InputSampler(method, {}, [], seed, n)
         drawing = {
-            x: d
-            for x, d in input_distributions(self.compiled.checked, pins).items()
-            if d.name != "fixed"
+            x: d for x, d in input_distributions(self.compiled.checked, pins).items() if d.draws
         }
         pairs = [c.pair for c in self.model.correlations if c.a in drawing and c.b in drawing]
         return InputSampler(method, drawing, pairs, seed, n)

@@ -59,6 +59,6 @@ def numpy_baseline(checked: CheckedModel, n: int, seed: int) -> dict[str, np.nda
     rng = np.random.default_rng(seed)
     inputs: dict[str, np.ndarray | float] = {}
     for node_id, body in input_distributions(checked).items():
-        if body.name != "fixed":  # fixed: evaluate fills it
+        if body.draws:  # fixed: evaluate fills it
             inputs[node_id] = draw(rng, body, n)
     return evaluate(checked, inputs, n)

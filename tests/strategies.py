@@ -47,6 +47,7 @@ def input_keys(draw: st.DrawFn) -> dict[str, Any]:
                 "value",
                 "metalog",
                 "risk_event",
+                "trigen",
                 "values",
             ]
         )

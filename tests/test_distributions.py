@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assumption_graph import distributions as dist
-from assumption_graph import stream_samplers
 from assumption_graph.distributions import (
     MODELS,
     Z95,
@@ -29,14 +28,16 @@ from assumption_graph.distributions import (
     from_estimate,
     ndtri,
     ndtri_array,
+    pert_stream,
     triangle_from_u_array,
 )
+from assumption_graph.distributions.pert_stream import pert_sample_array
+from assumption_graph.distributions.registry import jit_scalars
 from assumption_graph.errors import ModelError
-from assumption_graph.stream_samplers import pert_sample_array
 from assumption_graph.streams import stream_key, uniform_array
 
 # Compiled once per test session (numba compiles lazily, on first call per signature).
-J = stream_samplers.jit_scalars(numba.njit)
+J = jit_scalars(numba.njit)
 _uniform = J["uniform"]
 _pert = J["pert_sample"]  # Cheng's BB: a risk event's PERT consequence
 _pert_table = J["pert_from_table"]  # a PERT node's draws
@@ -276,6 +277,7 @@ def test_models_table() -> None:
         "lognormal",
         "metalog",
         "risk_event",
+        "trigen",
     }
     assert MODELS["random"] is Uniform
     for name, cls in MODELS.items():
@@ -472,7 +474,7 @@ def test_plain_python_scalars_agree_with_compiled() -> None:
                 u[i], 0.0, 1.0, 5.0
             )
             counters = (np.uint64(stream), np.uint64(i))
-            assert stream_samplers.pert_sample(*counters, 0.0, 1.0, 5.0) == _pert(
+            assert pert_stream.pert_sample(*counters, 0.0, 1.0, 5.0) == _pert(
                 *counters, 0.0, 1.0, 5.0
             )
 

@@ -110,6 +110,7 @@ HUGE_MODELS: dict[str, dict[str, Any]] = {
     "lognormal": {"model": "lognormal", "mu": 700, "sigma": 10},
     "metalog": {"model": "metalog", "estimate": [-1e308, 0, 1e308]},
     "risk_event": {"model": "risk_event", "probability": 0.5, "estimate": [1e200, 2e200, 3e200]},
+    "trigen": {"model": "trigen", "estimate": [-1e308, 0, 1e308]},
     "discrete values": {
         "model": "discrete",
         "values": [-1e200, 1e200],
@@ -154,6 +155,7 @@ FINE_MODELS: dict[str, dict[str, Any]] = {
     "lognormal": {"model": "lognormal", "mu": math.log(2e12), "sigma": 0.5},
     "metalog": {"model": "metalog", "estimate": [1e12, 2e12, 3e12]},
     "risk_event": {"model": "risk_event", "probability": 0.3, "estimate": [1e12, 2e12, 3e12]},
+    "trigen": {"model": "trigen", "estimate": [1e12, 2e12, 3e12]},
     "discrete values": {"model": "discrete", "values": [1e12, 3e12], "probabilities": [0.5, 0.5]},
     "uniform values": {"model": "uniform", "values": [1.7e308, 1.7e308]},
 }

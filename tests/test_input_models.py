@@ -20,7 +20,7 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assumption_graph import cli, stream_samplers
+from assumption_graph import cli
 from assumption_graph import distributions as dist
 from assumption_graph.compile.reference import simulate
 from assumption_graph.distributions import (
@@ -30,9 +30,13 @@ from assumption_graph.distributions import (
     Metalog,
     Normal,
     RiskEvent,
+    Trigen,
     UniformValues,
     from_estimate,
+    trigen_bounds,
 )
+from assumption_graph.distributions.registry import jit_scalars
+from assumption_graph.distributions.risk_event import _TRIANGLE_SHAPE, _share_below_zero
 from assumption_graph.errors import ModelError
 from assumption_graph.io import dump, load, read_model_text, save
 from assumption_graph.model import Model
@@ -209,7 +213,7 @@ def test_factories_are_strict() -> None:
 
 # ------------------------------------------------------------------ numpy twins == compiled
 
-J = stream_samplers.jit_scalars(numba.njit)
+J = jit_scalars(numba.njit)
 _metalog, _table, _risk = J["metalog_from_u"], J["table_from_u"], J["risk_event_sample"]
 _uniform = J["uniform"]
 
@@ -649,5 +653,52 @@ def test_check_reports_an_infeasible_metalog_naming_the_node(
 )
 def test_share_below_zero_of_a_triangle_never_divides_by_zero(low, mid, high, expected):
     """Plain Python raises on a division by zero; a tiny end must not cause one."""
-    share = dist._share_below_zero(dist._TRIANGLE_SHAPE, low, mid, high)
+    share = _share_below_zero(_TRIANGLE_SHAPE, low, mid, high)
     assert share == pytest.approx(expected, rel=1e-12, abs=0.0)
+
+
+# ------------------------------------------------------------------ trigen
+
+TRIGEN = """\
+nodes:
+  effort:
+    model: trigen
+    estimate: [80, 100, 150]
+    unit: tkr
+    source: Workshop
+  cost: {kind: main, unit: tkr, formula: effort}
+"""
+
+
+def test_trigen_solves_the_triangle_through_its_p10_and_p90() -> None:
+    model = from_estimate("trigen", 80, 100, 150)
+    assert model == Trigen(80, 100, 150)
+    least, most = model.bounds
+    assert least < 80 and most > 150
+    tri = dist.Triangle(least, 100, most)
+    np.testing.assert_allclose(tri.quantile([0.1, 0.9]), [80, 150], rtol=1e-12)
+    assert model.mean == pytest.approx(tri.mean) and model.weighted == model.mean
+    assert trigen_bounds(1, 1, 5)[0] < 1 and trigen_bounds(2, 2, 2) == (2, 2)
+
+
+def test_trigen_reads_writes_draws_and_shows_as_a_triangle(tmp_path: Path) -> None:
+    model, problems = read_model_text(TRIGEN, file="t.yaml")
+    assert problems == [] and check(model).ok
+    assert model["effort"].body == Trigen(80, 100, 150)
+    assert dump(model)["nodes"]["effort"]["model"] == "trigen"
+    draws = Simulator(model).run(20_000, 3, keep_samples=True).values("cost")
+    assert np.mean(draws < 80) == pytest.approx(0.1, abs=0.01)
+    assert np.mean(draws > 150) == pytest.approx(0.1, abs=0.01)
+    source = diagram(model, show="estimates").source
+    assert "80 / 100 / 150 tkr" in source and "trigen (P10 / mode / P90)" in source
+
+
+def test_trigen_out_of_order_is_an_estimate_order_error() -> None:
+    [(line, code, printed)] = diagnostics("    model: trigen\n    estimate: [5, 3, 9]\n")
+    assert code == "estimate-order" and "mode must lie between its P10 and P90" in printed
+
+
+def test_trigen_in_the_excel_export_is_its_readings_and_its_name() -> None:
+    from assumption_graph.export import _estimate
+
+    assert _estimate(Trigen(80, 100, 150)) == (80.0, 100.0, 150.0, "trigen", None)

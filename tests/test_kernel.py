@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from assumption_graph.compile import compile_model, kernel, numba_backend
 from assumption_graph.compile.ir import Op
 from assumption_graph.compile.reference import evaluate, simulate
+from assumption_graph.distributions.registry import jit_scalars
 from assumption_graph.functions import FormulaOp
 from assumption_graph.model import Model
 from assumption_graph.run import Simulator
-from assumption_graph.stream_samplers import jit_scalars
 from assumption_graph.validate import check
 
 from .strategies import models
@@ -223,7 +223,7 @@ def test_kernel_uniform_is_the_streams_uniform_bit_for_bit():
 @pytest.mark.parametrize("estimate", [[400, 500, 700], [1, 1, 5], [0, 4.9, 5], [2, 2, 2]])
 def test_kernel_pert_draws_are_the_numpy_twins_bit_for_bit(estimate):
     """The squeeze pass and the fallback to the whole rejection loop give the twin's draws."""
-    from assumption_graph.stream_samplers import pert_squeezed
+    from assumption_graph.distributions.pert_stream import pert_squeezed
     from assumption_graph.streams import stream_key, uniform_array
 
     m = Model("pert")

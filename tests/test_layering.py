@@ -22,7 +22,6 @@ STAGES: dict[str, int] = {
     "functions": 1,
     "streams": 1,
     "distributions": 1,
-    "stream_samplers": 1,
     "sampling": 1,
     "keys": 1,
     "business": 1,

@@ -254,9 +254,9 @@ class _Lowering:
         self.slot_of[node_id] = slot
 
     def _draw(self, node_id: str, dist: Distribution, slot: int) -> None:
-        op, params = _draw_op(dist)
-        if op == Op.CONST:
-            self._emit(op, slot, params=params, text=f"{params[0]!r}  # {node_id} (fixed)")
+        op, params = Op(dist.opcode), dist.sampler_args  # fixed: Op.CONST and its value
+        if not dist.draws:
+            self._emit(op, slot, params=params, text=f"{params[0]!r}  # {node_id} ({dist.name})")
             return
         args: tuple[int, ...] = ()
         shown = ", ".join(f"{p:g}" for p in params)
@@ -363,22 +363,3 @@ def _lowering_operands(expr: Expr) -> tuple[Expr, ...]:
     return operands(expr)
 
 
-# The kernel op of each scalar sampler; its parameters are ``dist.sampler_args``.
-_DRAW_OPS = {
-    "uniform_from_u": Op.UNIFORM,
-    "triangle_from_u": Op.TRIANGLE,
-    "discrete_from_u": Op.DISCRETE,
-    "normal_from_u": Op.NORMAL,
-    "lognormal_from_u": Op.LOGNORMAL,
-    "pert_from_table": Op.PERT,
-    "metalog_from_u": Op.METALOG,
-    "risk_event_sample": Op.RISK_EVENT,
-    "table_from_u": Op.TABLE,
-}
-
-
-def _draw_op(dist: Distribution) -> tuple[int, tuple[float, ...]]:
-    """The kernel op and parameters that draw from ``dist`` (a constant for ``fixed``)."""
-    if dist.name == "fixed":
-        return Op.CONST, (dist.mid,)
-    return _DRAW_OPS[dist.sampler], dist.sampler_args

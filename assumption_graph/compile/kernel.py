@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .. import distributions, finance, stream_samplers, streams
+from .. import distributions, finance, streams
 from ..errors import RunError, shown
 from ..functions import FormulaOp
 from .ir import N_PARAMS, Op, Program
@@ -117,10 +117,10 @@ define void @NRT_MemInfo_call_dtor(i8* %meminfo) {
 """
 HELPER_NAMES = frozenset(re.findall(r"^define \S+ @(\w+)", _HELPERS, flags=re.MULTILINE))
 
+# Every source the compiled kernel is made from: a change to any sampler is a new kernel.
 _KERNEL_SOURCES = (
-    distributions.__file__,
+    *sorted(str(path) for path in Path(distributions.__file__).parent.glob("*.py")),
     finance.__file__,
-    stream_samplers.__file__,
     streams.__file__,
     str(Path(__file__).with_name("numba_backend.py")),
     __file__,

@@ -25,7 +25,8 @@ import numpy as np
 from llvmlite import ir as llvm_ir
 from numba.extending import intrinsic
 
-from .. import finance, stream_samplers, streams
+from .. import finance, streams
+from ..distributions.registry import jit_scalars
 from ..functions import FormulaOp
 from .ir import CODE_WIDTH, N_PARAMS, Op
 from .kernel import ENTRY, HELPER_NAMES, KernelObject, Size
@@ -43,7 +44,7 @@ def _compiled(*signature: object, **options: object) -> Callable[[Callable], Cal
 # about half a second of the first compile).
 _INNER = {"nogil": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 _inner = _compiled(**_INNER)
-_scalars = stream_samplers.jit_scalars(_inner)
+_scalars = jit_scalars(_inner)
 _mix64 = _scalars["mix64"]
 _triangle = _scalars["triangle_from_u"]
 _uniform_range = _scalars["uniform_from_u"]

@@ -60,7 +60,7 @@ def evaluate(
                 env[node_id] = np.full(size, node.body.value)
             elif isinstance(node.body, Formula):
                 env[node_id] = _as_samples(_eval(node.body.expr, env), size)
-            elif isinstance(node.body, Distribution) and node.body.name == "fixed":
+            elif isinstance(node.body, Distribution) and not node.body.draws:
                 env[node_id] = np.full(size, node.body.mid)
             else:
                 raise KeyError(f"no values given for the input '{node_id}'")

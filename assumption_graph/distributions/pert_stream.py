@@ -1,60 +1,24 @@
-"""Samplers that draw from a counter stream, not from one uniform: PERT and risk events.
+"""PERT's samplers that draw from a counter stream, and their numpy twins.
 
 A PERT node draws by exact rejection under a step envelope of its density
 (``pert_from_table``, about three uniforms a draw), a risk event's PERT
 consequence by Cheng's algorithm BB (``pert_sample``): each consumes ``sub = 0,
-1, 2, ...`` of ``streams.uniform(stream, sample, sub)``. As in
-:mod:`assumption_graph.distributions`, each comes as a plain numba-compatible
-scalar function and a numpy twin that gives the same numbers.
+1, 2, ...`` of ``streams.uniform(stream, sample, sub)``.
 
-They live apart from the models because their counters are numpy uint64 numbers
-(numba types a plain integer as int64, and uint64 with int64 as float64), so
-this module loads numpy while :mod:`assumption_graph.distributions` does not:
-reading and checking a model needs no numpy. :data:`SCALARS` lists every scalar
-function the kernel may call and :func:`jit_scalars` compiles them.
+They live apart from :mod:`.pert` because their counters are numpy uint64 numbers
+(numba types a plain integer as int64, and uint64 with int64 as float64), so this
+module loads numpy, while reading and checking a model needs none.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 
-from .distributions import (
-    _PERT_SHAPE,
-    _ndtri_central,
-    _share_below_zero,
-    discrete_from_u,
-    fixed_from_u,
-    lognormal_from_u,
-    metalog_from_u,
-    ndtri,
-    normal_central,
-    normal_from_u,
-    pert_shapes,
-    risk_event_from_u,
-    risk_event_from_u_array,
-    table_from_u,
-    triangle_from_u,
-    uniform_from_u,
-)
-from .streams import SCALARS as _STREAM_SCALARS
-from .streams import Counter, jit_linked, uniform_array
-from .streams import uniform as stream_uniform
-
-__all__ = [
-    "pert_sample",
-    "pert_from_table",
-    "pert_squeezed",
-    "risk_event_sample",
-    "SCALARS",
-    "jit_scalars",
-    # numpy twins
-    "pert_sample_array",
-    "pert_from_table_array",
-    "risk_event_sample_array",
-]
+from ..streams import Counter, uniform_array
+from ..streams import uniform as stream_uniform
+from .pert import pert_shapes
 
 # PERT: Cheng's BB trials per Beta draw before giving up (NaN). Each trial is
 # accepted with probability above 0.8 for PERT's shapes, so this never binds.
@@ -211,81 +175,6 @@ def pert_squeezed(
     if y <= table[offset + 3 * bins + k]:
         return min(max(low + span * x, low), high)
     return math.nan
-
-
-def risk_event_sample(
-    stream: Counter, sample: Counter, p: float, shape: float, low: float, mid: float, high: float
-) -> float:
-    """One draw of a risk event (``shape`` 0 triangle, 1 uniform, 2 PERT consequence).
-
-    Triangle and uniform: ``risk_event_from_u`` of ``uniform(stream, sample, 0)``.
-    PERT: 0 when that uniform is ``<= 1 - p``, else a PERT draw from
-    ``sub = 1, 2, ...``. Numba-compatible.
-    """
-    u = stream_uniform(stream, sample, _SUB0)
-    if shape != _PERT_SHAPE:
-        return risk_event_from_u(u, p, shape, low, mid, high)
-    if u <= 1.0 - p:
-        return 0.0
-    return _pert_from(stream, sample, _SUB1, low, mid, high)
-
-
-#: Every scalar function the kernel may call, dependencies first (for ``jit_linked``).
-SCALARS: tuple[Callable, ...] = _STREAM_SCALARS + (
-    _ndtri_central,
-    ndtri,
-    fixed_from_u,
-    uniform_from_u,
-    triangle_from_u,
-    discrete_from_u,
-    normal_from_u,
-    normal_central,
-    lognormal_from_u,
-    metalog_from_u,
-    table_from_u,
-    pert_shapes,
-    _beta_cheng,
-    _pert_from,
-    pert_sample,
-    _pert_trial,
-    pert_from_table,
-    pert_squeezed,
-    _share_below_zero,
-    risk_event_from_u,
-    risk_event_sample,
-)
-
-
-def jit_scalars(jit: Callable) -> dict[str, Callable]:
-    """Compile every scalar sampler (and the stream functions) with ``jit``.
-
-    ``jit`` is e.g. ``numba.njit``; calls between the functions (``pert_sample``
-    → ``uniform`` → ``mix64``, ``normal_from_u`` → ``ndtri``) are linked to the
-    compiled versions. Returns ``{name: compiled function}``, including ``uniform``
-    and ``mix64`` from ``streams``. Compilation itself is lazy (numba compiles
-    on the first call for each argument types).
-    """
-    return jit_linked(SCALARS, jit)
-
-
-def risk_event_sample_array(
-    stream: int,
-    samples: np.ndarray,
-    p: float,
-    shape: float,
-    low: float,
-    mid: float,
-    high: float,
-) -> np.ndarray:
-    """numpy twin of ``risk_event_sample``: one draw per sample, same uniforms."""
-    samples = np.asarray(samples, dtype=np.uint64)
-    u = uniform_array(stream, samples, 0)
-    if shape != _PERT_SHAPE:
-        return risk_event_from_u_array(u, p, shape, low, mid, high)
-    out = np.zeros(samples.shape)
-    happens = ~(u <= 1.0 - p)
-    out[happens] = _pert_from_array(stream, samples[happens], 1, low, mid, high)
-    return out
 
 
 def pert_from_table_array(

@@ -1,0 +1,151 @@
+"""Special functions the samplers share: the inverse standard normal CDF, ``ndtri``.
+
+``ndtri`` is plain numba-compatible Python that the kernel compiles; ``ndtri_array``
+is its numpy twin and gives the same bits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_import
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # reading and checking models needs no numpy: it loads when a sampler runs
+    np = lazy_import("numpy")
+
+
+# Wichura (1988), algorithm AS241 PPND16: ndtri to about 1 part in 1e16.
+_A0 = 3.3871328727963666080e0
+_A1 = 1.3314166789178437745e2
+_A2 = 1.9715909503065514427e3
+_A3 = 1.3731693765509461125e4
+_A4 = 4.5921953931549871457e4
+_A5 = 6.7265770927008700853e4
+_A6 = 3.3430575583588128105e4
+_A7 = 2.5090809287301226727e3
+_B1 = 4.2313330701600911252e1
+_B2 = 6.8718700749205790830e2
+_B3 = 5.3941960214247511077e3
+_B4 = 2.1213794301586595867e4
+_B5 = 3.9307895800092710610e4
+_B6 = 2.8729085735721942674e4
+_B7 = 5.2264952788528545610e3
+_C0 = 1.42343711074968357734e0
+_C1 = 4.63033784615654529590e0
+_C2 = 5.76949722146069140550e0
+_C3 = 3.64784832476320460504e0
+_C4 = 1.27045825245236838258e0
+_C5 = 2.41780725177450611770e-1
+_C6 = 2.27238449892691845833e-2
+_C7 = 7.74545014278341407640e-4
+_D1 = 2.05319162663775882187e0
+_D2 = 1.67638483018380384940e0
+_D3 = 6.89767334985100004550e-1
+_D4 = 1.48103976427480074590e-1
+_D5 = 1.51986665636164571966e-2
+_D6 = 5.47593808499534494600e-4
+_D7 = 1.05075007164441684324e-9
+_E0 = 6.65790464350110377720e0
+_E1 = 5.46378491116411436990e0
+_E2 = 1.78482653991729133580e0
+_E3 = 2.96560571828504891230e-1
+_E4 = 2.65321895265761230930e-2
+_E5 = 1.24266094738807843860e-3
+_E6 = 2.71155556874348757815e-5
+_E7 = 2.01033439929228813265e-7
+_F1 = 5.99832206555887937690e-1
+_F2 = 1.36929880922735805310e-1
+_F3 = 1.48753612908506148525e-2
+_F4 = 7.86869131145613259100e-4
+_F5 = 1.84631831751005468180e-5
+_F6 = 1.42151175831644588870e-7
+_F7 = 2.04426310338993978564e-15
+
+_SPLIT1 = 0.425
+_SPLIT2 = 5.0
+_CONST1 = 0.180625
+_CONST2 = 1.6
+
+
+def _ndtri_central(q: float) -> float:
+    """``ndtri(0.5 + q)`` for ``|q| <= 0.425``: AS241's central rational function."""
+    r = _CONST1 - q * q
+    num = ((((((_A7 * r + _A6) * r + _A5) * r + _A4) * r + _A3) * r + _A2) * r + _A1) * r + _A0
+    den = ((((((_B7 * r + _B6) * r + _B5) * r + _B4) * r + _B3) * r + _B2) * r + _B1) * r + 1.0
+    return q * num / den
+
+
+def ndtri(p: float) -> float:
+    """Inverse of the standard normal CDF (Wichura's AS241, PPND16).
+
+    Accurate to about 1e-16 relative for min(p, 1 - p) > 1e-300; -inf at 0,
+    +inf at 1, NaN outside [0, 1]. Numba-compatible.
+    """
+    if p <= 0.0:
+        return -math.inf if p == 0.0 else math.nan
+    if p >= 1.0:
+        return math.inf if p == 1.0 else math.nan
+    q = p - 0.5
+    if abs(q) <= _SPLIT1:
+        return _ndtri_central(q)
+    r = p if q < 0.0 else 1.0 - p
+    r = math.sqrt(-math.log(r))
+    if r <= _SPLIT2:
+        r = r - _CONST2
+        num = ((((((_C7 * r + _C6) * r + _C5) * r + _C4) * r + _C3) * r + _C2) * r + _C1) * r + _C0
+        den = ((((((_D7 * r + _D6) * r + _D5) * r + _D4) * r + _D3) * r + _D2) * r + _D1) * r + 1.0
+    else:
+        r = r - _SPLIT2
+        num = ((((((_E7 * r + _E6) * r + _E5) * r + _E4) * r + _E3) * r + _E2) * r + _E1) * r + _E0
+        den = ((((((_F7 * r + _F6) * r + _F5) * r + _F4) * r + _F3) * r + _F2) * r + _F1) * r + 1.0
+    value = num / den
+    return -value if q < 0.0 else value
+
+
+def _horner(r: np.ndarray, coefficients: Sequence[float]) -> np.ndarray:
+    """``((c7·r + c6)·r + ...)·r + c0`` with coefficients given c7 first."""
+    value = coefficients[0] * r + coefficients[1]
+    for c in coefficients[2:]:
+        value = value * r + c
+    return value
+
+
+def ndtri_array(p: np.ndarray) -> np.ndarray:
+    """numpy twin of ``ndtri``, elementwise."""
+    p = np.asarray(p, dtype=np.float64)
+    flat = p.ravel()
+    out = np.empty_like(flat)
+    q = flat - 0.5
+    central = np.abs(q) <= _SPLIT1
+    tail = ~central & (flat > 0.0) & (flat < 1.0)
+    edge = ~central & ~tail
+
+    qc = q[central]
+    r = _CONST1 - qc * qc
+    num = _horner(r, (_A7, _A6, _A5, _A4, _A3, _A2, _A1, _A0))
+    den = _horner(r, (_B7, _B6, _B5, _B4, _B3, _B2, _B1, 1.0))
+    out[central] = qc * num / den
+
+    qt = q[tail]
+    pt = flat[tail]
+    r = np.where(qt < 0.0, pt, 1.0 - pt)
+    r = np.sqrt(-np.log(r))
+    value = np.empty_like(r)
+    near = r <= _SPLIT2
+    rn = r[near] - _CONST2
+    num = _horner(rn, (_C7, _C6, _C5, _C4, _C3, _C2, _C1, _C0))
+    den = _horner(rn, (_D7, _D6, _D5, _D4, _D3, _D2, _D1, 1.0))
+    value[near] = num / den
+    rf = r[~near] - _SPLIT2
+    num = _horner(rf, (_E7, _E6, _E5, _E4, _E3, _E2, _E1, _E0))
+    den = _horner(rf, (_F7, _F6, _F5, _F4, _F3, _F2, _F1, 1.0))
+    value[~near] = num / den
+    out[tail] = np.where(qt < 0.0, -value, value)
+
+    pe = flat[edge]
+    out[edge] = np.where(pe == 0.0, -np.inf, np.where(pe == 1.0, np.inf, np.nan))
+    return out.reshape(p.shape)
