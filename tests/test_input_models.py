@@ -36,7 +36,7 @@ from assumption_graph.distributions import (
     trigen_bounds,
 )
 from assumption_graph.distributions.registry import jit_scalars
-from assumption_graph.distributions.risk_event import _TRIANGLE_SHAPE, _share_below_zero
+from assumption_graph.distributions.risk_mixture import _TRIANGLE_SHAPE, _share_below_zero
 from assumption_graph.errors import ModelError
 from assumption_graph.io import dump, load, read_model_text, save
 from assumption_graph.model import Model

@@ -361,5 +361,3 @@ def _lowering_operands(expr: Expr) -> tuple[Expr, ...]:
     if isinstance(expr, Call) and operation(expr) is FormulaOp.IRR:  # the rate is a parameter
         return expr.args[1:]
     return operands(expr)
-
-

@@ -27,15 +27,15 @@ import re
 import stat
 import threading
 import time
-from enum import IntEnum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from .. import distributions, finance, streams
 from ..errors import RunError, shown
 from ..functions import FormulaOp
+from .entry import _HELPERS, ENTRY, HELPER_NAMES, KernelObject, Size
 from .ir import N_PARAMS, Op, Program
 
 __all__ = [
@@ -54,85 +54,15 @@ __all__ = [
 BLOCK = 256  # samples per block: small enough that a block's slots stay in L1/L2
 
 
-# The entry point's arguments, in order: a pointer to each array (its element
-# type) and the run's seed key; every integer it needs is in ``sizes``. It is
-# called in numba's convention for compiled functions: two pointers come first,
-# where it may write its (here: no) result and an exception's details, and it
-# returns a status, 0 (or -2, "returned None") when all went well.
-ENTRY: tuple[tuple[str, str], ...] = (
-    ("code", "int64"),
-    ("params", "float64"),
-    ("keys", "uint64"),
-    ("out_slots", "int64"),
-    ("given", "float64"),
-    ("table", "float64"),
-    ("out", "float64"),
-    ("buf", "float64"),
-    ("flows", "float64"),
-    ("sizes", "int64"),
-    ("seed_key", "uint64 value"),
-)
-
-
-class Size(IntEnum):
-    """Where each integer the kernel needs is in its ``sizes`` array."""
-
-    N_OPS = 0
-    N_SLOTS = 1
-    N_OUTPUTS = 2
-    GIVEN_ROWS = 3
-    GIVEN_COLUMNS = 4
-    TABLE_SIZE = 5
-    OUT_COLUMNS = 6
-    N_FLOWS = 7
-    START = 8
-    COUNT = 9
-    BLOCK = 10
-    FIRST_BLOCK = 11
-    END_BLOCK = 12
-
-
-# numba's runtime helpers the entry point's exception path and array references
-# name, defined here so that a process without numba can link the object: the
-# GIL helpers as numba's own (``numba/_helperlib.c``); the destructor call is
-# never reached, since every array comes from a pointer and has no owner.
-_HELPERS = r"""
-declare i32 @PyGILState_Ensure()
-declare void @PyGILState_Release(i32)
-declare void @abort()
-define void @numba_gil_ensure(i32* %state) {
-  %s = call i32 @PyGILState_Ensure()
-  store i32 %s, i32* %state
-  ret void
-}
-define void @numba_gil_release(i32* %state) {
-  %s = load i32, i32* %state
-  call void @PyGILState_Release(i32 %s)
-  ret void
-}
-define void @NRT_MemInfo_call_dtor(i8* %meminfo) {
-  call void @abort()
-  unreachable
-}
-"""
-HELPER_NAMES = frozenset(re.findall(r"^define \S+ @(\w+)", _HELPERS, flags=re.MULTILINE))
-
 # Every source the compiled kernel is made from: a change to any sampler is a new kernel.
 _KERNEL_SOURCES = (
     *sorted(str(path) for path in Path(distributions.__file__).parent.glob("*.py")),
     finance.__file__,
     streams.__file__,
     str(Path(__file__).with_name("numba_backend.py")),
+    str(Path(__file__).with_name("entry.py")),
     __file__,
 )
-
-
-class KernelObject(NamedTuple):
-    """The compiled kernel: object code, its entry's symbol, the symbols it needs."""
-
-    code: bytes
-    symbol: str
-    externals: tuple[str, ...]
 
 
 def _machine() -> str:

@@ -9,7 +9,7 @@ comes from a counter-based stream keyed by (seed, sample, input), so results
 are the same whatever the thread count or the block and chunk sizes.
 
 numba compiles it as a C function (:func:`compile_kernel`) whose arguments
-:data:`.kernel.ENTRY` lays out; :mod:`.kernel` keeps its object code on disk
+:data:`.entry.ENTRY` lays out; :mod:`.kernel` keeps its object code on disk
 and calls it, and imports this module only when there is nothing cached.
 """
 
@@ -28,8 +28,8 @@ from numba.extending import intrinsic
 from .. import finance, streams
 from ..distributions.registry import jit_scalars
 from ..functions import FormulaOp
+from .entry import ENTRY, HELPER_NAMES, KernelObject, Size
 from .ir import CODE_WIDTH, N_PARAMS, Op
-from .kernel import ENTRY, HELPER_NAMES, KernelObject, Size
 
 __all__ = ["compile_kernel"]
 

@@ -103,7 +103,7 @@ from .base import (
     percentile_levels,
 )
 from .problems import LARGEST, PROBABILITY_TOLERANCE
-from .special import ndtri, ndtri_array
+from .special import ndtri, ndtri_array, pert_shapes
 
 # The models, in registration order: a model another one uses comes first.
 from .fixed import Fixed, fixed, fixed_from_u, fixed_from_u_array  # isort: skip
@@ -116,7 +116,7 @@ from .triangle import (  # isort: skip
     triangle_from_u_array,
 )
 from .discrete import Discrete, discrete, discrete_from_u, discrete_from_u_array  # isort: skip
-from .pert import PERT_BINS, Pert, pert, pert_envelope, pert_shapes  # isort: skip
+from .pert import PERT_BINS, Pert, pert, pert_envelope  # isort: skip
 from .normal import Normal, normal, normal_central, normal_from_u, normal_from_u_array  # isort: skip
 from .lognormal import (  # isort: skip
     LogNormal,
@@ -131,13 +131,8 @@ from .metalog import (  # isort: skip
     metalog_from_u,
     metalog_from_u_array,
 )
-from .risk_event import (  # isort: skip
-    RISK_CONSEQUENCES,
-    RiskEvent,
-    risk_event,
-    risk_event_from_u,
-    risk_event_from_u_array,
-)
+from .risk_mixture import risk_event_from_u, risk_event_from_u_array  # isort: skip
+from .risk_event import RISK_CONSEQUENCES, RiskEvent, risk_event  # isort: skip
 from .values import (  # isort: skip
     DiscreteValues,
     UniformValues,

@@ -16,17 +16,12 @@ from .._lazy import lazy_import
 from .base import Distribution, _checked
 from .problems import _order_problems
 from .registry import register
+from .special import pert_shapes
 
 if TYPE_CHECKING:
     import numpy as np
 else:  # reading and checking models needs no numpy: it loads when a sampler runs
     np = lazy_import("numpy")
-
-
-def pert_shapes(low: float, mid: float, high: float) -> tuple[float, float]:
-    """(alpha, beta) of PERT(low, mid, high)'s Beta, lambda 4, for low < high. Numba-compatible."""
-    span = high - low
-    return 1.0 + 4.0 * (mid - low) / span, 1.0 + 4.0 * (high - mid) / span
 
 
 PERT_BINS = 128  # bins of the envelope a PERT node's draws are made under

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..streams import Counter, uniform_array
 from ..streams import uniform as stream_uniform
-from .pert import pert_shapes
+from .special import pert_shapes
 
 # PERT: Cheng's BB trials per Beta draw before giving up (NaN). Each trial is
 # accepted with probability above 0.8 for PERT's shapes, so this never binds.

@@ -10,7 +10,7 @@ kernel's opcodes and the scalar functions it compiles (:func:`kernel_scalars`).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..errors import ModelError, shown
 
@@ -93,9 +93,7 @@ def implied_model(keys: Collection[str]) -> str:
 
 def _value_models() -> list[type[_ValueTable]]:
     """The registered models over a list of values (``values:``)."""
-    from .values import _ValueTable  # the registry is filled by the models it names
-
-    return [c for c in REGISTRY if issubclass(c, _ValueTable)]
+    return cast("list[type[_ValueTable]]", [c for c in REGISTRY if c.reads == "values"])
 
 
 def option_error(model: str, option: str) -> ModelError | None:

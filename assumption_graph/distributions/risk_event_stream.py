@@ -11,7 +11,7 @@ import numpy as np
 from ..streams import Counter, uniform_array
 from ..streams import uniform as stream_uniform
 from .pert_stream import _SUB0, _SUB1, _pert_from, _pert_from_array
-from .risk_event import _PERT_SHAPE, risk_event_from_u, risk_event_from_u_array
+from .risk_mixture import _PERT_SHAPE, risk_event_from_u, risk_event_from_u_array
 
 
 def risk_event_sample(

@@ -1,4 +1,5 @@
-"""Special functions the samplers share: the inverse standard normal CDF, ``ndtri``.
+"""Special functions the samplers share: the inverse standard normal CDF, ``ndtri``,
+and the Beta shapes of a PERT (for PERT nodes and PERT consequences of risk events).
 
 ``ndtri`` is plain numba-compatible Python that the kernel compiles; ``ndtri_array``
 is its numpy twin and gives the same bits.
@@ -149,3 +150,9 @@ def ndtri_array(p: np.ndarray) -> np.ndarray:
     pe = flat[edge]
     out[edge] = np.where(pe == 0.0, -np.inf, np.where(pe == 1.0, np.inf, np.nan))
     return out.reshape(p.shape)
+
+
+def pert_shapes(low: float, mid: float, high: float) -> tuple[float, float]:
+    """(alpha, beta) of PERT(low, mid, high)'s Beta, lambda 4, for low < high. Numba-compatible."""
+    span = high - low
+    return 1.0 + 4.0 * (mid - low) / span, 1.0 + 4.0 * (high - mid) / span
