@@ -179,6 +179,14 @@ class Distribution:
     def _problems(self) -> list[tuple[str, str]]:
         return []
 
+    def advice(self) -> list[tuple[str, str]]:
+        """Warnings on a valid model, as (code, message): what the user may have meant.
+
+        None by default; a model whose reading of an estimate can lose what the
+        user wrote (a normal's symmetry) says so here.
+        """
+        return []
+
     def magnitude(self) -> float:
         """The largest absolute number the model computes; inf where one overflows.
 

@@ -140,6 +140,23 @@ class Normal(Distribution):
     def sampler_args(self) -> tuple[float, ...]:
         return (self.mean, self.sd)
 
+    def advice(self) -> list[tuple[str, str]]:
+        """A skewed estimate read as a normal loses its skew (mid off-centre by > 1 % of range)."""
+        if self.estimate is None:
+            return []
+        low, mid, high = self.estimate
+        spread = high - low
+        if spread <= 0 or abs(mid - (low + high) / 2) <= 0.01 * spread:
+            return []
+        return [
+            (
+                "asymmetric-estimate",
+                f"has a normal model but its estimate [{low:g}, {mid:g}, {high:g}] is not "
+                "symmetric (mid is not halfway between low and high); use a model that can be "
+                "skewed (triangle, pert, lognormal) or make the estimate symmetric",
+            )
+        ]
+
     def _problems(self) -> list[tuple[str, str]]:
         return _estimate_order(self) or _scale_problems("sd", "standard deviation", self.sd)
 

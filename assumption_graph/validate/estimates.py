@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..distributions import Distribution, Normal
+from ..distributions import Distribution
 from ..errors import Diagnostic
 from ..model import Node
 from .context import Context, own_inputs
@@ -70,29 +70,12 @@ def _distributions(ctx: Context) -> Iterator[Diagnostic]:
     "a normal given by an estimate whose mid is not halfway between low and high (by more "
     "than 1 % of the range): its skew is lost",
 )
-def _asymmetric_estimates(ctx: Context) -> Iterator[Diagnostic]:
-    """A normal read from an estimate is symmetric: a skewed estimate loses its skew.
-
-    Only possible when the distribution records the estimate it was made from
-    (an ``estimate`` attribute of (low, mid, high)); otherwise nothing is reported.
-    """
+def _advice(ctx: Context) -> Iterator[Diagnostic]:
+    """Each valid model's own advice (:meth:`Distribution.advice`), as warnings."""
     for node in ctx.model:
         for situation, body in own_inputs(node):
-            if not isinstance(body, Normal):
+            if not isinstance(body, Distribution):
                 continue
-            estimate = getattr(body, "estimate", None)
-            if estimate is None or len(estimate) != 3:
-                continue
-            low, mid, high = (float(v) for v in estimate)
-            spread = high - low
-            if spread <= 0 or abs(mid - (low + high) / 2) <= 0.01 * spread:
-                continue
-            yield ctx.warning(
-                "asymmetric-estimate",
-                f"{_named(node, situation)} has a normal model but its estimate "
-                f"[{low:g}, {mid:g}, {high:g}] is not symmetric (mid is not halfway between "
-                "low and high); use a model that can be skewed (triangle, pert, lognormal) "
-                "or make the estimate symmetric",
-                node,
-                "estimate" if situation is None else "situation",
-            )
+            for code, message in body.advice():
+                key = "estimate" if situation is None else "situation"
+                yield ctx.warning(code, f"{_named(node, situation)} {message}", node, key)
