@@ -31,7 +31,8 @@ from .sampling import METHODS, InputSampler
 from .settings import DEFAULT_SAMPLES, DEFAULT_SEED
 from .validate import CheckedModel
 
-if TYPE_CHECKING:  # sensitivity builds on this module
+if TYPE_CHECKING:  # sensitivity and scenarios build on this module
+    from .scenarios import ScenarioResult
     from .sensitivity import SensitivityResult
 
 __all__ = [
@@ -239,6 +240,34 @@ class Simulator:
         from .sensitivity import sensitivity  # builds on this module
 
         return sensitivity(self, output, **options)  # type: ignore[arg-type]
+
+    def scenarios(
+        self,
+        scenarios: Mapping[str, Mapping[str, Any]],
+        n: int = DEFAULT_SAMPLES,
+        seed: int = DEFAULT_SEED,
+        *,
+        method: str = "mc",
+        threads: int | None = None,
+    ) -> ScenarioResult:
+        """Run the base and named scenarios with common random numbers; compare them.
+
+        ``scenarios`` maps each name to its changes in the scenario file's
+        vocabulary (``{"cheaper": {"set": {"rate": 0.85}}}``; also ``nodes`` and
+        ``business_case``). Returns a
+        :class:`~assumption_graph.scenarios.ScenarioResult`: ``.rows()`` is the
+        table as plain dicts, ``.to_pandas()`` a DataFrame when pandas is
+        installed. Warnings (a pin outside an input's range) are Python warnings.
+        """
+        import warnings
+
+        from .scenario_file import scenarios_from_data
+        from .scenarios import run_scenarios  # builds on this module
+
+        read, found = scenarios_from_data(scenarios, self.model)
+        for text in found:
+            warnings.warn(text, UserWarning, stacklevel=2)
+        return run_scenarios(self, read, n, seed, method=method, threads=threads)
 
     def _sampler(self, method: str, seed: int, n: int, pins: Mapping[str, float]) -> InputSampler:
         """Where the run's loaded inputs come from; correlations of pinned inputs are dropped.
