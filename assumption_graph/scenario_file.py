@@ -35,6 +35,7 @@ from .errors import (
     shown,
 )
 from .io import (
+    _Bad,
     _collect_lines,
     _dump_case,
     _kind,
@@ -51,7 +52,8 @@ __all__ = ["Scenario", "SCENARIO_KEYS", "read_scenarios", "scenarios_from_data",
 
 SCENARIO_KEYS: tuple[str, ...] = ("description", "set", "nodes", "business_case")
 _TOP_KEYS = ("scenarios",)
-_EXAMPLE = "scenarios:\n  cheaper_rate:\n    set: {rate: 0.85}"
+_EXAMPLE = "write e.g. 'scenarios: {cheaper_rate: {set: {rate: 0.85}}}'"
+_NEEDS = "a scenario file needs 'scenarios:' with at least one named scenario"
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,8 @@ def changed_model(model: Model, scenario: Scenario) -> Model:
 
 
 def _error(problem: _Problem, file: str) -> ModelFileError:
-    hint = problem.hint
+    """The problem as the error the command line prints (an empty file's hint for this file)."""
+    hint = _NEEDS if problem.code == "empty-file" else problem.hint
     return ModelFileError(problem.message, file=file, line=problem.line, hint=hint)
 
 
@@ -180,13 +183,20 @@ class _ScenarioReader:
             yield key, (line, item)
 
     def mapping(self, value: Any, line: int | None, what: str, hint: str) -> None:
+        """A :class:`_Problem` unless ``value`` is a mapping (a bad tag's own problem first)."""
+        if isinstance(value, _Bad):
+            raise value.problem
         if not isinstance(value, _Map | Mapping):
-            raise _Problem("structure", f"{what} must be a mapping, found {_kind(value)}", line, hint)
+            raise _Problem(
+                "structure", f"{what} must be a mapping, found {_kind(value)}", line, hint
+            )
 
     def scenario(self, name: Any, line: int | None, body: Any) -> Scenario:
         if not isinstance(name, str) or not name:
             raise _Problem("structure", f"a scenario's name must be text, got {shown(name)}", line)
-        self.mapping(body, line, f"scenario {name!r}", "give it 'set:', 'nodes:' or 'business_case:'")
+        self.mapping(
+            body, line, f"scenario {name!r}", "give it 'set:', 'nodes:' or 'business_case:'"
+        )
         parts = dict(self.keys(body, SCENARIO_KEYS))
         lines: dict[str, int] = {}
         pins = self.pins(parts.get("set"), lines)
@@ -200,9 +210,7 @@ class _ScenarioReader:
                 line,
                 "give it 'set:', 'nodes:' or 'business_case:'",
             )
-        scenario = Scenario(
-            name, pins, nodes, case_keys, str(description), self.file, line, lines
-        )
+        scenario = Scenario(name, pins, nodes, case_keys, str(description), self.file, line, lines)
         self.check_changes(scenario)
         return scenario
 
@@ -210,7 +218,9 @@ class _ScenarioReader:
         if not isinstance(node_id, str) or node_id not in self.model:
             ids = [node.id for node in self.model]
             hint = did_you_mean(node_id, ids, "see 'assumption-graph check' for the ids")
-            raise _Problem("unknown-node", f"{what} names no node of the model: {shown(node_id)}", line, hint)
+            raise _Problem(
+                "unknown-node", f"{what} names no node of the model: {shown(node_id)}", line, hint
+            )
         return node_id
 
     def pins(self, part: tuple[int | None, Any] | None, lines: dict[str, int]) -> dict[str, float]:
@@ -227,7 +237,9 @@ class _ScenarioReader:
                 or not isinstance(number, int | float)
                 or not math.isfinite(number)
             ):
-                raise _Problem("bad-value", f"a pin must be a finite number, got {shown(number)}", at)
+                raise _Problem(
+                    "bad-value", f"a pin must be a finite number, got {shown(number)}", at
+                )
             pins[node_id] = float(number)
             if at is not None:
                 lines[f"set.{node_id}"] = at
@@ -260,10 +272,14 @@ class _ScenarioReader:
                     node_id, plain, file=self.file, line=at, key_lines=key_lines
                 )
             except (FormulaError, ModelError, AssumptionGraphError) as error:
-                raise _Problem("node-definition", error.message, error.line or at, error.hint) from None
+                raise _Problem(
+                    "node-definition", error.message, error.line or at, error.hint
+                ) from None
         return nodes
 
-    def case_keys(self, part: tuple[int | None, Any] | None, lines: dict[str, int]) -> dict[str, Any]:
+    def case_keys(
+        self, part: tuple[int | None, Any] | None, lines: dict[str, int]
+    ) -> dict[str, Any]:
         if part is None:
             return {}
         line, value = part
@@ -273,7 +289,9 @@ class _ScenarioReader:
                 "'business_case' changes settings, but the model has no 'business_case:' section",
                 line,
             )
-        self.mapping(value, line, "'business_case'", "write e.g. 'business_case: {discount_rate: 0.035}'")
+        self.mapping(
+            value, line, "'business_case'", "write e.g. 'business_case: {discount_rate: 0.035}'"
+        )
         found: dict[str, int] = {}
         _collect_lines(value, "", found)
         lines.update({f"case.{key}": at for key, at in found.items()})
@@ -287,6 +305,8 @@ class _ScenarioReader:
             changed_model(self.model, scenario)
         except AssumptionGraphError as error:
             raise _Problem(
-                "business-case", f"scenario {scenario.name!r}: {error.message}", error.line or scenario.line, error.hint
+                "business-case",
+                f"scenario {scenario.name!r}: {error.message}",
+                error.line or scenario.line,
+                error.hint,
             ) from None
-

@@ -90,7 +90,8 @@ def scenario_report(result: ScenarioResult) -> str:
     lines.append("")
     lines.append(
         "Differences are taken sample by sample (common random numbers); ± SE is their standard"
-        " error" + (f", {ratio:,.0f}x smaller (median) than two independent runs'" if ratio else "")
+        " error"
+        + (f", {ratio:,.0f}x smaller (median) than two independent runs'" if ratio else "")
         + " (indep. SE). P(better): the share of samples in which the scenario beats the base."
     )
     return printable("\n".join(lines))

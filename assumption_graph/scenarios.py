@@ -149,11 +149,17 @@ def _cell(value: object) -> str:
     return "" if value is None else f"{value:,.4g}" if isinstance(value, float) else str(value)
 
 
-def _figures(run: RunResult, c: Compared) -> tuple[float | None, float | None, dict[float, float | None]]:
+def _figures(
+    run: RunResult, c: Compared
+) -> tuple[float | None, float | None, dict[float, float | None]]:
     """Risk-adjusted value, mean and the table's percentiles of one figure of a run."""
     if run.business_case is not None and c.id in run.business_case.key_figures:
         figure = run.business_case[c.id]
-        return figure.risk_adjusted, figure.mean, {p: figure.percentiles.get(p) for p in TABLE_LEVELS}
+        return (
+            figure.risk_adjusted,
+            figure.mean,
+            {p: figure.percentiles.get(p) for p in TABLE_LEVELS},
+        )
     summary: NodeSummary = run[c.id]
     return summary.weighted, summary.mean, {p: summary.percentiles.get(p) for p in TABLE_LEVELS}
 
@@ -218,13 +224,24 @@ def run_scenarios(
     """
     simulators = {s.name: _simulator(simulator, s) for s in scenarios}
     compared = compared_figures(simulator)
-    options = {"method": method, "threads": threads, "progress": progress, "keep_samples": True}
-    base = simulator.run(n, seed, **options)
+
+    def sampled(sim: Simulator, pins: Mapping[str, float]) -> RunResult:
+        return sim.run(
+            n,
+            seed,
+            method=method,
+            threads=threads,
+            progress=progress,
+            keep_samples=True,
+            overrides=pins,
+        )
+
+    base = sampled(simulator, {})
     base_samples = {c.id: base.values(c.node) for c in compared}
     runs: dict[str, RunResult] = {}
     differences: dict[str, dict[str, Difference]] = {}
     for scenario in scenarios:
-        run = simulators[scenario.name].run(n, seed, overrides=scenario.pins, **options)
+        run = sampled(simulators[scenario.name], scenario.pins)
         differences[scenario.name] = {
             c.id: paired_difference(base_samples[c.id], run.values(c.node), c.lower_is_better)
             for c in compared
@@ -242,9 +259,10 @@ def _simulator(base: Simulator, scenario: Scenario) -> Simulator:
         return Simulator(checked)
     except CheckFailed:
         first = checked.errors[0]
+        replaced = scenario.nodes.get(first.node or "")
         raise ModelFileError(
             f"scenario {scenario.name!r} makes the model fail its check: {first.message}",
-            file=first.file,
-            line=first.line,
+            file=scenario.file if replaced or first.file is None else first.file,
+            line=replaced.line if replaced else first.line,
             node=first.node,
         ) from None
