@@ -104,7 +104,7 @@ class ScenarioResult:
         Columns: scenario, figure, risk_adjusted, mean, p10, p50, p90, difference,
         difference_se, independent_se, p_better (the last four empty for the base).
         """
-        rows = []
+        rows: list[dict[str, object]] = []
         for name, run in {BASE: self.base, **self.runs}.items():
             for c in self.compared:
                 risk_adjusted, mean, levels = _figures(run, c)
@@ -116,10 +116,10 @@ class ScenarioResult:
                         "risk_adjusted": risk_adjusted,
                         "mean": mean,
                         **{f"p{level:g}": levels.get(level) for level in TABLE_LEVELS},
-                        "difference": d and d.mean,
-                        "difference_se": d and d.mean_se,
-                        "independent_se": d and d.independent_se,
-                        "p_better": d and d.p_better,
+                        "difference": d.mean if d else None,
+                        "difference_se": d.mean_se if d else None,
+                        "independent_se": d.independent_se if d else None,
+                        "p_better": d.p_better if d else None,
                     }
                 )
         return rows
