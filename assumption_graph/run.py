@@ -273,15 +273,15 @@ class Simulator:
         """Where the run's loaded inputs come from; correlations of pinned inputs are dropped.
 
         A plain Monte Carlo run without correlations loads nothing: the kernel draws
-        every input, and the graph's inputs need not even be listed.
+        every input, and the graph's inputs need not even be listed. Sobol points
+        span every random input, pinned or not, so a pin moves no other input's points.
         """
         if method == "mc" and not self.model.correlations:
             return InputSampler(method, {}, [], seed, n)
-        drawing = {
-            x: d for x, d in input_distributions(self.compiled.checked, pins).items() if d.draws
-        }
+        every = {x: d for x, d in input_distributions(self.compiled.checked).items() if d.draws}
+        drawing = {x: d for x, d in every.items() if x not in pins}
         pairs = [c.pair for c in self.model.correlations if c.a in drawing and c.b in drawing]
-        return InputSampler(method, drawing, pairs, seed, n)
+        return InputSampler(method, drawing, pairs, seed, n, spans=every)
 
     def _output_ids(self, outputs: Iterable[str] | str | None) -> tuple[str, ...]:
         if outputs is None:

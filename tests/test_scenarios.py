@@ -19,7 +19,7 @@ from assumption_graph.scenarios import paired_difference, run_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "examples" / "business_case.yaml"
-CASE_SCENARIOS = ROOT / "examples" / "business_case_scenarios.yaml"
+CASE_SCENARIOS = ROOT / "examples" / "scenarios" / "business_case.yaml"
 
 MODEL = """\
 name: Demo
@@ -66,7 +66,7 @@ def test_unchanged_inputs_draw_the_base_streams(demo, method, changed, unchanged
     assert not np.array_equal(base.values(changed), run.values(changed))
 
 
-@pytest.mark.parametrize("method", ["mc", "lhs"])
+@pytest.mark.parametrize("method", ["mc", "lhs", "sobol"])
 def test_a_pin_leaves_the_other_inputs_identical(demo, method):
     base = demo.run(N, SEED, method=method, outputs="all", keep_samples=True)
     pinned = demo.run(
