@@ -191,7 +191,8 @@ def paired_difference(base: np.ndarray, other: np.ndarray, lower_is_better: bool
     (-0.6666666666666666, 0.6666666666666666)
     """
     both = np.isfinite(base) & np.isfinite(other)
-    base, other = base[both], other[both]
+    if not both.all():  # a copy only where some sample is not finite (an IRR without a root)
+        base, other = base[both], other[both]
     m = base.size
     if m == 0:
         return Difference(None, None, None, None)
