@@ -28,8 +28,6 @@ from .business import business_case_from_keys
 from .distributions import Distribution
 from .errors import (
     AssumptionGraphError,
-    FormulaError,
-    ModelError,
     ModelFileError,
     did_you_mean,
     shown,
@@ -271,9 +269,13 @@ class _ScenarioReader:
                 nodes[node_id] = node_from_keys(
                     node_id, plain, file=self.file, line=at, key_lines=key_lines
                 )
-            except (FormulaError, ModelError, AssumptionGraphError) as error:
-                raise _Problem(
-                    "node-definition", error.message, error.line or at, error.hint
+            except AssumptionGraphError as error:  # a ModelError, FormulaError, a model's own
+                raise ModelFileError(
+                    error.message,
+                    file=self.file,
+                    line=error.line or at,
+                    node=node_id,
+                    hint=error.hint,
                 ) from None
         return nodes
 

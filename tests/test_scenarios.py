@@ -260,6 +260,10 @@ nodes:
             "scenarios:\n  s:\n    nodes:\n      hours: {estimate: [3, 2, 1]}\n",
             "scenarios.yaml:4: node 'hours': scenario 's' makes the model fail its check",
         ),
+        (
+            "scenarios:\n  s:\n    nodes:\n      hours: {estimat: [1, 2, 3]}\n",
+            ":4: node 'hours': unknown key 'estimat' (hint: did you mean 'estimate'?)",
+        ),
         ("scenarios: !!python/object:os.system {}\n", ":1: unsupported YAML tag"),
         ("scenarios:\n  s:\n    set: !!python/name:os.system 3\n", ":3: unsupported YAML tag"),
         ("scenarios: [a, b\n", ":2: YAML syntax error"),
