@@ -58,19 +58,19 @@ _NEEDS = "a scenario file needs 'scenarios:' with at least one named scenario"
 class Scenario:
     """One named scenario: its pins, its replaced nodes and its business-case settings.
 
-    ``case_keys`` are the ``business_case:`` keys it changes, as written;
-    ``lines`` the file line of each (``case.discount_rate``) and of each pin
-    (``set.rate``), for messages.
+    ``case_keys`` are the ``business_case:`` keys it changes, as written, and
+    ``case_lines`` the file line of each (by dotted path: ``risks.0.name``), for
+    the business case's own messages.
     """
 
     name: str
     pins: Mapping[str, float] = field(default_factory=dict)
     nodes: Mapping[str, Node] = field(default_factory=dict)
     case_keys: Mapping[str, Any] = field(default_factory=dict)
+    case_lines: Mapping[str, int] = field(default_factory=dict)
     description: str = ""
     file: str | None = None
     line: int | None = None
-    lines: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def changes_model(self) -> bool:
@@ -117,13 +117,8 @@ def changed_model(model: Model, scenario: Scenario) -> Model:
     changed.business_case = model.business_case
     if scenario.case_keys and model.business_case is not None:
         keys = {**_dump_case(model.business_case), **scenario.case_keys}
-        lines = {
-            key.removeprefix("case."): line
-            for key, line in scenario.lines.items()
-            if key.startswith("case.")
-        }
         changed.business_case = business_case_from_keys(
-            keys, file=scenario.file, line=scenario.line, lines=lines
+            keys, file=scenario.file, line=scenario.line, lines=scenario.case_lines
         )
     for node in model:
         changed.add_node(scenario.nodes.get(node.id, node))
@@ -136,16 +131,6 @@ def _error(problem: _Problem, file: str) -> ModelFileError:
     return ModelFileError(problem.message, file=file, line=problem.line, hint=hint)
 
 
-def _entries(value: Any) -> Iterator[tuple[Any, int | None, Any]]:
-    """(key, line, value) of a file's mapping or of a plain dict."""
-    if isinstance(value, _Map):
-        for pair in value.entries():
-            yield pair.key, pair.line, pair.value
-    else:
-        for key, item in value.items():
-            yield key, None, item
-
-
 class _ScenarioReader:
     """Reads the scenario tree, checking every name against the model."""
 
@@ -155,6 +140,7 @@ class _ScenarioReader:
         self.warnings: list[str] = []
 
     def read(self, root: Any, line: int | None) -> list[Scenario]:
+        """Every scenario of the tree (``root`` at ``line``), in file order."""
         self.mapping(root, line, "the top level", _EXAMPLE)
         if isinstance(root, Mapping) and "scenarios" not in root:  # {name: changes} from Python
             root = {"scenarios": root}
@@ -163,18 +149,24 @@ class _ScenarioReader:
             raise _Problem("structure", "the file has no 'scenarios:'", line, _EXAMPLE)
         line, scenarios = top["scenarios"]
         self.mapping(scenarios, line, "'scenarios'", "name each scenario, then its changes")
-        read = [self.scenario(name, at, body) for name, at, body in _entries(scenarios)]
+        read = [self.scenario(name, at, body) for name, at, body in self.entries(scenarios)]
         if not read:
             raise _Problem("structure", "'scenarios' names no scenario", line, _EXAMPLE)
-        names = [s.name for s in read]
-        for k, name in enumerate(names):
-            if name in names[:k]:
-                raise _Problem("duplicate-key", f"duplicate scenario {name!r}", read[k].line)
         return read
+
+    def entries(self, value: Any) -> Iterator[tuple[Any, int | None, Any]]:
+        """(key, line, value) of a file's mapping (each key plain and once) or a plain dict."""
+        if not isinstance(value, _Map):
+            for key, item in value.items():
+                yield key, None, item
+            return
+        seen: dict[Any, int | None] = {}
+        for pair in value.entries():
+            yield self.tree.key(pair, seen), pair.line, pair.value
 
     def keys(self, value: Any, known: tuple[str, ...]) -> Iterator[tuple[str, tuple[Any, Any]]]:
         """Each (key, (line, value)) of a mapping, every key one of ``known``."""
-        for key, line, item in _entries(value):
+        for key, line, item in self.entries(value):
             if key not in known:
                 hint = did_you_mean(key, known, "known keys: " + ", ".join(known))
                 raise _Problem("unknown-key", f"unknown key {shown(key)}", line, hint)
@@ -190,17 +182,20 @@ class _ScenarioReader:
             )
 
     def scenario(self, name: Any, line: int | None, body: Any) -> Scenario:
+        """One scenario, its changes read and checked against the model."""
         if not isinstance(name, str) or not name:
             raise _Problem("structure", f"a scenario's name must be text, got {shown(name)}", line)
         self.mapping(
             body, line, f"scenario {name!r}", "give it 'set:', 'nodes:' or 'business_case:'"
         )
         parts = dict(self.keys(body, SCENARIO_KEYS))
-        lines: dict[str, int] = {}
-        pins = self.pins(parts.get("set"), lines)
+        pins = self.pins(parts.get("set"))
         nodes = self.nodes(parts.get("nodes"))
-        case_keys = self.case_keys(parts.get("business_case"), lines)
-        description = self.tree.plain(*reversed(parts.get("description", (line, "")))) or ""
+        case_keys, case_lines = self.case_keys(parts.get("business_case"))
+        at, description = parts.get("description", (line, ""))
+        description = self.tree.plain(description, at)
+        if not isinstance(description, str):
+            raise _Problem("bad-value", f"a description must be text, got {shown(description)}", at)
         if not (pins or nodes or case_keys):
             raise _Problem(
                 "structure",
@@ -208,11 +203,12 @@ class _ScenarioReader:
                 line,
                 "give it 'set:', 'nodes:' or 'business_case:'",
             )
-        scenario = Scenario(name, pins, nodes, case_keys, str(description), self.file, line, lines)
+        scenario = Scenario(name, pins, nodes, case_keys, case_lines, description, self.file, line)
         self.check_changes(scenario)
         return scenario
 
     def known(self, node_id: Any, line: int | None, what: str) -> str:
+        """``node_id`` if the model has it; else a problem with the closest id."""
         if not isinstance(node_id, str) or node_id not in self.model:
             ids = [node.id for node in self.model]
             hint = did_you_mean(node_id, ids, "see 'assumption-graph check' for the ids")
@@ -221,13 +217,14 @@ class _ScenarioReader:
             )
         return node_id
 
-    def pins(self, part: tuple[int | None, Any] | None, lines: dict[str, int]) -> dict[str, float]:
+    def pins(self, part: tuple[int | None, Any] | None) -> dict[str, float]:
+        """``set:``: node id -> a finite number (a warning when outside its estimate)."""
         if part is None:
             return {}
         line, value = part
         self.mapping(value, line, "'set'", "write e.g. 'set: {rate: 0.85}'")
         pins: dict[str, float] = {}
-        for node_id, at, number in _entries(value):
+        for node_id, at, number in self.entries(value):
             self.known(node_id, at, "'set'")
             number = self.tree.plain(number, at)
             if (
@@ -239,8 +236,6 @@ class _ScenarioReader:
                     "bad-value", f"a pin must be a finite number, got {shown(number)}", at
                 )
             pins[node_id] = float(number)
-            if at is not None:
-                lines[f"set.{node_id}"] = at
             self.warn_outside(node_id, float(number), at)
         return pins
 
@@ -257,12 +252,13 @@ class _ScenarioReader:
         )
 
     def nodes(self, part: tuple[int | None, Any] | None) -> dict[str, Node]:
+        """``nodes:``: each replaced node read by the model's own node reader."""
         if part is None:
             return {}
         line, value = part
         self.mapping(value, line, "'nodes'", "write e.g. 'nodes: {hours: {estimate: [1, 2, 4]}}'")
         nodes: dict[str, Node] = {}
-        for node_id, at, keys in _entries(value):
+        for node_id, at, keys in self.entries(value):
             self.known(node_id, at, "'nodes'")
             plain, key_lines = self.tree.node_keys(keys, at)
             try:
@@ -280,10 +276,11 @@ class _ScenarioReader:
         return nodes
 
     def case_keys(
-        self, part: tuple[int | None, Any] | None, lines: dict[str, int]
-    ) -> dict[str, Any]:
+        self, part: tuple[int | None, Any] | None
+    ) -> tuple[dict[str, Any], dict[str, int]]:
+        """The business-case settings changed, and the line of each."""
         if part is None:
-            return {}
+            return {}, {}
         line, value = part
         if self.model.business_case is None:
             raise _Problem(
@@ -294,10 +291,9 @@ class _ScenarioReader:
         self.mapping(
             value, line, "'business_case'", "write e.g. 'business_case: {discount_rate: 0.035}'"
         )
-        found: dict[str, int] = {}
-        _collect_lines(value, "", found)
-        lines.update({f"case.{key}": at for key, at in found.items()})
-        return dict(self.tree.plain(value, line))
+        lines: dict[str, int] = {}
+        _collect_lines(value, "", lines)
+        return dict(self.tree.plain(value, line)), lines
 
     def check_changes(self, scenario: Scenario) -> None:
         """The changed model's business case reads (unknown keys, bad values stop here)."""

@@ -249,7 +249,7 @@ nodes:
         ("scenarios:\n  s: {}\n", "scenario 's' changes nothing"),
         (
             "scenarios:\n  s:\n    set: {hours: 1}\n  s:\n    set: {hours: 2}\n",
-            "duplicate scenario 's'",
+            ":4: duplicate key 's' (first on line 2)",
         ),
         (
             "scenarios:\n  s:\n    nodes:\n"
