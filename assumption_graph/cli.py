@@ -762,10 +762,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o", "--output", type=_file_name, help="write the comparison as an Excel workbook (.xlsx)"
     )
-    p.add_argument(
-        "--threads", type=_thread_count, default=None, help="threads to use (default: all)"
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_threads(p)
     p.set_defaults(handler=cmd_scenarios)
 
     p = commands.add_parser("report", help="simulate and write a self-contained HTML report")
@@ -822,14 +819,19 @@ def _add_overrides(parser: argparse.ArgumentParser) -> None:
 def _add_scenario(parser: argparse.ArgumentParser) -> None:
     """The options of every command that simulates a scenario and reports it."""
     _add_overrides(parser)
-    parser.add_argument(
-        "--threads", type=_thread_count, default=None, help="threads to use (default: all)"
-    )
+    _add_threads(parser)
     parser.add_argument(
         "--previous",
         type=_file_name,
         metavar="RESULT.json",
         help="the previous phase's 'run --json' result: show its figures and flag changes",
+    )
+
+
+def _add_threads(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that samples long: its threads and its progress bar."""
+    parser.add_argument(
+        "--threads", type=_thread_count, default=None, help="threads to use (default: all)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

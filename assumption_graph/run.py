@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from .errors import RunError, did_you_mean, shown
 from .model import Model
 from .results import RunResult, achieved_correlations, summarise, summarise_rows
 from .sampling import METHODS, InputSampler
+from .scenario_file import scenarios_from_data
 from .settings import DEFAULT_SAMPLES, DEFAULT_SEED
 from .validate import CheckedModel
 
@@ -259,9 +261,6 @@ class Simulator:
         table as plain dicts, ``.to_pandas()`` a DataFrame when pandas is
         installed. Warnings (a pin outside an input's range) are Python warnings.
         """
-        import warnings
-
-        from .scenario_file import scenarios_from_data
         from .scenarios import run_scenarios  # builds on this module
 
         read, found = scenarios_from_data(scenarios, self.model)

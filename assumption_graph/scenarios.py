@@ -135,19 +135,6 @@ class ScenarioResult:
             ) from None
         return pandas.DataFrame(self.rows())
 
-    def _repr_html_(self) -> str:
-        """Jupyter shows the comparison as its table."""
-        head = "".join(f"<th>{key}</th>" for key in self.rows()[0])
-        body = "".join(
-            "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row.values()) + "</tr>"
-            for row in self.rows()
-        )
-        return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _cell(value: object) -> str:
-    return "" if value is None else f"{value:,.4g}" if isinstance(value, float) else str(value)
-
 
 def _figures(
     run: RunResult, c: Compared
