@@ -131,7 +131,7 @@ class ScenarioResult:
         except ImportError:
             raise RunError(
                 "pandas is not installed",
-                hint="pip install 'assumption-graph[pandas]', or use result.rows()",
+                hint="pip install 'assumption_graph[pandas]', or use result.rows()",
             ) from None
         return pandas.DataFrame(self.rows())
 
