@@ -24,7 +24,7 @@ import shlex
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -366,15 +366,8 @@ def _simulate(
         "method": args.method,
         "precision": getattr(args, "precision", None),
     }
-    show_progress = sys.stderr.isatty() and args.samples >= PROGRESS_THRESHOLD and not args.quiet
-    if not show_progress:
-        return simulator.run(args.samples, args.seed, **options)
-    from tqdm import tqdm
-
-    with tqdm(
-        total=args.samples, unit="samples", unit_scale=True, file=sys.stderr, leave=False
-    ) as bar:
-        return simulator.run(args.samples, args.seed, progress=bar.update, **options)
+    with _progress_bar(args.samples, args) as progress:
+        return simulator.run(args.samples, args.seed, progress=progress, **options)
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
@@ -492,6 +485,60 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     _write({args.output: data})
     return EXIT_OK
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """Run the base and every scenario of a file with common random numbers; compare them."""
+    from .export import check_xlsx_path
+    from .run import Simulator
+    from .scenario_file import read_scenarios
+    from .scenario_report import scenario_report, scenarios_csv, scenarios_workbook
+    from .scenarios import run_scenarios
+
+    if args.output:
+        check_xlsx_path(args.output)  # before the run: a bad name costs nothing
+    outputs = (args.json, args.csv, args.output)
+    check_outputs(
+        [p for p in outputs if p is not None and p != "-"],
+        {args.model: "the model file", args.scenarios: "the scenario file"},
+    )
+    checked = _checked(args.model)
+    for diagnostic in checked.warnings:
+        _err(str(diagnostic))
+    scenarios, warnings = read_scenarios(args.scenarios, checked.model)
+    for warning in warnings:
+        _err(warning)
+    simulator = Simulator(checked)
+    total = args.samples * (1 + len(scenarios))
+    with _progress_bar(total, args) as progress:
+        result = run_scenarios(
+            simulator,
+            scenarios,
+            args.samples,
+            args.seed,
+            method=args.method,
+            threads=args.threads,
+            progress=progress,
+        )
+    files: dict[str, str | bytes] = {}
+    if args.csv:
+        files[args.csv] = scenarios_csv(result)
+    if args.output:
+        files[args.output] = scenarios_workbook(result)
+    _emit(scenario_report(result), files, args.json, result.to_dict())
+    return EXIT_OK
+
+
+@contextmanager
+def _progress_bar(total: int, args: argparse.Namespace) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar's update function on a terminal for big runs; ``None`` otherwise."""
+    if not (sys.stderr.isatty() and total >= PROGRESS_THRESHOLD and not args.quiet):
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="samples", unit_scale=True, file=sys.stderr, leave=False) as bar:
+        yield bar.update
 
 
 def _compared(result: RunResult, previous: dict[str, Any]) -> RunResult:
@@ -697,6 +744,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scenario(p)
     p.set_defaults(handler=cmd_export)
 
+    p = commands.add_parser(
+        "scenarios", help="run the base and named scenarios with common random numbers; compare"
+    )
+    p.add_argument("model", help="model file (.yaml, .yml or .json)")
+    p.add_argument("scenarios", help="scenario file (.yaml or .json) with 'scenarios:'")
+    _add_sampling(p)
+    p.add_argument(
+        "--json",
+        type=_file_name,
+        metavar="FILE",
+        help="write the base's and every scenario's figures and differences as JSON ('-': stdout)",
+    )
+    p.add_argument(
+        "--csv", type=_file_name, metavar="FILE", help="write the comparison table as CSV to FILE"
+    )
+    p.add_argument(
+        "-o", "--output", type=_file_name, help="write the comparison as an Excel workbook (.xlsx)"
+    )
+    _add_threads(p)
+    p.set_defaults(handler=cmd_scenarios)
+
     p = commands.add_parser("report", help="simulate and write a self-contained HTML report")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
     p.add_argument(
@@ -751,14 +819,19 @@ def _add_overrides(parser: argparse.ArgumentParser) -> None:
 def _add_scenario(parser: argparse.ArgumentParser) -> None:
     """The options of every command that simulates a scenario and reports it."""
     _add_overrides(parser)
-    parser.add_argument(
-        "--threads", type=_thread_count, default=None, help="threads to use (default: all)"
-    )
+    _add_threads(parser)
     parser.add_argument(
         "--previous",
         type=_file_name,
         metavar="RESULT.json",
         help="the previous phase's 'run --json' result: show its figures and flag changes",
+    )
+
+
+def _add_threads(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that samples long: its threads and its progress bar."""
+    parser.add_argument(
+        "--threads", type=_thread_count, default=None, help="threads to use (default: all)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +29,12 @@ from .errors import RunError, did_you_mean, shown
 from .model import Model
 from .results import RunResult, achieved_correlations, summarise, summarise_rows
 from .sampling import METHODS, InputSampler
+from .scenario_file import scenarios_from_data
 from .settings import DEFAULT_SAMPLES, DEFAULT_SEED
 from .validate import CheckedModel
 
-if TYPE_CHECKING:  # sensitivity builds on this module
+if TYPE_CHECKING:  # sensitivity and scenarios build on this module
+    from .scenarios import ScenarioResult
     from .sensitivity import SensitivityResult
 
 __all__ = [
@@ -240,19 +243,44 @@ class Simulator:
 
         return sensitivity(self, output, **options)  # type: ignore[arg-type]
 
+    def scenarios(
+        self,
+        scenarios: Mapping[str, Mapping[str, Any]],
+        n: int = DEFAULT_SAMPLES,
+        seed: int = DEFAULT_SEED,
+        *,
+        method: str = "mc",
+        threads: int | None = None,
+    ) -> ScenarioResult:
+        """Run the base and named scenarios with common random numbers; compare them.
+
+        ``scenarios`` maps each name to its changes in the scenario file's
+        vocabulary (``{"cheaper": {"set": {"rate": 0.85}}}``; also ``nodes`` and
+        ``business_case``). Returns a
+        :class:`~assumption_graph.scenarios.ScenarioResult`: ``.rows()`` is the
+        table as plain dicts, ``.to_pandas()`` a DataFrame when pandas is
+        installed. Warnings (a pin outside an input's range) are Python warnings.
+        """
+        from .scenarios import run_scenarios  # builds on this module
+
+        read, found = scenarios_from_data(scenarios, self.model)
+        for text in found:
+            warnings.warn(text, UserWarning, stacklevel=2)
+        return run_scenarios(self, read, n, seed, method=method, threads=threads)
+
     def _sampler(self, method: str, seed: int, n: int, pins: Mapping[str, float]) -> InputSampler:
         """Where the run's loaded inputs come from; correlations of pinned inputs are dropped.
 
         A plain Monte Carlo run without correlations loads nothing: the kernel draws
-        every input, and the graph's inputs need not even be listed.
+        every input, and the graph's inputs need not even be listed. Sobol points
+        span every random input, pinned or not, so a pin moves no other input's points.
         """
         if method == "mc" and not self.model.correlations:
             return InputSampler(method, {}, [], seed, n)
-        drawing = {
-            x: d for x, d in input_distributions(self.compiled.checked, pins).items() if d.draws
-        }
+        every = {x: d for x, d in input_distributions(self.compiled.checked).items() if d.draws}
+        drawing = {x: d for x, d in every.items() if x not in pins}
         pairs = [c.pair for c in self.model.correlations if c.a in drawing and c.b in drawing]
-        return InputSampler(method, drawing, pairs, seed, n)
+        return InputSampler(method, drawing, pairs, seed, n, spans=every)
 
     def _output_ids(self, outputs: Iterable[str] | str | None) -> tuple[str, ...]:
         if outputs is None:

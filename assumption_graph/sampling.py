@@ -155,7 +155,10 @@ class InputSampler:
     ``distributions`` are the run's random inputs. With method ``lhs`` or
     ``sobol`` all of them are loaded; with ``mc`` only the correlated ones (the
     others the kernel draws itself, from the same stream). ``loaded`` lists them
-    in the row order of :meth:`values`.
+    in the row order of :meth:`values`. ``spans``: the inputs whose dimensions the
+    Sobol sequence has (default: the loaded ones), a superset of them; a run with
+    pinned inputs passes every random input, so pinning one leaves the points of
+    the others as they were (common random numbers for scenarios).
     """
 
     def __init__(
@@ -165,6 +168,7 @@ class InputSampler:
         correlations: Sequence[tuple[str, str, float]],
         seed: int,
         n: int,
+        spans: Iterable[str] | None = None,
     ) -> None:
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}")
@@ -176,6 +180,9 @@ class InputSampler:
             tuple(sorted(distributions)) if method != "mc" else tuple(correlated)
         )
         rows = {node_id: k for k, node_id in enumerate(self.loaded)}
+        spanned = sorted({*self.loaded, *(spans or ())})
+        self._dimensions = len(spanned)
+        self._sobol_rows = np.array([spanned.index(x) for x in self.loaded], dtype=np.int64)
         self._copula_rows = np.array([rows[x] for x in correlated], dtype=np.int64)
         self._factor = copula_factor(normal_correlations(correlated, correlations))
         self._sobol: Any = None  # scipy's Sobol engine, made on the first chunk
@@ -208,14 +215,14 @@ class InputSampler:
 
         if self._sobol is None or start != self._position:
             rng = np.random.default_rng(stream_key(self.seed, ""))
-            self._sobol = qmc.Sobol(len(self.loaded), scramble=True, rng=rng)
+            self._sobol = qmc.Sobol(self._dimensions, scramble=True, rng=rng)
             if start:
                 self._sobol.fast_forward(start)
         with warnings.catch_warnings():  # scipy warns unless n is a power of 2; the README says so
             warnings.simplefilter("ignore", UserWarning)
             points = self._sobol.random(count)
         self._position = start + count
-        return np.clip(points.T, _TINY, _BELOW_ONE)
+        return np.clip(points.T[self._sobol_rows], _TINY, _BELOW_ONE)
 
 
 def _normal_cdf(z: np.ndarray) -> np.ndarray:

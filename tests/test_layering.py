@@ -37,6 +37,9 @@ STAGES: dict[str, int] = {
     "results": 5,
     "run": 5,
     "sensitivity": 5,
+    "scenario_file": 2,
+    "scenarios": 5,
+    "scenario_report": 6,
     "render": 6,
     "report": 6,
     "plots": 6,
@@ -131,6 +134,7 @@ ALLOWED_FORWARD: dict[tuple[str, str], str] = {
     ("results", "report"): "RunResult's tables and the notebook's display of a result",
     ("results", "plots"): "RunResult.plot",
     ("run", "sensitivity"): "Simulator.sensitivity()",
+    ("run", "scenarios"): "Simulator.scenarios()",
 }
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "situation_title",
     "FIGURE_LABELS",
     "KEY_FIGURES",
+    "COST_FIGURES",
     "IRR_MULTIPLE",
     "MIRR_GAINS",
     "MIRR_COSTS",
@@ -48,6 +49,10 @@ FIGURE_LABELS: dict[str, str] = {
     "net_gain": "Net gain (gross gain - project cost)",
 }
 KEY_FIGURES: tuple[str, ...] = tuple(FIGURE_LABELS)
+#: The key figures that are costs (better lower); the others are gains (better higher).
+COST_FIGURES: frozenset[str] = frozenset(
+    {"project_cost", "operating_without", "operating_with", "total_with_project"}
+)
 IRR_MULTIPLE = "@irr_multiple"  # 1 in a sample with more than one IRR, else 0
 MIRR_GAINS = "@mirr_gains"  # the MIRR's positive net flows, compounded to the end year
 MIRR_COSTS = "@mirr_costs"  # the MIRR's negative net flows, discounted to the start year
