@@ -24,6 +24,7 @@ from .model import Model
 from .results import NodeSummary, summarise
 from .run import Simulator, checked_whole
 from .settings import DEFAULT_SAMPLES, DEFAULT_SEED
+from .validate import CheckedModel
 
 __all__ = ["CaseRow", "PortfolioResult", "FIGURES", "TOTALS", "run_portfolio"]
 
@@ -155,7 +156,7 @@ def _sum(values: Sequence[float | None]) -> float | None:
 
 
 def run_portfolio(
-    models: Sequence[Model],
+    models: Sequence[Model | CheckedModel],
     n: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
     *,
@@ -173,7 +174,7 @@ def run_portfolio(
     n = checked_whole(n, "n (the number of samples)", least=1)
     if not models:
         raise RunError("a portfolio needs at least one business case")
-    names = _case_names(models)
+    names = _case_names([m.model if isinstance(m, CheckedModel) else m for m in models])
     totals = {name: np.zeros(n) for name in TOTALS}
     rows = []
     for model, name in zip(models, names, strict=True):
@@ -205,7 +206,7 @@ def _case_names(models: Sequence[Model]) -> list[str]:
 
 
 def _run_case(
-    model: Model,
+    model: Model | CheckedModel,
     name: str,
     n: int,
     seed: int,
@@ -216,7 +217,7 @@ def _run_case(
     """One case's row, and its samples of each of :data:`TOTALS` (its run's other
     samples are dropped with the run)."""
     simulator = Simulator(model)
-    case = simulator.case
+    model, case = simulator.model, simulator.case
     if not isinstance(case, CaseGraph):  # the model was checked to have a business case
         raise RunError(f"{model.file or model.name} is not a business case")
     ids = {total: case.key_figures[total] for total in TOTALS}
