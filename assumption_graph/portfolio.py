@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from .business.expand import CaseGraph
 from .business.figures import Table
 from .business.settings import CATEGORIES
+from .compile.kernel import threads_for
 from .errors import RunError
 from .model import Model
 from .results import NodeSummary, summarise
@@ -166,22 +168,29 @@ def run_portfolio(
 ) -> PortfolioResult:
     """Run every business case of ``models`` with ``n`` samples from ``seed``.
 
-    The cases run one after the other; the totals are the per-sample sums of the
-    cases' NPV and project cost, added in the order of ``models``, so they equal
-    the sums of separate runs bit for bit. A model without a business case, or
-    two cases with the same name, is a :class:`RunError` before anything runs.
+    The cases run side by side, ``threads`` (default: all the machine's) at a time,
+    one thread each: while one case's kernel runs, another's summaries and tables
+    are worked out. The totals are the per-sample sums of the cases' NPV and
+    project cost, added in the order of ``models``, so they equal the sums of
+    separate runs bit for bit. A model without a business case, or two cases
+    with the same name, is a :class:`RunError` before anything runs.
     """
     n = checked_whole(n, "n (the number of samples)", least=1)
     if not models:
         raise RunError("a portfolio needs at least one business case")
     names = _case_names([m.model if isinstance(m, CheckedModel) else m for m in models])
+    at_once = min(len(models), threads_for(threads))
     totals = {name: np.zeros(n) for name in TOTALS}
     rows = []
-    for model, name in zip(models, names, strict=True):
-        row, samples = _run_case(model, name, n, seed, method, threads, progress)
-        for total in TOTALS:
-            totals[total] += samples[total]
-        rows.append(row)
+
+    def run_case(model: Model | CheckedModel, name: str) -> tuple[CaseRow, dict[str, np.ndarray]]:
+        return _run_case(model, name, n, seed, method, progress)
+
+    with ThreadPoolExecutor(at_once, thread_name_prefix="portfolio") as pool:
+        for row, samples in pool.map(run_case, models, names):
+            for total in TOTALS:
+                totals[total] += samples[total]
+            rows.append(row)
     return PortfolioResult(n, seed, method, tuple(rows), totals)
 
 
@@ -211,11 +220,10 @@ def _run_case(
     n: int,
     seed: int,
     method: str,
-    threads: int | None,
     progress: Callable[[int], None] | None,
 ) -> tuple[CaseRow, dict[str, np.ndarray]]:
-    """One case's row, and its samples of each of :data:`TOTALS` (its run's other
-    samples are dropped with the run)."""
+    """One case's row, and its samples of each of :data:`TOTALS`, run on one thread
+    (copies: the run's other samples go with the run)."""
     simulator = Simulator(model)
     model, case = simulator.model, simulator.case
     if not isinstance(case, CaseGraph):  # the model was checked to have a business case
@@ -227,13 +235,13 @@ def _run_case(
         method=method,
         outputs=tuple(ids.values()),
         keep_samples=True,
-        threads=threads,
+        threads=1,
         progress=progress,
     )
     business = result.business_case
     if business is None:  # a CaseGraph's run always has one
         raise RunError(f"{model.file or model.name}: the run gave no business case figures")
-    samples = {total: result.values(node_id) for total, node_id in ids.items()}
+    samples = {total: result.values(node_id).copy() for total, node_id in ids.items()}
     cost, npv = samples["project_cost"], samples["npv"]
     finite_cost = cost[np.isfinite(cost)]
     figures: dict[str, float | None] = {
