@@ -579,10 +579,13 @@ def _portfolio(run: Any, cases: list[CheckedModel], args: argparse.Namespace, ba
 def _checked_cases(paths: Sequence[str]) -> list[CheckedModel]:
     """Read and check every case; list every problem of all of them, then stop if any."""
     checked, failed, unreadable = [], 0, False
+    found: Sequence[object]
     for path in paths:
         model, diagnostics = read_model(path)
         if any(d.code in UNREADABLE_CODES for d in diagnostics):
             unreadable, found = True, diagnostics
+        elif model.business_case is None and not model.unread_case:
+            found = [f"{path}: not a business case (a portfolio compares 'business_case:' models)"]
         else:
             case = check(model, diagnostics)
             checked.append(case)

@@ -37,11 +37,13 @@ STAGES: dict[str, int] = {
     "results": 5,
     "run": 5,
     "sensitivity": 5,
+    "portfolio": 5,
     "render": 6,
     "report": 6,
     "plots": 6,
     "html_report": 6,
     "export": 6,
+    "portfolio_report": 6,
     "cli": 7,
 }
 
