@@ -11,6 +11,7 @@ case, so they draw the same stream in every case and the totals are coherent.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -168,9 +169,10 @@ def run_portfolio(
 ) -> PortfolioResult:
     """Run every business case of ``models`` with ``n`` samples from ``seed``.
 
-    The cases run side by side, ``threads`` (default: all the machine's) at a time,
-    one thread each: while one case's kernel runs, another's summaries and tables
-    are worked out. The totals are the per-sample sums of the cases' NPV and
+    The cases run side by side, as many at a time as ``threads`` (default: all the
+    machine's), sharing the threads: while one case's kernel runs, another's
+    summaries and tables are worked out. Ctrl-C, or a case that fails, stops the
+    others at their next chunk. The totals are the per-sample sums of the cases' NPV and
     project cost, added in the order of ``models``, so they equal the sums of
     separate runs bit for bit. A model without a business case, or two cases
     with the same name, is a :class:`RunError` before anything runs.
@@ -180,17 +182,32 @@ def run_portfolio(
         raise RunError("a portfolio needs at least one business case")
     names = _case_names([m.model if isinstance(m, CheckedModel) else m for m in models])
     at_once = min(len(models), threads_for(threads))
+    each = max(1, threads_for(threads) // at_once)  # threads per case
     totals = {name: np.zeros(n) for name in TOTALS}
     rows = []
+    stop = threading.Event()  # set when the portfolio fails or is interrupted
+
+    def done(count: int) -> None:
+        """After each chunk of a case: stop there if the portfolio is stopping."""
+        if stop.is_set():
+            raise RunError("the portfolio stopped")
+        if progress is not None:
+            progress(count)
 
     def run_case(model: Model | CheckedModel, name: str) -> tuple[CaseRow, dict[str, np.ndarray]]:
-        return _run_case(model, name, n, seed, method, progress)
+        return _run_case(model, name, n, seed, method, each, done)
 
-    with ThreadPoolExecutor(at_once, thread_name_prefix="portfolio") as pool:
+    pool = ThreadPoolExecutor(at_once, thread_name_prefix="portfolio")
+    try:
         for row, samples in pool.map(run_case, models, names):
             for total in TOTALS:
                 totals[total] += samples[total]
             rows.append(row)
+    except BaseException:  # Ctrl-C or a failed case: the others stop at their next chunk
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return PortfolioResult(n, seed, method, tuple(rows), totals)
 
 
@@ -220,10 +237,11 @@ def _run_case(
     n: int,
     seed: int,
     method: str,
-    progress: Callable[[int], None] | None,
+    threads: int,
+    progress: Callable[[int], None],
 ) -> tuple[CaseRow, dict[str, np.ndarray]]:
-    """One case's row, and its samples of each of :data:`TOTALS`, run on one thread
-    (copies: the run's other samples go with the run)."""
+    """One case's row, and its samples of each of :data:`TOTALS` (copies: the run's
+    other samples go with the run)."""
     simulator = Simulator(model)
     model, case = simulator.model, simulator.case
     if not isinstance(case, CaseGraph):  # the model was checked to have a business case
@@ -235,7 +253,7 @@ def _run_case(
         method=method,
         outputs=tuple(ids.values()),
         keep_samples=True,
-        threads=1,
+        threads=threads,
         progress=progress,
     )
     business = result.business_case

@@ -81,6 +81,18 @@ def test_shared_inputs_draw_the_same_numbers_in_every_case() -> None:
             assert other.tobytes() == samples[0].tobytes(), node_id
 
 
+def test_an_interruption_stops_every_case() -> None:
+    calls = []
+
+    def interrupt(count: int) -> None:
+        calls.append(count)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_portfolio([load(path) for path in CASES], 600_000, SEED, progress=interrupt)
+    assert len(calls) <= 2  # the first chunk of the cases running when it came, no more
+
+
 def test_category_table_has_the_same_rows_for_every_case(portfolio) -> None:  # type: ignore[no-untyped-def]
     table = portfolio.category_table()
     costs = [row for row in table.rows if row[0].startswith("project cost: ")]
