@@ -981,7 +981,9 @@ def _add_library(model: Model, reader: _Reader, name: str, line: int | None) -> 
     shared = _Reader(library, os.fspath(path), reader.limits, shared=True)
     try:
         text = _read_text(path, reader.limits.file_mb)
-        shared.read(*_parse(text, "json" if path.suffix.lower() == ".json" else "yaml", reader.limits))
+        shared.read(
+            *_parse(text, "json" if path.suffix.lower() == ".json" else "yaml", reader.limits)
+        )
     except _Problem as problem:
         if problem.code in UNREADABLE_CODES and problem.line is None:
             message = f"library {shown(name)}: {problem.message}"

@@ -279,8 +279,10 @@ def _run_case(
         costs=_costs(business.tables["by_category"]),
         npv=summarise(npv, {}),
         totals={
-            total: {"expected": _number(business[total].expected),
-                    "weighted": _number(business[total].weighted)}
+            total: {
+                "expected": _number(business[total].expected),
+                "weighted": _number(business[total].weighted),
+            }
             for total in TOTALS
         },
     )

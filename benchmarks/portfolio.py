@@ -58,8 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         times = []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(
-                io.StringIO()
+            with (
+                contextlib.redirect_stdout(io.StringIO()),
+                contextlib.redirect_stderr(io.StringIO()),
             ):
                 code = cli(command)
             times.append(time.perf_counter() - start)

@@ -142,7 +142,9 @@ nodes:
 """
 
 
-def case_text(name: str = "A", library: str = "shared.yaml", extra: str = "", rate: str = "rate") -> str:
+def case_text(
+    name: str = "A", library: str = "shared.yaml", extra: str = "", rate: str = "rate"
+) -> str:
     return CASE.format(name=name, library=library, extra=extra, rate=rate)
 
 
@@ -194,7 +196,9 @@ def test_a_library_problem_is_reported_at_the_library_line(tmp_path: Path) -> No
         ("", "empty-file", "library"),
     ],
 )
-def test_bad_libraries_are_refused(tmp_path: Path, library: str | None, code: str, words: str) -> None:
+def test_bad_libraries_are_refused(
+    tmp_path: Path, library: str | None, code: str, words: str
+) -> None:
     name = "missing.yaml" if library is None else "shared.yaml"
     if library is not None:
         write(tmp_path, name, library)
