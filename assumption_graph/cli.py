@@ -41,6 +41,7 @@ from .validate import CheckedModel, check
 # The stages after the check (numpy, the kernel, the summaries, the plots) are
 # imported by the commands that run them, so that ``check`` and ``draw`` start fast.
 if TYPE_CHECKING:
+    from .portfolio import PortfolioResult
     from .results import RunResult
     from .run import Simulator
 
@@ -549,31 +550,32 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     for case in checked:
         for diagnostic in case.warnings:
             _err(str(diagnostic))
-    show = sys.stderr.isatty() and args.samples * len(checked) >= PROGRESS_THRESHOLD
-    if show and not args.quiet:
+
+    def run(progress: Any) -> PortfolioResult:
+        return run_portfolio(
+            checked,
+            args.samples,
+            args.seed,
+            method=args.method,
+            threads=args.threads,
+            progress=progress,
+        )
+
+    total = args.samples * len(checked)
+    if sys.stderr.isatty() and total >= PROGRESS_THRESHOLD and not args.quiet:
         from tqdm import tqdm
 
         with tqdm(
-            total=args.samples * len(checked),
-            unit="samples",
-            unit_scale=True,
-            file=sys.stderr,
-            leave=False,
+            total=total, unit="samples", unit_scale=True, file=sys.stderr, leave=False
         ) as bar:
-            result = _portfolio(run_portfolio, checked, args, bar.update)
+            result = run(bar.update)
     else:
-        result = _portfolio(run_portfolio, checked, args, None)
+        result = run(None)
     files: dict[str, str | bytes] = {}
     if args.output:
         files[args.output] = portfolio_output(result, args.output)
     _emit(portfolio_text(result), files, args.json, result.as_dict())
     return EXIT_OK
-
-
-def _portfolio(run: Any, cases: list[CheckedModel], args: argparse.Namespace, bar: Any) -> Any:
-    return run(
-        cases, args.samples, args.seed, method=args.method, threads=args.threads, progress=bar
-    )
 
 
 def _checked_cases(paths: Sequence[str]) -> list[CheckedModel]:
