@@ -1,7 +1,7 @@
 """The ``assumption-graph`` (``agraph``) command line.
 
-Commands: check, run, draw, sensitivity, export (an Excel workbook) and report
-(a self-contained HTML page).
+Commands: check, run, draw, sensitivity, export (an Excel workbook), report
+(a self-contained HTML page) and portfolio (many business cases side by side).
 
 The only module that prints. Every user mistake ends in a one-line message on
 standard error and a non-zero exit, never a traceback; output files are written
@@ -41,6 +41,7 @@ from .validate import CheckedModel, check
 # The stages after the check (numpy, the kernel, the summaries, the plots) are
 # imported by the commands that run them, so that ``check`` and ``draw`` start fast.
 if TYPE_CHECKING:
+    from .portfolio import PortfolioResult
     from .results import RunResult
     from .run import Simulator
 
@@ -583,6 +584,71 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_portfolio(args: argparse.Namespace) -> int:
+    """Run many business cases with one seed; print them side by side with their totals."""
+    from .portfolio import run_portfolio
+    from .portfolio_report import check_portfolio_output, portfolio_output, portfolio_text
+
+    if args.output:
+        check_portfolio_output(args.output)  # before the runs: a bad name costs nothing
+    outputs = [p for p in (args.output, args.json) if p is not None and p != "-"]
+    check_outputs(outputs, dict.fromkeys(args.cases, "a case's model file"))
+    checked = _checked_cases(args.cases)
+    for case in checked:
+        for diagnostic in case.warnings:
+            _err(str(diagnostic))
+
+    def run(progress: Any) -> PortfolioResult:
+        return run_portfolio(
+            checked,
+            args.samples,
+            args.seed,
+            method=args.method,
+            threads=args.threads,
+            progress=progress,
+        )
+
+    total = args.samples * len(checked)
+    if sys.stderr.isatty() and total >= PROGRESS_THRESHOLD and not args.quiet:
+        from tqdm import tqdm
+
+        with tqdm(
+            total=total, unit="samples", unit_scale=True, file=sys.stderr, leave=False
+        ) as bar:
+            result = run(bar.update)
+    else:
+        result = run(None)
+    files: dict[str, str | bytes] = {}
+    if args.output:
+        files[args.output] = portfolio_output(result, args.output)
+    _emit(portfolio_text(result), files, args.json, result.as_dict())
+    return EXIT_OK
+
+
+def _checked_cases(paths: Sequence[str]) -> list[CheckedModel]:
+    """Read and check every case; list every problem of all of them, then stop if any."""
+    checked, failed, unreadable = [], 0, False
+    found: Sequence[object]
+    for path in paths:
+        model, diagnostics = read_model(path)
+        if any(d.code in UNREADABLE_CODES for d in diagnostics):
+            unreadable, found = True, diagnostics
+        elif model.business_case is None and not model.unread_case:
+            found = [f"{path}: not a business case (a portfolio compares 'business_case:' models)"]
+        else:
+            case = check(model, diagnostics)
+            checked.append(case)
+            found = list(case.errors)
+        if found:
+            failed += 1
+            for diagnostic in found:
+                _err(str(diagnostic))
+    if failed:
+        _err(f"{failed} of {len(paths)} case(s) have errors; fix them, then run again")
+        raise _Exit(EXIT_UNREADABLE if unreadable else EXIT_ERRORS)
+    return checked
+
+
 def _check_report_path(path: str) -> None:
     target = Path(path)
     if target.suffix.lower() not in (".html", ".htm"):
@@ -780,6 +846,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-sensitivity", action="store_true", help="leave out the sensitivity charts"
     )
     p.set_defaults(handler=cmd_report, all=False)
+
+    p = commands.add_parser(
+        "portfolio", help="run many business cases with one seed; compare them and their totals"
+    )
+    p.add_argument("cases", nargs="+", help="business-case model files (.yaml, .yml or .json)")
+    _add_sampling(p)
+    p.add_argument(
+        "--json",
+        type=_file_name,
+        metavar="FILE",
+        help="write the portfolio as JSON to FILE ('-' for stdout)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=_file_name,
+        help="write the portfolio to a file ending in .html (with the NPV chart) or .xlsx",
+    )
+    p.add_argument(
+        "--threads", type=_thread_count, default=None, help="threads to use (default: all)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=cmd_portfolio)
     return parser
 
 

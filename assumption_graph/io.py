@@ -78,8 +78,10 @@ TOP_KEYS: tuple[str, ...] = (
     "money_unit",
     "business_case",
     "correlations",
+    "library",
     "nodes",
 )
+LIBRARY_KEYS: tuple[str, ...] = ("name", "description", "nodes")  # what a library file holds
 DEFAULT_MONEY_UNIT = "tkr"
 FORMATS: tuple[str, ...] = ("yaml", "json")
 
@@ -552,6 +554,8 @@ class _Reader:
     file: str
     limits: _Limits
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    shared: bool = False  # reading a library file: only LIBRARY_KEYS at the top
+    library: tuple[str, int | None] | None = None  # the file's ``library:`` and its line
 
     def report(self, problem: _Problem, node: str | None = None) -> None:
         self.diagnostics.append(problem.diagnostic(self.file, node))
@@ -614,6 +618,13 @@ class _Reader:
         return pair.key
 
     def setting(self, key: Any, pair: _Pair) -> None:
+        if self.shared and key not in LIBRARY_KEYS:
+            raise _Problem(
+                "unknown-key",
+                f"a library file holds only {', '.join(LIBRARY_KEYS)}; found {shown(key)}",
+                pair.line,
+                "move business-case settings, correlations and libraries into the model files",
+            )
         if key == "business_case":
             self.business_case(pair)
             return
@@ -632,6 +643,8 @@ class _Reader:
             return
         if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
             raise _Problem("bad-value", f"'{key}' must be text, got {shown(value)}", pair.line)
+        if key == "library":
+            self.library = (str(value), pair.line)
         setattr(self.model, key, str(value))
 
     def business_case(self, pair: _Pair) -> None:
@@ -949,7 +962,67 @@ def read_model_text(
         reader.read(*_parse(text, format, limits))
     except _Problem as problem:
         reader.report(problem)
+    if reader.library is not None:
+        _add_library(model, reader, *reader.library)
     return model, reader.diagnostics
+
+
+def _add_library(model: Model, reader: _Reader, name: str, line: int | None) -> None:
+    """Read the shared assumption library ``name`` (beside the model file) into ``model``.
+
+    Every library node joins the model, keeping its own file and line for messages;
+    those no formula of the model reaches are marked unused, so a case takes only
+    what it needs. An id defined in both files is an error naming both places.
+    """
+    file = reader.file
+    base = Path.cwd() if file.startswith("<") else Path(file).parent
+    path = base / name
+    library = Model(_default_name(name), file=os.fspath(path))
+    shared = _Reader(library, os.fspath(path), reader.limits, shared=True)
+    try:
+        text = _read_text(path, reader.limits.file_mb)
+        shared.read(
+            *_parse(text, "json" if path.suffix.lower() == ".json" else "yaml", reader.limits)
+        )
+    except _Problem as problem:
+        if problem.code in UNREADABLE_CODES and problem.line is None:
+            message = f"library {shown(name)}: {problem.message}"
+            reader.report(_Problem(problem.code, message, line, problem.hint))
+            return
+        shared.report(problem)
+    reader.diagnostics += shared.diagnostics
+    reached = _reached(model, library)
+    for node in library:
+        if node.id in model or node.id in model.broken:
+            reader.report(_clash(node, model, library), node.id)
+            continue
+        unused = node.unused or node.id not in reached
+        model.add_node(dataclasses.replace(node, file=library.file, unused=unused))
+    model.broken |= library.broken - set(model.nodes)
+
+
+def _reached(model: Model, library: Model) -> set[str]:
+    """Ids of the library nodes that the model's formulas use, directly or through others."""
+    todo = [name for node in model for name in node.inputs if name in library]
+    reached: set[str] = set()
+    while todo:
+        node_id = todo.pop()
+        if node_id not in reached:
+            reached.add(node_id)
+            todo += [name for name in library[node_id].inputs if name in library]
+    return reached
+
+
+def _clash(node: Node, model: Model, library: Model) -> _Problem:
+    own = model.nodes.get(node.id)
+    line = own.line if own is not None else None
+    return _Problem(
+        "library-clash",
+        f"node id '{node.id}' is defined in {model.file}:{line or '?'} and in the library "
+        f"{library.file}:{node.line or '?'}",
+        line,
+        "rename one of them, or delete the model's copy to use the library's",
+    )
 
 
 def _default_name(file: str) -> str:
@@ -1009,7 +1082,9 @@ def dump(model: Model) -> dict[str, Any]:
         data["business_case"] = _dump_case(model.business_case)
     if model.correlations:
         data["correlations"] = [[c.a, c.b, c.rho] for c in model.correlations]
-    data["nodes"] = {node.id: _dump_node(node) for node in model}
+    if model.library is not None:
+        data["library"] = model.library
+    data["nodes"] = {node.id: _dump_node(node) for node in model if node.file is None}
     return data
 
 

@@ -123,7 +123,8 @@ class Node:
     ``body`` says how the node gets its number: a :class:`Value`, a probability
     model (its three-point estimate) or a :class:`Formula` over other nodes.
     ``kind`` is the diagram's type of assumption; ``check`` verifies that kind
-    and body agree. ``line`` and ``key_lines`` locate the node in its file.
+    and body agree. ``line`` and ``key_lines`` locate the node in its file;
+    ``file`` is that file when it is not the model's own (a shared library's node).
     """
 
     id: str
@@ -144,6 +145,7 @@ class Node:
     risk: tuple[int, ...] = ()
     line: int | None = field(default=None, compare=False)
     key_lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+    file: str | None = field(default=None, compare=False)
 
     @property
     def display_label(self) -> str:
@@ -569,6 +571,7 @@ class Model:
         self.business_case: BusinessCase | None = None  # the file's ``business_case:``
         self.unread_case = False  # the file has a ``business_case:`` that could not be read
         self.correlations: list[Correlation] = []  # the file's ``correlations:``
+        self.library: str | None = None  # the file's ``library:``, whose nodes it holds too
         self._nodes: dict[str, Node] = {}
 
     def __repr__(self) -> str:

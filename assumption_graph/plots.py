@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +50,7 @@ __all__ = [
     "PlotAccessor",
     "check_chart_name",
     "contribution_figure",
+    "curves_figure",
     "convergence_figure",
     "figure_data",
     "figure_format",
@@ -161,6 +162,31 @@ def s_curve_figure(
     ax.set_ylabel("probability of not exceeding")
     _percent_axis(ax.yaxis)
     _finish(ax, title, percent, legend=True)
+    return fig
+
+
+def curves_figure(
+    summaries: Mapping[str, Distribution], title: str, unit: str = "", *, percent: bool = False
+) -> Figure:
+    """The S-curves of several distributions on one chart, one line each, by name.
+
+    A portfolio shows its cases' NPV so; each curve is read off its quantile sketch.
+    """
+    fig, ax = _figure(height=4.8)
+    probability = np.asarray(SKETCH_LEVELS) / 100
+    drawn = False
+    for name, summary in summaries.items():
+        quantiles = np.asarray(summary.quantiles)
+        if quantiles.size:
+            ax.plot(quantiles, probability, linewidth=1.5, label=_text(name))
+            drawn = True
+    if not drawn:
+        _no_data(ax)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(_axis_label(unit, percent))
+    ax.set_ylabel("probability of not exceeding")
+    _percent_axis(ax.yaxis)
+    _finish(ax, title, percent, legend=drawn, below=True)
     return fig
 
 

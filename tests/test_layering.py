@@ -40,11 +40,13 @@ STAGES: dict[str, int] = {
     "scenario_file": 2,
     "scenarios": 5,
     "scenario_report": 6,
+    "portfolio": 5,
     "render": 6,
     "report": 6,
     "plots": 6,
     "html_report": 6,
     "export": 6,
+    "portfolio_report": 6,
     "cli": 7,
 }
 

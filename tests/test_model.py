@@ -36,7 +36,7 @@ READ: dict[str, Any] = {
     "profile": (1.0, 0.5),
     "risk": (1, 2),
 }
-BASE_FIELDS = {"id", "kind", "body", "line", "key_lines"}
+BASE_FIELDS = {"id", "kind", "body", "line", "key_lines", "file"}  # identity, body, location
 
 
 def test_every_optional_field_of_a_node_has_a_reader_and_a_file_key() -> None:

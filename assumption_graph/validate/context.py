@@ -101,7 +101,7 @@ class Context:
             code,
             message,
             node=None if node is None else node.id,
-            file=self.model.file,
+            file=node.file if node is not None and node.file else self.model.file,
             line=line,
         )
 

@@ -26,6 +26,11 @@ declare(
 )
 declare("duplicate-key", "error", "a key written twice in one mapping")
 declare("duplicate-node", "error", "a node id given twice")
+declare(
+    "library-clash",
+    "error",
+    "a node id defined both in the model and in its `library:` file (both places are named)",
+)
 declare("node-id", "error", "a node id read as something other than text (quote it)")
 declare("unknown-key", "error", 'a key the file format does not know (with a "did you mean")')
 declare("node-definition", "error", "a node that can't be read (a bad value for one of its keys)")
