@@ -186,6 +186,8 @@ def run_portfolio(
     totals = {name: np.zeros(n) for name in TOTALS}
     rows = []
     stop = threading.Event()  # set when the portfolio fails or is interrupted
+    first: list[BaseException] = []  # what stopped it
+    lock = threading.Lock()
 
     def done(count: int) -> None:
         """After each chunk of a case: stop there if the portfolio is stopping."""
@@ -195,7 +197,14 @@ def run_portfolio(
             progress(count)
 
     def run_case(model: Model | CheckedModel, name: str) -> tuple[CaseRow, dict[str, np.ndarray]]:
-        return _run_case(model, name, n, seed, method, each, done)
+        try:
+            return _run_case(model, name, n, seed, method, each, done)
+        except BaseException as error:  # stop the others now, not when the results get here
+            with lock:
+                if not stop.is_set():
+                    first.append(error)
+                    stop.set()
+            raise
 
     pool = ThreadPoolExecutor(at_once, thread_name_prefix="portfolio")
     try:
@@ -203,8 +212,10 @@ def run_portfolio(
             for total in TOTALS:
                 totals[total] += samples[total]
             rows.append(row)
-    except BaseException:  # Ctrl-C or a failed case: the others stop at their next chunk
+    except BaseException as error:  # Ctrl-C or a failed case: the others stop at their next chunk
         stop.set()
+        if first and first[0] is not error:  # the cause, not a case it stopped
+            raise first[0] from None
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
