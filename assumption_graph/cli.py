@@ -29,12 +29,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import render
 from ._version import __version__
 from .errors import AssumptionGraphError, Diagnostic, ModelFileError, shown
 from .io import UNREADABLE_CODES, check_outputs, read_json, read_model, write_files
 from .model import Model
-from .settings import DEFAULT_SAMPLES, DEFAULT_SEED, METHODS
+from .settings import (
+    AUTO,
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    DIAGRAM_EDGES,
+    DIAGRAM_NODES,
+    FORMATS,
+    GROUPS,
+    LEVELS,
+    METHODS,
+)
 from .text import printable
 from .validate import CheckedModel, check
 
@@ -243,10 +252,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Compile and simulate; print the key-figure table, optionally write JSON."""
-    from .plots import ChartRequest, PlotAccessor, check_chart_name, figure_data
     from .report import business_case_report, figures_csv, key_figure_table
     from .run import Simulator
 
+    if args.plot:  # the charts' module only when charts are asked for
+        from .plots import ChartRequest, PlotAccessor, check_chart_name, figure_data
     charts = [ChartRequest.parse(text) for text in args.plot or []]
     _check_outputs(args, args.csv, args.json, *(chart.path for chart in charts))
     checked = _checked(args.model)
@@ -263,9 +273,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     files: dict[str, str | bytes] = {}  # every output built before any is written
     if args.csv:
         files[args.csv] = figures_csv(result)
-    plot = PlotAccessor(result, checked.model)
-    for chart in charts:
-        files[str(chart.path)] = figure_data(plot.chart(chart.kind, chart.name), chart.path)
+    if charts:
+        plot = PlotAccessor(result, checked.model)
+        for chart in charts:
+            files[str(chart.path)] = figure_data(plot.chart(chart.kind, chart.name), chart.path)
     table = key_figure_table(result, checked.model)
     if result.business_case is not None:
         table += "\n\n" + business_case_report(result.business_case, checked.model.money_unit)
@@ -373,6 +384,8 @@ def _simulate(
 
 def cmd_draw(args: argparse.Namespace) -> int:
     """Render the assumption diagram with Graphviz."""
+    from . import render
+
     show = (
         frozenset(s.strip() for s in args.show.split(",") if s.strip())
         if args.show
@@ -736,17 +749,17 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="output file: .svg, .png, .pdf or .dot",
     )
-    p.add_argument("--format", choices=render.FORMATS, help="format (default: from -o)")
+    p.add_argument("--format", choices=FORMATS, help="format (default: from -o)")
     p.add_argument(
         "--level",
-        choices=(render.AUTO, *render.LEVELS),
-        default=render.AUTO,
-        help=f"detail, overview or auto (default): the detail up to {render.DIAGRAM_NODES}"
-        f" nodes and {render.DIAGRAM_EDGES} edges, else the overview",
+        choices=(AUTO, *LEVELS),
+        default=AUTO,
+        help=f"detail, overview or auto (default): the detail up to {DIAGRAM_NODES}"
+        f" nodes and {DIAGRAM_EDGES} edges, else the overview",
     )
     p.add_argument(
         "--group",
-        choices=render.GROUPS,
+        choices=GROUPS,
         default="side",
         help="divide the business case's main nodes by side (default), phase or category",
     )

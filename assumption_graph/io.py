@@ -22,7 +22,6 @@ import dataclasses
 import json
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -1345,7 +1344,7 @@ def _status(name: str) -> os.stat_result | None:
 
 def _staged(target: Path, raw: bytes) -> Path:
     """``raw`` in a new temporary file beside ``target``, synced, with ``target``'s mode."""
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    temp = target.with_name(f".{target.name}.{os.urandom(4).hex()}.tmp")
     try:  # from the file's creation on: an interruption at any moment removes it
         # os.open with 0o666 lets the umask decide the mode, like a normal new file.
         handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

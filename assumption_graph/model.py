@@ -642,11 +642,20 @@ class Model:
 
     def situation_dependents(self) -> frozenset[str]:
         """The nodes that differ without and with the project: situation nodes and all below."""
-        situations = [n.id for n in self if isinstance(n.body, Situation)]
-        if not situations:  # the common case: no graph needed
+        found = {n.id for n in self if isinstance(n.body, Situation)}
+        if not found:  # the common case
             return frozenset()
-        graph = self.graph
-        return frozenset(situations).union(*(nx.descendants(graph, n) for n in situations))
+        users: dict[str, list[str]] = {}
+        for node in self._nodes.values():
+            for name in node.inputs:
+                users.setdefault(name, []).append(node.id)
+        pending = list(found)
+        while pending:  # every node below, without a graph library
+            for user in users.get(pending.pop(), ()):
+                if user not in found:
+                    found.add(user)
+                    pending.append(user)
+        return frozenset(found)
 
     @property
     def main_nodes(self) -> list[str]:

@@ -44,6 +44,7 @@ from .errors import AssumptionGraphError, Diagnostic, RenderError
 from .expr import Formula
 from .io import check_outputs, write_atomic
 from .model import PURPOSES, Body, Model, Node, Situation, Value
+from .settings import AUTO, DIAGRAM_EDGES, DIAGRAM_NODES, FORMATS, GROUPS, LEVELS
 from .text import html_text, printable
 from .validate import check as check_model
 
@@ -78,18 +79,6 @@ __all__ = [
     "cycle_edges",
 ]
 
-FORMATS: tuple[str, ...] = ("svg", "png", "pdf", "dot")
-LEVELS: tuple[str, ...] = ("detail", "overview")
-AUTO = "auto"  # the level chosen by size: see :func:`resolve_level`
-# The biggest diagram drawn without being asked for. Measured on 2 busy cores: ``dot``
-# lays out 300 nodes in 0.3-9 s (a layered graph; a chain of 50 areas sharing one
-# input), 275 nodes with 494 edges (inputs shared along the chain) in 8 s, 600 nodes of
-# the chain in more than 2 minutes, and layered graphs of 3,000 / 5,000 / 8,000 nodes
-# in 2.5 / 31 / 113 s. Edges spanning many ranks cost most; typical models have about
-# 1.5 edges a node.
-DIAGRAM_NODES = 300
-DIAGRAM_EDGES = 450
-GROUPS: tuple[str, ...] = ("side", "phase", "category")  # how the business case is divided
 SHOW: frozenset[str] = frozenset({"estimates", "results"})
 
 WRAP = 22  # characters per label line

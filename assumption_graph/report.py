@@ -11,12 +11,15 @@ import csv
 import io
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .business.figures import RATES, BusinessCaseResult, Table, format_rate
 from .model import Model
 from .results import PERCENTILES, RunResult, level_key
-from .sensitivity import SensitivityResult, SobolIndices
 from .text import html_text, printable
+
+if TYPE_CHECKING:  # run's table needs no sensitivity module
+    from .sensitivity import SensitivityResult, SobolIndices
 
 __all__ = [
     "format_cell",

@@ -26,19 +26,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from ._lazy import lazy_import
 from .distributions import Distribution, ndtri_array
 from .settings import METHODS
 from .streams import mix64_array, node_key, stream_key, uniform_array
-
-if TYPE_CHECKING:
-    import networkx as nx
-else:  # loaded when a graph algorithm is needed
-    nx = lazy_import("networkx")
 
 __all__ = [
     "METHODS",
@@ -130,12 +124,20 @@ def not_positive_semidefinite(
 
 
 def _groups(pairs: Sequence[tuple[str, str, float]]) -> list[list[tuple[str, str, float]]]:
-    """The pairs split into groups of inputs connected by a correlation."""
-    graph = nx.Graph((a, b) for a, b, _ in pairs)
-    component = {x: k for k, ids in enumerate(nx.connected_components(graph)) for x in ids}
-    groups: dict[int, list[tuple[str, str, float]]] = {}
+    """The pairs split into groups of inputs connected by a correlation, in order of
+    each group's first pair (a union-find: no graph library for a few pairs)."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = x = parent[parent[x]]
+        return x
+
+    for a, b, _ in pairs:
+        parent[root(a)] = root(b)
+    groups: dict[str, list[tuple[str, str, float]]] = {}
     for pair in pairs:
-        groups.setdefault(component[pair[0]], []).append(pair)
+        groups.setdefault(root(pair[0]), []).append(pair)
     return list(groups.values())
 
 

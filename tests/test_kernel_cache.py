@@ -86,6 +86,20 @@ def test_a_written_entry_reads_back_whole_and_alone(tmp_path, monkeypatch):
     assert [p.name for p in (tmp_path / "kernel-x").iterdir()] == [kernel._ENTRY]
 
 
+def test_the_helpers_object_code_reads_back_apart_from_the_kernels(tmp_path, monkeypatch):
+    monkeypatch.setattr(kernel, "cache_dir", lambda: tmp_path / "kernel-x")
+    written = KernelObject(b"\x7fELF\n kernel", "_ZN5entry", ("log1p",), b"\x7fELF\n helpers")
+    kernel._write_cache(written)
+    assert kernel._read_cache() == written
+
+
+def test_a_compiled_entry_keeps_the_helpers_as_object_code_and_links_it():
+    kernel.warm_up()
+    cached = kernel._read_cache()
+    assert cached is not None and cached.helpers
+    assert kernel.load(cached) is not None
+
+
 def test_an_unreadable_entry_counts_as_none_with_a_notice(tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(kernel, "cache_dir", lambda: tmp_path)
     (tmp_path / kernel._ENTRY).mkdir()  # reading it fails with an OSError other than "missing"

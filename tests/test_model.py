@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,3 +91,19 @@ def test_nodes_are_frozen_slotted_records_that_copy_and_pickle() -> None:
     for clone in (copy.copy(node), copy.deepcopy(node), pickle.loads(pickle.dumps(node))):
         assert clone == node and clone.line == 3 and clone.inputs == {"hours", "rate"}
     assert dataclasses.replace(node, id="other").id == "other"
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parent.parent / "examples").glob("*.yaml")), ids=lambda p: p.stem
+)
+def test_situation_dependents_are_the_situations_and_every_node_below(path):
+    import networkx as nx
+
+    from assumption_graph.io import load
+    from assumption_graph.model import Situation
+
+    model = load(path)
+    situations = [n.id for n in model if isinstance(n.body, Situation)]
+    graph = model.graph
+    below = frozenset(situations).union(*(nx.descendants(graph, n) for n in situations))
+    assert model.situation_dependents() == below

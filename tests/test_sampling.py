@@ -237,6 +237,25 @@ def test_inconsistent_correlations_name_their_pairs():
     assert {(a, b) for a, b, _ in bad} == {("a", "b"), ("b", "c"), ("a", "c")}
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcdefgh"), st.sampled_from("abcdefgh")), max_size=12))
+def test_correlated_inputs_group_as_the_graphs_connected_components(edges):
+    import networkx as nx
+
+    from assumption_graph.sampling import _groups
+
+    pairs = [(a, b, 0.1 * k) for k, (a, b) in enumerate(edges)]
+    component = {
+        x: k
+        for k, ids in enumerate(nx.connected_components(nx.Graph(edges)))
+        for x in ids
+    }
+    expected: dict[int, list[tuple[str, str, float]]] = {}
+    for pair in pairs:
+        expected.setdefault(component[pair[0]], []).append(pair)
+    assert _groups(pairs) == list(expected.values())
+
+
 def test_a_bad_correlations_entry_in_the_file_is_a_located_error(tmp_path, capsys):
     path = tmp_path / "m.yaml"
     path.write_text("nodes:\n  a: {estimate: [1, 2, 3]}\n  y: {kind: main, formula: a}\n"

@@ -55,9 +55,9 @@ def test_check_of_a_model_without_correlations_loads_none_of_them(tmp_path):
     assert loaded_by("check", CASE_HANDLING, cwd=tmp_path) == set()
 
 
-def test_check_loads_numpy_and_networkx_only_for_correlations(tmp_path):
-    # the correlation matrix's test of consistency needs them, nothing more
-    assert loaded_by("check", BUSINESS_CASE, cwd=tmp_path) <= {"numpy", "networkx"}
+def test_check_loads_numpy_only_for_correlations(tmp_path):
+    # the correlation matrix's test of consistency needs it, nothing more
+    assert loaded_by("check", BUSINESS_CASE, cwd=tmp_path) <= {"numpy"}
 
 
 @pytest.mark.parametrize("model", [CASE_HANDLING, BUSINESS_CASE], ids=lambda p: p.stem)
@@ -70,8 +70,8 @@ def test_draw_of_a_model_without_correlations_loads_no_numpy(tmp_path):
     assert "numpy" not in loaded_by("draw", CASE_HANDLING, "-o", tmp_path / "d.dot", cwd=tmp_path)
 
 
-def test_run_loads_no_plotting_no_salib_and_no_scipy_stats(tmp_path):
+def test_run_loads_no_plotting_no_salib_no_scipy_stats_and_no_networkx(tmp_path):
     kernel.warm_up()  # the kernel from the cache, as a user's second run has it
     json_file = tmp_path / "r.json"
     found = loaded_by("run", BUSINESS_CASE, "-n", "1000", "--json", json_file, cwd=tmp_path)
-    assert found.isdisjoint({"matplotlib", "SALib", "scipy.stats"}), found
+    assert found.isdisjoint({"matplotlib", "SALib", "scipy.stats", "networkx"}), found

@@ -78,8 +78,10 @@ HELPER_NAMES = frozenset(re.findall(r"^define \S+ @(\w+)", _HELPERS, flags=re.MU
 
 
 class KernelObject(NamedTuple):
-    """The compiled kernel: object code, its entry's symbol, the symbols it needs."""
+    """The compiled kernel: object code, its entry's symbol, the symbols it needs, and
+    ``_HELPERS`` as object code (empty: compiled from their text when the kernel is linked)."""
 
     code: bytes
     symbol: str
     externals: tuple[str, ...]
+    helpers: bytes = b""

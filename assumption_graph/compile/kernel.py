@@ -80,7 +80,7 @@ def _machine() -> str:
     )
 
 
-_FORMAT = 2  # the cache entry's layout; in the folder's hash, so another layout is a miss
+_FORMAT = 3  # the cache entry's layout; in the folder's hash, so another layout is a miss
 
 
 @functools.cache
@@ -112,11 +112,15 @@ _log = logging.getLogger(__name__)
 def _entry_bytes(kernel: KernelObject) -> bytes:
     """``kernel`` as a cache entry, one file so that it is replaced in one step.
 
-    A header line holds the sha256 and size of the rest: the symbols as a JSON
-    line, then the object code.
+    A header line holds the sha256 and size of the rest: the symbols (and the
+    helpers' size) as a JSON line, then the object code and the helpers' object code.
     """
-    symbols = {"symbol": kernel.symbol, "externals": list(kernel.externals)}
-    body = json.dumps(symbols).encode() + b"\n" + kernel.code
+    symbols = {
+        "symbol": kernel.symbol,
+        "externals": list(kernel.externals),
+        "helpers": len(kernel.helpers),
+    }
+    body = json.dumps(symbols).encode() + b"\n" + kernel.code + kernel.helpers
     return b"sha256:%s size:%d\n" % (hashlib.sha256(body).hexdigest().encode(), len(body)) + body
 
 
@@ -134,7 +138,8 @@ def _parse_entry(data: bytes) -> KernelObject | None:
         return None
     symbols, _, code = body.partition(b"\n")
     index = json.loads(symbols)
-    return KernelObject(code, index["symbol"], tuple(index["externals"]))
+    end = len(code) - index["helpers"]
+    return KernelObject(code[:end], index["symbol"], tuple(index["externals"]), code[end:])
 
 
 def _read_cache() -> KernelObject | None:
@@ -207,15 +212,30 @@ def load(kernel: KernelObject) -> int | None:
         return None
     import llvmlite.binding as llvm
 
-    llvm.initialize_native_target()
-    llvm.initialize_native_asmprinter()
-    target = llvm.Target.from_default_triple().create_target_machine(jit=True)
-    helpers = llvm.parse_assembly(_HELPERS)
-    engine = llvm.create_mcjit_compiler(helpers, target)
-    engine.add_object_file(llvm.ObjectFileRef.from_data(kernel.code))
+    target = _target_machine()
+    engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), target)
+    for code in (kernel.helpers or _helpers_object(), kernel.code):  # linked, not compiled
+        engine.add_object_file(llvm.ObjectFileRef.from_data(code))
     engine.finalize_object()
     _engines.append(engine)
     return int(engine.get_function_address(kernel.symbol))
+
+
+def _target_machine() -> Any:
+    """llvmlite's machine for code run in this process."""
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    return llvm.Target.from_default_triple().create_target_machine(jit=True)
+
+
+def _helpers_object() -> bytes:
+    """``_HELPERS`` compiled to object code, kept in the cache entry: compiling them at
+    every load took longer than linking the whole kernel."""
+    import llvmlite.binding as llvm
+
+    return bytes(_target_machine().emit_object(llvm.parse_assembly(_HELPERS)))
 
 
 _ENTRY_TYPE = ctypes.CFUNCTYPE(
@@ -240,7 +260,7 @@ def _ready_entry() -> Any:
                 from . import numba_backend  # numba only on a cache miss
 
                 compiled, address = numba_backend.compile_kernel()
-                _write_cache(compiled)
+                _write_cache(compiled._replace(helpers=_helpers_object()))
             _entry = _ENTRY_TYPE(address)
         return _entry
 
