@@ -27,6 +27,7 @@ from numba.extending import intrinsic
 
 from .. import finance, streams
 from ..distributions.registry import jit_scalars
+from ..distributions.special import normal_cdf
 from ..functions import FormulaOp
 from .entry import ENTRY, HELPER_NAMES, KernelObject, Size
 from .ir import CODE_WIDTH, N_PARAMS, Op
@@ -56,7 +57,10 @@ _pert = _scalars["pert_from_table"]
 _pert_squeezed = _scalars["pert_squeezed"]
 _metalog = _scalars["metalog_from_u"]
 _risk_event = _scalars["risk_event_sample"]
+_risk_event_from_u = _scalars["risk_event_from_u"]
 _table = _scalars["table_from_u"]
+_ndtri = _scalars["ndtri"]
+_normal_cdf = _inner(normal_cdf)
 _irr_search = streams.jit_linked(finance.SCALARS, _inner)["irr_search"]
 
 
@@ -192,34 +196,39 @@ def _run_blocks(  # noqa: ANN202
                 p1 = params[k, 1]
                 p2 = params[k, 2]
                 counter = stream + (sample0 + _ONE) * streams.GAMMA
+                source = code[k, 4]  # the slot of its uniforms, or -1: from its stream
+                if source >= 0:  # Latin hypercube, Sobol, the copula: then the inverse CDF
+                    uniforms = buf[source]
+                    for i in range(m):
+                        z[i] = uniforms[i]
+                elif op != Op.PERT and op != Op.RISK_EVENT:  # those draw from their streams
+                    for i in range(m):
+                        z[i] = _counter_uniform(counter)
+                        counter += streams.GAMMA
                 if op == Op.TRIANGLE:
                     for i in range(m):
-                        z[i] = _triangle(_counter_uniform(counter), p0, p1, p2)
-                        counter += streams.GAMMA
+                        z[i] = _triangle(z[i], p0, p1, p2)
                 elif op == Op.UNIFORM:
                     for i in range(m):
-                        z[i] = _uniform_range(_counter_uniform(counter), p0, p1)
-                        counter += streams.GAMMA
+                        z[i] = _uniform_range(z[i], p0, p1)
                 elif op == Op.DISCRETE:
                     p3 = params[k, 3]
                     p4 = params[k, 4]
                     for i in range(m):
-                        u = _counter_uniform(counter)
-                        z[i] = _discrete(u, p0, p1, p2, p3, p4)
-                        counter += streams.GAMMA
+                        z[i] = _discrete(z[i], p0, p1, p2, p3, p4)
                 elif op == Op.NORMAL or op == Op.LOGNORMAL:
-                    first_counter = counter
+                    first_counter = stream + (sample0 + _ONE) * streams.GAMMA
                     for i in range(m):  # vectorised: the central 85 % of the quantile function
-                        z[i] = _normal_central(_counter_uniform(counter), p0, p1)
-                        counter += streams.GAMMA
-                    counter = first_counter
+                        z[i] = _normal_central(z[i], p0, p1)
                     for i in range(m):  # the tails, and the exponential of a lognormal
                         if z[i] != z[i]:
-                            u = _counter_uniform(counter)
+                            if source >= 0:
+                                u = buf[source, i]
+                            else:
+                                u = _counter_uniform(first_counter + np.uint64(i) * streams.GAMMA)
                             z[i] = _normal(u, p0, p1) if op == Op.NORMAL else _lognormal(u, p0, p1)
                         elif op == Op.LOGNORMAL:
                             z[i] = math.exp(z[i])  # as lognormal_from_u
-                        counter += streams.GAMMA
                 elif op == Op.PERT:  # a, b: where its envelope is in the table, and its size
                     p3 = params[k, 3]
                     offset = code[k, 2]
@@ -236,25 +245,32 @@ def _run_blocks(  # noqa: ANN202
                             z[i] = _pert(stream, sample, table, offset, size, p0, p1, p2, p3)
                 elif op == Op.METALOG:
                     for i in range(m):
-                        z[i] = _metalog(_counter_uniform(counter), p0, p1, p2)
-                        counter += streams.GAMMA
+                        z[i] = _metalog(z[i], p0, p1, p2)
                 elif op == Op.RISK_EVENT:
                     p3 = params[k, 3]
                     p4 = params[k, 4]
-                    for i in range(m):
-                        z[i] = _risk_event(stream, sample0 + np.uint64(i), p0, p1, p2, p3, p4)
+                    if source >= 0:  # a triangular or uniform consequence: its inverse CDF
+                        for i in range(m):
+                            z[i] = _risk_event_from_u(z[i], p0, p1, p2, p3, p4)
+                    else:
+                        for i in range(m):
+                            z[i] = _risk_event(stream, sample0 + np.uint64(i), p0, p1, p2, p3, p4)
                 elif op == Op.TABLE:
                     offset = code[k, 2]
                     size = code[k, 3]
                     for i in range(m):
-                        u = _counter_uniform(counter)
-                        z[i] = _table(u, table, offset, size)
-                        counter += streams.GAMMA
+                        z[i] = _table(z[i], table, offset, size)
                 continue
             if op == Op.CONST:
                 c = params[k, 0]
                 for i in range(m):
                     z[i] = c
+                continue
+            if op == Op.UNIT:  # an input's own uniform, as its draw op would take it
+                counter = _mix64(np.uint64(seed_key) ^ keys[k]) + (sample0 + _ONE) * streams.GAMMA
+                for i in range(m):
+                    z[i] = _counter_uniform(counter)
+                    counter += streams.GAMMA
                 continue
             x = buf[code[k, 2]]
             if FormulaOp.ADD <= op <= FormulaOp.NE or op == FormulaOp.MIN or op == FormulaOp.MAX:
@@ -314,6 +330,20 @@ def _run_blocks(  # noqa: ANN202
                 row = given[code[k, 2]]
                 for i in range(m):
                     z[i] = row[first + i]
+            elif op == Op.SCORE:
+                for i in range(m):
+                    z[i] = _ndtri(x[i])
+            elif op == Op.COPULA:  # Φ(Σ_j weights[j]·scores[j]), the sum from 0.0 in order of j
+                weights = table[code[k, 4] : code[k, 4] + code[k, 3]]
+                for i in range(m):
+                    z[i] = 0.0
+                for j in range(weights.shape[0]):
+                    w = weights[j]
+                    scores = buf[code[k, 2] + j]
+                    for i in range(m):
+                        z[i] += w * scores[i]
+                for i in range(m):
+                    z[i] = _normal_cdf(z[i])
             elif op == FormulaOp.IRR or op == FormulaOp.IRR_COUNT:
                 # a: the first of b consecutive slots of yearly flows
                 flow0 = code[k, 2]
