@@ -99,6 +99,33 @@ def _counter_uniform(counter):  # noqa: ANN001, ANN202
 
 
 @_inner
+def _from_u(op, u, p0, p1, p2, p3, p4, table, offset, size):  # noqa: ANN001, ANN202
+    """Draw op ``op``'s value at a given uniform ``u``: the model's inverse CDF.
+
+    For the inputs whose uniforms are given or come from the copula. One scalar
+    function for all models, called from one loop: compiles faster than a loop
+    per model. PERT has no inverse CDF here (NaN): its uniforms are never lowered so.
+    """
+    if op == Op.TRIANGLE:
+        return _triangle(u, p0, p1, p2)
+    if op == Op.UNIFORM:
+        return _uniform_range(u, p0, p1)
+    if op == Op.DISCRETE:
+        return _discrete(u, p0, p1, p2, p3, p4)
+    if op == Op.NORMAL:
+        return _normal(u, p0, p1)
+    if op == Op.LOGNORMAL:
+        return _lognormal(u, p0, p1)
+    if op == Op.METALOG:
+        return _metalog(u, p0, p1, p2)
+    if op == Op.RISK_EVENT:
+        return _risk_event_from_u(u, p0, p1, p2, p3, p4)
+    if op == Op.TABLE:
+        return _table(u, table, offset, size)
+    return math.nan
+
+
+@_inner
 def _nan_min(x: float, y: float) -> float:
     """min that propagates NaN, like numpy.minimum."""
     if x != x or y != y:
@@ -191,44 +218,48 @@ def _run_blocks(  # noqa: ANN202
             op = code[k, 0]
             z = buf[code[k, 1]]
             if op >= Op.UNIFORM:
-                stream = _mix64(np.uint64(seed_key) ^ keys[k])
                 p0 = params[k, 0]
                 p1 = params[k, 1]
                 p2 = params[k, 2]
+                if code[k, 4] >= 0:  # its uniforms are in slot c: the inverse CDF alone
+                    uniforms = buf[code[k, 4]]
+                    p3 = params[k, 3]
+                    p4 = params[k, 4]
+                    offset = code[k, 2]
+                    size = code[k, 3]
+                    for i in range(m):
+                        z[i] = _from_u(op, uniforms[i], p0, p1, p2, p3, p4, table, offset, size)
+                    continue
+                stream = _mix64(np.uint64(seed_key) ^ keys[k])
                 counter = stream + (sample0 + _ONE) * streams.GAMMA
-                source = code[k, 4]  # the slot of its uniforms, or -1: from its stream
-                if source >= 0:  # Latin hypercube, Sobol, the copula: then the inverse CDF
-                    uniforms = buf[source]
-                    for i in range(m):
-                        z[i] = uniforms[i]
-                elif op != Op.PERT and op != Op.RISK_EVENT:  # those draw from their streams
-                    for i in range(m):
-                        z[i] = _counter_uniform(counter)
-                        counter += streams.GAMMA
                 if op == Op.TRIANGLE:
                     for i in range(m):
-                        z[i] = _triangle(z[i], p0, p1, p2)
+                        z[i] = _triangle(_counter_uniform(counter), p0, p1, p2)
+                        counter += streams.GAMMA
                 elif op == Op.UNIFORM:
                     for i in range(m):
-                        z[i] = _uniform_range(z[i], p0, p1)
+                        z[i] = _uniform_range(_counter_uniform(counter), p0, p1)
+                        counter += streams.GAMMA
                 elif op == Op.DISCRETE:
                     p3 = params[k, 3]
                     p4 = params[k, 4]
                     for i in range(m):
-                        z[i] = _discrete(z[i], p0, p1, p2, p3, p4)
+                        u = _counter_uniform(counter)
+                        z[i] = _discrete(u, p0, p1, p2, p3, p4)
+                        counter += streams.GAMMA
                 elif op == Op.NORMAL or op == Op.LOGNORMAL:
-                    first_counter = stream + (sample0 + _ONE) * streams.GAMMA
+                    first_counter = counter
                     for i in range(m):  # vectorised: the central 85 % of the quantile function
-                        z[i] = _normal_central(z[i], p0, p1)
+                        z[i] = _normal_central(_counter_uniform(counter), p0, p1)
+                        counter += streams.GAMMA
+                    counter = first_counter
                     for i in range(m):  # the tails, and the exponential of a lognormal
                         if z[i] != z[i]:
-                            if source >= 0:
-                                u = buf[source, i]
-                            else:
-                                u = _counter_uniform(first_counter + np.uint64(i) * streams.GAMMA)
+                            u = _counter_uniform(counter)
                             z[i] = _normal(u, p0, p1) if op == Op.NORMAL else _lognormal(u, p0, p1)
                         elif op == Op.LOGNORMAL:
                             z[i] = math.exp(z[i])  # as lognormal_from_u
+                        counter += streams.GAMMA
                 elif op == Op.PERT:  # a, b: where its envelope is in the table, and its size
                     p3 = params[k, 3]
                     offset = code[k, 2]
@@ -245,21 +276,20 @@ def _run_blocks(  # noqa: ANN202
                             z[i] = _pert(stream, sample, table, offset, size, p0, p1, p2, p3)
                 elif op == Op.METALOG:
                     for i in range(m):
-                        z[i] = _metalog(z[i], p0, p1, p2)
+                        z[i] = _metalog(_counter_uniform(counter), p0, p1, p2)
+                        counter += streams.GAMMA
                 elif op == Op.RISK_EVENT:
                     p3 = params[k, 3]
                     p4 = params[k, 4]
-                    if source >= 0:  # a triangular or uniform consequence: its inverse CDF
-                        for i in range(m):
-                            z[i] = _risk_event_from_u(z[i], p0, p1, p2, p3, p4)
-                    else:
-                        for i in range(m):
-                            z[i] = _risk_event(stream, sample0 + np.uint64(i), p0, p1, p2, p3, p4)
+                    for i in range(m):
+                        z[i] = _risk_event(stream, sample0 + np.uint64(i), p0, p1, p2, p3, p4)
                 elif op == Op.TABLE:
                     offset = code[k, 2]
                     size = code[k, 3]
                     for i in range(m):
-                        z[i] = _table(z[i], table, offset, size)
+                        u = _counter_uniform(counter)
+                        z[i] = _table(u, table, offset, size)
+                        counter += streams.GAMMA
                 continue
             if op == Op.CONST:
                 c = params[k, 0]
