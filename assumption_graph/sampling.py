@@ -236,7 +236,8 @@ class InputSampler:
         if set(plan.correlated) & set(valued):
             scores = np.stack([ndtri_array(u[x]) for x in plan.correlated])
             for row, x in enumerate(plan.correlated):
-                mixed[x] = normal_cdf_array(_mix(self._factor[row], scores))
+                if x in valued:
+                    mixed[x] = normal_cdf_array(_mix(self._factor[row], scores))
         rows = [] if ids is not None else [u[x] for x in plan.uniforms]
         rows += [self.distributions[x].quantile(mixed[x]) for x in valued]
         return np.stack(rows).reshape(len(rows), count) if rows else np.empty((0, count))
@@ -269,7 +270,7 @@ class InputSampler:
 
 
 def _mix(weights: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """``Σ_k weights[k]·scores[k]``, summed from 0.0 in the order of k, as the kernel's COPULA op."""
+    """``Σ_k weights[k]·scores[k]``, summed from 0.0 in the order of k: the kernel's COPULA."""
     total = np.zeros(scores.shape[1])
     for weight, score in zip(weights.tolist(), scores, strict=True):
         total = total + weight * score

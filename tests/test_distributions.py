@@ -32,13 +32,13 @@ from assumption_graph.distributions import (
     triangle_from_u_array,
 )
 from assumption_graph.distributions.pert_stream import pert_sample_array
+from assumption_graph.distributions.registry import jit_scalars
 from assumption_graph.distributions.special import (
     CDF_HIGH,
     CDF_LOW,
     normal_cdf,
     normal_cdf_array,
 )
-from assumption_graph.distributions.registry import jit_scalars
 from assumption_graph.errors import ModelError
 from assumption_graph.streams import stream_key, uniform_array
 

@@ -83,9 +83,11 @@ class Program:
     ``code`` rows are ``(opcode, dst, a, b, c)``; ``params`` rows hold an op's
     numbers (a constant, or a distribution's parameters); ``keys`` hold the
     stable key of the drawing node (0 for other ops). ``outputs`` are the node
-    ids whose values are copied out, from ``output_slots``; ``given`` the nodes
-    loaded per sample, in the row order of the kernel's ``given`` matrix.
-    ``table`` holds the numbers of the ``TABLE`` ops (empty when there are none).
+    ids whose values are copied out, from ``output_slots``; ``given`` the nodes of
+    the kernel's ``given`` matrix's rows, in order (their values, or an input's
+    uniforms: :class:`~assumption_graph.sampling.InputPlan`). ``table`` holds the
+    numbers of the ``TABLE`` ops, PERT's envelopes and the copula's rows (empty
+    when there are none).
     An op never writes a slot it reads: the kernel's loops over a block then
     vectorise, where LLVM's overlap check would run an in-place op as scalar
     code, three to four times slower.

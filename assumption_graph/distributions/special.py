@@ -9,6 +9,7 @@ the same bits.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -169,7 +170,10 @@ def normal_cdf(z: float) -> float:
     return min(max(0.5 * math.erfc(-z * _SQRT_HALF), CDF_LOW), CDF_HIGH)
 
 
-_erfc_array = None  # math.erfc over an array, made on first use
+@functools.cache
+def _erfc_ufunc() -> np.ufunc:
+    """``math.erfc`` over arrays (made once numpy is wanted)."""
+    return np.frompyfunc(math.erfc, 1, 1)
 
 
 def normal_cdf_array(z: np.ndarray) -> np.ndarray:
@@ -179,11 +183,8 @@ def normal_cdf_array(z: np.ndarray) -> np.ndarray:
     ``math.erfc`` to each element: slow, for the reference and the few inputs
     whose inverse CDF is not in the kernel.
     """
-    global _erfc_array
-    if _erfc_array is None:
-        _erfc_array = np.frompyfunc(math.erfc, 1, 1)
     z = np.asarray(z, dtype=np.float64)
-    cdf = 0.5 * _erfc_array(-z * _SQRT_HALF).astype(np.float64)
+    cdf = 0.5 * np.asarray(_erfc_ufunc()(-z * _SQRT_HALF), dtype=np.float64)
     return np.minimum(np.maximum(cdf, CDF_LOW), CDF_HIGH)
 
 
