@@ -102,9 +102,10 @@ def _counter_uniform(counter):  # noqa: ANN001, ANN202
 def _from_u(op, u, p0, p1, p2, p3, p4, table, offset, size):  # noqa: ANN001, ANN202
     """Draw op ``op``'s value at a given uniform ``u``: the model's inverse CDF.
 
-    For the inputs whose uniforms are given or come from the copula. One scalar
-    function for all models, called from one loop: compiles faster than a loop
-    per model. PERT has no inverse CDF here (NaN): its uniforms are never lowered so.
+    For the inputs whose uniforms are given or come from the copula: one scalar
+    function for all models, called from one loop, adds one loop to the kernel
+    rather than one per model (which would lengthen its first compile). PERT has
+    no inverse CDF here (NaN): its uniforms are never lowered so.
     """
     if op == Op.TRIANGLE:
         return _triangle(u, p0, p1, p2)
