@@ -5,9 +5,10 @@ samples ``0 .. n-1`` in chunks (so a progress bar can move; Ctrl-C stops the
 kernel's threads within a chunk, and a later run gives the same numbers), keeps
 only the requested outputs, and summarises them. With method ``mc`` the kernel
 draws every input from the counter-based streams of ``seed``; with ``lhs`` or
-``sobol``, and for correlated inputs, the inputs' values come chunk by chunk
-from :class:`~.sampling.InputSampler` and the kernel loads them. Chunk size and
-thread count never change the numbers.
+``sobol`` the inputs' uniforms come chunk by chunk from
+:class:`~.sampling.InputSampler` and the kernel applies each model's inverse CDF
+to them (correlated inputs pass through the Gaussian copula in the kernel first).
+Chunk size and thread count never change the numbers.
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ class Simulator:
         checkpoints = _checkpoints(n, precision)
         ranked = len(set(correlated))  # the achieved correlations rank these inputs' samples
         _check_run_memory(len(run_ids), 0, checkpoints[0], precision, ranked)  # before compiling
-        program = self.compiled.program(run_ids, pins, sampler.loaded)
+        program = self.compiled.program(run_ids, pins, inputs=sampler.plan)
         out = np.empty((len(run_ids), 0))
         done = 0
         for target in checkpoints:

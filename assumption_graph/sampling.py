@@ -16,7 +16,8 @@ so a run gives the same numbers however it is split into chunks or threads:
   dimension per input in the order of their ids.
 
 Correlated inputs use a Gaussian copula: the inputs' uniforms become normal
-scores, are mixed by a matrix ``L`` with ``L Lᵀ = R`` and mapped back, where
+scores, are mixed by a matrix ``L`` with ``L Lᵀ = R`` and mapped back by the
+normal CDF (in the kernel, which then applies each model's inverse CDF), where
 ``R`` holds the normal correlations ``2 sin(π ρ / 6)`` that give the requested
 Spearman (rank) correlations ``ρ`` exactly for continuous inputs.
 """
@@ -26,16 +27,19 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .distributions import Distribution, ndtri_array
+from .distributions.special import CDF_HIGH, CDF_LOW, normal_cdf_array
 from .settings import METHODS
 from .streams import mix64_array, node_key, stream_key, uniform_array
 
 __all__ = [
     "METHODS",
+    "InputPlan",
     "InputSampler",
     "lhs_uniforms",
     "keyed_permutation",
@@ -44,8 +48,8 @@ __all__ = [
     "not_positive_semidefinite",
 ]
 
-_TINY = 2.0**-54  # keeps Sobol points off 0 and 1, where inverse CDFs are infinite
-_BELOW_ONE = 1.0 - 2.0**-53  # the largest float below 1
+_TINY = CDF_LOW  # keeps Sobol points off 0 and 1, where inverse CDFs are infinite
+_BELOW_ONE = CDF_HIGH  # the largest float below 1
 _FEISTEL_ROUNDS = 4
 _ROUND_KEYS = tuple(np.uint64(0x9E3779B97F4A7C15 * (r + 1) % (1 << 64)) for r in range(4))
 
@@ -151,16 +155,41 @@ def copula_factor(matrix: np.ndarray) -> np.ndarray:
     return vectors * np.sqrt(np.clip(values, 0.0, None))
 
 
+@dataclass(frozen=True)
+class InputPlan:
+    """How a run's inputs reach the kernel, besides those it draws from their own streams.
+
+    The kernel's ``given`` matrix holds the ``uniforms`` of some inputs (row ``k``
+    for ``uniforms[k]``), then the ``values`` of others. The kernel applies each
+    model's inverse CDF (its draw op) to a given uniform; ``values`` are the inputs
+    whose inverse CDF only Python has (PERT's). The ``correlated`` inputs go
+    through the Gaussian copula in the kernel: normal scores of their uniforms
+    (given, or drawn from their streams under ``mc``), mixed by ``factor`` (``L``,
+    row-major) and mapped back to uniforms by the normal CDF.
+    """
+
+    uniforms: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    correlated: tuple[str, ...] = ()
+    factor: tuple[float, ...] = ()
+
+    @property
+    def given(self) -> tuple[str, ...]:
+        """The inputs of the ``given`` matrix's rows, in order (an input may have two)."""
+        return self.uniforms + self.values
+
+
 class InputSampler:
-    """Values, chunk by chunk, of the inputs a run loads instead of drawing in the kernel.
+    """The ``given`` matrix, chunk by chunk, of the inputs a run does not draw from streams.
 
     ``distributions`` are the run's random inputs. With method ``lhs`` or
-    ``sobol`` all of them are loaded; with ``mc`` only the correlated ones (the
-    others the kernel draws itself, from the same stream). ``loaded`` lists them
-    in the row order of :meth:`values`. ``spans``: the inputs whose dimensions the
-    Sobol sequence has (default: the loaded ones), a superset of them; a run with
-    pinned inputs passes every random input, so pinning one leaves the points of
-    the others as they were (common random numbers for scenarios).
+    ``sobol`` all of them are given, with ``mc`` only the correlated ones whose
+    inverse CDF the kernel lacks (the kernel draws and mixes the others itself);
+    ``plan`` says how (:class:`InputPlan`). :meth:`values` is also the numpy
+    twin of what the kernel makes of the plan. ``spans``: inputs the Sobol
+    sequence has dimensions for besides these (a run with pinned inputs passes
+    every random input, so pinning one leaves the others' points as they were:
+    common random numbers for scenarios).
     """
 
     def __init__(
@@ -178,38 +207,60 @@ class InputSampler:
         self.distributions = distributions
         self.correlations = tuple(correlations)
         correlated = sorted({x for a, b, _ in correlations for x in (a, b)})
-        self.loaded: tuple[str, ...] = (
-            tuple(sorted(distributions)) if method != "mc" else tuple(correlated)
-        )
-        rows = {node_id: k for k, node_id in enumerate(self.loaded)}
-        spanned = sorted({*self.loaded, *(spans or ())})
-        self._dimensions = len(spanned)
-        self._sobol_rows = np.array([spanned.index(x) for x in self.loaded], dtype=np.int64)
-        self._copula_rows = np.array([rows[x] for x in correlated], dtype=np.int64)
         self._factor = copula_factor(normal_correlations(correlated, correlations))
+        self.inputs = tuple(sorted(distributions))
+        # the Sobol points' dimensions, in order: a run with pinned inputs spans them too,
+        # so pinning one leaves the points of the others as they were
+        self._dimensions = tuple(sorted({*self.inputs, *(spans or ())}))
+        in_python = {x for x, d in distributions.items() if not d.quantile_in_kernel}
+        if method == "mc":
+            valued = [x for x in correlated if x in in_python]
+            uniforms: list[str] = []
+        else:
+            valued = [x for x in self.inputs if x in in_python]
+            uniforms = [x for x in self.inputs if x not in in_python or x in correlated]
+        self.plan = InputPlan(
+            tuple(uniforms), tuple(valued), tuple(correlated), tuple(self._factor.ravel().tolist())
+        )
         self._sobol: Any = None  # scipy's Sobol engine, made on the first chunk
         self._position = 0
 
-    def values(self, start: int, count: int) -> np.ndarray:
-        """The loaded inputs' values for samples ``start .. start+count-1`` (rows x count)."""
-        u = self._uniforms(start, count)
-        if self._copula_rows.size:
-            u[self._copula_rows] = _normal_cdf(self._factor @ ndtri_array(u[self._copula_rows]))
-        return np.stack(
-            [self.distributions[x].quantile(u[k]) for k, x in enumerate(self.loaded)]
-        ).reshape(len(self.loaded), count)
+    @property
+    def loaded(self) -> tuple[str, ...]:
+        """The inputs of the ``given`` matrix's rows (see :attr:`InputPlan.given`)."""
+        return self.plan.given
 
-    def _uniforms(self, start: int, count: int) -> np.ndarray:
+    def values(self, start: int, count: int, ids: Sequence[str] | None = None) -> np.ndarray:
+        """The ``given`` matrix for samples ``start .. start+count-1`` (rows x count).
+
+        With ``ids``: those inputs' values instead, made here as the kernel makes
+        them (the twin of its copula and inverse CDFs).
+        """
+        plan = self.plan
+        valued = plan.values if ids is None else tuple(ids)
+        wanted = [*plan.uniforms, *(x for x in plan.correlated if x not in plan.uniforms)]
+        wanted += [x for x in valued if x not in wanted]
+        u = dict(zip(wanted, self._uniforms(wanted, start, count), strict=True))
+        mixed = dict(u)
+        if set(plan.correlated) & set(valued):
+            scores = np.stack([ndtri_array(u[x]) for x in plan.correlated])
+            for row, x in enumerate(plan.correlated):
+                if x in valued:
+                    mixed[x] = normal_cdf_array(_mix(self._factor[row], scores))
+        rows = [] if ids is not None else [u[x] for x in plan.uniforms]
+        rows += [self.distributions[x].quantile(mixed[x]) for x in valued]
+        return np.stack(rows).reshape(len(rows), count) if rows else np.empty((0, count))
+
+    def _uniforms(self, ids: Sequence[str], start: int, count: int) -> list[np.ndarray]:
+        """The uniforms of inputs ``ids`` for samples ``start .. start+count-1``, by method."""
         if self.method == "sobol":
-            return self._sobol_points(start, count)
+            points = self._sobol_points(start, count)
+            dimension = {x: k for k, x in enumerate(self._dimensions)}
+            return [points[dimension[x]] for x in ids]
         samples = np.arange(start, start + count, dtype=np.uint64)
         if self.method == "lhs":
-            return np.stack(
-                [lhs_uniforms(self.seed, x, self.n, samples) for x in self.loaded]
-            ).reshape(len(self.loaded), count)
-        return np.stack(
-            [uniform_array(stream_key(self.seed, x), samples, 0) for x in self.loaded]
-        ).reshape(len(self.loaded), count)
+            return [lhs_uniforms(self.seed, x, self.n, samples) for x in ids]
+        return [uniform_array(stream_key(self.seed, x), samples, 0) for x in ids]
 
     def _sobol_points(self, start: int, count: int) -> np.ndarray:
         """Points ``start .. start+count-1`` of the run's scrambled Sobol sequence, transposed."""
@@ -217,18 +268,19 @@ class InputSampler:
 
         if self._sobol is None or start != self._position:
             rng = np.random.default_rng(stream_key(self.seed, ""))
-            self._sobol = qmc.Sobol(self._dimensions, scramble=True, rng=rng)
+            self._sobol = qmc.Sobol(len(self._dimensions), scramble=True, rng=rng)
             if start:
                 self._sobol.fast_forward(start)
         with warnings.catch_warnings():  # scipy warns unless n is a power of 2; the README says so
             warnings.simplefilter("ignore", UserWarning)
             points = self._sobol.random(count)
         self._position = start + count
-        return np.clip(points.T[self._sobol_rows], _TINY, _BELOW_ONE)
+        return np.clip(points.T, _TINY, _BELOW_ONE)
 
 
-def _normal_cdf(z: np.ndarray) -> np.ndarray:
-    """The standard normal CDF (scipy's ``ndtr``), for the copula's way back to uniforms."""
-    from scipy.special import ndtr
-
-    return np.clip(ndtr(z), _TINY, _BELOW_ONE)
+def _mix(weights: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """``Σ_k weights[k]·scores[k]``, summed from 0.0 in the order of k: the kernel's COPULA."""
+    total = np.zeros(scores.shape[1])
+    for weight, score in zip(weights.tolist(), scores, strict=True):
+        total = total + weight * score
+    return total

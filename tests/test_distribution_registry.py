@@ -33,6 +33,7 @@ from assumption_graph.distributions import (
 )
 from assumption_graph.model import Model
 from assumption_graph.run import Simulator
+from assumption_graph.sampling import InputSampler
 from assumption_graph.streams import stream_key
 
 # A few models of each registered class: skewed, at the ends, and with negative numbers.
@@ -119,3 +120,41 @@ def test_each_drawing_model_has_exactly_one_kernel_branch_and_each_branch_a_mode
 def test_a_model_that_does_not_draw_is_a_constant() -> None:
     for cls in REGISTRY:
         assert cls.draws == (cls.opcode != Op.CONST), cls
+
+
+def every_model(correlated: bool) -> Model:
+    """One input of each drawing example; each correlated with the next (0.3) if asked."""
+    graph = Model("every")
+    drawing = [model for model in CASES if model.draws]
+    for k, model in enumerate(drawing):
+        graph.add(f"x{k:02d}", kind="main", **model.file_keys())
+    for k in range(len(drawing) - 1 if correlated else 0):
+        graph.correlate(f"x{k:02d}", f"x{k + 1:02d}", 0.3)
+    return graph
+
+
+@pytest.mark.parametrize(
+    ("method", "correlated"),
+    [("mc", True), ("lhs", True), ("sobol", True), ("lhs", False), ("sobol", False)],
+)
+def test_the_kernel_makes_sampled_inputs_as_the_numpy_twin_bit_for_bit(
+    method: str, correlated: bool
+) -> None:
+    """Latin hypercube, Sobol and correlated inputs made in the kernel (the copula's normal
+    scores, mixing and normal CDF, then each model's inverse CDF) equal
+    :meth:`InputSampler.values` (numpy, PERT's inverse CDF from scipy), whatever the
+    chunks and threads."""
+    graph = every_model(correlated)
+    ids = sorted(graph.nodes)
+    n, seed = 3000, 23
+    sim = Simulator(graph)
+    runs = [
+        sim.run(n, seed, method=method, outputs=ids, keep_samples=True, **options)
+        for options in ({}, {"chunk": 777, "threads": 1})
+    ]
+    dists = {x: graph[x].body for x in ids}
+    pairs = [c.pair for c in graph.correlations]
+    twin = InputSampler(method, dists, pairs, seed, n).values(0, n, ids=ids)
+    for k, x in enumerate(ids):
+        for run in runs:
+            np.testing.assert_array_equal(run.values(x), twin[k], err_msg=x)

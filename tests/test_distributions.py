@@ -33,6 +33,12 @@ from assumption_graph.distributions import (
 )
 from assumption_graph.distributions.pert_stream import pert_sample_array
 from assumption_graph.distributions.registry import jit_scalars
+from assumption_graph.distributions.special import (
+    CDF_HIGH,
+    CDF_LOW,
+    normal_cdf,
+    normal_cdf_array,
+)
 from assumption_graph.errors import ModelError
 from assumption_graph.streams import stream_key, uniform_array
 
@@ -155,6 +161,25 @@ def test_ndtri_matches_scipy_over_a_grid_including_tails() -> None:
     assert ndtri_array(np.array([0.5]))[0] == 0.0
     scalar = np.array([J["ndtri"](x) for x in p])
     np.testing.assert_allclose(scalar, got, rtol=1e-14, atol=0)
+
+
+def test_normal_cdf_compiled_equals_its_twin_and_scipy() -> None:
+    """The copula's normal CDF: the kernel's scalar and its numpy twin agree to the bit,
+    scipy's ``ndtr`` to a few ulps, and the ends are kept off 0 and 1."""
+    z = np.concatenate(
+        [
+            np.linspace(-9.0, 9.0, 20_001),
+            -np.logspace(-300, 1.58, 2_000),
+            np.logspace(-300, 1.58, 500),
+            [0.0, -0.0, -40.0, 40.0, -38.4, 8.3],
+        ]
+    )
+    twin = normal_cdf_array(z)
+    compiled = numba.njit(normal_cdf)
+    np.testing.assert_array_equal(np.array([compiled(x) for x in z]), twin)
+    expected = np.clip(scipy.special.ndtr(z), CDF_LOW, CDF_HIGH)
+    np.testing.assert_allclose(twin, expected, rtol=1e-13, atol=0)
+    assert twin.min() == CDF_LOW and twin.max() == CDF_HIGH
 
 
 def test_ndtri_edges() -> None:

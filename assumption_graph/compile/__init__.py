@@ -17,6 +17,7 @@ import numpy as np
 
 from ..business.expand import PlainGraph, expand
 from ..model import Model
+from ..sampling import InputPlan
 from ..streams import seed_key
 from ..validate import CheckedModel, check
 from . import kernel
@@ -47,15 +48,17 @@ class CompiledModel:
         outputs: Iterable[str],
         overrides: Mapping[str, float] | None = None,
         given: Iterable[str] = (),
+        inputs: InputPlan | None = None,
     ) -> Program:
         """The program computing ``outputs`` under ``overrides`` (memoised).
 
-        ``given`` nodes are loaded per sample from the matrix passed to ``execute``.
+        ``given`` nodes are loaded per sample from the matrix passed to ``execute``;
+        ``inputs`` lays that matrix out instead, for a run's sampled inputs.
         """
         given = tuple(given)
-        key = (*_scenario(outputs, overrides), given)
+        key = (*_scenario(outputs, overrides), given, inputs)
         if key not in self._programs:
-            self._programs[key] = lower(self.checked, key[0], dict(key[1]), given)
+            self._programs[key] = lower(self.checked, key[0], dict(key[1]), given, inputs)
         return self._programs[key]
 
     def figures(

@@ -10,7 +10,9 @@ reused once their value is dead, so the working memory of a block of samples
 grows with the graph's width, not its size. Only the ancestors of the requested
 outputs are computed; overridden nodes become constants, and nodes whose values
 are given per sample (Latin hypercube, Sobol points, correlated inputs, a
-caller's arrays) are loaded from a matrix the kernel receives.
+caller's arrays) are loaded from a matrix the kernel receives. Inputs given as
+uniforms (:class:`~assumption_graph.sampling.InputPlan`) are drawn by their own
+op from those, after the Gaussian copula for correlated ones.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..distributions import Distribution
 from ..expr import Call, Expr, Formula, Name, Num, Unary, operands, operation, visit
 from ..functions import FormulaOp, Kind
 from ..model import Value
+from ..sampling import InputPlan
 from ..streams import node_key
 from ..validate import CheckedModel
 
@@ -37,12 +40,17 @@ class Op(IntEnum):
     The formulas' operations are :class:`~assumption_graph.functions.FormulaOp`'s, whose
     values these never share; the kernel dispatches on both. ``FormulaOp.IRR`` and
     ``IRR_COUNT`` read ``b`` consecutive slots from ``a`` (the yearly net flows); the rate
-    of ``IRR`` is its parameter ``p0``.
+    of ``IRR`` is its parameter ``p0``. A draw op whose ``c`` is a slot takes its
+    uniforms from there instead of its stream (Latin hypercube, Sobol and correlated
+    inputs): the model's inverse CDF applied in the kernel.
     """
 
     CONST = 0
     COPY = 27
     LOAD = 29  # a node's values given per sample: row a of the kernel's ``given`` matrix
+    UNIT = 33  # an input's own uniform from its stream (the copula's, under mc)
+    SCORE = 34  # the normal score ndtri(s_a) of a uniform
+    COPULA = 35  # Φ(Σ_k table[c+k]·s_(a+k)) over b consecutive normal scores: a uniform
     UNIFORM = 40
     TRIANGLE = 41
     DISCRETE = 42
@@ -75,9 +83,11 @@ class Program:
     ``code`` rows are ``(opcode, dst, a, b, c)``; ``params`` rows hold an op's
     numbers (a constant, or a distribution's parameters); ``keys`` hold the
     stable key of the drawing node (0 for other ops). ``outputs`` are the node
-    ids whose values are copied out, from ``output_slots``; ``given`` the nodes
-    loaded per sample, in the row order of the kernel's ``given`` matrix.
-    ``table`` holds the numbers of the ``TABLE`` ops (empty when there are none).
+    ids whose values are copied out, from ``output_slots``; ``given`` the nodes of
+    the kernel's ``given`` matrix's rows, in order (their values, or an input's
+    uniforms: :class:`~assumption_graph.sampling.InputPlan`). ``table`` holds the
+    numbers of the ``TABLE`` ops, PERT's envelopes and the copula's rows (empty
+    when there are none).
     An op never writes a slot it reads: the kernel's loops over a block then
     vectorise, where LLVM's overlap check would run an in-place op as scalar
     code, three to four times slower.
@@ -108,14 +118,17 @@ def lower(
     outputs: Iterable[str],
     overrides: Mapping[str, float] | None = None,
     given: Iterable[str] = (),
+    inputs: InputPlan | None = None,
 ) -> Program:
     """Lower the graph to a program computing ``outputs`` (with ``overrides`` pinned).
 
     The ``given`` nodes are loaded per sample from row ``k`` of the kernel's
-    ``given`` matrix, ``k`` their position here. Nodes that no output depends
+    ``given`` matrix, ``k`` their position here; with ``inputs`` (instead) the
+    matrix's rows are as the plan lays them out. Nodes that no output depends
     on are left out, and so is everything upstream of an overridden or given node.
     """
-    return _Lowering(checked, tuple(outputs), dict(overrides or {}), tuple(given)).program()
+    plan = inputs or InputPlan(values=tuple(given))
+    return _Lowering(checked, tuple(outputs), dict(overrides or {}), plan).program()
 
 
 class _Lowering:
@@ -126,14 +139,18 @@ class _Lowering:
         checked: CheckedModel,
         outputs: tuple[str, ...],
         overrides: dict[str, float],
-        given: tuple[str, ...],
+        plan: InputPlan,
     ):
         self.nodes = checked.model.nodes
         self.outputs = outputs
         self.overrides = overrides
-        self.given = given
-        self.row_of = {node_id: row for row, node_id in enumerate(given)}
-        self.cut = set(overrides) | set(given)  # nodes whose inputs are not needed
+        self.plan = plan
+        self.given = plan.given
+        self.uniform_row = {node_id: row for row, node_id in enumerate(plan.uniforms)}
+        first = len(plan.uniforms)
+        self.row_of = {node_id: first + row for row, node_id in enumerate(plan.values)}
+        self.mixed: dict[str, int] = {}  # the slot of each correlated input's copula uniform
+        self.cut = set(overrides) | set(self.row_of)  # nodes whose inputs are not needed
         self.order = self._needed(checked.order)
         self.last_use = self._last_uses()
         self.dying = self._dying()
@@ -179,6 +196,7 @@ class _Lowering:
         return dying
 
     def program(self) -> Program:
+        self._copula()
         for position, node_id in enumerate(self.order):
             self._lower_node(node_id)
             self._release_dead(position)
@@ -250,15 +268,65 @@ class _Lowering:
         else:
             assert isinstance(node.body, Distribution)  # situations are expanded before lowering
             slot = self._take()
-            self._draw(node_id, node.body, slot)
+            self._draw(node_id, node.body, slot, self._uniform(node_id))
         self.slot_of[node_id] = slot
 
-    def _draw(self, node_id: str, dist: Distribution, slot: int) -> None:
+    def _uniform(self, node_id: str) -> int:
+        """The slot of the uniform an input's draw op reads, or -1: from its own stream.
+
+        A correlated input's comes from the copula, a given one's is loaded here;
+        either slot is free again once the draw op has read it.
+        """
+        if node_id in self.mixed:
+            slot = self.mixed.pop(node_id)
+        elif node_id in self.uniform_row:
+            slot = self._take()
+            row = self.uniform_row[node_id]
+            self._emit(Op.LOAD, slot, (row,), text=f"given[{row}]  # {node_id}'s uniform")
+        else:
+            return -1
+        self._release(slot)  # read by the draw op, whose own slot was taken before
+        return slot
+
+    def _copula(self) -> None:
+        """The correlated inputs' uniforms through the Gaussian copula, before any op reads one.
+
+        Their normal scores go to consecutive slots (from the given uniforms, or each
+        input's own stream under ``mc``); each input whose draw op is in the
+        kernel gets ``Φ(L·scores)``'s row in a slot of its own (:attr:`mixed`).
+        """
+        ids = self.plan.correlated
+        if not ids:
+            return
+        first = self.n_slots
+        self.n_slots += len(ids)
+        for k, node_id in enumerate(ids):
+            uniform = self._take()
+            if node_id in self.uniform_row:
+                row = self.uniform_row[node_id]
+                self._emit(Op.LOAD, uniform, (row,), text=f"given[{row}]  # {node_id}'s uniform")
+            else:
+                self._emit(Op.UNIT, uniform, key=node_key(node_id), text=f"unit()  # {node_id}")
+            self._emit(Op.SCORE, first + k, (uniform,), text=f"score(s{uniform})")
+            self._release(uniform)
+        needed = set(self.order) - set(self.row_of) - set(self.overrides)
+        for row, node_id in enumerate(ids):
+            if node_id in needed:
+                offset = len(self.table)
+                self.table.extend(self.plan.factor[row * len(ids) : (row + 1) * len(ids)])
+                slot = self._take()
+                text = f"copula(s{first}..s{first + len(ids) - 1} | table[{offset}:])  # {node_id}"
+                self._emit(Op.COPULA, slot, (first, len(ids), offset), text=text)
+                self.mixed[node_id] = slot
+        for k in range(len(ids)):
+            self._release(first + k)
+
+    def _draw(self, node_id: str, dist: Distribution, slot: int, uniform: int = -1) -> None:
         op, params = Op(dist.opcode), dist.sampler_args  # fixed: Op.CONST and its value
         if not dist.draws:
             self._emit(op, slot, params=params, text=f"{params[0]!r}  # {node_id} ({dist.name})")
             return
-        args: tuple[int, ...] = ()
+        args: tuple[int, ...] = (-1, -1)
         shown = ", ".join(f"{p:g}" for p in params)
         numbers = dist.sampler_table
         if op == Op.TABLE:  # a = offset, b = how many values (cumulative p's, then values)
@@ -272,11 +340,13 @@ class _Lowering:
         elif numbers:  # a = offset, b = how many numbers (PERT's envelope)
             args = (len(self.table), len(numbers))
             shown += f" | envelope table[{len(self.table)}:{len(self.table) + len(numbers)}]"
+        if uniform >= 0:
+            shown += f" | u = s{uniform}"
         self.table.extend(numbers)
         self._emit(
             op,
             slot,
-            args,
+            (*args, uniform),
             params=params,
             key=node_key(node_id),
             text=f"{OP_NAMES[op]}({shown})  # {node_id}",

@@ -27,6 +27,7 @@ from numba.extending import intrinsic
 
 from .. import finance, streams
 from ..distributions.registry import jit_scalars
+from ..distributions.special import normal_cdf
 from ..functions import FormulaOp
 from .entry import ENTRY, HELPER_NAMES, KernelObject, Size
 from .ir import CODE_WIDTH, N_PARAMS, Op
@@ -56,7 +57,10 @@ _pert = _scalars["pert_from_table"]
 _pert_squeezed = _scalars["pert_squeezed"]
 _metalog = _scalars["metalog_from_u"]
 _risk_event = _scalars["risk_event_sample"]
+_risk_event_from_u = _scalars["risk_event_from_u"]
 _table = _scalars["table_from_u"]
+_ndtri = _scalars["ndtri"]
+_normal_cdf = _inner(normal_cdf)
 _irr_search = streams.jit_linked(finance.SCALARS, _inner)["irr_search"]
 
 
@@ -92,6 +96,34 @@ def _counter_uniform(counter):  # noqa: ANN001, ANN202
     """
     z = _mix64(counter)
     return (_bits_to_double((z >> _TWELVE) | _EXPONENT_OF_ONE) - 1.0) + 2.0**-53
+
+
+@_inner
+def _from_u(op, u, p0, p1, p2, p3, p4, table, offset, size):  # noqa: ANN001, ANN202
+    """Draw op ``op``'s value at a given uniform ``u``: the model's inverse CDF.
+
+    For the inputs whose uniforms are given or come from the copula: one scalar
+    function for all models, called from one loop, adds one loop to the kernel
+    rather than one per model (which would lengthen its first compile). PERT has
+    no inverse CDF here (NaN): its uniforms are never lowered so.
+    """
+    if op == Op.TRIANGLE:
+        return _triangle(u, p0, p1, p2)
+    if op == Op.UNIFORM:
+        return _uniform_range(u, p0, p1)
+    if op == Op.DISCRETE:
+        return _discrete(u, p0, p1, p2, p3, p4)
+    if op == Op.NORMAL:
+        return _normal(u, p0, p1)
+    if op == Op.LOGNORMAL:
+        return _lognormal(u, p0, p1)
+    if op == Op.METALOG:
+        return _metalog(u, p0, p1, p2)
+    if op == Op.RISK_EVENT:
+        return _risk_event_from_u(u, p0, p1, p2, p3, p4)
+    if op == Op.TABLE:
+        return _table(u, table, offset, size)
+    return math.nan
 
 
 @_inner
@@ -187,10 +219,19 @@ def _run_blocks(  # noqa: ANN202
             op = code[k, 0]
             z = buf[code[k, 1]]
             if op >= Op.UNIFORM:
-                stream = _mix64(np.uint64(seed_key) ^ keys[k])
                 p0 = params[k, 0]
                 p1 = params[k, 1]
                 p2 = params[k, 2]
+                if code[k, 4] >= 0:  # its uniforms are in slot c: the inverse CDF alone
+                    uniforms = buf[code[k, 4]]
+                    p3 = params[k, 3]
+                    p4 = params[k, 4]
+                    offset = code[k, 2]
+                    size = code[k, 3]
+                    for i in range(m):
+                        z[i] = _from_u(op, uniforms[i], p0, p1, p2, p3, p4, table, offset, size)
+                    continue
+                stream = _mix64(np.uint64(seed_key) ^ keys[k])
                 counter = stream + (sample0 + _ONE) * streams.GAMMA
                 if op == Op.TRIANGLE:
                     for i in range(m):
@@ -256,6 +297,12 @@ def _run_blocks(  # noqa: ANN202
                 for i in range(m):
                     z[i] = c
                 continue
+            if op == Op.UNIT:  # an input's own uniform, as its draw op would take it
+                counter = _mix64(np.uint64(seed_key) ^ keys[k]) + (sample0 + _ONE) * streams.GAMMA
+                for i in range(m):
+                    z[i] = _counter_uniform(counter)
+                    counter += streams.GAMMA
+                continue
             x = buf[code[k, 2]]
             if FormulaOp.ADD <= op <= FormulaOp.NE or op == FormulaOp.MIN or op == FormulaOp.MAX:
                 y = buf[code[k, 3]]
@@ -314,6 +361,20 @@ def _run_blocks(  # noqa: ANN202
                 row = given[code[k, 2]]
                 for i in range(m):
                     z[i] = row[first + i]
+            elif op == Op.SCORE:
+                for i in range(m):
+                    z[i] = _ndtri(x[i])
+            elif op == Op.COPULA:  # Φ(Σ_j weights[j]·scores[j]), the sum from 0.0 in order of j
+                weights = table[code[k, 4] : code[k, 4] + code[k, 3]]
+                for i in range(m):
+                    z[i] = 0.0
+                for j in range(weights.shape[0]):
+                    w = weights[j]
+                    scores = buf[code[k, 2] + j]
+                    for i in range(m):
+                        z[i] += w * scores[i]
+                for i in range(m):
+                    z[i] = _normal_cdf(z[i])
             elif op == FormulaOp.IRR or op == FormulaOp.IRR_COUNT:
                 # a: the first of b consecutive slots of yearly flows
                 flow0 = code[k, 2]

@@ -225,6 +225,17 @@ class Distribution:
 
         return self.quantile(uniform_array(stream, samples, 0))
 
+    @property
+    def quantile_in_kernel(self) -> bool:
+        """Whether the kernel's draw op can take this model's uniforms from a slot.
+
+        True for a model drawn by its inverse CDF from one uniform (its ``*_from_u``
+        sampler): Latin hypercube, Sobol and correlated inputs then give the kernel
+        their uniforms, not their values. A model drawn from a stream by rejection
+        (PERT) has its inverse CDF in :meth:`quantile` only.
+        """
+        return not self.draws_from_stream
+
     def quantile(self, u: np.ndarray) -> np.ndarray:
         """The inverse CDF at ``u`` in (0, 1), elementwise (numpy).
 

@@ -13,6 +13,7 @@ from .pert import Pert
 from .problems import _number, _order_problems
 from .registry import register
 from .risk_mixture import (
+    _PERT_SHAPE,
     _mixture_array,
     _share_below_zero,
     risk_event_from_u,
@@ -165,6 +166,11 @@ class RiskEvent(Distribution):
         from .risk_event_stream import risk_event_sample_array
 
         return risk_event_sample_array(stream, samples, *self.sampler_args)
+
+    @property
+    def quantile_in_kernel(self) -> bool:
+        """A triangular or uniform consequence: yes (``risk_event_from_u``); a PERT one: no."""
+        return self.sampler_args[1] != _PERT_SHAPE
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
         """The mixture's inverse CDF (see ``risk_event_from_u``); a PERT consequence via scipy."""

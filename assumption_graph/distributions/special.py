@@ -1,12 +1,15 @@
 """Special functions the samplers share: the inverse standard normal CDF, ``ndtri``,
+the standard normal CDF, ``normal_cdf`` (the Gaussian copula's way back to uniforms),
 and the Beta shapes of a PERT (for PERT nodes and PERT consequences of risk events).
 
-``ndtri`` is plain numba-compatible Python that the kernel compiles; ``ndtri_array``
-is its numpy twin and gives the same bits.
+``ndtri`` and ``normal_cdf`` are plain numba-compatible Python that the kernel
+compiles; ``ndtri_array`` and ``normal_cdf_array`` are their numpy twins and give
+the same bits.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -150,6 +153,39 @@ def ndtri_array(p: np.ndarray) -> np.ndarray:
     pe = flat[edge]
     out[edge] = np.where(pe == 0.0, -np.inf, np.where(pe == 1.0, np.inf, np.nan))
     return out.reshape(p.shape)
+
+
+_SQRT_HALF = 0.7071067811865476  # 1 / sqrt(2)
+#: Where ``normal_cdf`` keeps its values: off 0 and 1, where inverse CDFs are infinite.
+CDF_LOW = 2.0**-54
+CDF_HIGH = 1.0 - 2.0**-53  # the largest float below 1
+
+
+def normal_cdf(z: float) -> float:
+    """The standard normal CDF, ``erfc(-z/sqrt 2) / 2``, kept in [2**-54, 1 - 2**-53].
+
+    The C library's ``erfc`` (what numba and Python's ``math`` call), accurate in
+    both tails. Numba-compatible.
+    """
+    return min(max(0.5 * math.erfc(-z * _SQRT_HALF), CDF_LOW), CDF_HIGH)
+
+
+@functools.cache
+def _erfc_ufunc() -> np.ufunc:
+    """``math.erfc`` over arrays (made once numpy is wanted)."""
+    return np.frompyfunc(math.erfc, 1, 1)
+
+
+def normal_cdf_array(z: np.ndarray) -> np.ndarray:
+    """numpy twin of ``normal_cdf``, elementwise (the same C library ``erfc``, so the same bits).
+
+    numpy has no ``erfc`` and scipy's is another implementation, so this applies
+    ``math.erfc`` to each element: slow, for the reference and the few inputs
+    whose inverse CDF is not in the kernel.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    cdf = 0.5 * np.asarray(_erfc_ufunc()(-z * _SQRT_HALF), dtype=np.float64)
+    return np.minimum(np.maximum(cdf, CDF_LOW), CDF_HIGH)
 
 
 def pert_shapes(low: float, mid: float, high: float) -> tuple[float, float]:
