@@ -148,105 +148,78 @@ def irr_count(flows: np.ndarray) -> float:
     return float(irr_search(flows, 0.0, False)[1])
 
 
-def _one_rate_columns(flows: np.ndarray, m: int, top: np.ndarray, bottom: np.ndarray,
-                      one: np.ndarray) -> None:
-    """``one[i]`` = 1.0 where :func:`irr_search` finds column ``i``'s rate by bisecting
-    the whole range, else 0.0; ``top`` and ``bottom`` are scratch.
+def irr_scratch(years: int, columns: int) -> int:
+    """How many values :func:`irr_columns`'s scratch holds for ``years`` rows of ``columns``."""
+    return 8 * columns + years
 
-    That is where the flows change sign once, costs first, and the NPV is below zero
-    at the top of the range and above zero at its bottom (then there is one rate and
-    it is in the range, away from both ends). Read from the last year back, as
-    Horner's rule reads them, the signs are: ``one`` is 0 before any non-zero flow,
-    1 among the gains, 2 among the costs before them, 3 otherwise. A NaN flow makes
-    the NPV NaN, which fails its tests.
+
+def irr_columns(
+    flows: np.ndarray, m: int, rate: float, nearest: bool, out: np.ndarray, scratch: np.ndarray
+) -> None:
+    """:func:`irr_search` for the first ``m`` columns of ``flows`` (one row per year):
+    ``out[i]`` is column ``i``'s rate nearest ``rate`` with ``nearest``, else how many
+    rates it has; the same bits. The kernel's IRR; ``scratch`` holds
+    :func:`irr_scratch` values.
+
+    Where a column's flows change sign once, costs first, and its NPV is below zero
+    at the top of the range and above zero at the bottom, :func:`irr_search` bisects
+    the whole range (there is one rate, away from both ends). That bisection is done
+    here for every column at once, step for step the scalar search's operations, but
+    each step a loop over the columns, which the compiler vectorises, where the
+    scalar search waits for each of Horner's steps before the next. Each step writes
+    the new bracket into the other pair of rows: written over itself, it would be
+    stored lane by lane under a mask, which is slow. The other columns are searched
+    one by one.
     """
+    low, high, mid = scratch[:m], scratch[m : 2 * m], scratch[2 * m : 3 * m]
+    new_low, new_high = scratch[3 * m : 4 * m], scratch[4 * m : 5 * m]
+    top, bottom, signs = scratch[5 * m : 6 * m], scratch[6 * m : 7 * m], scratch[7 * m : 8 * m]
+    years = scratch[8 * m : 8 * m + flows.shape[0]]
     for i in range(m):
+        low[i] = X_ENDS[0]
+        high[i] = X_ENDS[1]
+        mid[i] = 0.5 * (low[i] + high[i])
+        out[i] = 0.0
         top[i] = 0.0
         bottom[i] = 0.0
-        one[i] = 0.0
+        signs[i] = 0.0
+    # Which columns those are. Read from the last year back, as Horner's rule reads
+    # them, ``signs`` is 0 before any non-zero flow, 1 among the gains, 2 among the
+    # costs before them, 3 otherwise. A NaN flow makes the NPV NaN.
     for t in range(flows.shape[0] - 1, -1, -1):
         row = flows[t]
         for i in range(m):  # the same operations as _poly at each end
             top[i] = top[i] * X_ENDS[0] + row[i]
             bottom[i] = bottom[i] * X_ENDS[1] + row[i]
-            state = one[i]
+            state = signs[i]
             gain = 1.0 if state <= 1.0 else 3.0
             cost = 2.0 if state == 1.0 or state == 2.0 else 3.0
-            one[i] = gain if row[i] > 0.0 else (cost if row[i] < 0.0 else state)
-    for i in range(m):
-        one[i] = 1.0 if one[i] == 2.0 and top[i] < 0.0 and bottom[i] > 0.0 else 0.0
-
-
-def _bisect_columns(flows: np.ndarray, m: int, rate: np.ndarray, scratch: np.ndarray) -> None:
-    """:func:`irr_search`'s bisection of the whole range, for every column at once:
-    ``rate[i]`` is column ``i``'s rate where :func:`_one_rate_columns` says so (elsewhere
-    a number of no meaning). ``scratch`` holds five rows of ``m``.
-
-    Step for step the scalar search's operations (the NPV is below zero at the top of
-    the range, so the side kept is where it is negative), so the same bits; but each
-    step loops over the columns, which the compiler vectorises, where the scalar
-    search waits for each of Horner's steps before the next. Each step writes the
-    new bracket into the other pair of rows: written over itself, it would be
-    stored lane by lane under a mask, which is slow.
-    """
-    low, high, mid = scratch[:m], scratch[m : 2 * m], scratch[2 * m : 3 * m]
-    new_low, new_high = scratch[3 * m : 4 * m], scratch[4 * m : 5 * m]
-    for i in range(m):
-        low[i] = X_ENDS[0]
-        high[i] = X_ENDS[1]
-        mid[i] = 0.5 * (low[i] + high[i])
-        rate[i] = 0.0
-    for _ in range(_BISECTIONS):
+            signs[i] = gain if row[i] > 0.0 else (cost if row[i] < 0.0 else state)
+    for _ in range(_BISECTIONS if nearest else 0):
         for t in range(flows.shape[0] - 1, -1, -1):
             row = flows[t]
             for i in range(m):
-                rate[i] = rate[i] * mid[i] + row[i]
+                out[i] = out[i] * mid[i] + row[i]
         for i in range(m):
             a, b, c = low[i], mid[i], high[i]
-            negative = rate[i] < 0.0
+            negative = out[i] < 0.0  # the NPV is negative at the top of the range
             new_low[i] = b if negative else a
             new_high[i] = c if negative else b
             mid[i] = 0.5 * (new_low[i] + new_high[i])
-            rate[i] = 0.0
+            out[i] = 0.0
         low, high, new_low, new_high = new_low, new_high, low, high
     for i in range(m):
-        rate[i] = 1.0 / mid[i] - 1.0  # mid: the middle of the last bracket
-
-
-def irr_scratch(years: int, columns: int) -> int:
-    """How many values :func:`irr_columns`'s scratch holds for ``years`` rows of ``columns``."""
-    return 5 * columns + years
-
-
-def irr_columns(flows: np.ndarray, m: int, rate: float, nearest: bool, out: np.ndarray,
-                scratch: np.ndarray) -> None:
-    """:func:`irr_search` for the first ``m`` columns of ``flows`` (one row per year):
-    ``out[i]`` is column ``i``'s rate nearest ``rate`` with ``nearest``, else how many
-    rates it has. The kernel's IRR.
-
-    Columns whose rate is the whole range bisected are solved together (see
-    :func:`_bisect_columns`), the rest one by one; the same bits as
-    :func:`irr_search` column by column. ``scratch`` holds at least ``5·m`` values
-    and one column's flows.
-    """
-    low, high, one = scratch[:m], scratch[m : 2 * m], scratch[2 * m : 3 * m]
-    years = scratch[5 * m : 5 * m + flows.shape[0]]
-    if nearest:
-        _bisect_columns(flows, m, out, scratch)
-    _one_rate_columns(flows, m, low, high, one)
-    for i in range(m):
-        if one[i] == 0.0:
+        if signs[i] == 2.0 and top[i] < 0.0 and bottom[i] > 0.0:
+            out[i] = 1.0 / mid[i] - 1.0 if nearest else 1.0  # mid: the last bracket's
+        else:
             for t in range(years.shape[0]):
                 years[t] = flows[t, i]
             root, count = irr_search(years, rate, nearest)
             out[i] = root if nearest else count
-        elif not nearest:
-            out[i] = 1.0
 
 
 # the kernel calls irr_columns
-SCALARS = (_poly, _slack, _signs, irr_search, irr, irr_count, _one_rate_columns, _bisect_columns,
-           irr_columns)
+SCALARS = (_poly, _slack, _signs, irr_search, irr, irr_count, irr_columns)
 
 
 def _poly_array(flows: np.ndarray, x: np.ndarray) -> np.ndarray:
