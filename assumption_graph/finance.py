@@ -1,10 +1,12 @@
 """Discounting and the internal rate of return, per sample and for a whole array.
 
 :func:`irr_search` (behind :func:`irr` and :func:`irr_count`) is a plain scalar
-function that numba compiles into the kernel (:data:`SCALARS`, linked with
-:func:`~assumption_graph.streams.jit_linked`); :func:`irr_array` and
-:func:`irr_count_array` are their numpy twins for the reference interpreter,
-with the same operations in the same order, so both give the same numbers.
+function; :func:`irr_columns`, the same search for a block of samples (their
+usual case solved for all of them at once), is what numba compiles into the
+kernel (:data:`SCALARS`, linked with :func:`~assumption_graph.streams.jit_linked`);
+:func:`irr_array` and :func:`irr_count_array` are their numpy twins for the
+reference interpreter, with the same operations in the same order, so all give
+the same numbers.
 
 The IRR is a rate ``r`` with ``sum(f_t / (1 + r)**t) = 0``. Written in
 ``x = 1 / (1 + r)`` the net present value is the polynomial ``P(x) = sum f_t x**t``,
