@@ -162,9 +162,9 @@ def _run_blocks(  # noqa: ANN202
     samples, each op of the program is a tight loop over them in ``buf`` (the
     thread's scratch: a row per slot, ``block`` columns); the given values of
     the block start at column ``first``; ``flows`` is scratch for the IRRs
-    (:func:`~assumption_graph.finance.irr_scratch`). One function, not a block function called in a loop: numba
-    compiles, links and optimises each function it calls, and the kernel is
-    big, so this saves seconds of the first compile.
+    (:func:`~assumption_graph.finance.irr_scratch`). One function, not a block
+    function called in a loop: numba compiles, links and optimises each function
+    it calls, and the kernel is big, so this saves seconds of the first compile.
     """
     sizes = numba.carray(sizes_p, (_N_SIZES,))
     n_ops, n_outputs, block = sizes[Size.N_OPS], sizes[Size.N_OUTPUTS], sizes[Size.BLOCK]
