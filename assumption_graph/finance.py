@@ -1,10 +1,12 @@
 """Discounting and the internal rate of return, per sample and for a whole array.
 
 :func:`irr_search` (behind :func:`irr` and :func:`irr_count`) is a plain scalar
-function that numba compiles into the kernel (:data:`SCALARS`, linked with
-:func:`~assumption_graph.streams.jit_linked`); :func:`irr_array` and
-:func:`irr_count_array` are their numpy twins for the reference interpreter,
-with the same operations in the same order, so both give the same numbers.
+function; :func:`irr_columns`, the same search for a block of samples (their
+usual case solved for all of them at once), is what numba compiles into the
+kernel (:data:`SCALARS`, linked with :func:`~assumption_graph.streams.jit_linked`);
+:func:`irr_array` and :func:`irr_count_array` are their numpy twins for the
+reference interpreter, with the same operations in the same order, so all give
+the same numbers.
 
 The IRR is a rate ``r`` with ``sum(f_t / (1 + r)**t) = 0``. Written in
 ``x = 1 / (1 + r)`` the net present value is the polynomial ``P(x) = sum f_t x**t``,
@@ -32,6 +34,8 @@ __all__ = [
     "irr",
     "irr_count",
     "irr_array",
+    "irr_columns",
+    "irr_scratch",
     "irr_count_array",
     "irr_roots",
     "irr_search",
@@ -146,7 +150,78 @@ def irr_count(flows: np.ndarray) -> float:
     return float(irr_search(flows, 0.0, False)[1])
 
 
-SCALARS = (_poly, _slack, _signs, irr_search, irr, irr_count)  # the kernel calls irr_search
+def irr_scratch(years: int, columns: int) -> int:
+    """How many values :func:`irr_columns`'s scratch holds for ``years`` rows of ``columns``."""
+    return 8 * columns + years
+
+
+def irr_columns(
+    flows: np.ndarray, m: int, rate: float, nearest: bool, out: np.ndarray, scratch: np.ndarray
+) -> None:
+    """:func:`irr_search` for the first ``m`` columns of ``flows`` (one row per year):
+    ``out[i]`` is column ``i``'s rate nearest ``rate`` with ``nearest``, else how many
+    rates it has; the same bits. The kernel's IRR; ``scratch`` holds
+    :func:`irr_scratch` values.
+
+    Where a column's flows change sign once, costs first, and its NPV is below zero
+    at the top of the range and above zero at the bottom, :func:`irr_search` bisects
+    the whole range (there is one rate, away from both ends). That bisection is done
+    here for every column at once, step for step the scalar search's operations, but
+    each step a loop over the columns, which the compiler vectorises, where the
+    scalar search waits for each of Horner's steps before the next. Each step writes
+    the new bracket into the other pair of rows: written over itself, it would be
+    stored lane by lane under a mask, which is slow. The other columns are searched
+    one by one.
+    """
+    low, high, mid = scratch[:m], scratch[m : 2 * m], scratch[2 * m : 3 * m]
+    new_low, new_high = scratch[3 * m : 4 * m], scratch[4 * m : 5 * m]
+    top, bottom, signs = scratch[5 * m : 6 * m], scratch[6 * m : 7 * m], scratch[7 * m : 8 * m]
+    years = scratch[8 * m : 8 * m + flows.shape[0]]
+    for i in range(m):
+        low[i] = X_ENDS[0]
+        high[i] = X_ENDS[1]
+        mid[i] = 0.5 * (low[i] + high[i])
+        out[i] = 0.0
+        top[i] = 0.0
+        bottom[i] = 0.0
+        signs[i] = 0.0
+    # Which columns those are. Read from the last year back, as Horner's rule reads
+    # them, ``signs`` is 0 before any non-zero flow, 1 among the gains, 2 among the
+    # costs before them, 3 otherwise. A NaN flow makes the NPV NaN.
+    for t in range(flows.shape[0] - 1, -1, -1):
+        row = flows[t]
+        for i in range(m):  # the same operations as _poly at each end
+            top[i] = top[i] * X_ENDS[0] + row[i]
+            bottom[i] = bottom[i] * X_ENDS[1] + row[i]
+            state = signs[i]
+            gain = 1.0 if state <= 1.0 else 3.0
+            cost = 2.0 if state == 1.0 or state == 2.0 else 3.0
+            signs[i] = gain if row[i] > 0.0 else (cost if row[i] < 0.0 else state)
+    for _ in range(_BISECTIONS if nearest else 0):
+        for t in range(flows.shape[0] - 1, -1, -1):
+            row = flows[t]
+            for i in range(m):
+                out[i] = out[i] * mid[i] + row[i]
+        for i in range(m):
+            a, b, c = low[i], mid[i], high[i]
+            negative = out[i] < 0.0  # the NPV is negative at the top of the range
+            new_low[i] = b if negative else a
+            new_high[i] = c if negative else b
+            mid[i] = 0.5 * (new_low[i] + new_high[i])
+            out[i] = 0.0
+        low, high, new_low, new_high = new_low, new_high, low, high
+    for i in range(m):
+        if signs[i] == 2.0 and top[i] < 0.0 and bottom[i] > 0.0:
+            out[i] = 1.0 / mid[i] - 1.0 if nearest else 1.0  # mid: the last bracket's
+        else:
+            for t in range(years.shape[0]):
+                years[t] = flows[t, i]
+            root, count = irr_search(years, rate, nearest)
+            out[i] = root if nearest else count
+
+
+# the kernel calls irr_columns
+SCALARS = (_poly, _slack, _signs, irr_search, irr, irr_count, irr_columns)
 
 
 def _poly_array(flows: np.ndarray, x: np.ndarray) -> np.ndarray:

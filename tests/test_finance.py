@@ -501,6 +501,57 @@ def test_numba_irr_equals_python_irr_bit_for_bit(raw, make_defined, rate):
     )
 
 
+def _one_change(draw_flows: list[float], costs: int) -> np.ndarray:
+    """``draw_flows`` made costs then gains: the first ``costs`` negative, the rest positive
+    (zeros stay zero), so the flows change sign once at most."""
+    flows = np.abs(np.array(draw_flows, dtype=float))
+    flows[:costs] *= -1.0
+    return flows
+
+
+# Columns the block solver must leave to the scalar search: a rate at either end of
+# the range, above it, below it, NaN and infinite flows, gains first, several rates.
+_EDGE_COLUMNS = (
+    [-1.0, 1000.0],
+    [-100.0, 1.0],
+    [-1.0, 2000.0],
+    [-100.0, 1e-9],
+    [-100.0, np.nan, 120.0],
+    [-np.inf, 10.0],
+    [-1.0, np.inf],
+    [50.0, -100.0, 70.0],
+    TWO_RATES,
+    [0.0, 0.0],
+)
+_column = st.one_of(
+    st.builds(_one_change, _flows, st.integers(0, 10)),
+    _flows.map(_costs_then_gains),
+    _flows.map(lambda raw: np.array(raw, dtype=float)),
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(_column, min_size=1, max_size=40), _rates, st.booleans(), st.booleans())
+def test_irr_columns_equal_the_scalar_search_bit_for_bit(columns, rate, nearest, edges):
+    """The kernel's IRR of a block (compiled once for the session) is the scalar search's
+    column by column: bit for bit where the flows change sign once (the bisection of the
+    whole range, done for all columns at once), and the same rule (the rate nearest the
+    discount rate, how many) where the scalar search runs for a column."""
+    columns = [*columns, *map(np.array, _EDGE_COLUMNS)] if edges else columns
+    years = max(len(c) for c in columns)
+    block = len(columns) + 3  # columns past m are left alone
+    flows = np.full((years, block), 7.0)
+    for i, column in enumerate(columns):
+        flows[:, i] = np.concatenate([column, np.zeros(years - len(column))])  # trailing zeros
+    out = np.full(block, -5.0)
+    scratch = np.full(finance.irr_scratch(years, block), np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        _numba["irr_columns"](flows, len(columns), rate, nearest, out, scratch)
+        expected = [irr(f, rate) if nearest else irr_count(f) for f in flows[:, : len(columns)].T]
+    np.testing.assert_array_equal(out[: len(columns)], expected)
+    assert (out[len(columns) :] == -5.0).all()
+
+
 def test_irr_of_flows_with_one_sign_change_is_the_search_of_before_bit_for_bit():
     """Where the flows change sign once, the rate is the whole range bisected as before
     (whatever the discount rate): the same operations, so the same bits."""

@@ -43,7 +43,7 @@ class Size(IntEnum):
     GIVEN_COLUMNS = 4
     TABLE_SIZE = 5
     OUT_COLUMNS = 6
-    N_FLOWS = 7
+    N_FLOWS = 7  # the size of the IRRs' scratch, ``flows``
     START = 8
     COUNT = 9
     BLOCK = 10

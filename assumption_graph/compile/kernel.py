@@ -324,10 +324,10 @@ def _address(array: np.ndarray, dtype: type) -> int:
     return int(array.ctypes.data)
 
 
-def _flows_width(program: Program) -> int:
-    """How many yearly flows the program's widest IRR reads (0 without one)."""
+def _flows_scratch(program: Program) -> int:
+    """The size of the program's IRRs' scratch (0 without an IRR), for its widest one."""
     irr = np.isin(program.code[:, 0], (FormulaOp.IRR, FormulaOp.IRR_COUNT))
-    return int(program.code[irr, 3].max()) if irr.any() else 0
+    return finance.irr_scratch(int(program.code[irr, 3].max()), BLOCK) if irr.any() else 0
 
 
 def execute(
@@ -362,7 +362,7 @@ def execute(
     entry = _ready_entry()
     given = np.ascontiguousarray(given, dtype=np.float64)
     table = np.ascontiguousarray(program.table, dtype=np.float64)
-    n_flows = _flows_width(program)
+    n_flows = _flows_scratch(program)
     pointers = (
         _address(program.code, np.int64),
         _address(program.params, np.float64),

@@ -61,7 +61,7 @@ _risk_event_from_u = _scalars["risk_event_from_u"]
 _table = _scalars["table_from_u"]
 _ndtri = _scalars["ndtri"]
 _normal_cdf = _inner(normal_cdf)
-_irr_search = streams.jit_linked(finance.SCALARS, _inner)["irr_search"]
+_irr_columns = streams.jit_linked(finance.SCALARS, _inner)["irr_columns"]
 
 
 @intrinsic
@@ -193,10 +193,10 @@ def _run_blocks(  # noqa: ANN202
     the GIL, so the threads run at the same time. Within a block of ``m``
     samples, each op of the program is a tight loop over them in ``buf`` (the
     thread's scratch: a row per slot, ``block`` columns); the given values of
-    the block start at column ``first``; ``flows`` is scratch for an IRR's
-    yearly flows. One function, not a block function called in a loop: numba
-    compiles, links and optimises each function it calls, and the kernel is
-    big, so this saves seconds of the first compile.
+    the block start at column ``first``; ``flows`` is scratch for the IRRs
+    (:func:`~assumption_graph.finance.irr_scratch`). One function, not a block
+    function called in a loop: numba compiles, links and optimises each function
+    it calls, and the kernel is big, so this saves seconds of the first compile.
     """
     sizes = numba.carray(sizes_p, (_N_SIZES,))
     n_ops, n_outputs, block = sizes[Size.N_OPS], sizes[Size.N_OUTPUTS], sizes[Size.BLOCK]
@@ -376,16 +376,10 @@ def _run_blocks(  # noqa: ANN202
                 for i in range(m):
                     z[i] = _normal_cdf(z[i])
             elif op == FormulaOp.IRR or op == FormulaOp.IRR_COUNT:
-                # a: the first of b consecutive slots of yearly flows
-                flow0 = code[k, 2]
-                years = flows[: code[k, 3]]
-                rate = params[k, 0]
-                nearest = op == FormulaOp.IRR  # else the number of IRRs
-                for i in range(m):
-                    for t in range(years.shape[0]):
-                        years[t] = buf[flow0 + t, i]
-                    root, roots = _irr_search(years, rate, nearest)
-                    z[i] = root if nearest else roots
+                # a: the first of b consecutive slots of yearly flows; the rate, or the
+                # number of IRRs
+                years = buf[code[k, 2] : code[k, 2] + code[k, 3]]
+                _irr_columns(years, m, params[k, 0], op == FormulaOp.IRR, z, flows)
             elif op == FormulaOp.ABS:
                 for i in range(m):
                     z[i] = abs(x[i])
