@@ -17,17 +17,11 @@ import yaml
 from assumption_graph.cli import main
 
 from .business_models import FIGURE_FIELDS, FIGURES
+from .commands import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "business_case.yaml"
 N = 20_000
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +86,13 @@ def test_check_passes(capsys):
 
 def test_json_has_the_contract(run_json, spec):
     assert set(run_json) == {
-        "model", "samples", "seed", "method", "nodes", "business_case", "correlations"
+        "model",
+        "samples",
+        "seed",
+        "method",
+        "nodes",
+        "business_case",
+        "correlations",
     }
     assert [(c["a"], c["b"], c["requested"]) for c in run_json["correlations"]] == [
         tuple(pair) for pair in spec["correlations"]

@@ -19,7 +19,6 @@ from scipy.optimize import brentq
 
 from assumption_graph import finance
 from assumption_graph.business.labels import IRR_MULTIPLE
-from assumption_graph.cli import main
 from assumption_graph.compile.reference import simulate
 from assumption_graph.finance import (
     discount_factors,
@@ -33,6 +32,7 @@ from assumption_graph.finance import (
 from assumption_graph.streams import jit_linked
 
 from .business_models import simulator
+from .commands import run_cli
 
 RATE = 0.05  # the discount rate of tests where the flows have one IRR at most
 NEVER_POSITIVE = "not defined: the net flows are never positive, so the project never pays back"
@@ -79,13 +79,6 @@ def flows_model(flows: list[float], rate: float, start: int = 2025, **case: floa
 def key_figures(flows: list[float], rate: float, **case: float) -> dict:
     result = simulator(flows_model(flows, rate, **case)).run(n=4, seed=0)
     return result.to_dict()["business_case"]["key_figures"]
-
-
-def run_cli(capsys, *argv: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # ---------------------------------------------------------------------------- discounting

@@ -14,24 +14,18 @@ import numpy as np
 import pytest
 
 from assumption_graph import load, read_model
-from assumption_graph.cli import main
 from assumption_graph.io import dump
 from assumption_graph.portfolio import FIGURES, TOTALS, run_portfolio
 from assumption_graph.run import Simulator
 from assumption_graph.validate import check
+
+from .commands import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "examples" / "portfolio"
 CASES = sorted((FOLDER / "cases").glob("*.yaml"))
 SHARED = ("wage_per_hour", "supplier_rate", "internal_rate")
 N, SEED = 20_000, 11
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ from assumption_graph.run import Simulator
 from assumption_graph.scenario_file import changed_model, scenarios_from_data
 from assumption_graph.scenarios import paired_difference, run_scenarios
 
+from .commands import run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "examples" / "business_case.yaml"
 CASE_SCENARIOS = ROOT / "examples" / "scenarios" / "business_case.yaml"
@@ -152,13 +154,6 @@ def test_a_pin_outside_the_range_is_a_warning(demo):
 
 # --------------------------------------------------------------------------
 # The command line, on the example business case.
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
