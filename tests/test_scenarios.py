@@ -148,8 +148,10 @@ def test_python_table(demo):
 
 
 def test_a_pin_outside_the_range_is_a_warning(demo):
-    with pytest.warns(UserWarning, match="pin-outside-range.*'rate' is pinned to 5"):
-        demo.scenarios({"high": {"set": {"rate": 5}}}, 100, SEED)
+    with pytest.warns(UserWarning, match="pin-outside-range.*'rate' is pinned to 5") as caught:
+        result = demo.scenarios({"high": {"set": {"rate": 5}}}, 100, SEED)
+    assert sum("pin-outside-range" in str(w.message) for w in caught) == 1
+    assert set(result.runs) == {"high"}  # a warning, not a refusal: the scenario ran
 
 
 # --------------------------------------------------------------------------
