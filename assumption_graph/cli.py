@@ -713,12 +713,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("run", help="compile and simulate a model; print its figures")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
     _add_sampling(p)
-    p.add_argument(
-        "--json",
-        type=_file_name,
-        metavar="FILE",
-        help="write the figures as JSON to FILE ('-' for stdout)",
-    )
+    _add_json(p, "the figures as JSON to FILE ('-' for stdout)")
     p.add_argument(
         "--csv", type=_file_name, metavar="FILE", help="write the node figures as CSV to FILE"
     )
@@ -797,12 +792,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the contribution-to-variance chart",
     )
-    p.add_argument(
-        "--json",
-        type=_file_name,
-        metavar="FILE",
-        help="write the analysis as JSON to FILE ('-' for stdout)",
-    )
+    _add_json(p, "the analysis as JSON to FILE ('-' for stdout)")
     p.set_defaults(handler=cmd_sensitivity)
 
     p = commands.add_parser(
@@ -829,12 +819,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
     p.add_argument("scenarios", help="scenario file (.yaml or .json) with 'scenarios:'")
     _add_sampling(p)
-    p.add_argument(
-        "--json",
-        type=_file_name,
-        metavar="FILE",
-        help="write the base's and every scenario's figures and differences as JSON ('-': stdout)",
-    )
+    _add_json(p, "the base's and every scenario's figures and differences as JSON ('-': stdout)")
     p.add_argument(
         "--csv", type=_file_name, metavar="FILE", help="write the comparison table as CSV to FILE"
     )
@@ -865,12 +850,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("cases", nargs="+", help="business-case model files (.yaml, .yml or .json)")
     _add_sampling(p)
-    p.add_argument(
-        "--json",
-        type=_file_name,
-        metavar="FILE",
-        help="write the portfolio as JSON to FILE ('-' for stdout)",
-    )
+    _add_json(p, "the portfolio as JSON to FILE ('-' for stdout)")
     p.add_argument(
         "-o",
         "--output",
@@ -928,6 +908,11 @@ def _add_scenario(parser: argparse.ArgumentParser) -> None:
         metavar="RESULT.json",
         help="the previous phase's 'run --json' result: show its figures and flag changes",
     )
+
+
+def _add_json(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--json FILE`` ('-' for standard output); its help says it writes ``what``."""
+    parser.add_argument("--json", type=_file_name, metavar="FILE", help=f"write {what}")
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:

@@ -14,40 +14,5 @@ re-exports the settings only, so importing it never loads a later stage.
 
 from __future__ import annotations
 
-from .settings import (
-    CASE_KEYS,
-    CATEGORIES,
-    GENERAL_RISK,
-    MAX_HORIZON,
-    PHASES,
-    PURPOSES,
-    RATE_RANGE,
-    RISK_TYPES,
-    YEAR_RANGE,
-    BusinessCase,
-    Month,
-    NonEconomicGain,
-    Phase,
-    Risk,
-    business_case_from_keys,
-    year_weights,
-)
-
-__all__ = [
-    "PURPOSES",
-    "PHASES",
-    "CATEGORIES",
-    "RISK_TYPES",
-    "GENERAL_RISK",
-    "YEAR_RANGE",
-    "MAX_HORIZON",
-    "RATE_RANGE",
-    "CASE_KEYS",
-    "Month",
-    "Phase",
-    "Risk",
-    "NonEconomicGain",
-    "BusinessCase",
-    "business_case_from_keys",
-    "year_weights",
-]
+from .settings import *  # noqa: F403  (its public names, listed once in its __all__)
+from .settings import __all__ as __all__
