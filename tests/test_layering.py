@@ -30,6 +30,8 @@ STAGES: dict[str, int] = {
     "business.expand": 4,
     "business.figures": 5,
     "finance": 1,
+    "sipmath": 1,  # the HDR generator, the metalog, reading a library
+    "sipmath.write": 6,  # a library from a model and a run's samples
     "model": 2,
     "io": 2,
     "validate": 3,  # its registry, context, core and rule modules by theme alike
