@@ -26,6 +26,7 @@ from .business.figures import summarise_case
 from .compile import CompiledModel, compile_model
 from .compile.kernel import threads_for
 from .compile.reference import input_distributions
+from .distributions import Distribution
 from .errors import RunError, did_you_mean, shown
 from .model import Model
 from .results import RunResult, achieved_correlations, summarise, summarise_rows
@@ -275,9 +276,9 @@ class Simulator:
 
     def library_inputs(self, library: SipLibrary) -> tuple[str, ...]:
         """The random inputs whose id names a SIP of ``library``: a run with it takes theirs."""
-        return tuple(x for x in self._random_inputs() if x in library.sips)
+        return tuple(x for x in self.random_inputs() if x in library.sips)
 
-    def _random_inputs(self) -> dict[str, Any]:
+    def random_inputs(self) -> dict[str, Distribution]:
         """Every input that draws at random, with its probability model."""
         return {x: d for x, d in input_distributions(self.compiled.checked).items() if d.draws}
 
@@ -299,7 +300,7 @@ class Simulator:
         """
         if library is None and method == "mc" and not self.model.correlations:
             return InputSampler(method, {}, [], seed, n)
-        every = self._random_inputs()
+        every = self.random_inputs()
         sipped = () if library is None else tuple(
             x for x in self.library_inputs(library) if x not in pins
         )

@@ -28,7 +28,7 @@ from ..sampling import InputPlan, InputSampler
 from .hdr import hdr_uniforms
 from .metalog import Metalog
 
-__all__ = ["SipLibrary", "LibraryInputs", "read_library"]
+__all__ = ["SipLibrary", "LibraryInputs", "read_library", "library_from_data"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ class SipLibrary:
         sip = self.sips[name]
         function, arguments = sip.get("function"), sip.get("arguments") or {}
         if function == "SIP_Array":
-            stored = np.asarray(arguments.get("value"), dtype=np.float64)
+            stored = np.array([np.nan if v is None else v for v in arguments.get("value") or []],
+                              dtype=np.float64)
             if stored.ndim != 1 or stored.size < start + count:
                 raise self._fail(
                     f"SIP {shown(name)} stores {stored.size} trials; the run needs {start + count}",
@@ -73,16 +74,15 @@ class SipLibrary:
             _bound(arguments.get("lowerBound")),
             _bound(arguments.get("upperBound")),
         )
-        return metalog.quantile(self._uniforms(name, sip.get("ref") or {}, start, count))
+        return metalog.quantile(self.uniforms(sip.get("ref") or {}, start, count))
 
-    def _uniforms(self, name: str, ref: Mapping[str, Any], start: int, count: int) -> np.ndarray:
+    def uniforms(self, ref: Mapping[str, Any], start: int, count: int) -> np.ndarray:
         """The uniforms a SIP's ``ref`` points to: a generator's, or a copula layer's."""
         if ref.get("source") == "rng":
             return self._generated(str(ref.get("name")), start, count)
         if ref.get("source") == "copula":
             return self._copula_layer(str(ref.get("name")), ref.get("copulaLayer"), start, count)
-        raise self._fail(f"SIP {shown(name)} has ref {shown(dict(ref))}",
-                         "give ref a source of 'rng' or 'copula'")
+        raise self._fail(f"a SIP has ref {shown(dict(ref))}", "give ref a source of 'rng' or 'copula'")
 
     def _generated(self, rng: str, start: int, count: int) -> np.ndarray:
         """A generator's numbers for ``PM_Index = start + 1 .. start + count``."""
@@ -147,20 +147,35 @@ def read_library(path: str | os.PathLike[str]) -> SipLibrary:
             data = json.load(handle)
     except (OSError, ValueError) as error:
         raise ModelFileError(f"cannot read the SIP library: {error}", file=file) from None
+    return library_from_data(data, file)
+
+
+def library_from_data(data: object, file: str = "<library>") -> SipLibrary:
+    """The library a SIPmath 3.0 document holds (parsed JSON); ``file`` names it in errors."""
     if not isinstance(data, dict) or not isinstance(data.get("sips"), list):
         raise ModelFileError(
             "not a SIPmath library: it has no 'sips' list", file=file,
             hint="give a SIPmath 3.0 library in JSON, as 'export --sipmath' writes",
         )
-    u01 = data.get("U01") or {}
-    return SipLibrary(
-        file,
-        {r["name"]: r for r in u01.get("rng") or []},
-        {c["name"]: c for c in u01.get("copula") or []},
-        {s["name"]: s for s in data["sips"] if "environment" not in s},
-        {g["name"]: g["value"] for g in data.get("globalVariables") or []
-         if isinstance(g.get("value"), dict)},
-    )
+    try:
+        u01 = data.get("U01") or {}
+        return SipLibrary(
+            file,
+            {r["name"]: r for r in u01.get("rng") or []},
+            {c["name"]: c for c in u01.get("copula") or []},
+            # a SIP for another environment (Frontline's PsiNormal, ...) repeats a name
+            {s["name"]: s for s in data["sips"] if "environment" not in s},
+            {
+                g["name"]: g["value"]
+                for g in data.get("globalVariables") or []
+                if isinstance(g.get("value"), dict)
+            },
+        )
+    except (AttributeError, KeyError, TypeError) as error:
+        raise ModelFileError(
+            f"not a SIPmath library: an entry of it lacks {error}", file=file,
+            hint="each rng, copula, SIP and global variable is an object with a 'name'",
+        ) from None
 
 
 class LibraryInputs:
