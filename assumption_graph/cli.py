@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from .portfolio import PortfolioResult
     from .results import RunResult
     from .run import Simulator
+    from .sipmath.library import SipLibrary
 
 __all__ = ["main"]
 
@@ -377,9 +378,27 @@ def _simulate(
         "keep_samples": keep_samples,
         "method": args.method,
         "precision": getattr(args, "precision", None),
+        "sip_library": _sip_library(simulator, args),
     }
     with _progress_bar(args.samples, args) as progress:
         return simulator.run(args.samples, args.seed, progress=progress, **options)
+
+
+def _sip_library(simulator: Simulator, args: argparse.Namespace) -> SipLibrary | None:
+    """The SIP library a run takes inputs from (``--sip-library``, else the model's
+    ``sip_library:``, relative to the model file); says which inputs it gives."""
+    from .sipmath.library import read_library
+
+    path = getattr(args, "sip_library", None)
+    if path is None and simulator.model.sip_library is not None:
+        path = os.path.join(os.path.dirname(args.model), simulator.model.sip_library)
+    if path is None:
+        return None
+    library = read_library(path)
+    taken = simulator.library_inputs(library)
+    listed = ", ".join(taken) if taken else "none (no SIP is named like a random input)"
+    _err(f"inputs from the SIP library {path}: {listed}")
+    return library
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
@@ -476,17 +495,29 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Simulate and write the figures, tables and assumptions as an Excel workbook."""
+    """Simulate and write the figures, tables and assumptions as an Excel workbook,
+    and/or the model as a SIPmath 3.0 library."""
     from . import export
     from .run import Simulator
 
-    export.check_xlsx_path(args.output)  # before the run: a bad name costs nothing
-    _check_outputs(args, args.output)
+    if args.output is None and args.sipmath is None:
+        _err("error: give -o WORKBOOK.xlsx, --sipmath LIB.json, or both")
+        return EXIT_UNREADABLE
+    if args.output is not None:
+        export.check_xlsx_path(args.output)  # before the run: a bad name costs nothing
+    _check_outputs(args, args.output, args.sipmath)
     checked = _checked(args.model)
     for diagnostic in checked.warnings:
         _err(str(diagnostic))
+    simulator = Simulator(checked)
+    files: dict[str, str | bytes] = {}
+    if args.sipmath is not None:
+        files[args.sipmath] = _sip_library_text(simulator, args)
+    if args.output is None:
+        _write(files)
+        return EXIT_OK
     previous = _previous(args.previous) if args.previous else None
-    result = _simulate(Simulator(checked), args, keep_samples=args.include_samples)
+    result = _simulate(simulator, args, keep_samples=args.include_samples)
     if previous is not None:
         result = _compared(result, previous)
     if args.include_samples and result.samples > export.MAX_SAMPLE_ROWS:
@@ -494,11 +525,33 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"warning: the Samples sheet holds the first {export.MAX_SAMPLE_ROWS:,} of"
             f" {result.samples:,} samples (Excel's row limit)"
         )
-    data = export.export_workbook(
+    files[args.output] = export.export_workbook(
         checked.model, result, model_path=args.model, include_samples=args.include_samples
     )
-    _write({args.output: data})
+    _write(files)
     return EXIT_OK
+
+
+def _sip_library_text(simulator: Simulator, args: argparse.Namespace) -> str:
+    """The SIPmath library ``export --sipmath`` writes, as JSON text; notes its stored inputs."""
+    from .sipmath.write import write_sip_library
+
+    with _progress_bar(args.samples, args) as progress:
+        writing = write_sip_library(
+            simulator,
+            args.samples,
+            args.seed,
+            method=args.method,
+            entity=args.sip_entity,
+            threads=args.threads,
+            progress=progress,
+        )
+    if writing.stored_inputs:
+        _err(
+            "stored as trials (no metalog fits their distribution): "
+            + ", ".join(writing.stored_inputs)
+        )
+    return json.dumps(writing.data, indent=1, allow_nan=False) + "\n"
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
@@ -733,6 +786,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="after the run, chart NODE (an output or a key figure such as npv) as KIND "
         "(histogram, s-curve or convergence) to FILE (.png, .svg or .pdf); repeatable",
     )
+    p.add_argument(
+        "--sip-library",
+        type=_file_name,
+        metavar="LIB.json",
+        help="take the inputs named by a SIPmath 3.0 library's SIPs from it "
+        "(default: the model's 'sip_library:')",
+    )
     p.set_defaults(handler=cmd_run)
 
     p = commands.add_parser("draw", help="render the assumption diagram with Graphviz")
@@ -799,8 +859,19 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="simulate and write figures, tables and assumptions to an Excel workbook"
     )
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
+    p.add_argument("-o", "--output", type=_file_name, help="output workbook, ending in .xlsx")
     p.add_argument(
-        "-o", "--output", type=_file_name, required=True, help="output workbook, ending in .xlsx"
+        "--sipmath",
+        type=_file_name,
+        metavar="LIB.json",
+        help="write the model as a SIPmath 3.0 library: its inputs as virtual SIPs, "
+        "its main outputs and key figures as stored trials",
+    )
+    p.add_argument(
+        "--sip-entity",
+        type=lambda text: _whole(text, "--sip-entity", 0),
+        metavar="N",
+        help="the library's HDR entity id (default: a number from the model's name)",
     )
     _add_sampling(p, count_flags=("-n",))  # --samples asks for the Samples sheet here
     p.add_argument(
