@@ -25,7 +25,7 @@ from ..distributions import ndtri_array
 from ..distributions.special import normal_cdf_array
 from ..errors import ModelFileError, shown
 from ..sampling import InputPlan, InputSampler
-from .hdr import hdr_uniforms
+from .hdr import HDR_MAX_SEED, hdr_uniforms
 from .metalog import Metalog
 
 __all__ = ["SipLibrary", "LibraryInputs", "read_library", "library_from_data"]
@@ -58,8 +58,9 @@ class SipLibrary:
         sip = self.sips[name]
         function, arguments = sip.get("function"), sip.get("arguments") or {}
         if function == "SIP_Array":
-            stored = np.array([np.nan if v is None else v for v in arguments.get("value") or []],
-                              dtype=np.float64)
+            stored = np.array(
+                [np.nan if v is None else v for v in arguments.get("value") or []], dtype=np.float64
+            )
             if stored.ndim != 1 or stored.size < start + count:
                 raise self._fail(
                     f"SIP {shown(name)} stores {stored.size} trials; the run needs {start + count}",
@@ -67,8 +68,10 @@ class SipLibrary:
                 )
             return stored[start : start + count]
         if function != "Metalog_1_0":
-            raise self._fail(f"SIP {shown(name)} has function {shown(function)}",
-                             "this reader knows Metalog_1_0 and SIP_Array")
+            raise self._fail(
+                f"SIP {shown(name)} has function {shown(function)}",
+                "this reader knows Metalog_1_0 and SIP_Array",
+            )
         metalog = Metalog(
             tuple(float(a) for a in arguments["aCoefficients"]),
             _bound(arguments.get("lowerBound")),
@@ -82,7 +85,9 @@ class SipLibrary:
             return self._generated(str(ref.get("name")), start, count)
         if ref.get("source") == "copula":
             return self._copula_layer(str(ref.get("name")), ref.get("copulaLayer"), start, count)
-        raise self._fail(f"a SIP has ref {shown(dict(ref))}", "give ref a source of 'rng' or 'copula'")
+        raise self._fail(
+            f"a SIP has ref {shown(dict(ref))}", "give ref a source of 'rng' or 'copula'"
+        )
 
     def _generated(self, rng: str, start: int, count: int) -> np.ndarray:
         """A generator's numbers for ``PM_Index = start + 1 .. start + count``."""
@@ -93,13 +98,20 @@ class SipLibrary:
         if spec.get("function") == "Index":
             return np.arange(start + 1, start + count + 1, dtype=np.float64)
         if spec.get("function") != "HDR_2_0":
-            raise self._fail(f"generator {shown(rng)} has function {shown(spec.get('function'))}",
-                             "this reader knows HDR_2_0 and Index")
+            raise self._fail(
+                f"generator {shown(rng)} has function {shown(spec.get('function'))}",
+                "this reader knows HDR_2_0 and Index",
+            )
         seeds = [arguments.get(key, 0) for key in ("varId", "entity", "seed3", "seed4")]
-        if not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-            raise self._fail(f"generator {shown(rng)} needs whole-number seeds, got {shown(seeds)}",
-                             "give varId, entity, seed3 and seed4 as numbers")
-        return hdr_uniforms(count, *seeds, start=start)
+        if not all(_is_seed(s) for s in seeds):
+            raise self._fail(
+                f"generator {shown(rng)} needs seeds that are whole numbers 0 .. "
+                f"{HDR_MAX_SEED:,}, got {shown(seeds)}",
+                "give varId, entity, seed3 and seed4 as numbers (a seed left as a parameter "
+                "for the user to enter is not supported)",
+            )
+        var_id, entity, seed3, seed4 = seeds
+        return hdr_uniforms(count, var_id, entity, seed3, seed4, start=start)
 
     def _copula_layer(self, copula: str, layer: object, start: int, count: int) -> np.ndarray:
         """One layer of a Gaussian copula: ``Φ(row of L·z)``, ``z`` its generators' scores."""
@@ -111,9 +123,17 @@ class SipLibrary:
             raise self._fail(f"copula {shown(copula)} has no layer {shown(layer)}")
         arguments = spec.get("arguments") or {}
         rngs = list(arguments.get("rng") or [])
-        factor = np.linalg.cholesky(self._matrix(arguments.get("correlationMatrix") or {}))
+        try:
+            factor = np.linalg.cholesky(self._matrix(arguments.get("correlationMatrix") or {}))
+        except np.linalg.LinAlgError:
+            raise self._fail(
+                f"copula {shown(copula)}: its correlation matrix is not positive definite",
+                "a Gaussian copula needs correlations strictly between -1 and 1 that fit together",
+            ) from None
         if factor.shape[0] != len(rngs) or len(layers) != len(rngs):
-            raise self._fail(f"copula {shown(copula)}: its matrix, rng and copulaLayer differ in size")
+            raise self._fail(
+                f"copula {shown(copula)}: its matrix, rng and copulaLayer differ in size"
+            )
         row = layers.index(layer)
         scores = [ndtri_array(self._generated(r, start, count)) for r in rngs[: row + 1]]
         mixed = sum(weight * score for weight, score in zip(factor[row], scores, strict=False))
@@ -123,7 +143,9 @@ class SipLibrary:
         """The correlation matrix a copula names, from ``globalVariables``."""
         value = self.matrices.get(str(reference.get("value")))
         if value is None:
-            raise self._fail(f"no correlation matrix {shown(reference.get('value'))} in globalVariables")
+            raise self._fail(
+                f"no correlation matrix {shown(reference.get('value'))} in globalVariables"
+            )
         entries = value.get("matrix") or []
         order = list(value.get("rows") or dict.fromkeys(e["row"] for e in entries))
         where = {name: k for k, name in enumerate(order)}
@@ -132,6 +154,11 @@ class SipLibrary:
             i, j = where[entry["row"]], where[entry["col"]]
             matrix[i, j] = matrix[j, i] = float(entry["value"])
         return matrix
+
+
+def _is_seed(raw: object) -> bool:
+    """A whole number 0 .. 99,999,999: the standard's 8-digit seeds (and int64 stays exact)."""
+    return isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= HDR_MAX_SEED
 
 
 def _bound(raw: object) -> float | None:
@@ -154,7 +181,8 @@ def library_from_data(data: object, file: str = "<library>") -> SipLibrary:
     """The library a SIPmath 3.0 document holds (parsed JSON); ``file`` names it in errors."""
     if not isinstance(data, dict) or not isinstance(data.get("sips"), list):
         raise ModelFileError(
-            "not a SIPmath library: it has no 'sips' list", file=file,
+            "not a SIPmath library: it has no 'sips' list",
+            file=file,
             hint="give a SIPmath 3.0 library in JSON, as 'export --sipmath' writes",
         )
     try:
@@ -173,7 +201,8 @@ def library_from_data(data: object, file: str = "<library>") -> SipLibrary:
         )
     except (AttributeError, KeyError, TypeError) as error:
         raise ModelFileError(
-            f"not a SIPmath library: an entry of it lacks {error}", file=file,
+            f"not a SIPmath library: an entry of it lacks {error}",
+            file=file,
             hint="each rng, copula, SIP and global variable is an object with a 'name'",
         ) from None
 

@@ -20,7 +20,7 @@ __all__ = ["Metalog", "fit_metalog", "FIT_PROBABILITIES", "FIT_TOLERANCE", "MAX_
 #: Where a fit reads the distribution's quantiles: 0.01, 0.02, ..., 0.99.
 FIT_PROBABILITIES = np.arange(1, 100) / 100.0
 #: A fit is good when every one of those quantiles is within this share of P1..P99's span.
-FIT_TOLERANCE = 0.005
+FIT_TOLERANCE = 0.001
 MAX_TERMS = 16
 _GRID = np.linspace(0.0005, 0.9995, 2000)  # where a fit must increase to be a distribution
 

@@ -107,7 +107,9 @@ def write_sip_library(
         "provenance": f"assumption_graph {__version__}: {model.file or model.name}",
         "version": "1",
         "globalVariables": [],
-        "U01": {"rng": [*rngs, {"name": _INDEX, "function": "Index", "arguments": {"counter": _INDEX}}]},
+        "U01": {
+            "rng": [*rngs, {"name": _INDEX, "function": "Index", "arguments": {"counter": _INDEX}}]
+        },
         "sips": [],
     }
     if correlated:
