@@ -34,7 +34,9 @@ STAGES: dict[str, int] = {
     "sipmath.write": 6,  # a library from a model and a run's samples
     "model": 2,
     "io": 2,
+    "estimates_sheet": 2,  # a model's inputs as a sheet to fill in, and reading it back
     "validate": 3,  # its registry, context, core and rule modules by theme alike
+    "estimates_update": 3,  # a filled-in sheet written back, the changed model checked
     "compile": 4,
     "results": 5,
     "run": 5,
