@@ -554,6 +554,35 @@ def _sip_library_text(simulator: Simulator, args: argparse.Namespace) -> str:
     return json.dumps(writing.data, indent=1, allow_nan=False) + "\n"
 
 
+def cmd_estimates(args: argparse.Namespace) -> int:
+    """Write the sheet for collecting estimates, or write a filled-in one back."""
+    from .estimates_sheet import SHEET_SUFFIXES, read_sheet, sheet_bytes
+    from .estimates_update import update_estimates
+
+    if (args.output is None) == (args.update is None):
+        _err("error: give -o SHEET (.xlsx or .csv) to write the sheet, or --update SHEET")
+        return EXIT_UNREADABLE
+    if args.output is not None:
+        suffix = Path(args.output).suffix.lower()
+        if suffix not in SHEET_SUFFIXES:
+            _err(f"error: {args.output}: the sheet's name must end in .xlsx or .csv")
+            return EXIT_UNREADABLE
+        _check_outputs(args, args.output)
+        model, _ = _read(args.model)
+        _write({args.output: sheet_bytes(model, suffix)})
+        return EXIT_OK
+    update = update_estimates(args.model, read_sheet(args.update))
+    for change in update.changes:
+        print(change)
+    if not update.changes:
+        print("no estimate changed")
+    elif args.dry_run:
+        _err("dry run: nothing written")
+    else:
+        _write({args.model: update.text})
+    return EXIT_OK
+
+
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """Run the base and every scenario of a file with common random numbers; compare them."""
     from .export import check_xlsx_path
@@ -899,6 +928,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_threads(p)
     p.set_defaults(handler=cmd_scenarios)
+
+    p = commands.add_parser(
+        "estimates",
+        help="write a sheet for collecting the inputs' estimates, or write a filled-in one back",
+    )
+    p.add_argument("model", help="model file (.yaml, .yml or .json)")
+    p.add_argument(
+        "-o", "--output", type=_file_name, help="write the sheet to this .xlsx or .csv file"
+    )
+    p.add_argument(
+        "--update",
+        type=_file_name,
+        metavar="SHEET",
+        help="write the sheet's filled-in estimates back into the model file "
+        "(only those numbers change; comments and layout stay)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="with --update: show the changes, write nothing"
+    )
+    p.set_defaults(handler=cmd_estimates)
 
     p = commands.add_parser("report", help="simulate and write a self-contained HTML report")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .distributions import Distribution
 from .errors import EstimatesError, ModelFileError, did_you_mean, shown
 from .estimates_sheet import EstimateRow, SheetInput, sheet_inputs
 from .io import UNREADABLE_CODES, read_model, read_model_text
@@ -145,6 +146,9 @@ def _row_change(
             f"{input_id}: the model column says {shown(model)}, the file {body.name}; "
             "change a model in the model file"
         )
+    weights = _weights(input_id, cells.get("probabilities"))
+    if _same(new, (body.low, body.mid, body.high)) and weights in (None, _current_weights(body)):
+        return None  # as the model has it (to the 15 digits a spreadsheet keeps)
     mapping = _mapping(document, item.path)
     estimate = mapping.get("estimate") if mapping is not None else None
     if estimate is None or not isinstance(estimate, list) or len(estimate) != 3:
@@ -154,7 +158,6 @@ def _row_change(
         )
     edits = _replaced(estimate, list(new), lines)
     old = tuple(float(x) for x in estimate)
-    weights = _weights(input_id, cells.get("probabilities"))
     present = mapping.get("probabilities")
     old_weights = tuple(float(x) for x in present) if isinstance(present, list) else None
     if weights is not None and weights != old_weights:
@@ -191,6 +194,17 @@ def _weights(input_id: str, value: object) -> tuple[float, ...] | None:
     else:
         parts = [p for p in re.split(r"[;,\s]+", str(value).strip()) if p]
     return tuple(_number(input_id, "probabilities", p) for p in parts)
+
+
+def _same(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Equal numbers, to the 15 significant digits a spreadsheet keeps of a float."""
+    return all(math.isclose(x, y, rel_tol=1e-14) for x, y in zip(a, b, strict=True))
+
+
+def _current_weights(body: Distribution) -> tuple[float, ...] | None:
+    """The model's probabilities as the sheet shows them, None at their defaults."""
+    weights = body.non_default("probabilities")
+    return None if weights is None else tuple(float(w) for w in weights)
 
 
 def _mapping(document: Any, path: tuple[str, ...]) -> Any:

@@ -301,8 +301,10 @@ class Simulator:
         if library is None and method == "mc" and not self.model.correlations:
             return InputSampler(method, {}, [], seed, n)
         every = self.random_inputs()
-        sipped = () if library is None else tuple(
-            x for x in self.library_inputs(library) if x not in pins
+        sipped = (
+            ()
+            if library is None
+            else tuple(x for x in self.library_inputs(library) if x not in pins)
         )
         drawing = {x: d for x, d in every.items() if x not in pins and x not in sipped}
         pairs = [c.pair for c in self.model.correlations if c.a in drawing and c.b in drawing]
