@@ -153,9 +153,12 @@ def write_sip_library(
         progress=progress,
         sip_library=library_from_data(data),
     )
-    # a main node that is an input itself is in the library already, as its input
-    outputs = {o: o for o in result.summaries if o not in inputs}
-    for name, node_id in {**outputs, **simulator.case.key_figures}.items():
+    # a main node that is an input itself is in the library already, as its input; a key
+    # figure goes by its name (npv), or by its node's id where a node has that name
+    kept = {o: o for o in result.summaries if o not in inputs}
+    for name, node_id in simulator.case.key_figures.items():
+        kept[node_id if name in kept or name in inputs else name] = node_id
+    for name, node_id in kept.items():
         data["sips"].append(_stored(name, result.arrays[node_id].tolist()))
     return SipWriting(data, result, tuple(stored))
 
