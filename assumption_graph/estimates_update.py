@@ -77,7 +77,14 @@ def update_estimates(model_path: str | Path, rows: Sequence[EstimateRow]) -> Est
     if unreadable:
         raise ModelFileError(unreadable[0].message, file=str(path), line=unreadable[0].line)
     text = path.read_text(encoding="utf-8")
-    document = YAML(typ="rt").load(text)
+    try:
+        document = YAML(typ="rt").load(text)
+    except Exception as error:  # ruamel's errors (a duplicate key) have no common base
+        raise EstimatesError(
+            f"cannot read the model file to write into it: {error}",
+            file=str(path),
+            hint="fix what 'assumption-graph check' reports first",
+        ) from None
     inputs = {item.id: item for item in sheet_inputs(model)}
     lines = text.splitlines(keepends=True)
     json_file = path.suffix.lower() == ".json"
@@ -239,18 +246,20 @@ def _inserted(
     """The edit adding ``probabilities:`` right after the estimate, in the mapping's style."""
     line, column = estimate.lc.item(2)
     close = lines[line].find("]", column)
+    while close < 0 and line + 1 < len(lines):  # a list written over several lines
+        line += 1
+        close = lines[line].find("]")
     if not estimate.fa.flow_style() or close < 0:
         raise _Refused(
             f"{input_id}: add 'probabilities:' to it in the model file first, then update"
         )
     key = '"probabilities"' if json_file else "probabilities"
     listed = "[" + ", ".join(_written(w) for w in weights) + "]"
-    if mapping.fa.flow_style():
+    if mapping.fa.flow_style():  # in braces, as every JSON object is
         return _Edit(line, close + 1, close + 1, f", {key}: {listed}")
-    indent = mapping.lc.key("estimate")[1]
-    separator = "," if json_file else ""
+    indent = mapping.lc.key("estimate")[1]  # a line of its own, below the estimate's
     end = len(lines[line].rstrip("\r\n"))
-    return _Edit(line, end, end, f"{separator}\n{' ' * indent}{key}: {listed}")
+    return _Edit(line, end, end, f"\n{' ' * indent}{key}: {listed}")
 
 
 def _edited(lines: list[str], edits: list[_Edit]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from assumption_graph import load, save
 from assumption_graph.estimates_sheet import COLUMNS
 
 from .commands import run_cli
@@ -165,3 +167,29 @@ def test_a_sheet_without_an_id_column_is_refused(capsys, case, tmp_path):
 def test_estimates_needs_one_of_output_and_update(capsys, case):
     assert run_cli(capsys, "estimates", case)[0] == 2
     assert run_cli(capsys, "estimates", case, "-o", case.parent / "e.txt")[0] == 2
+
+
+def test_a_json_model_stays_json(capsys, tmp_path):
+    model = tmp_path / "c.json"
+    save(load(EXAMPLES / "case_handling.yaml"), model)
+    sheet = _sheet(capsys, model, "e.csv")
+    weights = {"probabilities": "0.3, 0.5, 0.2"}
+    _fill_csv(sheet, {"cases_per_year": {"low": 37000, **weights}, "project_hours": weights})
+    code, _, err = run_cli(capsys, "estimates", model, "--update", sheet)
+    assert code == 0, err
+    nodes = json.loads(model.read_text())["nodes"]
+    assert nodes["cases_per_year"]["estimate"] == [37000, 42000, 48000]
+    assert nodes["cases_per_year"]["probabilities"] == nodes["project_hours"]["probabilities"]
+    assert nodes["project_hours"]["probabilities"] == [0.3, 0.5, 0.2]
+
+
+def test_probabilities_get_a_line_of_their_own_below_the_estimate(capsys, tmp_path):
+    model = Path(shutil.copy(EXAMPLES / "case_handling.yaml", tmp_path / "c.yaml"))
+    before = model.read_text().splitlines()
+    sheet = _sheet(capsys, model, "e.xlsx")
+    _fill_xlsx(sheet, {"cases_per_year": {"probabilities": "0.25, 0.5, 0.25"}})
+    assert run_cli(capsys, "estimates", model, "--update", sheet)[0] == 0
+    after = model.read_text().splitlines()
+    at = before.index("    estimate: [38000, 42000, 48000]")
+    assert after == [*before[: at + 1], "    probabilities: [0.25, 0.5, 0.25]", *before[at + 1 :]]
+    assert load(model)["cases_per_year"].body.non_default("probabilities") == (0.25, 0.5, 0.25)

@@ -41,11 +41,6 @@ class SipLibrary:
     sips: Mapping[str, Mapping[str, Any]]
     matrices: Mapping[str, Mapping[str, Any]]
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The SIPs' names, in the library's order."""
-        return tuple(self.sips)
-
     def trials(self, names: Sequence[str], start: int, count: int) -> np.ndarray:
         """Trials ``start .. start + count - 1`` of the named SIPs (rows x count)."""
         rows = [self._values(name, start, count) for name in names]

@@ -41,8 +41,8 @@ _INDEX = "PM_Index"
 def stable_seed(text: str) -> int:
     """A seed in 1 .. 99,999,999 from ``text`` alone (CRC-32), the same on every machine.
 
-    >>> stable_seed("hours") == stable_seed("hours")
-    True
+    >>> stable_seed("hours")
+    17008293
     """
     return 1 + zlib.crc32(text.encode("utf-8")) % HDR_MAX_SEED
 
