@@ -540,8 +540,6 @@ def _sip_library_text(simulator: Simulator, args: argparse.Namespace) -> str:
         writing = write_sip_library(
             simulator,
             args.samples,
-            args.seed,
-            method=args.method,
             entity=args.sip_entity,
             threads=args.threads,
             progress=progress,

@@ -32,7 +32,7 @@ def case_simulator() -> ag.Simulator:
 
 @pytest.fixture(scope="module")
 def case_library(case_simulator):
-    return write_sip_library(case_simulator, TRIALS, 1)
+    return write_sip_library(case_simulator, TRIALS)
 
 
 # --- HDR ------------------------------------------------------------------------

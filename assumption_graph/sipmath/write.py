@@ -29,7 +29,7 @@ from ..run import Simulator
 from ..sampling import normal_correlations
 from .hdr import HDR_MAX_SEED
 from .library import library_from_data
-from .metalog import fit_metalog
+from .metalog import Metalog, fit_metalog
 
 __all__ = ["SipWriting", "write_sip_library", "stable_seed", "variable_ids"]
 
@@ -77,9 +77,7 @@ class SipWriting:
 def write_sip_library(
     simulator: Simulator,
     n: int,
-    seed: int,
     *,
-    method: str = "mc",
     entity: int | None = None,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
@@ -87,8 +85,8 @@ def write_sip_library(
     """The model of ``simulator`` as a SIPmath 3.0 library with ``n`` trials of its outputs.
 
     ``entity`` is the HDR entity id (default: :func:`stable_seed` of the model's
-    name). ``seed`` and ``method`` sample the inputs the library does not give
-    (none, unless an input is pinned in the model).
+    name). Every random input comes from the library, so no seed or sampling
+    method changes a trial: the HDR generator's seeds say them all.
     """
     model = simulator.model
     entity = stable_seed(model.name or "model") if entity is None else entity
@@ -115,8 +113,7 @@ def write_sip_library(
     if correlated:
         data["globalVariables"].append(_matrix(correlated, normal_correlations(correlated, pairs)))
         data["U01"]["copula"] = [_copula(correlated)]
-    library = library_from_data(data)
-    stored: list[str] = []
+    generators = library_from_data(data)  # the uniforms of inputs stored as trials
     for node_id, distribution in inputs.items():
         ref = (
             {"source": "copula", "name": _COPULA, "copulaLayer": node_id}
@@ -125,29 +122,13 @@ def write_sip_library(
         )
         fit = fit_metalog(distribution.quantile)
         if fit is None:
-            stored.append(node_id)
-            values = distribution.quantile(library.uniforms(ref, 0, n))
-            data["sips"].append(_stored(node_id, values.tolist()))
-            continue
-        metalog, error = fit
-        arguments: dict[str, Any] = {"aCoefficients": list(metalog.coefficients)}
-        if metalog.lower is not None:
-            arguments["lowerBound"] = metalog.lower
-        if metalog.upper is not None:
-            arguments["upperBound"] = metalog.upper
-        data["sips"].append(
-            {
-                "name": node_id,
-                "ref": ref,
-                "function": "Metalog_1_0",
-                "arguments": arguments,
-                "metadata": {"model": distribution.name, "fitError": error},
-            }
-        )
+            values = distribution.quantile(generators.uniforms(ref, 0, n)).tolist()
+            data["sips"].append(_stored(node_id, values))
+        else:
+            data["sips"].append(_virtual(node_id, ref, *fit, distribution.name))
+    stored = tuple(s["name"] for s in data["sips"] if s["function"] == "SIP_Array")
     result = simulator.run(
         n,
-        seed,
-        method=method,
         keep_samples=True,
         threads=threads,
         progress=progress,
@@ -160,7 +141,26 @@ def write_sip_library(
         kept[node_id if name in kept or name in inputs else name] = node_id
     for name, node_id in kept.items():
         data["sips"].append(_stored(name, result.arrays[node_id].tolist()))
-    return SipWriting(data, result, tuple(stored))
+    return SipWriting(data, result, stored)
+
+
+def _virtual(
+    name: str, ref: dict[str, Any], metalog: Metalog, error: float, model: str
+) -> dict[str, Any]:
+    """A virtual SIP: the bounded metalog of the uniforms ``ref`` points to."""
+    arguments: dict[str, Any] = {"aCoefficients": list(metalog.coefficients)}
+    if metalog.lower is not None:
+        arguments["lowerBound"] = metalog.lower
+    if metalog.upper is not None:
+        arguments["upperBound"] = metalog.upper
+    metadata = {"model": model, "fitError": error}
+    return {
+        "name": name,
+        "ref": ref,
+        "function": "Metalog_1_0",
+        "arguments": arguments,
+        "metadata": metadata,
+    }
 
 
 def _hdr(name: str, var_id: int, entity: int) -> dict[str, Any]:
