@@ -89,9 +89,9 @@ def sheet_inputs(model: Model) -> list[SheetInput]:
 
 def _row(item: SheetInput) -> list[Any]:
     """The sheet's cells for one input, in :data:`COLUMNS`' order."""
-    weights = item.body.non_default("probabilities")
-    shown_weights = ", ".join(f"{w:g}" for w in weights) if weights is not None else ""
     body = item.body
+    weights = body.non_default("probabilities")  # each as repr writes it: read back exactly
+    shown_weights = ", ".join(repr(float(w)) for w in weights) if weights is not None else ""
     return [
         item.id,
         item.label,

@@ -193,3 +193,17 @@ def test_probabilities_get_a_line_of_their_own_below_the_estimate(capsys, tmp_pa
     at = before.index("    estimate: [38000, 42000, 48000]")
     assert after == [*before[: at + 1], "    probabilities: [0.25, 0.5, 0.25]", *before[at + 1 :]]
     assert load(model)["cases_per_year"].body.non_default("probabilities") == (0.25, 0.5, 0.25)
+
+
+def test_probabilities_of_many_digits_come_back_unchanged(capsys, tmp_path):
+    model = tmp_path / "m.yaml"
+    model.write_text(
+        "nodes:\n  hours:\n    estimate: [1, 2, 4]\n"
+        "    probabilities: [0.123456789012, 0.5, 0.376543210988]\n"
+    )
+    before = model.read_bytes()
+    for name in ("e.csv", "e.xlsx"):
+        sheet = _sheet(capsys, model, name)
+        code, out, _ = run_cli(capsys, "estimates", model, "--update", sheet)
+        assert code == 0 and out.strip() == "no estimate changed"
+    assert model.read_bytes() == before
