@@ -43,7 +43,15 @@ class SipLibrary:
 
     def trials(self, names: Sequence[str], start: int, count: int) -> np.ndarray:
         """Trials ``start .. start + count - 1`` of the named SIPs (rows x count)."""
-        rows = [self._values(name, start, count) for name in names]
+        rows = []
+        for name in names:
+            try:
+                rows.append(self._values(name, start, count))
+            except (KeyError, TypeError, ValueError) as error:  # a number that is none, ...
+                raise self._fail(
+                    f"SIP {shown(name)} is malformed: {type(error).__name__}: {error}",
+                    "give Metalog_1_0 its aCoefficients and SIP_Array its values as numbers",
+                ) from None
         return np.stack(rows) if rows else np.empty((0, count))
 
     def _fail(self, message: str, hint: str | None = None) -> ModelFileError:
