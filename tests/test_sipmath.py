@@ -13,6 +13,7 @@ from scipy.stats import spearmanr
 
 import assumption_graph as ag
 from assumption_graph.distributions import Discrete, Distribution, RiskEvent
+from assumption_graph.io import dump
 from assumption_graph.sipmath.hdr import hdr_uniforms
 from assumption_graph.sipmath.library import library_from_data, read_library
 from assumption_graph.sipmath.metalog import FIT_PROBABILITIES, FIT_TOLERANCE, Metalog, fit_metalog
@@ -352,6 +353,7 @@ def test_the_model_key_sip_library_is_read_beside_the_model(capsys, tmp_path):
     model = tmp_path / "model.yaml"
     model.write_text("sip_library: lib.json\n" + (EXAMPLES / "consultancy.yaml").read_text())
     assert ag.load(model).sip_library == "lib.json"
+    assert dump(ag.load(model))["sip_library"] == "lib.json"  # saved as read
     code, _, err = run_cli(capsys, "run", model, "-n", 300, "--quiet")
     assert code == 0, err
     assert "inputs from the SIP library" in err and "hours" in err
