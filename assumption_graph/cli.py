@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from .portfolio import PortfolioResult
     from .results import RunResult
     from .run import Simulator
+    from .sipmath.library import SipLibrary
 
 __all__ = ["main"]
 
@@ -377,9 +378,27 @@ def _simulate(
         "keep_samples": keep_samples,
         "method": args.method,
         "precision": getattr(args, "precision", None),
+        "sip_library": _sip_library(simulator, args),
     }
     with _progress_bar(args.samples, args) as progress:
         return simulator.run(args.samples, args.seed, progress=progress, **options)
+
+
+def _sip_library(simulator: Simulator, args: argparse.Namespace) -> SipLibrary | None:
+    """The SIP library a run takes inputs from (``--sip-library``, else the model's
+    ``sip_library:``, relative to the model file); says which inputs it gives."""
+    from .sipmath.library import read_library
+
+    path = getattr(args, "sip_library", None)
+    if path is None and simulator.model.sip_library is not None:
+        path = os.path.join(os.path.dirname(args.model), simulator.model.sip_library)
+    if path is None:
+        return None
+    library = read_library(path)
+    taken = simulator.library_inputs(library)
+    listed = ", ".join(taken) if taken else "none (no SIP is named like a random input)"
+    _err(f"inputs from the SIP library {path}: {listed}")
+    return library
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
@@ -476,17 +495,29 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Simulate and write the figures, tables and assumptions as an Excel workbook."""
+    """Simulate and write the figures, tables and assumptions as an Excel workbook,
+    and/or the model as a SIPmath 3.0 library."""
     from . import export
     from .run import Simulator
 
-    export.check_xlsx_path(args.output)  # before the run: a bad name costs nothing
-    _check_outputs(args, args.output)
+    if args.output is None and args.sipmath is None:
+        _err("error: give -o WORKBOOK.xlsx, --sipmath LIB.json, or both")
+        return EXIT_UNREADABLE
+    if args.output is not None:
+        export.check_xlsx_path(args.output)  # before the run: a bad name costs nothing
+    _check_outputs(args, args.output, args.sipmath)
     checked = _checked(args.model)
     for diagnostic in checked.warnings:
         _err(str(diagnostic))
+    simulator = Simulator(checked)
+    files: dict[str, str | bytes] = {}
+    if args.sipmath is not None:
+        files[args.sipmath] = _sip_library_text(simulator, args)
+    if args.output is None:
+        _write(files)
+        return EXIT_OK
     previous = _previous(args.previous) if args.previous else None
-    result = _simulate(Simulator(checked), args, keep_samples=args.include_samples)
+    result = _simulate(simulator, args, keep_samples=args.include_samples)
     if previous is not None:
         result = _compared(result, previous)
     if args.include_samples and result.samples > export.MAX_SAMPLE_ROWS:
@@ -494,10 +525,59 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"warning: the Samples sheet holds the first {export.MAX_SAMPLE_ROWS:,} of"
             f" {result.samples:,} samples (Excel's row limit)"
         )
-    data = export.export_workbook(
+    files[args.output] = export.export_workbook(
         checked.model, result, model_path=args.model, include_samples=args.include_samples
     )
-    _write({args.output: data})
+    _write(files)
+    return EXIT_OK
+
+
+def _sip_library_text(simulator: Simulator, args: argparse.Namespace) -> str:
+    """The SIPmath library ``export --sipmath`` writes, as JSON text; notes its stored inputs."""
+    from .sipmath.write import write_sip_library
+
+    with _progress_bar(args.samples, args) as progress:
+        writing = write_sip_library(
+            simulator,
+            args.samples,
+            entity=args.sip_entity,
+            threads=args.threads,
+            progress=progress,
+        )
+    if writing.stored_inputs:
+        _err(
+            "stored as trials (no metalog fits their distribution): "
+            + ", ".join(writing.stored_inputs)
+        )
+    return json.dumps(writing.data, indent=1, allow_nan=False) + "\n"
+
+
+def cmd_estimates(args: argparse.Namespace) -> int:
+    """Write the sheet for collecting estimates, or write a filled-in one back."""
+    from .estimates_sheet import SHEET_SUFFIXES, read_sheet, sheet_bytes
+    from .estimates_update import update_estimates
+
+    if (args.output is None) == (args.update is None):
+        _err("error: give -o SHEET (.xlsx or .csv) to write the sheet, or --update SHEET")
+        return EXIT_UNREADABLE
+    if args.output is not None:
+        suffix = Path(args.output).suffix.lower()
+        if suffix not in SHEET_SUFFIXES:
+            _err(f"error: {args.output}: the sheet's name must end in .xlsx or .csv")
+            return EXIT_UNREADABLE
+        _check_outputs(args, args.output)
+        model, _ = _read(args.model)
+        _write({args.output: sheet_bytes(model, suffix)})
+        return EXIT_OK
+    update = update_estimates(args.model, read_sheet(args.update))
+    for change in update.changes:
+        print(change)
+    if not update.changes:
+        print("no estimate changed")
+    elif args.dry_run:
+        _err("dry run: nothing written")
+    else:
+        _write({args.model: update.text})
     return EXIT_OK
 
 
@@ -733,6 +813,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="after the run, chart NODE (an output or a key figure such as npv) as KIND "
         "(histogram, s-curve or convergence) to FILE (.png, .svg or .pdf); repeatable",
     )
+    p.add_argument(
+        "--sip-library",
+        type=_file_name,
+        metavar="LIB.json",
+        help="take the inputs named by a SIPmath 3.0 library's SIPs from it "
+        "(default: the model's 'sip_library:')",
+    )
     p.set_defaults(handler=cmd_run)
 
     p = commands.add_parser("draw", help="render the assumption diagram with Graphviz")
@@ -799,8 +886,19 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="simulate and write figures, tables and assumptions to an Excel workbook"
     )
     p.add_argument("model", help="model file (.yaml, .yml or .json)")
+    p.add_argument("-o", "--output", type=_file_name, help="output workbook, ending in .xlsx")
     p.add_argument(
-        "-o", "--output", type=_file_name, required=True, help="output workbook, ending in .xlsx"
+        "--sipmath",
+        type=_file_name,
+        metavar="LIB.json",
+        help="write the model as a SIPmath 3.0 library: its inputs as virtual SIPs, "
+        "its main outputs and key figures as stored trials",
+    )
+    p.add_argument(
+        "--sip-entity",
+        type=lambda text: _whole(text, "--sip-entity", 0),
+        metavar="N",
+        help="the library's HDR entity id (default: a number from the model's name)",
     )
     _add_sampling(p, count_flags=("-n",))  # --samples asks for the Samples sheet here
     p.add_argument(
@@ -828,6 +926,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_threads(p)
     p.set_defaults(handler=cmd_scenarios)
+
+    p = commands.add_parser(
+        "estimates",
+        help="write a sheet for collecting the inputs' estimates, or write a filled-in one back",
+    )
+    p.add_argument("model", help="model file (.yaml, .yml or .json)")
+    p.add_argument(
+        "-o", "--output", type=_file_name, help="write the sheet to this .xlsx or .csv file"
+    )
+    p.add_argument(
+        "--update",
+        type=_file_name,
+        metavar="SHEET",
+        help="write the sheet's filled-in estimates back into the model file "
+        "(only those numbers change; comments and layout stay)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="with --update: show the changes, write nothing"
+    )
+    p.set_defaults(handler=cmd_estimates)
 
     p = commands.add_parser("report", help="simulate and write a self-contained HTML report")
     p.add_argument("model", help="model file (.yaml, .yml or .json)")

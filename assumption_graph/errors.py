@@ -20,6 +20,7 @@ __all__ = [
     "ModelError",
     "CheckFailed",
     "RunError",
+    "EstimatesError",
     "OutputError",
     "RenderError",
     "Diagnostic",
@@ -162,6 +163,11 @@ class CheckFailed(AssumptionGraphError):
 
 class RunError(AssumptionGraphError):
     """A run was asked for with bad settings (sample count, seed, override)."""
+
+
+class EstimatesError(AssumptionGraphError):
+    """A filled-in estimates sheet cannot go back into the model: a row names no
+    input, its estimate is out of order, or a number is not a number."""
 
 
 class OutputError(AssumptionGraphError):

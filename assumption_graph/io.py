@@ -78,6 +78,7 @@ TOP_KEYS: tuple[str, ...] = (
     "business_case",
     "correlations",
     "library",
+    "sip_library",
     "nodes",
 )
 LIBRARY_KEYS: tuple[str, ...] = ("name", "description", "nodes")  # what a library file holds
@@ -1083,6 +1084,8 @@ def dump(model: Model) -> dict[str, Any]:
         data["correlations"] = [[c.a, c.b, c.rho] for c in model.correlations]
     if model.library is not None:
         data["library"] = model.library
+    if model.sip_library is not None:
+        data["sip_library"] = model.sip_library
     data["nodes"] = {node.id: _dump_node(node) for node in model if node.file is None}
     return data
 

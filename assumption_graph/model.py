@@ -572,6 +572,7 @@ class Model:
         self.unread_case = False  # the file has a ``business_case:`` that could not be read
         self.correlations: list[Correlation] = []  # the file's ``correlations:``
         self.library: str | None = None  # the file's ``library:``, whose nodes it holds too
+        self.sip_library: str | None = None  # the file's ``sip_library:``: SIPs its runs take
         self._nodes: dict[str, Node] = {}
 
     def __repr__(self) -> str:

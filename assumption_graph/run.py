@@ -26,12 +26,14 @@ from .business.figures import summarise_case
 from .compile import CompiledModel, compile_model
 from .compile.kernel import threads_for
 from .compile.reference import input_distributions
+from .distributions import Distribution
 from .errors import RunError, did_you_mean, shown
 from .model import Model
 from .results import RunResult, achieved_correlations, summarise, summarise_rows
 from .sampling import METHODS, InputSampler
 from .scenario_file import scenarios_from_data
 from .settings import DEFAULT_SAMPLES, DEFAULT_SEED
+from .sipmath.library import LibraryInputs, SipLibrary
 from .validate import CheckedModel
 
 if TYPE_CHECKING:  # sensitivity and scenarios build on this module
@@ -98,6 +100,7 @@ class Simulator:
         threads: int | None = None,
         progress: Progress | None = None,
         chunk: int = CHUNK,
+        sip_library: SipLibrary | None = None,
     ) -> RunResult:
         """Simulate ``n`` samples from ``seed`` and summarise the outputs.
 
@@ -116,6 +119,8 @@ class Simulator:
         A run that needs more memory than the machine has available (8 bytes a
         sample per node kept, plus room to summarise) is a :class:`RunError`
         before it starts; a run to a precision is checked again as it grows.
+        ``sip_library`` (:func:`~.sipmath.library.read_library`) gives the inputs
+        named by its SIPs their trials (:meth:`library_inputs` lists them).
         """
         n = checked_whole(n, "n (the number of samples)", least=1)
         seed = checked_whole(seed, "seed")
@@ -127,7 +132,7 @@ class Simulator:
         overrides = self.checked_overrides(overrides)
         pins = self.case.pins(overrides)
         output_ids = self._output_ids(outputs)
-        sampler = self._sampler(method, seed, n, pins)
+        sampler = self._sampler(method, seed, n, pins, sip_library)
         correlated = tuple(x for a, b, _ in sampler.correlations for x in (a, b))
         summarised = tuple(dict.fromkeys((*output_ids, *self.case.case_ids)))
         run_ids = tuple(dict.fromkeys((*summarised, *correlated)))  # summarised ones first
@@ -269,19 +274,42 @@ class Simulator:
             warnings.warn(text, UserWarning, stacklevel=2)
         return run_scenarios(self, read, n, seed, method=method, threads=threads)
 
-    def _sampler(self, method: str, seed: int, n: int, pins: Mapping[str, float]) -> InputSampler:
+    def library_inputs(self, library: SipLibrary) -> tuple[str, ...]:
+        """The random inputs whose id names a SIP of ``library``: a run with it takes theirs."""
+        return tuple(x for x in self.random_inputs() if x in library.sips)
+
+    def random_inputs(self) -> dict[str, Distribution]:
+        """Every input that draws at random, with its probability model."""
+        return {x: d for x, d in input_distributions(self.compiled.checked).items() if d.draws}
+
+    def _sampler(
+        self,
+        method: str,
+        seed: int,
+        n: int,
+        pins: Mapping[str, float],
+        library: SipLibrary | None = None,
+    ) -> InputSampler | LibraryInputs:
         """Where the run's loaded inputs come from; correlations of pinned inputs are dropped.
 
         A plain Monte Carlo run without correlations loads nothing: the kernel draws
         every input, and the graph's inputs need not even be listed. Sobol points
         span every random input, pinned or not, so a pin moves no other input's points.
+        Inputs from a SIP ``library`` are loaded as values, their correlations in the
+        model dropped (the library's copula holds theirs), unless they are pinned.
         """
-        if method == "mc" and not self.model.correlations:
+        if library is None and method == "mc" and not self.model.correlations:
             return InputSampler(method, {}, [], seed, n)
-        every = {x: d for x, d in input_distributions(self.compiled.checked).items() if d.draws}
-        drawing = {x: d for x, d in every.items() if x not in pins}
+        every = self.random_inputs()
+        sipped = (
+            ()
+            if library is None
+            else tuple(x for x in self.library_inputs(library) if x not in pins)
+        )
+        drawing = {x: d for x, d in every.items() if x not in pins and x not in sipped}
         pairs = [c.pair for c in self.model.correlations if c.a in drawing and c.b in drawing]
-        return InputSampler(method, drawing, pairs, seed, n, spans=every)
+        sampler = InputSampler(method, drawing, pairs, seed, n, spans=every)
+        return sampler if library is None else LibraryInputs(sampler, library, sipped)
 
     def _output_ids(self, outputs: Iterable[str] | str | None) -> tuple[str, ...]:
         if outputs is None:

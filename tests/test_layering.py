@@ -30,9 +30,13 @@ STAGES: dict[str, int] = {
     "business.expand": 4,
     "business.figures": 5,
     "finance": 1,
+    "sipmath": 1,  # the HDR generator, the metalog, reading a library
+    "sipmath.write": 6,  # a library from a model and a run's samples
     "model": 2,
     "io": 2,
+    "estimates_sheet": 2,  # a model's inputs as a sheet to fill in, and reading it back
     "validate": 3,  # its registry, context, core and rule modules by theme alike
+    "estimates_update": 3,  # a filled-in sheet written back, the changed model checked
     "compile": 4,
     "results": 5,
     "run": 5,
