@@ -42,7 +42,13 @@ from .io import write_atomic
 from .model import Model, Node, Situation, Value
 from .results import PERCENTILES, RunResult, level_key
 from .text import printable
-from .workbook_formulas import CALCULATION_COLUMNS, FIGURES, SheetCell, plan_calculation
+from .workbook_formulas import (
+    CALCULATION_COLUMNS,
+    FIGURES,
+    SheetCell,
+    plan_calculation,
+    quoted,
+)
 
 if TYPE_CHECKING:  # XlsxWriter itself is imported when a workbook is written
     from xlsxwriter.format import Format
@@ -396,7 +402,8 @@ class _Writer:
         def label(node_id: str) -> str | None:
             return self.label_of(node_id) or graph.checked.model[node_id].label or None
 
-        plan = plan_calculation(graph, figures, pins, self.estimate_cells, label, cases_name)
+        names = (sheet.name, cases_name)
+        plan = plan_calculation(graph, figures, pins, self.estimate_cells, label, names)
         self.warnings += plan.warnings
         sheet.header(list(CALCULATION_COLUMNS))
         for row in plan.rows:
@@ -569,12 +576,11 @@ def _estimate_cells(sheet: str, row: int, cells: Sequence[Cell]) -> dict[str, st
     """The absolute references of the estimate's numbers in an Assumptions row."""
     from xlsxwriter.utility import xl_rowcol_to_cell
 
-    quoted = "'" + sheet.replace("'", "''") + "'"
     found = {}
     for key, column in _ESTIMATE_CELLS.items():
         col = ASSUMPTION_COLUMNS.index(column)
         if isinstance(cells[col], int | float):
-            found[key] = f"{quoted}!{xl_rowcol_to_cell(row, col, True, True)}"
+            found[key] = f"{quoted(sheet)}!{xl_rowcol_to_cell(row, col, True, True)}"
     return found
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "Calculation",
     "plan_calculation",
     "sheet_formula",
+    "quoted",
 ]
 
 FIGURES = ("expected", "weighted", "best", "worst")
@@ -60,6 +61,7 @@ _KEY_FIGURES = ("npv", "irr", "mirr")  # written with the spreadsheet's own func
 _READING = {"expected": "mid", "weighted": "weighted"}  # the reading each figure takes
 _FIGURE_COLUMN = {name: "CDEF"[k] for k, name in enumerate(FIGURES)}
 _CELL = re.compile(r"^((?:'(?:[^']|'')*'!)?)\$([A-Z]+)\$(\d+)$")  # an absolute cell
+_TERM = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*|[0-9.E+-]+|\(-[0-9.E+-]+\)")  # a name, a number
 _CALL = re.compile(r"^[A-Z][A-Z0-9.]*\(")
 
 
@@ -113,7 +115,7 @@ def sheet_formula(expr: Expr, cell_of: Callable[[str], str]) -> str:
 
     >>> from assumption_graph.expr import parse_formula
     >>> sheet_formula(parse_formula("-a ** 2 + floor(b)").expr, lambda n: n.upper())
-    '-(A^2)+INT(B)'
+    '(-(A^2))+INT(B)'
     """
 
     def number(expr: Num) -> str:
@@ -135,9 +137,14 @@ def sheet_formula(expr: Expr, cell_of: Callable[[str], str]) -> str:
     return visit(expr, number, lambda name: cell_of(name.id), apply)
 
 
+def quoted(sheet: str) -> str:
+    """A sheet's name as a formula refers to it: ``'Cases'``."""
+    return "'" + sheet.replace("'", "''") + "'"
+
+
 def _single(text: str) -> bool:
     """Whether ``text`` is one term: a cell, a number or a call that spans it all."""
-    if _CELL.match(text) or re.fullmatch(r"[0-9.E+-]+|\(-[0-9.E+-]+\)", text):
+    if _CELL.match(text) or _TERM.fullmatch(text):
         return True
     if not _CALL.match(text):
         return False
@@ -167,7 +174,7 @@ def plan_calculation(
     pins: Mapping[str, float],
     estimate_cells: Mapping[str, Mapping[str, str]],
     labels: Callable[[str], str | None],
-    cases_sheet: str,
+    sheets: tuple[str, str],
 ) -> Calculation:
     """The Calculation and Cases sheets of ``graph`` (see the module's doc).
 
@@ -176,9 +183,10 @@ def plan_calculation(
     ``estimate_cells`` give, for each input's id in the graph, the cell of each
     number of its estimate (``low``, ``mid``, ``high``, ``p_low``, ... as
     :meth:`~assumption_graph.distributions.Distribution.sheet_readings` takes them);
-    ``cases_sheet`` is the name of the Cases sheet, for references to it.
+    ``sheets`` are the names of the Calculation and the Cases sheet, for references
+    from one to the other.
     """
-    return _Planner(graph, figures, pins, estimate_cells, labels, cases_sheet).plan()
+    return _Planner(graph, figures, pins, estimate_cells, labels, sheets).plan()
 
 
 class _Planner:
@@ -191,11 +199,11 @@ class _Planner:
         pins: Mapping[str, float],
         estimate_cells: Mapping[str, Mapping[str, str]],
         labels: Callable[[str], str | None],
-        cases_sheet: str,
+        sheets: tuple[str, str],
     ) -> None:
         self.graph, self.checked = graph, graph.checked
         self.figures, self.pins, self.cells, self.labels = figures, pins, estimate_cells, labels
-        self.cases_sheet = "'" + cases_sheet.replace("'", "''") + "'"
+        self.calculation_sheet, self.cases_sheet = (quoted(name) for name in sheets)
         self.order = [n for n in self.checked.order if n != IRR_MULTIPLE]  # a Monte Carlo share
         self.row_of = {node_id: k for k, node_id in enumerate(self.order)}
         self.dists = input_distributions(self.checked, pins)
@@ -351,7 +359,12 @@ class _Planner:
         """A Cases row for ``node_id`` at ``ends`` (the rows it needs come first)."""
         body = self.checked.model[node_id].body
         assert isinstance(body, Formula)
-        formula = sheet_formula(body.expr, lambda name: self._case_ref(name, ends, origin))
+
+        def cell_of(name: str) -> str:  # on the Cases sheet: a Calculation cell named so
+            ref = self._case_ref(name, ends, origin)
+            return ref if "!" in ref else f"{self.calculation_sheet}!{ref}"
+
+        formula = sheet_formula(body.expr, cell_of)
         self.result.cases.append(CaseRow(node_id, origin, SheetCell(formula, math.nan)))
         self.case_ends.append(ends)
         self.case_cells[key] = f"{self.cases_sheet}!$C${len(self.result.cases) + 1}"
