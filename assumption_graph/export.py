@@ -161,8 +161,8 @@ def export_workbook(
     book.set_properties(
         {"title": printable(result.model), "comments": f"assumption_graph {__version__}"}
     )
-    writer = _Writer(book, model, result)
-    writer.write(model_path or model.file, include_samples, formulas)
+    writer = _Writer(book, model, result, formulas)
+    writer.write(model_path or model.file, include_samples)
     book.close()
     for text in writer.warnings:
         (warn or _warn)(text)
@@ -234,8 +234,9 @@ class _Sheet:
 class _Writer:
     """Writes the sheets of one workbook from one run."""
 
-    def __init__(self, book: Workbook, model: Model, result: RunResult) -> None:
+    def __init__(self, book: Workbook, model: Model, result: RunResult, formulas: bool) -> None:
         self.book, self.model, self.result = book, model, result
+        self.formulas = formulas  # add the Calculation sheet, and label the values as such
         self.money_unit = model.money_unit
         self.nodes = case_nodes(model)
         self.names: list[str] = []
@@ -245,16 +246,16 @@ class _Writer:
         self.money = book.add_format({"num_format": _MONEY})
         self.rate = book.add_format({"num_format": _RATE})
 
-    def write(self, model_path: str | Path | None, include_samples: bool, formulas: bool) -> None:
+    def write(self, model_path: str | Path | None, include_samples: bool) -> None:
         case = self.result.business_case
         if case is not None:
             self.key_figures(case)
             for table in case.tables.values():
                 self.table(table)
             self.risks(case)
-        self.figures(formulas)
+        self.figures()
         self.assumptions()
-        if formulas:
+        if self.formulas:
             self.calculation()
         self.settings(model_path, include_samples)
         if include_samples:
@@ -302,6 +303,7 @@ class _Writer:
             flag = "significant change" if change.significant else "change"
             cells = [flag, change.figure, "", change.previous, change.current, change.reason]
             sheet.line(cells, money_cells)
+        self.values_note(sheet)
         sheet.finish()
 
     def table(self, table: Table) -> None:
@@ -350,11 +352,8 @@ class _Writer:
 
     # ---------------------------------------------------------------- every model
 
-    def figures(self, formulas: bool = False) -> None:
-        """Every output node's figures, like ``run --csv``, with its label and unit.
-
-        With ``formulas`` a last line says that these are values, from which run.
-        """
+    def figures(self) -> None:
+        """Every output node's figures, like ``run --csv``, with its label and unit."""
         sheet = self.sheet("Figures", (1, 1))
         levels = [f"P{level_key(p)}" for p in PERCENTILES]
         sheet.header(["node", "label", "unit", *_STATS, *levels, "nonfinite"])
@@ -365,16 +364,21 @@ class _Writer:
             values += [summary.percentiles.get(p) for p in PERCENTILES]
             formats = [None] * 3 + [style] * len(values) + [None]
             sheet.line([node_id, self.label_of(node_id), unit, *values, summary.nonfinite], formats)
-        if formulas:
+        self.values_note(sheet)
+        sheet.finish()
+
+    def values_note(self, sheet: _Sheet) -> None:
+        """Beside the Calculation sheet's formulas, a last line saying that these are values."""
+        if self.formulas:
             sheet.skip()
+            result = self.result
             sheet.line(
                 [
-                    f"Values of a {self.result.method} run of {self.result.samples:,} samples"
-                    f" from seed {self.result.seed}; the deterministic figures as live"
-                    " formulas are on the Calculation sheet"
+                    f"Values of a {result.method} run of {result.samples:,} samples from seed"
+                    f" {result.seed}; the deterministic figures as live formulas are on the"
+                    " Calculation sheet"
                 ]
             )
-        sheet.finish()
 
     def assumptions(self) -> None:
         """Every node in file order, one row per situation of a situation node."""

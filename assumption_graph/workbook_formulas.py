@@ -303,11 +303,11 @@ class _Planner:
 
     def _key_figure(self, name: str, expr: Expr, cell_of: Callable[[str], str]) -> str:
         assert isinstance(self.graph, CaseGraph)
+        if name == "irr":
+            self._check_irr()
+            return sheet_formula(expr, cell_of)
         case = self.graph.case
         flows = [cell_of(n) for n in self._flow_ids()]
-        if name == "irr":
-            self._check_irr(expr)
-            return sheet_formula(expr, cell_of)
         if name == "npv":
             first, rest = flows[0], flows[1:]
             if not rest:
@@ -322,7 +322,7 @@ class _Planner:
         assert isinstance(irr, Formula) and isinstance(irr.expr, Call)
         return [arg.id for arg in irr.expr.args[1:] if isinstance(arg, Name)]
 
-    def _check_irr(self, expr: Expr) -> None:
+    def _check_irr(self) -> None:
         """A spreadsheet's IRR searches from its guess: faithful where the flows of every
         figure have one IRR, or where they lack a gain or a cost (an error there too)."""
         for figure in FIGURES:

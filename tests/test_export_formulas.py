@@ -8,6 +8,7 @@ compares every computed cell with the engine's deterministic figures.
 
 from __future__ import annotations
 
+import functools
 import math
 import shutil
 import subprocess
@@ -192,6 +193,16 @@ class Books:
     def recalculated(self, name: str) -> openpyxl.Workbook:
         return openpyxl.load_workbook(self.out / f"{name}.xlsx", data_only=True)
 
+    @functools.cache  # noqa: B019 - one Books a module, read by many tests
+    def results(self, name: str) -> dict[str, dict[str, object]]:
+        """The recalculated Calculation sheet of ``name``."""
+        return calculation(self.recalculated(name))
+
+    @functools.cache  # noqa: B019
+    def figures(self, name: str) -> dict[str, dict[str, float]]:
+        """The engine's figures of ``name``'s model."""
+        return engine(self.models[name])
+
 
 def soffice() -> str:
     found = shutil.which("soffice")
@@ -218,6 +229,9 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> Books:
         result = model.compile().run(n=N, seed=SEED)
         warned: list[str] = found.warnings.setdefault(name, [])
         export_workbook(model, result, path=found.written(name), formulas=True, warn=warned.append)
+    argv = ["export", ROOT / "examples" / "business_case.yaml", "-o", found.written("pinned")]
+    pin = f"{CHANGED_INPUT}={CHANGED_VALUE}"
+    assert main([*map(str, argv), "-n", "100", "--set", pin, "--formulas"]) == 0
     changed = found.written("changed")
     book = openpyxl.load_workbook(found.written("business_case"))
     for cell in _estimate_cells(book["Assumptions"], CHANGED_INPUT):
@@ -284,8 +298,8 @@ def agrees(cell: object, value: float) -> bool:
 
 def assert_recalculated(books: Books, name: str) -> dict[str, dict[str, object]]:
     """Every computed cell of the workbook ``name`` equals the engine's figure."""
-    figures = engine(books.models[name])
-    cells = calculation(books.recalculated(name))
+    figures = books.figures(name)
+    cells = books.results(name)
     for node_id, row in cells.items():
         for figure in FIGURES:
             want = figures[node_id][figure]
@@ -302,7 +316,7 @@ def assert_recalculated(books: Books, name: str) -> dict[str, dict[str, object]]
 def test_example_recalculates_to_the_engines_figures(books, name):
     cells = assert_recalculated(books, name)
     written = calculation(openpyxl.load_workbook(books.written(name)))
-    assert list(written) == [n for n in engine(books.models[name]) if n != "@irr_multiple"]
+    assert list(written) == [n for n in books.figures(name) if n != "@irr_multiple"]
     for node_id, row in written.items():
         for figure, cell in row.items():
             assert isinstance(cell, str) and cell.startswith("="), f"{node_id} {figure}: a value"
@@ -320,7 +334,7 @@ def test_changed_estimate_gives_the_figures_of_run_set(books):
     """Low, mid and high of an input set to one number: every figure as ``run --set``."""
     model = books.models["business_case"]
     pinned = engine(model, {CHANGED_INPUT: CHANGED_VALUE})
-    before = engine(model)
+    before = books.figures("business_case")
     cells = calculation(books.recalculated("changed"))
     for node_id in ("@npv", "@net_gain", "@project_cost", "@flow_2026"):
         for figure in FIGURES:
@@ -329,8 +343,23 @@ def test_changed_estimate_gives_the_figures_of_run_set(books):
     assert pinned["@npv"]["expected"] != before["@npv"]["expected"]
 
 
-def test_monte_carlo_figures_are_labelled_as_values(books):
-    rows = list(openpyxl.load_workbook(books.written("consultancy"))["Figures"].values)
+def test_pinned_input_is_a_value_and_the_rest_recalculates(books):
+    """``export --set``: the pinned input's figures are its value, the others follow it."""
+    model = books.models["business_case"]
+    pinned = engine(model, {CHANGED_INPUT: CHANGED_VALUE})
+    written = calculation(openpyxl.load_workbook(books.written("pinned")))
+    assert set(written[CHANGED_INPUT].values()) == {CHANGED_VALUE}
+    cells = calculation(books.recalculated("pinned"))
+    for node_id, row in cells.items():
+        for figure in FIGURES:
+            assert agrees(row[figure], pinned[node_id][figure]), (node_id, figure)
+
+
+@pytest.mark.parametrize(
+    ("name", "sheet"), [("consultancy", "Figures"), ("business_case", "Key figures")]
+)
+def test_monte_carlo_figures_are_labelled_as_values(books, name, sheet):
+    rows = list(openpyxl.load_workbook(books.written(name))[sheet].values)
     assert f"{N:,} samples from seed {SEED}" in str(rows[-1][0])
 
 
@@ -339,8 +368,8 @@ def test_monte_carlo_figures_are_labelled_as_values(books):
 
 @pytest.mark.parametrize(("node_id", "formula", "value"), OP_CASES)
 def test_operation_has_the_formula_languages_semantics(books, node_id, formula, value):
-    cell = calculation(books.recalculated("operations"))[node_id]["expected"]
-    figure = engine(books.models["operations"])[node_id]["expected"]
+    cell = books.results("operations")[node_id]["expected"]
+    figure = books.figures("operations")[node_id]["expected"]
     assert figure == value or (math.isnan(figure) and math.isnan(value)), "the engine"
     assert agrees(cell, value), f"{formula}: the spreadsheet gives {cell!r}, not {value!r}"
 
