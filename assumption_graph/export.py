@@ -1,11 +1,15 @@
 """A run as an Excel workbook: key figures, business-case tables, risks, node figures,
-assumptions, settings and, on request, the sampled outputs.
+assumptions, settings and, on request, the sampled outputs and the deterministic
+figures as live formulas.
 
 Everything is read off what the run computed (:class:`~assumption_graph.results.RunResult`
-and its :class:`~assumption_graph.business.figures.BusinessCaseResult`); nothing is
-recomputed here. Numbers are number cells (an undefined figure is an empty
-cell), rates are fractions shown as percentages, headers are bold and frozen,
-and units are in the headers, or in a ``unit`` column where the rows differ.
+and its :class:`~assumption_graph.business.figures.BusinessCaseResult`); only the
+Calculation sheet of ``formulas`` asks the engine for the deterministic figures of
+every node of its graph (:mod:`.workbook_formulas` lays it out; its formulas hold
+cell references and numbers only, never a model's text). Numbers are number
+cells (an undefined figure is an empty cell), rates are fractions shown as
+percentages, headers are bold and frozen, and units are in the headers, or in a
+``unit`` column where the rows differ.
 Text is always a text cell, written by ``_Sheet`` alone: a model's text that
 starts with ``=``, ``+``, ``-`` or ``@`` stays text, never a formula, a number
 or a link, and control characters show as U+FFFD.
@@ -411,7 +415,8 @@ class _Writer:
         self.warnings += plan.warnings
         sheet.header(list(CALCULATION_COLUMNS))
         for row in plan.rows:
-            style = self.rate if self.unit_of(row.id) == "%" else self.money
+            unit = self.unit_of(row.id)
+            style = self.rate if unit == "%" else self.money if unit == self.money_unit else None
             sheet.figures([row.figures[f] for f in FIGURES], 2, style)
             sheet.line([row.id, row.label, None, None, None, None, row.note])
         sheet.finish()
