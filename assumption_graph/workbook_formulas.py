@@ -61,7 +61,8 @@ _KEY_FIGURES = ("npv", "irr", "mirr")  # written with the spreadsheet's own func
 _READING = {"expected": "mid", "weighted": "weighted"}  # the reading each figure takes
 _FIGURE_COLUMN = {name: "CDEF"[k] for k, name in enumerate(FIGURES)}
 _CELL = re.compile(r"^((?:'(?:[^']|'')*'!)?)\$([A-Z]+)\$(\d+)$")  # an absolute cell
-_TERM = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*|[0-9.E+-]+|\(-[0-9.E+-]+\)")  # a name, a number
+_NUMBER = r"\d+(?:\.\d*)?(?:E[+-]?\d+)?"  # as sheet_number writes one
+_TERM = re.compile(rf"[A-Za-z_][A-Za-z0-9_.]*|{_NUMBER}|\(-{_NUMBER}\)")  # a name, a number
 _CALL = re.compile(r"^[A-Z][A-Z0-9.]*\(")
 
 

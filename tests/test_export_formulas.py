@@ -25,6 +25,9 @@ from assumption_graph.export import export_workbook
 from assumption_graph.functions import FormulaOp, Kind
 from assumption_graph.workbook_formulas import FIGURES, sheet_formula
 
+from .commands import run_cli
+from .test_finance import TWO_RATES, flows_model
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ("consultancy", "case_handling", "business_case")
 ENSURE = ROOT / "scripts" / "ensure-libreoffice.sh"
@@ -57,7 +60,7 @@ CASES: dict[FormulaOp, list[tuple[str, float]]] = {
     FormulaOp.NEG: [("-t ** 2", -9.0), ("(-t) ** 2", 9.0), ("-a", 2.5), ("-(-a)", -2.5)],
     FormulaOp.ADD: [("a + b", 0.0), ("t + two * t", 9.0)],
     FormulaOp.SUB: [("t - (two - t)", 4.0), ("t - two - t", -2.0), ("-t - a", -0.5)],
-    FormulaOp.MUL: [("a * t", -7.5), ("(t + two) * a", -12.5)],
+    FormulaOp.MUL: [("a * t", -7.5), ("(t + two) * a", -12.5), ("t * (2 - 3.5)", -4.5)],
     FormulaOp.DIV: [("t / two / two", 0.75), ("t / (two * two)", 0.75), ("t / z", math.inf)],
     FormulaOp.POW: [
         ("m8 ** 3", -512.0),
@@ -68,6 +71,8 @@ CASES: dict[FormulaOp, list[tuple[str, float]]] = {
         ("two ** -t", 0.125),
         ("(-two) ** t", -8.0),
         ("h ** h", math.sqrt(0.5)),
+        ("2 ** (1 - 3)", 0.25),
+        ("1e-5 ** 2 * 1e10", 1e-5**2 * 1e10),
     ],
     FormulaOp.LT: [("a < b", 1.0), ("b < a", 0.0), ("a < z < b", 1.0)],
     FormulaOp.LE: [("b <= b", 1.0), ("c <= b", 0.0)],
@@ -413,3 +418,20 @@ def test_unwritable_readings_are_values_with_a_warning(books):
     assert all(isinstance(cell, int | float) for cell in written["v"].values())
     assert all(str(cell).startswith("=") for cell in written["total"].values())
     assert_recalculated(books, "values")
+
+
+def test_flows_with_several_irrs_write_the_irr_as_values(tmp_path, capsys):
+    """A spreadsheet's IRR finds one root from its guess: the command warns, and the IRR's
+    row holds the engine's values while NPV and MIRR stay formulas."""
+    model = tmp_path / "two.yaml"
+    model.write_text(flows_model(TWO_RATES, 0.05), encoding="utf-8")
+    book = tmp_path / "two.xlsx"
+    code, _, err = run_cli(capsys, "export", model, "-o", book, "-n", 100, "--formulas")
+    assert code == 0, err
+    (warning,) = [line for line in err.splitlines() if line.startswith("warning: node")]
+    assert warning.startswith("warning: node '@irr': the expected flows: 2 IRRs")
+    assert warning.endswith("its figures are written as values")
+    written = calculation(openpyxl.load_workbook(book))
+    assert written["@irr"]["expected"] == pytest.approx(0.10, abs=1e-12)
+    assert str(written["@npv"]["expected"]).startswith("=")
+    assert str(written["@mirr"]["expected"]).startswith("=MIRR(")
