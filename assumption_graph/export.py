@@ -418,7 +418,7 @@ class _Writer:
             unit = self.unit_of(row.id)
             style = self.rate if unit == "%" else self.money if unit == self.money_unit else None
             sheet.figures([row.figures[f] for f in FIGURES], 2, style)
-            sheet.line([row.id, row.label, None, None, None, None, row.note])
+            sheet.line([row.id, row.label, None, None, None, None, unit, row.note])
         sheet.finish()
         if plan.cases:
             cases = self.sheet("Cases", (1, 1))

@@ -56,7 +56,7 @@ __all__ = [
 
 FIGURES = ("expected", "weighted", "best", "worst")
 #: The Calculation sheet's columns; the figures are in C to F.
-CALCULATION_COLUMNS = ("id", "label", *FIGURES, "formula")
+CALCULATION_COLUMNS = ("id", "label", *FIGURES, "unit", "formula")
 _KEY_FIGURES = ("npv", "irr", "mirr")  # written with the spreadsheet's own function
 _READING = {"expected": "mid", "weighted": "weighted"}  # the reading each figure takes
 _FIGURE_COLUMN = {name: "CDEF"[k] for k, name in enumerate(FIGURES)}
