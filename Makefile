@@ -12,9 +12,10 @@ OUT := out
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/ensure-graphviz.sh scripts/ensure-chromium.sh
+$(STAMP): pyproject.toml scripts/ensure-graphviz.sh scripts/ensure-chromium.sh scripts/ensure-libreoffice.sh
 	./scripts/ensure-graphviz.sh
 	./scripts/ensure-chromium.sh
+	./scripts/ensure-libreoffice.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

@@ -526,7 +526,12 @@ def cmd_export(args: argparse.Namespace) -> int:
             f" {result.samples:,} samples (Excel's row limit)"
         )
     files[args.output] = export.export_workbook(
-        checked.model, result, model_path=args.model, include_samples=args.include_samples
+        checked.model,
+        result,
+        model_path=args.model,
+        include_samples=args.include_samples,
+        formulas=args.formulas,
+        warn=lambda text: _err(f"warning: {text}"),
     )
     _write(files)
     return EXIT_OK
@@ -908,6 +913,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="add a Samples sheet: every sample of the outputs (up to Excel's 1,048,575 rows)",
     )
     p.add_argument("--all", action="store_true", help="every node, not only the main ones")
+    p.add_argument(
+        "--formulas",
+        action="store_true",
+        help="add a Calculation sheet: every node's expected, weighted, best and worst figure"
+        " as live formulas over the estimates on the Assumptions sheet",
+    )
     _add_scenario(p)
     p.set_defaults(handler=cmd_export)
 

@@ -1,11 +1,15 @@
 """A run as an Excel workbook: key figures, business-case tables, risks, node figures,
-assumptions, settings and, on request, the sampled outputs.
+assumptions, settings and, on request, the sampled outputs and the deterministic
+figures as live formulas.
 
 Everything is read off what the run computed (:class:`~assumption_graph.results.RunResult`
-and its :class:`~assumption_graph.business.figures.BusinessCaseResult`); nothing is
-recomputed here. Numbers are number cells (an undefined figure is an empty
-cell), rates are fractions shown as percentages, headers are bold and frozen,
-and units are in the headers, or in a ``unit`` column where the rows differ.
+and its :class:`~assumption_graph.business.figures.BusinessCaseResult`); only the
+Calculation sheet of ``formulas`` asks the engine for the deterministic figures of
+every node of its graph (:mod:`.workbook_formulas` lays it out; its formulas hold
+cell references and numbers only, never a model's text). Numbers are number
+cells (an undefined figure is an empty cell), rates are fractions shown as
+percentages, headers are bold and frozen, and units are in the headers, or in a
+``unit`` column where the rows differ.
 Text is always a text cell, written by ``_Sheet`` alone: a model's text that
 starts with ``=``, ``+``, ``-`` or ``@`` stays text, never a formula, a number
 or a link, and control characters show as U+FFFD.
@@ -25,7 +29,8 @@ import hashlib
 import io
 import math
 import re
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +38,7 @@ import numpy as np
 
 from ._version import __version__
 from .business.figures import RATES, BusinessCaseResult, Table
-from .business.labels import case_nodes, figure_id, situation_title
+from .business.labels import CaseNode, case_nodes, figure_id, situation_title
 from .distributions import Distribution
 from .errors import AssumptionGraphError
 from .expr import Formula
@@ -41,6 +46,13 @@ from .io import write_atomic
 from .model import Model, Node, Situation, Value
 from .results import PERCENTILES, RunResult, level_key
 from .text import printable
+from .workbook_formulas import (
+    CALCULATION_COLUMNS,
+    FIGURES,
+    SheetCell,
+    plan_calculation,
+    quoted,
+)
 
 if TYPE_CHECKING:  # XlsxWriter itself is imported when a workbook is written
     from xlsxwriter.format import Format
@@ -112,6 +124,8 @@ def export_workbook(
     path: str | Path | None = None,
     model_path: str | Path | None = None,
     include_samples: bool = False,
+    formulas: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> bytes:
     """The run of ``model`` as an ``.xlsx`` workbook; written atomically to ``path`` if given.
 
@@ -121,6 +135,11 @@ def export_workbook(
     run must have kept them: ``sim.run(..., keep_samples=True)``; at most
     :data:`MAX_SAMPLE_ROWS` rows, noted in the sheet when capped).
     ``model_path`` (default ``model.file``) is named and hashed in Settings.
+    With ``formulas``, "Calculation" (and, where needed, "Cases") hold every node's
+    expected, weighted, best and worst figure as live formulas over the estimates'
+    cells on "Assumptions" (see :mod:`.workbook_formulas`); a node whose figures
+    cannot be written faithfully is written as values and ``warn`` (default:
+    :func:`warnings.warn`) is called with a line saying which node and why.
 
     >>> import assumption_graph as ag
     >>> m = ag.Model("demo"); m.add("cost", kind="main", estimate=[1, 2, 4])
@@ -146,8 +165,11 @@ def export_workbook(
     book.set_properties(
         {"title": printable(result.model), "comments": f"assumption_graph {__version__}"}
     )
-    _Writer(book, model, result).write(model_path or model.file, include_samples)
+    writer = _Writer(book, model, result, formulas)
+    writer.write(model_path or model.file, include_samples)
     book.close()
+    for text in writer.warnings:
+        (warn or _warn)(text)
     data = buffer.getvalue()
     if target is not None:
         write_atomic(target, data)
@@ -190,6 +212,17 @@ class _Sheet:
                 self._fit(col, len(f"{number:,.1f}") + 1)
         self.row += 1
 
+    def figures(self, cells: Sequence[SheetCell], start: int, style: Format | None) -> None:
+        """Computed cells from column ``start`` on: a formula with the engine's value as its
+        cached result, or the value alone (an undefined one an empty cell, or an error)."""
+        for col, cell in enumerate(cells, start=start):
+            value: float | str = cell.value if math.isfinite(cell.value) else "#NUM!"
+            if cell.formula is not None:
+                self.sheet.write_formula(self.row, col, f"={cell.formula}", style, value)
+            elif math.isfinite(cell.value):
+                self.sheet.write_number(self.row, col, cell.value, style)
+            self._fit(col, 12)
+
     def skip(self) -> None:
         self.row += 1
 
@@ -205,11 +238,14 @@ class _Sheet:
 class _Writer:
     """Writes the sheets of one workbook from one run."""
 
-    def __init__(self, book: Workbook, model: Model, result: RunResult) -> None:
+    def __init__(self, book: Workbook, model: Model, result: RunResult, formulas: bool) -> None:
         self.book, self.model, self.result = book, model, result
+        self.formulas = formulas  # add the Calculation sheet, and label the values as such
         self.money_unit = model.money_unit
         self.nodes = case_nodes(model)
         self.names: list[str] = []
+        self.warnings: list[str] = []
+        self.estimate_cells: dict[str, dict[str, str]] = {}
         self.bold = book.add_format({"bold": True})
         self.money = book.add_format({"num_format": _MONEY})
         self.rate = book.add_format({"num_format": _RATE})
@@ -223,6 +259,8 @@ class _Writer:
             self.risks(case)
         self.figures()
         self.assumptions()
+        if self.formulas:
+            self.calculation()
         self.settings(model_path, include_samples)
         if include_samples:
             self.samples()
@@ -269,6 +307,7 @@ class _Writer:
             flag = "significant change" if change.significant else "change"
             cells = [flag, change.figure, "", change.previous, change.current, change.reason]
             sheet.line(cells, money_cells)
+        self.values_note(sheet)
         sheet.finish()
 
     def table(self, table: Table) -> None:
@@ -329,7 +368,21 @@ class _Writer:
             values += [summary.percentiles.get(p) for p in PERCENTILES]
             formats = [None] * 3 + [style] * len(values) + [None]
             sheet.line([node_id, self.label_of(node_id), unit, *values, summary.nonfinite], formats)
+        self.values_note(sheet)
         sheet.finish()
+
+    def values_note(self, sheet: _Sheet) -> None:
+        """Beside the Calculation sheet's formulas, a last line saying that these are values."""
+        if self.formulas:
+            sheet.skip()
+            result = self.result
+            sheet.line(
+                [
+                    f"Values of a {result.method} run of {result.samples:,} samples from seed"
+                    f" {result.seed}; the deterministic figures as live formulas are on the"
+                    " Calculation sheet"
+                ]
+            )
 
     def assumptions(self) -> None:
         """Every node in file order, one row per situation of a situation node."""
@@ -337,8 +390,43 @@ class _Writer:
         sheet.header(list(ASSUMPTION_COLUMNS))
         for node in self.model:
             for situation, body in _bodies(node):
-                sheet.line(self.assumption_row(node, situation, body))
+                node_id = CaseNode(node.id, without=situation == "without").key
+                row = self.assumption_row(node, situation, body)
+                self.estimate_cells[node_id] = _estimate_cells(sheet.name, sheet.row, row)
+                sheet.line(row)
         sheet.finish()
+
+    def calculation(self) -> None:
+        """The Calculation sheet, and the Cases sheet where some best or worst case needs it."""
+        from .compile import compile_model  # the graph the engine runs, and its figures
+
+        compiled = compile_model(self.model)
+        graph = compiled.case
+        pins = graph.pins(self.result.overrides)
+        figures = compiled.figures(graph.checked.order, pins)
+        sheet = self.sheet("Calculation", (1, 2))
+        cases_name = sheet_name("Cases", self.names)
+
+        def label(node_id: str) -> str | None:
+            return self.label_of(node_id) or graph.checked.model[node_id].label or None
+
+        names = (sheet.name, cases_name)
+        plan = plan_calculation(graph, figures, pins, self.estimate_cells, label, names)
+        self.warnings += plan.warnings
+        sheet.header(list(CALCULATION_COLUMNS))
+        for row in plan.rows:
+            unit = self.unit_of(row.id)
+            style = self.rate if unit == "%" else self.money if unit == self.money_unit else None
+            sheet.figures([row.figures[f] for f in FIGURES], 2, style)
+            sheet.line([row.id, row.label, None, None, None, None, unit, row.note])
+        sheet.finish()
+        if plan.cases:
+            cases = self.sheet("Cases", (1, 1))
+            cases.header(["node", "case", "value"])
+            for case in plan.cases:
+                cases.figures([case.cell], 2, None)
+                cases.line([case.id, case.case])
+            cases.finish()
 
     def assumption_row(self, node: Node, situation: str | None, body: Any) -> list[Cell]:
         low, mid, high, model_name, weights = _estimate(body)
@@ -480,6 +568,33 @@ ASSUMPTION_COLUMNS: tuple[str, ...] = (
     "profile",
     "formula",
 )
+
+
+_ESTIMATE_CELLS = {  # the estimate's numbers a model's spreadsheet readings take, by column
+    "low": "low",
+    "mid": "mid",
+    "high": "high",
+    "p_low": "p low",
+    "p_mid": "p mid",
+    "p_high": "p high",
+    "chance": "event probability",
+}
+
+
+def _estimate_cells(sheet: str, row: int, cells: Sequence[Cell]) -> dict[str, str]:
+    """The absolute references of the estimate's numbers in an Assumptions row."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    found = {}
+    for key, column in _ESTIMATE_CELLS.items():
+        col = ASSUMPTION_COLUMNS.index(column)
+        if isinstance(cells[col], int | float):
+            found[key] = f"{quoted(sheet)}!{xl_rowcol_to_cell(row, col, True, True)}"
+    return found
+
+
+def _warn(text: str) -> None:
+    warnings.warn(text, UserWarning, stacklevel=3)
 
 
 def _bodies(node: Node) -> list[tuple[str | None, Any]]:

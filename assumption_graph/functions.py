@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 else:  # reading and checking models needs no numpy: it loads when a numpy version runs
     np = lazy_import("numpy")
 
-__all__ = ["Kind", "UnitRule", "FormulaOp", "symbols", "operations"]
+__all__ = ["Kind", "UnitRule", "FormulaOp", "symbols", "operations", "sheet_number"]
 
 
 class Kind(Enum):
@@ -120,16 +120,37 @@ def _irr_count(*flows: Any) -> Any:
 
 _ONE = (1, 1)  # an operation's (fewest, most) operands; None: no most
 _OPERANDS = {Kind.BINARY: (2, 2), Kind.COMPARISON: (2, 2), Kind.CHOICE: (3, 3)}  # else _ONE
+_MANY = (2, None)
 _LOG = "log(x), the natural logarithm"
 _ROUND = "round(x), halves to even"
+_MIN, _MAX, _CLIP = "min(a, b, ...)", "max(a, b, ...)", "clip(x, lo, hi)"
+_IRR = "irr(rate, flows...)"
+
+# The spreadsheet spellings that need more than a function's name (see FormulaOp.sheet).
+# numpy's x ** y is 1 where y is 0 and NaN for a negative x and a fractional y, where a
+# spreadsheet's ^ gives an error for 0^0 and, in LibreOffice, a real odd root of (-8)^(1/3).
+_POWER = "IF({1}=0,1,IF(AND({0}<0,{1}<>INT({1})),NA(),{0}^{1}))"
+# numpy's rint rounds halves to even, a spreadsheet's ROUND away from zero.
+_HALF_EVEN = "IF({0}-INT({0})=0.5,2*ROUND({0}/2,0),ROUND({0},0))"
+_CLIP_SHEET = "MIN(MAX({0},{1}),{2})"
+
+
+def _truth_sheet(symbol: str) -> str:
+    """A comparison in a spreadsheet as the formula language has it: 1 when true, else 0."""
+    return f"IF({{0}}{symbol}{{1}},1,0)"
 
 
 class FormulaOp(IntEnum):
     """Every operation of the formula language, its value the kernel's opcode.
 
-    A member is written ``NAME = opcode, symbol, kind, numpy version, unit rule``, then,
-    where the defaults do not fit, its (fewest, most) operands (an operator's follow from
-    its kind, a function's are (1, 1)) and a usage line for messages (``f(x)``).
+    A member is written ``NAME = opcode, symbol, kind, numpy version, unit rule, sheet``,
+    then, where the defaults do not fit, its (fewest, most) operands (an operator's follow
+    from its kind, a function's are (1, 1)) and a usage line for messages (``f(x)``).
+    ``sheet`` is its spelling in a spreadsheet formula with the same semantics (Excel's and
+    LibreOffice's): a template whose ``{0}``, ``{1}``, ... are the operands (each already
+    bracketed where it is not a single term), ``{args}`` all of them separated by commas
+    and ``{flows}`` the range of the operands after the first; ``None`` where a
+    spreadsheet has no faithful spelling.
     The opcodes of :class:`~assumption_graph.compile.ir.Op` are the kernel's other
     instructions (constants, copies, loads, random draws); the two never share a value.
     Unary plus is no operation: it is its operand.
@@ -139,6 +160,7 @@ class FormulaOp(IntEnum):
     kind: Kind
     numpy: Callable[..., Any]
     units: UnitRule
+    sheet: str | None
     arity: tuple[int, int | None]
     usage: str
 
@@ -149,45 +171,60 @@ class FormulaOp(IntEnum):
         kind: Kind,
         numpy: Callable[..., Any],
         units: UnitRule,
+        sheet: str | None,
         arity: tuple[int, int | None] | None = None,
         usage: str = "",
     ) -> FormulaOp:
         member = int.__new__(cls, opcode)
         member._value_ = opcode
         member.symbol, member.kind, member.numpy, member.units = symbol, kind, numpy, units
+        member.sheet = sheet
         member.arity = arity or _OPERANDS.get(kind, _ONE)
         member.usage = usage or f"{symbol}(x)"
         return member
 
-    NEG = 1, "-", Kind.UNARY, _ufunc("negative"), UnitRule.FIRST
-    ADD = 2, "+", Kind.BINARY, _ufunc("add"), UnitRule.SAME
-    SUB = 3, "-", Kind.BINARY, _ufunc("subtract"), UnitRule.SAME
-    MUL = 4, "*", Kind.BINARY, _ufunc("multiply"), UnitRule.PRODUCT
-    DIV = 5, "/", Kind.BINARY, _ufunc("divide"), UnitRule.QUOTIENT
-    POW = 6, "**", Kind.BINARY, _ufunc("power"), UnitRule.POWER
-    LT = 7, "<", Kind.COMPARISON, _truth("less"), UnitRule.COMPARED
-    LE = 8, "<=", Kind.COMPARISON, _truth("less_equal"), UnitRule.COMPARED
-    GT = 9, ">", Kind.COMPARISON, _truth("greater"), UnitRule.COMPARED
-    GE = 10, ">=", Kind.COMPARISON, _truth("greater_equal"), UnitRule.COMPARED
-    EQ = 11, "==", Kind.COMPARISON, _truth("equal"), UnitRule.COMPARED
-    NE = 12, "!=", Kind.COMPARISON, _truth("not_equal"), UnitRule.COMPARED
-    WHERE = 13, "if", Kind.CHOICE, _where, UnitRule.BRANCHES
-    MIN = 14, "min", Kind.FUNCTION, _reduced("minimum"), UnitRule.SAME, (2, None), "min(a, b, ...)"
-    MAX = 15, "max", Kind.FUNCTION, _reduced("maximum"), UnitRule.SAME, (2, None), "max(a, b, ...)"
-    ABS = 16, "abs", Kind.FUNCTION, _ufunc("abs"), UnitRule.FIRST
-    SQRT = 17, "sqrt", Kind.FUNCTION, _ufunc("sqrt"), UnitRule.ROOT
-    EXP = 18, "exp", Kind.FUNCTION, _ufunc("exp"), UnitRule.UNKNOWN
-    LOG = 19, "log", Kind.FUNCTION, _ufunc("log"), UnitRule.UNKNOWN, _ONE, _LOG
-    FLOOR = 20, "floor", Kind.FUNCTION, _ufunc("floor"), UnitRule.FIRST
-    CEIL = 21, "ceil", Kind.FUNCTION, _ufunc("ceil"), UnitRule.FIRST
-    ROUND = 22, "round", Kind.FUNCTION, _ufunc("rint"), UnitRule.FIRST, _ONE, _ROUND
-    CLIP = 23, "clip", Kind.FUNCTION, _clip, UnitRule.SAME, (3, 3), "clip(x, lo, hi)"
-    SIN = 24, "sin", Kind.FUNCTION, _ufunc("sin"), UnitRule.UNKNOWN
-    COS = 25, "cos", Kind.FUNCTION, _ufunc("cos"), UnitRule.UNKNOWN
-    TAN = 26, "tan", Kind.FUNCTION, _ufunc("tan"), UnitRule.UNKNOWN
+    NEG = 1, "-", Kind.UNARY, _ufunc("negative"), UnitRule.FIRST, "-{0}"
+    ADD = 2, "+", Kind.BINARY, _ufunc("add"), UnitRule.SAME, "{0}+{1}"
+    SUB = 3, "-", Kind.BINARY, _ufunc("subtract"), UnitRule.SAME, "{0}-{1}"
+    MUL = 4, "*", Kind.BINARY, _ufunc("multiply"), UnitRule.PRODUCT, "{0}*{1}"
+    DIV = 5, "/", Kind.BINARY, _ufunc("divide"), UnitRule.QUOTIENT, "{0}/{1}"
+    POW = 6, "**", Kind.BINARY, _ufunc("power"), UnitRule.POWER, _POWER
+    LT = 7, "<", Kind.COMPARISON, _truth("less"), UnitRule.COMPARED, _truth_sheet("<")
+    LE = 8, "<=", Kind.COMPARISON, _truth("less_equal"), UnitRule.COMPARED, _truth_sheet("<=")
+    GT = 9, ">", Kind.COMPARISON, _truth("greater"), UnitRule.COMPARED, _truth_sheet(">")
+    GE = 10, ">=", Kind.COMPARISON, _truth("greater_equal"), UnitRule.COMPARED, _truth_sheet(">=")
+    EQ = 11, "==", Kind.COMPARISON, _truth("equal"), UnitRule.COMPARED, _truth_sheet("=")
+    NE = 12, "!=", Kind.COMPARISON, _truth("not_equal"), UnitRule.COMPARED, _truth_sheet("<>")
+    WHERE = 13, "if", Kind.CHOICE, _where, UnitRule.BRANCHES, "IF({0}<>0,{1},{2})"
+    MIN = 14, "min", Kind.FUNCTION, _reduced("minimum"), UnitRule.SAME, "MIN({args})", _MANY, _MIN
+    MAX = 15, "max", Kind.FUNCTION, _reduced("maximum"), UnitRule.SAME, "MAX({args})", _MANY, _MAX
+    ABS = 16, "abs", Kind.FUNCTION, _ufunc("abs"), UnitRule.FIRST, "ABS({0})"
+    SQRT = 17, "sqrt", Kind.FUNCTION, _ufunc("sqrt"), UnitRule.ROOT, "SQRT({0})"
+    EXP = 18, "exp", Kind.FUNCTION, _ufunc("exp"), UnitRule.UNKNOWN, "EXP({0})"
+    LOG = 19, "log", Kind.FUNCTION, _ufunc("log"), UnitRule.UNKNOWN, "LN({0})", _ONE, _LOG
+    FLOOR = 20, "floor", Kind.FUNCTION, _ufunc("floor"), UnitRule.FIRST, "INT({0})"
+    CEIL = 21, "ceil", Kind.FUNCTION, _ufunc("ceil"), UnitRule.FIRST, "-INT(-{0})"
+    ROUND = 22, "round", Kind.FUNCTION, _ufunc("rint"), UnitRule.FIRST, _HALF_EVEN, _ONE, _ROUND
+    CLIP = 23, "clip", Kind.FUNCTION, _clip, UnitRule.SAME, _CLIP_SHEET, (3, 3), _CLIP
+    SIN = 24, "sin", Kind.FUNCTION, _ufunc("sin"), UnitRule.UNKNOWN, "SIN({0})"
+    COS = 25, "cos", Kind.FUNCTION, _ufunc("cos"), UnitRule.UNKNOWN, "COS({0})"
+    TAN = 26, "tan", Kind.FUNCTION, _ufunc("tan"), UnitRule.UNKNOWN, "TAN({0})"
     # irr(rate, flows...): the rate is a number literal, lowered as the op's parameter
-    IRR = 28, "irr", Kind.INTERNAL, _irr, UnitRule.UNKNOWN, (2, None), "irr(rate, flows...)"
-    IRR_COUNT = 30, "irr_count", Kind.INTERNAL, _irr_count, UnitRule.UNKNOWN, (1, None)
+    IRR = 28, "irr", Kind.INTERNAL, _irr, UnitRule.UNKNOWN, "IRR({flows},{0})", _MANY, _IRR
+    IRR_COUNT = 30, "irr_count", Kind.INTERNAL, _irr_count, UnitRule.UNKNOWN, None, (1, None)
+
+
+def sheet_number(value: float) -> str:
+    """``value`` as a number in a spreadsheet formula, every digit kept (bracketed if negative).
+
+    >>> sheet_number(0.1), sheet_number(-2.0), sheet_number(1e-300)
+    ('0.1', '(-2)', '1E-300')
+    """
+    if value < 0:
+        return f"(-{sheet_number(-value)})"
+    if value.is_integer() and value < 1e15:
+        return str(int(value))
+    return repr(float(value)).upper()
 
 
 def operations(*kinds: Kind) -> dict[str, FormulaOp]:

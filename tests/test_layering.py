@@ -50,6 +50,7 @@ STAGES: dict[str, int] = {
     "plots": 6,
     "html_report": 6,
     "export": 6,
+    "workbook_formulas": 6,
     "portfolio_report": 6,
     "cli": 7,
 }

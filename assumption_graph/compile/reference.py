@@ -24,6 +24,7 @@ __all__ = [
     "simulate",
     "input_distributions",
     "deterministic_figures",
+    "best_ends",
     "input_shifts",
 ]
 
@@ -141,18 +142,12 @@ def deterministic_figures(
     nodes = list(nodes)
     pinned = dict(overrides or {})
     dists = input_distributions(checked, pinned)
-    inputs = [n for n in dists if checked.model[n].is_uncertain]
     figures: dict[str, dict[str, float]] = {n: {} for n in nodes}
     for name, attribute in (("expected", "mid"), ("weighted", "weighted")):
         values = _at(dists, attribute, pinned)
         for node_id, array in evaluate(checked, values, 1, nodes).items():
             figures[node_id][name] = float(array[0])
-    if objective is None:
-        raises_is_good = np.array([checked.model[n].side == "gain" for n in nodes])
-        high_is_best = _best_ends(checked, nodes, raises_is_good, inputs, dists, pinned)
-    else:
-        one = _best_ends(checked, [objective], np.ones(1, bool), inputs, dists, pinned)
-        high_is_best = np.repeat(one, len(nodes), axis=1)
+    inputs, high_is_best = best_ends(checked, nodes, pinned, objective)
     for name, flip in (("best", False), ("worst", True)):
         for first in range(0, len(nodes), _BATCH):
             batch = nodes[first : first + _BATCH]
@@ -165,6 +160,25 @@ def deterministic_figures(
             for column, node_id in enumerate(batch):
                 figures[node_id][name] = float(result[node_id][column])
     return figures
+
+
+def best_ends(
+    checked: CheckedModel,
+    nodes: list[str],
+    overrides: Mapping[str, float] | None = None,
+    objective: str | None = None,
+) -> tuple[list[str], np.ndarray]:
+    """The uncertain inputs, and for each of them and each of ``nodes`` whether its high
+    end makes the node's best case (inputs x nodes), as :func:`deterministic_figures`
+    chooses the ends."""
+    pinned = dict(overrides or {})
+    dists = input_distributions(checked, pinned)
+    inputs = [n for n in dists if checked.model[n].is_uncertain]
+    if objective is None:
+        raises_is_good = np.array([checked.model[n].side == "gain" for n in nodes])
+        return inputs, _best_ends(checked, nodes, raises_is_good, inputs, dists, pinned)
+    one = _best_ends(checked, [objective], np.ones(1, bool), inputs, dists, pinned)
+    return inputs, np.repeat(one, len(nodes), axis=1)
 
 
 def _at(

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard, TypeVar
 
 from .._lazy import lazy_import, loaded
 from ..errors import ModelError, shown
+from ..functions import sheet_number
 from ..keys import non_default, non_defaults
 from .problems import _magnitude_problems, _number, _order_problems
 from .registry import ESTIMATE_OPTIONS
@@ -291,6 +292,16 @@ class Distribution:
         """The scalar functions its kernel branch calls, each one's dependencies first."""
         return ()
 
+    def sheet_readings(self, cells: Mapping[str, str]) -> dict[str, str]:
+        """Spreadsheet formulas of its readings (``low``, ``mid``, ``high``, ``weighted``),
+        computed as this model computes them from the cells of its estimate as the Excel
+        export shows it (``cells``: ``low``, ``mid``, ``high``, the probabilities ``p_low``,
+        ``p_mid``, ``p_high`` where shown, a risk event's ``chance``).
+
+        A reading left out has no such formula: the export writes its value. None by default.
+        """
+        return {}
+
 
 def _exp(x: float) -> float:
     """``math.exp`` with inf for what overflows, as numpy's exp has it."""
@@ -414,6 +425,25 @@ def _weighted(model: Triangle | Discrete) -> float:
     return model.low * w[0] + model.mid * w[1] + model.high * w[2]
 
 
+def _sheet_ends(cells: Mapping[str, str]) -> dict[str, str]:
+    """The readings of a model whose low, mid and high are its estimate as entered."""
+    return {"low": cells["low"], "mid": cells["mid"], "high": cells["high"]}
+
+
+def _sheet_weighted(model: Triangle | Discrete, cells: Mapping[str, str]) -> dict[str, str]:
+    """:func:`_weighted` as a spreadsheet formula, with the ends' readings.
+
+    The probabilities come from their cells where the export shows them, else as numbers.
+    """
+    readings = _sheet_ends(cells)
+    w = _weights(model.probabilities)
+    if w is not None:
+        p = [cells.get(key, sheet_number(x)) for key, x in zip(_P_CELLS, w, strict=True)]
+        readings["weighted"] = f"{cells['low']}*{p[0]}+{cells['mid']}*{p[1]}+{cells['high']}*{p[2]}"
+    return readings
+
+
+_P_CELLS = ("p_low", "p_mid", "p_high")
 _D = TypeVar("_D", bound=Distribution)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,6 +14,7 @@ from .base import (
     _checked,
     _probability_numbers,
     _set_probabilities,
+    _sheet_weighted,
     _weighted,
     _weights,
 )
@@ -77,6 +78,9 @@ class Discrete(Distribution):
     @property
     def weights(self) -> tuple[float, float, float] | None:
         return _weights(self.probabilities)
+
+    def sheet_readings(self, cells: Mapping[str, str]) -> dict[str, str]:
+        return _sheet_weighted(self, cells)
 
     @property
     def sampler_args(self) -> tuple[float, ...]:

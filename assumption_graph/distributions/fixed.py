@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -59,6 +59,9 @@ class Fixed(Distribution):
     @property
     def weights(self) -> tuple[float, float, float]:
         return (0.0, 1.0, 0.0)
+
+    def sheet_readings(self, cells: Mapping[str, str]) -> dict[str, str]:
+        return dict.fromkeys(("low", "mid", "high", "weighted"), cells["mid"])
 
     @property
     def sampler_args(self) -> tuple[float, ...]:

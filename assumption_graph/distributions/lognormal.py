@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
 from ..errors import ModelError
+from ..functions import sheet_number
 from .base import (
     _Z_TAIL,
     DEFAULT_PERCENTILES,
@@ -135,6 +136,19 @@ class LogNormal(Distribution):
     @property
     def weighted(self) -> float:
         return math.exp(self.mu + 0.5 * self.sigma * self.sigma)
+
+    def sheet_readings(self, cells: Mapping[str, str]) -> dict[str, str]:
+        """As :meth:`from_estimate` reads the estimate shown: ``mu = ln(mid)`` and sigma
+        from the ratio ``high / low``."""
+        z = sheet_number(_z(self.percentiles))
+        mu = f"LN({cells['mid']})"
+        sigma = f"(LN({cells['high']}/{cells['low']})/(2*{z}))"
+        return {
+            "low": f"EXP({mu}-{z}*{sigma})",
+            "mid": cells["mid"],
+            "high": f"EXP({mu}+{z}*{sigma})",
+            "weighted": f"EXP({mu}+0.5*{sigma}*{sigma})",
+        }
 
     @property
     def mean(self) -> float:

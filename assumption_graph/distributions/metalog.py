@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
+from ..functions import sheet_number
 from .base import (
     _LOGIT_TAIL,
     METALOG_PERCENTILES,
@@ -15,6 +16,7 @@ from .base import (
     _checked,
     _percentiles,
     _set_percentiles,
+    _sheet_ends,
 )
 from .problems import _number, _order_problems
 from .registry import register
@@ -93,6 +95,13 @@ class Metalog(Distribution):
     @property
     def weighted(self) -> float:
         return self.mean
+
+    def sheet_readings(self, cells: Mapping[str, str]) -> dict[str, str]:
+        """The ends as entered; the weighted figure, the mean ``a1 + a3 / 2``, from them."""
+        alpha = self.percentiles[0] / 100.0
+        scale = sheet_number(2.0 * (0.5 - alpha) * math.log((1.0 - alpha) / alpha))
+        a3 = f"({cells['high']}+{cells['low']}-2*{cells['mid']})/{scale}"
+        return _sheet_ends(cells) | {"weighted": f"{cells['mid']}+0.5*({a3})"}
 
     @property
     def mean(self) -> float:

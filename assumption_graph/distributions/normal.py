@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
+from ..functions import sheet_number
 from .base import (
     _Z_TAIL,
     DEFAULT_PERCENTILES,
@@ -135,6 +136,14 @@ class Normal(Distribution):
     @property
     def weighted(self) -> float:
         return self.mean
+
+    def sheet_readings(self, cells: Mapping[str, str]) -> dict[str, str]:
+        """As :meth:`from_estimate` reads the estimate shown: mean ``mid``, and the sd from
+        the spread, so that low and high come out symmetric as they do here."""
+        z = sheet_number(_z(self.percentiles))
+        spread = f"{z}*(({cells['high']}-{cells['low']})/(2*{z}))"
+        mid = cells["mid"]
+        return {"low": f"{mid}-{spread}", "mid": mid, "high": f"{mid}+{spread}", "weighted": mid}
 
     @property
     def sampler_args(self) -> tuple[float, ...]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
-from .base import Distribution, _checked
+from .base import Distribution, _checked, _sheet_ends
 from .problems import _order_problems
 from .registry import register
 from .special import pert_shapes
@@ -90,6 +90,10 @@ class Pert(Distribution):
     @property
     def weighted(self) -> float:
         return (self.low + 4.0 * self.mid + self.high) / 6.0
+
+    def sheet_readings(self, cells: Mapping[str, str]) -> dict[str, str]:
+        weighted = f"({cells['low']}+4*{cells['mid']}+{cells['high']})/6"
+        return _sheet_ends(cells) | {"weighted": weighted}
 
     @property
     def mean(self) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -131,6 +131,21 @@ class RiskEvent(Distribution):
     @property
     def weighted(self) -> float:
         return self.probability * self.consequence.weighted
+
+    def sheet_readings(self, cells: Mapping[str, str]) -> dict[str, str]:
+        """The readings from the consequence's estimate and the chance, as above; the
+        consequence's own weights are numbers (the export shows none for it)."""
+        chance = cells["chance"]
+        ends = {key: cells[key] for key in ("low", "mid", "high")}
+        consequence = self.consequence.sheet_readings(ends)
+        readings = {
+            "low": f"MIN(0,{cells['low']})",
+            "mid": f"IF({chance}<0.5,0,{cells['mid']})",
+            "high": f"MAX(0,{cells['high']})",
+        }
+        if "weighted" in consequence:
+            readings["weighted"] = f"{chance}*({consequence['weighted']})"
+        return readings
 
     @property
     def mean(self) -> float:

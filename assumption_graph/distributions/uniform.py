@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._lazy import lazy_import
-from .base import Distribution, _checked
+from .base import Distribution, _checked, _sheet_ends
 from .problems import _order_problems
 from .registry import register
 
@@ -55,6 +55,9 @@ class Uniform(Distribution):
     @property
     def weighted(self) -> float:
         return 0.5 * self.low + 0.5 * self.high
+
+    def sheet_readings(self, cells: Mapping[str, str]) -> dict[str, str]:
+        return _sheet_ends(cells) | {"weighted": f"0.5*{cells['low']}+0.5*{cells['high']}"}
 
     @property
     def mean(self) -> float:
