@@ -45,6 +45,7 @@ STAGES: dict[str, int] = {
     "report": 6,
     "plots": 6,
     "html_report": 6,
+    "templating": 6,
     "export": 6,
     "portfolio_report": 6,
     "cli": 7,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,10 @@ from assumption_graph import loads
 from assumption_graph.business.labels import KEY_FIGURES
 from assumption_graph.cli import main
 from assumption_graph.errors import ModelFileError
+from assumption_graph.report import format_cell
 from assumption_graph.run import Simulator
 from assumption_graph.scenario_file import changed_model, scenarios_from_data
+from assumption_graph.scenario_report import scenarios_html
 from assumption_graph.scenarios import paired_difference, run_scenarios
 
 from .commands import run_cli
@@ -159,15 +162,55 @@ def test_a_pin_outside_the_range_is_a_warning(demo):
 
 
 @pytest.fixture(scope="module")
-def case_json(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def case_outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of one ``scenarios`` command's outputs: JSON, CSV, xlsx and HTML."""
     folder = tmp_path_factory.mktemp("scenarios")
     out = folder / "scenarios.json"
     argv = ["scenarios", CASE, CASE_SCENARIOS, "-n", 5000, "--seed", 7, "--json", out]
-    argv += ["--csv", folder / "s.csv", "-o", folder / "s.xlsx"]
+    argv += ["--csv", folder / "s.csv", "-o", folder / "s.xlsx", "-o", folder / "s.html"]
     assert main([str(a) for a in argv]) == 0
     assert (folder / "s.xlsx").read_bytes()[:2] == b"PK"
     assert (folder / "s.csv").read_text().startswith("scenario,figure,risk_adjusted")
-    return json.loads(out.read_text())
+    return folder
+
+
+@pytest.fixture(scope="module")
+def case_json(case_outputs: Path) -> dict:
+    return json.loads((case_outputs / "scenarios.json").read_text())
+
+
+def test_html_page_shows_every_figure_of_every_scenario(case_outputs, case_json):
+    """One section per key figure: each scenario's risk-adjusted value, mean, P10/P50/P90,
+    difference ± paired SE, P(better), and how much smaller the paired SE is."""
+    page = (case_outputs / "s.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "border-collapse" in page  # the report's CSS
+    assert not re.search(r"(src|href)=\"(?!#)|https?://|@import", page)  # self-contained
+    for name in KEY_FIGURES:
+        section = page.split(f'<section id="figure-{name}">')[1].split("</section>")[0]
+        assert "<th>P(better)</th>" in section and "<th>± SE</th>" in section
+        for scenario in ("base", *case_json["scenarios"]):
+            assert f"<tr><td>{scenario}</td>" in section, (name, scenario)
+    npv = page.split('<section id="figure-npv">')[1].split("</section>")[0]
+    assert "smaller (median) than two independent runs" in npv
+    base_npv = case_json["base"]["business_case"]["key_figures"]["npv"]
+    assert f"<tr><td>base</td><td>{format_cell(base_npv['risk_adjusted'])}</td>" in npv
+    assert "The state&#39;s discount rate is lowered." in page  # the scenarios' descriptions
+    assert "business case discount_rate: 0.035" in page
+
+
+def test_html_page_escapes_the_model_text(demo):
+    changes = {"<b>pinned</b>": {"set": {"rate": 1.2}, "description": "<script>x</script>"}}
+    scenarios, _ = scenarios_from_data(changes, demo.model)
+    page = scenarios_html(run_scenarios(demo, scenarios, 500, SEED), scenarios)
+    assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert "<b>pinned" not in page and "&lt;b&gt;pinned&lt;/b&gt;" in page
+
+
+def test_bad_output_names_are_refused_before_the_run(tmp_path, capsys):
+    page, pdf = tmp_path / "s.html", tmp_path / "s.pdf"
+    code, _, err = run_cli(capsys, "scenarios", CASE, CASE_SCENARIOS, "-o", page, "-o", pdf)
+    assert code == 1 and "must end in .html or .xlsx" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_json_contract(case_json, capsys):
