@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 from .business.figures import RATES
 from .report import _aligned, format_cell, output_suffix
-from .scenario_file import Scenario
-from .scenarios import BASE, Compared, ScenarioResult
+from .scenario_file import BASE, Scenario
+from .scenarios import Compared, ScenarioResult
 from .templating import render_page
 from .text import printable
 

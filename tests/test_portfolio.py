@@ -228,13 +228,23 @@ def test_a_library_problem_is_reported_at_the_library_line(tmp_path: Path) -> No
     ],
 )
 def test_bad_libraries_are_refused(
-    tmp_path: Path, library: str | None, code: str, words: str
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    library: str | None,
+    code: str,
+    words: str,
 ) -> None:
     name = "missing.yaml" if library is None else "shared.yaml"
     if library is not None:
         write(tmp_path, name, library)
-    problems = read_model(write(tmp_path, "a.yaml", case_text(library=name)))[1]
+    case = write(tmp_path, "a.yaml", case_text(library=name))
+    problems = read_model(case)[1]
     assert problems and problems[0].code == code and words in problems[0].message
+    before = sorted(tmp_path.iterdir())
+    outputs = ["--json", tmp_path / "p.json", "-o", tmp_path / "p.html", "-o", tmp_path / "p.xlsx"]
+    exit_code, out, err = run_cli(capsys, "portfolio", case, "-n", 1000, *outputs)
+    assert exit_code in (1, 2) and code in err and "Traceback" not in err and not out
+    assert sorted(tmp_path.iterdir()) == before  # nothing written
 
 
 def test_check_validates_the_library_with_the_case(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import re
@@ -198,6 +199,22 @@ def test_html_page_shows_every_figure_of_every_scenario(case_outputs, case_json)
     assert "business case discount_rate: 0.035" in page
 
 
+def test_csv_and_workbook_hold_one_row_per_scenario_and_figure(case_outputs, case_json):
+    with (case_outputs / "s.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == (1 + len(case_json["scenarios"])) * len(KEY_FIGURES)
+    by_key = {(r["scenario"], r["figure"]): r for r in rows}
+    base_npv = case_json["base"]["business_case"]["key_figures"]["npv"]
+    assert float(by_key[("base", "npv")]["risk_adjusted"]) == base_npv["risk_adjusted"]
+    slow = case_json["scenarios"]["slow_supplier"]["difference"]["npv"]
+    assert float(by_key[("slow_supplier", "npv")]["difference"]) == slow["mean"]
+    assert float(by_key[("slow_supplier", "npv")]["p_better"]) == slow["p_better"]
+    openpyxl = pytest.importorskip("openpyxl")
+    sheet = openpyxl.load_workbook(case_outputs / "s.xlsx")["Scenarios"]
+    cells = list(sheet.iter_rows(values_only=True))
+    assert list(cells[0]) == list(rows[0]) and len(cells) == len(rows) + 1
+
+
 def test_html_page_escapes_the_model_text(demo):
     changes = {"<b>pinned</b>": {"set": {"rate": 1.2}, "description": "<script>x</script>"}}
     scenarios, _ = scenarios_from_data(changes, demo.model)
@@ -309,6 +326,7 @@ nodes:
         ("scenarios: [a, b\n", ":2: YAML syntax error"),
         ("", "the file is empty (hint: a scenario file needs 'scenarios:'"),
         ("scenarios: 3\n", "'scenarios' must be a mapping"),
+        ("scenarios:\n  base:\n    set: {hours: 1}\n", ":2: a scenario cannot be named 'base'"),
     ],
 )
 def test_bad_scenario_files_are_refused_with_nothing_written(tmp_path, capsys, text, message):
@@ -317,12 +335,13 @@ def test_bad_scenario_files_are_refused_with_nothing_written(tmp_path, capsys, t
     scenarios = tmp_path / "scenarios.yaml"
     scenarios.write_text(text)
     out = tmp_path / "out.json"
-    code, stdout, err = run_cli(capsys, "scenarios", model, scenarios, "-n", 100, "--json", out)
+    argv = ["--json", out, "--csv", tmp_path / "s.csv", "-o", tmp_path / "s.html"]
+    code, stdout, err = run_cli(capsys, "scenarios", model, scenarios, "-n", 100, *argv)
     assert code == 2, err
     assert message in err, err
     (error,) = [line for line in err.splitlines() if "warning missing-source" not in line]
     assert error.startswith("error: ") and not stdout
-    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.yaml", "scenarios.yaml"]
 
 
 def test_bad_business_case_setting_has_a_hint(capsys, tmp_path):
@@ -330,6 +349,14 @@ def test_bad_business_case_setting_has_a_hint(capsys, tmp_path):
     scenarios.write_text("scenarios:\n  s:\n    business_case: {discount_rat: 0.03}\n")
     code, _, err = run_cli(capsys, "scenarios", CASE, scenarios, "-n", 100)
     assert code == 2 and "did you mean 'discount_rate'?" in err, err
+
+
+def test_a_business_case_setting_that_fails_the_check_names_the_scenario_line(capsys, tmp_path):
+    scenarios = tmp_path / "s.yaml"
+    scenarios.write_text("scenarios:\n  s:\n    business_case: {discount_rate: -5}\n")
+    code, _, err = run_cli(capsys, "scenarios", CASE, scenarios, "-n", 100, "--json", "-")
+    assert code == 2 and f"error: {scenarios}:3: scenario 's' makes the model fail" in err, err
+    assert "discount_rate -5" in err
 
 
 def test_pin_outside_range_warns_on_the_command_line(capsys, tmp_path):
