@@ -19,7 +19,7 @@ from .plots import curves_figure, figure_svg
 from .portfolio import TOTALS, PortfolioResult
 from .report import _aligned, format_cell, output_suffix, table_rows, text_table
 from .results import PERCENTILES, level_key
-from .templating import Markup, render_page
+from .templating import render_page
 from .text import printable
 
 __all__ = [
@@ -118,7 +118,7 @@ def portfolio_html(result: PortfolioResult) -> str:
             ),
             ("by-category", categories.title, table_rows(categories), categories.note),
         ],
-        chart=Markup(inline_svg(figure_svg(chart), "npv")),
+        chart=inline_svg(figure_svg(chart), "npv"),
         caption="The S-curve (share of samples at or below each NPV) of every case and of"
         " the portfolio's total NPV, summed sample by sample.",
     )
