@@ -73,15 +73,8 @@ def se_ratio(result: ScenarioResult, figure: str | None = None) -> float | None:
     return float(sorted(ratios)[len(ratios) // 2]) if ratios else None
 
 
-def _heading(result: ScenarioResult) -> str:
-    base = result.base
-    return (
-        f"{base.samples:,} samples, seed {base.seed}, method {base.method}; every scenario"
-        " with the base's random numbers"
-    )
-
-
 def _way(c: Compared) -> str:
+    """Which way the figure is better: ``lower is better`` for a cost."""
     return f"{'lower' if c.lower_is_better else 'higher'} is better"
 
 
@@ -116,7 +109,11 @@ def _errors_note(result: ScenarioResult) -> str:
 
 def scenario_report(result: ScenarioResult) -> str:
     """The comparison as aligned text tables, one per figure, with a note on the errors."""
-    lines = [f"Scenarios of {result.base.model}: {_heading(result)}"]
+    base = result.base
+    lines = [
+        f"Scenarios of {base.model}: {base.samples:,} samples, seed {base.seed}, method "
+        f"{base.method}; every scenario with the base's random numbers"
+    ]
     for c in result.compared:
         lines += ["", f"{c.label} ({c.id}): {_way(c)}"]
         lines += _aligned(_figure_rows(result, c))
