@@ -182,8 +182,9 @@ def run_portfolio(
     summaries and tables are worked out. Ctrl-C, or a case that fails, stops the
     others at their next chunk. The totals are the per-sample sums of the cases' NPV and
     project cost, added in the order of ``models``, so they equal the sums of
-    separate runs bit for bit. A model without a business case, or two cases
-    with the same name, is a :class:`RunError` before anything runs.
+    separate runs bit for bit. A model without a business case, two cases with
+    the same name, or cases in different money units, is a :class:`RunError`
+    before anything runs.
     """
     n = checked_whole(n, "n (the number of samples)", least=1)
     if not models:
@@ -231,9 +232,18 @@ def run_portfolio(
 
 
 def _case_names(models: Sequence[Model]) -> list[str]:
-    """Each case's column name (its model's name); every model must be a business case."""
+    """Each case's column name (its model's name); every model must be a business case,
+    and all in one money unit (their amounts are summed)."""
     names: dict[str, str | None] = {}
+    first = models[0]
     for model in models:
+        if model.money_unit != first.money_unit:
+            raise RunError(
+                f"{model.file or model.name} counts in {model.money_unit!r}, "
+                f"{first.file or first.name} in {first.money_unit!r}: a portfolio sums the "
+                "cases' amounts, so they must share one money unit",
+                hint="give every case the same 'money_unit:'",
+            )
         where = model.file or model.name
         if model.business_case is None:
             raise RunError(

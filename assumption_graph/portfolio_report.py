@@ -36,8 +36,8 @@ _TOTAL_STATS = ("expected", "weighted", "mean", "std", "min", "max")
 
 
 def _money_unit(result: PortfolioResult) -> str:
-    units = {case.money_unit for case in result.cases}
-    return units.pop() if len(units) == 1 else "mixed units"
+    """The cases' money unit (a portfolio's cases share one)."""
+    return result.cases[0].money_unit
 
 
 def _figure_rows(table: Table) -> list[list[str]]:

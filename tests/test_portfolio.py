@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import assumption_graph as ag
-from assumption_graph import load, read_model
+from assumption_graph import RunError, load, loads, read_model
 from assumption_graph.business import CATEGORIES
 from assumption_graph.io import dump
 from assumption_graph.portfolio import FIGURES, TOTALS, PortfolioResult, run_portfolio
@@ -310,3 +310,14 @@ def test_bad_portfolios_are_refused_with_nothing_written(
     code, out, err = run_cli(capsys, "portfolio", *cases, "-n", 1000, flag, target)
     assert code in (1, 2) and words in err and "Traceback" not in err
     assert list(tmp_path.rglob("*")) == []
+
+
+def test_cases_in_different_money_units_are_refused() -> None:
+    euro = """name: In euro
+money_unit: EUR
+business_case: {start_year: 2025, end_year: 2027}
+nodes:
+  build: {kind: main, side: cost, category: staff, year: 2025, value: 10, unit: EUR}
+"""
+    with pytest.raises(RunError, match="counts in 'EUR', .* in 'tkr': a portfolio sums"):
+        run_portfolio([load(CASES[0]), loads(euro)], 1000, SEED)
