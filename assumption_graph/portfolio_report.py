@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from ._version import __version__
 from .business.figures import Table
 from .export import sheet_name
 from .html_report import inline_svg
-from .plots import curves_figure, figure_svg
+from .plots import LEGEND_CURVES, curves_figure, figure_svg
 from .portfolio import TOTALS, PortfolioResult
 from .report import _aligned, format_cell, output_suffix, table_rows, text_table
 from .results import PERCENTILES, level_key
@@ -41,11 +42,14 @@ def _money_unit(result: PortfolioResult) -> str:
 
 
 def _figure_rows(table: Table) -> list[list[str]]:
-    """The key-figure table's cells, rates and shares as percentages."""
-    rows = [["", *table.columns]]
-    for name, values in table.rows:
-        cell = _percent if name in _RATE_ROWS else format_cell
-        rows.append([name, *(cell(v) for v in values)])
+    """The key-figure table's cells, one row per case and the portfolio's last (a long
+    portfolio reads down the page), rates and shares as percentages."""
+    columns = [
+        [(_percent if name in _RATE_ROWS else format_cell)(v) for v in values]
+        for name, values in table.rows
+    ]
+    rows = [["case", *(name for name, _ in table.rows)]]
+    rows += [[case, *cells] for case, *cells in zip(table.columns, *columns, strict=True)]
     return rows
 
 
@@ -85,23 +89,21 @@ def portfolio_text(result: PortfolioResult) -> str:
 
 
 def portfolio_html(result: PortfolioResult) -> str:
-    """A self-contained HTML page in the report's style: the tables and every case's NPV
-    curve with the portfolio's on one chart."""
+    """A self-contained HTML page in the report's style: the tables, every case's NPV
+    curve on one chart and the totals' curves on another."""
     unit = _money_unit(result)
-    chart = curves_figure(
-        {
-            **{case.name: case.npv for case in result.cases},
-            "portfolio (total)": result.total_summaries()["npv"],
-        },
-        "NPV of each case and of the portfolio",
-        unit,
+    totals = result.total_summaries()
+    cases = curves_figure({case.name: case.npv for case in result.cases}, "NPV of each case", unit)
+    summed = curves_figure(
+        {_TOTAL_LABELS[name]: totals[name] for name in TOTALS}, "Portfolio totals", unit
     )
+    named = "" if len(result.cases) <= LEGEND_CURVES else " (too many to name: see the table)"
     figures, categories = result.figure_table(), result.category_table()
     return render_page(
         "portfolio.html.j2",
         title=f"Portfolio of {len(result.cases)} business case(s)",
         facts=[
-            ("Cases", ", ".join(case.name for case in result.cases)),
+            ("Cases", f"{len(result.cases)} (named in the tables)"),
             ("Samples", f"{result.samples:,} per case"),
             ("Seed", str(result.seed)),
             ("Method", result.method),
@@ -109,19 +111,38 @@ def portfolio_html(result: PortfolioResult) -> str:
             ("Made with", f"assumption_graph {__version__}"),
         ],
         sections=[
-            ("key-figures", figures.title, _figure_rows(figures), figures.note),
-            (
+            _Section("key-figures", figures.title, _figure_rows(figures), figures.note),
+            _Section(
+                "npv-distributions",
+                "NPV distributions",
+                chart=inline_svg(figure_svg(cases), "npv"),
+                caption="The S-curve (share of samples at or below each NPV) of every case"
+                f"{named}.",
+            ),
+            _Section(
                 "totals",
                 "Portfolio totals (sums per sample across the cases)",
                 _total_rows(result),
-                "",
+                chart=inline_svg(figure_svg(summed), "totals"),
+                caption="The S-curves of the portfolio's NPV and project cost: the cases'"
+                " figures summed sample by sample, so a shared assumption moves every case at"
+                " once.",
             ),
-            ("by-category", categories.title, table_rows(categories), categories.note),
+            _Section("by-category", categories.title, table_rows(categories), categories.note),
         ],
-        chart=inline_svg(figure_svg(chart), "npv"),
-        caption="The S-curve (share of samples at or below each NPV) of every case and of"
-        " the portfolio's total NPV, summed sample by sample.",
     )
+
+
+class _Section(NamedTuple):
+    """A section of the page: a table (rows, the header first) and its note, and/or a
+    chart (inline SVG markup) and its caption."""
+
+    id: str
+    heading: str
+    rows: list[list[str]] | None = None
+    note: str | None = None
+    chart: str | None = None
+    caption: str = ""
 
 
 def portfolio_output(result: PortfolioResult, path: str | Path) -> str | bytes:

@@ -19,7 +19,9 @@ import assumption_graph as ag
 from assumption_graph import RunError, load, loads, read_model
 from assumption_graph.business import CATEGORIES
 from assumption_graph.io import dump
+from assumption_graph.plots import LEGEND_CURVES, curves_figure
 from assumption_graph.portfolio import FIGURES, TOTALS, PortfolioResult, run_portfolio
+from assumption_graph.portfolio_report import portfolio_text
 from assumption_graph.render import diagram
 from assumption_graph.run import Simulator
 from assumption_graph.validate import check
@@ -127,6 +129,22 @@ def test_category_table_has_the_same_rows_for_every_case(portfolio) -> None:  # 
     figures = portfolio.figure_table()
     npv = dict(figures.rows)["NPV"]
     assert npv[-1] == pytest.approx(sum(npv[:-1]))
+
+
+def test_key_figures_read_down_the_page_one_row_per_case(portfolio) -> None:  # type: ignore[no-untyped-def]
+    lines = portfolio_text(portfolio).splitlines()
+    start = lines.index("Key figures by case") + 1
+    assert lines[start].split()[:2] == ["case", "NPV"]
+    names = [case.name for case in portfolio.cases] + ["portfolio"]
+    for line, name in zip(lines[start + 1 :], names, strict=False):
+        assert line.startswith(name)
+
+
+def test_a_crowd_of_cases_is_charted_without_a_legend(portfolio) -> None:  # type: ignore[no-untyped-def]
+    npv = portfolio.cases[0].npv
+    few = curves_figure({f"c{k}": npv for k in range(3)}, "NPV")
+    crowd = curves_figure({f"c{k}": npv for k in range(LEGEND_CURVES + 1)}, "NPV")
+    assert len(few.legends) == 1 and not crowd.legends
 
 
 def test_total_summary_is_of_the_summed_samples(portfolio) -> None:  # type: ignore[no-untyped-def]
