@@ -1,4 +1,5 @@
-"""A portfolio's results as text, an HTML page with the NPV chart, and an xlsx workbook.
+"""A portfolio's results as text, an HTML page with the NPV charts (from the Jinja2
+template ``templates/portfolio.html.j2``), and an xlsx workbook.
 
 Every output shows the same three things: the cases' key figures side by side
 with the portfolio's, the costs by category summed across the cases, and the
