@@ -52,10 +52,13 @@ _HOMES = {
     "save": "io",
     "Model": "model",
     "Node": "model",
+    "PortfolioResult": "portfolio",
+    "run_portfolio": "portfolio",
     "NodeSummary": "results",
     "RunResult": "results",
     "Simulator": "run",
     "simulate": "run",
+    "ScenarioResult": "scenarios",
     "SensitivityResult": "sensitivity",
     "CheckedModel": "validate",
     "check": "validate",
@@ -90,8 +93,10 @@ if TYPE_CHECKING:  # the same names, for type checkers
     from .export import export_workbook
     from .io import load, loads, read_model, save
     from .model import Model, Node
+    from .portfolio import PortfolioResult, run_portfolio
     from .results import NodeSummary, RunResult
     from .run import Simulator, simulate
+    from .scenarios import ScenarioResult
     from .sensitivity import SensitivityResult
     from .validate import CheckedModel, check
 
@@ -107,9 +112,11 @@ __all__ = [
     "Node",
     "NodeSummary",
     "OutputError",
+    "PortfolioResult",
     "RenderError",
     "RunError",
     "RunResult",
+    "ScenarioResult",
     "SensitivityResult",
     "Simulator",
     "check",
@@ -126,6 +133,7 @@ __all__ = [
     "random",
     "read_model",
     "risk_event",
+    "run_portfolio",
     "save",
     "simulate",
     "triangle",

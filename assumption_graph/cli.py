@@ -50,7 +50,6 @@ from .validate import CheckedModel, check
 # The stages after the check (numpy, the kernel, the summaries, the plots) are
 # imported by the commands that run them, so that ``check`` and ``draw`` start fast.
 if TYPE_CHECKING:
-    from .portfolio import PortfolioResult
     from .results import RunResult
     from .run import Simulator
     from .sipmath.library import SipLibrary
@@ -588,15 +587,13 @@ def cmd_estimates(args: argparse.Namespace) -> int:
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """Run the base and every scenario of a file with common random numbers; compare them."""
-    from .export import check_xlsx_path
     from .run import Simulator
     from .scenario_file import read_scenarios
-    from .scenario_report import scenario_report, scenarios_csv, scenarios_workbook
+    from .scenario_report import OUTPUT_FORMATS, scenario_report, scenarios_csv, scenarios_output
     from .scenarios import run_scenarios
 
-    if args.output:
-        check_xlsx_path(args.output)  # before the run: a bad name costs nothing
-    outputs = (args.json, args.csv, args.output)
+    _check_formats(args.output, OUTPUT_FORMATS, "the scenarios")
+    outputs = (args.json, args.csv, *(args.output or ()))
     check_outputs(
         [p for p in outputs if p is not None and p != "-"],
         {args.model: "the model file", args.scenarios: "the scenario file"},
@@ -622,10 +619,18 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     files: dict[str, str | bytes] = {}
     if args.csv:
         files[args.csv] = scenarios_csv(result)
-    if args.output:
-        files[args.output] = scenarios_workbook(result)
+    for path in args.output or ():
+        files[path] = scenarios_output(result, path, scenarios)
     _emit(scenario_report(result), files, args.json, result.to_dict())
     return EXIT_OK
+
+
+def _check_formats(paths: Sequence[str] | None, formats: Iterable[str], what: str) -> None:
+    """Each ``-o`` name ends in one of ``formats``: checked before a run, so it costs nothing."""
+    from .report import output_suffix
+
+    for path in paths or ():
+        output_suffix(path, formats, what)
 
 
 @contextmanager
@@ -685,19 +690,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_portfolio(args: argparse.Namespace) -> int:
     """Run many business cases with one seed; print them side by side with their totals."""
     from .portfolio import run_portfolio
-    from .portfolio_report import check_portfolio_output, portfolio_output, portfolio_text
+    from .portfolio_report import OUTPUT_FORMATS, portfolio_output, portfolio_text
 
-    if args.output:
-        check_portfolio_output(args.output)  # before the runs: a bad name costs nothing
-    outputs = [p for p in (args.output, args.json) if p is not None and p != "-"]
+    _check_formats(args.output, OUTPUT_FORMATS, "the portfolio")
+    outputs = [p for p in (*(args.output or ()), args.json) if p is not None and p != "-"]
     check_outputs(outputs, dict.fromkeys(args.cases, "a case's model file"))
     checked = _checked_cases(args.cases)
     for case in checked:
         for diagnostic in case.warnings:
             _err(str(diagnostic))
-
-    def run(progress: Any) -> PortfolioResult:
-        return run_portfolio(
+    with _progress_bar(args.samples * len(checked), args) as progress:
+        result = run_portfolio(
             checked,
             args.samples,
             args.seed,
@@ -705,20 +708,7 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
             threads=args.threads,
             progress=progress,
         )
-
-    total = args.samples * len(checked)
-    if sys.stderr.isatty() and total >= PROGRESS_THRESHOLD and not args.quiet:
-        from tqdm import tqdm
-
-        with tqdm(
-            total=total, unit="samples", unit_scale=True, file=sys.stderr, leave=False
-        ) as bar:
-            result = run(bar.update)
-    else:
-        result = run(None)
-    files: dict[str, str | bytes] = {}
-    if args.output:
-        files[args.output] = portfolio_output(result, args.output)
+    files = {path: portfolio_output(result, path) for path in args.output or ()}
     _emit(portfolio_text(result), files, args.json, result.as_dict())
     return EXIT_OK
 
@@ -933,7 +923,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--csv", type=_file_name, metavar="FILE", help="write the comparison table as CSV to FILE"
     )
     p.add_argument(
-        "-o", "--output", type=_file_name, help="write the comparison as an Excel workbook (.xlsx)"
+        "-o",
+        "--output",
+        type=_file_name,
+        action="append",
+        help="write the comparison to a file ending in .html (a page in the report's style)"
+        " or .xlsx (repeatable)",
     )
     _add_threads(p)
     p.set_defaults(handler=cmd_scenarios)
@@ -984,12 +979,11 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         type=_file_name,
-        help="write the portfolio to a file ending in .html (with the NPV chart) or .xlsx",
+        action="append",
+        help="write the portfolio to a file ending in .html (with the NPV chart) or .xlsx"
+        " (repeatable)",
     )
-    p.add_argument(
-        "--threads", type=_thread_count, default=None, help="threads to use (default: all)"
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_threads(p)
     p.set_defaults(handler=cmd_portfolio)
     return parser
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHART_KINDS",
     "FIGURE_FORMATS",
+    "LEGEND_CURVES",
     "TOP_INPUTS",
     "ChartRequest",
     "PlotAccessor",
@@ -66,6 +67,7 @@ CHART_KINDS: tuple[str, ...] = ("histogram", "s-curve", "convergence")
 FIGURE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 TOP_INPUTS = 15  # inputs a tornado or contribution chart shows at most
 CHECKPOINTS = 100  # points of a convergence chart
+LEGEND_CURVES = 12  # curves a chart of several names in its legend at most (more: a crowd)
 DPI = 150
 
 # Colours that stay apart for colour-blind readers (Okabe-Ito) and in greyscale.
@@ -171,6 +173,8 @@ def curves_figure(
     """The S-curves of several distributions on one chart, one line each, by name.
 
     A portfolio shows its cases' NPV so; each curve is read off its quantile sketch.
+    Beyond :data:`LEGEND_CURVES` curves the legend is left out: the chart then shows
+    the spread of the crowd, and a table names them.
     """
     fig, ax = _figure(height=4.8)
     probability = np.asarray(SKETCH_LEVELS) / 100
@@ -186,7 +190,7 @@ def curves_figure(
     ax.set_xlabel(_axis_label(unit, percent))
     ax.set_ylabel("probability of not exceeding")
     _percent_axis(ax.yaxis)
-    _finish(ax, title, percent, legend=drawn, below=True)
+    _finish(ax, title, percent, legend=drawn and len(summaries) <= LEGEND_CURVES, below=True)
     return fig
 
 

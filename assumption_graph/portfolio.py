@@ -44,13 +44,15 @@ FIGURES: dict[str, str] = {
 }
 #: Key figures summed per sample across the cases.
 TOTALS: tuple[str, ...] = ("npv", "project_cost")
-#: The cost groups of a case's by-category table that the portfolio sums.
+#: The cost groups of a case's by-category table that the portfolio sums, each by the
+#: eight categories; then the gains, by the categories the cases give them.
 _COST_GROUPS: tuple[str, ...] = (
     "project cost",
     "operating without",
     "operating with",
     "operating, the same without and with",
 )
+_GAINS = "gain"
 _NO_CATEGORY = "(no category)"
 
 
@@ -59,7 +61,7 @@ class CaseRow:
     """What a portfolio keeps of one case: its figures, costs by category, NPV sketch.
 
     ``figures`` are risk-adjusted, by the names of :data:`FIGURES` (``None`` where
-    undefined); ``costs`` are risk-adjusted costs over all years by
+    undefined); ``costs`` are risk-adjusted costs and gains over all years by
     ``(group, category)``; ``npv`` summarises the NPV (its ``quantiles`` draw the chart);
     ``totals`` holds the expected and weighted figure of each of :data:`TOTALS`.
     """
@@ -117,18 +119,24 @@ class PortfolioResult:
         return Table("Key figures by case", columns, rows, note)
 
     def category_table(self) -> Table:
-        """Risk-adjusted costs by category over all years, the same rows for every case."""
+        """Risk-adjusted costs by category over all years, the same rows for every case:
+        each cost group that some case has, by the eight categories (and ``(no category)``
+        where a cost has none), then the gains by the categories the cases give them."""
         found = {key for case in self.cases for key in case.costs}
-        rows = []
+        names = []
         for group in _COST_GROUPS:
-            if not any(g == group for g, _ in found):
-                continue
-            extra = (_NO_CATEGORY,) if (group, _NO_CATEGORY) in found else ()
-            for category in (*CATEGORIES, *extra):
-                values = [case.costs.get((group, category), 0.0) for case in self.cases]
-                rows.append((f"{group}: {category}", (*values, math.fsum(values))))
+            if any(g == group for g, _ in found):
+                extra = (_NO_CATEGORY,) if (group, _NO_CATEGORY) in found else ()
+                names += [(group, category) for category in (*CATEGORIES, *extra)]
+        names += [(_GAINS, c) for c in (*CATEGORIES, _NO_CATEGORY) if (_GAINS, c) in found]
+        rows = []
+        for group, category in names:
+            values = [case.costs.get((group, category), 0.0) for case in self.cases]
+            rows.append((f"{group}: {category}", (*values, math.fsum(values))))
         columns = (*(case.name for case in self.cases), "portfolio")
-        return Table("Costs by category, all years", columns, tuple(rows), "risk-adjusted")
+        return Table(
+            "Costs by category and gains, all years", columns, tuple(rows), "risk-adjusted"
+        )
 
     def as_dict(self) -> dict[str, object]:
         """The ``portfolio --json`` object (no NaN or infinity in it)."""
@@ -174,8 +182,9 @@ def run_portfolio(
     summaries and tables are worked out. Ctrl-C, or a case that fails, stops the
     others at their next chunk. The totals are the per-sample sums of the cases' NPV and
     project cost, added in the order of ``models``, so they equal the sums of
-    separate runs bit for bit. A model without a business case, or two cases
-    with the same name, is a :class:`RunError` before anything runs.
+    separate runs bit for bit. A model without a business case, two cases with
+    the same name, or cases in different money units, is a :class:`RunError`
+    before anything runs.
     """
     n = checked_whole(n, "n (the number of samples)", least=1)
     if not models:
@@ -223,9 +232,18 @@ def run_portfolio(
 
 
 def _case_names(models: Sequence[Model]) -> list[str]:
-    """Each case's column name (its model's name); every model must be a business case."""
+    """Each case's column name (its model's name); every model must be a business case,
+    and all in one money unit (their amounts are summed)."""
     names: dict[str, str | None] = {}
+    first = models[0]
     for model in models:
+        if model.money_unit != first.money_unit:
+            raise RunError(
+                f"{model.file or model.name} counts in {model.money_unit!r}, "
+                f"{first.file or first.name} in {first.money_unit!r}: a portfolio sums the "
+                "cases' amounts, so they must share one money unit",
+                hint="give every case the same 'money_unit:'",
+            )
         where = model.file or model.name
         if model.business_case is None:
             raise RunError(
@@ -266,6 +284,7 @@ def _run_case(
         keep_samples=True,
         threads=threads,
         progress=progress,
+        rank_correlations=False,  # a portfolio never shows them
     )
     business = result.business_case
     if business is None:  # a CaseGraph's run always has one
@@ -305,11 +324,11 @@ def _number(value: float | None) -> float:
 
 
 def _costs(table: Table) -> dict[tuple[str, str], float]:
-    """The cost rows of a case's by-category table by (group, category), risk-adjusted."""
+    """The rows of a case's by-category table by (group, category), risk-adjusted."""
     costs = {}
     for row_name, values in table.rows:
         group, _, category = row_name.partition(": ")
-        if group in _COST_GROUPS:
+        if group in (*_COST_GROUPS, _GAINS):
             value = dict(zip(table.columns, values, strict=True))["risk_adjusted"]
             costs[(group, category)] = 0.0 if value is None else value
     return costs

@@ -1,4 +1,5 @@
-"""A portfolio's results as text, an HTML page with the NPV chart, and an xlsx workbook.
+"""A portfolio's results as text, an HTML page with the NPV charts (from the Jinja2
+template ``templates/portfolio.html.j2``), and an xlsx workbook.
 
 Every output shows the same three things: the cases' key figures side by side
 with the portfolio's, the costs by category summed across the cases, and the
@@ -8,45 +9,48 @@ portfolio totals (per-sample sums across the cases) as distributions.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from ._version import __version__
 from .business.figures import Table
-from .errors import RenderError
 from .export import sheet_name
 from .html_report import inline_svg
-from .plots import curves_figure, figure_svg
+from .plots import LEGEND_CURVES, curves_figure, figure_svg
 from .portfolio import TOTALS, PortfolioResult
-from .report import _aligned, format_cell, html_table, table_rows, text_table
+from .report import _aligned, format_cell, output_suffix, table_rows, text_table
 from .results import PERCENTILES, level_key
-from .text import html_text, printable
+from .templating import render_page
+from .text import printable
 
 __all__ = [
     "OUTPUT_FORMATS",
-    "check_portfolio_output",
     "portfolio_text",
     "portfolio_html",
     "portfolio_workbook",
     "portfolio_output",
 ]
 
-OUTPUT_FORMATS: tuple[str, ...] = (".html", ".xlsx")
 _RATE_ROWS = frozenset({"IRR", "MIRR", "Share of samples with NPV < 0"})
 _TOTAL_LABELS = {"npv": "Portfolio NPV", "project_cost": "Portfolio project cost"}
 _TOTAL_STATS = ("expected", "weighted", "mean", "std", "min", "max")
 
 
 def _money_unit(result: PortfolioResult) -> str:
-    units = {case.money_unit for case in result.cases}
-    return units.pop() if len(units) == 1 else "mixed units"
+    """The cases' money unit (a portfolio's cases share one)."""
+    return result.cases[0].money_unit
 
 
 def _figure_rows(table: Table) -> list[list[str]]:
-    """The key-figure table's cells, rates and shares as percentages."""
-    rows = [["", *table.columns]]
-    for name, values in table.rows:
-        cell = _percent if name in _RATE_ROWS else format_cell
-        rows.append([name, *(cell(v) for v in values)])
+    """The key-figure table's cells, one row per case and the portfolio's last (a long
+    portfolio reads down the page), rates and shares as percentages."""
+    columns = [
+        [(_percent if name in _RATE_ROWS else format_cell)(v) for v in values]
+        for name, values in table.rows
+    ]
+    rows = [["case", *(name for name, _ in table.rows)]]
+    rows += [[case, *cells] for case, *cells in zip(table.columns, *columns, strict=True)]
     return rows
 
 
@@ -85,71 +89,66 @@ def portfolio_text(result: PortfolioResult) -> str:
     return printable("\n".join(lines))
 
 
-def check_portfolio_output(path: str | Path) -> str:
-    """The output's format (``.html`` or ``.xlsx``), or an error naming the path."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in OUTPUT_FORMATS:
-        raise RenderError(
-            f"cannot write the portfolio to {str(path)!r}: the name must end in "
-            + " or ".join(OUTPUT_FORMATS)
-        )
-    return suffix
-
-
-def portfolio_output(result: PortfolioResult, path: str | Path) -> bytes:
-    """The ``-o`` file's bytes, in the format its name asks for."""
-    if check_portfolio_output(path) == ".xlsx":
-        return portfolio_workbook(result)
-    return portfolio_html(result).encode("utf-8")
-
-
 def portfolio_html(result: PortfolioResult) -> str:
-    """A self-contained HTML page: the tables and the cases' NPV curves on one chart."""
+    """A self-contained HTML page in the report's style: the tables, every case's NPV
+    curve on one chart and the totals' curves on another."""
     unit = _money_unit(result)
-    chart = curves_figure(
-        {
-            **{case.name: case.npv for case in result.cases},
-            "portfolio (total)": result.total_summaries()["npv"],
-        },
-        "NPV of each case and of the portfolio",
-        unit,
+    totals = result.total_summaries()
+    cases = curves_figure({case.name: case.npv for case in result.cases}, "NPV of each case", unit)
+    summed = curves_figure(
+        {_TOTAL_LABELS[name]: totals[name] for name in TOTALS}, "Portfolio totals", unit
     )
+    named = "" if len(result.cases) <= LEGEND_CURVES else " (too many to name: see the table)"
     figures, categories = result.figure_table(), result.category_table()
-    title = f"Portfolio of {len(result.cases)} business case(s)"
-    body = [
-        f"<h1>{html_text(title)}</h1>",
-        f"<p>{result.samples:,} samples, seed {result.seed}, method "
-        f"{html_text(result.method)}; amounts in {html_text(unit)}.</p>",
-        f"<h2>{html_text(figures.title)}</h2>",
-        html_table(_figure_rows(figures)),
-        f'<p class="note">{html_text(figures.note or "")}</p>',
-        "<h2>NPV distributions</h2>",
-        f"<figure>{inline_svg(figure_svg(chart), 'npv')}</figure>",
-        "<h2>Portfolio totals (sums per sample across the cases)</h2>",
-        html_table(_total_rows(result)),
-        f"<h2>{html_text(categories.title)}</h2>",
-        html_table(table_rows(categories)),
-        f'<p class="note">{html_text(categories.note or "")}</p>',
-    ]
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8"/>',
-            f'<meta name="generator" content="assumption_graph {html_text(__version__)}"/>',
-            f"<title>{html_text(title)}</title><style>{_CSS}</style></head><body>",
-            *body,
-            "</body></html>",
-            "",
-        ]
+    return render_page(
+        "portfolio.html.j2",
+        title=f"Portfolio of {len(result.cases)} business case(s)",
+        facts=[
+            ("Cases", f"{len(result.cases)} (named in the tables)"),
+            ("Samples", f"{result.samples:,} per case"),
+            ("Seed", str(result.seed)),
+            ("Method", result.method),
+            ("Amounts in", unit),
+            ("Made with", f"assumption_graph {__version__}"),
+        ],
+        sections=[
+            _Section("key-figures", figures.title, _figure_rows(figures), figures.note),
+            _Section(
+                "npv-distributions",
+                "NPV distributions",
+                chart=inline_svg(figure_svg(cases), "npv"),
+                caption="The S-curve (share of samples at or below each NPV) of every case"
+                f"{named}.",
+            ),
+            _Section(
+                "totals",
+                "Portfolio totals (sums per sample across the cases)",
+                _total_rows(result),
+                chart=inline_svg(figure_svg(summed), "totals"),
+                caption="The S-curves of the portfolio's NPV and project cost: the cases'"
+                " figures summed sample by sample, so a shared assumption moves every case at"
+                " once.",
+            ),
+            _Section("by-category", categories.title, table_rows(categories), categories.note),
+        ],
     )
 
 
-_CSS = (
-    "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1100px;margin:0 auto;"
-    "padding:1em}table{border-collapse:collapse;font-size:13px}td,th{padding:2px 8px;"
-    "border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child"
-    "{text-align:left}.note{color:#555;font-size:13px}svg{max-width:100%;height:auto}"
-)
+class _Section(NamedTuple):
+    """A section of the page: a table (rows, the header first) and its note, and/or a
+    chart (inline SVG markup) and its caption."""
+
+    id: str
+    heading: str
+    rows: list[list[str]] | None = None
+    note: str | None = None
+    chart: str | None = None
+    caption: str = ""
+
+
+def portfolio_output(result: PortfolioResult, path: str | Path) -> str | bytes:
+    """The ``-o`` file's content, in the format its name ends in (see :data:`OUTPUT_FORMATS`)."""
+    return OUTPUT_FORMATS[output_suffix(path, OUTPUT_FORMATS, "the portfolio")](result)
 
 
 def portfolio_workbook(result: PortfolioResult) -> bytes:
@@ -192,3 +191,10 @@ def portfolio_workbook(result: PortfolioResult) -> bytes:
         sheet.freeze_panes(1, 1)
     book.close()
     return buffer.getvalue()
+
+
+#: The ``-o`` formats by their file name's ending.
+OUTPUT_FORMATS: dict[str, Callable[[PortfolioResult], str | bytes]] = {
+    ".html": portfolio_html,
+    ".xlsx": portfolio_workbook,
+}

@@ -516,6 +516,29 @@ def _size_text(size: tuple[int, int]) -> str:
     return f"{nodes:,} node{'s' * (nodes != 1)} and {edges:,} edge{'s' * (edges != 1)}"
 
 
+def _unused_library_nodes(model: Model) -> set[str]:
+    """The ids of the library nodes (``library:``) from which no node of the model's own
+    file can be reached: nothing the model draws uses them."""
+    library = {node.id for node in model if node.file is not None}
+    if not library:
+        return set()
+    own = [node.id for node in model if node.file is None]
+    used = _upstream(model.graph, own)
+    return library - used
+
+
+def _upstream(graph: nx.DiGraph, sources: Iterable[str]) -> set[str]:
+    """Every node from which one of ``sources`` is reached, each visited once."""
+    found: set[str] = set()
+    todo = list(sources)
+    while todo:
+        for parent in graph.predecessors(todo.pop()):
+            if parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    return found
+
+
 def _hidden_ancestors(graph: nx.DiGraph, node_id: str, visible: set[str]) -> set[str]:
     """The hidden nodes upstream of ``node_id``, reached without passing a visible node.
 
@@ -561,8 +584,13 @@ class _Builder:
     # -- which nodes are drawn
 
     def _visible(self) -> tuple[list[str], dict[str, set[str]]]:
-        """Node ids to draw and, in the overview, the ids folded into each main node."""
-        ids = list(self.model.nodes)
+        """Node ids to draw and, in the overview, the ids folded into each main node.
+
+        A shared library's nodes that the model does not use are not drawn: they
+        belong to other cases of a portfolio, not to this diagram.
+        """
+        unused = _unused_library_nodes(self.model)
+        ids = [i for i in self.model.nodes if i not in unused]
         if self.level == "detail":
             return ids, {}
         keep = _overview_nodes(self.model)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .business.figures import RATES, BusinessCaseResult, Table, format_rate
+from .errors import RenderError
 from .model import Model
 from .results import PERCENTILES, RunResult, level_key
 from .text import html_text, printable
@@ -29,6 +31,7 @@ __all__ = [
     "key_figure_html",
     "key_figure_rows",
     "node_rows",
+    "output_suffix",
     "html_table",
     "risk_rows",
     "table_rows",
@@ -278,3 +281,18 @@ def _sobol_text(sobol: SobolIndices, names: Mapping[str, str]) -> str:
 
 def _index(value: float) -> str:
     return f"{value:.3f}" if math.isfinite(value) else "-"
+
+
+def output_suffix(path: str | Path, formats: Iterable[str], what: str) -> str:
+    """The format ``path`` asks for by its ending (one of ``formats``, lower case), or a
+    :class:`RenderError` naming the path: checked before a run, so a bad name costs nothing.
+
+    >>> output_suffix("P.XLSX", (".html", ".xlsx"), "the portfolio")
+    '.xlsx'
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in formats:
+        raise RenderError(
+            f"cannot write {what} to {str(path)!r}: the name must end in " + " or ".join(formats)
+        )
+    return suffix

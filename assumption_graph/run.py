@@ -101,6 +101,7 @@ class Simulator:
         progress: Progress | None = None,
         chunk: int = CHUNK,
         sip_library: SipLibrary | None = None,
+        rank_correlations: bool = True,
     ) -> RunResult:
         """Simulate ``n`` samples from ``seed`` and summarise the outputs.
 
@@ -116,6 +117,9 @@ class Simulator:
         node in both situations, unless named ``id@without``). ``progress`` is
         called with the number of samples done after each chunk. With a business
         case the run computes its key figures too (``result.business_case``).
+        ``rank_correlations=False`` skips the achieved rank correlations of the
+        correlated inputs (``result.correlations`` is then empty): a caller that never
+        shows them (a portfolio) saves ranking every correlated input's samples.
         A run that needs more memory than the machine has available (8 bytes a
         sample per node kept, plus room to summarise) is a :class:`RunError`
         before it starts; a run to a precision is checked again as it grows.
@@ -127,13 +131,15 @@ class Simulator:
         method = _checked_method(method, precision)
         threads, chunk = _checked_threads(threads), checked_whole(chunk, "chunk", least=1)
         keep_samples = checked_flag(keep_samples, "keep_samples")
+        rank_correlations = checked_flag(rank_correlations, "rank_correlations")
         if progress is not None and not callable(progress):
             raise RunError(f"progress must be a function or None, got {shown(progress)}")
         overrides = self.checked_overrides(overrides)
         pins = self.case.pins(overrides)
         output_ids = self._output_ids(outputs)
         sampler = self._sampler(method, seed, n, pins, sip_library)
-        correlated = tuple(x for a, b, _ in sampler.correlations for x in (a, b))
+        pairs = sampler.correlations if rank_correlations else ()
+        correlated = tuple(x for a, b, _ in pairs for x in (a, b))
         summarised = tuple(dict.fromkeys((*output_ids, *self.case.case_ids)))
         run_ids = tuple(dict.fromkeys((*summarised, *correlated)))  # summarised ones first
         checkpoints = _checkpoints(n, precision)
@@ -183,9 +189,7 @@ class Simulator:
             arrays=arrays if keep_samples else {},
             overrides=overrides,
             business_case=business_case,
-            correlations=achieved_correlations(
-                sampler.correlations, arrays, _workers(threads, done, RANK_ROWS)
-            ),
+            correlations=achieved_correlations(pairs, arrays, _workers(threads, done, RANK_ROWS)),
         )
 
     def evaluate(

@@ -46,9 +46,17 @@ from .io import (
 )
 from .model import Model, Node, node_from_keys
 
-__all__ = ["Scenario", "SCENARIO_KEYS", "read_scenarios", "scenarios_from_data", "changed_model"]
+__all__ = [
+    "BASE",
+    "Scenario",
+    "SCENARIO_KEYS",
+    "read_scenarios",
+    "scenarios_from_data",
+    "changed_model",
+]
 
 SCENARIO_KEYS: tuple[str, ...] = ("description", "set", "nodes", "business_case")
+BASE = "base"  # the base run's name in tables, which no scenario may take
 _TOP_KEYS = ("scenarios",)
 _EXAMPLE = "write e.g. 'scenarios: {cheaper_rate: {set: {rate: 0.85}}}'"
 _NEEDS = "a scenario file needs 'scenarios:' with at least one named scenario"
@@ -185,6 +193,13 @@ class _ScenarioReader:
         """One scenario, its changes read and checked against the model."""
         if not isinstance(name, str) or not name:
             raise _Problem("structure", f"a scenario's name must be text, got {shown(name)}", line)
+        if name == BASE:
+            raise _Problem(
+                "structure",
+                f"a scenario cannot be named {BASE!r}: the tables call the base run so",
+                line,
+                "choose another name",
+            )
         self.mapping(
             body, line, f"scenario {name!r}", "give it 'set:', 'nodes:' or 'business_case:'"
         )

@@ -1,10 +1,10 @@
-"""A scenario comparison for people: a text table per figure, CSV and an Excel sheet.
+"""A scenario comparison for people: text tables, an HTML page, CSV and an Excel sheet.
 
 Each figure (a business case's key figure, or a main node) gets one table: the
 base and every scenario with its risk-adjusted value, mean, P10/P50/P90, its
 difference from the base with the paired standard error, the standard error
 two independent runs would have had, and the share of samples in which the
-scenario beats the base.
+scenario beats the base. The text and the HTML page show the same cells.
 """
 
 from __future__ import annotations
@@ -12,20 +12,31 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._version import __version__
 from .business.figures import RATES
-from .report import _aligned, format_cell
-from .scenarios import BASE, Compared, ScenarioResult
+from .report import _aligned, format_cell, output_suffix
+from .scenario_file import BASE, Scenario
+from .scenarios import Compared, ScenarioResult
+from .templating import render_page
 from .text import printable
 
 if TYPE_CHECKING:
     from xlsxwriter.format import Format
     from xlsxwriter.worksheet import Worksheet
 
-__all__ = ["scenario_report", "scenarios_csv", "scenarios_workbook", "se_ratio"]
+__all__ = [
+    "OUTPUT_FORMATS",
+    "scenario_report",
+    "scenarios_csv",
+    "scenarios_html",
+    "scenarios_output",
+    "scenarios_workbook",
+    "se_ratio",
+]
 
 _HEAD = ("scenario", "risk-adj.", "mean", "P10", "P50", "P90", "difference", "± SE", "indep. SE")
 
@@ -49,16 +60,51 @@ def _error(c: Compared, value: object) -> str:
     return format_cell(value) if abs(value) >= 100 else f"{value:.3g}"
 
 
-def se_ratio(result: ScenarioResult) -> float | None:
+def se_ratio(result: ScenarioResult, figure: str | None = None) -> float | None:
     """How many times smaller the paired standard errors are than independent runs'
-    (the median over scenarios and figures whose paired SE is above 0)."""
+    (the median over the scenarios and figures, or one ``figure``'s, whose paired SE is
+    above 0)."""
     ratios = [
         d.independent_se / d.mean_se
         for figures in result.differences.values()
-        for d in figures.values()
-        if d.mean_se and d.independent_se
+        for name, d in figures.items()
+        if d.mean_se and d.independent_se and figure in (None, name)
     ]
     return float(sorted(ratios)[len(ratios) // 2]) if ratios else None
+
+
+def _way(c: Compared) -> str:
+    """Which way the figure is better: ``lower is better`` for a cost."""
+    return f"{'lower' if c.lower_is_better else 'higher'} is better"
+
+
+def _figure_rows(result: ScenarioResult, c: Compared) -> list[list[str]]:
+    """One figure's table, the header first: the base and every scenario, formatted."""
+    table = [[*_HEAD, "P(better)"]]
+    for row in (r for r in result.rows() if r["figure"] == c.id):
+        p = row["p_better"]
+        table.append(
+            [
+                str(row["scenario"]),
+                *(_value(c, row[k]) for k in ("risk_adjusted", "mean", "p10", "p50", "p90")),
+                "" if row["scenario"] == BASE else _value(c, row["difference"], signed=True),
+                _error(c, row["difference_se"]),
+                _error(c, row["independent_se"]),
+                f"{p:.1%}" if isinstance(p, float) else "",
+            ]
+        )
+    return table
+
+
+def _errors_note(result: ScenarioResult) -> str:
+    """What the differences and their errors are, with the median reduction of the SE."""
+    ratio = se_ratio(result)
+    return (
+        "Differences are taken sample by sample (common random numbers); ± SE is their standard"
+        " error"
+        + (f", {ratio:,.0f}x smaller (median) than two independent runs'" if ratio else "")
+        + " (indep. SE). P(better): the share of samples in which the scenario beats the base."
+    )
 
 
 def scenario_report(result: ScenarioResult) -> str:
@@ -68,33 +114,62 @@ def scenario_report(result: ScenarioResult) -> str:
         f"Scenarios of {base.model}: {base.samples:,} samples, seed {base.seed}, method "
         f"{base.method}; every scenario with the base's random numbers"
     ]
-    rows = result.rows()
     for c in result.compared:
-        way = "lower" if c.lower_is_better else "higher"
-        lines += ["", f"{c.label} ({c.id}): {way} is better"]
-        table = [[*_HEAD, "P(better)"]]
-        for row in (r for r in rows if r["figure"] == c.id):
-            p = row["p_better"]
-            table.append(
-                [
-                    str(row["scenario"]),
-                    *(_value(c, row[k]) for k in ("risk_adjusted", "mean", "p10", "p50", "p90")),
-                    "" if row["scenario"] == BASE else _value(c, row["difference"], signed=True),
-                    _error(c, row["difference_se"]),
-                    _error(c, row["independent_se"]),
-                    f"{p:.1%}" if isinstance(p, float) else "",
-                ]
-            )
-        lines += _aligned(table)
-    ratio = se_ratio(result)
-    lines.append("")
-    lines.append(
-        "Differences are taken sample by sample (common random numbers); ± SE is their standard"
-        " error"
-        + (f", {ratio:,.0f}x smaller (median) than two independent runs'" if ratio else "")
-        + " (indep. SE). P(better): the share of samples in which the scenario beats the base."
-    )
+        lines += ["", f"{c.label} ({c.id}): {_way(c)}"]
+        lines += _aligned(_figure_rows(result, c))
+    lines += ["", _errors_note(result)]
     return printable("\n".join(lines))
+
+
+def scenarios_html(result: ScenarioResult, scenarios: Sequence[Scenario] = ()) -> str:
+    """The comparison as a self-contained HTML page in the report's style: what each
+    scenario changes (when ``scenarios`` are given) and one table per figure."""
+    return render_page(
+        "scenarios.html.j2",
+        title=f"Scenarios of {result.base.model or 'the model'}",
+        facts=[
+            ("Samples", f"{result.base.samples:,}"),
+            ("Seed", str(result.base.seed)),
+            ("Method", result.base.method),
+            ("Scenarios", ", ".join(result.runs)),
+            (
+                "Random numbers",
+                "common: each scenario uses the base's streams for every input it does not change",
+            ),
+            ("Made with", f"assumption_graph {__version__}"),
+        ],
+        scenarios=[(s.name, s.description, _changes(s)) for s in scenarios],
+        figures=[
+            (
+                f"figure-{c.id}",
+                f"{c.label} ({c.id})",
+                _figure_note(result, c),
+                _figure_rows(result, c),
+            )
+            for c in result.compared
+        ],
+        note=_errors_note(result),
+    )
+
+
+def _figure_note(result: ScenarioResult, c: Compared) -> str:
+    """Which way is better for a figure, and how much the pairing shrinks its errors."""
+    ratio = se_ratio(result, c.id)
+    if ratio:
+        pairing = f"; ± SE is {ratio:,.0f}x smaller (median) than two independent runs'"
+    elif all(figures[c.id].mean_se == 0 for figures in result.differences.values()):
+        pairing = "; no scenario changes it (every difference is exactly 0)"
+    else:
+        pairing = ""
+    return f"{_way(c).capitalize()}{pairing}."
+
+
+def _changes(scenario: Scenario) -> str:
+    """What a scenario changes, in one line: its pins, replaced nodes and settings."""
+    parts = [f"{node_id} = {value:g}" for node_id, value in scenario.pins.items()]
+    parts += [f"{node_id} replaced" for node_id in scenario.nodes]
+    parts += [f"business case {key}: {value}" for key, value in scenario.case_keys.items()]
+    return "; ".join(parts)
 
 
 _CSV_COLUMNS = (
@@ -149,6 +224,20 @@ def scenarios_workbook(result: ScenarioResult) -> bytes:
     sheet.set_column(0, len(_CSV_COLUMNS) - 1, 16)
     book.close()
     return buffer.getvalue()
+
+
+#: The ``-o`` formats by their file name's ending.
+OUTPUT_FORMATS: dict[str, Callable[[ScenarioResult, Sequence[Scenario]], str | bytes]] = {
+    ".html": scenarios_html,
+    ".xlsx": lambda result, _: scenarios_workbook(result),
+}
+
+
+def scenarios_output(
+    result: ScenarioResult, path: str | Path, scenarios: Sequence[Scenario] = ()
+) -> str | bytes:
+    """The ``-o`` file's content, in the format its name ends in (see :data:`OUTPUT_FORMATS`)."""
+    return OUTPUT_FORMATS[output_suffix(path, OUTPUT_FORMATS, "the scenarios")](result, scenarios)
 
 
 def _write_row(

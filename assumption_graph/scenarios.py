@@ -31,12 +31,11 @@ from .errors import CheckFailed, ModelFileError, RunError
 from .model import Node
 from .results import NodeSummary, RunResult
 from .run import Simulator
-from .scenario_file import Scenario, changed_model
+from .scenario_file import BASE, Scenario, changed_model
 from .validate import check
 
 __all__ = ["Difference", "ScenarioResult", "Compared", "run_scenarios", "paired_difference"]
 
-BASE = "base"  # the base's name in tables
 TABLE_LEVELS = (10.0, 50.0, 90.0)  # the percentiles a comparison table shows
 
 
@@ -248,9 +247,11 @@ def _simulator(base: Simulator, scenario: Scenario) -> Simulator:
     except CheckFailed:
         first = checked.errors[0]
         replaced = scenario.nodes.get(first.node or "")
+        # a replaced node's problem, or the changed business case's, is the scenario file's
+        ours = replaced or (first.node is None and scenario.case_keys) or first.file is None
         raise ModelFileError(
             f"scenario {scenario.name!r} makes the model fail its check: {first.message}",
-            file=scenario.file if replaced or first.file is None else first.file,
+            file=scenario.file if ours else first.file,
             line=replaced.line if replaced else first.line,
             node=first.node,
         ) from None

@@ -49,6 +49,7 @@ STAGES: dict[str, int] = {
     "report": 6,
     "plots": 6,
     "html_report": 6,
+    "templating": 6,
     "export": 6,
     "workbook_formulas": 6,
     "portfolio_report": 6,

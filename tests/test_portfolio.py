@@ -7,15 +7,22 @@ library input must be refused with a one-line message and nothing written.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from assumption_graph import load, read_model
+import assumption_graph as ag
+from assumption_graph import RunError, load, loads, read_model
+from assumption_graph.business import CATEGORIES
 from assumption_graph.io import dump
-from assumption_graph.portfolio import FIGURES, TOTALS, run_portfolio
+from assumption_graph.plots import LEGEND_CURVES, curves_figure
+from assumption_graph.portfolio import FIGURES, TOTALS, PortfolioResult, run_portfolio
+from assumption_graph.portfolio_report import portfolio_text
+from assumption_graph.render import diagram
 from assumption_graph.run import Simulator
 from assumption_graph.validate import check
 
@@ -58,6 +65,26 @@ def test_each_case_row_matches_its_own_run(portfolio) -> None:  # type: ignore[n
         assert row.figures["project_cost_p50"] == case["project_cost"].percentiles[50.0]
         assert 0.0 <= row.figures["npv_below_zero"] <= 1.0
         assert set(row.figures) == set(FIGURES)
+        gains = [
+            (name, v) for name, v in case.tables["by_category"].rows if name.startswith("gain")
+        ]
+        assert gains  # every example case has gains, and the portfolio keeps them
+        for name, (_, risk_adjusted) in gains:
+            assert row.costs[tuple(name.split(": "))] == risk_adjusted
+
+
+def test_the_portfolio_is_in_the_top_level_api() -> None:
+    assert ag.run_portfolio is run_portfolio and ag.PortfolioResult is PortfolioResult
+
+
+def test_a_run_without_rank_correlations_has_the_same_numbers() -> None:
+    """A portfolio skips the achieved rank correlations; every figure stays the same."""
+    simulator = Simulator(load(CASES[0]))
+    assert simulator.model.correlations  # the case has correlated inputs
+    ranked = simulator.run(N, SEED).to_dict()
+    skipped = simulator.run(N, SEED, rank_correlations=False).to_dict()
+    assert ranked.pop("correlations") and "correlations" not in skipped
+    assert skipped == ranked
 
 
 def test_shared_inputs_draw_the_same_numbers_in_every_case() -> None:
@@ -91,12 +118,33 @@ def test_category_table_has_the_same_rows_for_every_case(portfolio) -> None:  # 
     table = portfolio.category_table()
     costs = [row for row in table.rows if row[0].startswith("project cost: ")]
     assert len(costs) == 8
+    for group in ("project cost", "operating without", "operating with"):
+        names = [name for name, _ in table.rows if name.startswith(f"{group}: ")]
+        assert names == [f"{group}: {category}" for category in CATEGORIES]
+    gains = dict(table.rows)["gain: (no category)"]
+    assert gains[-1] == pytest.approx(sum(gains[:-1])) and all(v > 0 for v in gains)
     for _name, values in table.rows:
         assert len(values) == len(CASES) + 1
         assert values[-1] == pytest.approx(sum(values[:-1]))
     figures = portfolio.figure_table()
     npv = dict(figures.rows)["NPV"]
     assert npv[-1] == pytest.approx(sum(npv[:-1]))
+
+
+def test_key_figures_read_down_the_page_one_row_per_case(portfolio) -> None:  # type: ignore[no-untyped-def]
+    lines = portfolio_text(portfolio).splitlines()
+    start = lines.index("Key figures by case") + 1
+    assert lines[start].split()[:2] == ["case", "NPV"]
+    names = [case.name for case in portfolio.cases] + ["portfolio"]
+    for line, name in zip(lines[start + 1 :], names, strict=False):
+        assert line.startswith(name)
+
+
+def test_a_crowd_of_cases_is_charted_without_a_legend(portfolio) -> None:  # type: ignore[no-untyped-def]
+    npv = portfolio.cases[0].npv
+    few = curves_figure({f"c{k}": npv for k in range(3)}, "NPV")
+    crowd = curves_figure({f"c{k}": npv for k in range(LEGEND_CURVES + 1)}, "NPV")
+    assert len(few.legends) == 1 and not crowd.legends
 
 
 def test_total_summary_is_of_the_summed_samples(portfolio) -> None:  # type: ignore[no-untyped-def]
@@ -157,6 +205,13 @@ def test_library_nodes_join_the_case_unused_ones_marked(tmp_path: Path) -> None:
     assert saved["library"] == "shared.yaml" and set(saved["nodes"]) == {"hours", "build"}
 
 
+def test_draw_leaves_out_library_nodes_the_case_does_not_use(tmp_path: Path) -> None:
+    write(tmp_path, "shared.yaml", LIBRARY + "  spare_twice: {formula: spare * 2}\n")
+    source = diagram(load(write(tmp_path, "a.yaml", case_text()))).source
+    assert "rate" in source and "hours" in source
+    assert "spare" not in source
+
+
 def test_a_clash_names_both_files_and_lines(tmp_path: Path) -> None:
     write(tmp_path, "shared.yaml", LIBRARY)
     extra = "rate: {value: 1, unit: tkr/h, source: own}"
@@ -191,13 +246,23 @@ def test_a_library_problem_is_reported_at_the_library_line(tmp_path: Path) -> No
     ],
 )
 def test_bad_libraries_are_refused(
-    tmp_path: Path, library: str | None, code: str, words: str
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    library: str | None,
+    code: str,
+    words: str,
 ) -> None:
     name = "missing.yaml" if library is None else "shared.yaml"
     if library is not None:
         write(tmp_path, name, library)
-    problems = read_model(write(tmp_path, "a.yaml", case_text(library=name)))[1]
+    case = write(tmp_path, "a.yaml", case_text(library=name))
+    problems = read_model(case)[1]
     assert problems and problems[0].code == code and words in problems[0].message
+    before = sorted(tmp_path.iterdir())
+    outputs = ["--json", tmp_path / "p.json", "-o", tmp_path / "p.html", "-o", tmp_path / "p.xlsx"]
+    exit_code, out, err = run_cli(capsys, "portfolio", case, "-n", 1000, *outputs)
+    assert exit_code in (1, 2) and code in err and "Traceback" not in err and not out
+    assert sorted(tmp_path.iterdir()) == before  # nothing written
 
 
 def test_check_validates_the_library_with_the_case(
@@ -216,17 +281,22 @@ def test_check_validates_the_library_with_the_case(
 def test_portfolio_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_json, xlsx, page = tmp_path / "p.json", tmp_path / "p.xlsx", tmp_path / "p.html"
     argv = ["portfolio", *CASES, "-n", N, "--seed", SEED, "--json", out_json]
-    code, out, err = run_cli(capsys, *argv, "-o", xlsx)
+    code, out, err = run_cli(capsys, *argv, "-o", xlsx, "-o", page)
     assert code == 0, err
     assert "Key figures by case" in out and "Costs by category" in out and "Portfolio NPV" in out
     data = json.loads(out_json.read_text(encoding="utf-8"))
     assert [c["file"] for c in data["cases"]] == [str(p) for p in CASES]
     assert set(data["totals"]) == set(TOTALS)
     assert xlsx.read_bytes()[:2] == b"PK"
-    code, _, err = run_cli(capsys, "portfolio", *CASES, "-n", 2000, "-o", page)
-    assert code == 0, err
     text = page.read_text(encoding="utf-8")
     assert "<svg" in text and "NPV distributions" in text
+    assert "border-collapse" in text  # the report's style sheet
+    assert not re.search(r"(src|href)=\"(?!#)|@import", text)  # self-contained
+    for section in ("key-figures", "npv-distributions", "totals", "by-category"):
+        assert f'<section id="{section}">' in text
+    assert "<td>gain: (no category)</td>" in text
+    for case in data["cases"]:
+        assert f"<th>{html.escape(case['name'])}</th>" in text
 
 
 def test_portfolio_json_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
@@ -258,3 +328,14 @@ def test_bad_portfolios_are_refused_with_nothing_written(
     code, out, err = run_cli(capsys, "portfolio", *cases, "-n", 1000, flag, target)
     assert code in (1, 2) and words in err and "Traceback" not in err
     assert list(tmp_path.rglob("*")) == []
+
+
+def test_cases_in_different_money_units_are_refused() -> None:
+    euro = """name: In euro
+money_unit: EUR
+business_case: {start_year: 2025, end_year: 2027}
+nodes:
+  build: {kind: main, side: cost, category: staff, year: 2025, value: 10, unit: EUR}
+"""
+    with pytest.raises(RunError, match="counts in 'EUR', .* in 'tkr': a portfolio sums"):
+        run_portfolio([load(CASES[0]), loads(euro)], 1000, SEED)

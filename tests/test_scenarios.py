@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +15,10 @@ from assumption_graph import loads
 from assumption_graph.business.labels import KEY_FIGURES
 from assumption_graph.cli import main
 from assumption_graph.errors import ModelFileError
+from assumption_graph.report import format_cell
 from assumption_graph.run import Simulator
 from assumption_graph.scenario_file import changed_model, scenarios_from_data
+from assumption_graph.scenario_report import scenarios_html
 from assumption_graph.scenarios import paired_difference, run_scenarios
 
 from .commands import run_cli
@@ -159,15 +163,71 @@ def test_a_pin_outside_the_range_is_a_warning(demo):
 
 
 @pytest.fixture(scope="module")
-def case_json(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def case_outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of one ``scenarios`` command's outputs: JSON, CSV, xlsx and HTML."""
     folder = tmp_path_factory.mktemp("scenarios")
     out = folder / "scenarios.json"
     argv = ["scenarios", CASE, CASE_SCENARIOS, "-n", 5000, "--seed", 7, "--json", out]
-    argv += ["--csv", folder / "s.csv", "-o", folder / "s.xlsx"]
+    argv += ["--csv", folder / "s.csv", "-o", folder / "s.xlsx", "-o", folder / "s.html"]
     assert main([str(a) for a in argv]) == 0
     assert (folder / "s.xlsx").read_bytes()[:2] == b"PK"
     assert (folder / "s.csv").read_text().startswith("scenario,figure,risk_adjusted")
-    return json.loads(out.read_text())
+    return folder
+
+
+@pytest.fixture(scope="module")
+def case_json(case_outputs: Path) -> dict:
+    return json.loads((case_outputs / "scenarios.json").read_text())
+
+
+def test_html_page_shows_every_figure_of_every_scenario(case_outputs, case_json):
+    """One section per key figure: each scenario's risk-adjusted value, mean, P10/P50/P90,
+    difference ± paired SE, P(better), and how much smaller the paired SE is."""
+    page = (case_outputs / "s.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "border-collapse" in page  # the report's CSS
+    assert not re.search(r"(src|href)=\"(?!#)|https?://|@import", page)  # self-contained
+    for name in KEY_FIGURES:
+        section = page.split(f'<section id="figure-{name}">')[1].split("</section>")[0]
+        assert "<th>P(better)</th>" in section and "<th>± SE</th>" in section
+        for scenario in ("base", *case_json["scenarios"]):
+            assert f"<tr><td>{scenario}</td>" in section, (name, scenario)
+    npv = page.split('<section id="figure-npv">')[1].split("</section>")[0]
+    assert "smaller (median) than two independent runs" in npv
+    base_npv = case_json["base"]["business_case"]["key_figures"]["npv"]
+    assert f"<tr><td>base</td><td>{format_cell(base_npv['risk_adjusted'])}</td>" in npv
+    assert "The state&#39;s discount rate is lowered." in page  # the scenarios' descriptions
+    assert "business case discount_rate: 0.035" in page
+
+
+def test_csv_and_workbook_hold_one_row_per_scenario_and_figure(case_outputs, case_json):
+    with (case_outputs / "s.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == (1 + len(case_json["scenarios"])) * len(KEY_FIGURES)
+    by_key = {(r["scenario"], r["figure"]): r for r in rows}
+    base_npv = case_json["base"]["business_case"]["key_figures"]["npv"]
+    assert float(by_key[("base", "npv")]["risk_adjusted"]) == base_npv["risk_adjusted"]
+    slow = case_json["scenarios"]["slow_supplier"]["difference"]["npv"]
+    assert float(by_key[("slow_supplier", "npv")]["difference"]) == slow["mean"]
+    assert float(by_key[("slow_supplier", "npv")]["p_better"]) == slow["p_better"]
+    openpyxl = pytest.importorskip("openpyxl")
+    sheet = openpyxl.load_workbook(case_outputs / "s.xlsx")["Scenarios"]
+    cells = list(sheet.iter_rows(values_only=True))
+    assert list(cells[0]) == list(rows[0]) and len(cells) == len(rows) + 1
+
+
+def test_html_page_escapes_the_model_text(demo):
+    changes = {"<b>pinned</b>": {"set": {"rate": 1.2}, "description": "<script>x</script>"}}
+    scenarios, _ = scenarios_from_data(changes, demo.model)
+    page = scenarios_html(run_scenarios(demo, scenarios, 500, SEED), scenarios)
+    assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert "<b>pinned" not in page and "&lt;b&gt;pinned&lt;/b&gt;" in page
+
+
+def test_bad_output_names_are_refused_before_the_run(tmp_path, capsys):
+    page, pdf = tmp_path / "s.html", tmp_path / "s.pdf"
+    code, _, err = run_cli(capsys, "scenarios", CASE, CASE_SCENARIOS, "-o", page, "-o", pdf)
+    assert code == 1 and "must end in .html or .xlsx" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_json_contract(case_json, capsys):
@@ -266,6 +326,7 @@ nodes:
         ("scenarios: [a, b\n", ":2: YAML syntax error"),
         ("", "the file is empty (hint: a scenario file needs 'scenarios:'"),
         ("scenarios: 3\n", "'scenarios' must be a mapping"),
+        ("scenarios:\n  base:\n    set: {hours: 1}\n", ":2: a scenario cannot be named 'base'"),
     ],
 )
 def test_bad_scenario_files_are_refused_with_nothing_written(tmp_path, capsys, text, message):
@@ -274,12 +335,13 @@ def test_bad_scenario_files_are_refused_with_nothing_written(tmp_path, capsys, t
     scenarios = tmp_path / "scenarios.yaml"
     scenarios.write_text(text)
     out = tmp_path / "out.json"
-    code, stdout, err = run_cli(capsys, "scenarios", model, scenarios, "-n", 100, "--json", out)
+    argv = ["--json", out, "--csv", tmp_path / "s.csv", "-o", tmp_path / "s.html"]
+    code, stdout, err = run_cli(capsys, "scenarios", model, scenarios, "-n", 100, *argv)
     assert code == 2, err
     assert message in err, err
     (error,) = [line for line in err.splitlines() if "warning missing-source" not in line]
     assert error.startswith("error: ") and not stdout
-    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.yaml", "scenarios.yaml"]
 
 
 def test_bad_business_case_setting_has_a_hint(capsys, tmp_path):
@@ -287,6 +349,14 @@ def test_bad_business_case_setting_has_a_hint(capsys, tmp_path):
     scenarios.write_text("scenarios:\n  s:\n    business_case: {discount_rat: 0.03}\n")
     code, _, err = run_cli(capsys, "scenarios", CASE, scenarios, "-n", 100)
     assert code == 2 and "did you mean 'discount_rate'?" in err, err
+
+
+def test_a_business_case_setting_that_fails_the_check_names_the_scenario_line(capsys, tmp_path):
+    scenarios = tmp_path / "s.yaml"
+    scenarios.write_text("scenarios:\n  s:\n    business_case: {discount_rate: -5}\n")
+    code, _, err = run_cli(capsys, "scenarios", CASE, scenarios, "-n", 100, "--json", "-")
+    assert code == 2 and f"error: {scenarios}:3: scenario 's' makes the model fail" in err, err
+    assert "discount_rate -5" in err
 
 
 def test_pin_outside_range_warns_on_the_command_line(capsys, tmp_path):
