@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -167,10 +168,10 @@ def summarise_total(
         samples *= factor
         return own, summarise(samples, total_figures)
     with np.errstate(over="ignore", invalid="ignore"):
-        ordered = np.sort(samples)
+        ordered = _sorted(samples)
         own = _summary(samples, 0, figures, ordered)
         samples *= factor
-        if not np.isfinite(ordered[[0, -1]] * factor).all():  # an overflow: sort afresh
+        if ordered.size and not np.isfinite(ordered[[0, -1]] * factor).all():  # an overflow
             del ordered
             return own, summarise(samples, total_figures)
         ordered *= factor
@@ -205,14 +206,22 @@ def in_threads(tasks: Sequence[Callable[[], T]], workers: int = 1) -> list[T]:
     """Each task's result, in order, calling ``workers`` of them at a time.
 
     For summaries and rankings: numpy's sorts, most of their work, run without
-    the GIL, so independent outputs keep several cores busy.
+    the GIL, so independent outputs keep several cores busy. Each thread's
+    summaries share its scratch arrays (a sorted copy, a temporary), freed when
+    the tasks are done: a fresh array for each large output costs page faults.
 
     >>> in_threads([lambda: 1, lambda: 2], workers=2)
     [1, 2]
     """
     if workers <= 1 or len(tasks) <= 1:
-        return [task() for task in tasks]
-    with ThreadPoolExecutor(min(workers, len(tasks)), thread_name_prefix="summaries") as pool:
+        _give_scratch()
+        try:
+            return [task() for task in tasks]
+        finally:
+            del _scratch.spaces
+    with ThreadPoolExecutor(
+        min(workers, len(tasks)), thread_name_prefix="summaries", initializer=_give_scratch
+    ) as pool:
         return list(pool.map(_call, tasks))
 
 
@@ -240,10 +249,10 @@ def _summary(
     stats = dict.fromkeys(("mean", "std", "min", "max", "mean_se"), math.nan)
     quantiles: tuple[float, ...] = ()
     if n > 1:  # before the sort, so that std's temporary is gone before the sorted copy comes
-        stats["std"] = float(np.std(finite, ddof=1))
+        stats["std"] = _std(finite, _work(n, 0 if ordered is None else 1))
         stats["mean_se"] = stats["std"] / math.sqrt(n)
     if ordered is None:
-        ordered = np.sort(finite)
+        ordered = _sorted(finite)
     if n:
         stats["mean"] = float(np.mean(finite))
         stats["min"], stats["max"] = float(ordered[0]), float(ordered[-1])
@@ -271,6 +280,44 @@ def _summary(
         percentiles_se=errors,
         quantiles=quantiles,
     )
+
+
+_scratch = threading.local()  # a summarising thread's working arrays (see in_threads)
+
+
+def _work(n: int, slot: int = 0) -> np.ndarray:
+    """``n`` floats of working space: the thread's scratch array ``slot`` (0: the sorted
+    copy, 1: the std's squares where the sorted copy is held meanwhile) where it has them."""
+    spaces = getattr(_scratch, "spaces", None)
+    if spaces is None:
+        return np.empty(n)
+    if spaces[slot].size < n:
+        spaces[slot] = np.empty(n)
+    return spaces[slot][:n]
+
+
+def _give_scratch() -> None:
+    """Give this thread scratch arrays, made on first use, kept while it summarises."""
+    _scratch.spaces = [np.empty(0), np.empty(0)]
+
+
+def _std(finite: np.ndarray, squares: np.ndarray) -> float:
+    """``np.std(finite, ddof=1)`` by the same steps (numpy's ``_var``), its temporary in
+    ``squares``: a fresh temporary for each large output costs page faults."""
+    n = finite.size
+    mean = np.add.reduce(finite, keepdims=True)
+    np.true_divide(mean, n, out=mean)
+    np.subtract(finite, mean, out=squares)
+    np.square(squares, out=squares)
+    return float(np.sqrt(np.add.reduce(squares) / max(n - 1, 0)))
+
+
+def _sorted(finite: np.ndarray) -> np.ndarray:
+    """``np.sort(finite)``, in the thread's scratch (valid until the thread's next sort)."""
+    ordered = _work(finite.size)
+    ordered[...] = finite
+    ordered.sort()
+    return ordered
 
 
 def _scaled_moments(finite: np.ndarray, least: float, most: float) -> dict[str, float]:
