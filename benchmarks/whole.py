@@ -100,12 +100,13 @@ def layered_against_fused(nodes: int, n: int, repeat: int) -> dict[str, float]:
 
 def render(business: dict[str, float], versus: dict[str, float], nodes: int) -> str:
     """The two tables."""
+    business_ratio = business["whole_seconds"] / business["kernel_seconds"]
     lines = [
         f"Whole runs (best of rounds; {kernel.max_threads()} threads)",
         "",
         "graph            samples   whole s  kernel s  whole/kernel",
         f"business case  {business['samples']:9.0e}  {business['whole_seconds']:8.3f}"
-        f"  {business['kernel_seconds']:8.3f}  {business['whole_seconds'] / business['kernel_seconds']:11.2f}x",
+        f"  {business['kernel_seconds']:8.3f}  {business_ratio:11.2f}x",
         "",
         f"layered-{nodes:<6}  samples   fused s   whole s  kernel s  fused/whole  fused/kernel",
         f"               {versus['samples']:9.0e}  {versus['fused_seconds']:8.3f}"
