@@ -165,7 +165,8 @@ def summarise_total(
     """
     if factor <= 0.0 or not np.isfinite(samples).all():
         own = summarise(samples, figures)
-        samples *= factor
+        with np.errstate(over="ignore", invalid="ignore"):  # a total past float64's range: inf
+            samples *= factor
         return own, summarise(samples, total_figures)
     with np.errstate(over="ignore", invalid="ignore"):
         ordered = _sorted(samples)
