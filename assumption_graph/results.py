@@ -13,11 +13,13 @@ S-curve once the samples are gone.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -31,13 +33,20 @@ __all__ = [
     "NodeSummary",
     "RunResult",
     "summarise",
+    "summarise_total",
     "summarise_rows",
+    "in_threads",
     "level_key",
     "by_level",
     "spearman",
     "achieved_correlations",
+    "correlated_names",
+    "finite_ranks",
+    "Ranking",
     "average_ranks",
 ]
+
+T = TypeVar("T")
 
 PERCENTILES: tuple[float, ...] = (5.0, 10.0, 25.0, 50.0, 70.0, 75.0, 80.0, 90.0, 95.0)
 # The levels (in percent) of a summary's quantile sketch: 0, 0.5, 1, ..., 100.
@@ -127,11 +136,53 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
     >>> s.mean, s.nonfinite, s.percentiles[50.0], s.mean_se
     (2.0, 1, 2.0, 0.5773502691896258)
     """
-    is_finite = np.isfinite(samples)
-    finite = samples if is_finite.all() else samples[is_finite]  # copy only when needed
-    nonfinite = int(samples.size - finite.size)
+    finite = _finite(samples)
     with np.errstate(over="ignore", invalid="ignore"):  # overflows are taken again, scaled
-        return _summary(finite, nonfinite, figures)
+        return _summary(finite, samples.size - finite.size, figures)
+
+
+def summarise_total(
+    samples: np.ndarray,
+    figures: Mapping[str, float],
+    factor: float,
+    total_figures: Mapping[str, float],
+) -> tuple[NodeSummary, NodeSummary]:
+    """``summarise(samples, figures)``, then ``samples`` scaled in place by ``factor``
+    (a node with ``years``: its total) and summarised with ``total_figures``, from one sort.
+
+    A positive factor keeps the samples' order (rounding is monotone), so where
+    every sample is finite before and after scaling, the sorted scaled samples
+    are the sorted samples scaled, and the percentiles and sketch are those a sort
+    of the scaled samples gives. Otherwise (a non-finite sample, an overflow, a
+    factor that is not positive) the scaled samples are summarised afresh. Mean
+    and std are taken over the scaled samples as :func:`summarise` does; the
+    memory beyond ``samples`` is :func:`summarise`'s (one sorted copy, one temporary).
+
+    >>> row = np.array([3.0, 1.0, 2.0])
+    >>> own, total = summarise_total(row, {}, 2.0, {})
+    >>> own.percentiles[50.0], total.percentiles[50.0], row.tolist()
+    (2.0, 4.0, [6.0, 2.0, 4.0])
+    """
+    if factor <= 0.0 or not np.isfinite(samples).all():
+        own = summarise(samples, figures)
+        with np.errstate(over="ignore", invalid="ignore"):  # a total past float64's range: inf
+            samples *= factor
+        return own, summarise(samples, total_figures)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ordered = _sorted(samples)
+        own = _summary(samples, 0, figures, ordered)
+        samples *= factor
+        if ordered.size and not np.isfinite(ordered[[0, -1]] * factor).all():  # an overflow
+            del ordered
+            return own, summarise(samples, total_figures)
+        ordered *= factor
+        return own, _summary(samples, 0, total_figures, ordered)
+
+
+def _finite(samples: np.ndarray) -> np.ndarray:
+    """The finite ``samples`` (``samples`` itself, not a copy, when all are)."""
+    is_finite = np.isfinite(samples)
+    return samples if is_finite.all() else samples[is_finite]
 
 
 def summarise_rows(
@@ -147,10 +198,36 @@ def summarise_rows(
     >>> [s.mean for s in summarise_rows(np.array([[1.0, 3.0], [2.0, 4.0]]), [{}, {}], 2)]
     [2.0, 3.0]
     """
-    if workers <= 1 or len(rows) <= 1:
-        return [summarise(row, f) for row, f in zip(rows, figures, strict=True)]
-    with ThreadPoolExecutor(min(workers, len(rows)), thread_name_prefix="summaries") as pool:
-        return list(pool.map(summarise, rows, figures))
+    return in_threads(
+        [functools.partial(summarise, r, f) for r, f in zip(rows, figures, strict=True)], workers
+    )
+
+
+def in_threads(tasks: Sequence[Callable[[], T]], workers: int = 1) -> list[T]:
+    """Each task's result, in order, calling ``workers`` of them at a time.
+
+    For summaries and rankings: numpy's sorts, most of their work, run without
+    the GIL, so independent outputs keep several cores busy. Each thread's
+    summaries share its scratch arrays (a sorted copy, a temporary), freed when
+    the tasks are done: a fresh array for each large output costs page faults.
+
+    >>> in_threads([lambda: 1, lambda: 2], workers=2)
+    [1, 2]
+    """
+    if workers <= 1 or len(tasks) <= 1:
+        _give_scratch()
+        try:
+            return [task() for task in tasks]
+        finally:
+            del _scratch.spaces
+    with ThreadPoolExecutor(
+        min(workers, len(tasks)), thread_name_prefix="summaries", initializer=_give_scratch
+    ) as pool:
+        return list(pool.map(_call, tasks))
+
+
+def _call(task: Callable[[], T]) -> T:
+    return task()
 
 
 #: Below this magnitude the squares of the samples' deviations (at least one ulp of
@@ -160,16 +237,23 @@ _LEVELS = np.array(PERCENTILES) / 100
 _SKETCH = np.array(SKETCH_LEVELS) / 100
 
 
-def _summary(finite: np.ndarray, nonfinite: int, figures: Mapping[str, float]) -> NodeSummary:
+def _summary(
+    finite: np.ndarray,
+    nonfinite: int,
+    figures: Mapping[str, float],
+    ordered: np.ndarray | None = None,
+) -> NodeSummary:
+    """The summary of ``finite`` samples, sorted here unless ``ordered`` gives them sorted."""
     n = finite.size
     percentiles: dict[float, float | None] = dict.fromkeys(PERCENTILES)
     errors: dict[float, float | None] = dict.fromkeys(PERCENTILES)
     stats = dict.fromkeys(("mean", "std", "min", "max", "mean_se"), math.nan)
     quantiles: tuple[float, ...] = ()
     if n > 1:  # before the sort, so that std's temporary is gone before the sorted copy comes
-        stats["std"] = float(np.std(finite, ddof=1))
+        stats["std"] = _std(finite, _work(n, 0 if ordered is None else 1))
         stats["mean_se"] = stats["std"] / math.sqrt(n)
-    ordered = np.sort(finite)
+    if ordered is None:
+        ordered = _sorted(finite)
     if n:
         stats["mean"] = float(np.mean(finite))
         stats["min"], stats["max"] = float(ordered[0]), float(ordered[-1])
@@ -197,6 +281,44 @@ def _summary(finite: np.ndarray, nonfinite: int, figures: Mapping[str, float]) -
         percentiles_se=errors,
         quantiles=quantiles,
     )
+
+
+_scratch = threading.local()  # a summarising thread's working arrays (see in_threads)
+
+
+def _work(n: int, slot: int = 0) -> np.ndarray:
+    """``n`` floats of working space: the thread's scratch array ``slot`` (0: the sorted
+    copy, 1: the std's squares where the sorted copy is held meanwhile) where it has them."""
+    spaces = getattr(_scratch, "spaces", None)
+    if spaces is None:
+        return np.empty(n)
+    if spaces[slot].size < n:
+        spaces[slot] = np.empty(n)
+    return spaces[slot][:n]
+
+
+def _give_scratch() -> None:
+    """Give this thread scratch arrays, made on first use, kept while it summarises."""
+    _scratch.spaces = [np.empty(0), np.empty(0)]
+
+
+def _std(finite: np.ndarray, squares: np.ndarray) -> float:
+    """``np.std(finite, ddof=1)`` by the same steps (numpy's ``_var``), its temporary in
+    ``squares``: a fresh temporary for each large output costs page faults."""
+    n = finite.size
+    mean = np.add.reduce(finite, keepdims=True)
+    np.true_divide(mean, n, out=mean)
+    np.subtract(finite, mean, out=squares)
+    np.square(squares, out=squares)
+    return float(np.sqrt(np.add.reduce(squares) / max(n - 1, 0)))
+
+
+def _sorted(finite: np.ndarray) -> np.ndarray:
+    """``np.sort(finite)``, in the thread's scratch (valid until the thread's next sort)."""
+    ordered = _work(finite.size)
+    ordered[...] = finite
+    ordered.sort()
+    return ordered
 
 
 def _scaled_moments(finite: np.ndarray, least: float, most: float) -> dict[str, float]:
@@ -403,45 +525,87 @@ def spearman(
 
 
 def achieved_correlations(
-    pairs: Sequence[tuple[str, str, float]], arrays: Mapping[str, np.ndarray], workers: int = 1
+    pairs: Sequence[tuple[str, str, float]],
+    arrays: Mapping[str, np.ndarray],
+    workers: int = 1,
+    ranked: Mapping[str, Ranking] | None = None,
 ) -> tuple[dict[str, object], ...]:
     """Each requested correlation ``(a, b, rho)`` with the Spearman correlation the
     samples in ``arrays`` have (``None`` where not defined: two pairs or fewer
     finite, or one side constant).
 
-    An input in several pairs is ranked once (over its finite samples), the
+    An input in several pairs is ranked once (:func:`finite_ranks`), the
     inputs ``workers`` at a time: numpy's sort, most of a ranking, runs
-    without the GIL. Each correlation is the one :func:`spearman` gives alone.
+    without the GIL; ``ranked`` may give those rankings, made beforehand. Each
+    correlation is the one :func:`spearman` gives alone.
 
     >>> x = np.arange(5.0)
     >>> achieved_correlations([("a", "b", 0.5)], {"a": x, "b": x**2})[0]["achieved"]
     1.0
     """
-
-    def ranks(name: str) -> np.ndarray:
-        values = arrays[name]
-        return average_ranks(values[np.isfinite(values)])
-
-    names = list(dict.fromkeys(x for a, b, _ in pairs for x in (a, b)))
-    if workers <= 1 or len(names) <= 1:
-        ranked = dict(zip(names, map(ranks, names), strict=True))
-    else:
-        with ThreadPoolExecutor(min(workers, len(names)), thread_name_prefix="ranks") as pool:
-            ranked = dict(zip(names, pool.map(ranks, names), strict=True))
+    if ranked is None:
+        names = correlated_names(pairs)
+        tasks = [functools.partial(finite_ranks, arrays[name]) for name in names]
+        ranked = dict(zip(names, in_threads(tasks, workers), strict=True))
     return tuple(
         {"a": a, "b": b, "requested": rho, "achieved": _achieved(a, b, arrays, ranked)}
         for a, b, rho in pairs
     )
 
 
+def correlated_names(pairs: Sequence[tuple[str, str, float]]) -> list[str]:
+    """The inputs of correlations ``pairs``, each once, in order of first mention."""
+    return list(dict.fromkeys(x for a, b, _ in pairs for x in (a, b)))
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """An input's ranks as :func:`achieved_correlations` uses them (:func:`finite_ranks`).
+
+    Where the input has more than two values, every one finite and not all equal,
+    ``centred`` holds its average ranks less their mean and ``square`` their sum
+    of squares, :func:`spearman`'s terms, so that each correlation of two such
+    inputs is one dot product; otherwise ``ranks`` holds the average ranks of the
+    finite values. Never both: a run keeps one array per correlated input.
+    """
+
+    ranks: np.ndarray | None = field(default=None, repr=False)
+    centred: np.ndarray | None = field(default=None, repr=False)
+    square: float = math.nan
+
+
+def finite_ranks(values: np.ndarray) -> Ranking:
+    """The :class:`Ranking` of an input's ``values``.
+
+    >>> finite_ranks(np.array([2.0, 1.0, 3.0])).centred.tolist()
+    [0.0, -1.0, 1.0]
+    """
+    is_finite = np.isfinite(values)
+    if values.size > 2 and is_finite.all() and np.ptp(values) > 0:
+        del is_finite
+        centred = average_ranks(values)
+        centred -= centred.mean()
+        return Ranking(centred=centred, square=float(np.dot(centred, centred)))
+    return Ranking(ranks=average_ranks(values[is_finite]))
+
+
 def _achieved(
-    a: str, b: str, arrays: Mapping[str, np.ndarray], ranked: Mapping[str, np.ndarray]
+    a: str, b: str, arrays: Mapping[str, np.ndarray], ranked: Mapping[str, Ranking]
 ) -> float | None:
-    """Spearman's rho of inputs ``a`` and ``b``, given their ranks; None where undefined."""
+    """Spearman's rho of inputs ``a`` and ``b``, given their rankings; None where undefined.
+
+    Of two inputs with centred ranks, the dot product :func:`spearman` would
+    take of them; of any others, :func:`spearman` itself.
+    """
+    x_ranking, y_ranking = ranked[a], ranked[b]
+    if x_ranking.centred is not None and y_ranking.centred is not None:
+        dot = np.dot(x_ranking.centred, y_ranking.centred)
+        rho = float(dot / math.sqrt(x_ranking.square * y_ranking.square))
+        return min(1.0, max(-1.0, rho))
     x, y = arrays[a], arrays[b]
     finite = np.isfinite(x) & np.isfinite(y)
     defined = finite.sum() > 2 and np.ptp(x[finite]) > 0 and np.ptp(y[finite]) > 0
-    return spearman(x, y, ranked[b], ranked[a]) if defined else None
+    return spearman(x, y, y_ranking.ranks, x_ranking.ranks) if defined else None
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:

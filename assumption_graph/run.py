@@ -13,6 +13,7 @@ Chunk size and thread count never change the numbers.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import warnings
@@ -29,7 +30,17 @@ from .compile.reference import input_distributions
 from .distributions import Distribution
 from .errors import RunError, did_you_mean, shown
 from .model import Model
-from .results import RunResult, achieved_correlations, summarise, summarise_rows
+from .results import (
+    NodeSummary,
+    Ranking,
+    RunResult,
+    achieved_correlations,
+    correlated_names,
+    finite_ranks,
+    in_threads,
+    summarise,
+    summarise_total,
+)
 from .sampling import METHODS, InputSampler
 from .scenario_file import scenarios_from_data
 from .settings import DEFAULT_SAMPLES, DEFAULT_SEED
@@ -143,14 +154,14 @@ class Simulator:
         summarised = tuple(dict.fromkeys((*output_ids, *self.case.case_ids)))
         run_ids = tuple(dict.fromkeys((*summarised, *correlated)))  # summarised ones first
         checkpoints = _checkpoints(n, precision)
-        ranked = len(set(correlated))  # the achieved correlations rank these inputs' samples
-        _check_run_memory(len(run_ids), 0, checkpoints[0], precision, ranked)  # before compiling
+        rank_rows = len(set(correlated))  # the achieved correlations rank these inputs' samples
+        _check_run_memory(len(run_ids), 0, checkpoints[0], precision, rank_rows)  # before compiling
         program = self.compiled.program(run_ids, pins, inputs=sampler.plan)
         out = np.empty((len(run_ids), 0))
         done = 0
         for target in checkpoints:
             if done:  # a run to a precision grows only as far as it must
-                _check_run_memory(len(run_ids), done, target, precision, ranked)
+                _check_run_memory(len(run_ids), done, target, precision, rank_rows)
             out = _grown(out, target)
             for start in range(done, target, chunk):
                 count = min(chunk, target - start)
@@ -163,22 +174,14 @@ class Simulator:
                 break
         out = out[:, :done]
         figures = self.compiled.figures(summarised, pins)
-        rows = summarise_rows(
-            out[: len(summarised)],
-            [figures[o] for o in summarised],
-            _workers(threads, done, SUMMARY_ROWS),
+        summaries, totals, ranked = self._summaries(
+            out, run_ids, summarised, figures, correlated_names(pairs), threads
         )
-        summaries = dict(zip(summarised, rows, strict=True))
         business_case = None
         if isinstance(self.case, CaseGraph):
             shifts = self.compiled.shifts(self.case.key_figures["net_gain"], pins)
             business_case = summarise_case(self.case, summaries, shifts)
-        for k, node_id in enumerate(summarised):  # a node with `years` reports its total
-            factor = self.case.totals.get(node_id)
-            if factor is not None:
-                out[k] *= factor
-                scaled = {name: value * factor for name, value in figures[node_id].items()}
-                summaries[node_id] = summarise(out[k], scaled)
+        summaries.update(totals)  # a node with `years` reports its total
         arrays = {o: out[k] for k, o in enumerate(run_ids)}
         return RunResult(
             model=self.model.name,
@@ -189,8 +192,49 @@ class Simulator:
             arrays=arrays if keep_samples else {},
             overrides=overrides,
             business_case=business_case,
-            correlations=achieved_correlations(pairs, arrays, _workers(threads, done, RANK_ROWS)),
+            correlations=achieved_correlations(pairs, arrays, ranked=ranked),
         )
+
+    def _summaries(
+        self,
+        out: np.ndarray,
+        run_ids: tuple[str, ...],
+        summarised: tuple[str, ...],
+        figures: Mapping[str, Mapping[str, float]],
+        correlated: Sequence[str],
+        threads: int | None,
+    ) -> tuple[dict[str, NodeSummary], dict[str, NodeSummary], dict[str, Ranking]]:
+        """The summaries of the ``summarised`` nodes' rows of ``out``, the totals of those
+        with ``years`` (their rows scaled in place), and the ranks of the ``correlated``
+        inputs' rows (a scaled one's after the scaling, as the run reports its values).
+
+        One pool of threads does them all, so that no core waits for a ranking
+        while the others summarise; a node's total reuses its sort.
+        """
+        rows = {node_id: out[k] for k, node_id in enumerate(run_ids)}
+        tasks: list[Callable[[], Any]] = []
+        for node_id in summarised:
+            row, own = rows[node_id], figures[node_id]
+            factor = self.case.totals.get(node_id)
+            if factor is None:
+                tasks.append(functools.partial(summarise, row, own))
+            else:
+                total = {name: value * factor for name, value in own.items()}
+                tasks.append(functools.partial(summarise_total, row, own, factor, total))
+        scaled_ids = {x for x in summarised if x in self.case.totals}
+        first = [x for x in correlated if x not in scaled_ids]
+        tasks += [functools.partial(finite_ranks, rows[x]) for x in first]
+        working = RANK_ROWS if correlated else SUMMARY_ROWS
+        done = in_threads(tasks, _workers(threads, out.shape[1], working))
+        summaries, totals = {}, {}
+        for node_id, summary in zip(summarised, done, strict=False):
+            if isinstance(summary, tuple):
+                summaries[node_id], totals[node_id] = summary
+            else:
+                summaries[node_id] = summary
+        ranked = dict(zip(first, done[len(summarised) :], strict=True))
+        ranked.update((x, finite_ranks(rows[x])) for x in correlated if x not in ranked)
+        return summaries, totals, {x: ranked[x] for x in correlated}
 
     def evaluate(
         self,

@@ -162,7 +162,8 @@ class InputPlan:
     The kernel's ``given`` matrix holds the ``uniforms`` of some inputs (row ``k``
     for ``uniforms[k]``), then the ``values`` of others. The kernel applies each
     model's inverse CDF (its draw op) to a given uniform; ``values`` are the inputs
-    whose inverse CDF only Python has (PERT's). The ``correlated`` inputs go
+    of a model whose inverse CDF only Python has (every registered model's is in
+    the kernel now, PERT's included). The ``correlated`` inputs go
     through the Gaussian copula in the kernel: normal scores of their uniforms
     (given, or drawn from their streams under ``mc``), mixed by ``factor`` (``L``,
     row-major) and mapped back to uniforms by the normal CDF.

@@ -235,6 +235,7 @@ def render(results: dict[str, Any]) -> str:
                 _seconds(cold_ready),
                 _seconds(fresh["ready_seconds"]) if fresh else "-",
                 f"{_seconds(g['run_seconds'])} ({_seconds(g['figures_seconds'])})",
+                f"{g['run_seconds'] / g['kernel']['seconds']:.2f}x",
                 " / ".join(f"{_mb(x['peak_growth_bytes'])} ({_mb(x['kept_bytes'])})" for x in runs)
                 or "-",
                 "-" if mem is None else f"{_mb(mem['peak_growth_bytes'])} @{mem['samples']:.0e}",
@@ -251,6 +252,7 @@ def render(results: dict[str, Any]) -> str:
                 "ready cold",
                 "ready new",
                 "run() (figures)",
+                "run/kernel",
                 "run peak (kept) n/10 / n",
                 "numpy peak",
             ],
@@ -262,7 +264,8 @@ def render(results: dict[str, Any]) -> str:
         "  check + kernel + lower in this process (kernel already in memory); ready cold = the",
         "  same with the cold compile; ready new = a new process, kernel from its cache (import",
         "  not counted). run() = Simulator.run at the timed sample count, summaries included;",
-        "  figures = its expected/weighted/best/worst figures (numpy, independent of samples).",
+        "  figures = its expected/weighted/best/worst figures (numpy, independent of samples);",
+        "  run/kernel = run() over the kernel's time for the same samples (summaries' cost).",
         "  Peaks: growth of peak RSS (VmHWM, reset per run) in a fresh process over its RSS",
         "  before the run; kept = 8 x samples x outputs; numpy peak at its sample count.",
     ]

@@ -36,6 +36,9 @@ from assumption_graph.distributions.registry import jit_scalars
 from assumption_graph.distributions.special import (
     CDF_HIGH,
     CDF_LOW,
+    beta_cdf,
+    beta_inverse,
+    beta_inverse_array,
     normal_cdf,
     normal_cdf_array,
 )
@@ -180,6 +183,57 @@ def test_normal_cdf_compiled_equals_its_twin_and_scipy() -> None:
     expected = np.clip(scipy.special.ndtr(z), CDF_LOW, CDF_HIGH)
     np.testing.assert_allclose(twin, expected, rtol=1e-13, atol=0)
     assert twin.min() == CDF_LOW and twin.max() == CDF_HIGH
+
+
+BETA_INVERSE_TOLERANCE = 2e-13  # of x or 1 - x, whichever is nearer, against scipy
+
+
+def _uniforms_for_the_beta_inverse(draw: st.DrawFn) -> np.ndarray:
+    """Uniforms as the kernel meets them: central ones, and both tails down to 2**-54."""
+    central = draw(st.lists(st.floats(2.0**-54, 1.0 - 2.0**-53), min_size=1, max_size=20))
+    exponents = draw(st.lists(st.floats(1.0, 54.0), max_size=10))
+    tails = [2.0**-e for e in exponents]
+    return np.array([*central, *tails, *(1.0 - t for t in tails)])
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.floats(1.0, 5.0),
+    st.one_of(st.none(), st.floats(1.0, 5.0)),
+    st.composite(_uniforms_for_the_beta_inverse)(),
+)
+def test_beta_inverse_compiled_equals_its_twin_and_is_near_scipy(alpha, beta, u) -> None:
+    """PERT's inverse CDF (shapes in [1, 5]; None: PERT's own, 6 - alpha): the kernel's
+    scalar and the numpy twin agree to the bit, scipy's ``betaincinv`` within the tolerance."""
+    beta = 6.0 - alpha if beta is None else beta
+    twin = beta_inverse_array(u, alpha, beta)
+    compiled = np.array([J["beta_inverse"](x, alpha, beta) for x in u])
+    np.testing.assert_array_equal(compiled, twin)
+    expected = scipy.special.betaincinv(alpha, beta, u)
+    nearer_end = np.minimum(expected, 1.0 - expected)
+    assert np.all(np.abs(twin - expected) <= BETA_INVERSE_TOLERANCE * nearer_end + 2.0**-53)
+    assert np.all((twin >= 0.0) & (twin <= 1.0))
+
+
+def test_beta_inverse_edges_and_cdf() -> None:
+    for f in (beta_inverse, J["beta_inverse"]):
+        assert f(0.0, 2.0, 4.0) == 0.0 and f(1.0, 2.0, 4.0) == 1.0
+        assert math.isnan(f(-0.1, 2.0, 4.0)) and math.isnan(f(math.nan, 2.0, 4.0))
+    assert np.isnan(beta_inverse_array(np.array([1.5, np.nan]), 2.0, 4.0)).all()
+    x = np.linspace(0.0, 1.0, 101)
+    for alpha in (1.0, 1.7, 3.0, 5.0):
+        got = [beta_cdf(v, alpha, 6.0 - alpha) for v in x]
+        np.testing.assert_allclose(
+            got, scipy.special.betainc(alpha, 6.0 - alpha, x), rtol=1e-13, atol=1e-16
+        )
+
+
+def test_pert_quantile_is_near_scipys() -> None:
+    model = Pert(1.0, 4.0, 13.0)
+    u = np.linspace(0.0, 1.0, 1001)
+    alpha, beta = model.shapes
+    expected = 1.0 + 12.0 * scipy.special.betaincinv(alpha, beta, u)
+    np.testing.assert_allclose(model.quantile(u), expected, rtol=1e-13, atol=1e-13)
 
 
 def test_ndtri_edges() -> None:

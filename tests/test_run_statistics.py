@@ -20,11 +20,13 @@ from scipy.stats import rankdata
 
 from assumption_graph import Model
 from assumption_graph.results import (
+    _std,
     achieved_correlations,
     average_ranks,
     spearman,
     summarise,
     summarise_rows,
+    summarise_total,
 )
 from assumption_graph.run import Simulator
 
@@ -111,6 +113,32 @@ def test_summaries_on_threads_are_the_summaries_alone(rows):
         assert [math.copysign(1, v) for v in summary.quantiles] == [
             math.copysign(1, v) for v in alone.quantiles
         ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(SIZES.filter(lambda n: n > 1).flatmap(arrays))
+def test_std_in_scratch_space_is_numpys(values):
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = float(np.std(values, ddof=1))
+        found = _std(values, np.empty(values.size))
+    assert found == expected or (math.isnan(found) and math.isnan(expected))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    SIZES.flatmap(lambda n: arrays(n, finite=False)),
+    st.sampled_from([4.5, 1.0, 3.0, 1e300, 1e-300, 0.0, -2.0]),
+)
+def test_a_total_from_the_same_sort_is_the_total_summarised_afresh(values, factor):
+    """A node with ``years``: its total's summary reuses the sort where the factor keeps
+    the order, and must be the summary of the scaled samples, to the bit."""
+    row = values.copy()
+    own, total = summarise_total(row, {"expected": 1.0}, factor, {"expected": factor})
+    assert _same(own, summarise(values, {"expected": 1.0}))
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = values * factor
+    np.testing.assert_array_equal(row, scaled)
+    assert _same(total, summarise(scaled, {"expected": factor}))
 
 
 def test_a_run_gives_the_same_figures_on_one_thread_and_on_several():

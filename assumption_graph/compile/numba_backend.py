@@ -55,6 +55,7 @@ _normal_central = _scalars["normal_central"]
 _lognormal = _scalars["lognormal_from_u"]
 _pert = _scalars["pert_from_table"]
 _pert_squeezed = _scalars["pert_squeezed"]
+_pert_from_u = _scalars["pert_from_u"]
 _metalog = _scalars["metalog_from_u"]
 _risk_event = _scalars["risk_event_sample"]
 _risk_event_from_u = _scalars["risk_event_from_u"]
@@ -104,8 +105,7 @@ def _from_u(op, u, p0, p1, p2, p3, p4, table, offset, size):  # noqa: ANN001, AN
 
     For the inputs whose uniforms are given or come from the copula: one scalar
     function for all models, called from one loop, adds one loop to the kernel
-    rather than one per model (which would lengthen its first compile). PERT has
-    no inverse CDF here (NaN): its uniforms are never lowered so.
+    rather than one per model (which would lengthen its first compile).
     """
     if op == Op.TRIANGLE:
         return _triangle(u, p0, p1, p2)
@@ -119,6 +119,8 @@ def _from_u(op, u, p0, p1, p2, p3, p4, table, offset, size):  # noqa: ANN001, AN
         return _lognormal(u, p0, p1)
     if op == Op.METALOG:
         return _metalog(u, p0, p1, p2)
+    if op == Op.PERT:
+        return _pert_from_u(u, p0, p1, p2, p3)
     if op == Op.RISK_EVENT:
         return _risk_event_from_u(u, p0, p1, p2, p3, p4)
     if op == Op.TABLE:

@@ -34,7 +34,9 @@ count. PERT draws Beta(alpha, beta) by rejection and consumes ``sub = 0, 1, 2,
 (``pert_from_table``, about three uniforms a draw: its table is built once per
 shape by ``pert_envelope``), a risk event's PERT consequence by Cheng's
 algorithm BB (``pert_sample``). ``quantile(u)``, the inverse CDF itself, is what
-Latin hypercube and Sobol sampling and correlated inputs use.
+Latin hypercube and Sobol sampling and correlated inputs use; PERT's is
+``pert_from_u``, a compiled inverse of the regularized incomplete beta function
+(``special.beta_inverse``).
 
 How each model reads ``low``/``mid``/``high``:
 

@@ -233,7 +233,8 @@ class Distribution:
         True for a model drawn by its inverse CDF from one uniform (its ``*_from_u``
         sampler): Latin hypercube, Sobol and correlated inputs then give the kernel
         their uniforms, not their values. A model drawn from a stream by rejection
-        (PERT) has its inverse CDF in :meth:`quantile` only.
+        says so itself where its kernel branch has an inverse CDF too (PERT's
+        ``pert_from_u``); otherwise its :meth:`quantile` is made in Python.
         """
         return not self.draws_from_stream
 

@@ -1,7 +1,8 @@
 """PERT: a Beta scaled to [low, high] with mode mid (lambda 4).
 
 Its draws come from a counter stream by rejection (:mod:`.pert_stream`);
-its inverse CDF, for Latin hypercube and Sobol points, from scipy.
+its inverse CDF, for Latin hypercube and Sobol points and correlated inputs,
+from :func:`~.special.beta_inverse` (``pert_from_u``, which the kernel compiles).
 """
 
 from __future__ import annotations
@@ -16,7 +17,19 @@ from .._lazy import lazy_import
 from .base import Distribution, _checked, _sheet_ends
 from .problems import _order_problems
 from .registry import register
-from .special import pert_shapes
+from .special import (
+    _beta_cdf_and_scale,
+    _beta_fraction,
+    _beta_lower,
+    _beta_start,
+    _ndtri_central,
+    beta_inverse,
+    beta_inverse_array,
+    log_beta,
+    log_gamma,
+    ndtri,
+    pert_shapes,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -69,6 +82,31 @@ def _alias_table(scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return threshold, alias
 
 
+def pert_from_u(u: float, low: float, high: float, a: float, b: float) -> float:
+    """PERT's inverse CDF at ``u``: ``low + (high - low)·B⁻¹(u; a + 1, b + 1)``, within
+    [low, high]; ``a``, ``b`` are the shapes less 1, as the kernel's draw op has them
+    (exact: the shapes are in [1, 5]). Numba-compatible.
+    """
+    span = high - low
+    if span == 0.0:
+        return low
+    if not span > 0.0:
+        return math.nan
+    return min(max(low + span * beta_inverse(u, a + 1.0, b + 1.0), low), high)
+
+
+def pert_from_u_array(u: np.ndarray, low: float, high: float, a: float, b: float) -> np.ndarray:
+    """numpy twin of ``pert_from_u``."""
+    u = np.asarray(u, dtype=np.float64)
+    span = high - low
+    if span == 0.0:
+        return np.full(u.shape, float(low))
+    if not span > 0.0:
+        return np.full(u.shape, np.nan)
+    x = low + span * beta_inverse_array(u, a + 1.0, b + 1.0)
+    return np.minimum(np.maximum(x, low), high)
+
+
 @register
 @dataclass(frozen=True)
 class Pert(Distribution):
@@ -85,6 +123,7 @@ class Pert(Distribution):
     sampler: ClassVar[str] = "pert_from_table"
     opcode: ClassVar[int] = 45
     draws_from_stream: ClassVar[bool] = True
+    twin: ClassVar[Callable[..., np.ndarray]] = staticmethod(pert_from_u_array)
     _fields: ClassVar[tuple[str, ...]] = ("low", "mid", "high")
 
     @property
@@ -128,6 +167,16 @@ class Pert(Distribution):
 
         return (
             pert_shapes,
+            _ndtri_central,
+            ndtri,
+            log_gamma,
+            log_beta,
+            _beta_fraction,
+            _beta_cdf_and_scale,
+            _beta_start,
+            _beta_lower,
+            beta_inverse,
+            pert_from_u,
             s._beta_cheng,
             s._pert_from,
             s.pert_sample,
@@ -147,20 +196,10 @@ class Pert(Distribution):
 
         return pert_from_table_array(stream, samples, table, *self.sampler_args)
 
-    def quantile(self, u: np.ndarray) -> np.ndarray:
-        """The inverse CDF: ``low + (high - low)·B⁻¹(u; alpha, beta)`` with scipy's ``betaincinv``.
-
-        Monte Carlo draws use rejection sampling instead (faster, exact); this is
-        for the methods that need the inverse CDF itself.
-        """
-        from scipy.special import betaincinv  # heavy: imported when a method needs it
-
-        u = np.asarray(u, dtype=np.float64)
-        span = self.high - self.low
-        if span == 0.0:
-            return np.full(u.shape, self.low)
-        x = self.low + span * betaincinv(*self.shapes, u)
-        return np.minimum(np.maximum(x, self.low), self.high)
+    @property
+    def quantile_in_kernel(self) -> bool:
+        """Yes: ``pert_from_u``, though Monte Carlo draws come from a stream by rejection."""
+        return True
 
 
 def pert(low: float, mid: float, high: float) -> Pert:

@@ -13,13 +13,12 @@ from .pert import Pert
 from .problems import _number, _order_problems
 from .registry import register
 from .risk_mixture import (
-    _PERT_SHAPE,
-    _mixture_array,
+    _pert_shapes_or_nan,
     _share_below_zero,
     risk_event_from_u,
     risk_event_from_u_array,
 )
-from .special import pert_shapes
+from .special import beta_cdf
 from .triangle import Triangle
 from .uniform import Uniform
 
@@ -92,7 +91,9 @@ class RiskEvent(Distribution):
             *Uniform.kernel_functions(),
             *Triangle.kernel_functions(),
             *Pert.kernel_functions(),
+            beta_cdf,
             _share_below_zero,
+            _pert_shapes_or_nan,
             risk_event_from_u,
             risk_event_stream.risk_event_sample,
         )
@@ -184,22 +185,13 @@ class RiskEvent(Distribution):
 
     @property
     def quantile_in_kernel(self) -> bool:
-        """A triangular or uniform consequence: yes (``risk_event_from_u``); a PERT one: no."""
-        return self.sampler_args[1] != _PERT_SHAPE
+        """Yes (``risk_event_from_u``), though Monte Carlo draws of a PERT consequence
+        come from a stream by rejection."""
+        return True
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
-        """The mixture's inverse CDF (see ``risk_event_from_u``); a PERT consequence via scipy."""
-        if self.consequence_model != "pert":
-            return risk_event_from_u_array(u, *self.sampler_args)
-        from scipy.special import betainc  # heavy: imported when a method needs it
-
-        low, mid, high = self.estimate
-        below = 0.0  # P(X < 0) for the consequence X, as _share_below_zero for the others
-        if low < 0.0:
-            alpha, beta = pert_shapes(low, mid, high)
-            below = 1.0 if not high > 0.0 else float(betainc(alpha, beta, -low / (high - low)))
-        p = self.probability
-        return _mixture_array(u, p, p * below, self.consequence.quantile)
+        """The mixture's inverse CDF (see ``risk_event_from_u``)."""
+        return risk_event_from_u_array(u, *self.sampler_args)
 
 
 def risk_event(

@@ -1,0 +1,138 @@
+"""Whole runs against their kernel, and against a hand-written fused kernel, in one run.
+
+``python -m benchmarks.whole`` times, best of ``--repeat``:
+
+- ``Simulator.run`` of ``examples/business_case.yaml`` at 10^6 samples, whole,
+  and the kernel calls inside it (the same run, its ``execute`` timed): the
+  ratio whole / kernel is what the summaries, the business-case figures and
+  Python's part of a run cost on top of the kernel;
+- ``Simulator.run`` of layered-100 at 2·10^7 samples, whole, against the fused
+  kernel of the same graph (:mod:`benchmarks.fused`) computing the same output
+  samples, alternated so that load from other work hits both alike: the ratio
+  fused / whole is 1 or more when the whole run is as fast as the hand-written
+  kernel alone.
+
+``--quick`` uses a tenth of the samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import assumption_graph as ag
+from assumption_graph.compile import kernel
+from assumption_graph.run import Simulator
+
+from .fused import fused_kernel
+from .graphs import layered
+
+__all__ = ["main", "run_and_kernel"]
+
+BUSINESS_CASE = Path(__file__).resolve().parent.parent / "examples" / "business_case.yaml"
+SEED = 1
+
+
+def run_and_kernel(sim: Simulator, n: int, **options: Any) -> tuple[float, float]:
+    """Seconds of one ``sim.run(n)``, whole, and of its kernel calls within it."""
+    compiled = sim.compiled
+    execute = compiled.execute
+    inside = [0.0]
+
+    def timed(*args: Any, **kwargs: Any) -> None:
+        start = time.perf_counter()
+        execute(*args, **kwargs)
+        inside[0] += time.perf_counter() - start
+
+    compiled.execute = timed  # type: ignore[method-assign]
+    try:
+        start = time.perf_counter()
+        sim.run(n, SEED, **options)
+        return time.perf_counter() - start, inside[0]
+    finally:
+        del compiled.execute  # the class's method again
+
+
+def _best(rounds: int, measure: Callable[[], tuple[float, ...]]) -> tuple[float, ...]:
+    """Each figure's minimum over ``rounds`` calls of ``measure``."""
+    best = measure()
+    for _ in range(rounds - 1):
+        best = tuple(min(b, f) for b, f in zip(best, measure(), strict=True))
+    return best
+
+
+def business_case(n: int, repeat: int) -> dict[str, float]:
+    """The business case's whole run and its kernel calls (each the best of ``repeat``)."""
+    sim = Simulator(ag.load(BUSINESS_CASE))
+    sim.run(1000, SEED)  # first call: kernel load and dispatch
+    whole, inside = _best(repeat, lambda: run_and_kernel(sim, n))
+    return {"samples": n, "whole_seconds": whole, "kernel_seconds": inside}
+
+
+def layered_against_fused(nodes: int, n: int, repeat: int) -> dict[str, float]:
+    """Layered-``nodes``' whole run, its kernel calls and the fused kernel, alternated."""
+    model = layered(nodes)
+    sim = Simulator(model)
+    sim.run(1000, SEED)
+    fused = fused_kernel(ag.check(model))
+    threads = kernel.max_threads()
+
+    def one_round() -> tuple[float, float, float]:
+        start = time.perf_counter()
+        fused(SEED, 0, n, np.empty((len(fused.outputs), n)))  # its samples, as a run keeps them
+        fused_s = time.perf_counter() - start
+        return (fused_s, *run_and_kernel(sim, n, threads=threads))
+
+    fused_s, whole, inside = _best(repeat, one_round)
+    return {
+        "samples": n,
+        "fused_seconds": fused_s,
+        "whole_seconds": whole,
+        "kernel_seconds": inside,
+        "fused_compile_seconds": fused.compile_seconds,
+    }
+
+
+def render(business: dict[str, float], versus: dict[str, float], nodes: int) -> str:
+    """The two tables."""
+    business_ratio = business["whole_seconds"] / business["kernel_seconds"]
+    lines = [
+        f"Whole runs (best of rounds; {kernel.max_threads()} threads)",
+        "",
+        "graph            samples   whole s  kernel s  whole/kernel",
+        f"business case  {business['samples']:9.0e}  {business['whole_seconds']:8.3f}"
+        f"  {business['kernel_seconds']:8.3f}  {business_ratio:11.2f}x",
+        "",
+        f"layered-{nodes:<6}  samples   fused s   whole s  kernel s  fused/whole  fused/kernel",
+        f"               {versus['samples']:9.0e}  {versus['fused_seconds']:8.3f}"
+        f"  {versus['whole_seconds']:8.3f}  {versus['kernel_seconds']:8.3f}"
+        f"  {versus['fused_seconds'] / versus['whole_seconds']:10.2f}x"
+        f"  {versus['fused_seconds'] / versus['kernel_seconds']:11.2f}x",
+        "  fused: the graph written out as one numba function (benchmarks/fused.py), the same",
+        "  streams and output samples (into a new array each time, as a run keeps them);",
+        "  fused/whole >= 1 means the whole run is as fast as it.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Measure and print both tables."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.whole", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the samples")
+    parser.add_argument("--repeat", type=int, default=3, help="best of K (default 3)")
+    parser.add_argument("--nodes", type=int, default=100, help="layered graph size (100)")
+    args = parser.parse_args(argv)
+    scale = 10 if args.quick else 1
+    business = business_case(1_000_000 // scale, args.repeat)
+    versus = layered_against_fused(args.nodes, 20_000_000 // scale, args.repeat)
+    print(render(business, versus, args.nodes))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
