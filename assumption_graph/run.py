@@ -16,14 +16,15 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .business.expand import CaseGraph
 from .business.figures import summarise_case
-from .compile import CompiledModel, compile_model
+from .cluster import Cluster, Piece
+from .compile import CompiledModel, Program, compile_model
 from .compile.kernel import threads_for
 from .compile.reference import input_distributions
 from .errors import RunError, did_you_mean, shown
@@ -98,6 +99,7 @@ class Simulator:
         threads: int | None = None,
         progress: Progress | None = None,
         chunk: int = CHUNK,
+        cluster: Cluster | None = None,
     ) -> RunResult:
         """Simulate ``n`` samples from ``seed`` and summarise the outputs.
 
@@ -116,6 +118,8 @@ class Simulator:
         A run that needs more memory than the machine has available (8 bytes a
         sample per node kept, plus room to summarise) is a :class:`RunError`
         before it starts; a run to a precision is checked again as it grows.
+        ``cluster`` (:func:`assumption_graph.cluster.connect`) runs the chunks on
+        its Dask workers instead of this machine's threads: the same numbers.
         """
         n = checked_whole(n, "n (the number of samples)", least=1)
         seed = checked_whole(seed, "seed")
@@ -141,12 +145,9 @@ class Simulator:
             if done:  # a run to a precision grows only as far as it must
                 _check_run_memory(len(run_ids), done, target, precision, ranked)
             out = _grown(out, target)
-            for start in range(done, target, chunk):
-                count = min(chunk, target - start)
-                given = sampler.values(start, count) if sampler.loaded else None
-                self.compiled.execute(program, seed, start, count, out, threads, given)
-                if progress is not None:
-                    progress(count)
+            given = sampler.values if sampler.loaded else _nothing_given
+            pieces = _pieces(done, target, chunk, given)
+            self._execute(program, seed, pieces, out, threads, progress, cluster)
             done = target
             if precision is not None and _precise(out[: len(output_ids)], precision):
                 break
@@ -190,6 +191,7 @@ class Simulator:
         *,
         seed: int = DEFAULT_SEED,
         threads: int | None = None,
+        cluster: Cluster | None = None,
     ) -> dict[str, np.ndarray]:
         """The outputs' samples with the named nodes given per sample by ``values``.
 
@@ -197,7 +199,7 @@ class Simulator:
         length); the compiled kernel loads them in place of those nodes (and of
         everything upstream of them). Inputs not given are drawn from ``seed``'s
         streams as in a run. What sensitivity methods call as "the model".
-        ``outputs`` as for :meth:`run`.
+        ``outputs`` and ``cluster`` as for :meth:`run`.
 
         >>> m = Model("demo")
         >>> m.add("hours", estimate=[10, 20, 40])
@@ -226,13 +228,31 @@ class Simulator:
         matrix, seed = np.stack(given), checked_whole(seed, "seed")
         threads = _checked_threads(threads)
         out = np.empty((len(output_ids), n))
-        for start in range(0, n, CHUNK):
-            count = min(CHUNK, n - start)
-            chunk = matrix[:, start : start + count]
-            self.compiled.execute(program, seed, start, count, out, threads, chunk)
+        pieces = _pieces(0, n, CHUNK, lambda start, count: matrix[:, start : start + count])
+        self._execute(program, seed, pieces, out, threads, None, cluster)
         for k, node_id in enumerate(output_ids):
             out[k] *= self.case.totals.get(node_id, 1.0)
         return {o: out[k] for k, o in enumerate(output_ids)}
+
+    def _execute(
+        self,
+        program: Program,
+        seed: int,
+        pieces: Iterable[Piece],
+        out: np.ndarray,
+        threads: int | None,
+        progress: Progress | None,
+        cluster: Cluster | None,
+    ) -> None:
+        """Fill ``out[:, start:start+count]`` for each piece (its first sample, count and given
+        matrix): here, on ``threads``, or on the ``cluster``'s workers; the same numbers."""
+        if cluster is not None:
+            cluster.fill(program, seed, pieces, out, progress)
+            return
+        for start, count, given in pieces:
+            self.compiled.execute(program, seed, start, count, out, threads, given)
+            if progress is not None:
+                progress(count)
 
     def sensitivity(self, output: str, **options: object) -> SensitivityResult:
         """Which inputs drive ``output`` (a node id or a key figure such as ``"npv"``).
@@ -319,6 +339,21 @@ class Simulator:
                 node_id, self.case.visible, "see 'assumption-graph check' for the ids"
             )
             raise RunError(f"{what} names no node of the model", node=node_id, hint=hint)
+
+
+def _pieces(
+    begin: int, end: int, chunk: int, given: Callable[[int, int], np.ndarray | None]
+) -> Iterator[Piece]:
+    """Samples ``begin .. end-1`` in chunks: each one's first sample, count and given
+    matrix (``given(start, count)``, made only when the chunk is about to run)."""
+    for start in range(begin, end, chunk):
+        count = min(chunk, end - start)
+        yield start, count, given(start, count)
+
+
+def _nothing_given(start: int, count: int) -> None:
+    """A run that loads no inputs: no given matrix for any chunk."""
+    return None
 
 
 def _checked_method(method: object, precision: float | None) -> str:

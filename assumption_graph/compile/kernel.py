@@ -338,11 +338,14 @@ def execute(
     out: np.ndarray,
     threads: int | None = None,
     given: np.ndarray | None = None,
+    column: int | None = None,
 ) -> None:
     """Run samples ``start .. start+count-1`` of ``program`` into ``out[:, start:start+count]``.
 
     ``out`` is a C-contiguous float64 array with one row per output and at least
-    ``start + count`` columns. ``seed_key`` is :func:`assumption_graph.streams.seed_key`
+    ``start + count`` columns; with ``column``, the samples go to
+    ``out[:, column:column+count]`` instead (a worker's block of one chunk), and
+    ``out`` needs ``column + count`` columns. ``seed_key`` is :func:`assumption_graph.streams.seed_key`
     of the run's seed; ``threads`` how many threads to use (``None``: all).
     ``given`` holds the values of ``program.given`` for these samples, one row per
     node, ``count`` columns. The threads take ranges of blocks in turn until none
@@ -357,8 +360,9 @@ def execute(
         given = _NOTHING_GIVEN
     if given.shape != (len(program.given), count) and program.given:
         raise ValueError(f"given must be {len(program.given)} x {count}, not {given.shape}")
-    if out.ndim != 2 or out.shape[0] != len(program.outputs) or out.shape[1] < start + count:
-        raise ValueError(f"out must be {len(program.outputs)} x at least {start + count}")
+    column = start if column is None else column
+    if out.ndim != 2 or out.shape[0] != len(program.outputs) or out.shape[1] < column + count:
+        raise ValueError(f"out must be {len(program.outputs)} x at least {column + count}")
     entry = _ready_entry()
     given = np.ascontiguousarray(given, dtype=np.float64)
     table = np.ascontiguousarray(program.table, dtype=np.float64)
@@ -370,7 +374,8 @@ def execute(
         _address(program.output_slots, np.int64),
         _address(given, np.float64),
         _address(table, np.float64),
-        _address(out, np.float64),
+        # the kernel writes sample s at column s of a row: its rows start start - column earlier
+        _address(out, np.float64) - 8 * (start - column),
     )
     sizes = np.zeros(len(Size), dtype=np.int64)  # first and end block: set per call
     sizes[Size.N_OPS], sizes[Size.N_SLOTS] = program.code.shape[0], program.n_slots
