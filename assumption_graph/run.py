@@ -272,6 +272,7 @@ class Simulator:
         *,
         method: str = "mc",
         threads: int | None = None,
+        cluster: Cluster | None = None,
     ) -> ScenarioResult:
         """Run the base and named scenarios with common random numbers; compare them.
 
@@ -281,13 +282,14 @@ class Simulator:
         :class:`~assumption_graph.scenarios.ScenarioResult`: ``.rows()`` is the
         table as plain dicts, ``.to_pandas()`` a DataFrame when pandas is
         installed. Warnings (a pin outside an input's range) are Python warnings.
+        ``cluster`` as for :meth:`run`.
         """
         from .scenarios import run_scenarios  # builds on this module
 
         read, found = scenarios_from_data(scenarios, self.model)
         for text in found:
             warnings.warn(text, UserWarning, stacklevel=2)
-        return run_scenarios(self, read, n, seed, method=method, threads=threads)
+        return run_scenarios(self, read, n, seed, method=method, threads=threads, cluster=cluster)
 
     def _sampler(self, method: str, seed: int, n: int, pins: Mapping[str, float]) -> InputSampler:
         """Where the run's loaded inputs come from; correlations of pinned inputs are dropped.

@@ -343,9 +343,7 @@ def execute(
     """Run samples ``start .. start+count-1`` of ``program`` into ``out[:, start:start+count]``.
 
     ``out`` is a C-contiguous float64 array with one row per output and at least
-    ``start + count`` columns; with ``column``, the samples go to
-    ``out[:, column:column+count]`` instead (a worker's block of one chunk), and
-    ``out`` needs ``column + count`` columns. ``seed_key`` is :func:`assumption_graph.streams.seed_key`
+    ``start + count`` columns. ``seed_key`` is :func:`assumption_graph.streams.seed_key`
     of the run's seed; ``threads`` how many threads to use (``None``: all).
     ``given`` holds the values of ``program.given`` for these samples, one row per
     node, ``count`` columns. The threads take ranges of blocks in turn until none
@@ -353,6 +351,8 @@ def execute(
     block's samples are a function of their index alone, so who runs which never
     changes them. On any exception (Ctrl-C included) the threads stop at their
     next range and are waited for before it leaves: none writes into ``out`` after.
+    With ``column``, the samples go to ``out[:, column:column+count]`` instead (a
+    worker's block of one chunk; ``out`` then needs ``column + count`` columns).
     """
     if count <= 0:
         return
@@ -374,7 +374,7 @@ def execute(
         _address(program.output_slots, np.int64),
         _address(given, np.float64),
         _address(table, np.float64),
-        # the kernel writes sample s at column s of a row: its rows start start - column earlier
+        # the kernel writes sample s at column s: each row moved start - column columns back
         _address(out, np.float64) - 8 * (start - column),
     )
     sizes = np.zeros(len(Size), dtype=np.int64)  # first and end block: set per call
