@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from typing import Any
 
 import numpy as np
@@ -41,8 +42,7 @@ CONNECT_SECONDS = 10.0  # how long to try to reach a scheduler, and to wait for 
 _IN_FLIGHT_PER_THREAD = 3  # tasks submitted ahead per worker thread: keeps them busy,
 # bounds the given matrices and results held at once
 
-Progress = Callable[[int], None]
-Piece = tuple[int, int, "np.ndarray | None"]  # first sample, count, given matrix
+Piece = tuple[int, int, np.ndarray | None]  # first sample, count, given matrix
 _Task = tuple[Callable[..., Any], tuple[Any, ...], int]  # function, arguments, size
 
 
@@ -166,7 +166,7 @@ class Cluster:
         seed: int,
         pieces: Iterable[Piece],
         out: np.ndarray,
-        progress: Progress | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
         """Run each piece's samples on a worker into ``out[:, start:start+count]``.
 
@@ -180,32 +180,35 @@ class Cluster:
                 starts.append(start)
                 yield _chunk, (program, seed, start, count, given), count
 
-        for index, block in self._completed(tasks(), progress):
-            out[:, starts[index] : starts[index] + block.shape[1]] = block
+        with closing(self._completed(tasks(), progress)) as blocks:
+            for index, block in blocks:
+                out[:, starts[index] : starts[index] + block.shape[1]] = block
 
     def map(
         self,
         function: Callable[..., Any],
         jobs: Sequence[tuple[Any, ...]],
         sizes: Sequence[int],
-        progress: Progress | None = None,
-    ) -> Iterator[Any]:
+        progress: Callable[[int], None] | None = None,
+    ) -> Generator[Any, None, None]:
         """``function(*job)`` of each job on a worker, yielded in the order of ``jobs``.
 
         ``progress`` gets a job's size as it finishes, in whatever order they do.
+        Close the iterator (``contextlib.closing``) to cancel the jobs not yet done.
         """
         tasks = ((function, job, size) for job, size in zip(jobs, sizes, strict=True))
         done: dict[int, Any] = {}
         following = 0
-        for index, result in self._completed(tasks, progress):
-            done[index] = result
-            while following in done:
-                yield done.pop(following)
-                following += 1
+        with closing(self._completed(tasks, progress)) as results:
+            for index, result in results:
+                done[index] = result
+                while following in done:
+                    yield done.pop(following)
+                    following += 1
 
     def _completed(
-        self, tasks: Iterable[_Task], progress: Progress | None
-    ) -> Iterator[tuple[int, Any]]:
+        self, tasks: Iterable[_Task], progress: Callable[[int], None] | None
+    ) -> Generator[tuple[int, Any], None, None]:
         """(index, result) of each task as it finishes, a few per worker thread in flight.
 
         A failed task raises its error here; on any exception (Ctrl-C too) the

@@ -14,6 +14,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
@@ -187,8 +188,8 @@ def run_portfolio(
     names = _case_names([m.model if isinstance(m, CheckedModel) else m for m in models])
     if cluster is not None:
         jobs = [(model, name, n, seed, method) for model, name in zip(models, names, strict=True)]
-        cases = cluster.map(_run_case, jobs, [n] * len(jobs), progress)
-        return _portfolio(cases, n, seed, method)
+        with closing(cluster.map(_run_case, jobs, [n] * len(jobs), progress)) as cases:
+            return _portfolio(cases, n, seed, method)
     at_once = min(len(models), threads_for(threads))
     each = max(1, threads_for(threads) // at_once)  # threads per case
     stop = threading.Event()  # set when the portfolio fails or is interrupted
