@@ -50,6 +50,7 @@ from .validate import CheckedModel, check
 # The stages after the check (numpy, the kernel, the summaries, the plots) are
 # imported by the commands that run them, so that ``check`` and ``draw`` start fast.
 if TYPE_CHECKING:
+    from .cluster import Cluster
     from .results import RunResult
     from .run import Simulator
     from .sipmath.library import SipLibrary
@@ -267,7 +268,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     outputs = simulator.case.visible if args.all else simulator.case.reported
     for chart in charts:  # before the run samples
         check_chart_name(chart.name, outputs, simulator.case.key_figures)
-    result = _simulate(simulator, args, keep_samples=any(c.kind == "convergence" for c in charts))
+    with _cluster(args) as cluster:
+        result = _simulate(simulator, args, any(c.kind == "convergence" for c in charts), cluster)
     if previous is not None:
         result = _compared(result, previous)
     files: dict[str, str | bytes] = {}  # every output built before any is written
@@ -368,9 +370,13 @@ def _previous(path: str) -> dict[str, Any]:
 
 
 def _simulate(
-    simulator: Simulator, args: argparse.Namespace, keep_samples: bool = False
+    simulator: Simulator,
+    args: argparse.Namespace,
+    keep_samples: bool = False,
+    cluster: Cluster | None = None,
 ) -> RunResult:
     options: dict[str, Any] = {
+        "cluster": cluster,
         "overrides": dict(args.set or []),
         "outputs": "all" if args.all else None,
         "threads": args.threads,
@@ -467,16 +473,18 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             hint=f"e.g. --output {example}" if example else None,
         )
     simulator = Simulator(checked)
-    result = sensitivity(
-        simulator,
-        args.output,
-        n=args.samples,
-        seed=args.seed,
-        sobol=not args.no_sobol,
-        sobol_samples=args.sobol_samples,
-        overrides=dict(args.set or []),
-        method=args.method,
-    )
+    with _cluster(args) as cluster:
+        result = sensitivity(
+            simulator,
+            args.output,
+            n=args.samples,
+            seed=args.seed,
+            sobol=not args.no_sobol,
+            sobol_samples=args.sobol_samples,
+            overrides=dict(args.set or []),
+            method=args.method,
+            cluster=cluster,
+        )
     label = output_label(simulator.case, args.output)
     unit = output_unit(simulator.case, args.output)
     charts = (
@@ -606,7 +614,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         _err(warning)
     simulator = Simulator(checked)
     total = args.samples * (1 + len(scenarios))
-    with _progress_bar(total, args) as progress:
+    with _cluster(args) as cluster, _progress_bar(total, args) as progress:
         result = run_scenarios(
             simulator,
             scenarios,
@@ -615,6 +623,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
             method=args.method,
             threads=args.threads,
             progress=progress,
+            cluster=cluster,
         )
     files: dict[str, str | bytes] = {}
     if args.csv:
@@ -643,6 +652,20 @@ def _progress_bar(total: int, args: argparse.Namespace) -> Iterator[Callable[[in
 
     with tqdm(total=total, unit="samples", unit_scale=True, file=sys.stderr, leave=False) as bar:
         yield bar.update
+
+
+@contextmanager
+def _cluster(args: argparse.Namespace) -> Iterator[Cluster | None]:
+    """The Dask cluster of ``--dask`` (or ``ASSUMPTION_GRAPH_DASK``), connected now and
+    closed after; ``None`` to run on this machine."""
+    from .cluster import address_from, connect
+
+    address = address_from(args.dask)
+    if address is None:
+        yield None
+        return
+    with connect(address) as cluster:
+        yield cluster
 
 
 def _compared(result: RunResult, previous: dict[str, Any]) -> RunResult:
@@ -699,7 +722,7 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     for case in checked:
         for diagnostic in case.warnings:
             _err(str(diagnostic))
-    with _progress_bar(args.samples * len(checked), args) as progress:
+    with _cluster(args) as cluster, _progress_bar(args.samples * len(checked), args) as progress:
         result = run_portfolio(
             checked,
             args.samples,
@@ -707,6 +730,7 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
             method=args.method,
             threads=args.threads,
             progress=progress,
+            cluster=cluster,
         )
     files = {path: portfolio_output(result, path) for path in args.output or ()}
     _emit(portfolio_text(result), files, args.json, result.as_dict())
@@ -815,6 +839,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="take the inputs named by a SIPmath 3.0 library's SIPs from it "
         "(default: the model's 'sip_library:')",
     )
+    _add_dask(p)
     p.set_defaults(handler=cmd_run)
 
     p = commands.add_parser("draw", help="render the assumption diagram with Graphviz")
@@ -875,6 +900,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the contribution-to-variance chart",
     )
     _add_json(p, "the analysis as JSON to FILE ('-' for stdout)")
+    _add_dask(p)
     p.set_defaults(handler=cmd_sensitivity)
 
     p = commands.add_parser(
@@ -931,6 +957,7 @@ def build_parser() -> argparse.ArgumentParser:
         " or .xlsx (repeatable)",
     )
     _add_threads(p)
+    _add_dask(p)
     p.set_defaults(handler=cmd_scenarios)
 
     p = commands.add_parser(
@@ -984,6 +1011,7 @@ def build_parser() -> argparse.ArgumentParser:
         " (repeatable)",
     )
     _add_threads(p)
+    _add_dask(p)
     p.set_defaults(handler=cmd_portfolio)
     return parser
 
@@ -1030,6 +1058,16 @@ def _add_scenario(parser: argparse.ArgumentParser) -> None:
         type=_file_name,
         metavar="RESULT.json",
         help="the previous phase's 'run --json' result: show its figures and flag changes",
+    )
+
+
+def _add_dask(parser: argparse.ArgumentParser) -> None:
+    """``--dask ADDRESS``: run the samples on a Dask cluster (``local:N``: N local processes)."""
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run on the Dask scheduler at ADDRESS (tcp://host:8786), or on N worker "
+        "processes of this machine (local:N); default: $ASSUMPTION_GRAPH_DASK, else here",
     )
 
 

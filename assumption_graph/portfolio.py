@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from .business.expand import CaseGraph
 from .business.figures import Table
 from .business.settings import CATEGORIES
+from .cluster import Cluster
 from .compile.kernel import threads_for
 from .errors import RunError
 from .model import Model
@@ -174,6 +176,7 @@ def run_portfolio(
     method: str = "mc",
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    cluster: Cluster | None = None,
 ) -> PortfolioResult:
     """Run every business case of ``models`` with ``n`` samples from ``seed``.
 
@@ -184,16 +187,20 @@ def run_portfolio(
     project cost, added in the order of ``models``, so they equal the sums of
     separate runs bit for bit. A model without a business case, two cases with
     the same name, or cases in different money units, is a :class:`RunError`
-    before anything runs.
+    before anything runs. With a ``cluster`` each case runs whole on a Dask
+    worker (one thread each), and only its row and its samples of the totals
+    come back.
     """
     n = checked_whole(n, "n (the number of samples)", least=1)
     if not models:
         raise RunError("a portfolio needs at least one business case")
     names = _case_names([m.model if isinstance(m, CheckedModel) else m for m in models])
+    if cluster is not None:
+        jobs = [(model, name, n, seed, method) for model, name in zip(models, names, strict=True)]
+        with closing(cluster.map(_run_case, jobs, [n] * len(jobs), progress)) as cases:
+            return _portfolio(cases, n, seed, method)
     at_once = min(len(models), threads_for(threads))
     each = max(1, threads_for(threads) // at_once)  # threads per case
-    totals = {name: np.zeros(n) for name in TOTALS}
-    rows = []
     stop = threading.Event()  # set when the portfolio fails or is interrupted
     first: list[BaseException] = []  # what stopped it
     lock = threading.Lock()
@@ -217,10 +224,7 @@ def run_portfolio(
 
     pool = ThreadPoolExecutor(at_once, thread_name_prefix="portfolio")
     try:
-        for row, samples in pool.map(run_case, models, names):
-            for total in TOTALS:
-                totals[total] += samples[total]
-            rows.append(row)
+        return _portfolio(pool.map(run_case, models, names), n, seed, method)
     except BaseException as error:  # Ctrl-C or a failed case: the others stop at their next chunk
         stop.set()
         if first and first[0] is not error:  # the cause, not a case it stopped
@@ -228,6 +232,19 @@ def run_portfolio(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _portfolio(
+    cases: Iterable[tuple[CaseRow, dict[str, np.ndarray]]], n: int, seed: int, method: str
+) -> PortfolioResult:
+    """The portfolio of the cases' rows and samples, given in the order of the models: each
+    case's samples are added to the totals as it comes and then let go."""
+    totals = {name: np.zeros(n) for name in TOTALS}
+    rows = []
+    for row, samples in cases:
+        for total in TOTALS:
+            totals[total] += samples[total]
+        rows.append(row)
     return PortfolioResult(n, seed, method, tuple(rows), totals)
 
 
@@ -266,11 +283,12 @@ def _run_case(
     n: int,
     seed: int,
     method: str,
-    threads: int,
-    progress: Callable[[int], None],
+    threads: int | None = 1,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[CaseRow, dict[str, np.ndarray]]:
     """One case's row, and its samples of each of :data:`TOTALS` (copies: the run's
-    other samples go with the run)."""
+    other samples go with the run). On one thread unless told otherwise: what a
+    Dask worker runs for a case."""
     simulator = Simulator(model)
     model, case = simulator.model, simulator.case
     if not isinstance(case, CaseGraph):  # the model was checked to have a business case

@@ -17,14 +17,15 @@ import functools
 import math
 import os
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .business.expand import CaseGraph
 from .business.figures import summarise_case
-from .compile import CompiledModel, compile_model
+from .cluster import Cluster, Piece
+from .compile import CompiledModel, Program, compile_model
 from .compile.kernel import threads_for
 from .compile.reference import input_distributions
 from .distributions import Distribution
@@ -113,6 +114,7 @@ class Simulator:
         chunk: int = CHUNK,
         sip_library: SipLibrary | None = None,
         rank_correlations: bool = True,
+        cluster: Cluster | None = None,
     ) -> RunResult:
         """Simulate ``n`` samples from ``seed`` and summarise the outputs.
 
@@ -136,6 +138,8 @@ class Simulator:
         before it starts; a run to a precision is checked again as it grows.
         ``sip_library`` (:func:`~.sipmath.library.read_library`) gives the inputs
         named by its SIPs their trials (:meth:`library_inputs` lists them).
+        ``cluster`` (:func:`assumption_graph.cluster.connect`) runs the chunks on
+        its Dask workers instead of this machine's threads: the same numbers.
         """
         n = checked_whole(n, "n (the number of samples)", least=1)
         seed = checked_whole(seed, "seed")
@@ -163,12 +167,9 @@ class Simulator:
             if done:  # a run to a precision grows only as far as it must
                 _check_run_memory(len(run_ids), done, target, precision, rank_rows)
             out = _grown(out, target)
-            for start in range(done, target, chunk):
-                count = min(chunk, target - start)
-                given = sampler.values(start, count) if sampler.loaded else None
-                self.compiled.execute(program, seed, start, count, out, threads, given)
-                if progress is not None:
-                    progress(count)
+            given = sampler.values if sampler.loaded else _nothing_given
+            pieces = _pieces(done, target, chunk, given)
+            self._execute(program, seed, pieces, out, threads, progress, cluster)
             done = target
             if precision is not None and _precise(out[: len(output_ids)], precision):
                 break
@@ -243,6 +244,7 @@ class Simulator:
         *,
         seed: int = DEFAULT_SEED,
         threads: int | None = None,
+        cluster: Cluster | None = None,
     ) -> dict[str, np.ndarray]:
         """The outputs' samples with the named nodes given per sample by ``values``.
 
@@ -250,7 +252,7 @@ class Simulator:
         length); the compiled kernel loads them in place of those nodes (and of
         everything upstream of them). Inputs not given are drawn from ``seed``'s
         streams as in a run. What sensitivity methods call as "the model".
-        ``outputs`` as for :meth:`run`.
+        ``outputs`` and ``cluster`` as for :meth:`run`.
 
         >>> m = Model("demo")
         >>> m.add("hours", estimate=[10, 20, 40])
@@ -279,13 +281,31 @@ class Simulator:
         matrix, seed = np.stack(given), checked_whole(seed, "seed")
         threads = _checked_threads(threads)
         out = np.empty((len(output_ids), n))
-        for start in range(0, n, CHUNK):
-            count = min(CHUNK, n - start)
-            chunk = matrix[:, start : start + count]
-            self.compiled.execute(program, seed, start, count, out, threads, chunk)
+        pieces = _pieces(0, n, CHUNK, lambda start, count: matrix[:, start : start + count])
+        self._execute(program, seed, pieces, out, threads, None, cluster)
         for k, node_id in enumerate(output_ids):
             out[k] *= self.case.totals.get(node_id, 1.0)
         return {o: out[k] for k, o in enumerate(output_ids)}
+
+    def _execute(
+        self,
+        program: Program,
+        seed: int,
+        pieces: Iterable[Piece],
+        out: np.ndarray,
+        threads: int | None,
+        progress: Progress | None,
+        cluster: Cluster | None,
+    ) -> None:
+        """Fill ``out[:, start:start+count]`` for each piece (its first sample, count and given
+        matrix): here, on ``threads``, or on the ``cluster``'s workers; the same numbers."""
+        if cluster is not None:
+            cluster.fill(program, seed, pieces, out, progress)
+            return
+        for start, count, given in pieces:
+            self.compiled.execute(program, seed, start, count, out, threads, given)
+            if progress is not None:
+                progress(count)
 
     def sensitivity(self, output: str, **options: object) -> SensitivityResult:
         """Which inputs drive ``output`` (a node id or a key figure such as ``"npv"``).
@@ -305,6 +325,7 @@ class Simulator:
         *,
         method: str = "mc",
         threads: int | None = None,
+        cluster: Cluster | None = None,
     ) -> ScenarioResult:
         """Run the base and named scenarios with common random numbers; compare them.
 
@@ -314,13 +335,14 @@ class Simulator:
         :class:`~assumption_graph.scenarios.ScenarioResult`: ``.rows()`` is the
         table as plain dicts, ``.to_pandas()`` a DataFrame when pandas is
         installed. Warnings (a pin outside an input's range) are Python warnings.
+        ``cluster`` as for :meth:`run`.
         """
         from .scenarios import run_scenarios  # builds on this module
 
         read, found = scenarios_from_data(scenarios, self.model)
         for text in found:
             warnings.warn(text, UserWarning, stacklevel=2)
-        return run_scenarios(self, read, n, seed, method=method, threads=threads)
+        return run_scenarios(self, read, n, seed, method=method, threads=threads, cluster=cluster)
 
     def library_inputs(self, library: SipLibrary) -> tuple[str, ...]:
         """The random inputs whose id names a SIP of ``library``: a run with it takes theirs."""
@@ -395,6 +417,21 @@ class Simulator:
                 node_id, self.case.visible, "see 'assumption-graph check' for the ids"
             )
             raise RunError(f"{what} names no node of the model", node=node_id, hint=hint)
+
+
+def _pieces(
+    begin: int, end: int, chunk: int, given: Callable[[int, int], np.ndarray | None]
+) -> Iterator[Piece]:
+    """Samples ``begin .. end-1`` in chunks: each one's first sample, count and given
+    matrix (``given(start, count)``, made only when the chunk is about to run)."""
+    for start in range(begin, end, chunk):
+        count = min(chunk, end - start)
+        yield start, count, given(start, count)
+
+
+def _nothing_given(start: int, count: int) -> None:
+    """A run that loads no inputs: no given matrix for any chunk."""
+    return None
 
 
 def _checked_method(method: object, precision: float | None) -> str:

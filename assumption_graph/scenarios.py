@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .business.labels import COST_FIGURES, FIGURE_LABELS
+from .cluster import Cluster
 from .errors import CheckFailed, ModelFileError, RunError
 from .model import Node
 from .results import NodeSummary, RunResult
@@ -203,11 +204,13 @@ def run_scenarios(
     method: str = "mc",
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    cluster: Cluster | None = None,
 ) -> ScenarioResult:
     """Run the base and every scenario with common random numbers and compare them.
 
     Every scenario is checked (and its changed model compiled) before anything
-    runs, so a scenario that breaks the model costs no samples.
+    runs, so a scenario that breaks the model costs no samples. ``cluster`` runs
+    every run's chunks on its Dask workers: the same numbers.
     """
     simulators = {s.name: _simulator(simulator, s) for s in scenarios}
     compared = compared_figures(simulator)
@@ -221,6 +224,7 @@ def run_scenarios(
             progress=progress,
             keep_samples=True,
             overrides=pins,
+            cluster=cluster,
         )
 
     base = sampled(simulator, {})

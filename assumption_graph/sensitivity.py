@@ -35,6 +35,7 @@ import numpy as np
 from .business.expand import PlainGraph
 from .business.figures import RATES
 from .business.labels import FIGURE_LABELS, situation_title
+from .cluster import Cluster
 from .compile.reference import evaluate, input_distributions
 from .distributions import Distribution
 from .errors import RunError, did_you_mean
@@ -153,6 +154,7 @@ def sensitivity(
     sobol_samples: int = DEFAULT_SOBOL_SAMPLES,
     overrides: Mapping[str, float] | None = None,
     method: str = "mc",
+    cluster: Cluster | None = None,
 ) -> SensitivityResult:
     """How much each uncertain input drives ``output``: tornado, rank correlation, Sobol.
 
@@ -160,6 +162,8 @@ def sensitivity(
     correlations; ``sobol_samples`` (a power of two) the Saltelli base samples
     behind the Sobol indices (``sobol=False`` skips them). ``overrides`` pin
     nodes for all three, which removes a pinned input from the analysis.
+    ``cluster`` runs the kernel's work (the run and the Sobol design's
+    evaluations) on its Dask workers: the same numbers.
 
     Undefined outputs: non-finite output samples are dropped pairwise from the
     rank correlations and whole Saltelli blocks from the Sobol indices. An input
@@ -186,7 +190,7 @@ def sensitivity(
     dists = random_inputs(simulator.case, node, pins)
     if sobol:  # before the run: a design too big to hold costs nothing
         _check_sobol_size(sobol_samples, len(dists))
-    run, rho = _rank_correlations(simulator, node, list(dists), n, seed, pinned, method)
+    run, rho = _rank_correlations(simulator, node, list(dists), n, seed, pinned, method, cluster)
     factor = simulator.case.totals.get(node, 1.0)  # a node with `years` reports its total
     base, bars = tornado(simulator.case, node, dists, pins, factor)
     return SensitivityResult(
@@ -198,7 +202,11 @@ def sensitivity(
         tornado=bars,
         rank_correlation=rho,
         contribution_to_variance=contributions(rho),
-        sobol=sobol_indices(simulator, node, dists, pins, sobol_samples, seed) if sobol else None,
+        sobol=(
+            sobol_indices(simulator, node, dists, pins, sobol_samples, seed, cluster)
+            if sobol
+            else None
+        ),
     )
 
 
@@ -321,6 +329,7 @@ def _rank_correlations(
     seed: int,
     overrides: Mapping[str, float],
     method: str,
+    cluster: Cluster | None = None,
 ) -> tuple[RunResult, dict[str, float]]:
     """Spearman's rho of each input with ``node`` over one run of ``n`` samples.
 
@@ -345,6 +354,7 @@ def _rank_correlations(
             outputs=[*group, node],
             keep_samples=True,
             method=method,
+            cluster=cluster,
         )
         y = run.values(node)
         if first is None:  # the same samples in every group: rank the output once
@@ -418,6 +428,7 @@ def sobol_indices(
     pins: Mapping[str, float],
     samples: int = DEFAULT_SOBOL_SAMPLES,
     seed: int = DEFAULT_SEED,
+    cluster: Cluster | None = None,
 ) -> SobolIndices | None:
     """S1 and ST of each input for ``node`` by SALib, the kernel as the model function.
 
@@ -441,7 +452,8 @@ def sobol_indices(
     u = np.clip(u, _EDGE, 1.0 - _EDGE)
     values = {name: dists[name].quantile(u[:, j]) for j, name in enumerate(names)}
     values.update({t: np.full(len(u), v) for t, v in pins.items()})
-    y = np.asarray(simulator.evaluate(values, [node], seed=seed)[node], dtype=float)
+    evaluated = simulator.evaluate(values, [node], seed=seed, cluster=cluster)
+    y = np.asarray(evaluated[node], dtype=float)
     blocks = y.reshape(samples, len(names) + 2)
     blocks = blocks[np.isfinite(blocks).all(axis=1)]
     if len(blocks) < 2 or np.ptp(blocks) == 0:  # no variance to share out: undefined

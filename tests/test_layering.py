@@ -40,6 +40,7 @@ STAGES: dict[str, int] = {
     "compile": 4,
     "results": 5,
     "run": 5,
+    "cluster": 5,  # a run's chunks and a portfolio's cases on Dask workers
     "sensitivity": 5,
     "scenario_file": 2,
     "scenarios": 5,

@@ -338,6 +338,7 @@ def execute(
     out: np.ndarray,
     threads: int | None = None,
     given: np.ndarray | None = None,
+    column: int | None = None,
 ) -> None:
     """Run samples ``start .. start+count-1`` of ``program`` into ``out[:, start:start+count]``.
 
@@ -350,6 +351,8 @@ def execute(
     block's samples are a function of their index alone, so who runs which never
     changes them. On any exception (Ctrl-C included) the threads stop at their
     next range and are waited for before it leaves: none writes into ``out`` after.
+    With ``column``, the samples go to ``out[:, column:column+count]`` instead (a
+    worker's block of one chunk; ``out`` then needs ``column + count`` columns).
     """
     if count <= 0:
         return
@@ -357,8 +360,9 @@ def execute(
         given = _NOTHING_GIVEN
     if given.shape != (len(program.given), count) and program.given:
         raise ValueError(f"given must be {len(program.given)} x {count}, not {given.shape}")
-    if out.ndim != 2 or out.shape[0] != len(program.outputs) or out.shape[1] < start + count:
-        raise ValueError(f"out must be {len(program.outputs)} x at least {start + count}")
+    column = start if column is None else column
+    if out.ndim != 2 or out.shape[0] != len(program.outputs) or out.shape[1] < column + count:
+        raise ValueError(f"out must be {len(program.outputs)} x at least {column + count}")
     entry = _ready_entry()
     given = np.ascontiguousarray(given, dtype=np.float64)
     table = np.ascontiguousarray(program.table, dtype=np.float64)
@@ -370,7 +374,8 @@ def execute(
         _address(program.output_slots, np.int64),
         _address(given, np.float64),
         _address(table, np.float64),
-        _address(out, np.float64),
+        # the kernel writes sample s at column s: each row moved start - column columns back
+        _address(out, np.float64) - 8 * (start - column),
     )
     sizes = np.zeros(len(Size), dtype=np.int64)  # first and end block: set per call
     sizes[Size.N_OPS], sizes[Size.N_SLOTS] = program.code.shape[0], program.n_slots
