@@ -25,7 +25,7 @@ from markupsafe import Markup
 from ._version import __version__
 from .text import html_text
 
-__all__ = ["Markup", "Section", "environment", "render_page", "render_section"]
+__all__ = ["Markup", "Section", "environment", "render_element", "render_page", "render_section"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,12 @@ def render_section(section: Section) -> Markup:
     """The body of ``section`` (what goes under its heading), as markup."""
     template = environment().get_template(f"sections/{section.template}.html.j2")
     return Markup(template.render(section.context).strip())
+
+
+def render_element(section: Section, tag: str = "section", heading: str = "h2") -> str:
+    """``section`` as its own element, heading and body: what the live page sends again."""
+    macros = environment().get_template("macros.html.j2").module
+    return str(macros.section_element(section, tag, heading))  # type: ignore[attr-defined]
 
 
 def render_page(
