@@ -172,7 +172,9 @@ class LiveModel:
                 getattr(dist, "values", None),
             )
             for node_id, dist in found
-            if node_id in model and dist.draws and all(math.isfinite(x) for x in (dist.low, dist.high))
+            if node_id in model
+            and dist.draws
+            and all(math.isfinite(x) for x in (dist.low, dist.high))
         ]
 
     # ------------------------------------------------------------------ the updates
@@ -214,9 +216,9 @@ class LiveModel:
         section = warnings_section(diagnostics, "Check findings", "finding")
         return self._publish("broken", [section], samples=0)
 
-    def _run(self, warnings: tuple[Diagnostic, ...], cancelled: Callable[[], bool]) -> Iterator[
-        Update
-    ]:
+    def _run(
+        self, warnings: tuple[Diagnostic, ...], cancelled: Callable[[], bool]
+    ) -> Iterator[Update]:
         simulator = self.simulator
         assert simulator is not None  # set by updates()
         model = simulator.model
@@ -243,14 +245,17 @@ class LiveModel:
         for samples in sample_steps(self.n):
             check_in()
             result = simulator.run(
-                samples, self.seed, method=self.method, overrides=self.pins, progress=check_in,
+                samples,
+                self.seed,
+                method=self.method,
+                overrides=self.pins,
+                progress=check_in,
                 chunk=CHUNK,
             )
             seconds = time.perf_counter() - began
             self.status = (
                 f"{samples:,} samples, seed {self.seed}{pinned}"
-                f" ({seconds:.2f} s after the save)"
-                + ("" if samples == self.n else "; refining…")
+                f" ({seconds:.2f} s after the save)" + ("" if samples == self.n else "; refining…")
             )
             yield self._publish("monte-carlo", [self._figures(result, samples)], samples=samples)
         check_in()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import json
 import secrets
@@ -75,6 +76,9 @@ class _Runner:
             self.stopping = True
             self.lock.notify()
 
+    def _cancelled(self, generation: int) -> bool:
+        return self.stopping or self.generation != generation
+
     def loop(self) -> None:
         while True:
             with self.lock:
@@ -86,7 +90,7 @@ class _Runner:
             if new_save:
                 self.live.new_save()
             try:
-                for update in self.live.updates(lambda: self.stopping or self.generation != mine):
+                for update in self.live.updates(functools.partial(self._cancelled, mine)):
                     self.publish(update)
             except Exception as error:  # a bug: the page says so, the server keeps serving
                 self.live.status = f"internal error: {type(error).__name__}: {error}"
@@ -109,7 +113,8 @@ class LiveServer:
             self.socket.bind((host, port))
         except OSError as error:
             self.socket.close()
-            raise AssumptionGraphError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+            message = f"cannot listen on {host}:{port}: {error.strerror}"
+            raise AssumptionGraphError(message) from None
         self.port = self.socket.getsockname()[1]
         self.message = ""
         self._streams: set[asyncio.Queue[Update | None]] = set()
