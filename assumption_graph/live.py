@@ -37,7 +37,7 @@ from .html_report import (
     warnings_section,
 )
 from .io import UNREADABLE_CODES, read_model
-from .pages import Section, render_element, render_page
+from .pages import Markup, Section, render_element, render_page
 from .report import format_cell, format_rate, key_figure_rows, node_rows
 from .results import RunResult
 from .run import CHUNK, Simulator
@@ -48,7 +48,7 @@ __all__ = ["FIRST_STEP", "Control", "LiveModel", "Update", "sample_steps"]
 FIRST_STEP = 10_000  # the first Monte Carlo step's samples; each next step has ten times more
 PENDING = "…"  # a Monte Carlo cell before its first step
 _MC_COLUMNS = frozenset({"mean", "± SE", "std", "P10", "P50", "P90", "nonfinite"})
-_FIGURE_SECTIONS = ("key-figures", "figures", "distributions", "sensitivity")
+_TABLES = frozenset({"key-figures", "figures"})  # a business case's table, else a plain graph's
 
 
 def sample_steps(n: int, first: int = FIRST_STEP) -> tuple[int, ...]:
@@ -111,13 +111,12 @@ class LiveModel:
     seed: int
     method: str = "mc"
     pins: dict[str, float] = field(default_factory=dict)
-    elements: dict[str, str] = field(default_factory=dict)  # the page's sections, as sent
+    elements: dict[str, str] = field(default_factory=dict)  # the page's sections, in order
     status: str = "reading the model file"
     stale: bool = False
     simulator: Simulator | None = None
     _files: frozenset[Path] = frozenset()
     _title: str = "Assumption graph"
-    _order: tuple[str, ...] = ()
     _rows: dict[object, dict[str, list[str]]] = field(default_factory=dict)  # this save's
     _previous: dict[object, dict[str, list[str]]] = field(default_factory=dict)  # the last's
 
@@ -239,7 +238,8 @@ class LiveModel:
             self._figures(first, "deterministic"),
             self._whatif(),
         ]
-        self._order = tuple(s.id for s in sections[1:])
+        for gone in _TABLES - {s.id for s in sections}:  # the model became or left a case
+            self.elements.pop(gone, None)
         yield self._publish("deterministic", sections, samples=0)
         result = first
         for samples in sample_steps(self.n):
@@ -267,7 +267,6 @@ class LiveModel:
                 sensitivity, "No main output varies: there is nothing to rank.", result, model
             ),
         ]
-        self._order = (*self._order, *(s.id for s in charts if s.id not in self._order))
         yield self._publish("charts", charts, samples=result.samples, final=True)
 
     def _figures(self, result: RunResult, step: object) -> Section:
@@ -317,11 +316,9 @@ class LiveModel:
             self._title,
             None,
             [],
-            elements=self.elements,
-            order=("summary", *self._order) if "summary" in self.elements else self._order,
+            elements={k: Markup(v) for k, v in self.elements.items()},
             status=self.status,
             stale=self.stale,
-            figure_sections=_FIGURE_SECTIONS,
             **extra,
         )
 
