@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -379,23 +379,33 @@ def _outputs(result: RunResult, model: Model) -> Iterator[_Output]:
         yield _Output(node_id, title, summary, summary.weighted, unit, False)
 
 
-def distribution_section(result: RunResult, model: Model) -> Section:
-    """A histogram and an S-curve of each main output (the first ``CHARTED_OUTPUTS``)."""
+def distribution_section(
+    result: RunResult,
+    model: Model,
+    limit: int = CHARTED_OUTPUTS,
+    between: Callable[[], None] | None = None,
+) -> Section:
+    """A histogram and an S-curve of each main output (the first ``limit``);
+    ``between`` is called before each output's charts (the live page stops there)."""
     from .plots import PlotAccessor  # matplotlib loads when a report is built
 
     charts = PlotAccessor(result, model)
     outputs = list(_outputs(result, model))
-    drawn = [
-        {
-            "slug": _slug(out.name),
-            "title": out.title,
-            "histogram": _chart(f"histogram-{_slug(out.name)}", charts.histogram(out.name)),
-            "histogram_caption": _percentile_caption(out),
-            "s_curve": _chart(f"s-curve-{_slug(out.name)}", charts.s_curve(out.name)),
-            "s_curve_caption": _s_curve_caption(out),
-        }
-        for out in outputs[:CHARTED_OUTPUTS]
-    ]
+    drawn = []
+    for out in outputs[:limit]:
+        if between is not None:
+            between()
+        slug = _slug(out.name)
+        drawn.append(
+            {
+                "slug": slug,
+                "title": out.title,
+                "histogram": _chart(f"histogram-{slug}", charts.histogram(out.name)),
+                "histogram_caption": _percentile_caption(out),
+                "s_curve": _chart(f"s-curve-{slug}", charts.s_curve(out.name)),
+                "s_curve_caption": _s_curve_caption(out),
+            }
+        )
     what = (
         "each key figure of the business case"
         if result.business_case is not None
@@ -407,9 +417,9 @@ def distribution_section(result: RunResult, model: Model) -> Section:
         " risk-adjusted figures marked."
     )
     cut = None
-    if len(outputs) > CHARTED_OUTPUTS:
+    if len(outputs) > limit:
         cut = (
-            f"Charts of the first {CHARTED_OUTPUTS} of {len(outputs):,} outputs only (each"
+            f"Charts of the first {limit} of {len(outputs):,} outputs only (each"
             " chart takes a while to draw); every output's figures are in the tables above."
         )
     context = {"intro": intro, "outputs": drawn, "cut": cut}

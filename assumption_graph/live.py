@@ -43,9 +43,10 @@ from .results import RunResult
 from .run import CHUNK, Simulator
 from .validate import check
 
-__all__ = ["FIRST_STEP", "Control", "LiveModel", "Update", "sample_steps"]
+__all__ = ["FIRST_STEP", "LIVE_CHARTS", "PENDING", "Control", "LiveModel", "Update", "sample_steps"]
 
 FIRST_STEP = 10_000  # the first Monte Carlo step's samples; each next step has ten times more
+LIVE_CHARTS = 6  # outputs with a histogram and an S-curve on the page (each takes a while)
 PENDING = "…"  # a Monte Carlo cell before its first step
 _MC_COLUMNS = frozenset({"mean", "± SE", "std", "P10", "P50", "P90", "nonfinite"})
 _TABLES = frozenset({"key-figures", "figures"})  # a business case's table, else a plain graph's
@@ -262,7 +263,7 @@ class LiveModel:
         sensitivity = report_sensitivity(simulator, result)
         check_in()
         charts = [
-            distribution_section(result, model),
+            distribution_section(result, model, LIVE_CHARTS, check_in),
             sensitivity_section(
                 sensitivity, "No main output varies: there is nothing to rank.", result, model
             ),

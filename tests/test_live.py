@@ -138,7 +138,8 @@ def test_changed_figures_are_marked_with_the_old_value(model_file):
     row = cost_row(live)
     after = expected_cells(model_file, 10_000)
     assert before[0] != after[0]
-    assert f'<td class="changed">{after[0]} <del title="before the last save">{before[0]}</del>' in row
+    marked = f'<td class="changed">{after[0]} <del title="before the last save">{before[0]}</del>'
+    assert marked in row
 
 
 def test_an_unchanged_save_marks_nothing(model_file):
