@@ -12,9 +12,10 @@ OUT := out
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/ensure-graphviz.sh scripts/ensure-chromium.sh
+$(STAMP): pyproject.toml scripts/ensure-graphviz.sh scripts/ensure-chromium.sh scripts/ensure-chromedriver.sh
 	./scripts/ensure-graphviz.sh
 	./scripts/ensure-chromium.sh
+	./scripts/ensure-chromedriver.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -42,6 +43,7 @@ demo: setup
 	@echo "      $(OUT)/scenarios.json and $(OUT)/scenarios.xlsx (three scenarios against the base)"
 	@echo "The HTML report: $(OUT)/business_case.html (open it in a browser; it prints to A4)"
 	@echo "The portfolio of examples/portfolio/cases: $(OUT)/portfolio.html and $(OUT)/portfolio.json"
+	@echo "A live page that follows your edits: $(BIN)/assumption-graph serve $(CASE) (see the README)"
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -650,8 +650,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the live page of a model: it follows every save of the file."""
     from .compile import kernel
     from .live import LiveModel
-    from .serve import LiveServer, is_loopback
+    from .serve import LiveServer, is_loopback, missing_packages
 
+    missing = missing_packages()
+    if missing:
+        raise AssumptionGraphError(
+            f"serve needs {', '.join(missing)}, which are not installed",
+            hint="pip install 'assumption_graph[serve]'",
+        )
     path = Path(args.model)
     if not path.is_file():
         raise ModelFileError("the model file does not exist", file=args.model)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import importlib.util
 import ipaddress
 import json
 import secrets
@@ -34,12 +35,18 @@ from urllib.parse import parse_qs
 from .errors import AssumptionGraphError
 from .live import LiveModel, Update
 
-__all__ = ["LOCAL_HOST", "LiveServer", "is_loopback", "serve_app"]
+__all__ = ["LOCAL_HOST", "LiveServer", "is_loopback", "missing_packages", "serve_app"]
 
 LOCAL_HOST = "127.0.0.1"
 _COOKIE = "assumption_graph_token"
 _HEARTBEAT = 15.0  # seconds between the event stream's keep-alive comments
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+_PACKAGES = ("starlette", "uvicorn", "watchfiles")  # the serve extra, imported when serving
+
+
+def missing_packages() -> list[str]:
+    """The packages of the ``serve`` extra that are not installed (none, normally)."""
+    return [name for name in _PACKAGES if importlib.util.find_spec(name) is None]
 
 
 def is_loopback(host: str) -> bool:
