@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +41,7 @@ from .io import UNREADABLE_CODES, read_model
 from .pages import Markup, Section, render_element, render_page
 from .report import format_cell, format_rate, key_figure_rows, node_rows
 from .results import RunResult
-from .run import CHUNK, Simulator
+from .run import Simulator
 from .validate import check
 
 __all__ = ["FIRST_STEP", "LIVE_CHARTS", "PENDING", "Control", "LiveModel", "Update", "sample_steps"]
@@ -118,6 +119,7 @@ class LiveModel:
     simulator: Simulator | None = None
     _files: frozenset[Path] = frozenset()
     _title: str = "Assumption graph"
+    _began: float = 0.0  # when the running update read the file
     _rows: dict[object, dict[str, list[str]]] = field(default_factory=dict)  # this save's
     _previous: dict[object, dict[str, list[str]]] = field(default_factory=dict)  # the last's
 
@@ -190,6 +192,7 @@ class LiveModel:
         ``cancelled`` is asked between steps and after every chunk of a run; once it
         says so the updates stop (nothing half-done is kept).
         """
+        self._began = time.perf_counter()
         model, found = read_model(self.path)
         unreadable = any(d.code in UNREADABLE_CODES for d in found)
         checked = None if unreadable else check(model, found)
@@ -203,7 +206,9 @@ class LiveModel:
             self.simulator = Simulator(checked)
             self.pins = {k: v for k, v in self.pins.items() if k in checked.model}
             self._title = checked.model.name or "Assumption graph"
-            yield from self._run(checked.warnings, cancelled)
+            with ThreadPoolExecutor(1, "live-diagram") as pool:  # Graphviz while the figures run
+                drawing = pool.submit(diagram_section, checked.model)
+                yield from self._run(checked.warnings, drawing, cancelled)
         except _Cancelled:
             return
 
@@ -217,24 +222,27 @@ class LiveModel:
         return self._publish("broken", [section], samples=0)
 
     def _run(
-        self, warnings: tuple[Diagnostic, ...], cancelled: Callable[[], bool]
+        self,
+        warnings: tuple[Diagnostic, ...],
+        drawing: Future[Section],
+        cancelled: Callable[[], bool],
     ) -> Iterator[Update]:
         simulator = self.simulator
         assert simulator is not None  # set by updates()
         model = simulator.model
-        began = time.perf_counter()
+        pins = dict(self.pins)  # the pins at the start: a new pin starts a new update
 
         def check_in(done: int = 0) -> None:
             if cancelled():
                 raise _Cancelled
 
         self.stale = False
-        first = simulator.run(1, self.seed, method=self.method, overrides=self.pins)
-        pinned = f", {len(self.pins)} input(s) pinned" if self.pins else ""
+        first = simulator.run(1, self.seed, method=self.method, overrides=pins)
+        pinned = f", {len(pins)} input(s) pinned" if pins else ""
         self.status = f"deterministic figures{pinned}; sampling…"
         sections = [
             summary_section(model, first),
-            diagram_section(model),
+            drawing.result(),
             warnings_section(warnings, "Check findings", "finding"),
             self._figures(first, "deterministic"),
             self._whatif(),
@@ -249,14 +257,14 @@ class LiveModel:
                 samples,
                 self.seed,
                 method=self.method,
-                overrides=self.pins,
+                overrides=pins,
                 progress=check_in,
-                chunk=CHUNK,
             )
-            seconds = time.perf_counter() - began
+            seconds = time.perf_counter() - self._began
             self.status = (
                 f"{samples:,} samples, seed {self.seed}{pinned}"
-                f" ({seconds:.2f} s after the save)" + ("" if samples == self.n else "; refining…")
+                f" ({seconds:.2f} s after reading the file)"
+                + ("" if samples == self.n else "; refining…")
             )
             yield self._publish("monte-carlo", [self._figures(result, samples)], samples=samples)
         check_in()
