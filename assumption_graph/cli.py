@@ -676,7 +676,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         webbrowser.open(server.url)
     try:
         server.run()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated):  # Uvicorn stops first, then passes the signal on
         pass
     _err("stopped serving")
     return EXIT_OK

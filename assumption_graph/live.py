@@ -48,6 +48,7 @@ __all__ = ["FIRST_STEP", "LIVE_CHARTS", "PENDING", "Control", "LiveModel", "Upda
 
 FIRST_STEP = 10_000  # the first Monte Carlo step's samples; each next step has ten times more
 LIVE_CHARTS = 6  # outputs with a histogram and an S-curve on the page (each takes a while)
+LIVE_SENSITIVITY_SAMPLES = 20_000  # the tornado's rank correlations: enough to rank, quick
 PENDING = "…"  # a Monte Carlo cell before its first step
 _MC_COLUMNS = frozenset({"mean", "± SE", "std", "P10", "P50", "P90", "nonfinite"})
 _TABLES = frozenset({"key-figures", "figures"})  # a business case's table, else a plain graph's
@@ -268,7 +269,7 @@ class LiveModel:
             )
             yield self._publish("monte-carlo", [self._figures(result, samples)], samples=samples)
         check_in()
-        sensitivity = report_sensitivity(simulator, result)
+        sensitivity = report_sensitivity(simulator, result, samples=LIVE_SENSITIVITY_SAMPLES)
         check_in()
         charts = [
             distribution_section(result, model, LIVE_CHARTS, check_in),

@@ -122,6 +122,7 @@ class LiveServer:
             self.socket.close()
             message = f"cannot listen on {host}:{port}: {error.strerror}"
             raise AssumptionGraphError(message) from None
+        self.socket.listen(128)  # from now on a visit waits for Uvicorn instead of failing
         self.port = self.socket.getsockname()[1]
         self.message = ""
         self._streams: set[asyncio.Queue[Update | None]] = set()
@@ -151,6 +152,13 @@ class LiveServer:
             return
         for queue in list(self._streams):
             loop.call_soon_threadsafe(queue.put_nowait, update)
+
+    def _close_streams(self) -> None:
+        """End every open event stream (from any thread)."""
+        loop = self._loop
+        if loop is not None:
+            for queue in list(self._streams):
+                loop.call_soon_threadsafe(queue.put_nowait, None)
 
     def pin(self, node_id: str, text: str) -> str:
         """Pin an input and run again; the message for the page ('' when it worked)."""
@@ -207,10 +215,20 @@ class LiveServer:
         """Serve until Ctrl-C: start the worker and the watcher, then Uvicorn."""
         import uvicorn
 
+        streams = self._close_streams
+
+        class Server(uvicorn.Server):
+            """Uvicorn's server, which ends the event streams when told to stop: an open
+            stream would keep it waiting for its connection to close."""
+
+            def handle_exit(self, sig: int, frame: Any) -> None:
+                streams()
+                super().handle_exit(sig, frame)
+
         config = uvicorn.Config(
-            self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+            self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
         )
-        server = uvicorn.Server(config)
+        server = Server(config)
         worker = threading.Thread(target=self.runner.loop, name="live-updates", daemon=True)
         worker.start()
         self.runner.request()
@@ -231,8 +249,7 @@ class LiveServer:
             yield
         finally:
             stop.set()
-            for queue in list(self._streams):
-                queue.put_nowait(None)
+            self._close_streams()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(watcher, 2)
 
