@@ -179,7 +179,7 @@ def html_report(
 
 def _document(title: str, sections: Sequence[Section]) -> str:
     """The page: the first section (the summary) under an ``h1``, the contents, the rest."""
-    return render_page("report.html.j2", title, sections[0], sections[1:])
+    return render_page("report.html.j2", title, first=sections[0], sections=sections[1:])
 
 
 def summary_section(model: Model, result: RunResult) -> Section:

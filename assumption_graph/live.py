@@ -5,11 +5,13 @@
 sections in the order a user wants them: the diagram and the deterministic
 figures (expected, weighted, best, worst) first, then the Monte Carlo figures
 refined in steps (10^4, 10^5, ... up to the run's samples) with their standard
-errors, then the charts and the tornado. A file that no longer checks yields its
-errors with their lines; the figures of the last good save stay, marked stale.
-Cells that changed since the previous save (or pin) at the same step are marked,
-with the old value beside the new: the streams are counter-based, so a figure
-the change does not touch comes out the same, bit for bit.
+errors, then the charts and the tornado. (The deterministic figures come from a
+run of one sample, whose Monte Carlo columns wait for the first step.) A file
+that no longer checks yields its errors with their lines; the figures of the
+last good save stay, marked stale. Cells that changed since the previous save
+(or pin) at the same step are marked, with the old value beside the new: the
+streams are counter-based, so a figure the change does not touch comes out the
+same, bit for bit.
 
 What-if pins fix inputs for the page's runs like ``run --set`` (checked the same
 way); nothing is written to the model file. Everything here is plain Python
@@ -21,11 +23,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .business.figures import RATES, KeyFigure
 from .errors import Diagnostic, RunError, shown
 from .html_report import (
     diagram_section,
@@ -40,7 +43,7 @@ from .html_report import (
 from .io import UNREADABLE_CODES, read_model
 from .pages import Markup, Section, render_element, render_page
 from .report import format_cell, format_rate, key_figure_rows, node_rows
-from .results import RunResult
+from .results import NodeSummary, RunResult
 from .run import Simulator
 from .validate import check
 
@@ -89,7 +92,7 @@ class Control:
 class Update:
     """One message to the page: sections again (by element id, as markup) and the status."""
 
-    stage: str  # "broken", "deterministic", "monte-carlo" or "charts"
+    stage: str  # "broken", "deterministic", "monte-carlo", "charts"; the server's "sync", "failed"
     sections: Mapping[str, str]
     status: str
     stale: bool = False
@@ -233,7 +236,7 @@ class LiveModel:
         model = simulator.model
         pins = dict(self.pins)  # the pins at the start: a new pin starts a new update
 
-        def check_in(done: int = 0) -> None:
+        def check_in(done: int = 0) -> None:  # also a run's progress: after each chunk
             if cancelled():
                 raise _Cancelled
 
@@ -287,11 +290,11 @@ class LiveModel:
         assert self.simulator is not None
         model = self.simulator.model
         if case is not None:
-            rows = _with_se(key_figure_rows(case), case.key_figures.values(), self._rate)
+            rows = _with_se(key_figure_rows(case), case.key_figures.values())
             if step == "deterministic" and case.risk_adjustment == "monte_carlo":
                 rows = _pending(rows, {"risk-adjusted"})
         else:
-            rows = _with_se(node_rows(result, model), result.summaries.values(), lambda _: False)
+            rows = _with_se(node_rows(result, model), result.summaries.values())
         if step == "deterministic":
             rows = _pending(rows, _MC_COLUMNS)
         self._rows[step] = {row[0]: row for row in rows[1:]}
@@ -299,11 +302,6 @@ class LiveModel:
         if case is not None:
             return key_figure_section(case, model.money_unit, rows, previous)
         return figures_section(result, model, rows, previous)
-
-    def _rate(self, figure: object) -> bool:
-        from .business.figures import RATES
-
-        return getattr(figure, "name", None) in RATES
 
     def _whatif(self) -> Section:
         context = {"controls": self.controls(), "pins": dict(self.pins)}
@@ -324,8 +322,6 @@ class LiveModel:
         return render_page(
             "live.html.j2",
             self._title,
-            None,
-            [],
             elements={k: Markup(v) for k, v in self.elements.items()},
             status=self.status,
             stale=self.stale,
@@ -333,15 +329,15 @@ class LiveModel:
         )
 
 
-def _with_se(
-    rows: list[list[str]], figures: object, rate: Callable[[object], bool]
-) -> list[list[str]]:
-    """``rows`` with the Monte Carlo mean and its standard error as two more columns."""
-    out = [[*rows[0], "mean", "± SE"]] if "mean" not in rows[0] else [[*rows[0], "± SE"]]
-    for row, figure in zip(rows[1:], figures, strict=True):  # type: ignore[call-overload]
-        cell = format_rate if rate(figure) else format_cell
-        extra = [] if "mean" in rows[0] else [cell(figure.mean)]
-        out.append([*row, *extra, cell(figure.mean_se)])
+def _with_se(rows: list[list[str]], figures: Iterable[KeyFigure | NodeSummary]) -> list[list[str]]:
+    """``rows`` with the Monte Carlo mean (where they lack it) and its standard error."""
+    has_mean = "mean" in rows[0]
+    out = [[*rows[0], *([] if has_mean else ["mean"]), "± SE"]]
+    for row, figure in zip(rows[1:], figures, strict=True):
+        cell = (
+            format_rate if isinstance(figure, KeyFigure) and figure.name in RATES else format_cell
+        )
+        out.append([*row, *([] if has_mean else [cell(figure.mean)]), cell(figure.mean_se)])
     return out
 
 

@@ -15,7 +15,7 @@ is passed as :class:`markupsafe.Markup` and put in as is.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,9 +76,10 @@ def render_element(section: Section, tag: str = "section", heading: str = "h2") 
     return str(macros.section_element(section, tag, heading))  # type: ignore[attr-defined]
 
 
-def render_page(
-    template: str, title: str, first: Section, sections: Sequence[Section], **context: Any
-) -> str:
-    """A whole page: ``first`` (the summary) under the ``h1``, the contents, the sections."""
-    page = environment().get_template(template)
-    return page.render(title=title, first=first, sections=sections, **context)
+def render_page(template: str, title: str, **context: Any) -> str:
+    """A whole page from ``template`` (``report.html.j2``, ``live.html.j2``, ...).
+
+    A page built on ``base.html.j2`` as it is takes ``first`` (the summary, under
+    the ``h1``) and ``sections`` (the rest, listed in the contents).
+    """
+    return environment().get_template(template).render(title=title, **context)
