@@ -689,13 +689,17 @@ class _Parser:
 
     def _name(self, node: ast.Name, operands: list[Expr]) -> Name:
         if node.id.startswith("__"):
-            self._fail(node, f"name '{self._segment(node)}'", _RESERVED_HINT)
+            self._fail(
+                node, f"name '{self._segment(node)}'", _RESERVED_HINT
+            )
         # Python folds some non-ASCII letters into ASCII ones; the text itself must be the id.
         # (In ASCII text every Python name already is one.)
         if not self.text.isascii():
             spelled = self.lines[node.lineno - 1][node.col_offset : node.end_col_offset]
             if not _NODE_ID.fullmatch(node.id) or spelled != node.id.encode():
-                self._fail(node, f"name '{self._segment(node)}'", _NODE_ID_HINT)
+                self._fail(
+                    node, f"name '{self._segment(node)}'", _NODE_ID_HINT
+                )
         self.names.add(node.id)
         return Name(node.id)
 

@@ -251,7 +251,8 @@ def _correlation_text(result: SensitivityResult, names: Mapping[str, str]) -> st
     order = sorted(share, key=lambda name: -share[name])
     rows = [["input", "rank correlation", "contribution to variance"]]
     rows += [
-        [names[k], format_signed(result.rank_correlation[k]), format_rate(share[k])] for k in order
+        [names[k], format_signed(result.rank_correlation[k]), format_rate(share[k])]
+        for k in order
     ]
     heading = "Rank correlation (Spearman) with the output, from the Monte Carlo run"
     return "\n".join([heading, *_aligned(rows)])

@@ -17,10 +17,7 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path):
     target = tmp_path / "bench.json"
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--sizes", "100", "--json", str(target)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(target.read_text())

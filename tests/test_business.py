@@ -32,20 +32,8 @@ from .business_models import (
     with_high_risk,
 )
 
-NODE_FIELDS = {
-    "expected",
-    "weighted",
-    "best",
-    "worst",
-    "mean",
-    "mean_se",
-    "std",
-    "min",
-    "max",
-    "percentiles",
-    "percentiles_se",
-    "nonfinite",
-}
+NODE_FIELDS = {"expected", "weighted", "best", "worst", "mean", "mean_se", "std", "min", "max",
+               "percentiles", "percentiles_se", "nonfinite"}
 COLUMNS = ("expected", "weighted", "best", "worst")
 
 
@@ -92,10 +80,8 @@ SPREAD_GAIN = [0.0, 0.0, 80.0, 80.0]
 
 def test_expected_figures_equal_a_hand_computation(spread):
     figures = figures_of(spread)
-    flows = [
-        w - n + g - c
-        for w, n, g, c in zip(SPREAD_WITHOUT, SPREAD_WITH, SPREAD_GAIN, SPREAD_COST, strict=True)
-    ]
+    flows = [w - n + g - c for w, n, g, c in
+             zip(SPREAD_WITHOUT, SPREAD_WITH, SPREAD_GAIN, SPREAD_COST, strict=True)]
     assert flows == [-700.0, -750.0, 1280.0, 1280.0]
     by_hand = {
         "project_cost": 1700.0,
@@ -115,9 +101,7 @@ def test_expected_figures_equal_a_hand_computation(spread):
         # every input is fixed: every column, and every sample, is the same number
         for column in (*COLUMNS, "risk_adjusted", "mean"):
             assert figures[name][column] == pytest.approx(value, rel=1e-12, abs=1e-12), (
-                name,
-                column,
-            )
+                name, column)
 
 
 def test_yearly_flows_follow_year_years_profile_and_phase():
@@ -126,10 +110,8 @@ def test_yearly_flows_follow_year_years_profile_and_phase():
     result = sim.run(10, 0, outputs=flow_ids)
     flows = [result[f].expected for f in flow_ids]
     assert flows == pytest.approx([-700.0, -750.0, 1280.0, 1280.0], rel=1e-14)
-    table = {
-        row["name"]: row["values"]
-        for row in result.to_dict()["business_case"]["tables"]["cost_by_phase"]["rows"]
-    }
+    table = {row["name"]: row["values"]
+             for row in result.to_dict()["business_case"]["tables"]["cost_by_phase"]["rows"]}
     assert table["analysis"]["2025"] == pytest.approx(400.0)
     assert table["implementation"]["2025"] == pytest.approx(300.0)
     assert table["implementation"]["2026"] == pytest.approx(900.0)
@@ -167,11 +149,9 @@ def test_weighted_figures_equal_a_hand_computation():
     assert figures["net_gain"]["weighted"] == pytest.approx(sum(weighted_flows), rel=1e-12)
     assert figures["npv"]["weighted"] == pytest.approx(npv(weighted_flows, 0.04), rel=1e-12)
     assert figures["irr"]["weighted"] == pytest.approx(
-        irr_by_root_finder(weighted_flows), abs=1e-10
-    )
+        irr_by_root_finder(weighted_flows), abs=1e-10)
     assert figures["mirr"]["weighted"] == pytest.approx(
-        mirr_by_hand(weighted_flows, 0.04), rel=1e-12
-    )
+        mirr_by_hand(weighted_flows, 0.04), rel=1e-12)
     # an ordinary project: risk-adjusted is the probability-weighted figure
     assert result.business_case.risk_adjustment == "weighted"
     for name in FIGURES:
@@ -204,8 +184,7 @@ def test_best_and_worst_are_one_scenario_for_every_figure():
         assert figures["operating_with"][name] == pytest.approx(3 * ends["with"]), name
         assert figures["npv"][name] == pytest.approx(-cost + yearly * ANNUITY_3, rel=1e-12)
         assert figures["irr"][name] == pytest.approx(
-            irr_by_root_finder([-cost, yearly, yearly, yearly]), abs=1e-10
-        )
+            irr_by_root_finder([-cost, yearly, yearly, yearly]), abs=1e-10)
         # the main nodes and inputs are read in the same scenario
         assert getattr(result["build"], name) == pytest.approx(cost), name
         assert getattr(result["scale"], name) == ends["scale"], name
@@ -245,23 +224,14 @@ def triangle_moments(low: float, mode: float, high: float) -> tuple[float, float
 def test_gross_gain_uses_common_random_numbers():
     n = 100_000
     sim = simulator(CRN)
-    ids = [
-        "cases",
-        "minutes@without",
-        "minutes",
-        "work@without",
-        "work",
-        "@gross_gain",
-        "@operating_without",
-        "@operating_with",
-    ]
+    ids = ["cases", "minutes@without", "minutes", "work@without", "work", "@gross_gain",
+           "@operating_without", "@operating_with"]
     first = sim.run(n, 1, outputs=ids, keep_samples=True)
     second = sim.run(n, 2, outputs=ids, keep_samples=True)
     # within a sample, both situations see the same draw of the shared input
     cases = first.values("cases")
-    np.testing.assert_allclose(
-        first.values("work@without"), cases * first.values("minutes@without"), rtol=1e-15
-    )
+    np.testing.assert_allclose(first.values("work@without"),
+                               cases * first.values("minutes@without"), rtol=1e-15)
     np.testing.assert_allclose(first.values("work"), cases * first.values("minutes"), rtol=1e-15)
     # the two situations of the situation node are separate inputs with their own streams
     assert abs(np.corrcoef(first.values("minutes@without"), first.values("minutes"))[0, 1]) < 0.02
@@ -344,15 +314,8 @@ def test_risk_amounts_split_seventy_thirty():
     assert [r.id for r in case.risks] == [0, 1, 2, 3, 4, 5]
     assert case.risks[0].type == "general"
     assert case.risk_types == pytest.approx(
-        {
-            "general": 12.0,
-            "organisation": 11.5 + 100.0,
-            "suppliers": -26.5,
-            "technical": 20.0,
-            "stakeholders": 0.0,
-        },
-        abs=1e-9,
-    )
+        {"general": 12.0, "organisation": 11.5 + 100.0, "suppliers": -26.5,
+         "technical": 20.0, "stakeholders": 0.0}, abs=1e-9)
     # the model is linear: the amounts add up to the change in undiscounted net cost
     net_cost_shift = -(case["net_gain"].weighted - case["net_gain"].expected)
     assert sum(amounts.values()) == pytest.approx(net_cost_shift, abs=1e-9)
@@ -365,11 +328,8 @@ def test_risk_amounts_split_seventy_thirty():
 # ---------------------------------------------------------------------------- kernel and reference
 
 
-@pytest.mark.parametrize(
-    "text",
-    [SPREAD, WEIGHTED, BEST_WORST, CRN, RISKS, LINEAR],
-    ids=["spread", "weighted", "best_worst", "crn", "risks", "linear"],
-)
+@pytest.mark.parametrize("text", [SPREAD, WEIGHTED, BEST_WORST, CRN, RISKS, LINEAR],
+                         ids=["spread", "weighted", "best_worst", "crn", "risks", "linear"])
 def test_kernel_equals_reference_on_the_expanded_graph(text):
     n, seed = 5_000, 7
     sim = simulator(text)
@@ -381,9 +341,8 @@ def test_kernel_equals_reference_on_the_expanded_graph(text):
     kernel = dict(zip(ids, out, strict=True))
     twin = simulate(checked, n, seed, ids)
     for node_id in ids:
-        np.testing.assert_allclose(
-            kernel[node_id], twin[node_id], rtol=1e-12, atol=0.0, equal_nan=True, err_msg=node_id
-        )
+        np.testing.assert_allclose(kernel[node_id], twin[node_id], rtol=1e-12,
+                                   atol=0.0, equal_nan=True, err_msg=node_id)
     np.testing.assert_array_equal(kernel["@irr"], twin["@irr"])
 
 
@@ -451,13 +410,8 @@ def test_json_has_the_business_case_contract():
     for risk in case["risks"]:
         assert {"id", "name", "type", "amount"} <= set(risk)
     assert isinstance(case["buffer"], float)
-    assert set(case["risk_types"]) == {
-        "general",
-        "organisation",
-        "suppliers",
-        "technical",
-        "stakeholders",
-    }
+    assert set(case["risk_types"]) == {"general", "organisation", "suppliers", "technical",
+                                       "stakeholders"}
     # the worst case has no positive net flow: its IRR is null and says why
     irr = case["key_figures"]["irr"]
     assert irr["worst"] is None

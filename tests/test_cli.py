@@ -35,20 +35,8 @@ EXAMPLE_FILES = [CONSULTANCY, CASE_HANDLING]
 
 N = 2000  # samples for the in-process runs: enough to exercise everything, fast
 
-NODE_KEYS = {
-    "expected",
-    "weighted",
-    "best",
-    "worst",
-    "mean",
-    "mean_se",
-    "std",
-    "min",
-    "max",
-    "percentiles",
-    "percentiles_se",
-    "nonfinite",
-}
+NODE_KEYS = {"expected", "weighted", "best", "worst", "mean", "mean_se", "std", "min", "max",
+             "percentiles", "percentiles_se", "nonfinite"}
 PERCENTILE_KEYS = {"5", "10", "25", "50", "70", "75", "80", "90", "95"}
 TOP_KEYS = {"model", "samples", "seed", "method", "nodes"}
 
@@ -188,18 +176,8 @@ def test_run_table_lists_every_main_node(capsys, path):
     lines = result.out.splitlines()
     assert f"{N:,} samples, seed 0, method mc" in lines[0]
     header = lines[1].split()
-    for column in (
-        "expected",
-        "weighted",
-        "best",
-        "worst",
-        "mean",
-        "std",
-        "P10",
-        "P50",
-        "P90",
-        "nonfinite",
-    ):
+    for column in ("expected", "weighted", "best", "worst", "mean", "std", "P10", "P50", "P90",
+                   "nonfinite"):
         assert column in header
     rows = {line.split()[0]: line for line in lines[2:] if line.strip()}
     assert set(rows) == set(main_nodes(path))
@@ -291,9 +269,8 @@ def test_run_set_pins_a_node(capsys):
 
 
 def test_run_set_several_and_repeatable(capsys):
-    result = call(
-        capsys, "run", CONSULTANCY, "-n", N, "--set", "hours=1000", "--set", "rate=2", "--json", "-"
-    )
+    result = call(capsys, "run", CONSULTANCY, "-n", N, "--set", "hours=1000", "--set", "rate=2",
+                  "--json", "-")
     assert result.code == 0, result.err
     figures = strict_json(result.out)["nodes"]["consultancy"]
     assert figures["mean"] == pytest.approx(2000.0) and figures["std"] == 0
@@ -525,134 +502,43 @@ class Bad:
 
 BAD_INPUTS = [
     Bad("empty-file", "", "empty-file", None, None, "empty", exit=2),
-    Bad(
-        "yaml-syntax",
-        variant("[1200, 1500, 2100]", "[1200, 1500, 2100"),
-        "syntax",
-        5,
-        None,
-        "YAML syntax error",
-        exit=2,
-    ),
+    Bad("yaml-syntax", variant("[1200, 1500, 2100]", "[1200, 1500, 2100"), "syntax", 5, None,
+        "YAML syntax error", exit=2),
     Bad("duplicate-node-id", DUPLICATE, "duplicate-node", 6, "hours", "duplicate node id"),
-    Bad(
-        "unknown-key",
-        variant("value: 0.95", "valeu: 0.95"),
-        "node-definition",
-        7,
-        "rate",
-        "did you mean 'value'",
-    ),
-    Bad(
-        "id-not-identifier",
-        variant("  rate:\n", "  2rate:\n").replace("hours * rate", "hours"),
-        "node-definition",
-        6,
-        "2rate",
-        "not an identifier",
-    ),
-    Bad(
-        "formula-syntax",
-        variant("hours * rate", "hours * (rate +"),
-        "formula-syntax",
-        11,
-        "total",
-        "syntax error",
-    ),
-    Bad(
-        "unknown-name",
-        variant("hours * rate", "hours * rte"),
-        "unknown-name",
-        11,
-        "total",
-        "did you mean 'rate'",
-    ),
-    Bad(
-        "import",
-        variant("hours * rate", "\"__import__('os').system('touch PWNED')\""),
-        "formula-syntax",
-        11,
-        "total",
-        "not allowed",
-    ),
-    Bad(
-        "attribute",
-        variant("hours * rate", "hours.real * rate"),
-        "formula-syntax",
-        11,
-        "total",
-        "attribute access",
-    ),
-    Bad(
-        "call-outside-list",
-        variant("hours * rate", "open(hours) * rate"),
-        "formula-syntax",
-        11,
-        "total",
-        "unknown function 'open'",
-    ),
-    Bad(
-        "self-dependency",
-        variant("hours * rate", "total + hours * rate"),
-        "self-reference",
-        11,
-        "total",
-        "uses itself",
-    ),
+    Bad("unknown-key", variant("value: 0.95", "valeu: 0.95"), "node-definition", 7, "rate",
+        "did you mean 'value'"),
+    Bad("id-not-identifier", variant("  rate:\n", "  2rate:\n").replace("hours * rate", "hours"),
+        "node-definition", 6, "2rate", "not an identifier"),
+    Bad("formula-syntax", variant("hours * rate", "hours * (rate +"), "formula-syntax", 11, "total",
+        "syntax error"),
+    Bad("unknown-name", variant("hours * rate", "hours * rte"), "unknown-name", 11, "total",
+        "did you mean 'rate'"),
+    Bad("import", variant("hours * rate", "\"__import__('os').system('touch PWNED')\""),
+        "formula-syntax", 11, "total", "not allowed"),
+    Bad("attribute", variant("hours * rate", "hours.real * rate"), "formula-syntax", 11, "total",
+        "attribute access"),
+    Bad("call-outside-list", variant("hours * rate", "open(hours) * rate"), "formula-syntax", 11,
+        "total", "unknown function 'open'"),
+    Bad("self-dependency", variant("hours * rate", "total + hours * rate"), "self-reference", 11,
+        "total", "uses itself"),
     Bad("cycle", CYCLE, "cycle", 4, "a", "cycle"),  # the first formula in the cycle
-    Bad(
-        "low-above-mid",
-        variant("[1200, 1500, 2100]", "[1600, 1500, 2100]"),
-        "estimate-order",
-        4,
-        "hours",
-        "low <= mid <= high",
-    ),
-    Bad(
-        "mid-above-high",
-        variant("[1200, 1500, 2100]", "[1200, 2200, 2100]"),
-        "estimate-order",
-        4,
-        "hours",
-        "low <= mid <= high",
-    ),
-    Bad(
-        "probability-outside",
-        variant(
-            "source: offer", "model: discrete\n    probabilities: [1.2, -0.2, 0]\n    source: offer"
-        ),
-        "probability-range",
-        6,
-        "hours",
-        "outside [0, 1]",
-    ),
-    Bad(
-        "probability-sum",
-        variant(
-            "source: offer",
-            "model: triangle\n    probabilities: [0.2, 0.6, 0.3]\n    source: offer",
-        ),
-        "probability-sum",
-        6,
-        "hours",
-        "sum to",
-    ),
-    Bad(
-        "discrete-without-probabilities",
+    Bad("low-above-mid", variant("[1200, 1500, 2100]", "[1600, 1500, 2100]"), "estimate-order", 4,
+        "hours", "low <= mid <= high"),
+    Bad("mid-above-high", variant("[1200, 1500, 2100]", "[1200, 2200, 2100]"), "estimate-order", 4,
+        "hours", "low <= mid <= high"),
+    Bad("probability-outside",
+        variant("source: offer",
+                "model: discrete\n    probabilities: [1.2, -0.2, 0]\n    source: offer"),
+        "probability-range", 6, "hours", "outside [0, 1]"),
+    Bad("probability-sum",
+        variant("source: offer",
+                "model: triangle\n    probabilities: [0.2, 0.6, 0.3]\n    source: offer"),
+        "probability-sum", 6, "hours", "sum to"),
+    Bad("discrete-without-probabilities",
         variant("source: offer", "model: discrete\n    source: offer"),
-        "node-definition",
-        5,
-        "hours",
-        "probabilities",
-    ),
-    Bad(
-        "non-numeric-estimate",
-        variant("[1200, 1500, 2100]", "[1200, lots, 2100]"),
-        "node-definition",
-        4,
-        "hours",
-        "must be a finite number",
-    ),
+        "node-definition", 5, "hours", "probabilities"),
+    Bad("non-numeric-estimate", variant("[1200, 1500, 2100]", "[1200, lots, 2100]"),
+        "node-definition", 4, "hours", "must be a finite number"),
 ]
 BAD_IDS = [bad.name for bad in BAD_INPUTS]
 
@@ -759,13 +645,9 @@ def test_cycle_message_shows_the_path(capsys, tmp_path):
 def test_formula_import_never_executes(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = write_bad(tmp_path, next(b for b in BAD_INPUTS if b.name == "import"))
-    for argv in (
-        ["check", path],
-        ["check", "--format", "json", path],
-        ["run", path, "-n", N],
-        ["draw", path, "-o", tmp_path / "x.dot"],
-        ["draw", path, "--check", "-o", tmp_path / "y.dot"],
-    ):
+    for argv in (["check", path], ["check", "--format", "json", path], ["run", path, "-n", N],
+                 ["draw", path, "-o", tmp_path / "x.dot"],
+                 ["draw", path, "--check", "-o", tmp_path / "y.dot"]):
         call(capsys, *argv)
         assert not (tmp_path / "PWNED").exists(), argv
 
@@ -948,11 +830,7 @@ def _env() -> dict[str, str]:
 def test_module_entry_point():
     done = subprocess.run(
         [sys.executable, "-m", "assumption_graph.cli", "check", "examples/consultancy.yaml"],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
@@ -966,11 +844,7 @@ def test_module_entry_point_exit_code_on_errors(tmp_path):
     path.write_text(CYCLE, encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "assumption_graph.cli", "check", str(path)],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 1
     assert "error cycle" in done.stdout
@@ -984,11 +858,7 @@ def test_console_script(script):
         pytest.skip(f"the '{script}' console script exists only after 'pip install' of the package")
     done = subprocess.run(
         [exe, "check", "examples/consultancy.yaml"],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert ": ok: 0 error(s)" in done.stdout

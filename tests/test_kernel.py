@@ -26,14 +26,8 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 def assert_agrees(result, arrays, node_ids) -> None:
     """The kernel's samples equal the reference's, node by node (NaN where NaN)."""
     for node_id in node_ids:
-        np.testing.assert_allclose(
-            result.values(node_id),
-            arrays[node_id],
-            rtol=1e-9,
-            atol=1e-12,
-            equal_nan=True,
-            err_msg=node_id,
-        )
+        np.testing.assert_allclose(result.values(node_id), arrays[node_id], rtol=1e-9,
+                                   atol=1e-12, equal_nan=True, err_msg=node_id)
 
 
 def run_all(model: Model, n: int = 300, seed: int = 3, **options):

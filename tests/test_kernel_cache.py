@@ -38,10 +38,7 @@ def test_a_new_process_runs_the_cached_kernel_without_importing_numba():
     here = Simulator(ag.load(EXAMPLE)).run(5_000, 3, keep_samples=True)
     done = subprocess.run(
         [sys.executable, "-c", NEW_PROCESS, str(EXAMPLE)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
+        capture_output=True, text=True, check=True, timeout=120,
     )
     there = json.loads(done.stdout)
     assert there["numba"] is False

@@ -194,10 +194,8 @@ def test_a_pinned_input_drops_its_correlation():
 
 
 def test_correlations_round_trip_through_the_file():
-    text = (
-        "correlations:\n  - [a, b, 0.5]\nnodes:\n  a: {estimate: [1, 2, 3]}\n"
+    text = "correlations:\n  - [a, b, 0.5]\nnodes:\n  a: {estimate: [1, 2, 3]}\n" \
         "  b: {estimate: [1, 2, 3]}\n  y: {kind: main, formula: a + b}\n"
-    )
     model = loads(text)
     assert [c.pair for c in model.correlations] == [("a", "b", 0.5)]
     assert model.correlations[0].line == 2  # the entry's own line
@@ -233,9 +231,8 @@ def test_bad_correlations_are_errors(pairs, code):
 
 
 def test_inconsistent_correlations_name_their_pairs():
-    bad = not_positive_semidefinite(
-        [("a", "b", 0.9), ("b", "c", 0.9), ("a", "c", -0.9), ("x", "y", 0.5)]
-    )
+    bad = not_positive_semidefinite([("a", "b", 0.9), ("b", "c", 0.9), ("a", "c", -0.9),
+                                     ("x", "y", 0.5)])
     assert {(a, b) for a, b, _ in bad} == {("a", "b"), ("b", "c"), ("a", "c")}
 
 
@@ -248,7 +245,9 @@ def test_correlated_inputs_group_as_the_graphs_connected_components(edges):
 
     pairs = [(a, b, 0.1 * k) for k, (a, b) in enumerate(edges)]
     component = {
-        x: k for k, ids in enumerate(nx.connected_components(nx.Graph(edges))) for x in ids
+        x: k
+        for k, ids in enumerate(nx.connected_components(nx.Graph(edges)))
+        for x in ids
     }
     expected: dict[int, list[tuple[str, str, float]]] = {}
     for pair in pairs:
@@ -258,10 +257,8 @@ def test_correlated_inputs_group_as_the_graphs_connected_components(edges):
 
 def test_a_bad_correlations_entry_in_the_file_is_a_located_error(tmp_path, capsys):
     path = tmp_path / "m.yaml"
-    path.write_text(
-        "nodes:\n  a: {estimate: [1, 2, 3]}\n  y: {kind: main, formula: a}\n"
-        "correlations:\n  - [a, 0.5]\n"
-    )
+    path.write_text("nodes:\n  a: {estimate: [1, 2, 3]}\n  y: {kind: main, formula: a}\n"
+                    "correlations:\n  - [a, 0.5]\n")
     assert cli.main(["check", str(path)]) == 1
     assert f"{path}:5: error bad-value: correlation 1 must be [node_a, node_b, rho]" in (
         capsys.readouterr().out
@@ -280,8 +277,7 @@ def test_run_to_a_precision_stops_at_the_first_checkpoint_that_meets_it():
     result = s.run(10**6, seed=6, precision=0.0005)
     full = s.run(result.samples * 2, seed=6, keep_samples=True).values("y")
     met = [
-        k
-        for k in (FIRST_CHECK * 2**j for j in range(10))
+        k for k in (FIRST_CHECK * 2**j for j in range(10))
         if np.std(full[:k], ddof=1) / math.sqrt(k) <= 0.0005 * abs(np.mean(full[:k]))
     ]
     assert result.samples == met[0]
@@ -322,9 +318,8 @@ def test_evaluate_with_given_inputs_equals_the_reference(model, seed):
     ours = s.evaluate(given_values, outputs, seed=seed)
     twin = evaluate(checked, given_values, 50, outputs)
     for node_id in outputs:
-        np.testing.assert_allclose(
-            ours[node_id], twin[node_id], rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=node_id
-        )
+        np.testing.assert_allclose(ours[node_id], twin[node_id], rtol=1e-9, atol=1e-12,
+                                   equal_nan=True, err_msg=node_id)
 
 
 def test_evaluate_refuses_unknown_nodes_and_ragged_values(sim):
@@ -345,20 +340,8 @@ def test_run_command_takes_method_and_precision(tmp_path, capsys):
         "  b: {estimate: [1, 2, 4], source: s}\n  y: {kind: main, formula: a + b}\n"
     )
     out = tmp_path / "r.json"
-    code = cli.main(
-        [
-            "run",
-            str(path),
-            "-n",
-            "200000",
-            "--method",
-            "sobol",
-            "--precision",
-            "0.5%",
-            "--json",
-            str(out),
-        ]
-    )
+    code = cli.main(["run", str(path), "-n", "200000", "--method", "sobol",
+                     "--precision", "0.5%", "--json", str(out)])
     assert code == 0
     data = json.loads(out.read_text())
     assert data["method"] == "sobol" and data["samples"] < 200_000

@@ -421,7 +421,8 @@ def test_sobol_indices_of_an_output_that_does_not_vary_are_null(tmp_path, capsys
     """Shares of a variance of 0 are undefined, like the rank correlations (the README: null)."""
     path = tmp_path / "flat.yaml"
     path.write_text(
-        "nodes:\n  a: {estimate: [1, 2, 3], source: s}\n  y: {kind: main, formula: a * 0 + 5}\n"
+        "nodes:\n  a: {estimate: [1, 2, 3], source: s}\n"
+        "  y: {kind: main, formula: a * 0 + 5}\n"
     )
     assert main(["sensitivity", str(path), "--output", "y", "-n", "1000", "--json", "-"]) == 0
     found = json.loads(capsys.readouterr().out)
