@@ -11,7 +11,9 @@ Ctrl-C stops the server cleanly.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import io
 import json
 import os
 import queue
@@ -26,6 +28,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from assumption_graph.cli import main
 from assumption_graph.report import format_cell
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,25 +48,19 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
     )
 
 
-def cli(*argv: object) -> subprocess.CompletedProcess[str]:
-    """The command line as a user runs it, in a fresh process."""
-    return subprocess.run(
-        [sys.executable, "-m", "assumption_graph", *map(str, argv)],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=300,
-    )
-
-
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 
 def run_json(model: Path, *options: object) -> dict[str, list[str]]:
     """``run --json``'s figures of each main node, formatted as the page shows them."""
-    done = cli("run", model, "-n", N, "--seed", SEED, "--json", "-", *options)
-    assert done.returncode == 0, done.stderr
-    nodes = json.loads(done.stdout)["nodes"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()) as err:
+        code = main(
+            ["run", str(model), "-n", str(N), "--seed", str(SEED), "--json", "-"]
+            + [str(o) for o in options]
+        )
+    assert code == 0, err.getvalue()
+    nodes = json.loads(out.getvalue())["nodes"]
     return {node: [format_cell(f[c]) for c in COLUMNS] for node, f in nodes.items()}
 
 
@@ -94,13 +91,19 @@ class Server:
         self.url = line.removeprefix(prefix).strip()
         self.address = urlsplit(self.url)
 
-    def request(self, path: str, host: str | None = None) -> tuple[int, str]:
-        """GET ``path`` with the given Host header (this server's by default)."""
+    def request(
+        self, path: str, host: str | None = None, form: str | None = None, json_answer=False
+    ) -> tuple[int, str]:
+        """GET ``path`` (POST ``form``) with the given Host header (this server's by default)."""
         connection = http.client.HTTPConnection(
             self.address.hostname, self.address.port, timeout=30
         )
         headers = {"Host": host} if host else {}
-        connection.request("GET", path, headers=headers)
+        if json_answer:
+            headers["Accept"] = "application/json"
+        if form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request("GET" if form is None else "POST", path, form, headers)
         response = connection.getresponse()
         body = response.read(200_000).decode("utf-8", "replace")
         connection.close()
@@ -160,7 +163,13 @@ def page_figures(browser) -> dict[str, list[str]]:
 
 
 def status(browser) -> str:
-    return browser.find_element("id", "live-status").text
+    return text_of(browser, "live-status")
+
+
+def text_of(browser, element_id: str) -> str:
+    """An element's text, read at once (the page may swap the element any moment)."""
+    script = "const e = document.getElementById(arguments[0]); return e ? e.innerText : '';"
+    return browser.execute_script(script, element_id)
 
 
 def wait_for(browser, condition, what: str) -> None:
@@ -205,7 +214,7 @@ def test_a_broken_save_shows_its_error_with_its_line_and_keeps_the_figures(serve
         where = f"{model}:{line}: error unknown-name"
         wait_for(
             browser,
-            lambda: where in browser.find_element("id", "warnings").text,
+            lambda: where in text_of(browser, "warnings"),
             "the error with its line",
         )
         assert "stale" in browser.find_element("tag name", "body").get_attribute("class")
@@ -228,15 +237,15 @@ def test_a_what_if_control_gives_the_figures_of_run_set(server, browser, model):
 
     slider = browser.find_element("id", "pin-cases_per_year")
     assert slider.get_attribute("type") == "range"
-    slider.send_keys(Keys.ARROW_RIGHT * 3)
-    value = slider.get_attribute("value")
+    value = float(slider.get_attribute("value")) + 3 * float(slider.get_attribute("step"))
+    slider.send_keys(Keys.ARROW_RIGHT * 3)  # each step posts a pin; the last one stays
     expected = run_json(model, "--set", f"cases_per_year={value}")
     wait_for(
         browser,
         lambda: settled(browser) and page_figures(browser) == expected,
         f"the figures with cases_per_year={value}",
     )
-    assert f"cases_per_year={float(value)!r}" in browser.find_element("id", "pins").text
+    assert f"cases_per_year={value!r}" in text_of(browser, "pins")
 
 
 def test_a_wrong_host_or_no_token_is_refused(server):
@@ -247,6 +256,19 @@ def test_a_wrong_host_or_no_token_is_refused(server):
     for path in ("/", "/events", "/?token=wrong"):
         status_code, body = server.request(path)
         assert status_code == 403 and "token" in body, path
+
+
+def test_a_wrong_what_if_value_is_refused_with_a_message(server):
+    query = f"/pin?{server.address.query}"
+    code, body = server.request(query, form="id=cases_per_yeer&value=3", json_answer=True)
+    assert code == 400 and "names no node" in json.loads(body)["message"]
+    code, body = server.request(query, form="id=cases_per_year&value=many", json_answer=True)
+    assert code == 400 and "finite number" in json.loads(body)["message"]
+    code, _ = server.request(query, form="id=cases_per_year&value=1e999")  # a form, no script
+    assert code == 303
+    page = server.request(f"/?{server.address.query}")[1]
+    assert "finite number" in page[page.index('id="live-message"') :][:300]
+    assert server.request("/pin?token=wrong", form="id=cases_per_year&value=1")[0] == 403
 
 
 def test_the_page_reads_without_script(server):
