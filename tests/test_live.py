@@ -218,3 +218,20 @@ def test_the_page_renders_every_section_without_script(model_file):
     assert "http://" not in page.replace('xmlns="http://www.w3.org', "").replace(
         'xmlns:xlink="http://www.w3.org', ""
     ), "the page fetches nothing from elsewhere"
+
+
+def test_the_server_answers_only_to_its_own_host_and_token(model_file):
+    from assumption_graph.serve import LiveServer, is_loopback
+
+    server = LiveServer(LiveModel(model_file, 10_000, SEED), port=0, token="secret")
+    try:
+        assert server.url == f"http://127.0.0.1:{server.port}/?token=secret"
+        for host in ("127.0.0.1:80", f"localhost:{server.port}", "[::1]:5", "LOCALHOST"):
+            assert server.allowed_host(host), host
+        for host in ("evil.example:80", "127.0.0.1.evil.example", "", "10.0.0.1"):
+            assert not server.allowed_host(host), host
+        assert server.authorised("secret")
+        assert not server.authorised("secreT") and not server.authorised(None)
+    finally:
+        server.socket.close()
+    assert is_loopback("127.0.0.2") and not is_loopback("0.0.0.0")
