@@ -67,15 +67,13 @@ class _Runner:
     publish: Callable[[Update], None]
     generation: int = 0
     done: int = 0
-    new_save: bool = False
     stopping: bool = False
     lock: threading.Condition = field(default_factory=threading.Condition)
 
-    def request(self, new_save: bool = True) -> None:
+    def request(self) -> None:
         """Run the updates again (the file changed, or a pin): an older run stops."""
         with self.lock:
             self.generation += 1
-            self.new_save |= new_save
             self.lock.notify()
 
     def stop(self) -> None:
@@ -93,9 +91,7 @@ class _Runner:
                 if self.stopping:
                     return
                 mine, self.done = self.generation, self.generation
-                new_save, self.new_save = self.new_save, False
-            if new_save:
-                self.live.new_save()
+            self.live.new_save()  # what changes from here on is marked
             try:
                 for update in self.live.updates(functools.partial(self._cancelled, mine)):
                     self.publish(update)
@@ -145,20 +141,21 @@ class LiveServer:
     def authorised(self, given: str | None) -> bool:
         return given is not None and secrets.compare_digest(given, self.token)
 
-    def _publish(self, update: Update) -> None:
-        """From the worker: hand the update to every open event stream."""
-        loop = self._loop
-        if loop is None:
-            return
-        for queue in list(self._streams):
-            loop.call_soon_threadsafe(queue.put_nowait, update)
+    def _publish(self, update: Update | None) -> None:
+        """From any thread: hand the update to every open event stream (``None`` ends them).
+
+        Before Uvicorn runs there is no stream: the page reads the update's sections
+        from the live model when it first connects."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._broadcast, update)
+
+    def _broadcast(self, update: Update | None) -> None:
+        for queue in self._streams:  # in the event loop's thread, which alone changes them
+            queue.put_nowait(update)
 
     def _close_streams(self) -> None:
         """End every open event stream (from any thread)."""
-        loop = self._loop
-        if loop is not None:
-            for queue in list(self._streams):
-                loop.call_soon_threadsafe(queue.put_nowait, None)
+        self._publish(None)
 
     def pin(self, node_id: str, text: str) -> str:
         """Pin an input and run again; the message for the page ('' when it worked)."""
