@@ -330,14 +330,17 @@ class LiveModel:
 
 
 def _with_se(rows: list[list[str]], figures: Iterable[KeyFigure | NodeSummary]) -> list[list[str]]:
-    """``rows`` with the Monte Carlo mean (where they lack it) and its standard error."""
-    has_mean = "mean" in rows[0]
-    out = [[*rows[0], *([] if has_mean else ["mean"]), "± SE"]]
+    """``rows`` with the Monte Carlo mean's standard error beside the mean (the mean added
+    at the end where ``rows`` lack it)."""
+    header = rows[0]
+    at = header.index("mean") + 1 if "mean" in header else len(header)
+    out = [[*header[:at], *([] if "mean" in header else ["mean"]), "± SE", *header[at:]]]
     for row, figure in zip(rows[1:], figures, strict=True):
         cell = (
             format_rate if isinstance(figure, KeyFigure) and figure.name in RATES else format_cell
         )
-        out.append([*row, *([] if has_mean else [cell(figure.mean)]), cell(figure.mean_se)])
+        mean = [] if "mean" in header else [cell(figure.mean)]
+        out.append([*row[:at], *mean, cell(figure.mean_se), *row[at:]])
     return out
 
 
