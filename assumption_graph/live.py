@@ -97,7 +97,6 @@ class Update:
     status: str
     stale: bool = False
     samples: int = 0
-    final: bool = False
 
 
 class _Cancelled(Exception):
@@ -280,7 +279,7 @@ class LiveModel:
                 sensitivity, "No main output varies: there is nothing to rank.", result, model
             ),
         ]
-        yield self._publish("charts", charts, samples=result.samples, final=True)
+        yield self._publish("charts", charts, samples=result.samples)
 
     def _figures(self, result: RunResult, step: object) -> Section:
         """The key figures (a business case) or the main nodes' figures, with the mean's
@@ -307,15 +306,13 @@ class LiveModel:
         context = {"controls": self.controls(), "pins": dict(self.pins)}
         return Section("whatif", "What if", "whatif", context)
 
-    def _publish(
-        self, stage: str, sections: list[Section], samples: int, final: bool = False
-    ) -> Update:
+    def _publish(self, stage: str, sections: list[Section], samples: int) -> Update:
         """Render ``sections`` into the page's state and make the message that sends them."""
         sent = {}
         for section in sections:
             tag, heading = ("header", "h1") if section.id == "summary" else ("section", "h2")
             sent[section.id] = self.elements[section.id] = render_element(section, tag, heading)
-        return Update(stage, sent, self.status, self.stale, samples, final)
+        return Update(stage, sent, self.status, self.stale, samples)
 
     def page(self, extra: Mapping[str, object]) -> str:
         """The whole page as it stands now (what a fresh visit shows, without script)."""

@@ -258,7 +258,6 @@ def _event(update: Update) -> str:
         "status": update.status,
         "stale": update.stale,
         "samples": update.samples,
-        "final": update.final,
     }
     return f"data: {json.dumps(data)}\n\n"
 
