@@ -12,9 +12,10 @@ OUT := out
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/ensure-graphviz.sh scripts/ensure-chromium.sh scripts/ensure-libreoffice.sh
+$(STAMP): pyproject.toml scripts/ensure-graphviz.sh scripts/ensure-chromium.sh scripts/ensure-chromedriver.sh scripts/ensure-libreoffice.sh
 	./scripts/ensure-graphviz.sh
 	./scripts/ensure-chromium.sh
+	./scripts/ensure-chromedriver.sh
 	./scripts/ensure-libreoffice.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -43,6 +44,7 @@ demo: setup
 	@echo "      $(OUT)/scenarios.json, .xlsx and .html (three scenarios against the base)"
 	@echo "The HTML report: $(OUT)/business_case.html (open it in a browser; it prints to A4)"
 	@echo "The portfolio of examples/portfolio/cases: $(OUT)/portfolio.html, .xlsx and .json"
+	@echo "A live page that follows your edits: $(BIN)/assumption-graph serve $(CASE) (see the README)"
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -1,7 +1,8 @@
 """The ``assumption-graph`` (``agraph``) command line.
 
 Commands: check, run, draw, sensitivity, export (an Excel workbook), report
-(a self-contained HTML page) and portfolio (many business cases side by side).
+(a self-contained HTML page), portfolio (many business cases side by side) and
+serve (a live page that follows the model file).
 
 The only module that prints. Every user mistake ends in a one-line message on
 standard error and a non-zero exit, never a traceback; output files are written
@@ -124,6 +125,13 @@ def _sample_count(text: str) -> int:
 
 def _thread_count(text: str) -> int:
     return _whole(text, "the number of threads", 1)
+
+
+def _port(text: str) -> int:
+    port = _whole(text, "the port", 0)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"the port must be at most 65535, got {shown(port)}")
+    return port
 
 
 def _seed(text: str) -> int:
@@ -737,6 +745,42 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the live page of a model: it follows every save of the file."""
+    from .compile import kernel
+    from .live import LiveModel
+    from .serve import LiveServer, is_loopback, missing_packages
+
+    missing = missing_packages()
+    if missing:
+        raise AssumptionGraphError(
+            f"serve needs {', '.join(missing)}, which are not installed",
+            hint="pip install 'assumption_graph[serve]'",
+        )
+    path = Path(args.model)
+    if not path.is_file():
+        raise ModelFileError("the model file does not exist", file=args.model)
+    if not is_loopback(args.host):
+        _err(
+            f"warning: serving on {args.host}, not only this machine: anyone who can reach it"
+            " and has the address with its token can read the model"
+        )
+    kernel.warm_up()  # once, before the first save's figures
+    live = LiveModel(path, args.samples, args.seed, args.method)
+    server = LiveServer(live, args.host, args.port)
+    print(f"serving {args.model} at {server.url}", flush=True)
+    if not args.no_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        server.run()
+    except (KeyboardInterrupt, _Terminated):  # Uvicorn stops first, then passes the signal on
+        pass
+    _err("stopped serving")
+    return EXIT_OK
+
+
 def _checked_cases(paths: Sequence[str]) -> list[CheckedModel]:
     """Read and check every case; list every problem of all of them, then stop if any."""
     checked, failed, unreadable = [], 0, False
@@ -1013,6 +1057,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_threads(p)
     _add_dask(p)
     p.set_defaults(handler=cmd_portfolio)
+
+    p = commands.add_parser(
+        "serve", help="a live page of the model that follows every save, with what-if controls"
+    )
+    p.add_argument("model", help="model file (.yaml, .yml or .json)")
+    _add_sampling(p, samples=1_000_000)
+    p.add_argument("--port", type=_port, default=8765, help="port to listen on (0: any free one)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)"
+    )
+    p.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
+    p.set_defaults(handler=cmd_serve)
     return parser
 
 

@@ -7,9 +7,11 @@ category, cash flows, risks and non-economic gains), a histogram and an S-curve
 for each main output, the tornado and contribution-to-variance charts, every
 ``check`` warning, and the settings needed to make the same numbers again.
 
-Everything is inline: styles in one ``<style>``, diagrams and charts as inline
-SVG, no scripts and no external addresses, so the file opens offline, prints to
-A4 (a page per section) and reads on a phone. Every text from the model goes
+The markup comes from the package's Jinja2 templates (:mod:`.pages`), which the
+live page (``assumption-graph serve``) shares. Everything is inline: styles in
+one ``<style>``, diagrams and charts as inline SVG, no scripts and no external
+addresses, so the file opens offline, prints to A4 (a page per section) and
+reads on a phone. Every text from the model goes
 through :func:`~assumption_graph.text.html_text` (escaped, control characters
 shown as symbols), and the markup is well-formed XML, so a plain XML parser can
 read it. Numbers are the run's own (``RunResult`` and its business
@@ -24,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,12 +36,12 @@ from ._version import __version__
 from .business.figures import RATES, BusinessCaseResult, KeyFigure
 from .errors import Diagnostic
 from .model import Model
+from .pages import Markup, Section, render_page
 from .render import AUTO, RenderError, diagram, resolve_level
 from .report import (
     format_cell,
     format_rate,
     format_signed,
-    html_table,
     key_figure_rows,
     node_rows,
     risk_rows,
@@ -47,7 +49,6 @@ from .report import (
 )
 from .results import NodeSummary, RunResult
 from .run import Simulator, checked_whole
-from .text import html_text
 
 if TYPE_CHECKING:
     from .sensitivity import SensitivityResult
@@ -164,50 +165,25 @@ def html_report(
     (True, True)
     """
     case = result.business_case
-    sections = [_summary_section(model, result), _diagram_section(model)]
+    sections = [summary_section(model, result), diagram_section(model)]
     sections += _case_sections(case, model.money_unit) if case else [_no_case_section()]
     sections += [
-        _figures_section(result, model),
-        _distribution_section(result, model),
-        _sensitivity_section(sensitivity, sensitivity_note, result, model),
-        _warnings_section(tuple(diagnostics)),
+        figures_section(result, model),
+        distribution_section(result, model),
+        sensitivity_section(sensitivity, sensitivity_note, result, model),
+        warnings_section(tuple(diagnostics)),
         _reproduction_section(result, reproduction, sensitivity),
     ]
     return _document(model.name or "Assumption graph report", sections)
 
 
-class _Section(NamedTuple):
-    id: str
-    title: str
-    body: str
-
-
-def _document(title: str, sections: Sequence[_Section]) -> str:
+def _document(title: str, sections: Sequence[Section]) -> str:
     """The page: the first section (the summary) under an ``h1``, the contents, the rest."""
-    first, rest = sections[0], sections[1:]
-    contents = "".join(f'<li><a href="#{s.id}">{html_text(s.title)}</a></li>' for s in rest)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8"/>',
-        '<meta name="viewport" content="width=device-width, initial-scale=1"/>',
-        f'<meta name="generator" content="assumption_graph {html_text(__version__)}"/>',
-        f"<title>{html_text(title)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        f'<header id="{first.id}"><h1>{html_text(first.title)}</h1>{first.body}</header>',
-        f'<nav id="contents"><h2>Contents</h2><ol>{contents}</ol></nav>',
-        *(f'<section id="{s.id}"><h2>{html_text(s.title)}</h2>{s.body}</section>' for s in rest),
-        "</body>",
-        "</html>",
-        "",
-    ]
-    return "\n".join(parts)
+    return render_page("report.html.j2", title, first=sections[0], sections=sections[1:])
 
 
-def _summary_section(model: Model, result: RunResult) -> _Section:
+def summary_section(model: Model, result: RunResult) -> Section:
+    """The model's name, description, purpose, price level and how the run sampled."""
     facts: list[tuple[str, str]] = []
     case = model.business_case
     if case is not None:
@@ -232,54 +208,40 @@ def _summary_section(model: Model, result: RunResult) -> _Section:
         facts.append(("Price level", "not stated (the model has no business case)"))
     facts.append(("Money unit", model.money_unit))
     facts.append(("Simulation", f"{result.samples:,} samples, seed {result.seed}"))
-    body = f'<p class="description">{html_text(model.description)}</p>' if model.description else ""
-    body += _facts("facts", facts)
-    return _Section("summary", model.name or "Assumption graph report", body)
+    context = {"description": model.description, "facts": facts}
+    return Section("summary", model.name or "Assumption graph report", "summary", context)
 
 
-def _facts(element_id: str, facts: Sequence[tuple[str, str]], ids: Sequence[str] = ()) -> str:
-    """A definition list of (term, text); ``ids`` name the ``dd`` elements, in order."""
-    items = []
-    for k, (term, text) in enumerate(facts):
-        dd_id = f' id="{ids[k]}"' if k < len(ids) else ""
-        items.append(f"<dt>{html_text(term)}</dt><dd{dd_id}>{html_text(text)}</dd>")
-    return f'<dl id="{element_id}">{"".join(items)}</dl>'
-
-
-def _diagram_section(model: Model) -> _Section:
+def diagram_section(model: Model) -> Section:
     """The overview, with the full diagram folded below it; a diagram too big for
     Graphviz to lay out in seconds (see :func:`~assumption_graph.render.resolve_level`)
     is left out with a note that says how to draw it."""
+
+    def without(text: str, element_id: str) -> Section:
+        return Section("diagram", title, "diagram", {"problem": {"text": text, "id": element_id}})
+
     title = "Assumption diagram"
     try:
         level, note = resolve_level(model, AUTO)
     except RenderError as error:
-        body = _note(f"The diagram is not drawn: {error}.", "diagram-too-big")
-        return _Section("diagram", title, body)
+        return without(f"The diagram is not drawn: {error}.", "diagram-too-big")
     overview = _diagram_svg(model, "overview")
     if overview is None:
-        body = _note(
+        return without(
             "The diagram needs Graphviz's 'dot' program, which was not found: install"
             " Graphviz (e.g. 'apt-get install graphviz') and make the report again.",
             "diagram-missing",
         )
-        return _Section("diagram", title, body)
-    body = (
-        '<figure id="diagram-overview" class="diagram">'
-        + inline_svg(overview, "overview")
-        + "<figcaption>Overview: the main assumptions, each with the number of"
-        " sub-assumptions folded into it.</figcaption></figure>"
-    )
+    detail = None
     if level == "detail":
-        body += (
-            '<details id="diagram-detail" class="diagram">'
-            "<summary>The full diagram, every assumption</summary>"
-            + inline_svg(_diagram_svg(model, "detail") or "", "detail")
-            + "</details>"
-        )
-    else:
-        body += _note(f"The full diagram is left out: {note}.", "diagram-detail-missing")
-    return _Section("diagram", title, body)
+        detail = Markup(inline_svg(_diagram_svg(model, "detail") or "", "detail"))
+    context = {
+        "problem": None,
+        "overview": Markup(inline_svg(overview, "overview")),
+        "detail": detail,
+        "detail_note": note,
+    }
+    return Section("diagram", title, "diagram", context)
 
 
 def _diagram_svg(model: Model, level: str) -> str | None:
@@ -292,68 +254,98 @@ def _diagram_svg(model: Model, level: str) -> str | None:
         return None
 
 
-def _case_sections(case: BusinessCaseResult, money_unit: str) -> list[_Section]:
-    sections = [_key_figure_section(case, money_unit)]
+def _case_sections(case: BusinessCaseResult, money_unit: str) -> list[Section]:
+    sections = [key_figure_section(case, money_unit)]
     for key, section_id in _TABLE_SECTIONS:
         table = case.tables[key]
-        body = _table(f"{section_id}-table", table_rows(table), table.note, money_unit)
-        sections.append(_Section(section_id, table.title, body))
+        rows = table_rows(table)
+        sections.append(_table_section(section_id, table.title, rows, table.note, money_unit))
     sections.append(_risk_section(case, money_unit))
     gains = case.tables.get("non_economic_gains")
+    title = "Non-economic gains"
     if gains is None:
-        body = _note("The business case states no non-economic gains.")
+        text = "The business case states no non-economic gains."
+        sections.append(_note_section("non-economic-gains", title, text))
     else:
-        body = _table("non-economic-gains-table", table_rows(gains), gains.note)
-    sections.append(_Section("non-economic-gains", "Non-economic gains", body))
+        rows = table_rows(gains)
+        sections.append(_table_section("non-economic-gains", title, rows, gains.note, None))
     return sections
 
 
-def _key_figure_section(case: BusinessCaseResult, money_unit: str) -> _Section:
+def _table_section(
+    section_id: str,
+    title: str,
+    rows: list[list[str]],
+    note: str | None,
+    money_unit: str | None,
+    previous: Mapping[str, list[str]] | None = None,
+) -> Section:
+    """A section of one table, ``{section_id}-table``; ``previous`` marks changed cells."""
+    context = {
+        "table_id": f"{section_id}-table",
+        "rows": rows,
+        "note": note,
+        "money_unit": money_unit,
+        "previous": previous,
+    }
+    return Section(section_id, title, "table", context)
+
+
+def _note_section(section_id: str, title: str, text: str, note_id: str | None = None) -> Section:
+    return Section(section_id, title, "note", {"note": text, "note_id": note_id})
+
+
+def key_figure_section(
+    case: BusinessCaseResult,
+    money_unit: str,
+    rows: list[list[str]] | None = None,
+    previous: Mapping[str, list[str]] | None = None,
+) -> Section:
+    """The key figures with their notes; ``rows`` instead of :func:`key_figure_rows`'s and
+    ``previous`` rows (by label) to mark what changed, for the live page."""
     adjustment = (
         "the Monte Carlo mean" if case.risk_adjustment == "monte_carlo" else "probability-weighted"
-    )
-    body = _table(
-        "key-figures-table",
-        key_figure_rows(case),
-        f"risk-adjusted = {adjustment}; IRR and MIRR in percent",
-        money_unit,
     )
     notes = [f"{f.label}: {f.note}" for f in case.key_figures.values() if f.note]
     notes.append(f"Cost buffer: {format_cell(case.buffer)} {money_unit}")
     for change in case.changes:
         flag = "Significant change" if change.significant else "Change"
         notes.append(f"{flag} from the previous phase: {change.figure}: {change.reason}")
-    body += '<ul class="notes">' + "".join(f"<li>{html_text(n)}</li>" for n in notes) + "</ul>"
-    return _Section("key-figures", "Key figures", body)
+    context = {
+        "rows": key_figure_rows(case) if rows is None else rows,
+        "note": f"risk-adjusted = {adjustment}; IRR and MIRR in percent",
+        "money_unit": money_unit,
+        "previous": previous,
+        "notes": notes,
+    }
+    return Section("key-figures", "Key figures", "key_figures", context)
 
 
-def _risk_section(case: BusinessCaseResult, money_unit: str) -> _Section:
+def _risk_section(case: BusinessCaseResult, money_unit: str) -> Section:
     types = [["risk type", "amount"]]
     types += [[name, format_cell(amount)] for name, amount in case.risk_types.items()]
-    body = _table(
-        "risks-table",
-        risk_rows(case),
-        "amount: the money each risk accounts for (risk-adjusted − expected net cost);"
-        " risk 0 is general uncertainty",
-        money_unit,
-    )
-    body += "<h3>By risk type</h3>" + _table("risk-types-table", types, None, money_unit)
-    return _Section("risks", "Risks and risk types", body)
+    context = {"rows": risk_rows(case), "types": types, "money_unit": money_unit}
+    return Section("risks", "Risks and risk types", "risks", context)
 
 
-def _no_case_section() -> _Section:
-    body = _note(
+def _no_case_section() -> Section:
+    text = (
         "This model has no 'business_case:' section, so the report has no key figures,"
         " costs by phase and year, costs and gains by category, cash flows, risks or"
-        " non-economic gains. Its main assumptions' figures follow.",
-        "no-business-case",
+        " non-economic gains. Its main assumptions' figures follow."
     )
-    return _Section("business-case", "Business case", body)
+    return _note_section("business-case", "Business case", text, "no-business-case")
 
 
-def _figures_section(result: RunResult, model: Model) -> _Section:
-    body = _table("figures-table", node_rows(result, model), None, model.money_unit)
-    return _Section("figures", "Main assumptions", body)
+def figures_section(
+    result: RunResult,
+    model: Model,
+    rows: list[list[str]] | None = None,
+    previous: Mapping[str, list[str]] | None = None,
+) -> Section:
+    """The main assumptions' figures; ``rows`` and ``previous`` as for the key figures."""
+    rows = node_rows(result, model) if rows is None else rows
+    return _table_section("figures", "Main assumptions", rows, None, model.money_unit, previous)
 
 
 # ---------------------------------------------------------------------------- charts
@@ -387,40 +379,51 @@ def _outputs(result: RunResult, model: Model) -> Iterator[_Output]:
         yield _Output(node_id, title, summary, summary.weighted, unit, False)
 
 
-def _distribution_section(result: RunResult, model: Model) -> _Section:
+def distribution_section(
+    result: RunResult,
+    model: Model,
+    limit: int = CHARTED_OUTPUTS,
+    between: Callable[[], None] | None = None,
+) -> Section:
+    """A histogram and an S-curve of each main output (the first ``limit``);
+    ``between`` is called before each output's charts (the live page stops there)."""
     from .plots import PlotAccessor  # matplotlib loads when a report is built
 
     charts = PlotAccessor(result, model)
     outputs = list(_outputs(result, model))
-    blocks = []
-    for out in outputs[:CHARTED_OUTPUTS]:
+    drawn = []
+    for out in outputs[:limit]:
+        if between is not None:
+            between()
         slug = _slug(out.name)
-        histogram, s_curve = charts.histogram(out.name), charts.s_curve(out.name)
-        blocks.append(
-            f'<div class="output" id="output-{slug}"><h3>{html_text(out.title)}</h3>'
-            '<div class="charts">'
-            + _figure(f"histogram-{slug}", histogram, _percentile_caption(out))
-            + _figure(f"s-curve-{slug}", s_curve, _s_curve_caption(out))
-            + "</div></div>"
+        drawn.append(
+            {
+                "slug": slug,
+                "title": out.title,
+                "histogram": _chart(f"histogram-{slug}", charts.histogram(out.name)),
+                "histogram_caption": _percentile_caption(out),
+                "s_curve": _chart(f"s-curve-{slug}", charts.s_curve(out.name)),
+                "s_curve_caption": _s_curve_caption(out),
+            }
         )
     what = (
         "each key figure of the business case"
         if result.business_case is not None
         else "each main assumption"
     )
-    intro = _note(
+    intro = (
         f"The simulated distribution of {what}: a histogram with P10, P50 and P90 marked,"
         " and the S-curve (the probability of a value at most x) with the expected and"
         " risk-adjusted figures marked."
     )
-    body = intro + ("".join(blocks) or _note("No output has a finite distribution to draw."))
-    if len(outputs) > CHARTED_OUTPUTS:
-        body += _note(
-            f"Charts of the first {CHARTED_OUTPUTS} of {len(outputs):,} outputs only (each"
-            " chart takes a while to draw); every output's figures are in the tables above.",
-            "distributions-cut",
+    cut = None
+    if len(outputs) > limit:
+        cut = (
+            f"Charts of the first {limit} of {len(outputs):,} outputs only (each"
+            " chart takes a while to draw); every output's figures are in the tables above."
         )
-    return _Section("distributions", "Distributions of the main outputs", body)
+    context = {"intro": intro, "outputs": drawn, "cut": cut}
+    return Section("distributions", "Distributions of the main outputs", "distributions", context)
 
 
 def _percentile_caption(out: _Output) -> str:
@@ -441,8 +444,8 @@ def _unit_suffix(out: _Output) -> str:
     return f" ({out.unit})" if out.unit and not out.rate else ""
 
 
-def _figure(element_id: str, figure: Any, caption: str) -> str:
-    """A matplotlib figure as an inline SVG ``<figure>`` with a caption.
+def _chart(element_id: str, figure: Any) -> Markup:
+    """A matplotlib figure as inline SVG markup whose ids start with ``element_id``.
 
     ``figure_svg`` salts the SVG's internal ids with a fixed string, not at random,
     so the same run gives the same report, byte for byte (apart from its time);
@@ -450,28 +453,26 @@ def _figure(element_id: str, figure: Any, caption: str) -> str:
     """
     from .plots import figure_svg
 
-    svg = inline_svg(figure_svg(figure), element_id)
-    return (
-        f'<figure id="{element_id}" class="chart">{svg}'
-        f"<figcaption>{html_text(caption)}</figcaption></figure>"
-    )
+    return Markup(inline_svg(figure_svg(figure), element_id))
 
 
-def _sensitivity_section(
+def sensitivity_section(
     result: SensitivityResult | None, note: str, run: RunResult, model: Model
-) -> _Section:
+) -> Section:
+    """The tornado, rank correlation, contribution to variance (and Sobol) of ``result``;
+    ``note`` says why there is none when ``result`` is ``None``."""
     title = "Sensitivity"
     if result is None:
-        return _Section("sensitivity", title, _note(note, "sensitivity-missing"))
+        return _note_section("sensitivity", title, note, "sensitivity-missing")
     from .plots import PlotAccessor
 
     charts = PlotAccessor(run, model)
     labels = {bar.input: bar.label for bar in result.tornado}
     output = _output_label(result.output, run, model)
     if not result.tornado:
-        body = _note(f"No uncertain input moves {output}: there is nothing to rank.")
-        return _Section("sensitivity", title, body)
-    body = _note(
+        text = f"No uncertain input moves {output}: there is nothing to rank."
+        return Section("sensitivity", title, "sensitivity", {"intro": text, "charts": None})
+    intro = (
         f"What moves {output} most. Tornado: each uncertain input alone from its low to"
         f" its high, every other input at mid (base {format_cell(result.base)}). Rank"
         f" correlation and contribution to variance: from {result.samples:,} Monte Carlo"
@@ -487,22 +488,17 @@ def _sensitivity_section(
         ]
         for bar in result.tornado
     ]
-    body += (
-        '<div class="charts single">'
-        + _figure("tornado", charts.tornado(result), "Tornado: output at each input's low and high")
-        + _figure(
-            "contribution",
-            charts.contribution(result),
-            "Contribution to variance: squared rank correlations, normalised to 1",
-        )
-        + "</div>"
-    )
-    body += "<h3>Tornado</h3>" + _table("tornado-table", tornado)
-    body += "<h3>Rank correlation and contribution to variance</h3>"
-    body += _table("contribution-table", _contribution_rows(result, labels))
-    if result.sobol is not None:
-        body += "<h3>Sobol indices</h3>" + _table("sobol-table", _sobol_rows(result, labels))
-    return _Section("sensitivity", title, body)
+    context = {
+        "intro": intro,
+        "charts": {
+            "tornado": _chart("tornado", charts.tornado(result)),
+            "contribution": _chart("contribution", charts.contribution(result)),
+        },
+        "tornado": tornado,
+        "contribution": _contribution_rows(result, labels),
+        "sobol": _sobol_rows(result, labels) if result.sobol is not None else None,
+    }
+    return Section("sensitivity", title, "sensitivity", context)
 
 
 def _output_label(output: str, run: RunResult, model: Model) -> str:
@@ -550,23 +546,20 @@ def _sobol_rows(result: SensitivityResult, labels: Mapping[str, str]) -> list[li
 # ---------------------------------------------------------------------------- check and settings
 
 
-def _warnings_section(diagnostics: Sequence[Diagnostic]) -> _Section:
-    if not diagnostics:
-        body = _note("check found no warnings.", "no-warnings")
-    else:
-        items = "".join(
-            f'<li class="{html_text(d.severity)}"><code>{html_text(str(d))}</code></li>'
-            for d in diagnostics
-        )
-        body = _note(f"check found {len(diagnostics)} warning(s):") + (
-            f'<ul id="warnings-list">{items}</ul>'
-        )
-    return _Section("warnings", "Check warnings", body)
+def warnings_section(
+    diagnostics: Sequence[Diagnostic], title: str = "Check warnings", what: str = "warning"
+) -> Section:
+    """check's findings, each with its file and line (``what`` names them in the count)."""
+    context = {
+        "heading": f"check found {len(diagnostics)} {what}(s):",
+        "diagnostics": [{"severity": d.severity, "text": str(d)} for d in diagnostics],
+    }
+    return Section("warnings", title, "warnings", context)
 
 
 def _reproduction_section(
     result: RunResult, reproduction: Reproduction, sensitivity: SensitivityResult | None
-) -> _Section:
+) -> Section:
     overrides = ", ".join(f"{k}={v:g}" for k, v in result.overrides.items()) or "none"
     facts = [
         ("repro-samples", "Samples", f"{result.samples}"),
@@ -587,14 +580,11 @@ def _reproduction_section(
         facts.append(("repro-sensitivity", "Sensitivity", text))
     if reproduction.command:
         facts.append(("repro-command", "Command to make it again", reproduction.command))
-    body = _note(
-        "The same model file (same SHA-256), samples, seed, method and overrides give"
-        " the same numbers, bit for bit, on any machine."
-    )
-    body += _facts(
-        "reproduction", [(term, text) for _, term, text in facts], [i for i, _, _ in facts]
-    )
-    return _Section("reproducibility", "Reproducibility", body)
+    context = {
+        "items": [(term, text) for _, term, text in facts],
+        "ids": [i for i, _, _ in facts],
+    }
+    return Section("reproducibility", "Reproducibility", "reproduction", context)
 
 
 # ---------------------------------------------------------------------------- markup helpers
@@ -626,81 +616,6 @@ def inline_svg(svg: str, prefix: str) -> str:
     return body.strip()
 
 
-def _table(
-    element_id: str,
-    rows: list[list[str]],
-    note: str | None = None,
-    money_unit: str | None = None,
-) -> str:
-    """A table in a wrapper that scrolls sideways on a narrow screen, with its note."""
-    header = [cell.replace("_", " ") for cell in rows[0]]
-    text = html_table([header, *rows[1:]])
-    notes = [n for n in (f"amounts in {money_unit}" if money_unit else None, note) if n]
-    caption = _note("; ".join(notes).capitalize()) if notes else ""
-    return f'<div class="table-wrap" id="{element_id}">{text}</div>{caption}'
-
-
-def _note(text: str, element_id: str | None = None) -> str:
-    attribute = f' id="{element_id}"' if element_id else ""
-    return f'<p class="note"{attribute}>{html_text(text)}</p>'
-
-
 def _slug(text: str) -> str:
     """Text usable in an id: letters, digits, ``_`` and ``-`` only."""
     return re.sub(r"[^A-Za-z0-9_-]", "-", text)
-
-
-_CSS = """
-:root { color-scheme: light; }
-body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 15px;
-  line-height: 1.4; color: #1a1a1a; background: #fff; max-width: 1100px; margin: 0 auto;
-  padding: 1em 1.5em; }
-h1 { font-size: 1.6em; margin: 0.2em 0 0.4em; }
-h2 { font-size: 1.3em; border-bottom: 2px solid #2b5d8a; padding-bottom: 0.15em;
-  margin-top: 1.6em; }
-h3 { font-size: 1.05em; margin: 1.1em 0 0.4em; }
-nav ol { columns: 2; padding-left: 1.4em; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2em 1em; }
-dt { font-weight: bold; }
-dd { margin: 0; overflow-wrap: anywhere; }
-.note { color: #444; font-size: 0.9em; }
-.table-wrap { overflow-x: auto; max-width: 100%; }
-table { border-collapse: collapse; font-size: 0.9em; margin: 0.3em 0; }
-th, td { padding: 0.2em 0.6em; border-bottom: 1px solid #ccc; white-space: nowrap; }
-th { background: #eef3f8; text-align: right; }
-th:first-child, td:first-child { text-align: left; white-space: normal; min-width: 12em; }
-td { text-align: right; font-variant-numeric: tabular-nums; }
-figure { margin: 0.6em 0; break-inside: avoid; page-break-inside: avoid; }
-figcaption { font-size: 0.85em; color: #444; }
-svg { max-width: 100%; height: auto; }
-.diagram svg { max-height: 90vh; width: auto; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr));
-  gap: 0.5em 1em; }
-.charts.single { grid-template-columns: 1fr; }
-.output { break-inside: avoid; page-break-inside: avoid; }
-details > summary { cursor: pointer; color: #2b5d8a; margin: 0.5em 0; }
-code { font-size: 0.85em; overflow-wrap: anywhere; }
-li.warning code { color: #8a4b00; }
-@media (max-width: 640px) {
-  body { font-size: 14px; padding: 0.5em; }
-  nav ol { columns: 1; }
-  dl { grid-template-columns: 1fr; }
-  dd { margin-bottom: 0.4em; }
-  .charts { grid-template-columns: 1fr; }
-}
-@page { size: A4 portrait; margin: 14mm 12mm; }
-@media print {
-  body { font-size: 9.5pt; max-width: none; padding: 0; }
-  section { break-before: page; page-break-before: always; }
-  h2 { margin-top: 0; }
-  .table-wrap { overflow: visible; }
-  table { width: 100%; font-size: 8pt; }
-  th, td { padding: 0.15em 0.3em; }
-  th:first-child, td:first-child { min-width: 0; }
-  .diagram svg { max-height: 240mm; }
-  .charts { grid-template-columns: 1fr 1fr; }
-  .charts.single { grid-template-columns: 1fr; }
-  .charts.single svg { max-height: 120mm; width: auto; }
-}
-@media print { details::details-content { content-visibility: visible; display: contents; } }
-"""

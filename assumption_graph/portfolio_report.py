@@ -21,7 +21,7 @@ from .plots import LEGEND_CURVES, curves_figure, figure_svg
 from .portfolio import TOTALS, PortfolioResult
 from .report import _aligned, format_cell, output_suffix, table_rows, text_table
 from .results import PERCENTILES, level_key
-from .templating import render_page
+from .pages import render_page
 from .text import printable
 
 __all__ = [

@@ -21,7 +21,7 @@ from .business.figures import RATES
 from .report import _aligned, format_cell, output_suffix
 from .scenario_file import BASE, Scenario
 from .scenarios import Compared, ScenarioResult
-from .templating import render_page
+from .pages import render_page
 from .text import printable
 
 if TYPE_CHECKING:
