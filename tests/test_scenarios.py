@@ -195,7 +195,7 @@ def test_html_page_shows_every_figure_of_every_scenario(case_outputs, case_json)
     assert "smaller (median) than two independent runs" in npv
     base_npv = case_json["base"]["business_case"]["key_figures"]["npv"]
     assert f"<tr><td>base</td><td>{format_cell(base_npv['risk_adjusted'])}</td>" in npv
-    assert "The state&#39;s discount rate is lowered." in page  # the scenarios' descriptions
+    assert "The state&#x27;s discount rate is lowered." in page  # the scenarios' descriptions
     assert "business case discount_rate: 0.035" in page
 
 
