@@ -23,16 +23,17 @@ from typing import Any
 import numba
 import numpy as np
 from llvmlite import ir as llvm_ir
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .. import finance, streams
 from ..distributions.registry import jit_scalars
 from ..distributions.special import normal_cdf
 from ..functions import FormulaOp
-from .entry import ENTRY, HELPER_NAMES, KernelObject, Size
+from .entry import ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import CODE_WIDTH, N_PARAMS, Op
 
-__all__ = ["compile_kernel"]
+__all__ = ["compile_kernel", "compile_piece"]
 
 
 def _compiled(*signature: object, **options: object) -> Callable[[Callable], Callable]:
@@ -170,6 +171,94 @@ def _rare_function(op: int, x: float) -> float:
 
 
 _N_SIZES = len(Size)  # a constant to numba, which cannot take len() of an enum
+_N_PIECES = len(Piece)
+
+
+@intrinsic
+def _call(typingctx, address, k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p):  # noqa: ANN001, ANN202
+    """Call the piece compiled at ``address`` on op ``k`` of a block of ``m`` samples.
+
+    The piece is a function of :func:`_piece_signature` in numba's own convention;
+    an exception it raises propagates out of the kernel as from any call.
+    """
+    arguments = (k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p)
+
+    def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202
+        function_type = context.call_conv.get_function_type(numba.types.void, arguments)
+        callee = builder.inttoptr(args[0], function_type.as_pointer())
+        status, _ = context.call_conv.call_function(
+            builder, callee, numba.types.void, arguments, args[1:]
+        )
+        with cgutils.if_unlikely(builder, status.is_error):
+            context.call_conv.return_status_propagate(builder, status)
+        return context.get_dummy_value()
+
+    return numba.types.void(address, *arguments), codegen
+
+
+def _from_u_op(k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p):  # noqa: ANN001, ANN202
+    """Piece ``FROM_U``: draw op ``k``'s values at the uniforms in its slot c, its inverse CDF."""
+    sizes = numba.carray(sizes_p, (_N_SIZES,))
+    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
+    params = numba.carray(params_p, (sizes[Size.N_OPS], N_PARAMS))
+    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
+    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
+    op = code[k, 0]
+    z = buf[code[k, 1]]
+    uniforms = buf[code[k, 4]]
+    p0 = params[k, 0]
+    p1 = params[k, 1]
+    p2 = params[k, 2]
+    p3 = params[k, 3]
+    p4 = params[k, 4]
+    offset = code[k, 2]
+    size = code[k, 3]
+    for i in range(m):
+        z[i] = _from_u(op, uniforms[i], p0, p1, p2, p3, p4, table, offset, size)
+
+
+def _copula_op(k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p):  # noqa: ANN001, ANN202
+    """Piece ``COPULA``: op ``k``, a uniform's normal score (SCORE), or Φ of a mix of them.
+
+    COPULA is Φ(Σ_j weights[j]·scores[j]), the sum from 0.0 in order of j.
+    """
+    sizes = numba.carray(sizes_p, (_N_SIZES,))
+    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
+    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
+    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
+    z = buf[code[k, 1]]
+    if code[k, 0] == Op.SCORE:
+        x = buf[code[k, 2]]
+        for i in range(m):
+            z[i] = _ndtri(x[i])
+        return
+    weights = table[code[k, 4] : code[k, 4] + code[k, 3]]
+    for i in range(m):
+        z[i] = 0.0
+    for j in range(weights.shape[0]):
+        w = weights[j]
+        scores = buf[code[k, 2] + j]
+        for i in range(m):
+            z[i] += w * scores[i]
+    for i in range(m):
+        z[i] = _normal_cdf(z[i])
+
+
+def _irr_op(k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p):  # noqa: ANN001, ANN202
+    """Piece ``IRR``: op ``k``, the rate (IRR) or the number of IRRs (IRR_COUNT) of each sample.
+
+    Its a is the first of b consecutive slots of yearly flows; ``flows`` the scratch.
+    """
+    sizes = numba.carray(sizes_p, (_N_SIZES,))
+    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
+    params = numba.carray(params_p, (sizes[Size.N_OPS], N_PARAMS))
+    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
+    flows = numba.carray(flows_p, (sizes[Size.N_FLOWS],))
+    years = buf[code[k, 2] : code[k, 2] + code[k, 3]]
+    _irr_columns(years, m, params[k, 0], code[k, 0] == FormulaOp.IRR, buf[code[k, 1]], flows)
+
+
+_PIECES = {Piece.FROM_U: _from_u_op, Piece.COPULA: _copula_op, Piece.IRR: _irr_op}
 
 
 def _run_blocks(  # noqa: ANN202
@@ -183,6 +272,7 @@ def _run_blocks(  # noqa: ANN202
     buf_p,
     flows_p,
     sizes_p,
+    pieces_p,
     seed_key,  # noqa: ANN001
 ):
     """Blocks ``first_block .. end_block-1`` of the samples ``start .. start+count-1``.
@@ -194,7 +284,8 @@ def _run_blocks(  # noqa: ANN202
     samples, each op of the program is a tight loop over them in ``buf`` (the
     thread's scratch: a row per slot, ``block`` columns); the given values of
     the block start at column ``first``; ``flows`` is scratch for the IRRs
-    (:func:`~assumption_graph.finance.irr_scratch`). One function, not a block
+    (:func:`~assumption_graph.finance.irr_scratch`); ``pieces`` the addresses of
+    the :class:`~.entry.Piece` s the program needs. One function, not a block
     function called in a loop: numba compiles, links and optimises each function
     it calls, and the kernel is big, so this saves seconds of the first compile.
     """
@@ -209,7 +300,7 @@ def _run_blocks(  # noqa: ANN202
     table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
     out = numba.carray(out_p, (n_outputs, sizes[Size.OUT_COLUMNS]))
     buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], block))
-    flows = numba.carray(flows_p, (sizes[Size.N_FLOWS],))
+    pieces = numba.carray(pieces_p, (_N_PIECES,))
     first_block, end_block = sizes[Size.FIRST_BLOCK], sizes[Size.END_BLOCK]
     for blk in range(first_block, end_block):
         first = blk * block
@@ -223,13 +314,8 @@ def _run_blocks(  # noqa: ANN202
                 p1 = params[k, 1]
                 p2 = params[k, 2]
                 if code[k, 4] >= 0:  # its uniforms are in slot c: the inverse CDF alone
-                    uniforms = buf[code[k, 4]]
-                    p3 = params[k, 3]
-                    p4 = params[k, 4]
-                    offset = code[k, 2]
-                    size = code[k, 3]
-                    for i in range(m):
-                        z[i] = _from_u(op, uniforms[i], p0, p1, p2, p3, p4, table, offset, size)
+                    piece = pieces[Piece.FROM_U]
+                    _call(piece, k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p)
                     continue
                 stream = _mix64(np.uint64(seed_key) ^ keys[k])
                 counter = stream + (sample0 + _ONE) * streams.GAMMA
@@ -361,25 +447,12 @@ def _run_blocks(  # noqa: ANN202
                 row = given[code[k, 2]]
                 for i in range(m):
                     z[i] = row[first + i]
-            elif op == Op.SCORE:
-                for i in range(m):
-                    z[i] = _ndtri(x[i])
-            elif op == Op.COPULA:  # Φ(Σ_j weights[j]·scores[j]), the sum from 0.0 in order of j
-                weights = table[code[k, 4] : code[k, 4] + code[k, 3]]
-                for i in range(m):
-                    z[i] = 0.0
-                for j in range(weights.shape[0]):
-                    w = weights[j]
-                    scores = buf[code[k, 2] + j]
-                    for i in range(m):
-                        z[i] += w * scores[i]
-                for i in range(m):
-                    z[i] = _normal_cdf(z[i])
+            elif op == Op.SCORE or op == Op.COPULA:
+                piece = pieces[Piece.COPULA]
+                _call(piece, k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p)
             elif op == FormulaOp.IRR or op == FormulaOp.IRR_COUNT:
-                # a: the first of b consecutive slots of yearly flows; the rate, or the
-                # number of IRRs
-                years = buf[code[k, 2] : code[k, 2] + code[k, 3]]
-                _irr_columns(years, m, params[k, 0], op == FormulaOp.IRR, z, flows)
+                piece = pieces[Piece.IRR]
+                _call(piece, k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p)
             elif op == FormulaOp.ABS:
                 for i in range(m):
                     z[i] = abs(x[i])
@@ -407,6 +480,13 @@ def _signature() -> numba.core.typing.Signature:
     return numba.types.void(*arguments)
 
 
+def _piece_signature() -> numba.core.typing.Signature:
+    """A piece's arguments: the op, the samples in the block, and ``ENTRY``'s pointers it reads."""
+    int64, float64 = numba.types.int64, numba.types.float64
+    pointers = [numba.types.CPointer(t) for t in (int64, float64, float64, float64, float64, int64)]
+    return numba.types.void(int64, int64, *pointers)
+
+
 def _externals(library_ir: str) -> tuple[str, ...]:
     """The functions and globals the compiled library declares but does not define."""
     declared = re.findall(r'^declare [^@]*@"?([^"(\s]+)', library_ir, flags=re.MULTILINE)
@@ -424,7 +504,17 @@ def compile_kernel() -> tuple[KernelObject, int]:
     defines (an allocation in the kernel would, for one), since a process
     without numba could not link it.
     """
-    native: Any = _compiled(_signature(), **_INNER)(_run_blocks)
+    return _native(_run_blocks, _signature())
+
+
+def compile_piece(piece: Piece) -> tuple[KernelObject, int]:
+    """Compile ``piece`` as :func:`compile_kernel` does the kernel: its object code, address."""
+    return _native(_PIECES[piece], _piece_signature())
+
+
+def _native(function: Callable, signature: numba.core.typing.Signature) -> tuple[KernelObject, int]:
+    """``function`` compiled natively for ``signature``: its object code and its address."""
+    native: Any = _compiled(signature, **_INNER)(function)
     compiled = native.overloads[native.signatures[0]]
     library, symbol = compiled.library, compiled.fndesc.llvm_func_name
     externals = _externals(library.get_llvm_str())
