@@ -29,7 +29,7 @@ ENTRY: tuple[tuple[str, str], ...] = (
     ("buf", "float64"),
     ("flows", "float64"),
     ("sizes", "int64"),
-    ("pieces", "int64"),
+    ("pieces", "int64"),  # for each op, the address of the piece that runs it, or 0
     ("seed_key", "uint64 value"),
 )
 
@@ -55,16 +55,17 @@ class Size(IntEnum):
 class Piece(IntEnum):
     """The kernel's rarely used ops, compiled and cached apart from it, each on first use.
 
-    The kernel calls a piece through its address, at this index of its ``pieces``
-    array (0 where the program has no such op), with the op's index, the block's
-    sample count and the kernel's own pointers. A model without them, the usual
-    case, never waits for their compile: together they made the kernel's first
-    compile a third longer.
+    The kernel calls a piece through its address, which its ``pieces`` array holds
+    at each op the piece runs (0 at the ops the kernel runs itself), with the op's
+    index, the block's first sample and size, and the kernel's own arguments. A
+    model without them never waits for their compile: together they made the
+    kernel's first compile about two thirds longer.
     """
 
     FROM_U = 0  # a draw from given uniforms: Latin hypercube, Sobol, correlated inputs
     COPULA = 1  # the Gaussian copula's SCORE and COPULA
     IRR = 2  # IRR and IRR_COUNT over a block's yearly flows
+    DRAW = 3  # a draw from its stream of a model other than triangle, uniform and PERT
 
 
 # numba's runtime helpers the entry point's exception path and array references

@@ -267,14 +267,16 @@ def _ready_entry() -> Any:
 
 
 def _ready_pieces(program: Program) -> np.ndarray:
-    """The ``pieces`` argument for ``program``: the address of each piece it needs, else 0."""
-    addresses = np.zeros(len(Piece), dtype=np.int64)
+    """The ``pieces`` argument for ``program``: for each op the address of the piece that
+    runs it, linked (from the cache or compiled now), 0 where the kernel runs it."""
+    which = _pieces_of(program)
+    addresses = np.zeros(len(which), dtype=np.int64)
     with _entry_lock:
-        for piece in _pieces_of(program):
+        for piece in map(Piece, np.unique(which[which >= 0])):
             if piece not in _pieces:
                 compile_piece = lambda backend, piece=piece: backend.compile_piece(piece)  # noqa: E731
                 _pieces[piece] = _ready(f"{piece.name.lower()}.bin", compile_piece)
-            addresses[piece] = _pieces[piece]
+            addresses[which == piece] = _pieces[piece]
     return addresses
 
 
@@ -291,15 +293,22 @@ def _ready(name: str, compile_it: Callable[[Any], tuple[KernelObject, int]]) -> 
     return address
 
 
-def _pieces_of(program: Program) -> set[Piece]:
-    """The pieces the kernel calls for ``program``'s ops (as :mod:`.numba_backend` dispatches)."""
+_KERNEL_DRAWS = (Op.TRIANGLE, Op.UNIFORM, Op.PERT)  # the models the kernel draws itself
+
+
+def _pieces_of(program: Program) -> np.ndarray:
+    """For each of ``program``'s ops the :class:`~.entry.Piece` that runs it, -1 for the kernel.
+
+    A draw whose c is a slot takes its uniforms from there: the inverse CDF alone.
+    """
     ops = program.code[:, 0]
-    found = {
-        Piece.FROM_U: ((ops >= Op.UNIFORM) & (program.code[:, 4] >= 0)).any(),
-        Piece.COPULA: np.isin(ops, (Op.SCORE, Op.COPULA)).any(),
-        Piece.IRR: np.isin(ops, (FormulaOp.IRR, FormulaOp.IRR_COUNT)).any(),
-    }
-    return {piece for piece, needed in found.items() if needed}
+    draws, given = ops >= Op.UNIFORM, program.code[:, 4] >= 0
+    which = np.full(len(ops), -1)
+    which[draws & ~given & ~np.isin(ops, _KERNEL_DRAWS)] = Piece.DRAW
+    which[draws & given] = Piece.FROM_U
+    which[np.isin(ops, (Op.SCORE, Op.COPULA))] = Piece.COPULA
+    which[np.isin(ops, (FormulaOp.IRR, FormulaOp.IRR_COUNT))] = Piece.IRR
+    return which
 
 
 def warm_up() -> float:

@@ -171,17 +171,31 @@ def _rare_function(op: int, x: float) -> float:
 
 
 _N_SIZES = len(Size)  # a constant to numba, which cannot take len() of an enum
-_N_PIECES = len(Piece)
 
 
 @intrinsic
-def _call(typingctx, address, k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p):  # noqa: ANN001, ANN202
-    """Call the piece compiled at ``address`` on op ``k`` of a block of ``m`` samples.
+def _call(  # noqa: ANN202
+    typingctx,  # noqa: ANN001
+    address,  # noqa: ANN001
+    k,  # noqa: ANN001
+    first,  # noqa: ANN001
+    m,  # noqa: ANN001
+    code_p,  # noqa: ANN001
+    params_p,  # noqa: ANN001
+    keys_p,  # noqa: ANN001
+    table_p,  # noqa: ANN001
+    buf_p,  # noqa: ANN001
+    flows_p,  # noqa: ANN001
+    sizes_p,  # noqa: ANN001
+    seed_key,  # noqa: ANN001
+):
+    """Call the piece compiled at ``address`` on op ``k`` of the block's ``m`` samples from
+    sample ``first`` of the call's, with the kernel's own arguments it reads.
 
     The piece is a function of :func:`_piece_signature` in numba's own convention;
     an exception it raises propagates out of the kernel as from any call.
     """
-    arguments = (k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p)
+    arguments = (k, first, m, code_p, params_p, keys_p, table_p, buf_p, flows_p, sizes_p, seed_key)
 
     def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202
         function_type = context.call_conv.get_function_type(numba.types.void, arguments)
@@ -196,7 +210,19 @@ def _call(typingctx, address, k, m, code_p, params_p, table_p, buf_p, flows_p, s
     return numba.types.void(address, *arguments), codegen
 
 
-def _from_u_op(k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p):  # noqa: ANN001, ANN202
+def _from_u_op(  # noqa: ANN202
+    k,
+    first,
+    m,
+    code_p,
+    params_p,
+    keys_p,
+    table_p,
+    buf_p,
+    flows_p,
+    sizes_p,
+    seed_key,  # noqa: ANN001
+):
     """Piece ``FROM_U``: draw op ``k``'s values at the uniforms in its slot c, its inverse CDF."""
     sizes = numba.carray(sizes_p, (_N_SIZES,))
     code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
@@ -217,7 +243,19 @@ def _from_u_op(k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p):  # noq
         z[i] = _from_u(op, uniforms[i], p0, p1, p2, p3, p4, table, offset, size)
 
 
-def _copula_op(k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p):  # noqa: ANN001, ANN202
+def _copula_op(  # noqa: ANN202
+    k,
+    first,
+    m,
+    code_p,
+    params_p,
+    keys_p,
+    table_p,
+    buf_p,
+    flows_p,
+    sizes_p,
+    seed_key,  # noqa: ANN001
+):
     """Piece ``COPULA``: op ``k``, a uniform's normal score (SCORE), or Φ of a mix of them.
 
     COPULA is Φ(Σ_j weights[j]·scores[j]), the sum from 0.0 in order of j.
@@ -244,7 +282,19 @@ def _copula_op(k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p):  # noq
         z[i] = _normal_cdf(z[i])
 
 
-def _irr_op(k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p):  # noqa: ANN001, ANN202
+def _irr_op(  # noqa: ANN202
+    k,
+    first,
+    m,
+    code_p,
+    params_p,
+    keys_p,
+    table_p,
+    buf_p,
+    flows_p,
+    sizes_p,
+    seed_key,  # noqa: ANN001
+):
     """Piece ``IRR``: op ``k``, the rate (IRR) or the number of IRRs (IRR_COUNT) of each sample.
 
     Its a is the first of b consecutive slots of yearly flows; ``flows`` the scratch.
@@ -258,7 +308,80 @@ def _irr_op(k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p):  # noqa: 
     _irr_columns(years, m, params[k, 0], code[k, 0] == FormulaOp.IRR, buf[code[k, 1]], flows)
 
 
-_PIECES = {Piece.FROM_U: _from_u_op, Piece.COPULA: _copula_op, Piece.IRR: _irr_op}
+def _draw_op(  # noqa: ANN202
+    k,
+    first,
+    m,
+    code_p,
+    params_p,
+    keys_p,
+    table_p,
+    buf_p,
+    flows_p,
+    sizes_p,
+    seed_key,  # noqa: ANN001
+):
+    """Piece ``DRAW``: op ``k``'s values from its stream, for the models the kernel leaves out."""
+    sizes = numba.carray(sizes_p, (_N_SIZES,))
+    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
+    params = numba.carray(params_p, (sizes[Size.N_OPS], N_PARAMS))
+    keys = numba.carray(keys_p, (sizes[Size.N_OPS],))
+    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
+    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
+    op = code[k, 0]
+    z = buf[code[k, 1]]
+    p0 = params[k, 0]
+    p1 = params[k, 1]
+    p2 = params[k, 2]
+    sample0 = np.uint64(sizes[Size.START] + first)
+    stream = _mix64(np.uint64(seed_key) ^ keys[k])
+    counter = stream + (sample0 + _ONE) * streams.GAMMA
+    if op == Op.DISCRETE:
+        p3 = params[k, 3]
+        p4 = params[k, 4]
+        for i in range(m):
+            u = _counter_uniform(counter)
+            z[i] = _discrete(u, p0, p1, p2, p3, p4)
+            counter += streams.GAMMA
+    elif op == Op.NORMAL or op == Op.LOGNORMAL:
+        first_counter = counter
+        for i in range(m):  # vectorised: the central 85 % of the quantile function
+            z[i] = _normal_central(_counter_uniform(counter), p0, p1)
+            counter += streams.GAMMA
+        counter = first_counter
+        for i in range(m):  # the tails, and the exponential of a lognormal
+            if z[i] != z[i]:
+                u = _counter_uniform(counter)
+                z[i] = _normal(u, p0, p1) if op == Op.NORMAL else _lognormal(u, p0, p1)
+            elif op == Op.LOGNORMAL:
+                z[i] = math.exp(z[i])  # as lognormal_from_u
+            counter += streams.GAMMA
+    elif op == Op.METALOG:
+        for i in range(m):
+            z[i] = _metalog(_counter_uniform(counter), p0, p1, p2)
+            counter += streams.GAMMA
+    elif op == Op.RISK_EVENT:
+        p3 = params[k, 3]
+        p4 = params[k, 4]
+        for i in range(m):
+            z[i] = _risk_event(stream, sample0 + np.uint64(i), p0, p1, p2, p3, p4)
+    elif op == Op.TABLE:
+        offset = code[k, 2]
+        size = code[k, 3]
+        for i in range(m):
+            u = _counter_uniform(counter)
+            z[i] = _table(u, table, offset, size)
+            counter += streams.GAMMA
+
+
+_PIECES = {
+    Piece.FROM_U: _from_u_op,
+    Piece.COPULA: _copula_op,
+    Piece.IRR: _irr_op,
+    Piece.DRAW: _draw_op,
+}
+# The arguments of ``ENTRY`` a piece is called with, after the op, first sample and size.
+_PIECE_ARGUMENTS = ("code", "params", "keys", "table", "buf", "flows", "sizes", "seed_key")
 
 
 def _run_blocks(  # noqa: ANN202
@@ -284,10 +407,11 @@ def _run_blocks(  # noqa: ANN202
     samples, each op of the program is a tight loop over them in ``buf`` (the
     thread's scratch: a row per slot, ``block`` columns); the given values of
     the block start at column ``first``; ``flows`` is scratch for the IRRs
-    (:func:`~assumption_graph.finance.irr_scratch`); ``pieces`` the addresses of
-    the :class:`~.entry.Piece` s the program needs. One function, not a block
-    function called in a loop: numba compiles, links and optimises each function
-    it calls, and the kernel is big, so this saves seconds of the first compile.
+    (:func:`~assumption_graph.finance.irr_scratch`); ``pieces`` for each op the
+    address of the :class:`~.entry.Piece` that runs it, 0 where the kernel does.
+    One function, not a block function called in a loop: numba compiles, links and
+    optimises each function it calls, and the kernel is big, so this saves seconds
+    of the first compile.
     """
     sizes = numba.carray(sizes_p, (_N_SIZES,))
     n_ops, n_outputs, block = sizes[Size.N_OPS], sizes[Size.N_OUTPUTS], sizes[Size.BLOCK]
@@ -300,23 +424,35 @@ def _run_blocks(  # noqa: ANN202
     table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
     out = numba.carray(out_p, (n_outputs, sizes[Size.OUT_COLUMNS]))
     buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], block))
-    pieces = numba.carray(pieces_p, (_N_PIECES,))
+    pieces = numba.carray(pieces_p, (n_ops,))
     first_block, end_block = sizes[Size.FIRST_BLOCK], sizes[Size.END_BLOCK]
     for blk in range(first_block, end_block):
         first = blk * block
         m = min(block, count - first)
         sample0 = np.uint64(start + first)
         for k in range(n_ops):
+            if pieces[k] != 0:  # an op compiled apart
+                _call(
+                    pieces[k],
+                    k,
+                    first,
+                    m,
+                    code_p,
+                    params_p,
+                    keys_p,
+                    table_p,
+                    buf_p,
+                    flows_p,
+                    sizes_p,
+                    seed_key,
+                )
+                continue
             op = code[k, 0]
             z = buf[code[k, 1]]
             if op >= Op.UNIFORM:
                 p0 = params[k, 0]
                 p1 = params[k, 1]
                 p2 = params[k, 2]
-                if code[k, 4] >= 0:  # its uniforms are in slot c: the inverse CDF alone
-                    piece = pieces[Piece.FROM_U]
-                    _call(piece, k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p)
-                    continue
                 stream = _mix64(np.uint64(seed_key) ^ keys[k])
                 counter = stream + (sample0 + _ONE) * streams.GAMMA
                 if op == Op.TRIANGLE:
@@ -326,26 +462,6 @@ def _run_blocks(  # noqa: ANN202
                 elif op == Op.UNIFORM:
                     for i in range(m):
                         z[i] = _uniform_range(_counter_uniform(counter), p0, p1)
-                        counter += streams.GAMMA
-                elif op == Op.DISCRETE:
-                    p3 = params[k, 3]
-                    p4 = params[k, 4]
-                    for i in range(m):
-                        u = _counter_uniform(counter)
-                        z[i] = _discrete(u, p0, p1, p2, p3, p4)
-                        counter += streams.GAMMA
-                elif op == Op.NORMAL or op == Op.LOGNORMAL:
-                    first_counter = counter
-                    for i in range(m):  # vectorised: the central 85 % of the quantile function
-                        z[i] = _normal_central(_counter_uniform(counter), p0, p1)
-                        counter += streams.GAMMA
-                    counter = first_counter
-                    for i in range(m):  # the tails, and the exponential of a lognormal
-                        if z[i] != z[i]:
-                            u = _counter_uniform(counter)
-                            z[i] = _normal(u, p0, p1) if op == Op.NORMAL else _lognormal(u, p0, p1)
-                        elif op == Op.LOGNORMAL:
-                            z[i] = math.exp(z[i])  # as lognormal_from_u
                         counter += streams.GAMMA
                 elif op == Op.PERT:  # a, b: where its envelope is in the table, and its size
                     p3 = params[k, 3]
@@ -361,22 +477,6 @@ def _run_blocks(  # noqa: ANN202
                         if z[i] != z[i]:
                             sample = sample0 + np.uint64(i)
                             z[i] = _pert(stream, sample, table, offset, size, p0, p1, p2, p3)
-                elif op == Op.METALOG:
-                    for i in range(m):
-                        z[i] = _metalog(_counter_uniform(counter), p0, p1, p2)
-                        counter += streams.GAMMA
-                elif op == Op.RISK_EVENT:
-                    p3 = params[k, 3]
-                    p4 = params[k, 4]
-                    for i in range(m):
-                        z[i] = _risk_event(stream, sample0 + np.uint64(i), p0, p1, p2, p3, p4)
-                elif op == Op.TABLE:
-                    offset = code[k, 2]
-                    size = code[k, 3]
-                    for i in range(m):
-                        u = _counter_uniform(counter)
-                        z[i] = _table(u, table, offset, size)
-                        counter += streams.GAMMA
                 continue
             if op == Op.CONST:
                 c = params[k, 0]
@@ -447,12 +547,6 @@ def _run_blocks(  # noqa: ANN202
                 row = given[code[k, 2]]
                 for i in range(m):
                     z[i] = row[first + i]
-            elif op == Op.SCORE or op == Op.COPULA:
-                piece = pieces[Piece.COPULA]
-                _call(piece, k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p)
-            elif op == FormulaOp.IRR or op == FormulaOp.IRR_COUNT:
-                piece = pieces[Piece.IRR]
-                _call(piece, k, m, code_p, params_p, table_p, buf_p, flows_p, sizes_p)
             elif op == FormulaOp.ABS:
                 for i in range(m):
                     z[i] = abs(x[i])
@@ -481,10 +575,10 @@ def _signature() -> numba.core.typing.Signature:
 
 
 def _piece_signature() -> numba.core.typing.Signature:
-    """A piece's arguments: the op, the samples in the block, and ``ENTRY``'s pointers it reads."""
-    int64, float64 = numba.types.int64, numba.types.float64
-    pointers = [numba.types.CPointer(t) for t in (int64, float64, float64, float64, float64, int64)]
-    return numba.types.void(int64, int64, *pointers)
+    """A piece's arguments: the op, the block's first sample and size, ``ENTRY``'s it reads."""
+    kernel = dict(zip((name for name, _ in ENTRY), _signature().args, strict=True))
+    read = [kernel[name] for name in _PIECE_ARGUMENTS]
+    return numba.types.void(numba.types.int64, numba.types.int64, numba.types.int64, *read)
 
 
 def _externals(library_ir: str) -> tuple[str, ...]:
