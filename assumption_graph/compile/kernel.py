@@ -272,7 +272,7 @@ def _ready_pieces(program: Program) -> np.ndarray:
     which = _pieces_of(program)
     addresses = np.zeros(len(which), dtype=np.int64)
     with _entry_lock:
-        for piece in map(Piece, np.unique(which[which >= 0])):
+        for piece in map(Piece, set(which.tolist()) - {-1}):
             if piece not in _pieces:
                 compile_piece = lambda backend, piece=piece: backend.compile_piece(piece)  # noqa: E731
                 _pieces[piece] = _ready(f"{piece.name.lower()}.bin", compile_piece)
