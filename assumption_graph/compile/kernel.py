@@ -206,23 +206,30 @@ def _unresolved(kernel: KernelObject) -> list[str]:
 
 
 _engines: list[Any] = []  # the JIT linkers of loaded kernels: their code lives as long as they do
+_shared_engines: dict[str, Any] = {}  # those linkers that are shared, by name
+_PIECES_ENGINE = "pieces"  # the name of the one linker all pieces share
 
 
-def load(kernel: KernelObject) -> int | None:
+def load(kernel: KernelObject, shared: str | None = None) -> int | None:
     """Link ``kernel`` into this process with llvmlite; the address of its entry point.
 
+    Into a new JIT linker, or with ``shared`` into the one of that name (the pieces
+    share one: a linker costs more than linking a piece into it), each object once.
     None when it needs a symbol this process lacks (LLVM would abort the process).
     """
     if _unresolved(kernel):
         return None
     import llvmlite.binding as llvm
 
-    target = _target_machine()
-    engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), target)
-    for code in (kernel.helpers or _helpers_object(), kernel.code):  # linked, not compiled
-        engine.add_object_file(llvm.ObjectFileRef.from_data(code))
+    engine = None if shared is None else _shared_engines.get(shared)
+    if engine is None:
+        engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target_machine())
+        engine.add_object_file(llvm.ObjectFileRef.from_data(kernel.helpers or _helpers_object()))
+        _engines.append(engine)
+        if shared is not None:
+            _shared_engines[shared] = engine
+    engine.add_object_file(llvm.ObjectFileRef.from_data(kernel.code))  # linked, not compiled
     engine.finalize_object()
-    _engines.append(engine)
     return int(engine.get_function_address(kernel.symbol))
 
 
@@ -275,16 +282,19 @@ def _ready_pieces(program: Program) -> np.ndarray:
         for piece in map(Piece, set(which.tolist()) - {-1}):
             if piece not in _pieces:
                 compile_piece = lambda backend, piece=piece: backend.compile_piece(piece)  # noqa: E731
-                _pieces[piece] = _ready(f"{piece.name.lower()}.bin", compile_piece)
+                entry = f"{piece.name.lower()}.bin"
+                _pieces[piece] = _ready(entry, compile_piece, _PIECES_ENGINE)
             addresses[which == piece] = _pieces[piece]
     return addresses
 
 
-def _ready(name: str, compile_it: Callable[[Any], tuple[KernelObject, int]]) -> int:
-    """The address of the object in cache entry ``name``, linked; on a miss ``compile_it``
-    (given :mod:`.numba_backend`) compiles it and it is cached."""
+def _ready(
+    name: str, compile_it: Callable[[Any], tuple[KernelObject, int]], shared: str | None = None
+) -> int:
+    """The address of the object in cache entry ``name``, linked (into linker ``shared``);
+    on a miss ``compile_it`` (given :mod:`.numba_backend`) compiles it and it is cached."""
     cached = _read_cache(name)
-    address = None if cached is None else load(cached)
+    address = None if cached is None else load(cached, shared)
     if address is None:
         from . import numba_backend  # numba only on a cache miss
 
