@@ -175,18 +175,18 @@ _N_SIZES = len(Size)  # a constant to numba, which cannot take len() of an enum
 
 @intrinsic
 def _call(  # noqa: ANN202
-    typingctx,  # noqa: ANN001
-    address,  # noqa: ANN001
-    k,  # noqa: ANN001
-    first,  # noqa: ANN001
-    m,  # noqa: ANN001
-    code_p,  # noqa: ANN001
-    params_p,  # noqa: ANN001
-    keys_p,  # noqa: ANN001
-    table_p,  # noqa: ANN001
-    buf_p,  # noqa: ANN001
-    flows_p,  # noqa: ANN001
-    sizes_p,  # noqa: ANN001
+    typingctx,
+    address,
+    k,
+    first,
+    m,
+    code_p,
+    params_p,
+    keys_p,
+    table_p,
+    buf_p,
+    flows_p,
+    sizes_p,
     seed_key,  # noqa: ANN001
 ):
     """Call the piece compiled at ``address`` on op ``k`` of the block's ``m`` samples from
