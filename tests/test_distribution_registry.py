@@ -9,11 +9,12 @@ from __future__ import annotations
 import ast
 import inspect
 import math
+from collections import Counter
 
 import numpy as np
 import pytest
 
-from assumption_graph.compile import numba_backend
+from assumption_graph.compile import kernel, numba_backend
 from assumption_graph.compile.ir import Op
 from assumption_graph.distributions import (
     REGISTRY,
@@ -91,16 +92,23 @@ def test_quantile_inverts_the_samplers_distribution(model: Distribution) -> None
         assert below <= p + tolerance and at_most >= p - tolerance, (p, q, below, at_most)
 
 
-def _draw_branches() -> dict[str, int]:
-    """How many branches of the kernel's draw section test for each opcode, by name."""
+def _draw_branches() -> tuple[dict[str, int], dict[str, int]]:
+    """How many branches test for each opcode, by name: in the kernel's draw section, and
+    in the piece that draws the other models (compiled apart from the kernel)."""
     tree = ast.parse(inspect.getsource(numba_backend._run_blocks))
     section = next(
         node
         for node in ast.walk(tree)
         if isinstance(node, ast.If) and ast.unparse(node.test) == "op >= Op.UNIFORM"
     )
+    piece = ast.parse(inspect.getsource(numba_backend._draw_op)).body[0]
+    chain = next(node for node in piece.body if isinstance(node, ast.If))  # type: ignore[attr-defined]
+    return _branch_counts(section.body[-2]), _branch_counts(chain)  # before the kernel's `continue`
+
+
+def _branch_counts(branch: ast.If | None) -> dict[str, int]:
+    """How many branches of the if/elif chain ``branch`` test for each opcode, by name."""
     counts: dict[str, int] = {}
-    branch = section.body[-2]  # the if/elif chain, before its `continue`
     while isinstance(branch, ast.If):
         for compare in ast.walk(branch.test):
             if isinstance(compare, ast.Attribute) and ast.unparse(compare.value) == "Op":
@@ -111,10 +119,12 @@ def _draw_branches() -> dict[str, int]:
 
 def test_each_drawing_model_has_exactly_one_kernel_branch_and_each_branch_a_model() -> None:
     opcodes = {Op(cls.opcode).name for cls in REGISTRY if cls.draws}
-    branches = _draw_branches()
+    in_kernel, in_piece = _draw_branches()
+    branches = Counter(in_kernel) + Counter(in_piece)
     assert set(branches) == opcodes
     assert all(count == 1 for count in branches.values()), branches
     assert {op.name for op in Op if op >= Op.UNIFORM} == opcodes
+    assert set(in_kernel) == {op.name for op in kernel._KERNEL_DRAWS}  # the piece: the rest
 
 
 def test_a_model_that_does_not_draw_is_a_constant() -> None:

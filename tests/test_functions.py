@@ -12,6 +12,7 @@ import ast
 import itertools
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -138,7 +139,8 @@ def kernel_branches() -> Counter[str]:
 
     The branch of an operation is the innermost ``if`` or ``elif`` whose test names it: a
     test that picks a group of operations (those with two operands, say) is a branch of
-    a member only when no ``if`` inside it names that member again.
+    a member only when no ``if`` inside it names that member again. An operation the
+    kernel leaves to a piece compiled apart (``kernel._pieces_of``) counts once more.
     """
     from assumption_graph.compile import numba_backend
 
@@ -154,6 +156,9 @@ def kernel_branches() -> Counter[str]:
                 for name in named_operations(sub.test)
             }
             counts.update(named_operations(node.test) - inner)
+    each = np.array([[op, 0, 0, 0, -1] for op in FormulaOp], dtype=np.int64)
+    apart = kernel._pieces_of(SimpleNamespace(code=each))
+    counts.update(op.name for op, piece in zip(FormulaOp, apart, strict=True) if piece >= 0)
     return counts
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numba
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assumption_graph.compile import compile_model, kernel, numba_backend
+from assumption_graph.compile.entry import Piece
 from assumption_graph.compile.ir import Op
 from assumption_graph.compile.reference import evaluate, simulate
 from assumption_graph.distributions.registry import jit_scalars
@@ -194,6 +197,27 @@ def test_kernel_mean_of_a_triangle_within_standard_error():
 def test_kernel_is_compiled_once_and_warm_up_is_cheap_afterwards():
     kernel.warm_up()
     assert kernel.warm_up() < 0.5
+
+
+def test_only_the_rarely_used_ops_are_compiled_apart():
+    rows = {  # (op, c): the piece that runs it, -1 for the kernel itself
+        (Op.TRIANGLE, -1): -1,
+        (Op.UNIFORM, -1): -1,
+        (Op.PERT, -1): -1,
+        (FormulaOp.ADD, -1): -1,
+        (Op.UNIT, -1): -1,
+        (Op.NORMAL, -1): Piece.DRAW,
+        (Op.RISK_EVENT, -1): Piece.DRAW,
+        (Op.TRIANGLE, 0): Piece.FROM_U,
+        (Op.NORMAL, 0): Piece.FROM_U,
+        (Op.SCORE, -1): Piece.COPULA,
+        (Op.COPULA, 0): Piece.COPULA,
+        (FormulaOp.IRR, -1): Piece.IRR,
+        (FormulaOp.IRR_COUNT, -1): Piece.IRR,
+    }
+    code = np.array([[op, 1, 0, 0, c] for op, c in rows], dtype=np.int64)
+    which = kernel._pieces_of(SimpleNamespace(code=code))
+    assert which.tolist() == list(rows.values())
 
 
 def test_check_errors_stop_compilation():

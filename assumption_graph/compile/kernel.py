@@ -8,6 +8,10 @@ typing and lowering registries (scipy.linalg among them) and take about half a
 second, where this takes a few hundredths. Only on a cache miss, or when the
 cached code fails its checksum, is numba imported, to compile the kernel.
 
+Its rarely used ops (:class:`~.entry.Piece`) are compiled, cached and linked
+apart from it, each the first time a program needs it, and called through their
+addresses: a model without them never waits for their compile.
+
 The kernel owns no memory: every array it touches is passed in, so the object
 needs nothing of numba's runtime but the few helpers defined in ``_HELPERS``.
 ``ctypes`` releases the GIL during a call, so threads run blocks at the same time.
@@ -27,6 +31,7 @@ import re
 import stat
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +40,7 @@ import numpy as np
 from .. import distributions, finance, streams
 from ..errors import RunError, shown
 from ..functions import FormulaOp
-from .entry import _HELPERS, ENTRY, HELPER_NAMES, KernelObject, Size
+from .entry import _HELPERS, ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import N_PARAMS, Op, Program
 
 __all__ = [
@@ -142,13 +147,13 @@ def _parse_entry(data: bytes) -> KernelObject | None:
     return KernelObject(code[:end], index["symbol"], tuple(index["externals"]), code[end:])
 
 
-def _read_cache() -> KernelObject | None:
-    """The cached kernel, or None when there is none.
+def _read_cache(name: str = _ENTRY) -> KernelObject | None:
+    """The cached kernel (or the piece in entry ``name``), or None when there is none.
 
     An entry that cannot be read or fails its checksum counts as none, with a
     one-line notice on standard error: the kernel is compiled again and replaces it.
     """
-    path = cache_dir() / _ENTRY
+    path = cache_dir() / name
     try:
         data = _entry_data(path)
     except FileNotFoundError:
@@ -174,15 +179,15 @@ def _entry_data(path: Path) -> bytes:
         return file.read(_LARGEST_ENTRY + 1)  # more is cut, so its size check fails
 
 
-def _write_cache(kernel: KernelObject) -> None:
+def _write_cache(kernel: KernelObject, name: str = _ENTRY) -> None:
     """Keep ``kernel`` for later processes; a cache that cannot be written is skipped.
 
     The entry is written under a temporary name of this process's and renamed
     over the old one, so processes reading or writing it at the same time see
     one whole entry or none.
     """
-    path = cache_dir() / _ENTRY
-    partial = path.with_name(f"{_ENTRY}.{os.getpid()}.partial")
+    path = cache_dir() / name
+    partial = path.with_name(f"{name}.{os.getpid()}.partial")
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -201,23 +206,30 @@ def _unresolved(kernel: KernelObject) -> list[str]:
 
 
 _engines: list[Any] = []  # the JIT linkers of loaded kernels: their code lives as long as they do
+_shared_engines: dict[str, Any] = {}  # those linkers that are shared, by name
+_PIECES_ENGINE = "pieces"  # the name of the one linker all pieces share
 
 
-def load(kernel: KernelObject) -> int | None:
+def load(kernel: KernelObject, shared: str | None = None) -> int | None:
     """Link ``kernel`` into this process with llvmlite; the address of its entry point.
 
+    Into a new JIT linker, or with ``shared`` into the one of that name (the pieces
+    share one: a linker costs more than linking a piece into it), each object once.
     None when it needs a symbol this process lacks (LLVM would abort the process).
     """
     if _unresolved(kernel):
         return None
     import llvmlite.binding as llvm
 
-    target = _target_machine()
-    engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), target)
-    for code in (kernel.helpers or _helpers_object(), kernel.code):  # linked, not compiled
-        engine.add_object_file(llvm.ObjectFileRef.from_data(code))
+    engine = None if shared is None else _shared_engines.get(shared)
+    if engine is None:
+        engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target_machine())
+        engine.add_object_file(llvm.ObjectFileRef.from_data(kernel.helpers or _helpers_object()))
+        _engines.append(engine)
+        if shared is not None:
+            _shared_engines[shared] = engine
+    engine.add_object_file(llvm.ObjectFileRef.from_data(kernel.code))  # linked, not compiled
     engine.finalize_object()
-    _engines.append(engine)
     return int(engine.get_function_address(kernel.symbol))
 
 
@@ -249,20 +261,64 @@ _entry: Any = None
 _entry_lock = threading.Lock()
 
 
+_pieces: dict[Piece, int] = {}  # the address of each piece linked into this process
+
+
 def _ready_entry() -> Any:
     """The kernel's entry point, from the on-disk cache or compiled now (then cached)."""
     global _entry
     with _entry_lock:
         if _entry is None:
-            cached = _read_cache()
-            address = None if cached is None else load(cached)
-            if address is None:
-                from . import numba_backend  # numba only on a cache miss
-
-                compiled, address = numba_backend.compile_kernel()
-                _write_cache(compiled._replace(helpers=_helpers_object()))
-            _entry = _ENTRY_TYPE(address)
+            _entry = _ENTRY_TYPE(_ready(_ENTRY, lambda backend: backend.compile_kernel()))
         return _entry
+
+
+def _ready_pieces(program: Program) -> np.ndarray:
+    """The ``pieces`` argument for ``program``: for each op the address of the piece that
+    runs it, linked (from the cache or compiled now), 0 where the kernel runs it."""
+    which = _pieces_of(program)
+    addresses = np.zeros(len(which), dtype=np.int64)
+    with _entry_lock:
+        for piece in map(Piece, set(which.tolist()) - {-1}):
+            if piece not in _pieces:
+                compile_piece = lambda backend, piece=piece: backend.compile_piece(piece)  # noqa: E731
+                entry = f"{piece.name.lower()}.bin"
+                _pieces[piece] = _ready(entry, compile_piece, _PIECES_ENGINE)
+            addresses[which == piece] = _pieces[piece]
+    return addresses
+
+
+def _ready(
+    name: str, compile_it: Callable[[Any], tuple[KernelObject, int]], shared: str | None = None
+) -> int:
+    """The address of the object in cache entry ``name``, linked (into linker ``shared``);
+    on a miss ``compile_it`` (given :mod:`.numba_backend`) compiles it and it is cached."""
+    cached = _read_cache(name)
+    address = None if cached is None else load(cached, shared)
+    if address is None:
+        from . import numba_backend  # numba only on a cache miss
+
+        compiled, address = compile_it(numba_backend)
+        _write_cache(compiled._replace(helpers=_helpers_object()), name)
+    return address
+
+
+_KERNEL_DRAWS = (Op.TRIANGLE, Op.UNIFORM, Op.PERT)  # the models the kernel draws itself
+
+
+def _pieces_of(program: Program) -> np.ndarray:
+    """For each of ``program``'s ops the :class:`~.entry.Piece` that runs it, -1 for the kernel.
+
+    A draw whose c is a slot takes its uniforms from there: the inverse CDF alone.
+    """
+    ops = program.code[:, 0]
+    draws, given = ops >= Op.UNIFORM, program.code[:, 4] >= 0
+    which = np.full(len(ops), -1)
+    which[draws & ~given & ~np.isin(ops, _KERNEL_DRAWS)] = Piece.DRAW
+    which[draws & given] = Piece.FROM_U
+    which[np.isin(ops, (Op.SCORE, Op.COPULA))] = Piece.COPULA
+    which[np.isin(ops, (FormulaOp.IRR, FormulaOp.IRR_COUNT))] = Piece.IRR
+    return which
 
 
 def warm_up() -> float:
@@ -364,6 +420,7 @@ def execute(
     if out.ndim != 2 or out.shape[0] != len(program.outputs) or out.shape[1] < column + count:
         raise ValueError(f"out must be {len(program.outputs)} x at least {column + count}")
     entry = _ready_entry()
+    pieces = _ready_pieces(program)
     given = np.ascontiguousarray(given, dtype=np.float64)
     table = np.ascontiguousarray(program.table, dtype=np.float64)
     n_flows = _flows_scratch(program)
@@ -397,6 +454,7 @@ def execute(
             buf.ctypes.data,
             flows.ctypes.data,
             blocks.ctypes.data,
+            pieces.ctypes.data,
             seed,
         )
         if status not in _SUCCESS:

@@ -23,16 +23,17 @@ from typing import Any
 import numba
 import numpy as np
 from llvmlite import ir as llvm_ir
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .. import finance, streams
 from ..distributions.registry import jit_scalars
 from ..distributions.special import normal_cdf
 from ..functions import FormulaOp
-from .entry import ENTRY, HELPER_NAMES, KernelObject, Size
+from .entry import ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import CODE_WIDTH, N_PARAMS, Op
 
-__all__ = ["compile_kernel"]
+__all__ = ["compile_kernel", "compile_piece"]
 
 
 def _compiled(*signature: object, **options: object) -> Callable[[Callable], Callable]:
@@ -174,6 +175,217 @@ def _rare_function(op: int, x: float) -> float:
 _N_SIZES = len(Size)  # a constant to numba, which cannot take len() of an enum
 
 
+@intrinsic
+def _call(  # noqa: ANN202
+    typingctx,
+    address,
+    k,
+    first,
+    m,
+    code_p,
+    params_p,
+    keys_p,
+    table_p,
+    buf_p,
+    flows_p,
+    sizes_p,
+    seed_key,  # noqa: ANN001
+):
+    """Call the piece compiled at ``address`` on op ``k`` of the block's ``m`` samples from
+    sample ``first`` of the call's, with the kernel's own arguments it reads.
+
+    The piece is a function of :func:`_piece_signature` in numba's own convention;
+    an exception it raises propagates out of the kernel as from any call.
+    """
+    arguments = (k, first, m, code_p, params_p, keys_p, table_p, buf_p, flows_p, sizes_p, seed_key)
+
+    def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202
+        function_type = context.call_conv.get_function_type(numba.types.void, arguments)
+        callee = builder.inttoptr(args[0], function_type.as_pointer())
+        status, _ = context.call_conv.call_function(
+            builder, callee, numba.types.void, arguments, args[1:]
+        )
+        with cgutils.if_unlikely(builder, status.is_error):
+            context.call_conv.return_status_propagate(builder, status)
+        return context.get_dummy_value()
+
+    return numba.types.void(address, *arguments), codegen
+
+
+def _from_u_op(  # noqa: ANN202
+    k,
+    first,
+    m,
+    code_p,
+    params_p,
+    keys_p,
+    table_p,
+    buf_p,
+    flows_p,
+    sizes_p,
+    seed_key,  # noqa: ANN001
+):
+    """Piece ``FROM_U``: draw op ``k``'s values at the uniforms in its slot c, its inverse CDF."""
+    sizes = numba.carray(sizes_p, (_N_SIZES,))
+    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
+    params = numba.carray(params_p, (sizes[Size.N_OPS], N_PARAMS))
+    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
+    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
+    op = code[k, 0]
+    z = buf[code[k, 1]]
+    uniforms = buf[code[k, 4]]
+    p0 = params[k, 0]
+    p1 = params[k, 1]
+    p2 = params[k, 2]
+    p3 = params[k, 3]
+    p4 = params[k, 4]
+    offset = code[k, 2]
+    size = code[k, 3]
+    for i in range(m):
+        z[i] = _from_u(op, uniforms[i], p0, p1, p2, p3, p4, table, offset, size)
+
+
+def _copula_op(  # noqa: ANN202
+    k,
+    first,
+    m,
+    code_p,
+    params_p,
+    keys_p,
+    table_p,
+    buf_p,
+    flows_p,
+    sizes_p,
+    seed_key,  # noqa: ANN001
+):
+    """Piece ``COPULA``: op ``k``, a uniform's normal score (SCORE), or Φ of a mix of them.
+
+    COPULA is Φ(Σ_j weights[j]·scores[j]), the sum from 0.0 in order of j.
+    """
+    sizes = numba.carray(sizes_p, (_N_SIZES,))
+    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
+    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
+    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
+    z = buf[code[k, 1]]
+    if code[k, 0] == Op.SCORE:
+        x = buf[code[k, 2]]
+        for i in range(m):
+            z[i] = _ndtri(x[i])
+        return
+    weights = table[code[k, 4] : code[k, 4] + code[k, 3]]
+    for i in range(m):
+        z[i] = 0.0
+    for j in range(weights.shape[0]):
+        w = weights[j]
+        scores = buf[code[k, 2] + j]
+        for i in range(m):
+            z[i] += w * scores[i]
+    for i in range(m):
+        z[i] = _normal_cdf(z[i])
+
+
+def _irr_op(  # noqa: ANN202
+    k,
+    first,
+    m,
+    code_p,
+    params_p,
+    keys_p,
+    table_p,
+    buf_p,
+    flows_p,
+    sizes_p,
+    seed_key,  # noqa: ANN001
+):
+    """Piece ``IRR``: op ``k``, the rate (IRR) or the number of IRRs (IRR_COUNT) of each sample.
+
+    Its a is the first of b consecutive slots of yearly flows; ``flows`` the scratch.
+    """
+    sizes = numba.carray(sizes_p, (_N_SIZES,))
+    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
+    params = numba.carray(params_p, (sizes[Size.N_OPS], N_PARAMS))
+    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
+    flows = numba.carray(flows_p, (sizes[Size.N_FLOWS],))
+    years = buf[code[k, 2] : code[k, 2] + code[k, 3]]
+    _irr_columns(years, m, params[k, 0], code[k, 0] == FormulaOp.IRR, buf[code[k, 1]], flows)
+
+
+def _draw_op(  # noqa: ANN202
+    k,
+    first,
+    m,
+    code_p,
+    params_p,
+    keys_p,
+    table_p,
+    buf_p,
+    flows_p,
+    sizes_p,
+    seed_key,  # noqa: ANN001
+):
+    """Piece ``DRAW``: op ``k``'s values from its stream, for the models the kernel leaves out."""
+    sizes = numba.carray(sizes_p, (_N_SIZES,))
+    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
+    params = numba.carray(params_p, (sizes[Size.N_OPS], N_PARAMS))
+    keys = numba.carray(keys_p, (sizes[Size.N_OPS],))
+    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
+    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
+    op = code[k, 0]
+    z = buf[code[k, 1]]
+    p0 = params[k, 0]
+    p1 = params[k, 1]
+    p2 = params[k, 2]
+    sample0 = np.uint64(sizes[Size.START] + first)
+    stream = _mix64(np.uint64(seed_key) ^ keys[k])
+    counter = stream + (sample0 + _ONE) * streams.GAMMA
+    if op == Op.DISCRETE:
+        p3 = params[k, 3]
+        p4 = params[k, 4]
+        for i in range(m):
+            u = _counter_uniform(counter)
+            z[i] = _discrete(u, p0, p1, p2, p3, p4)
+            counter += streams.GAMMA
+    elif op == Op.NORMAL or op == Op.LOGNORMAL:
+        first_counter = counter
+        for i in range(m):  # vectorised: the central 85 % of the quantile function
+            z[i] = _normal_central(_counter_uniform(counter), p0, p1)
+            counter += streams.GAMMA
+        counter = first_counter
+        for i in range(m):  # the tails, and the exponential of a lognormal
+            if z[i] != z[i]:
+                u = _counter_uniform(counter)
+                z[i] = _normal(u, p0, p1) if op == Op.NORMAL else _lognormal(u, p0, p1)
+            elif op == Op.LOGNORMAL:
+                z[i] = math.exp(z[i])  # as lognormal_from_u
+            counter += streams.GAMMA
+    elif op == Op.METALOG:
+        for i in range(m):
+            z[i] = _metalog(_counter_uniform(counter), p0, p1, p2)
+            counter += streams.GAMMA
+    elif op == Op.RISK_EVENT:
+        p3 = params[k, 3]
+        p4 = params[k, 4]
+        for i in range(m):
+            z[i] = _risk_event(stream, sample0 + np.uint64(i), p0, p1, p2, p3, p4)
+    elif op == Op.TABLE:
+        offset = code[k, 2]
+        size = code[k, 3]
+        for i in range(m):
+            u = _counter_uniform(counter)
+            z[i] = _table(u, table, offset, size)
+            counter += streams.GAMMA
+
+
+_PIECES = {
+    Piece.FROM_U: _from_u_op,
+    Piece.COPULA: _copula_op,
+    Piece.IRR: _irr_op,
+    Piece.DRAW: _draw_op,
+}
+# The arguments of ``ENTRY`` a piece is called with, after the op, first sample and size.
+_PIECE_ARGUMENTS = ("code", "params", "keys", "table", "buf", "flows", "sizes", "seed_key")
+
+
 def _run_blocks(  # noqa: ANN202
     code_p,
     params_p,
@@ -185,6 +397,7 @@ def _run_blocks(  # noqa: ANN202
     buf_p,
     flows_p,
     sizes_p,
+    pieces_p,
     seed_key,  # noqa: ANN001
 ):
     """Blocks ``first_block .. end_block-1`` of the samples ``start .. start+count-1``.
@@ -196,9 +409,11 @@ def _run_blocks(  # noqa: ANN202
     samples, each op of the program is a tight loop over them in ``buf`` (the
     thread's scratch: a row per slot, ``block`` columns); the given values of
     the block start at column ``first``; ``flows`` is scratch for the IRRs
-    (:func:`~assumption_graph.finance.irr_scratch`). One function, not a block
-    function called in a loop: numba compiles, links and optimises each function
-    it calls, and the kernel is big, so this saves seconds of the first compile.
+    (:func:`~assumption_graph.finance.irr_scratch`); ``pieces`` for each op the
+    address of the :class:`~.entry.Piece` that runs it, 0 where the kernel does.
+    One function, not a block function called in a loop: numba compiles, links and
+    optimises each function it calls, and the kernel is big, so this saves seconds
+    of the first compile.
     """
     sizes = numba.carray(sizes_p, (_N_SIZES,))
     n_ops, n_outputs, block = sizes[Size.N_OPS], sizes[Size.N_OUTPUTS], sizes[Size.BLOCK]
@@ -211,28 +426,35 @@ def _run_blocks(  # noqa: ANN202
     table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
     out = numba.carray(out_p, (n_outputs, sizes[Size.OUT_COLUMNS]))
     buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], block))
-    flows = numba.carray(flows_p, (sizes[Size.N_FLOWS],))
+    pieces = numba.carray(pieces_p, (n_ops,))
     first_block, end_block = sizes[Size.FIRST_BLOCK], sizes[Size.END_BLOCK]
     for blk in range(first_block, end_block):
         first = blk * block
         m = min(block, count - first)
         sample0 = np.uint64(start + first)
         for k in range(n_ops):
+            if pieces[k] != 0:  # an op compiled apart
+                _call(
+                    pieces[k],
+                    k,
+                    first,
+                    m,
+                    code_p,
+                    params_p,
+                    keys_p,
+                    table_p,
+                    buf_p,
+                    flows_p,
+                    sizes_p,
+                    seed_key,
+                )
+                continue
             op = code[k, 0]
             z = buf[code[k, 1]]
             if op >= Op.UNIFORM:
                 p0 = params[k, 0]
                 p1 = params[k, 1]
                 p2 = params[k, 2]
-                if code[k, 4] >= 0:  # its uniforms are in slot c: the inverse CDF alone
-                    uniforms = buf[code[k, 4]]
-                    p3 = params[k, 3]
-                    p4 = params[k, 4]
-                    offset = code[k, 2]
-                    size = code[k, 3]
-                    for i in range(m):
-                        z[i] = _from_u(op, uniforms[i], p0, p1, p2, p3, p4, table, offset, size)
-                    continue
                 stream = _mix64(np.uint64(seed_key) ^ keys[k])
                 counter = stream + (sample0 + _ONE) * streams.GAMMA
                 if op == Op.TRIANGLE:
@@ -242,26 +464,6 @@ def _run_blocks(  # noqa: ANN202
                 elif op == Op.UNIFORM:
                     for i in range(m):
                         z[i] = _uniform_range(_counter_uniform(counter), p0, p1)
-                        counter += streams.GAMMA
-                elif op == Op.DISCRETE:
-                    p3 = params[k, 3]
-                    p4 = params[k, 4]
-                    for i in range(m):
-                        u = _counter_uniform(counter)
-                        z[i] = _discrete(u, p0, p1, p2, p3, p4)
-                        counter += streams.GAMMA
-                elif op == Op.NORMAL or op == Op.LOGNORMAL:
-                    first_counter = counter
-                    for i in range(m):  # vectorised: the central 85 % of the quantile function
-                        z[i] = _normal_central(_counter_uniform(counter), p0, p1)
-                        counter += streams.GAMMA
-                    counter = first_counter
-                    for i in range(m):  # the tails, and the exponential of a lognormal
-                        if z[i] != z[i]:
-                            u = _counter_uniform(counter)
-                            z[i] = _normal(u, p0, p1) if op == Op.NORMAL else _lognormal(u, p0, p1)
-                        elif op == Op.LOGNORMAL:
-                            z[i] = math.exp(z[i])  # as lognormal_from_u
                         counter += streams.GAMMA
                 elif op == Op.PERT:  # a, b: where its envelope is in the table, and its size
                     p3 = params[k, 3]
@@ -277,22 +479,6 @@ def _run_blocks(  # noqa: ANN202
                         if z[i] != z[i]:
                             sample = sample0 + np.uint64(i)
                             z[i] = _pert(stream, sample, table, offset, size, p0, p1, p2, p3)
-                elif op == Op.METALOG:
-                    for i in range(m):
-                        z[i] = _metalog(_counter_uniform(counter), p0, p1, p2)
-                        counter += streams.GAMMA
-                elif op == Op.RISK_EVENT:
-                    p3 = params[k, 3]
-                    p4 = params[k, 4]
-                    for i in range(m):
-                        z[i] = _risk_event(stream, sample0 + np.uint64(i), p0, p1, p2, p3, p4)
-                elif op == Op.TABLE:
-                    offset = code[k, 2]
-                    size = code[k, 3]
-                    for i in range(m):
-                        u = _counter_uniform(counter)
-                        z[i] = _table(u, table, offset, size)
-                        counter += streams.GAMMA
                 continue
             if op == Op.CONST:
                 c = params[k, 0]
@@ -363,25 +549,6 @@ def _run_blocks(  # noqa: ANN202
                 row = given[code[k, 2]]
                 for i in range(m):
                     z[i] = row[first + i]
-            elif op == Op.SCORE:
-                for i in range(m):
-                    z[i] = _ndtri(x[i])
-            elif op == Op.COPULA:  # Φ(Σ_j weights[j]·scores[j]), the sum from 0.0 in order of j
-                weights = table[code[k, 4] : code[k, 4] + code[k, 3]]
-                for i in range(m):
-                    z[i] = 0.0
-                for j in range(weights.shape[0]):
-                    w = weights[j]
-                    scores = buf[code[k, 2] + j]
-                    for i in range(m):
-                        z[i] += w * scores[i]
-                for i in range(m):
-                    z[i] = _normal_cdf(z[i])
-            elif op == FormulaOp.IRR or op == FormulaOp.IRR_COUNT:
-                # a: the first of b consecutive slots of yearly flows; the rate, or the
-                # number of IRRs
-                years = buf[code[k, 2] : code[k, 2] + code[k, 3]]
-                _irr_columns(years, m, params[k, 0], op == FormulaOp.IRR, z, flows)
             elif op == FormulaOp.ABS:
                 for i in range(m):
                     z[i] = abs(x[i])
@@ -409,6 +576,13 @@ def _signature() -> numba.core.typing.Signature:
     return numba.types.void(*arguments)
 
 
+def _piece_signature() -> numba.core.typing.Signature:
+    """A piece's arguments: the op, the block's first sample and size, ``ENTRY``'s it reads."""
+    kernel = dict(zip((name for name, _ in ENTRY), _signature().args, strict=True))
+    read = [kernel[name] for name in _PIECE_ARGUMENTS]
+    return numba.types.void(numba.types.int64, numba.types.int64, numba.types.int64, *read)
+
+
 def _externals(library_ir: str) -> tuple[str, ...]:
     """The functions and globals the compiled library declares but does not define."""
     declared = re.findall(r'^declare [^@]*@"?([^"(\s]+)', library_ir, flags=re.MULTILINE)
@@ -426,7 +600,17 @@ def compile_kernel() -> tuple[KernelObject, int]:
     defines (an allocation in the kernel would, for one), since a process
     without numba could not link it.
     """
-    native: Any = _compiled(_signature(), **_INNER)(_run_blocks)
+    return _native(_run_blocks, _signature())
+
+
+def compile_piece(piece: Piece) -> tuple[KernelObject, int]:
+    """Compile ``piece`` as :func:`compile_kernel` does the kernel: its object code, address."""
+    return _native(_PIECES[piece], _piece_signature())
+
+
+def _native(function: Callable, signature: numba.core.typing.Signature) -> tuple[KernelObject, int]:
+    """``function`` compiled natively for ``signature``: its object code and its address."""
+    native: Any = _compiled(signature, **_INNER)(function)
     compiled = native.overloads[native.signatures[0]]
     library, symbol = compiled.library, compiled.fndesc.llvm_func_name
     externals = _externals(library.get_llvm_str())
