@@ -12,7 +12,7 @@ OUT := out
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/ensure-graphviz.sh scripts/ensure-chromium.sh scripts/ensure-chromedriver.sh scripts/ensure-libreoffice.sh
+$(STAMP): pyproject.toml scripts/ensure-*.sh
 	./scripts/ensure-graphviz.sh
 	./scripts/ensure-chromium.sh
 	./scripts/ensure-chromedriver.sh
