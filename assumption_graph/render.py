@@ -30,7 +30,7 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -452,14 +452,20 @@ def _overview_nodes(model: Model) -> set[str]:
 
 
 def _downstream(graph: nx.DiGraph, sources: Iterable[str]) -> set[str]:
-    """Every node reached from ``sources``, each visited once (not once per source)."""
+    """Every node reached from ``sources``."""
+    return _reached(graph.successors, sources)
+
+
+def _reached(step: Callable[[str], Iterable[str]], sources: Iterable[str]) -> set[str]:
+    """Every node reached from ``sources`` by ``step`` (a graph's successors or
+    predecessors), each visited once (not once per source)."""
     found: set[str] = set()
     todo = list(sources)
     while todo:
-        for child in graph.successors(todo.pop()):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
+        for node in step(todo.pop()):
+            if node not in found:
+                found.add(node)
+                todo.append(node)
     return found
 
 
@@ -523,20 +529,10 @@ def _unused_library_nodes(model: Model) -> set[str]:
     if not library:
         return set()
     own = [node.id for node in model if node.file is None]
-    used = _upstream(model.graph, own)
+    used = _reached(model.graph.predecessors, own)
     return library - used
 
 
-def _upstream(graph: nx.DiGraph, sources: Iterable[str]) -> set[str]:
-    """Every node from which one of ``sources`` is reached, each visited once."""
-    found: set[str] = set()
-    todo = list(sources)
-    while todo:
-        for parent in graph.predecessors(todo.pop()):
-            if parent not in found:
-                found.add(parent)
-                todo.append(parent)
-    return found
 
 
 def _hidden_ancestors(graph: nx.DiGraph, node_id: str, visible: set[str]) -> set[str]:
