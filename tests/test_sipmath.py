@@ -417,6 +417,18 @@ def test_export_sipmath_then_run_with_the_library(capsys, tmp_path):
     )
 
 
+def test_an_input_pinned_by_set_is_not_said_to_come_from_the_library(capsys, tmp_path):
+    lib = tmp_path / "lib.json"
+    model = EXAMPLES / "consultancy.yaml"
+    assert run_cli(capsys, "export", model, "--sipmath", lib, "-n", 200, "--quiet")[0] == 0
+    code, out, err = run_cli(
+        capsys, "run", model, "--sip-library", lib, "-n", 200, "--set", "hours=1000", "--json", "-"
+    )
+    assert code == 0, err
+    assert "inputs from the SIP library" in err and ": none (" in err and "hours" not in err
+    assert json.loads(out)["nodes"]["consultancy"]["std"] == 0.0  # the pin, not the SIP
+
+
 def test_the_model_key_sip_library_is_read_beside_the_model(capsys, tmp_path):
     lib = tmp_path / "lib.json"
     assert (
