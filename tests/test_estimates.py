@@ -111,6 +111,21 @@ def test_csv_dry_run_shows_changes_and_writes_nothing(capsys, case):
     assert case.read_bytes() == before
 
 
+def test_a_csv_file_with_semicolons_and_decimal_commas_is_read(capsys, case):
+    """As Excel in a language with decimal commas (Danish) saves a sheet as CSV."""
+    sheet = _sheet(capsys, case, "estimates.csv")
+    rows = list(csv.reader(sheet.open(encoding="utf-8")))
+    for row in rows:
+        if row[0] == "hardware":
+            row[4:7] = ["140,5", "1.190", "1.260,25"]
+    with sheet.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows(rows)
+    code, out, err = run_cli(capsys, "estimates", case, "--update", sheet)
+    assert code == 0, err
+    assert out.strip() == "hardware: [150, 180, 240] → [140.5, 1190, 1260.25]"
+    assert "estimate: [140.5, 1190, 1260.25]" in case.read_text(encoding="utf-8")
+
+
 def test_an_unchanged_sheet_changes_nothing(capsys, case):
     before = case.read_bytes()
     sheet = _sheet(capsys, case, "estimates.xlsx")
