@@ -373,6 +373,31 @@ def test_probability_managements_example_library_is_read_as_chancecalc_reads_it(
     np.testing.assert_allclose(trials, 1239 + np.exp(m), rtol=1e-12)
 
 
+def test_seeds_written_as_whole_floats_are_read():
+    """ProbabilityManagement.org's PySIPmath app writes its seeds as floats ("varId": 1.0)."""
+
+    def library(var_id: object, entity: object) -> dict:
+        seeds = {"counter": "PM_Index", "entity": entity, "varId": var_id, "seed3": 0.0}
+        return {
+            "name": "floats",
+            "U01": {"rng": [{"name": "h", "function": "HDR_2_0", "arguments": seeds}]},
+            "sips": [
+                {
+                    "name": "x",
+                    "ref": {"source": "rng", "name": "h"},
+                    "function": "Metalog_1_0",
+                    "arguments": {"aCoefficients": [10.0, 2.0]},
+                }
+            ],
+        }
+
+    floats = library_from_data(library(1.0, 0.0)).trials(["x"], 0, 50)
+    whole = library_from_data(library(1, 0)).trials(["x"], 0, 50)
+    np.testing.assert_array_equal(floats, whole)
+    u = hdr_uniforms(50, var_id=1, entity=0)
+    np.testing.assert_allclose(floats[0], 10 + 2 * np.log(u / (1 - u)), rtol=1e-13)
+
+
 # --- the command line ---------------------------------------------------------------
 
 
@@ -476,6 +501,9 @@ NOT_LIBRARIES = [
     '{"sips": [{"name": "hours", "function": "Metalog_1_0", "arguments": {"aCoefficients": [1]},'
     ' "ref": {"source": "rng", "name": "h"}}], "U01": {"rng": [{"name": "h",'
     ' "function": "HDR_2_0", "arguments": {"varId": -1}}]}}',
+    '{"sips": [{"name": "hours", "function": "Metalog_1_0", "arguments": {"aCoefficients": [1]},'
+    ' "ref": {"source": "rng", "name": "h"}}], "U01": {"rng": [{"name": "h",'
+    ' "function": "HDR_2_0", "arguments": {"varId": 1.5}}]}}',
 ]
 
 
