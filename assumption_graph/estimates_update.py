@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .distributions import Distribution
 from .errors import EstimatesError, ModelError, ModelFileError, did_you_mean, shown
@@ -187,7 +187,7 @@ def _own_keys_change(
     input_id: str,
     body: Distribution,
     mapping: Any,
-    new: tuple[float, float, float],
+    new: tuple[float, ...],
     lines: list[str],
 ) -> tuple[Change, list[_Edit]] | None:
     """The estimate ``new`` written as the numbers of the model's own keys (a normal's
@@ -201,8 +201,9 @@ def _own_keys_change(
             "edit it there"
         )
     options = {name: getattr(body, name) for name in type(body).options}
+    low, mid, high = new
     try:
-        meant = type(body).read_estimate(*new, options)
+        meant = type(body).read_estimate(low, mid, high, options)
     except ModelError as error:
         raise _Refused(f"{input_id}: {error}") from None
     readings = (meant.low, meant.mid, meant.high)
@@ -231,15 +232,15 @@ def _own_keys_change(
     return Change(input_id, old, new, own_keys=written), edits
 
 
-def _is_number(value: object) -> bool:
-    """A number as the file writes it (not a boolean, a list or text)."""
+def _is_number(value: object) -> TypeGuard[int | float]:
+    """A number as YAML or a spreadsheet cell gives it (not a boolean, a list or text)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _number(input_id: str, column: str, value: object) -> float:
     """A cell's finite number (a number cell, or text that reads as one)."""
     number: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if _is_number(value):
         number = float(value)
     elif isinstance(value, str):
         try:
@@ -255,7 +256,7 @@ def _weights(input_id: str, value: object) -> tuple[float, ...] | None:
     """The probabilities cell as numbers (``0.2, 0.6, 0.2``), None when blank."""
     if value is None:
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if _is_number(value):
         parts: list[object] = [value]
     else:
         parts = [p for p in re.split(r"[;,\s]+", str(value).strip()) if p]

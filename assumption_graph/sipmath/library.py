@@ -159,7 +159,7 @@ class SipLibrary:
         return matrix
 
 
-def _seed(raw: object) -> object:
+def _seed(raw: object) -> Any:
     """A seed as an int when the library writes a whole number as a float (``1.0``, as
     ProbabilityManagement.org's PySIPmath app does); anything else as it is."""
     return int(raw) if isinstance(raw, float) and raw.is_integer() else raw
