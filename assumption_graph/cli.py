@@ -408,8 +408,8 @@ def _sip_library(simulator: Simulator, args: argparse.Namespace) -> SipLibrary |
     if path is None:
         return None
     library = read_library(path)
-    taken = simulator.library_inputs(library)
-    listed = ", ".join(taken) if taken else "none (no SIP is named like a random input)"
+    taken = simulator.library_inputs(library, dict(args.set or []))
+    listed = ", ".join(taken) or "none (no SIP is named like a random input the run does not pin)"
     _err(f"inputs from the SIP library {path}: {listed}")
     return library
 

@@ -5,7 +5,8 @@ and each situation of a node whose estimate differs without and with the
 project, as ``id@without`` and ``id@with``): its id, label, unit and source,
 the estimate's ``low``, ``mid`` and ``high``, the model, the probabilities
 (when not the model's defaults) and an empty ``notes`` column. Written as an
-Excel workbook or CSV; read back (openpyxl for ``.xlsx``) as
+Excel workbook or CSV; read back (openpyxl for ``.xlsx``; a CSV file with commas or,
+as Excel in a decimal-comma language saves it, semicolons) as
 :class:`EstimateRow` records for :mod:`.estimates_update`.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,8 @@ COLUMNS: tuple[str, ...] = (
 SHEET_SUFFIXES: tuple[str, ...] = (".xlsx", ".csv")
 _SHEET = "Estimates"
 _FORMULA_START = ("=", "+", "-", "@")  # what a spreadsheet would run as a formula
+#: A number as a decimal-comma language writes it: ``1.234,5`` (dots group thousands).
+_COMMA_NUMBER = re.compile(r"\s*(-?\d{1,3}(?:\.\d{3})+|-?\d+)(?:,(\d+))?\s*")
 
 
 @dataclass(frozen=True)
@@ -174,8 +178,25 @@ def read_sheet(path: str | os.PathLike[str]) -> list[EstimateRow]:
 
 
 def _csv_rows(file: Path) -> Iterator[list[Any]]:
+    """The rows of a CSV file, comma-separated or, as a spreadsheet set to a language
+    with decimal commas saves it, semicolon-separated with decimal commas (``95,5``)."""
     with open(file, encoding="utf-8-sig", newline="") as handle:
-        yield from csv.reader(handle)
+        header = handle.readline()
+        handle.seek(0)
+        if header.count(";") <= header.count(","):
+            yield from csv.reader(handle)
+            return
+        for row in csv.reader(handle, delimiter=";"):
+            yield [_from_decimal_comma(cell) for cell in row]
+
+
+def _from_decimal_comma(cell: str) -> str:
+    """A decimal-comma number as Python writes it (``1.234,5`` -> ``1234.5``); other text as is."""
+    number = _COMMA_NUMBER.fullmatch(cell)
+    if number is None:
+        return cell
+    whole, fraction = number.group(1).replace(".", ""), number.group(2)
+    return whole if fraction is None else f"{whole}.{fraction}"
 
 
 def _xlsx_rows(file: Path) -> Iterator[list[Any]]:

@@ -3,10 +3,13 @@
 Each row's ``low``, ``mid`` and ``high`` (and ``probabilities``, when given)
 replace the numbers of its input's ``estimate:`` (and ``probabilities:``) in the
 file's text, in place: every other character, comments, key order and layout
-included, stays as it was. ruamel.yaml's round-trip reader says where each number
-is. A row is refused, and nothing written, when its id names no uncertain input,
-a number is not a finite number, the estimate is out of order (``low <= mid <=
-high``), its model differs from the file's, or the changed model fails its checks.
+included, stays as it was. An input the file gives by its model's own keys (a
+normal's ``mean`` and ``sd``) gets those keys' numbers of the model the estimate
+means, when that model reads back as the row's estimate. ruamel.yaml's round-trip
+reader says where each number is. A row is refused, and nothing written, when its
+id names no uncertain input, a number is not a finite number, the estimate is out
+of order (``low <= mid <= high``), its model differs from the file's, its own keys
+cannot say it, or the changed model fails its checks.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .distributions import Distribution
-from .errors import EstimatesError, ModelFileError, did_you_mean, shown
+from .errors import EstimatesError, ModelError, ModelFileError, did_you_mean, shown
 from .estimates_sheet import EstimateRow, SheetInput, sheet_inputs
 from .io import UNREADABLE_CODES, read_model, read_model_text
 from .validate import check
@@ -39,12 +42,16 @@ class Change:
     new: tuple[float, ...]
     old_probabilities: tuple[float, ...] | None = None
     new_probabilities: tuple[float, ...] | None = None
+    #: The model's own keys written instead of an estimate: (key, old, new) each.
+    own_keys: tuple[tuple[str, float, float], ...] = ()
 
     def __str__(self) -> str:
         text = f"{self.id}: {_listed(self.old)} → {_listed(self.new)}"
         if self.new_probabilities is not None and self.new_probabilities != self.old_probabilities:
             before = "none" if self.old_probabilities is None else _listed(self.old_probabilities)
             text += f", probabilities {before} → {_listed(self.new_probabilities)}"
+        for key, before_key, after_key in self.own_keys:
+            text += f", {key} {_written(before_key)} → {_written(after_key)}"
         return text
 
 
@@ -159,10 +166,9 @@ def _row_change(
     mapping = _mapping(document, item.path)
     estimate = mapping.get("estimate") if mapping is not None else None
     if estimate is None or not isinstance(estimate, list) or len(estimate) != 3:
-        raise _Refused(
-            f"{input_id}: the model file gives this input without 'estimate: [low, mid, high]'; "
-            "edit it there"
-        )
+        if weights not in (None, _current_weights(body)):
+            raise _Refused(f"{input_id}: a {body.name} model takes no probabilities")
+        return _own_keys_change(input_id, body, mapping, new, lines)
     edits = _replaced(estimate, list(new), lines)
     old = tuple(float(x) for x in estimate)
     present = mapping.get("probabilities")
@@ -177,10 +183,64 @@ def _row_change(
     return Change(input_id, old, new, old_weights, weights), edits
 
 
+def _own_keys_change(
+    input_id: str,
+    body: Distribution,
+    mapping: Any,
+    new: tuple[float, ...],
+    lines: list[str],
+) -> tuple[Change, list[_Edit]] | None:
+    """The estimate ``new`` written as the numbers of the model's own keys (a normal's
+    ``mean`` and ``sd``): those of the model the estimate means with the input's options,
+    refused when that model does not read back as ``new`` (a normal's low and high lie
+    evenly around its mid); None when the keys keep their numbers."""
+    keys = type(body).own_keys
+    if mapping is None or not keys or any(not _is_number(mapping.get(k)) for k in keys):
+        raise _Refused(
+            f"{input_id}: the model file gives this input without 'estimate: [low, mid, high]'; "
+            "edit it there"
+        )
+    options = {name: getattr(body, name) for name in type(body).options}
+    low, mid, high = new
+    try:
+        meant = type(body).read_estimate(low, mid, high, options)
+    except ModelError as error:
+        raise _Refused(f"{input_id}: {error}") from None
+    readings = (meant.low, meant.mid, meant.high)
+    span = max(abs(x) for x in new) or 1.0
+    if not all(
+        math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12 * span)
+        for a, b in zip(readings, new, strict=True)
+    ):
+        raise _Refused(
+            f"{input_id}: the model file gives this {body.name} by {', '.join(keys)}, which "
+            f"cannot say {_listed(new)} (that {body.name} reads {_listed(readings)}); "
+            "give an estimate it can say, or write 'estimate:' in the model file"
+        )
+    numbers = meant.file_keys()
+    written = tuple(
+        (k, float(mapping[k]), float(numbers[k])) for k in keys if float(mapping[k]) != numbers[k]
+    )
+    if not written:
+        return None
+    edits = []
+    for key, _, number in written:
+        line, column = mapping.lc.value(key)
+        token = _TOKEN.match(lines[line], column)
+        edits.append(_Edit(line, column, token.end() if token else column, _written(number)))
+    old = (body.low, body.mid, body.high)
+    return Change(input_id, old, new, own_keys=written), edits
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    """A number as YAML or a spreadsheet cell gives it (not a boolean, a list or text)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _number(input_id: str, column: str, value: object) -> float:
     """A cell's finite number (a number cell, or text that reads as one)."""
     number: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if _is_number(value):
         number = float(value)
     elif isinstance(value, str):
         try:
@@ -196,7 +256,7 @@ def _weights(input_id: str, value: object) -> tuple[float, ...] | None:
     """The probabilities cell as numbers (``0.2, 0.6, 0.2``), None when blank."""
     if value is None:
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if _is_number(value):
         parts: list[object] = [value]
     else:
         parts = [p for p in re.split(r"[;,\s]+", str(value).strip()) if p]

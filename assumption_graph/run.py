@@ -344,9 +344,13 @@ class Simulator:
             warnings.warn(text, UserWarning, stacklevel=2)
         return run_scenarios(self, read, n, seed, method=method, threads=threads, cluster=cluster)
 
-    def library_inputs(self, library: SipLibrary) -> tuple[str, ...]:
-        """The random inputs whose id names a SIP of ``library``: a run with it takes theirs."""
-        return tuple(x for x in self.random_inputs() if x in library.sips)
+    def library_inputs(
+        self, library: SipLibrary, overrides: Mapping[str, float] | None = None
+    ) -> tuple[str, ...]:
+        """The random inputs whose id names a SIP of ``library``, but for those ``overrides``
+        pins: a run with both takes these inputs' trials from the library."""
+        pins = self.case.pins(self.checked_overrides(overrides)) if overrides else {}
+        return tuple(x for x in self.random_inputs() if x in library.sips and x not in pins)
 
     def random_inputs(self) -> dict[str, Distribution]:
         """Every input that draws at random, with its probability model."""

@@ -111,6 +111,21 @@ def test_csv_dry_run_shows_changes_and_writes_nothing(capsys, case):
     assert case.read_bytes() == before
 
 
+def test_a_csv_file_with_semicolons_and_decimal_commas_is_read(capsys, case):
+    """As Excel in a language with decimal commas (Danish) saves a sheet as CSV."""
+    sheet = _sheet(capsys, case, "estimates.csv")
+    rows = list(csv.reader(sheet.open(encoding="utf-8")))
+    for row in rows:
+        if row[0] == "hardware":
+            row[4:7] = ["140,5", "1.190", "1.260,25"]
+    with sheet.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows(rows)
+    code, out, err = run_cli(capsys, "estimates", case, "--update", sheet)
+    assert code == 0, err
+    assert out.strip() == "hardware: [150, 180, 240] → [140.5, 1190, 1260.25]"
+    assert "estimate: [140.5, 1190, 1260.25]" in case.read_text(encoding="utf-8")
+
+
 def test_an_unchanged_sheet_changes_nothing(capsys, case):
     before = case.read_bytes()
     sheet = _sheet(capsys, case, "estimates.xlsx")
@@ -127,6 +142,47 @@ def test_probabilities_are_written_back_or_added(capsys, tmp_path):
     assert code == 0, err
     assert "probabilities [0.2, 0.6, 0.2] → [0.25, 0.5, 0.25]" in out
     assert "probabilities: [0.25, 0.5, 0.25]" in model.read_text()
+
+
+def _line_changes(before: str, after: str) -> list[tuple[str, str]]:
+    """The (old, new) lines that differ, the line count kept."""
+    old_lines, new_lines = before.splitlines(), after.splitlines()
+    assert len(old_lines) == len(new_lines)
+    return [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
+
+
+def test_a_normal_given_by_mean_and_sd_gets_the_sd_of_its_new_estimate(capsys, case):
+    """The example's licence price is ``mean: 120, sd: 15``: the sheet shows its P5..P95,
+    and a new symmetric estimate comes back as the numbers of those keys."""
+    before = case.read_text(encoding="utf-8")
+    sheet = _sheet(capsys, case, "estimates.xlsx")
+    _fill_xlsx(sheet, {"licence_per_module": {"low": 90, "mid": 120, "high": 150}})
+    code, out, err = run_cli(capsys, "estimates", case, "--update", sheet)
+    assert code == 0, err
+    sd = 30 / 1.6448536269514722
+    assert out.strip() == (
+        "licence_per_module: [95.32719559572791, 120, 144.67280440427209] → [90, 120, 150], "
+        f"sd 15 → {sd!r}"
+    )
+    assert _line_changes(before, case.read_text(encoding="utf-8")) == [
+        ("    sd: 15", f"    sd: {sd!r}")
+    ]
+    body = next(node for node in load(case) if node.id == "licence_per_module").body
+    assert (body.low, body.mid, body.high) == pytest.approx((90, 120, 150), rel=1e-14)
+    rows = load_workbook(_sheet(capsys, case, "again.xlsx")).active.iter_rows(values_only=True)
+    again = next(r for r in rows if r[0] == "licence_per_module")
+    assert again[4:7] == pytest.approx((90, 120, 150), rel=1e-14)
+
+
+def test_an_estimate_the_mean_and_sd_cannot_say_is_refused(capsys, case):
+    before = case.read_bytes()
+    sheet = _sheet(capsys, case, "estimates.csv")
+    _fill_csv(sheet, {"licence_per_module": {"low": 90, "mid": 120, "high": 160}})
+    code, out, err = run_cli(capsys, "estimates", case, "--update", sheet)
+    assert code == 1 and out == ""
+    assert "nothing written" in err and "row 7: licence_per_module:" in err
+    assert "by mean, sd, which cannot say [90, 120, 160]" in err
+    assert case.read_bytes() == before
 
 
 BAD_ROWS = {

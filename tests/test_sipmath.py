@@ -22,7 +22,12 @@ from assumption_graph.sipmath.write import variable_ids, write_sip_library
 from .commands import run_cli
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-SCHEMA = json.loads((Path(__file__).parent / "data" / "sipmath-3.0.schema.json").read_text())
+DATA = Path(__file__).parent / "data"
+SCHEMA = json.loads((DATA / "sipmath-3.0.schema.json").read_text())
+# ProbabilityManagement.org's own schema and example library, from PySIPmath (see
+# tests/data/PySIPmath.LICENSE): what its tools write and read.
+PM_SCHEMA = json.loads((DATA / "multi-lib-schema-2021-08-19.json").read_text())
+PM_LIBRARY = DATA / "Demand_Forecast_Library.SIPmath"
 TRIALS = 2000
 
 
@@ -37,6 +42,59 @@ def case_library(case_simulator):
 
 
 # --- HDR ------------------------------------------------------------------------
+
+# Published HDR 2.0 trials. ProbabilityManagement.org's SIPmath tools for R ship a test
+# library, probability-management/R-SIPmath-Tools, inst/extdata/TestLibrary.csv (commit
+# 28943906849edcf86801a5c08279884c022973dd): six SIPs Test1 .. Test6 of 1,000 trials each
+# with their averages and standard deviations, to 9 decimals, made by that package's
+# HDRUniformGen (R/HDRRNG.R) with its default entity 1000. The file does not name the
+# variable ids; a search of the first trial over ids 0 .. 10^8 finds 4649884 .. 4649889, in
+# column order, and then every one of the 6,000 trials agrees with the file to its 9 decimals.
+# varId -> ({PM_Index: trial}, average, standard deviation), as printed in the file.
+PUBLISHED_ENTITY = 1000
+PUBLISHED = {
+    4649884: (
+        {1: 0.991978071, 2: 0.442633913, 3: 0.261722511, 500: 0.509045756, 1000: 0.533755266},
+        0.512851358,
+        0.285248624,
+    ),
+    4649885: (
+        {1: 0.558975693, 2: 0.579684712, 3: 0.701770217, 500: 0.551031635, 1000: 0.354559368},
+        0.509490236,
+        0.280970246,
+    ),
+    4649886: (
+        {1: 0.712851699, 2: 0.208491421, 3: 0.976515563, 500: 0.314273626, 1000: 0.819115922},
+        0.493982781,
+        0.293405835,
+    ),
+    4649887: (
+        {1: 0.582210877, 2: 0.361582247, 3: 0.942099491, 500: 0.699677815, 1000: 0.463064436},
+        0.496365741,
+        0.294632829,
+    ),
+    4649888: (
+        {1: 0.656841209, 2: 0.317217307, 3: 0.073999229, 500: 0.551627868, 1000: 0.383118279},
+        0.499124737,
+        0.296226347,
+    ),
+    4649889: (
+        {1: 0.248100952, 2: 0.764890287, 3: 0.672374428, 500: 0.35887866, 1000: 0.560400025},
+        0.508131776,
+        0.287861857,
+    ),
+}
+
+
+@pytest.mark.parametrize("var_id", PUBLISHED)
+def test_hdr_gives_the_published_trials_of_probability_managements_test_library(var_id):
+    trials, average, stdev = PUBLISHED[var_id]
+    u = hdr_uniforms(1000, var_id, PUBLISHED_ENTITY)
+    for index, value in trials.items():  # PM_Index counts from 1
+        assert round(float(u[index - 1]), 9) == value, index
+    assert round(float(np.mean(u)), 9) == average
+    assert round(float(np.std(u, ddof=1)), 9) == stdev
+
 
 # (PM_Index, varId, entity, seed3, seed4) -> uniform: the HDR 2.0 formula evaluated in
 # exact integers (the order of PySIPmath's chanceCalc.hdr) and in doubles (rmetalog's
@@ -145,6 +203,7 @@ def test_a_discrete_input_fits_no_metalog():
 
 def test_the_written_library_is_valid_sipmath_3(case_library):
     jsonschema.validate(case_library.data, SCHEMA)
+    jsonschema.validate(case_library.data, PM_SCHEMA)
     json.dumps(case_library.data, allow_nan=False)  # plain JSON: no NaN or inf
 
 
@@ -299,6 +358,46 @@ def test_a_library_copula_from_another_tool_is_read():
     np.testing.assert_allclose(x, np.log(u / (1 - u)), rtol=1e-12)
 
 
+def test_probability_managements_example_library_is_read_as_chancecalc_reads_it():
+    """PySIPmath's example library (a 10-term metalog bounded below at 1239, HDR seeds
+    varId 2, entity 1, seed3 3, seed4 4): its trials are ``bl + e^M`` of Keelin's basis
+    at the HDR uniforms, the lower-bounded form chanceCalc gets right."""
+    data = json.loads(PM_LIBRARY.read_text())
+    jsonschema.validate(data, PM_SCHEMA)
+    trials = read_library(PM_LIBRARY).trials(["Demand_Forecast"], 0, 1000)[0]
+    y = hdr_uniforms(1000, var_id=2, entity=1, seed3=3, seed4=4)
+    logit, centred = np.log(y / (1 - y)), y - 0.5
+    basis = [np.ones_like(y), logit, centred * logit, centred]
+    basis += [centred ** ((t - 1) // 2) * (logit if t % 2 == 0 else 1) for t in range(5, 11)]
+    m = np.asarray(data["sips"][0]["arguments"]["aCoefficients"]) @ np.array(basis)
+    np.testing.assert_allclose(trials, 1239 + np.exp(m), rtol=1e-12)
+
+
+def test_seeds_written_as_whole_floats_are_read():
+    """ProbabilityManagement.org's PySIPmath app writes its seeds as floats ("varId": 1.0)."""
+
+    def library(var_id: object, entity: object) -> dict:
+        seeds = {"counter": "PM_Index", "entity": entity, "varId": var_id, "seed3": 0.0}
+        return {
+            "name": "floats",
+            "U01": {"rng": [{"name": "h", "function": "HDR_2_0", "arguments": seeds}]},
+            "sips": [
+                {
+                    "name": "x",
+                    "ref": {"source": "rng", "name": "h"},
+                    "function": "Metalog_1_0",
+                    "arguments": {"aCoefficients": [10.0, 2.0]},
+                }
+            ],
+        }
+
+    floats = library_from_data(library(1.0, 0.0)).trials(["x"], 0, 50)
+    whole = library_from_data(library(1, 0)).trials(["x"], 0, 50)
+    np.testing.assert_array_equal(floats, whole)
+    u = hdr_uniforms(50, var_id=1, entity=0)
+    np.testing.assert_allclose(floats[0], 10 + 2 * np.log(u / (1 - u)), rtol=1e-13)
+
+
 # --- the command line ---------------------------------------------------------------
 
 
@@ -319,6 +418,7 @@ def test_export_sipmath_then_run_with_the_library(capsys, tmp_path):
     assert code == 0, err
     data = json.loads(lib.read_text())
     jsonschema.validate(data, SCHEMA)
+    jsonschema.validate(data, PM_SCHEMA)
     assert {r["arguments"]["entity"] for r in data["U01"]["rng"] if r["function"] == "HDR_2_0"} == {
         42
     }
@@ -340,6 +440,18 @@ def test_export_sipmath_then_run_with_the_library(capsys, tmp_path):
     assert json.loads(out)["nodes"]["consultancy"]["mean"] == pytest.approx(
         np.mean(stored), rel=1e-12
     )
+
+
+def test_an_input_pinned_by_set_is_not_said_to_come_from_the_library(capsys, tmp_path):
+    lib = tmp_path / "lib.json"
+    model = EXAMPLES / "consultancy.yaml"
+    assert run_cli(capsys, "export", model, "--sipmath", lib, "-n", 200, "--quiet")[0] == 0
+    code, out, err = run_cli(
+        capsys, "run", model, "--sip-library", lib, "-n", 200, "--set", "hours=1000", "--json", "-"
+    )
+    assert code == 0, err
+    assert "inputs from the SIP library" in err and ": none (" in err and "hours" not in err
+    assert json.loads(out)["nodes"]["consultancy"]["std"] == 0.0  # the pin, not the SIP
 
 
 def test_the_model_key_sip_library_is_read_beside_the_model(capsys, tmp_path):
@@ -389,6 +501,9 @@ NOT_LIBRARIES = [
     '{"sips": [{"name": "hours", "function": "Metalog_1_0", "arguments": {"aCoefficients": [1]},'
     ' "ref": {"source": "rng", "name": "h"}}], "U01": {"rng": [{"name": "h",'
     ' "function": "HDR_2_0", "arguments": {"varId": -1}}]}}',
+    '{"sips": [{"name": "hours", "function": "Metalog_1_0", "arguments": {"aCoefficients": [1]},'
+    ' "ref": {"source": "rng", "name": "h"}}], "U01": {"rng": [{"name": "h",'
+    ' "function": "HDR_2_0", "arguments": {"varId": 1.5}}]}}',
 ]
 
 

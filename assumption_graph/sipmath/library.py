@@ -105,7 +105,7 @@ class SipLibrary:
                 f"generator {shown(rng)} has function {shown(spec.get('function'))}",
                 "this reader knows HDR_2_0 and Index",
             )
-        seeds = [arguments.get(key, 0) for key in ("varId", "entity", "seed3", "seed4")]
+        seeds = [_seed(arguments.get(key, 0)) for key in ("varId", "entity", "seed3", "seed4")]
         if not all(_is_seed(s) for s in seeds):
             raise self._fail(
                 f"generator {shown(rng)} needs seeds that are whole numbers 0 .. "
@@ -157,6 +157,12 @@ class SipLibrary:
             i, j = where[entry["row"]], where[entry["col"]]
             matrix[i, j] = matrix[j, i] = float(entry["value"])
         return matrix
+
+
+def _seed(raw: object) -> Any:
+    """A seed as an int when the library writes a whole number as a float (``1.0``, as
+    ProbabilityManagement.org's PySIPmath app does); anything else as it is."""
+    return int(raw) if isinstance(raw, float) and raw.is_integer() else raw
 
 
 def _is_seed(raw: object) -> bool:
