@@ -20,9 +20,15 @@ base's compiled model.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections import deque
+from collections.abc import Callable, Generator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +40,8 @@ from .results import NodeSummary, RunResult
 from .run import Simulator
 from .scenario_file import BASE, Scenario, changed_model
 from .validate import check
+
+_RUNS_AT_ONCE = 2  # runs sent to a cluster at once: one samples while the last is summarised
 
 __all__ = ["Difference", "ScenarioResult", "Compared", "run_scenarios", "paired_difference"]
 
@@ -210,35 +218,93 @@ def run_scenarios(
 
     Every scenario is checked (and its changed model compiled) before anything
     runs, so a scenario that breaks the model costs no samples. ``cluster`` runs
-    every run's chunks on its Dask workers: the same numbers.
+    every run's chunks on its Dask workers, the next run's beside the one before (its
+    chunks fill the workers while this machine summarises): the same numbers.
     """
     simulators = {s.name: _simulator(simulator, s) for s in scenarios}
     compared = compared_figures(simulator)
 
-    def sampled(sim: Simulator, pins: Mapping[str, float]) -> RunResult:
-        return sim.run(
-            n,
-            seed,
-            method=method,
-            threads=threads,
-            progress=progress,
-            keep_samples=True,
-            overrides=pins,
-            cluster=cluster,
-        )
+    stop = threading.Event()  # set when a run fails or the comparison is interrupted
+    first: list[BaseException] = []  # what stopped it
+    lock = threading.Lock()
 
-    base = sampled(simulator, {})
-    base_samples = {c.id: base.values(c.node) for c in compared}
+    def done(count: int) -> None:
+        """After each chunk of a run: stop there if the comparison is stopping."""
+        if stop.is_set():
+            raise RunError("the scenario comparison stopped")
+        if progress is not None:
+            progress(count)
+
+    def sampled(sim: Simulator, pins: Mapping[str, float]) -> RunResult:
+        try:
+            return sim.run(
+                n,
+                seed,
+                method=method,
+                threads=threads,
+                progress=done,
+                keep_samples=True,
+                overrides=pins,
+                cluster=cluster,
+            )
+        except BaseException as error:  # the run beside it stops at its next chunk
+            with lock:
+                if not stop.is_set():
+                    first.append(error)
+                    stop.set()
+            raise
+
+    jobs = [(simulator, {}), *((simulators[s.name], s.pins) for s in scenarios)]
+    at_once = 1 if cluster is None else _RUNS_AT_ONCE
     runs: dict[str, RunResult] = {}
     differences: dict[str, dict[str, Difference]] = {}
-    for scenario in scenarios:
-        run = sampled(simulators[scenario.name], scenario.pins)
-        differences[scenario.name] = {
-            c.id: paired_difference(base_samples[c.id], run.values(c.node), c.lower_is_better)
-            for c in compared
-        }
-        runs[scenario.name] = dataclasses.replace(run, arrays={})  # keep no samples
+    try:
+        with closing(_in_order(sampled, jobs, at_once, stop)) as results:
+            base = next(results)
+            base_samples = {c.id: base.values(c.node) for c in compared}
+            for scenario, run in zip(scenarios, results, strict=True):
+                differences[scenario.name] = {
+                    c.id: paired_difference(
+                        base_samples[c.id], run.values(c.node), c.lower_is_better
+                    )
+                    for c in compared
+                }
+                runs[scenario.name] = dataclasses.replace(run, arrays={})  # keep no samples
+    except BaseException as error:
+        if first and first[0] is not error:  # the cause, not the run it stopped
+            raise first[0] from None
+        raise
     return ScenarioResult(dataclasses.replace(base, arrays={}), runs, differences, compared)
+
+
+def _in_order(
+    job: Callable[..., RunResult],
+    jobs: Sequence[tuple[Any, ...]],
+    at_once: int,
+    stop: threading.Event,
+) -> Generator[RunResult, None, None]:
+    """``job(*each)`` of ``jobs``, yielded in order, at most ``at_once`` started and not yet
+    taken (each holds its samples); on this thread when ``at_once`` is 1. A failed job,
+    Ctrl-C or closing the generator early sets ``stop`` (the jobs stop at their next
+    chunk) and waits for the jobs started."""
+    if at_once == 1:
+        yield from (job(*each) for each in jobs)
+        return
+    waiting = iter(jobs)
+    pool = ThreadPoolExecutor(at_once, thread_name_prefix="scenario")
+    started = deque(pool.submit(job, *each) for each in itertools.islice(waiting, at_once))
+    try:
+        while started:
+            result = started.popleft().result()
+            following = next(waiting, None)
+            if following is not None:
+                started.append(pool.submit(job, *following))
+            yield result
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _simulator(base: Simulator, scenario: Scenario) -> Simulator:
