@@ -474,7 +474,7 @@ def _run_blocks(  # noqa: ANN202
                     for i in range(m):
                         z[i] = _triangle(_counter_uniform(counter), p0, p1, p2)
                         counter += streams.GAMMA
-                else:  # UNIFORM
+                elif op == Op.UNIFORM:
                     for i in range(m):
                         z[i] = _uniform_range(_counter_uniform(counter), p0, p1)
                         counter += streams.GAMMA

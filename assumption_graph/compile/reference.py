@@ -48,12 +48,15 @@ def evaluate(
 
     ``values`` pins nodes to given arrays (or numbers): every node with a
     probability model must be in it; constants and formulas are computed unless
-    pinned. ``nodes`` limits the result to those ids (all are computed).
+    pinned. ``nodes`` limits the result to those ids, and the work to the nodes they
+    need: the deterministic figures ask for a key figure's inputs without its IRRs.
     """
     model = checked.model
     env: dict[str, np.ndarray] = {}
+    wanted = checked.order if nodes is None else tuple(nodes)
+    order = checked.order if nodes is None else _needed(checked, values, wanted)
     with np.errstate(all="ignore"):
-        for node_id in checked.order:
+        for node_id in order:
             node = model[node_id]
             if node_id in values:
                 env[node_id] = _as_samples(values[node_id], size)
@@ -65,8 +68,21 @@ def evaluate(
                 env[node_id] = np.full(size, node.body.mid)
             else:
                 raise KeyError(f"no values given for the input '{node_id}'")
-    wanted = checked.order if nodes is None else nodes
     return {n: env[n] for n in wanted}
+
+
+def _needed(
+    checked: CheckedModel, values: Mapping[str, object], nodes: Iterable[str]
+) -> list[str]:
+    """The nodes ``nodes`` need, in evaluation order: none upstream of a pinned one.
+
+    Walking the order backwards meets every user of a node before the node itself.
+    """
+    needed = set(nodes)
+    for node_id in reversed(checked.order):
+        if node_id in needed and node_id not in values:
+            needed.update(checked.model[node_id].inputs)
+    return [node_id for node_id in checked.order if node_id in needed]
 
 
 def _as_samples(value: np.ndarray | float, size: int) -> np.ndarray:
@@ -152,13 +168,15 @@ def deterministic_figures(
         for first in range(0, len(nodes), _BATCH):
             batch = nodes[first : first + _BATCH]
             choose_high = high_is_best[:, first : first + len(batch)] ^ flip
+            # Nodes sharing a case share its column: with an objective there is one.
+            cases, case_of = np.unique(choose_high, axis=1, return_inverse=True)
             values = _at(dists, "mid", pinned)
             for row, node_id in enumerate(inputs):
                 d = dists[node_id]
-                values[node_id] = np.where(choose_high[row], d.high, d.low)
-            result = evaluate(checked, values, len(batch), batch)
+                values[node_id] = np.where(cases[row], d.high, d.low)
+            result = evaluate(checked, values, cases.shape[1], batch)
             for column, node_id in enumerate(batch):
-                figures[node_id][name] = float(result[node_id][column])
+                figures[node_id][name] = float(result[node_id][case_of[column]])
     return figures
 
 
