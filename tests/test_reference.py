@@ -37,8 +37,8 @@ def test_best_and_worst_equal_each_node_evaluated_in_its_own_case() -> None:
     ends = {n: checked.model[n].body for n in inputs}
     for column, node_id in enumerate(nodes):
         for name, flip in (("best", False), ("worst", True)):
-            high = high_is_best[:, column] ^ flip
-            values = {n: (ends[n].high if h else ends[n].low) for n, h in zip(inputs, high)}
+            chosen = zip(inputs, high_is_best[:, column] ^ flip, strict=True)
+            values = {n: (ends[n].high if high else ends[n].low) for n, high in chosen}
             alone = evaluate(checked, values, 1, [node_id])[node_id][0]
             assert figures[node_id][name] == alone, (node_id, name)
     assert (figures["cost"]["best"], figures["gain"]["best"]) == (64.0, 50.0)

@@ -436,7 +436,6 @@ def _run_blocks(  # noqa: ANN202
     keys = numba.carray(keys_p, (n_ops,))
     out_slots = numba.carray(out_slots_p, (n_outputs,))
     given = numba.carray(given_p, (sizes[Size.GIVEN_ROWS], sizes[Size.GIVEN_COLUMNS]))
-    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
     out = numba.carray(out_p, (n_outputs, sizes[Size.OUT_COLUMNS]))
     buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], block))
     pieces = numba.carray(pieces_p, (n_ops,))

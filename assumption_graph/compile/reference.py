@@ -71,9 +71,7 @@ def evaluate(
     return {n: env[n] for n in wanted}
 
 
-def _needed(
-    checked: CheckedModel, values: Mapping[str, object], nodes: Iterable[str]
-) -> list[str]:
+def _needed(checked: CheckedModel, values: Mapping[str, object], nodes: Iterable[str]) -> list[str]:
     """The nodes ``nodes`` need, in evaluation order: none upstream of a pinned one.
 
     Walking the order backwards meets every user of a node before the node itself.
