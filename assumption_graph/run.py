@@ -46,7 +46,7 @@ from .sampling import METHODS, InputSampler
 from .settings import DEFAULT_SAMPLES, DEFAULT_SEED
 from .validate import CheckedModel
 
-if TYPE_CHECKING:  # sensitivity and scenarios build on this module
+if TYPE_CHECKING:  # sensitivity and scenarios build on this module; SIPs only when used
     from .scenarios import ScenarioResult
     from .sensitivity import SensitivityResult
     from .sipmath.library import LibraryInputs, SipLibrary
