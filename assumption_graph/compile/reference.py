@@ -157,24 +157,27 @@ def deterministic_figures(
     pinned = dict(overrides or {})
     dists = input_distributions(checked, pinned)
     figures: dict[str, dict[str, float]] = {n: {} for n in nodes}
-    for name, attribute in (("expected", "mid"), ("weighted", "weighted")):
-        values = _at(dists, attribute, pinned)
-        for node_id, array in evaluate(checked, values, 1, nodes).items():
-            figures[node_id][name] = float(array[0])
+    # One evaluation: every input at mid (expected) in column 0, at weighted in column 1.
+    points = {n: np.array([d.mid, d.weighted]) for n, d in dists.items()}
+    for node_id, array in evaluate(checked, {**points, **pinned}, 2, nodes).items():
+        figures[node_id]["expected"], figures[node_id]["weighted"] = map(float, array)
     inputs, high_is_best = best_ends(checked, nodes, pinned, objective)
-    for name, flip in (("best", False), ("worst", True)):
-        for first in range(0, len(nodes), _BATCH):
-            batch = nodes[first : first + _BATCH]
-            choose_high = high_is_best[:, first : first + len(batch)] ^ flip
-            # Nodes sharing a case share its column: with an objective there is one.
-            cases, case_of = np.unique(choose_high, axis=1, return_inverse=True)
-            values = _at(dists, "mid", pinned)
-            for row, node_id in enumerate(inputs):
-                d = dists[node_id]
-                values[node_id] = np.where(cases[row], d.high, d.low)
-            result = evaluate(checked, values, cases.shape[1], batch)
-            for column, node_id in enumerate(batch):
-                figures[node_id][name] = float(result[node_id][case_of[column]])
+    for first in range(0, len(nodes), _BATCH):
+        batch = nodes[first : first + _BATCH]
+        choose_high = high_is_best[:, first : first + len(batch)]
+        # Best cases, then worst; nodes sharing a case share its column (one with an objective).
+        cases, case_of = np.unique(
+            np.hstack((choose_high, ~choose_high)), axis=1, return_inverse=True
+        )
+        values = _at(dists, "mid", pinned)
+        for row, node_id in enumerate(inputs):
+            d = dists[node_id]
+            values[node_id] = np.where(cases[row], d.high, d.low)
+        result = evaluate(checked, values, cases.shape[1], batch)
+        for column, node_id in enumerate(batch):
+            best, worst = case_of[column], case_of[len(batch) + column]
+            figures[node_id]["best"] = float(result[node_id][best])
+            figures[node_id]["worst"] = float(result[node_id][worst])
     return figures
 
 
