@@ -400,13 +400,13 @@ def _simulate(
 def _sip_library(simulator: Simulator, args: argparse.Namespace) -> SipLibrary | None:
     """The SIP library a run takes inputs from (``--sip-library``, else the model's
     ``sip_library:``, relative to the model file); says which inputs it gives."""
-    from .sipmath.library import read_library
-
     path = getattr(args, "sip_library", None)
     if path is None and simulator.model.sip_library is not None:
         path = os.path.join(os.path.dirname(args.model), simulator.model.sip_library)
     if path is None:
         return None
+    from .sipmath.library import read_library  # a run without a library never imports it
+
     library = read_library(path)
     taken = simulator.library_inputs(library, dict(args.set or []))
     listed = ", ".join(taken) or "none (no SIP is named like a random input the run does not pin)"

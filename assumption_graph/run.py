@@ -43,14 +43,13 @@ from .results import (
     summarise_total,
 )
 from .sampling import METHODS, InputSampler
-from .scenario_file import scenarios_from_data
 from .settings import DEFAULT_SAMPLES, DEFAULT_SEED
-from .sipmath.library import LibraryInputs, SipLibrary
 from .validate import CheckedModel
 
-if TYPE_CHECKING:  # sensitivity and scenarios build on this module
+if TYPE_CHECKING:  # sensitivity and scenarios build on this module; SIPs only when used
     from .scenarios import ScenarioResult
     from .sensitivity import SensitivityResult
+    from .sipmath.library import LibraryInputs, SipLibrary
 
 __all__ = [
     "Simulator",
@@ -337,6 +336,7 @@ class Simulator:
         installed. Warnings (a pin outside an input's range) are Python warnings.
         ``cluster`` as for :meth:`run`.
         """
+        from .scenario_file import scenarios_from_data  # a plain run reads no scenarios
         from .scenarios import run_scenarios  # builds on this module
 
         read, found = scenarios_from_data(scenarios, self.model)
@@ -383,7 +383,11 @@ class Simulator:
         drawing = {x: d for x, d in every.items() if x not in pins and x not in sipped}
         pairs = [c.pair for c in self.model.correlations if c.a in drawing and c.b in drawing]
         sampler = InputSampler(method, drawing, pairs, seed, n, spans=every)
-        return sampler if library is None else LibraryInputs(sampler, library, sipped)
+        if library is None:
+            return sampler
+        from .sipmath.library import LibraryInputs  # only a run with a SIP library needs it
+
+        return LibraryInputs(sampler, library, sipped)
 
     def _output_ids(self, outputs: Iterable[str] | str | None) -> tuple[str, ...]:
         if outputs is None:

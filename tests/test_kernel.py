@@ -203,7 +203,7 @@ def test_only_the_rarely_used_ops_are_compiled_apart():
     rows = {  # (op, c): the piece that runs it, -1 for the kernel itself
         (Op.TRIANGLE, -1): -1,
         (Op.UNIFORM, -1): -1,
-        (Op.PERT, -1): -1,
+        (Op.PERT, -1): Piece.DRAW,  # PERT too: a model without it never compiles it
         (FormulaOp.ADD, -1): -1,
         (Op.UNIT, -1): -1,
         (Op.NORMAL, -1): Piece.DRAW,

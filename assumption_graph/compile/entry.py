@@ -65,7 +65,7 @@ class Piece(IntEnum):
     FROM_U = 0  # a draw from given uniforms: Latin hypercube, Sobol, correlated inputs
     COPULA = 1  # the Gaussian copula's SCORE and COPULA
     IRR = 2  # IRR and IRR_COUNT over a block's yearly flows
-    DRAW = 3  # a draw from its stream of a model other than triangle, uniform and PERT
+    DRAW = 3  # a draw from its stream of a model other than triangle and uniform
 
 
 # numba's runtime helpers the entry point's exception path and array references

@@ -303,7 +303,7 @@ def _ready(
     return address
 
 
-_KERNEL_DRAWS = (Op.TRIANGLE, Op.UNIFORM, Op.PERT)  # the models the kernel draws itself
+_KERNEL_DRAWS = (Op.TRIANGLE, Op.UNIFORM)  # the models the kernel draws itself
 
 
 def _pieces_of(program: Program) -> np.ndarray:

@@ -338,7 +338,20 @@ def _draw_op(  # noqa: ANN202
     sample0 = np.uint64(sizes[Size.START] + first)
     stream = _mix64(np.uint64(seed_key) ^ keys[k])
     counter = stream + (sample0 + _ONE) * streams.GAMMA
-    if op == Op.DISCRETE:
+    if op == Op.PERT:  # a, b: where its envelope is in the table, and its size
+        p3 = params[k, 3]
+        offset = code[k, 2]
+        size = code[k, 3]
+        for i in range(m):  # the first trial, where the squeeze takes it: no density
+            u_bin = _counter_uniform(counter)
+            u_x = _counter_uniform(counter + _SUB_1)
+            u_y = _counter_uniform(counter + _SUB_2)
+            z[i] = _pert_squeezed(u_bin, u_x, u_y, table, offset, size, p0, p1)
+            counter += streams.GAMMA
+        for i in range(m):  # the rest: the whole rejection loop, from trial 0
+            if z[i] != z[i]:
+                z[i] = _pert(stream, sample0 + np.uint64(i), table, offset, size, p0, p1, p2, p3)
+    elif op == Op.DISCRETE:
         p3 = params[k, 3]
         p4 = params[k, 4]
         for i in range(m):
@@ -423,7 +436,6 @@ def _run_blocks(  # noqa: ANN202
     keys = numba.carray(keys_p, (n_ops,))
     out_slots = numba.carray(out_slots_p, (n_outputs,))
     given = numba.carray(given_p, (sizes[Size.GIVEN_ROWS], sizes[Size.GIVEN_COLUMNS]))
-    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
     out = numba.carray(out_p, (n_outputs, sizes[Size.OUT_COLUMNS]))
     buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], block))
     pieces = numba.carray(pieces_p, (n_ops,))
@@ -465,20 +477,6 @@ def _run_blocks(  # noqa: ANN202
                     for i in range(m):
                         z[i] = _uniform_range(_counter_uniform(counter), p0, p1)
                         counter += streams.GAMMA
-                elif op == Op.PERT:  # a, b: where its envelope is in the table, and its size
-                    p3 = params[k, 3]
-                    offset = code[k, 2]
-                    size = code[k, 3]
-                    for i in range(m):  # the first trial, where the squeeze takes it: no density
-                        u_bin = _counter_uniform(counter)
-                        u_x = _counter_uniform(counter + _SUB_1)
-                        u_y = _counter_uniform(counter + _SUB_2)
-                        z[i] = _pert_squeezed(u_bin, u_x, u_y, table, offset, size, p0, p1)
-                        counter += streams.GAMMA
-                    for i in range(m):  # the rest: the whole rejection loop, from trial 0
-                        if z[i] != z[i]:
-                            sample = sample0 + np.uint64(i)
-                            z[i] = _pert(stream, sample, table, offset, size, p0, p1, p2, p3)
                 continue
             if op == Op.CONST:
                 c = params[k, 0]

@@ -48,12 +48,15 @@ def evaluate(
 
     ``values`` pins nodes to given arrays (or numbers): every node with a
     probability model must be in it; constants and formulas are computed unless
-    pinned. ``nodes`` limits the result to those ids (all are computed).
+    pinned. ``nodes`` limits the result to those ids, and the work to the nodes they
+    need: the deterministic figures ask for a key figure's inputs without its IRRs.
     """
     model = checked.model
     env: dict[str, np.ndarray] = {}
+    wanted = checked.order if nodes is None else tuple(nodes)
+    order = checked.order if nodes is None else _needed(checked, values, wanted)
     with np.errstate(all="ignore"):
-        for node_id in checked.order:
+        for node_id in order:
             node = model[node_id]
             if node_id in values:
                 env[node_id] = _as_samples(values[node_id], size)
@@ -65,8 +68,19 @@ def evaluate(
                 env[node_id] = np.full(size, node.body.mid)
             else:
                 raise KeyError(f"no values given for the input '{node_id}'")
-    wanted = checked.order if nodes is None else nodes
     return {n: env[n] for n in wanted}
+
+
+def _needed(checked: CheckedModel, values: Mapping[str, object], nodes: Iterable[str]) -> list[str]:
+    """The nodes ``nodes`` need, in evaluation order: none upstream of a pinned one.
+
+    Walking the order backwards meets every user of a node before the node itself.
+    """
+    needed = set(nodes)
+    for node_id in reversed(checked.order):
+        if node_id in needed and node_id not in values:
+            needed.update(checked.model[node_id].inputs)
+    return [node_id for node_id in checked.order if node_id in needed]
 
 
 def _as_samples(value: np.ndarray | float, size: int) -> np.ndarray:
@@ -143,22 +157,27 @@ def deterministic_figures(
     pinned = dict(overrides or {})
     dists = input_distributions(checked, pinned)
     figures: dict[str, dict[str, float]] = {n: {} for n in nodes}
-    for name, attribute in (("expected", "mid"), ("weighted", "weighted")):
-        values = _at(dists, attribute, pinned)
-        for node_id, array in evaluate(checked, values, 1, nodes).items():
-            figures[node_id][name] = float(array[0])
+    # One evaluation: every input at mid (expected) in column 0, at weighted in column 1.
+    points = {n: np.array([d.mid, d.weighted]) for n, d in dists.items()}
+    for node_id, array in evaluate(checked, {**points, **pinned}, 2, nodes).items():
+        figures[node_id]["expected"], figures[node_id]["weighted"] = map(float, array)
     inputs, high_is_best = best_ends(checked, nodes, pinned, objective)
-    for name, flip in (("best", False), ("worst", True)):
-        for first in range(0, len(nodes), _BATCH):
-            batch = nodes[first : first + _BATCH]
-            choose_high = high_is_best[:, first : first + len(batch)] ^ flip
-            values = _at(dists, "mid", pinned)
-            for row, node_id in enumerate(inputs):
-                d = dists[node_id]
-                values[node_id] = np.where(choose_high[row], d.high, d.low)
-            result = evaluate(checked, values, len(batch), batch)
-            for column, node_id in enumerate(batch):
-                figures[node_id][name] = float(result[node_id][column])
+    for first in range(0, len(nodes), _BATCH):
+        batch = nodes[first : first + _BATCH]
+        choose_high = high_is_best[:, first : first + len(batch)]
+        # Best cases, then worst; nodes sharing a case share its column (one with an objective).
+        cases, case_of = np.unique(
+            np.hstack((choose_high, ~choose_high)), axis=1, return_inverse=True
+        )
+        values = _at(dists, "mid", pinned)
+        for row, node_id in enumerate(inputs):
+            d = dists[node_id]
+            values[node_id] = np.where(cases[row], d.high, d.low)
+        result = evaluate(checked, values, cases.shape[1], batch)
+        for column, node_id in enumerate(batch):
+            best, worst = case_of[column], case_of[len(batch) + column]
+            figures[node_id]["best"] = float(result[node_id][best])
+            figures[node_id]["worst"] = float(result[node_id][worst])
     return figures
 
 
