@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml scripts/ensure-*.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -c "from assumption_graph.compile import kernel; print(f'kernel ready in {kernel.warm_up():.1f} s')"
+	$(BIN)/python -c "from assumption_graph.compile import kernel; print(f'kernel ready in {kernel.warm_up(pieces=True):.1f} s')"
 	touch $(STAMP)
 
 demo: setup

@@ -199,6 +199,11 @@ def test_kernel_is_compiled_once_and_warm_up_is_cheap_afterwards():
     assert kernel.warm_up() < 0.5
 
 
+def test_warm_up_with_pieces_readies_every_piece():
+    kernel.warm_up(pieces=True)  # as the set-up does: no later run compiles a piece
+    assert set(kernel._pieces) == set(Piece) and all(kernel._pieces.values())
+
+
 def test_only_the_rarely_used_ops_are_compiled_apart():
     rows = {  # (op, c): the piece that runs it, -1 for the kernel itself
         (Op.TRIANGLE, -1): -1,

@@ -280,12 +280,16 @@ def _ready_pieces(program: Program) -> np.ndarray:
     addresses = np.zeros(len(which), dtype=np.int64)
     with _entry_lock:
         for piece in map(Piece, set(which.tolist()) - {-1}):
-            if piece not in _pieces:
-                compile_piece = lambda backend, piece=piece: backend.compile_piece(piece)  # noqa: E731
-                entry = f"{piece.name.lower()}.bin"
-                _pieces[piece] = _ready(entry, compile_piece, _PIECES_ENGINE)
-            addresses[which == piece] = _pieces[piece]
+            addresses[which == piece] = _ready_piece(piece)
     return addresses
+
+
+def _ready_piece(piece: Piece) -> int:
+    """The address of ``piece``, linked from the cache or compiled now (hold ``_entry_lock``)."""
+    if piece not in _pieces:
+        compile_piece = lambda backend: backend.compile_piece(piece)  # noqa: E731
+        _pieces[piece] = _ready(f"{piece.name.lower()}.bin", compile_piece, _PIECES_ENGINE)
+    return _pieces[piece]
 
 
 def _ready(
@@ -321,9 +325,17 @@ def _pieces_of(program: Program) -> np.ndarray:
     return which
 
 
-def warm_up() -> float:
-    """Load the kernel from the cache, or compile it; returns seconds taken."""
+def warm_up(pieces: bool = False) -> float:
+    """Load the kernel from the cache, or compile it; returns seconds taken.
+
+    With ``pieces`` also every :class:`Piece` (the set-up does this once, so that no
+    later run waits for a piece's first compile).
+    """
     began = time.perf_counter()
+    if pieces:
+        with _entry_lock:
+            for piece in Piece:
+                _ready_piece(piece)
     program = Program(
         code=np.array([[Op.TRIANGLE, 0, -1, -1, -1]], dtype=np.int64),
         params=np.array([[1.0, 2.0, 3.0, 0.0, 0.0]]),
