@@ -476,7 +476,7 @@ def _measured(root: yaml.Node, limits: _Limits) -> bool:
     same limits refused in the same order, at the same lines. ``False`` when the tree
     holds an alias (a node met twice), whose own line only the composer knows.
 
-    libyaml refuses nesting deeper than 1,000 levels, so the recursion is bounded.
+    The recursion ends at :data:`MAX_DEPTH` levels, refused there as the composer does.
     """
     seen: set[int] = set()
     total = 0
