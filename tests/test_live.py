@@ -250,10 +250,11 @@ def test_an_unchanged_save_sends_only_what_changed(model_file):
 def test_the_server_answers_while_a_long_refinement_runs_and_a_pin_cancels_it(model_file):
     """The page and a what-if request are answered while the 10^7-sample step runs; the
     pin's new run cancels that step between its chunks (it never shows)."""
+    import asyncio
     import queue
     import threading
 
-    from starlette.testclient import TestClient
+    import httpx
 
     from assumption_graph.serve import LiveServer
 
@@ -272,13 +273,19 @@ def test_the_server_answers_while_a_long_refinement_runs_and_a_pin_cancels_it(mo
     try:
         server.runner.request()
         until(lambda u: u.samples == n // 10)  # the last step, of 10^7 samples, has begun
-        client = TestClient(server.app, base_url="http://127.0.0.1")  # no lifespan, no watcher
-        page = client.get("/?token=t0k")
-        answer = client.post(
-            "/pin?token=t0k",
-            data={"id": "hours", "value": "12"},
-            headers={"Accept": "application/json"},
-        )
+
+        async def ask() -> tuple[httpx.Response, httpx.Response]:
+            transport = httpx.ASGITransport(app=server.app)  # no lifespan: no file watcher
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+                page = await c.get("/?token=t0k")
+                answer = await c.post(
+                    "/pin?token=t0k",
+                    data={"id": "hours", "value": "12"},
+                    headers={"Accept": "application/json"},
+                )
+                return page, answer
+
+        page, answer = asyncio.run(ask())
         assert page.status_code == 200 and 'id="figures"' in page.text
         assert answer.status_code == 200 and answer.json() == {"message": ""}
         assert published.empty() or published.queue[0].samples < n, "answered while it ran"
