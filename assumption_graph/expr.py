@@ -187,7 +187,20 @@ def parse_formula(
     ...
     assumption_graph.errors.FormulaError: node 'cost': formula 'os.system(1)': attribute ...
     """
-    return _Parser(text, {"node": node, "file": file, "line": line}).parse()
+    formula = _PARSED.get(text)
+    if formula is None:
+        formula = _Parser(text, {"node": node, "file": file, "line": line}).parse()
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.clear()
+        _PARSED[text] = formula
+    return formula
+
+
+# Formulas parsed before, by their text: a file read again (the live page, after a save)
+# parses only what changed. Only formulas that parsed are kept (a Formula is immutable and
+# its text alone decides it); an error is raised afresh, with its node, file and line.
+_PARSED: dict[str, Formula] = {}
+_PARSED_KEPT = 20_000
 
 
 def names(expr: Expr) -> frozenset[str]:

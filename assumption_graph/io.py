@@ -1,7 +1,7 @@
 """Model files in and out: YAML (or JSON) text -> :class:`Model`, and back.
 
-Reading never executes anything from the file: YAML is only composed (PyYAML's
-composer, over libyaml's parser when it is installed), and this module turns the
+Reading never executes anything from the file: YAML is only composed (by libyaml
+when it is installed, else by PyYAML's composer), and this module turns the
 composed node tree into plain data itself, so that it can keep the line of every
 node id and key, reject duplicate keys (PyYAML silently keeps the last one) and
 refuse any non-standard tag.
@@ -234,6 +234,7 @@ class _SafeLoader(Reader, Scanner, Parser, _Composer, _Resolver):
 
 
 _FastLoader: type | None = None
+_CComposer: type | None = None
 if yaml.__with_libyaml__:  # libyaml's parser: the same events, several times faster
     from yaml.cyaml import CParser
 
@@ -243,7 +244,15 @@ if yaml.__with_libyaml__:  # libyaml's parser: the same events, several times fa
             _Composer.__init__(self, limits)
             _Resolver.__init__(self)
 
-    _FastLoader = _CLoader
+    class _CTreeLoader(CParser, _Resolver):  # type: ignore[misc]
+        """libyaml composing the node tree too, in C (the same nodes and marks); the
+        limits are measured afterwards by :func:`_measured`."""
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            _Resolver.__init__(self)
+
+    _FastLoader, _CComposer = _CLoader, _CTreeLoader
 
 
 # --------------------------------------------------------------------------
@@ -418,7 +427,9 @@ def _parse_yaml(text: str, limits: _Limits) -> tuple[Any, int]:
 
 
 def _compose(text: str, limits: _Limits) -> yaml.Node | None:
-    """The YAML node tree, within the limits; libyaml's parser when it is there.
+    """The YAML node tree, within the limits; libyaml's parser and composer when it is
+    there (a tree with an alias is composed again by :class:`_Composer` over libyaml's
+    parser, which knows each alias's line).
 
     Text libyaml refuses goes through PyYAML's parser again, whose messages
     the user sees; so does text with a tab or a character YAML forbids, which
@@ -427,7 +438,10 @@ def _compose(text: str, limits: _Limits) -> yaml.Node | None:
     if _FastLoader is not None and "\t" not in text and not Reader.NON_PRINTABLE.search(text):
         try:
             _count_events(text, limits)
-            return _single_node(_FastLoader(text, limits))
+            root = _single_node(_CComposer(text))
+            if root is None or _measured(root, limits):
+                return root
+            return _single_node(_FastLoader(text, limits))  # aliases: measured as composed
         except yaml.YAMLError:
             pass
     try:
@@ -455,6 +469,41 @@ def _count_events(text: str, limits: _Limits) -> None:
     """
     if CParser(text).raw_parse() - 4 > 2 * limits.values:
         raise _too_many_values(limits, None)
+
+
+def _measured(root: yaml.Node, limits: _Limits) -> bool:
+    """Measure a composed tree as :class:`_Composer` measures it while composing: the
+    same limits refused in the same order, at the same lines. ``False`` when the tree
+    holds an alias (a node met twice), whose own line only the composer knows.
+
+    The recursion ends at :data:`MAX_DEPTH` levels, refused there as the composer does.
+    """
+    seen: set[int] = set()
+    total = 0
+
+    def visit(node: yaml.Node, depth: int) -> bool:
+        nonlocal total
+        if id(node) in seen:
+            return False
+        seen.add(id(node))
+        total += 1
+        if total > limits.values:
+            raise _too_many_values(limits, _line(node))
+        if depth + 1 > MAX_DEPTH:
+            raise _too_deep(_line(node))
+        if isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                if index >= limits.list:
+                    raise _too_long(limits, _line(node))
+                if not visit(item, depth + 1):
+                    return False
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if not (visit(key, depth + 1) and visit(value, depth + 1)):
+                    return False
+        return True
+
+    return visit(root, 0)
 
 
 def _single_node(loader: Any) -> yaml.Node | None:

@@ -90,7 +90,8 @@ class Control:
 
 @dataclass(frozen=True)
 class Update:
-    """One message to the page: sections again (by element id, as markup) and the status."""
+    """One message to the page: the sections that changed (by element id, as markup) and
+    the status."""
 
     stage: str  # "broken", "deterministic", "monte-carlo", "charts"; the server's "sync", "failed"
     sections: Mapping[str, str]
@@ -307,11 +308,14 @@ class LiveModel:
         return Section("whatif", "What if", "whatif", context)
 
     def _publish(self, stage: str, sections: list[Section], samples: int) -> Update:
-        """Render ``sections`` into the page's state and make the message that sends them."""
+        """Render ``sections`` into the page's state and make the message that sends those
+        that changed (an unchanged diagram or set of controls is not sent again)."""
         sent = {}
         for section in sections:
             tag, heading = ("header", "h1") if section.id == "summary" else ("section", "h2")
-            sent[section.id] = self.elements[section.id] = render_element(section, tag, heading)
+            markup = render_element(section, tag, heading)
+            if self.elements.get(section.id) != markup:
+                sent[section.id] = self.elements[section.id] = markup
         return Update(stage, sent, self.status, self.stale, samples)
 
     def page(self, extra: Mapping[str, object]) -> str:

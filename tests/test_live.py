@@ -235,3 +235,65 @@ def test_the_server_answers_only_to_its_own_host_and_token(model_file):
     finally:
         server.socket.close()
     assert is_loopback("127.0.0.2") and not is_loopback("0.0.0.0")
+
+
+def test_an_unchanged_save_sends_only_what_changed(model_file):
+    live = LiveModel(model_file, 10_000, SEED)
+    list(live.updates())
+    live.new_save()
+    first = next(live.updates())
+    assert first.stage == "deterministic" and "figures" in first.sections
+    assert not {"diagram", "whatif", "warnings"} & set(first.sections), "the page has them"
+    assert {"diagram", "whatif", "warnings"} <= set(live.elements)
+
+
+def test_the_server_answers_while_a_long_refinement_runs_and_a_pin_cancels_it(model_file):
+    """The page and a what-if request are answered while the 10^7-sample step runs; the
+    pin's new run cancels that step between its chunks (it never shows)."""
+    import asyncio
+    import queue
+    import threading
+
+    import httpx
+
+    from assumption_graph.serve import LiveServer
+
+    n = 10_000_000
+    server = LiveServer(LiveModel(model_file, n, SEED), port=0, token="t0k")
+    published: queue.Queue = queue.Queue()
+    server.runner.publish = published.put
+    worker = threading.Thread(target=server.runner.loop, daemon=True)
+    worker.start()
+    seen = []
+
+    def until(wanted) -> None:
+        while not seen or not wanted(seen[-1]):
+            seen.append(published.get(timeout=120))
+
+    try:
+        server.runner.request()
+        until(lambda u: u.samples == n // 10)  # the last step, of 10^7 samples, has begun
+
+        async def ask() -> tuple[httpx.Response, httpx.Response]:
+            transport = httpx.ASGITransport(app=server.app)  # no lifespan: no file watcher
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+                page = await c.get("/?token=t0k")
+                answer = await c.post(
+                    "/pin?token=t0k",
+                    data={"id": "hours", "value": "12"},
+                    headers={"Accept": "application/json"},
+                )
+                return page, answer
+
+        page, answer = asyncio.run(ask())
+        assert page.status_code == 200 and 'id="figures"' in page.text
+        assert answer.status_code == 200 and answer.json() == {"message": ""}
+        assert published.empty() or published.queue[0].samples < n, "answered while it ran"
+        until(lambda u: u.stage == "deterministic" and "hours=12" in u.sections["whatif"])
+        assert [u.samples for u in seen if u.stage == "monte-carlo"] == [10**4, 10**5, 10**6]
+        assert [u.stage for u in seen].count("charts") == 0, "the older run stopped"
+    finally:
+        server.runner.stop()
+        worker.join(timeout=60)
+        server.socket.close()
+    assert not worker.is_alive()

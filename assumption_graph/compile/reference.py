@@ -14,6 +14,7 @@ import numpy as np
 
 from ..distributions import Distribution
 from ..expr import Expr, Formula, visit
+from ..functions import FormulaOp
 from ..model import Value
 from ..streams import stream_key
 from ..validate import CheckedModel
@@ -63,7 +64,7 @@ def evaluate(
             elif isinstance(node.body, Value):
                 env[node_id] = np.full(size, node.body.value)
             elif isinstance(node.body, Formula):
-                env[node_id] = _as_samples(_eval(node.body.expr, env), size)
+                env[node_id] = _as_samples(_run(_steps(node.body), env), size)
             elif isinstance(node.body, Distribution) and not node.body.draws:
                 env[node_id] = np.full(size, node.body.mid)
             else:
@@ -89,17 +90,52 @@ def _as_samples(value: np.ndarray | float, size: int) -> np.ndarray:
     return array if array.shape == (size,) else np.broadcast_to(array, (size,))
 
 
-def _eval(expr: Expr, env: Mapping[str, np.ndarray]) -> np.ndarray:
+# A formula's steps: a node id to push, a number to push, or an operation with its
+# number of operands to pop; its operations in the order a walk of the tree does them.
+_Step = str | float | tuple[FormulaOp, int]
+_STEPS: dict[int, tuple[Formula, list[_Step]]] = {}  # id(formula) -> (formula, its steps)
+_STEPS_KEPT = 100_000
+
+
+def _steps(formula: Formula) -> list[_Step]:
+    """The formula's steps, worked out once per formula (a graph is evaluated many times)."""
+    kept = _STEPS.get(id(formula))
+    if kept is not None and kept[0] is formula:  # the formula is held, so its id is its own
+        return kept[1]
+    steps: list[_Step] = []
+
+    def apply(op: FormulaOp, _expr: Expr, args: list[None]) -> None:
+        steps.append((op, len(args)))
+
+    visit(
+        formula.expr,
+        lambda num: steps.append(float(num.value)),
+        lambda name: steps.append(name.id),
+        apply,
+    )
+    if len(_STEPS) >= _STEPS_KEPT:
+        _STEPS.clear()
+    _STEPS[id(formula)] = (formula, steps)
+    return steps
+
+
+def _run(steps: list[_Step], env: Mapping[str, np.ndarray]) -> np.ndarray:
     """One formula over numpy arrays, with the kernel's semantics (operands left to right).
 
     Each operation is its numpy version from :class:`~assumption_graph.functions.FormulaOp`.
     """
-    return visit(
-        expr,
-        lambda num: np.asarray(num.value, dtype=float),
-        lambda name: env[name.id],
-        lambda op, _expr, args: op.numpy(*args),
-    )
+    stack: list[np.ndarray] = []
+    for step in steps:
+        if isinstance(step, str):
+            stack.append(env[step])
+        elif isinstance(step, float):
+            stack.append(np.asarray(step, dtype=float))
+        else:
+            op, count = step
+            args = stack[len(stack) - count :]
+            del stack[len(stack) - count :]
+            stack.append(op.numpy(*args))
+    return stack[0]
 
 
 def sample_inputs(
