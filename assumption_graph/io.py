@@ -435,7 +435,12 @@ def _compose(text: str, limits: _Limits) -> yaml.Node | None:
     the user sees; so does text with a tab or a character YAML forbids, which
     libyaml accepts in places where PyYAML does not.
     """
-    if _FastLoader is not None and "\t" not in text and not Reader.NON_PRINTABLE.search(text):
+    if (
+        _FastLoader is not None
+        and _CComposer is not None
+        and "\t" not in text
+        and not Reader.NON_PRINTABLE.search(text)
+    ):
         try:
             _count_events(text, limits)
             root = _single_node(_CComposer(text))

@@ -17,11 +17,11 @@ from ._version import __version__
 from .business.figures import Table
 from .export import sheet_name
 from .html_report import inline_svg
+from .pages import render_page
 from .plots import LEGEND_CURVES, curves_figure, figure_svg
 from .portfolio import TOTALS, PortfolioResult
 from .report import _aligned, format_cell, output_suffix, table_rows, text_table
 from .results import PERCENTILES, level_key
-from .pages import render_page
 from .text import printable
 
 __all__ = [

@@ -693,7 +693,7 @@ def _mostly_tied(values: np.ndarray) -> bool:
     """Whether more than half of an even sample of ``values`` repeats a value in it."""
     sample = np.sort(values[:: max(1, values.size // _TIE_SAMPLE)])
     distinct = np.count_nonzero(sample[1:] != sample[:-1]) + 1  # np.unique imports numpy.ma
-    return 2 * distinct < sample.size
+    return bool(2 * distinct < sample.size)
 
 
 def _settle(

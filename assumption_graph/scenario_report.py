@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 
 from ._version import __version__
 from .business.figures import RATES
+from .pages import render_page
 from .report import _aligned, format_cell, output_suffix
 from .scenario_file import BASE, Scenario
 from .scenarios import Compared, ScenarioResult
-from .pages import render_page
 from .text import printable
 
 if TYPE_CHECKING:

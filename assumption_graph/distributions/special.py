@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._lazy import lazy_import
 
@@ -234,7 +234,7 @@ def log_beta(a: float, b: float) -> float:
     return log_gamma(a) + log_gamma(b) - log_gamma(a + b)
 
 
-def _beta_fraction(x: float, a: float, b: float) -> float:
+def _beta_fraction(x: Any, a: float, b: float) -> Any:  # a float or an array
     """The continued fraction of I_x(a, b) (Numerical Recipes' ``betacf``), evaluated from
     its ``_BETA_PAIRS``-th pair of terms back, for x below the mean, (a + 1)/(a + b + 2),
     where it converges fast. Works on floats and numpy arrays alike, with the same steps.
