@@ -992,14 +992,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--csv", type=_file_name, metavar="FILE", help="write the comparison table as CSV to FILE"
     )
-    p.add_argument(
-        "-o",
-        "--output",
-        type=_file_name,
-        action="append",
-        help="write the comparison to a file ending in .html (a page in the report's style)"
-        " or .xlsx (repeatable)",
-    )
+    _add_pages(p, "the comparison", "a page in the report's style")
     _add_threads(p)
     _add_dask(p)
     p.set_defaults(handler=cmd_scenarios)
@@ -1046,14 +1039,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("cases", nargs="+", help="business-case model files (.yaml, .yml or .json)")
     _add_sampling(p)
     _add_json(p, "the portfolio as JSON to FILE ('-' for stdout)")
-    p.add_argument(
-        "-o",
-        "--output",
-        type=_file_name,
-        action="append",
-        help="write the portfolio to a file ending in .html (with the NPV chart) or .xlsx"
-        " (repeatable)",
-    )
+    _add_pages(p, "the portfolio", "with the NPV chart")
     _add_threads(p)
     _add_dask(p)
     p.set_defaults(handler=cmd_portfolio)
@@ -1130,6 +1116,17 @@ def _add_dask(parser: argparse.ArgumentParser) -> None:
 def _add_json(parser: argparse.ArgumentParser, what: str) -> None:
     """``--json FILE`` ('-' for standard output); its help says it writes ``what``."""
     parser.add_argument("--json", type=_file_name, metavar="FILE", help=f"write {what}")
+
+
+def _add_pages(parser: argparse.ArgumentParser, what: str, page: str) -> None:
+    """The ``-o`` of a many-run command: an HTML page or a workbook, repeatable."""
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=_file_name,
+        action="append",
+        help=f"write {what} to a file ending in .html ({page}) or .xlsx (repeatable)",
+    )
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
