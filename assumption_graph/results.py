@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -127,8 +127,8 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
     hold an atom (one value repeated over at least d consecutive ranks) and are
     not all equal, the SE is half the distance between the order statistics at
     those outer ranks: the half-width of the 99.7 % binomial interval in value
-    terms. One sort of the finite samples serves the percentiles, their SEs,
-    min, max and the quantile sketch. Finite samples always get a mean and
+    terms. The order statistics all these read (:class:`_Ordered`) serve min,
+    max and the quantile sketch too. Finite samples always get a mean and
     percentiles; std is None only when it is itself past float64's largest
     (samples spanning most of the range).
 
@@ -136,8 +136,11 @@ def summarise(samples: np.ndarray, figures: Mapping[str, float]) -> NodeSummary:
     >>> s.mean, s.nonfinite, s.percentiles[50.0], s.mean_se
     (2.0, 1, 2.0, 0.5773502691896258)
     """
-    finite = _finite(samples)
     with np.errstate(over="ignore", invalid="ignore"):  # overflows are taken again, scaled
+        tallied = _tallied(samples)  # None where a sample is not finite
+        if tallied is not None:
+            return _summary(samples, 0, figures, tallied)
+        finite = _finite(samples)
         return _summary(finite, samples.size - finite.size, figures)
 
 
@@ -148,35 +151,34 @@ def summarise_total(
     total_figures: Mapping[str, float],
 ) -> tuple[NodeSummary, NodeSummary]:
     """``summarise(samples, figures)``, then ``samples`` scaled in place by ``factor``
-    (a node with ``years``: its total) and summarised with ``total_figures``, from one sort.
+    (a node with ``years``: its total) and summarised with ``total_figures``, from the
+    same order statistics.
 
     A positive factor keeps the samples' order (rounding is monotone), so where
-    every sample is finite before and after scaling, the sorted scaled samples
-    are the sorted samples scaled, and the percentiles and sketch are those a sort
-    of the scaled samples gives. Otherwise (a non-finite sample, an overflow, a
+    every sample is finite before and after scaling, the scaled samples' order
+    statistics are the order statistics scaled, and the percentiles and sketch
+    are those of the scaled samples. Otherwise (a non-finite sample, an overflow, a
     factor that is not positive) the scaled samples are summarised afresh. Mean
     and std are taken over the scaled samples as :func:`summarise` does; the
-    memory beyond ``samples`` is :func:`summarise`'s (one sorted copy, one temporary).
+    memory beyond ``samples`` is :func:`summarise`'s.
 
     >>> row = np.array([3.0, 1.0, 2.0])
     >>> own, total = summarise_total(row, {}, 2.0, {})
     >>> own.percentiles[50.0], total.percentiles[50.0], row.tolist()
     (2.0, 4.0, [6.0, 2.0, 4.0])
     """
-    if factor <= 0.0 or not np.isfinite(samples).all():
-        own = summarise(samples, figures)
-        with np.errstate(over="ignore", invalid="ignore"):  # a total past float64's range: inf
+    with np.errstate(over="ignore", invalid="ignore"):  # a total past float64's range: inf
+        tallied = _tallied(samples) if factor > 0.0 else None
+        ends = None if tallied is None else tallied.ordered[[0, samples.size - 1]]
+        if ends is None or not np.isfinite(ends * factor).all():
+            own = summarise(samples, figures)
             samples *= factor
-        return own, summarise(samples, total_figures)
-    with np.errstate(over="ignore", invalid="ignore"):
-        ordered = _sorted(samples)
-        own = _summary(samples, 0, figures, ordered)
-        samples *= factor
-        if ordered.size and not np.isfinite(ordered[[0, -1]] * factor).all():  # an overflow
-            del ordered
             return own, summarise(samples, total_figures)
-        ordered *= factor
-        return own, _summary(samples, 0, total_figures, ordered)
+        own = _summary(samples, 0, figures, tallied)
+        samples *= factor
+        tallied.ordered.scale(factor)
+        total = _Tallied(*_moments(samples, 1), tallied.ordered)  # a sort's copy is in slot 0
+        return own, _summary(samples, 0, total_figures, total)
 
 
 def _finite(samples: np.ndarray) -> np.ndarray:
@@ -190,8 +192,8 @@ def summarise_rows(
 ) -> list[NodeSummary]:
     """:func:`summarise` of each row of ``rows`` with its ``figures``, ``workers`` at a time.
 
-    The outputs are independent, and numpy's sort, the larger part of a summary,
-    runs without the GIL, so threads summarise several outputs at once; each
+    The outputs are independent, and the summaries' compiled passes and numpy's
+    sorts run without the GIL, so threads summarise several outputs at once; each
     summary is the one :func:`summarise` gives alone. Each thread holds one
     output's working copies, so ``workers`` bounds the memory beyond the rows.
 
@@ -206,10 +208,11 @@ def summarise_rows(
 def in_threads(tasks: Sequence[Callable[[], T]], workers: int = 1) -> list[T]:
     """Each task's result, in order, calling ``workers`` of them at a time.
 
-    For summaries and rankings: numpy's sorts, most of their work, run without
-    the GIL, so independent outputs keep several cores busy. Each thread's
-    summaries share its scratch arrays (a sorted copy, a temporary), freed when
-    the tasks are done: a fresh array for each large output costs page faults.
+    For summaries and rankings: their compiled passes and numpy's sorts, most of
+    their work, run without the GIL, so independent outputs keep several cores
+    busy. Each thread's summaries share its scratch arrays (a sorted copy, a
+    temporary), freed when the tasks are done: a fresh array for each large
+    output costs page faults.
 
     >>> in_threads([lambda: 1, lambda: 2], workers=2)
     [1, 2]
@@ -235,28 +238,171 @@ def _call(task: Callable[[], T]) -> T:
 _SQUARES_UNDERFLOW = 2.0**-450
 _LEVELS = np.array(PERCENTILES) / 100
 _SKETCH = np.array(SKETCH_LEVELS) / 100
+JUMP_REACH = 3.0  # binomial spans either side of a percentile in which an atom's edge counts
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """The (0-based, fractional) ranks a summary of ``n`` finite samples reads, and every
+    whole rank they and the atom windows of :func:`_percentile_se` touch (``ranks``)."""
+
+    levels: np.ndarray  # the percentiles'
+    sketch: np.ndarray  # the quantile sketch's
+    spans: np.ndarray  # d = sqrt(n·p·(1−p)) of each percentile
+    low: np.ndarray  # one span either side of each percentile
+    high: np.ndarray
+    first: np.ndarray  # JUMP_REACH spans either side
+    last: np.ndarray
+    ranks: np.ndarray  # sorted, each once
+
+
+@functools.lru_cache(maxsize=16)
+def _reads(n: int) -> _Reads:
+    """What a summary of ``n`` finite samples reads (:class:`_Reads`)."""
+    top = n - 1
+    levels, sketch = top * _LEVELS, top * _SKETCH
+    spans = np.sqrt(n * _LEVELS * (1 - _LEVELS))
+    low, high = np.clip(levels - spans, 0, top), np.clip(levels + spans, 0, top)
+    first = np.clip(levels - JUMP_REACH * spans, 0, top)
+    last = np.clip(levels + JUMP_REACH * spans, 0, top)
+    touched = [np.array([0, top])]
+    for fractional in (levels, sketch, low, high, first, last):
+        below = np.floor(fractional).astype(np.intp)
+        touched += [below, np.minimum(below + 1, top)]
+    touched += [np.arange(int(a), min(int(np.ceil(b)) + 1, n)) for a, b in zip(first, last)]
+    ranks = np.unique(np.concatenate(touched))
+    return _Reads(levels, sketch, spans, low, high, first, last, ranks)
+
+
+class _Ordered:
+    """Order statistics of ``size`` finite samples: all of them in order (``ranks`` None),
+    or those at the sorted whole ``ranks`` a summary reads (:func:`_reads`)."""
+
+    def __init__(self, size: int, values: np.ndarray, ranks: np.ndarray | None = None) -> None:
+        self.size, self.values, self.ranks = size, values, ranks
+
+    def __getitem__(self, at: np.ndarray | slice | list[int]) -> np.ndarray:
+        """The order statistics at whole ranks ``at`` (an array, a list or a slice)."""
+        if self.ranks is None:
+            return self.values[at]
+        if isinstance(at, slice):
+            at = np.arange(*at.indices(self.size))
+        return self.values[np.searchsorted(self.ranks, at)]
+
+    def scale(self, factor: float) -> None:
+        """Multiply them by ``factor`` (positive: the order stays), in place."""
+        self.values *= factor
+
+
+class _Tallied(NamedTuple):
+    """What a summary reads of finite samples: their mean, std (NaN below two) and order
+    statistics."""
+
+    mean: float
+    std: float
+    ordered: _Ordered
+
+
+_TALLY_FROM = 1 << 17  # samples from which the compiled passes beat numpy's sort
+_TALLY_SAMPLE = 4096  # samples that place the bins
+_TAIL = 0.005  # the share of that sample below the bins, and above them
+_GATHER_AT_MOST = 0.4  # the share of the samples the wanted bins may hold; else a sort
+
+
+def _tallied(samples: np.ndarray) -> _Tallied | None:
+    """Mean, std and order statistics of ``samples`` by the compiled passes of
+    :mod:`.compile.tally` (bit for bit what numpy gives); None where that does not pay (a
+    small run) or does not apply (a sample that is not finite, a sum past float64's range).
+
+    The bins sit between the quantiles at ``_TAIL`` and 1 − ``_TAIL`` of an even
+    sample of the samples, each tail a bin of its own; where a few bins would
+    hold most samples (a discrete input, an atom), numpy sorts them instead.
+    """
+    n = samples.size
+    if n < _TALLY_FROM:
+        return None
+    from .compile import kernel, tally  # here: runs too small for these never load them
+
+    sample = np.sort(samples[:: n // _TALLY_SAMPLE])
+    tail = int(_TAIL * sample.size)
+    low, high = float(sample[tail]), float(sample[-1 - tail])
+    scale = tally.BINS / (high - low) if high > low else 0.0
+    binned = 0.0 < scale < math.inf and np.count_nonzero(np.diff(sample)) > sample.size // 2
+    counts = np.empty(tally.BINS + 2 if binned else 0, dtype=np.int64)
+    params, sums = np.array([low, scale]), np.empty(2)
+    kernel.tally(samples, np.array([n, counts.size, 2, tally.MOMENTS]), params, counts, sums)
+    if not math.isfinite(sums[0]):  # a sample that is not finite, or an overflow
+        return None
+    mean, std = float(sums[0] / n), math.sqrt(sums[1] / (n - 1))
+    ordered = _selected(samples, params, counts) if binned else None
+    return _Tallied(mean, std, ordered or _sorted(samples))
+
+
+def _selected(samples: np.ndarray, params: np.ndarray, counts: np.ndarray) -> _Ordered | None:
+    """The order statistics a summary reads, from the samples' bins' ``counts``: only the
+    bins holding one are copied out (in bin order) and sorted. None where those bins
+    hold more than ``_GATHER_AT_MOST`` of the samples."""
+    from .compile import kernel, tally
+
+    n = samples.size
+    ranks = _reads(n).ranks
+    first = np.zeros(counts.size + 1, dtype=np.int64)  # each bin's first rank
+    np.cumsum(counts, out=first[1:])
+    bins = np.searchsorted(first, ranks, side="right") - 1  # the bin of each rank read
+    wanted = bins[np.flatnonzero(np.diff(bins, prepend=-1))]
+    sizes = first[wanted + 1] - first[wanted]
+    size = int(sizes.sum())
+    if size > _GATHER_AT_MOST * n:
+        return None
+    starts = np.zeros(wanted.size, dtype=np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    next_at = np.full(counts.size, -1, dtype=np.int64)
+    next_at[wanted] = starts
+    gathered = np.empty(size)
+    kernel.tally(samples, np.array([n, counts.size, size, tally.GATHER]), params, next_at, gathered)
+    gathered.sort()
+    at = starts[np.searchsorted(wanted, bins)] + (ranks - first[bins])
+    return _Ordered(n, gathered[at], ranks)
+
+
+def _moments(finite: np.ndarray, slot: int) -> tuple[float, float]:
+    """Mean and std (NaN below two) of ``finite`` samples, numpy's bit for bit: by the
+    compiled pass where it pays, else numpy with scratch ``slot`` (see :func:`_work`)."""
+    n = finite.size
+    if n >= _TALLY_FROM:
+        from .compile import kernel, tally
+
+        sums = np.empty(2)
+        nothing = np.empty(0, dtype=np.int64)
+        kernel.tally(finite, np.array([n, 0, 2, tally.MOMENTS]), np.zeros(2), nothing, sums)
+        if math.isfinite(sums[0]):
+            return float(sums[0] / n), math.sqrt(sums[1] / (n - 1))
+    std = _std(finite, _work(n, slot)) if n > 1 else math.nan
+    return float(np.mean(finite)) if n else math.nan, std
 
 
 def _summary(
     finite: np.ndarray,
     nonfinite: int,
     figures: Mapping[str, float],
-    ordered: np.ndarray | None = None,
+    tallied: _Tallied | None = None,
 ) -> NodeSummary:
-    """The summary of ``finite`` samples, sorted here unless ``ordered`` gives them sorted."""
+    """The summary of ``finite`` samples, from ``tallied`` where given."""
     n = finite.size
+    if tallied is None:
+        tallied = _tallied(finite) or _Tallied(*_moments(finite, 0), _sorted(finite))
     percentiles: dict[float, float | None] = dict.fromkeys(PERCENTILES)
     errors: dict[float, float | None] = dict.fromkeys(PERCENTILES)
     stats = dict.fromkeys(("mean", "std", "min", "max", "mean_se"), math.nan)
     quantiles: tuple[float, ...] = ()
-    if n > 1:  # before the sort, so that std's temporary is gone before the sorted copy comes
-        stats["std"] = _std(finite, _work(n, 0 if ordered is None else 1))
+    ordered = tallied.ordered
+    if n > 1:
+        stats["std"] = tallied.std
         stats["mean_se"] = stats["std"] / math.sqrt(n)
-    if ordered is None:
-        ordered = _sorted(finite)
     if n:
-        stats["mean"] = float(np.mean(finite))
-        stats["min"], stats["max"] = float(ordered[0]), float(ordered[-1])
+        reads = _reads(n)
+        stats["mean"] = tallied.mean
+        stats["min"], stats["max"] = (float(v) for v in ordered[[0, n - 1]])
         magnitude = max(-stats["min"], stats["max"])
         if (
             not math.isfinite(stats["mean"])
@@ -264,11 +410,11 @@ def _summary(
             or 0.0 < magnitude < _SQUARES_UNDERFLOW
         ):
             stats.update(_scaled_moments(finite, stats["min"], stats["max"]))
-        levels = _interpolate(ordered, (n - 1) * _LEVELS)
+        levels = _interpolate(ordered, reads.levels)
         percentiles = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, levels, strict=True)}
-        quantiles = tuple(_interpolate(ordered, (n - 1) * _SKETCH).tolist())
+        quantiles = tuple(_interpolate(ordered, reads.sketch).tolist())
     if n > 1:
-        spread = _percentile_se(ordered)
+        spread = _percentile_se(ordered, _reads(n))
         errors = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, spread, strict=True)}
     return NodeSummary(
         **{
@@ -313,12 +459,12 @@ def _std(finite: np.ndarray, squares: np.ndarray) -> float:
     return float(np.sqrt(np.add.reduce(squares) / max(n - 1, 0)))
 
 
-def _sorted(finite: np.ndarray) -> np.ndarray:
-    """``np.sort(finite)``, in the thread's scratch (valid until the thread's next sort)."""
+def _sorted(finite: np.ndarray) -> _Ordered:
+    """All of ``finite`` in order, in the thread's scratch (valid until its next sort)."""
     ordered = _work(finite.size)
     ordered[...] = finite
     ordered.sort()
-    return ordered
+    return _Ordered(finite.size, ordered)
 
 
 def _scaled_moments(finite: np.ndarray, least: float, most: float) -> dict[str, float]:
@@ -350,8 +496,8 @@ def _ldexp(x: float, exponent: int) -> float:
         return math.inf
 
 
-def _interpolate(ordered: np.ndarray, ranks: np.ndarray) -> np.ndarray:
-    """Values at fractional 0-based ``ranks`` of sorted data, as ``np.percentile`` has them.
+def _interpolate(ordered: _Ordered, ranks: np.ndarray) -> np.ndarray:
+    """Values at fractional 0-based ``ranks`` of the ``ordered`` samples, as ``np.percentile`` has them.
 
     The same linear rule, bit for bit (including numpy's switch to interpolating
     from above past the midpoint), without numpy's partition of unsorted data.
@@ -375,22 +521,14 @@ def _linear(low: np.ndarray, high: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(t >= 0.5, high - step * (1 - t), low + step * t)
 
 
-JUMP_REACH = 3.0  # binomial spans either side of a percentile in which an atom's edge counts
-
-
-def _percentile_se(ordered: np.ndarray) -> np.ndarray:
+def _percentile_se(ordered: _Ordered, reads: _Reads) -> np.ndarray:
     """Each percentile's binomial standard error, widened at an atom (see :func:`summarise`)."""
-    n = ordered.size
-    centre = (n - 1) * _LEVELS
-    d = np.sqrt(n * _LEVELS * (1 - _LEVELS))
-    low = _interpolate(ordered, np.clip(centre - d, 0, n - 1))
-    high = _interpolate(ordered, np.clip(centre + d, 0, n - 1))
-    first = np.clip(centre - JUMP_REACH * d, 0, n - 1)
-    last = np.clip(centre + JUMP_REACH * d, 0, n - 1)
-    outer_low, outer_high = _interpolate(ordered, first), _interpolate(ordered, last)
+    low, high = _interpolate(ordered, reads.low), _interpolate(ordered, reads.high)
+    outer_low = _interpolate(ordered, reads.first)
+    outer_high = _interpolate(ordered, reads.last)
     jumps = [
         _has_atom(ordered[int(a) : int(np.ceil(b)) + 1], width)
-        for a, b, width in zip(first, last, d, strict=True)
+        for a, b, width in zip(reads.first, reads.last, reads.spans, strict=True)
     ]
     jump = np.array(jumps) & (outer_high > outer_low)
     return np.where(jump, _half_distance(outer_low, outer_high), _half_distance(low, high))

@@ -42,6 +42,7 @@ from ..errors import RunError, shown
 from ..functions import FormulaOp
 from .entry import _HELPERS, ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import N_PARAMS, Op, Program
+from .tally import DEPTH
 
 __all__ = [
     "BLOCK",
@@ -52,6 +53,7 @@ __all__ = [
     "load",
     "execute",
     "warm_up",
+    "tally",
     "threads_for",
     "max_threads",
 ]
@@ -66,6 +68,7 @@ _KERNEL_SOURCES = (
     streams.__file__,
     str(Path(__file__).with_name("numba_backend.py")),
     str(Path(__file__).with_name("entry.py")),
+    str(Path(__file__).with_name("tally.py")),
     __file__,
 )
 
@@ -307,6 +310,39 @@ def _ready(
     return address
 
 
+_TALLY_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, *[ctypes.c_void_p] * 9)  # two, then 7 arrays
+_tally: Any = None
+
+
+def tally(
+    samples: np.ndarray, sizes: np.ndarray, params: np.ndarray, counts: np.ndarray, out: np.ndarray
+) -> None:
+    """Run one of the summaries' compiled passes (:mod:`.tally`; ``sizes`` says which):
+    float64 ``samples``, int64 ``sizes``, float64 ``params``, int64 ``counts``, float64 ``out``.
+
+    Linked from the cache, or compiled and cached on first use, like a piece.
+    """
+    global _tally
+    if _tally is None:
+        with _entry_lock:
+            if _tally is None:
+                compile_tally = lambda backend: backend.compile_tally()  # noqa: E731
+                _tally = _TALLY_TYPE(_ready("tally.bin", compile_tally, _PIECES_ENGINE))
+    room = np.zeros(2, dtype=np.uint64)  # for a result and an exception's details
+    arrays = (
+        (samples, np.float64),
+        (sizes, np.int64),
+        (params, np.float64),
+        (counts, np.int64),
+        (out, np.float64),
+        (np.empty(3 * DEPTH, dtype=np.int64), np.int64),  # the summation's stack
+        (np.empty(DEPTH), np.float64),
+    )
+    status = _tally(room.ctypes.data, room.ctypes.data + 8, *(_address(a, t) for a, t in arrays))
+    if status not in _SUCCESS:
+        raise RuntimeError(f"a summary's pass failed (numba status {status}); please report this")
+
+
 _KERNEL_DRAWS = (Op.TRIANGLE, Op.UNIFORM)  # the models the kernel draws itself
 
 
@@ -328,14 +364,16 @@ def _pieces_of(program: Program) -> np.ndarray:
 def warm_up(pieces: bool = False) -> float:
     """Load the kernel from the cache, or compile it; returns seconds taken.
 
-    With ``pieces`` also every :class:`Piece` (the set-up does this once, so that no
-    later run waits for a piece's first compile).
+    With ``pieces`` also every :class:`Piece` and the summaries' passes (the set-up
+    does this once, so that no later run waits for their first compile).
     """
     began = time.perf_counter()
     if pieces:
         with _entry_lock:
             for piece in Piece:
                 _ready_piece(piece)
+        empty = np.zeros(1)
+        tally(empty, np.array([1, 0, 2, 0]), np.zeros(2), np.zeros(0, dtype=np.int64), np.zeros(2))
     program = Program(
         code=np.array([[Op.TRIANGLE, 0, -1, -1, -1]], dtype=np.int64),
         params=np.array([[1.0, 2.0, 3.0, 0.0, 0.0]]),

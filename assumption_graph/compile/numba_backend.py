@@ -32,8 +32,10 @@ from ..distributions.special import normal_cdf
 from ..functions import FormulaOp
 from .entry import ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import CODE_WIDTH, N_PARAMS, Op
+from .tally import FUNCTIONS as _TALLY_FUNCTIONS
+from .tally import DEPTH, MOMENTS, Tally
 
-__all__ = ["compile_kernel", "compile_piece"]
+__all__ = ["compile_kernel", "compile_piece", "compile_tally"]
 
 
 def _compiled(*signature: object, **options: object) -> Callable[[Callable], Callable]:
@@ -64,6 +66,8 @@ _table = _scalars["table_from_u"]
 _ndtri = _scalars["ndtri"]
 _normal_cdf = _inner(normal_cdf)
 _irr_columns = streams.jit_linked(finance.SCALARS, _inner)["irr_columns"]
+_tally = streams.jit_linked(_TALLY_FUNCTIONS, _inner)
+_pairwise_sum, _gather = _tally["pairwise_sum"], _tally["gather"]
 
 
 @intrinsic
@@ -604,6 +608,40 @@ def compile_kernel() -> tuple[KernelObject, int]:
 def compile_piece(piece: Piece) -> tuple[KernelObject, int]:
     """Compile ``piece`` as :func:`compile_kernel` does the kernel: its object code, address."""
     return _native(_PIECES[piece], _piece_signature())
+
+
+def compile_tally() -> tuple[KernelObject, int]:
+    """Compile the summaries' passes (:mod:`.tally`) as :func:`compile_kernel` does the kernel."""
+    floats, ints = numba.types.CPointer(numba.types.float64), numba.types.CPointer(numba.types.int64)
+    signature = numba.types.void(floats, ints, floats, ints, floats, ints, floats)
+    return _native(_tally_entry, signature)
+
+
+_N_TALLY = len(Tally)
+
+
+def _tally_entry(x_p, sizes_p, params_p, counts_p, out_p, stack_p, partial_p):  # noqa: ANN001, ANN202
+    """One of :mod:`.tally`'s passes over the samples at ``x_p``, as ``sizes`` says."""
+    sizes = numba.carray(sizes_p, (_N_TALLY,))
+    n = sizes[Tally.N]
+    x = numba.carray(x_p, (n,))
+    params = numba.carray(params_p, (2,))
+    low, scale = params[0], params[1]
+    counts = numba.carray(counts_p, (sizes[Tally.N_COUNTS],))
+    out = numba.carray(out_p, (sizes[Tally.N_OUT],))
+    if sizes[Tally.MODE] == MOMENTS:
+        stack = numba.carray(stack_p, (3 * DEPTH,))
+        partial = numba.carray(partial_p, (DEPTH,))
+        nothing = counts[:0]
+        total = _pairwise_sum(x, n, math.nan, low, scale, nothing, stack, partial)
+        out[0] = total
+        out[1] = math.nan
+        if math.isfinite(total):  # then every sample is finite
+            for b in range(counts.size):
+                counts[b] = 0
+            out[1] = _pairwise_sum(x, n, total / n, low, scale, counts, stack, partial)
+    else:
+        _gather(x, low, scale, counts, out)
 
 
 def _native(function: Callable, signature: numba.core.typing.Signature) -> tuple[KernelObject, int]:
