@@ -243,8 +243,9 @@ JUMP_REACH = 3.0  # binomial spans either side of a percentile in which an atom'
 
 @dataclass(frozen=True)
 class _Reads:
-    """The (0-based, fractional) ranks a summary of ``n`` finite samples reads, and every
-    whole rank they and the atom windows of :func:`_percentile_se` touch (``ranks``)."""
+    """The (0-based, fractional) ranks a summary of ``n`` finite samples reads, the whole
+    ranks they touch (``points``) and the windows of :func:`_percentile_se` (``windows``:
+    first and end rank, each read whole)."""
 
     levels: np.ndarray  # the percentiles'
     sketch: np.ndarray  # the quantile sketch's
@@ -253,7 +254,8 @@ class _Reads:
     high: np.ndarray
     first: np.ndarray  # JUMP_REACH spans either side
     last: np.ndarray
-    ranks: np.ndarray  # sorted, each once
+    points: np.ndarray  # sorted, each once
+    windows: tuple[tuple[int, int], ...]
 
 
 @functools.lru_cache(maxsize=16)
@@ -269,25 +271,40 @@ def _reads(n: int) -> _Reads:
     for fractional in (levels, sketch, low, high, first, last):
         below = np.floor(fractional).astype(np.intp)
         touched += [below, np.minimum(below + 1, top)]
-    touched += [np.arange(int(a), min(int(np.ceil(b)) + 1, n)) for a, b in zip(first, last)]
-    ranks = np.unique(np.concatenate(touched))
-    return _Reads(levels, sketch, spans, low, high, first, last, ranks)
+    windows = tuple((int(a), min(int(np.ceil(b)) + 1, n)) for a, b in zip(first, last))
+    points = np.unique(np.concatenate(touched))
+    return _Reads(levels, sketch, spans, low, high, first, last, points, windows)
 
 
 class _Ordered:
-    """Order statistics of ``size`` finite samples: all of them in order (``ranks`` None),
-    or those at the sorted whole ``ranks`` a summary reads (:func:`_reads`)."""
+    """Order statistics of ``size`` finite samples: all of them in order, or (with
+    ``first`` and ``place``) the samples of some bins, in order, as :func:`_selected`
+    gathers them: bin b's samples have ranks ``first[b]`` on and sit at ``place[b]`` on."""
 
-    def __init__(self, size: int, values: np.ndarray, ranks: np.ndarray | None = None) -> None:
-        self.size, self.values, self.ranks = size, values, ranks
+    def __init__(
+        self,
+        size: int,
+        values: np.ndarray,
+        first: np.ndarray | None = None,
+        place: np.ndarray | None = None,
+    ) -> None:
+        self.size, self.values, self.first, self.place = size, values, first, place
 
     def __getitem__(self, at: np.ndarray | slice | list[int]) -> np.ndarray:
-        """The order statistics at whole ranks ``at`` (an array, a list or a slice)."""
-        if self.ranks is None:
+        """The order statistics at whole ranks ``at`` (an array, a list or a slice), each
+        in a gathered bin."""
+        if self.first is None or self.place is None:
             return self.values[at]
-        if isinstance(at, slice):
-            at = np.arange(*at.indices(self.size))
-        return self.values[np.searchsorted(self.ranks, at)]
+        if isinstance(at, slice):  # a window's bins are gathered whole, so its values are a run
+            start, stop, _ = at.indices(self.size)
+            first = int(self._places(np.array([start]))[0])
+            return self.values[first : first + max(0, stop - start)]
+        return self.values[self._places(np.asarray(at))]
+
+    def _places(self, ranks: np.ndarray) -> np.ndarray:
+        assert self.first is not None and self.place is not None
+        bins = np.searchsorted(self.first, ranks, side="right") - 1
+        return self.place[bins] + (ranks - self.first[bins])
 
     def scale(self, factor: float) -> None:
         """Multiply them by ``factor`` (positive: the order stays), in place."""
@@ -310,75 +327,97 @@ _GATHER_AT_MOST = 0.4  # the share of the samples the wanted bins may hold; else
 
 
 def _tallied(samples: np.ndarray) -> _Tallied | None:
-    """Mean, std and order statistics of ``samples`` by the compiled passes of
-    :mod:`.compile.tally` (bit for bit what numpy gives); None where that does not pay (a
-    small run) or does not apply (a sample that is not finite, a sum past float64's range).
-
-    The bins sit between the quantiles at ``_TAIL`` and 1 − ``_TAIL`` of an even
-    sample of the samples, each tail a bin of its own; where a few bins would
-    hold most samples (a discrete input, an atom), numpy sorts them instead.
+    """Mean, std and order statistics of ``samples``: numpy's mean, and the std and the
+    order statistics a summary reads by the compiled passes of :mod:`.compile.tally` (bit
+    for bit what numpy gives); None where that does not pay (a small run) or does not
+    apply (a sample that is not finite, a sum past float64's range). Where the bins
+    would not pay (:func:`_bins`), numpy sorts the samples.
     """
     n = samples.size
     if n < _TALLY_FROM:
         return None
-    from .compile import kernel, tally  # here: runs too small for these never load them
+    from .compile import tally  # here: runs too small for the compiled passes never load them
 
-    sample = np.sort(samples[:: n // _TALLY_SAMPLE])
-    tail = int(_TAIL * sample.size)
-    low, high = float(sample[tail]), float(sample[-1 - tail])
-    scale = tally.BINS / (high - low) if high > low else 0.0
-    binned = 0.0 < scale < math.inf and np.count_nonzero(np.diff(sample)) > sample.size // 2
-    counts = np.empty(tally.BINS + 2 if binned else 0, dtype=np.int64)
-    params, sums = np.array([low, scale]), np.empty(2)
-    kernel.tally(samples, np.array([n, counts.size, 2, tally.MOMENTS]), params, counts, sums)
-    if not math.isfinite(sums[0]):  # a sample that is not finite, or an overflow
+    total = np.add.reduce(samples)  # finite only where every sample is
+    if not math.isfinite(total):  # a sample that is not finite, or an overflow
         return None
-    mean, std = float(sums[0] / n), math.sqrt(sums[1] / (n - 1))
-    ordered = _selected(samples, params, counts) if binned else None
+    params = _bins(samples)
+    counts = np.empty(tally.BINS + 2 if params is not None else 0, dtype=np.int64)
+    mean = float(total / n)
+    std = _compiled_std(samples, mean, np.zeros(2) if params is None else params, counts)
+    ordered = None if params is None else _selected(samples, params, counts)
     return _Tallied(mean, std, ordered or _sorted(samples))
 
 
+def _compiled_std(samples: np.ndarray, mean: float, bins: np.ndarray, counts: np.ndarray) -> float:
+    """numpy's std (``ddof=1``) of ``samples`` around their ``mean``, bit for bit, by the
+    compiled pass that also counts them into ``counts`` by the ``bins`` (:func:`_bins`)."""
+    from .compile import kernel, tally
+
+    squares = np.empty(1)
+    params = np.array([*bins, mean])
+    sizes = np.array([samples.size, counts.size, 1, tally.MOMENTS])
+    kernel.tally(samples, sizes, params, counts, squares)
+    return math.sqrt(squares[0] / (samples.size - 1))
+
+
+def _bins(samples: np.ndarray) -> np.ndarray | None:
+    """The bins of :mod:`.compile.tally` for ``samples`` (no NaN) as its ``params`` (low
+    edge, bins per unit): ``BINS`` between the quantiles at ``_TAIL`` and 1 − ``_TAIL`` of
+    an even sample of them; None where a few bins would hold most samples (a
+    discrete input, an atom)."""
+    from .compile import tally
+
+    sample = np.sort(samples[:: max(1, samples.size // _TALLY_SAMPLE)])
+    tail = int(_TAIL * sample.size)
+    low, high = float(sample[tail]), float(sample[-1 - tail])
+    scale = tally.BINS / (high - low) if high > low else 0.0
+    if 0.0 < scale < math.inf and np.count_nonzero(np.diff(sample)) > sample.size // 2:
+        return np.array([low, scale])
+    return None
+
+
 def _selected(samples: np.ndarray, params: np.ndarray, counts: np.ndarray) -> _Ordered | None:
-    """The order statistics a summary reads, from the samples' bins' ``counts``: only the
-    bins holding one are copied out (in bin order) and sorted. None where those bins
-    hold more than ``_GATHER_AT_MOST`` of the samples."""
+    """The order statistics a summary reads (:func:`_reads`), from the samples' bins'
+    ``counts``: only the bins holding one are copied out (in bin order) and sorted.
+    None where those bins hold more than ``_GATHER_AT_MOST`` of the samples."""
     from .compile import kernel, tally
 
     n = samples.size
-    ranks = _reads(n).ranks
-    first = np.zeros(counts.size + 1, dtype=np.int64)  # each bin's first rank
+    reads = _reads(n)
+    first = np.zeros(counts.size + 1, dtype=np.int64)  # each bin's first rank, and the end
     np.cumsum(counts, out=first[1:])
-    bins = np.searchsorted(first, ranks, side="right") - 1  # the bin of each rank read
-    wanted = bins[np.flatnonzero(np.diff(bins, prepend=-1))]
-    sizes = first[wanted + 1] - first[wanted]
-    size = int(sizes.sum())
+
+    def bin_of(ranks: np.ndarray) -> np.ndarray:
+        return np.searchsorted(first, ranks, side="right") - 1
+
+    ends = bin_of(np.array(reads.windows).reshape(-1) - [0, 1] * len(reads.windows))
+    wanted = np.zeros(counts.size, dtype=bool)
+    wanted[bin_of(reads.points)] = True
+    for a, b in ends.reshape(-1, 2):
+        wanted[a : b + 1] = True
+    wanted &= counts > 0
+    size = int(counts[wanted].sum())
     if size > _GATHER_AT_MOST * n:
         return None
-    starts = np.zeros(wanted.size, dtype=np.int64)
-    np.cumsum(sizes[:-1], out=starts[1:])
-    next_at = np.full(counts.size, -1, dtype=np.int64)
-    next_at[wanted] = starts
-    gathered = np.empty(size)
-    kernel.tally(samples, np.array([n, counts.size, size, tally.GATHER]), params, next_at, gathered)
+    place = np.full(counts.size, -1, dtype=np.int64)
+    place[wanted] = np.cumsum(counts[wanted]) - counts[wanted]
+    gathered = np.empty(size + 1)  # and a spare place (see tally.gather)
+    sizes = np.array([n, counts.size, gathered.size, tally.GATHER])
+    kernel.tally(samples, sizes, np.array([*params, 0.0]), place.copy(), gathered)
+    gathered = gathered[:size]
     gathered.sort()
-    at = starts[np.searchsorted(wanted, bins)] + (ranks - first[bins])
-    return _Ordered(n, gathered[at], ranks)
+    return _Ordered(n, gathered, first, place)
 
 
 def _moments(finite: np.ndarray, slot: int) -> tuple[float, float]:
-    """Mean and std (NaN below two) of ``finite`` samples, numpy's bit for bit: by the
-    compiled pass where it pays, else numpy with scratch ``slot`` (see :func:`_work`)."""
+    """Mean and std (NaN below two) of ``finite`` samples, numpy's bit for bit: the std by
+    the compiled pass where that pays, else numpy's with scratch ``slot`` (:func:`_work`)."""
     n = finite.size
-    if n >= _TALLY_FROM:
-        from .compile import kernel, tally
-
-        sums = np.empty(2)
-        nothing = np.empty(0, dtype=np.int64)
-        kernel.tally(finite, np.array([n, 0, 2, tally.MOMENTS]), np.zeros(2), nothing, sums)
-        if math.isfinite(sums[0]):
-            return float(sums[0] / n), math.sqrt(sums[1] / (n - 1))
-    std = _std(finite, _work(n, slot)) if n > 1 else math.nan
-    return float(np.mean(finite)) if n else math.nan, std
+    mean = float(np.mean(finite)) if n else math.nan
+    if n >= _TALLY_FROM and math.isfinite(mean):
+        return mean, _compiled_std(finite, mean, np.zeros(2), np.empty(0, dtype=np.int64))
+    return mean, _std(finite, _work(n, slot)) if n > 1 else math.nan
 
 
 def _summary(
@@ -753,11 +792,16 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     number or a half, exact in a float), without importing scipy.stats, which
     takes longer than a small run. The order comes from a sort of the values'
     bits with each one's index in the lowest bits (:func:`_sorted_order`): numpy
-    sorts numbers several times as fast as it argsorts them.
+    sorts numbers several times as fast as it argsorts them; in a large run, a
+    compiled pass then gives the ranks (:func:`_compiled_ranks`).
 
     >>> average_ranks(np.array([3.0, 1.0, 3.0, 2.0])).tolist()
     [3.5, 1.0, 3.5, 2.0]
     """
+    if values.size >= _TALLY_FROM and not _mostly_tied(values):
+        compiled = _compiled_ranks(values)
+        if compiled is not None:
+            return compiled
     order, first = _sorted_order(values)
     ranks = np.empty(values.size)
     if first.all():  # no ties: the ranks 1 to n
@@ -770,6 +814,25 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     del starts, counts
     ranks[order] = in_order
     return ranks
+
+
+def _compiled_ranks(values: np.ndarray) -> np.ndarray | None:
+    """:func:`average_ranks` by one numpy sort of the values' keys (:func:`_order_keys`)
+    with their lowest bits replaced by each value's index, and a compiled pass
+    (:func:`.compile.tally.ranks_from_keys`) that gives the ranks from that order;
+    None where many values agree in their keys' high bits (the pass would be slow)."""
+    from .compile import kernel, tally
+
+    n = values.size
+    shift = max(1, (n - 1).bit_length())
+    packed = _order_keys(values)
+    packed &= ~np.uint64((1 << shift) - 1)
+    packed |= np.arange(n, dtype=np.uint64)
+    packed.sort()
+    ranks = np.empty(n)
+    sizes = np.array([n, n, n, tally.RANKS])
+    kernel.tally(values, sizes, np.array([0.0, 0.0, shift]), packed.view(np.int64), ranks)
+    return None if math.isnan(ranks[0]) else ranks
 
 
 _SIGN = np.uint64(1 << 63)

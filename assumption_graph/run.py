@@ -212,7 +212,10 @@ class Simulator:
         while the others summarise; a node's total reuses its sort.
         """
         rows = {node_id: out[k] for k, node_id in enumerate(run_ids)}
-        tasks: list[Callable[[], Any]] = []
+        scaled_ids = {x for x in summarised if x in self.case.totals}
+        first = [x for x in correlated if x not in scaled_ids]
+        # the rankings first: the longest tasks, so that no core ends the pool alone on one
+        tasks: list[Callable[[], Any]] = [functools.partial(finite_ranks, rows[x]) for x in first]
         for node_id in summarised:
             row, own = rows[node_id], figures[node_id]
             factor = self.case.totals.get(node_id)
@@ -221,18 +224,15 @@ class Simulator:
             else:
                 total = {name: value * factor for name, value in own.items()}
                 tasks.append(functools.partial(summarise_total, row, own, factor, total))
-        scaled_ids = {x for x in summarised if x in self.case.totals}
-        first = [x for x in correlated if x not in scaled_ids]
-        tasks += [functools.partial(finite_ranks, rows[x]) for x in first]
         working = RANK_ROWS if correlated else SUMMARY_ROWS
         done = in_threads(tasks, _workers(threads, out.shape[1], working))
+        ranked = dict(zip(first, done, strict=False))
         summaries, totals = {}, {}
-        for node_id, summary in zip(summarised, done, strict=False):
+        for node_id, summary in zip(summarised, done[len(first) :], strict=True):
             if isinstance(summary, tuple):
                 summaries[node_id], totals[node_id] = summary
             else:
                 summaries[node_id] = summary
-        ranked = dict(zip(first, done[len(summarised) :], strict=True))
         ranked.update((x, finite_ranks(rows[x])) for x in correlated if x not in ranked)
         return summaries, totals, {x: ranked[x] for x in correlated}
 

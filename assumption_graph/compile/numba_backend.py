@@ -33,7 +33,7 @@ from ..functions import FormulaOp
 from .entry import ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import CODE_WIDTH, N_PARAMS, Op
 from .tally import FUNCTIONS as _TALLY_FUNCTIONS
-from .tally import DEPTH, MOMENTS, Tally
+from .tally import DEPTH, GATHER, MOMENTS, Tally
 
 __all__ = ["compile_kernel", "compile_piece", "compile_tally"]
 
@@ -67,7 +67,9 @@ _ndtri = _scalars["ndtri"]
 _normal_cdf = _inner(normal_cdf)
 _irr_columns = streams.jit_linked(finance.SCALARS, _inner)["irr_columns"]
 _tally = streams.jit_linked(_TALLY_FUNCTIONS, _inner)
-_pairwise_sum, _gather = _tally["pairwise_sum"], _tally["gather"]
+_squares_sum, _gather, _ranks_from_keys = (
+    _tally[name] for name in ("squares_sum", "gather", "ranks_from_keys")
+)
 
 
 @intrinsic
@@ -625,23 +627,20 @@ def _tally_entry(x_p, sizes_p, params_p, counts_p, out_p, stack_p, partial_p):  
     sizes = numba.carray(sizes_p, (_N_TALLY,))
     n = sizes[Tally.N]
     x = numba.carray(x_p, (n,))
-    params = numba.carray(params_p, (2,))
+    params = numba.carray(params_p, (3,))
     low, scale = params[0], params[1]
     counts = numba.carray(counts_p, (sizes[Tally.N_COUNTS],))
     out = numba.carray(out_p, (sizes[Tally.N_OUT],))
     if sizes[Tally.MODE] == MOMENTS:
         stack = numba.carray(stack_p, (3 * DEPTH,))
         partial = numba.carray(partial_p, (DEPTH,))
-        nothing = counts[:0]
-        total = _pairwise_sum(x, n, math.nan, low, scale, nothing, stack, partial)
-        out[0] = total
-        out[1] = math.nan
-        if math.isfinite(total):  # then every sample is finite
-            for b in range(counts.size):
-                counts[b] = 0
-            out[1] = _pairwise_sum(x, n, total / n, low, scale, counts, stack, partial)
-    else:
+        for b in range(counts.size):
+            counts[b] = 0
+        out[0] = _squares_sum(x, n, params[2], low, scale, counts, stack, partial)
+    elif sizes[Tally.MODE] == GATHER:
         _gather(x, low, scale, counts, out)
+    else:
+        _ranks_from_keys(x, counts, int(params[2]), out)
 
 
 def _native(function: Callable, signature: numba.core.typing.Signature) -> tuple[KernelObject, int]:

@@ -3,17 +3,19 @@
 A summary needs the samples' mean and standard deviation exactly as numpy has
 them, and a few hundred of their order statistics (percentiles, the quantile
 sketch, the standard errors' neighbours). numpy sorts a million samples in
-about 13 ms; these passes give the same numbers in a few:
+about 13 ms; numpy's sum and these passes give the same numbers in a few:
 
-- :func:`pairwise_sum` adds as numpy's ``add.reduce`` does over a contiguous
-  array (its pairwise summation: blocks of at most 128 with eight running
-  sums, halves rounded down to a multiple of eight), so the mean and the
-  squares' sum are numpy's to the bit;
-- the same function sums the squared deviations the same way and, in the
-  same pass, counts the samples in each bin of a monotone map of their
+- :func:`squares_sum` adds the squared deviations from the mean as numpy's
+  ``add.reduce`` does over a contiguous array of them (its pairwise
+  summation: blocks of at most 128 with eight running sums, halves rounded
+  down to a multiple of eight), so the std is numpy's to the bit without an
+  array of squares; in the same pass it counts the samples in each bin of a monotone map of their
   values (:func:`bin_of`); the bins' counts locate every order statistic in a
   bin, and :func:`gather` then copies out only the samples of the bins that
-  hold one, which a sort of that small remainder puts in order.
+  hold one, which a sort of that small remainder puts in order;
+- :func:`ranks_from_keys` gives each sample its average rank from the
+  samples' keys sorted by numpy (a sort of numbers is several times as
+  fast as numpy's argsort).
 
 :mod:`.numba_backend` compiles them (:func:`~.numba_backend.compile_tally`)
 and :mod:`.kernel` caches and loads them like the kernel's pieces. They stay
@@ -22,6 +24,7 @@ plain Python here, without numba, like :mod:`..finance`'s scalars.
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 
 import numpy as np
@@ -31,11 +34,14 @@ __all__ = [
     "BINS",
     "MOMENTS",
     "GATHER",
+    "RANKS",
+    "LONGEST_GROUP",
     "Tally",
     "DEPTH",
-    "pairwise_sum",
+    "squares_sum",
     "bin_of",
     "gather",
+    "ranks_from_keys",
 ]
 
 
@@ -45,13 +51,14 @@ class Tally(IntEnum):
     N = 0  # samples
     N_COUNTS = 1  # the counts' (or the next places') size
     N_OUT = 2  # the out array's size
-    MODE = 3  # MOMENTS or GATHER
+    MODE = 3  # MOMENTS, GATHER or RANKS
 
 
-# The compiled entry's two passes. MOMENTS: out[0] = the samples' sum; where it is
-# finite, out[1] = the squared deviations' sum, and counts = the bins' counts.
-# GATHER: the wanted bins' samples into out, counts being the next places.
-MOMENTS, GATHER = 0, 1
+# The compiled entry's passes. MOMENTS: out[0] = the sum of the squared deviations
+# from params[2] (the mean), counts = the bins' counts. GATHER: the wanted bins'
+# samples into out (and its spare last place), counts being the next places. RANKS:
+# each sample's average rank into out, from its sorted keys in counts.
+MOMENTS, GATHER, RANKS = 0, 1, 2
 
 BINS = 1 << 15  # bins between the two tails: a counts array stays in the L2 cache
 _TOP = float(BINS + 1)  # the upper tail's bin
@@ -61,22 +68,22 @@ _BLOCK = 128  # numpy's PW_BLOCKSIZE
 DEPTH = 64  # levels of the summation's halving a stack holds: any n below 2**63
 
 
-def pairwise_sum(
+def squares_sum(
     x: np.ndarray,
     n: int,
-    squares_of: float,
+    mean: float,
     low: float,
     scale: float,
     counts: np.ndarray,
     stack: np.ndarray,
     partial: np.ndarray,
 ) -> float:
-    """numpy's ``add.reduce`` of ``x[:n]`` (``squares_of`` NaN) or of the squares
-    ``(x[:n] - squares_of)**2``, to the bit: its pairwise summation, whose recursion
-    this follows with a stack (compiled recursion cannot be cached as object code).
-    ``stack`` holds ``3·DEPTH`` integers (each level's right half and whether its
-    left one is done), ``partial`` ``DEPTH`` floats (each level's left sum). With
-    ``counts`` not empty each sample is also counted into its :func:`bin_of`.
+    """numpy's ``add.reduce`` of the squares ``(x[:n] - mean)**2``, to the bit: its pairwise
+    summation, whose recursion this follows with a stack (compiled recursion cannot
+    be cached as object code). ``stack`` holds ``3·DEPTH`` integers (each level's
+    right half and whether its left one is done), ``partial`` ``DEPTH`` floats (each
+    level's left sum). Each sample is also counted into ``counts`` by :func:`bin_of`
+    (none where ``counts`` is empty).
     """
     depth = 0
     start = 0
@@ -90,7 +97,7 @@ def pairwise_sum(
             stack[3 * depth + 2] = 0
             depth += 1
             size = half
-        value = _block_sum(x, start, size, squares_of, low, scale, counts)
+        value = _block_sum(x, start, size, mean, low, scale, counts)
         while True:  # up, adding each finished right half to its left one
             if depth == 0:
                 return value
@@ -111,65 +118,107 @@ def bin_of(value: float, low: float, scale: float) -> int:
     return int(min(max((value - low) * scale + 1.0, 0.0), _TOP))
 
 
-def _term(value: float, squares_of: float) -> float:
-    """A summand: ``value``, or its squared deviation from ``squares_of`` unless that is NaN."""
-    if squares_of != squares_of:
-        return value
-    d = value - squares_of
+def _square(value: float, mean: float) -> float:
+    d = value - mean
     return d * d
 
 
 def _block_sum(
-    x: np.ndarray,
-    lo: int,
-    n: int,
-    squares_of: float,
-    low: float,
-    scale: float,
-    counts: np.ndarray,
+    x: np.ndarray, lo: int, n: int, mean: float, low: float, scale: float, counts: np.ndarray
 ) -> float:
-    """numpy's sum of a block of at most 128 terms: eight running sums, then the rest."""
+    """numpy's sum of a block of at most 128 squares: eight running sums, then the rest."""
     if counts.size:
         for i in range(lo, lo + n):
             counts[bin_of(x[i], low, scale)] += 1
     if n < 8:
         total = 0.0
         for i in range(lo, lo + n):
-            total += _term(x[i], squares_of)
+            total += _square(x[i], mean)
         return total
-    r0, r1 = _term(x[lo], squares_of), _term(x[lo + 1], squares_of)
-    r2, r3 = _term(x[lo + 2], squares_of), _term(x[lo + 3], squares_of)
-    r4, r5 = _term(x[lo + 4], squares_of), _term(x[lo + 5], squares_of)
-    r6, r7 = _term(x[lo + 6], squares_of), _term(x[lo + 7], squares_of)
+    r0, r1 = _square(x[lo], mean), _square(x[lo + 1], mean)
+    r2, r3 = _square(x[lo + 2], mean), _square(x[lo + 3], mean)
+    r4, r5 = _square(x[lo + 4], mean), _square(x[lo + 5], mean)
+    r6, r7 = _square(x[lo + 6], mean), _square(x[lo + 7], mean)
     i = lo + 8
     whole = lo + n - n % 8
     while i < whole:
-        r0 += _term(x[i], squares_of)
-        r1 += _term(x[i + 1], squares_of)
-        r2 += _term(x[i + 2], squares_of)
-        r3 += _term(x[i + 3], squares_of)
-        r4 += _term(x[i + 4], squares_of)
-        r5 += _term(x[i + 5], squares_of)
-        r6 += _term(x[i + 6], squares_of)
-        r7 += _term(x[i + 7], squares_of)
+        r0 += _square(x[i], mean)
+        r1 += _square(x[i + 1], mean)
+        r2 += _square(x[i + 2], mean)
+        r3 += _square(x[i + 3], mean)
+        r4 += _square(x[i + 4], mean)
+        r5 += _square(x[i + 5], mean)
+        r6 += _square(x[i + 6], mean)
+        r7 += _square(x[i + 7], mean)
         i += 8
     total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     while i < lo + n:
-        total += _term(x[i], squares_of)
+        total += _square(x[i], mean)
         i += 1
     return total
 
 
 def gather(x: np.ndarray, low: float, scale: float, next_at: np.ndarray, out: np.ndarray) -> None:
     """Copy each sample whose bin has a place in ``out`` to that place: ``next_at[bin]`` is
-    where the bin's next sample goes, -1 for a bin not wanted. Bins come out in order."""
+    where the bin's next sample goes, -1 for a bin not wanted. Bins come out in order.
+
+    ``out`` has one place more, which every unwanted sample is written to: a store
+    either way costs less than a branch mispredicted at random samples.
+    """
+    spare = out.size - 1
     for i in range(x.size):
-        b = bin_of(x[i], low, scale)
+        value = x[i]
+        b = bin_of(value, low, scale)
         at = next_at[b]
-        if at >= 0:
-            out[at] = x[i]
-            next_at[b] = at + 1
+        wanted = at >= 0
+        out[at if wanted else spare] = value
+        next_at[b] = at + 1 if wanted else at
+
+
+LONGEST_GROUP = 64  # samples sharing their keys' high bits that a rank pass puts in order
+
+
+def ranks_from_keys(x: np.ndarray, keys: np.ndarray, shift: int, ranks: np.ndarray) -> None:
+    """Each sample's rank (1 to n) into ``ranks``, ties sharing the average of theirs.
+
+    ``keys`` hold, sorted, each sample's order key (its bits in IEEE 754's total
+    order) with the lowest ``shift`` bits replaced by its index, as int64. Samples
+    whose keys agree above those bits are put in order by value here, ties
+    found among them; ``ranks[0]`` is NaN where more than ``LONGEST_GROUP`` agree
+    and differ (the caller then ranks by another way).
+    """
+    n = x.size
+    index_bits = (1 << shift) - 1
+    p = 0
+    while p < n:
+        high = keys[p] >> shift
+        q = p + 1
+        while q < n and keys[q] >> shift == high:
+            q += 1
+        if q - p > 1:
+            for r in range(p + 1, q):  # insertion sort by value; ties keep their order
+                moving = keys[r]
+                value = x[moving & index_bits]
+                t = r - 1
+                while t >= p and x[keys[t] & index_bits] > value:
+                    if r - p > LONGEST_GROUP:
+                        ranks[0] = math.nan
+                        return
+                    keys[t + 1] = keys[t]
+                    t -= 1
+                keys[t + 1] = moving
+        r = p
+        while r < q:  # runs of equal values share the average of their ranks
+            end = r + 1
+            value = x[keys[r] & index_bits]
+            while end < q and x[keys[end] & index_bits] == value:
+                end += 1
+            rank = (r + 1 + end) * 0.5
+            for t in range(r, end):
+                ranks[keys[t] & index_bits] = rank
+            r = end
+        p = q
 
 
 # In dependency order, for ``streams.jit_linked``.
-FUNCTIONS = (bin_of, _term, _block_sum, pairwise_sum, gather)
+FUNCTIONS = (bin_of, _square, _block_sum, squares_sum, gather, ranks_from_keys)
