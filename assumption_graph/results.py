@@ -292,14 +292,15 @@ class _Ordered:
 
     def __getitem__(self, at: np.ndarray | slice | list[int]) -> np.ndarray:
         """The order statistics at whole ranks ``at`` (an array, a list or a slice), each
-        in a gathered bin."""
+        in a gathered bin. A zero is 0.0: which of the tied -0.0 and 0.0 a sort puts at a
+        rank is up to the sort, so that no figure depends on it."""
         if self.first is None or self.place is None:
-            return self.values[at]
+            return self.values[at] + 0.0
         if isinstance(at, slice):  # a window's bins are gathered whole, so its values are a run
             start, stop, _ = at.indices(self.size)
             first = int(self._places(np.array([start]))[0])
-            return self.values[first : first + max(0, stop - start)]
-        return self.values[self._places(np.asarray(at))]
+            return self.values[first : first + max(0, stop - start)] + 0.0
+        return self.values[self._places(np.asarray(at))] + 0.0
 
     def _places(self, ranks: np.ndarray) -> np.ndarray:
         assert self.first is not None and self.place is not None
@@ -817,21 +818,20 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
 
 
 def _compiled_ranks(values: np.ndarray) -> np.ndarray | None:
-    """:func:`average_ranks` by one numpy sort of the values' keys (:func:`_order_keys`)
-    with their lowest bits replaced by each value's index, and a compiled pass
-    (:func:`.compile.tally.ranks_from_keys`) that gives the ranks from that order;
-    None where many values agree in their keys' high bits (the pass would be slow)."""
+    """:func:`average_ranks` by compiled passes around one numpy sort: the values' keys
+    with each one's index in the lowest bits (:func:`.compile.tally.keys_with_index`),
+    sorted, give the ranks (:func:`.compile.tally.ranks_from_keys`); None where many
+    values agree in their keys' high bits (that pass would be slow). The keys are
+    made in the thread's scratch: a fresh array for them would cost page faults."""
     from .compile import kernel, tally
 
     n = values.size
-    shift = max(1, (n - 1).bit_length())
-    packed = _order_keys(values)
-    packed &= ~np.uint64((1 << shift) - 1)
-    packed |= np.arange(n, dtype=np.uint64)
-    packed.sort()
+    shift = np.array([0.0, 0.0, max(1, (n - 1).bit_length())])
+    keys = _work(n).view(np.int64)
+    kernel.tally(values, np.array([n, n, 0, tally.KEYS]), shift, keys, np.empty(0))
+    keys.view(np.uint64).sort()
     ranks = np.empty(n)
-    sizes = np.array([n, n, n, tally.RANKS])
-    kernel.tally(values, sizes, np.array([0.0, 0.0, shift]), packed.view(np.int64), ranks)
+    kernel.tally(values, np.array([n, n, n, tally.RANKS]), shift, keys, ranks)
     return None if math.isnan(ranks[0]) else ranks
 
 

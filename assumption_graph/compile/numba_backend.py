@@ -33,7 +33,7 @@ from ..functions import FormulaOp
 from .entry import ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import CODE_WIDTH, N_PARAMS, Op
 from .tally import FUNCTIONS as _TALLY_FUNCTIONS
-from .tally import DEPTH, GATHER, MOMENTS, Tally
+from .tally import DEPTH, GATHER, KEYS, MOMENTS, Tally
 
 __all__ = ["compile_kernel", "compile_piece", "compile_tally"]
 
@@ -67,8 +67,8 @@ _ndtri = _scalars["ndtri"]
 _normal_cdf = _inner(normal_cdf)
 _irr_columns = streams.jit_linked(finance.SCALARS, _inner)["irr_columns"]
 _tally = streams.jit_linked(_TALLY_FUNCTIONS, _inner)
-_squares_sum, _gather, _ranks_from_keys = (
-    _tally[name] for name in ("squares_sum", "gather", "ranks_from_keys")
+_squares_sum, _gather, _keys_with_index, _ranks_from_keys = (
+    _tally[name] for name in ("squares_sum", "gather", "keys_with_index", "ranks_from_keys")
 )
 
 
@@ -639,6 +639,8 @@ def _tally_entry(x_p, sizes_p, params_p, counts_p, out_p, stack_p, partial_p):  
         out[0] = _squares_sum(x, n, params[2], low, scale, counts, stack, partial)
     elif sizes[Tally.MODE] == GATHER:
         _gather(x, low, scale, counts, out)
+    elif sizes[Tally.MODE] == KEYS:
+        _keys_with_index(x.view(np.int64), int(params[2]), counts)
     else:
         _ranks_from_keys(x, counts, int(params[2]), out)
 

@@ -13,9 +13,10 @@ about 13 ms; numpy's sum and these passes give the same numbers in a few:
   values (:func:`bin_of`); the bins' counts locate every order statistic in a
   bin, and :func:`gather` then copies out only the samples of the bins that
   hold one, which a sort of that small remainder puts in order;
-- :func:`ranks_from_keys` gives each sample its average rank from the
-  samples' keys sorted by numpy (a sort of numbers is several times as
-  fast as numpy's argsort).
+- :func:`keys_with_index` writes each sample's key (its bits in IEEE 754's
+  total order) with its index in the lowest bits, and :func:`ranks_from_keys`
+  gives each sample its average rank once numpy has sorted those keys (a
+  sort of numbers is several times as fast as numpy's argsort).
 
 :mod:`.numba_backend` compiles them (:func:`~.numba_backend.compile_tally`)
 and :mod:`.kernel` caches and loads them like the kernel's pieces. They stay
@@ -34,6 +35,7 @@ __all__ = [
     "BINS",
     "MOMENTS",
     "GATHER",
+    "KEYS",
     "RANKS",
     "LONGEST_GROUP",
     "Tally",
@@ -41,6 +43,7 @@ __all__ = [
     "squares_sum",
     "bin_of",
     "gather",
+    "keys_with_index",
     "ranks_from_keys",
 ]
 
@@ -51,14 +54,15 @@ class Tally(IntEnum):
     N = 0  # samples
     N_COUNTS = 1  # the counts' (or the next places') size
     N_OUT = 2  # the out array's size
-    MODE = 3  # MOMENTS, GATHER or RANKS
+    MODE = 3  # MOMENTS, GATHER, KEYS or RANKS
 
 
 # The compiled entry's passes. MOMENTS: out[0] = the sum of the squared deviations
 # from params[2] (the mean), counts = the bins' counts. GATHER: the wanted bins'
-# samples into out (and its spare last place), counts being the next places. RANKS:
-# each sample's average rank into out, from its sorted keys in counts.
-MOMENTS, GATHER, RANKS = 0, 1, 2
+# samples into out (and its spare last place), counts being the next places. KEYS:
+# each sample's key with its index in its lowest params[2] bits into counts. RANKS:
+# each sample's average rank into out, from those keys sorted in counts.
+MOMENTS, GATHER, KEYS, RANKS = 0, 1, 2, 3
 
 BINS = 1 << 15  # bins between the two tails: a counts array stays in the L2 cache
 _TOP = float(BINS + 1)  # the upper tail's bin
@@ -175,6 +179,23 @@ def gather(x: np.ndarray, low: float, scale: float, next_at: np.ndarray, out: np
         next_at[b] = at + 1 if wanted else at
 
 
+_SIGN = -(2**63)  # the sign bit, as an int64
+
+
+def keys_with_index(bits: np.ndarray, shift: int, keys: np.ndarray) -> None:
+    """Each sample's order key, its lowest ``shift`` bits replaced by its index, into
+    ``keys``: from the samples' ``bits`` (no NaN), the sign bit set for a positive
+    value and every bit flipped for a negative one, so that the keys, read as unsigned
+    integers, are in the values' order; -0.0 has the key of the 0.0 it equals."""
+    index_bits = (1 << shift) - 1
+    for i in range(bits.size):
+        b = bits[i]
+        if b == _SIGN:  # -0.0
+            b = 0
+        key = ~b if b < 0 else b ^ _SIGN
+        keys[i] = (key & ~index_bits) | i
+
+
 LONGEST_GROUP = 64  # samples sharing their keys' high bits that a rank pass puts in order
 
 
@@ -221,4 +242,4 @@ def ranks_from_keys(x: np.ndarray, keys: np.ndarray, shift: int, ranks: np.ndarr
 
 
 # In dependency order, for ``streams.jit_linked``.
-FUNCTIONS = (bin_of, _square, _block_sum, squares_sum, gather, ranks_from_keys)
+FUNCTIONS = (bin_of, _square, _block_sum, squares_sum, gather, keys_with_index, ranks_from_keys)
