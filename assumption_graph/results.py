@@ -169,8 +169,8 @@ def summarise_total(
     """
     with np.errstate(over="ignore", invalid="ignore"):  # a total past float64's range: inf
         tallied = _tallied(samples) if factor > 0.0 else None
-        ends = None if tallied is None else tallied.ordered[[0, samples.size - 1]]
-        if ends is None or not np.isfinite(ends * factor).all():
+        ends = [0, samples.size - 1]
+        if tallied is None or not np.isfinite(tallied.ordered[ends] * factor).all():
             own = summarise(samples, figures)
             samples *= factor
             return own, summarise(samples, total_figures)
@@ -271,7 +271,7 @@ def _reads(n: int) -> _Reads:
     for fractional in (levels, sketch, low, high, first, last):
         below = np.floor(fractional).astype(np.intp)
         touched += [below, np.minimum(below + 1, top)]
-    windows = tuple((int(a), min(int(np.ceil(b)) + 1, n)) for a, b in zip(first, last))
+    windows = tuple((int(a), min(int(np.ceil(b)) + 1, n)) for a, b in zip(first, last, strict=True))
     points = np.unique(np.concatenate(touched))
     return _Reads(levels, sketch, spans, low, high, first, last, points, windows)
 
@@ -537,7 +537,7 @@ def _ldexp(x: float, exponent: int) -> float:
 
 
 def _interpolate(ordered: _Ordered, ranks: np.ndarray) -> np.ndarray:
-    """Values at fractional 0-based ``ranks`` of the ``ordered`` samples, as ``np.percentile`` has them.
+    """Values at fractional 0-based ``ranks`` of ``ordered`` samples, as ``np.percentile`` has them.
 
     The same linear rule, bit for bit (including numpy's switch to interpolating
     from above past the midpoint), without numpy's partition of unsorted data.

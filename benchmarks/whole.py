@@ -12,20 +12,29 @@
   fused / whole is 1 or more when the whole run is as fast as the hand-written
   kernel alone.
 
+- the business case's summaries alone (every output it summarises, and the
+  rankings of its correlated inputs) by the compiled passes of
+  ``compile/tally.py`` against the plain numpy way (a full sort of each
+  output, numpy's std, rankings by sorted keys), on one thread, alternated:
+  the same figures either way, so the ratio plain / compiled is the passes' gain.
+
 ``--quick`` uses a tenth of the samples.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import assumption_graph as ag
+from assumption_graph import results
 from assumption_graph.compile import kernel
 from assumption_graph.run import Simulator
 
@@ -98,6 +107,40 @@ def layered_against_fused(nodes: int, n: int, repeat: int) -> dict[str, float]:
     }
 
 
+def summaries(n: int, repeat: int) -> dict[str, float]:
+    """The business case's summaries and rankings at ``n`` samples, compiled and plain."""
+    sim = Simulator(ag.load(BUSINESS_CASE))
+    summarised = tuple(dict.fromkeys((*sim.case.case_ids, *sim._output_ids(None))))
+    pairs = sim.run(1000, SEED).correlations
+    correlated = list(dict.fromkeys(x for pair in pairs for x in (pair["a"], pair["b"])))
+    kept = sim.run(n, SEED, outputs=[*summarised, *correlated], keep_samples=True).arrays
+
+    def both_ways() -> tuple[float, float, float, float]:
+        times = []
+        for threshold in (sys.maxsize, results._TALLY_FROM):  # plain numpy, then compiled
+            saved, results._TALLY_FROM = results._TALLY_FROM, threshold
+            try:
+                start = time.perf_counter()  # on one thread with its scratch, as a run has it
+                results.in_threads([partial(results.summarise, kept[x], {}) for x in summarised])
+                middle = time.perf_counter()
+                results.in_threads([partial(results.finite_ranks, kept[x]) for x in correlated])
+                times += [middle - start, time.perf_counter() - middle]
+            finally:
+                results._TALLY_FROM = saved
+        return tuple(times)  # type: ignore[return-value]
+
+    plain, plain_ranks, compiled, compiled_ranks = _best(repeat, both_ways)
+    return {
+        "samples": n,
+        "outputs": len(summarised),
+        "ranked": len(correlated),
+        "plain_seconds": plain,
+        "compiled_seconds": compiled,
+        "plain_rank_seconds": plain_ranks,
+        "compiled_rank_seconds": compiled_ranks,
+    }
+
+
 def render(business: dict[str, float], versus: dict[str, float], nodes: int) -> str:
     """The two tables."""
     business_ratio = business["whole_seconds"] / business["kernel_seconds"]
@@ -120,6 +163,26 @@ def render(business: dict[str, float], versus: dict[str, float], nodes: int) -> 
     return "\n".join(lines)
 
 
+def render_summaries(summary: dict[str, float]) -> str:
+    """The summaries' table: seconds on one thread, plain numpy / compiled."""
+    rows = [
+        ("summaries", summary["outputs"], "plain_seconds", "compiled_seconds"),
+        ("rankings", summary["ranked"], "plain_rank_seconds", "compiled_rank_seconds"),
+    ]
+    lines = [
+        "",
+        f"Business case's summaries at {summary['samples']:.0e} samples"
+        " (one thread, best of rounds)",
+        "what        count   numpy s  compiled s  numpy/compiled",
+    ]
+    for what, count, plain, compiled in rows:
+        lines.append(
+            f"{what:<10}  {count:5d}  {summary[plain]:8.3f}  {summary[compiled]:10.3f}"
+            f"  {summary[plain] / summary[compiled]:13.2f}x"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure and print both tables."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.whole", description=__doc__)
@@ -130,7 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     scale = 10 if args.quick else 1
     business = business_case(1_000_000 // scale, args.repeat)
     versus = layered_against_fused(args.nodes, 20_000_000 // scale, args.repeat)
-    print(render(business, versus, args.nodes))
+    summary = summaries(1_000_000 // scale, args.repeat)
+    print(render(business, versus, args.nodes) + render_summaries(summary))
     return 0
 
 

@@ -27,3 +27,13 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path):
     commands = {row["command"]: row["this"] for row in data["commands"]}
     assert set(commands) == {"check example", "check case", "run case -n 1000"}
     assert all(0 < t["min"] <= t["median"] for t in commands.values())
+
+
+def test_the_whole_benchmarks_summaries_table_times_both_ways():
+    from benchmarks import whole
+
+    timed = whole.summaries(2**17, repeat=1)
+    assert timed["outputs"] > 20 and timed["ranked"] == 3
+    assert all(timed[k] > 0 for k in timed if k.endswith("seconds"))
+    table = whole.render_summaries(timed)
+    assert "summaries" in table and "rankings" in table and "numpy/compiled" in table

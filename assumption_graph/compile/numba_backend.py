@@ -32,8 +32,8 @@ from ..distributions.special import normal_cdf
 from ..functions import FormulaOp
 from .entry import ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import CODE_WIDTH, N_PARAMS, Op
-from .tally import FUNCTIONS as _TALLY_FUNCTIONS
 from .tally import DEPTH, GATHER, KEYS, MOMENTS, Tally
+from .tally import FUNCTIONS as _TALLY_FUNCTIONS
 
 __all__ = ["compile_kernel", "compile_piece", "compile_tally"]
 
@@ -614,7 +614,8 @@ def compile_piece(piece: Piece) -> tuple[KernelObject, int]:
 
 def compile_tally() -> tuple[KernelObject, int]:
     """Compile the summaries' passes (:mod:`.tally`) as :func:`compile_kernel` does the kernel."""
-    floats, ints = numba.types.CPointer(numba.types.float64), numba.types.CPointer(numba.types.int64)
+    floats = numba.types.CPointer(numba.types.float64)
+    ints = numba.types.CPointer(numba.types.int64)
     signature = numba.types.void(floats, ints, floats, ints, floats, ints, floats)
     return _native(_tally_entry, signature)
 
