@@ -392,10 +392,10 @@ def _selected(samples: np.ndarray, params: np.ndarray, counts: np.ndarray) -> _O
     def bin_of(ranks: np.ndarray) -> np.ndarray:
         return np.searchsorted(first, ranks, side="right") - 1
 
-    ends = bin_of(np.array(reads.windows).reshape(-1) - [0, 1] * len(reads.windows))
     wanted = np.zeros(counts.size, dtype=bool)
     wanted[bin_of(reads.points)] = True
-    for a, b in ends.reshape(-1, 2):
+    starts, ends = np.array(reads.windows).T
+    for a, b in zip(bin_of(starts), bin_of(ends - 1), strict=True):  # every bin of a window
         wanted[a : b + 1] = True
     wanted &= counts > 0
     size = int(counts[wanted].sum())
@@ -439,8 +439,8 @@ def _summary(
     if n > 1:
         stats["std"] = tallied.std
         stats["mean_se"] = stats["std"] / math.sqrt(n)
-    if n:
-        reads = _reads(n)
+    reads = _reads(n) if n else None
+    if reads is not None:
         stats["mean"] = tallied.mean
         stats["min"], stats["max"] = (float(v) for v in ordered[[0, n - 1]])
         magnitude = max(-stats["min"], stats["max"])
@@ -453,8 +453,8 @@ def _summary(
         levels = _interpolate(ordered, reads.levels)
         percentiles = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, levels, strict=True)}
         quantiles = tuple(_interpolate(ordered, reads.sketch).tolist())
-    if n > 1:
-        spread = _percentile_se(ordered, _reads(n))
+    if reads is not None and n > 1:
+        spread = _percentile_se(ordered, reads)
         errors = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, spread, strict=True)}
     return NodeSummary(
         **{
