@@ -257,6 +257,17 @@ class _Reads:
     points: np.ndarray  # sorted, each once
     windows: tuple[tuple[int, int], ...]
 
+    @property
+    def fractional(self) -> np.ndarray:
+        """Every fractional rank read, in the order of the fields above: one interpolation."""
+        parts = (self.levels, self.sketch, self.low, self.high, self.first, self.last)
+        return np.concatenate(parts)
+
+    def split(self, values: np.ndarray) -> list[np.ndarray]:
+        """``values`` at :attr:`fractional`, as levels, sketch, low, high, first and last."""
+        k = self.levels.size
+        return np.split(values, np.cumsum([k, self.sketch.size, k, k, k]))
+
 
 @functools.lru_cache(maxsize=16)
 def _reads(n: int) -> _Reads:
@@ -450,11 +461,11 @@ def _summary(
             or 0.0 < magnitude < _SQUARES_UNDERFLOW
         ):
             stats.update(_scaled_moments(finite, stats["min"], stats["max"]))
-        levels = _interpolate(ordered, reads.levels)
+        levels, sketch, *spans = reads.split(_interpolate(ordered, reads.fractional))
         percentiles = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, levels, strict=True)}
-        quantiles = tuple(_interpolate(ordered, reads.sketch).tolist())
+        quantiles = tuple(sketch.tolist())
     if reads is not None and n > 1:
-        spread = _percentile_se(ordered, reads)
+        spread = _percentile_se(ordered, reads, *spans)
         errors = {p: _finite_or_none(v) for p, v in zip(PERCENTILES, spread, strict=True)}
     return NodeSummary(
         **{
@@ -561,14 +572,20 @@ def _linear(low: np.ndarray, high: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(t >= 0.5, high - step * (1 - t), low + step * t)
 
 
-def _percentile_se(ordered: _Ordered, reads: _Reads) -> np.ndarray:
-    """Each percentile's binomial standard error, widened at an atom (see :func:`summarise`)."""
-    low, high = _interpolate(ordered, reads.low), _interpolate(ordered, reads.high)
-    outer_low = _interpolate(ordered, reads.first)
-    outer_high = _interpolate(ordered, reads.last)
+def _percentile_se(
+    ordered: _Ordered,
+    reads: _Reads,
+    low: np.ndarray,
+    high: np.ndarray,
+    outer_low: np.ndarray,
+    outer_high: np.ndarray,
+) -> np.ndarray:
+    """Each percentile's binomial standard error, widened at an atom (see :func:`summarise`),
+    from the order statistics one span (``low``, ``high``) and ``JUMP_REACH`` spans
+    (``outer_low``, ``outer_high``) either side of it."""
     jumps = [
-        _has_atom(ordered[int(a) : int(np.ceil(b)) + 1], width)
-        for a, b, width in zip(reads.first, reads.last, reads.spans, strict=True)
+        _has_atom(ordered[start:end], width)
+        for (start, end), width in zip(reads.windows, reads.spans, strict=True)
     ]
     jump = np.array(jumps) & (outer_high > outer_low)
     return np.where(jump, _half_distance(outer_low, outer_high), _half_distance(low, high))
