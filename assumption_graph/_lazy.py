@@ -3,9 +3,10 @@
 ``np = lazy_import("numpy")`` at the top of a module reads like an import, but
 numpy is imported only when the module first looks up one of its names. ``check``
 and ``draw`` then never pay for numpy or networkx unless the file needs them
-(correlations, cycles), and the command line starts like a linter. A module
-whose top-level code itself uses the library gains nothing from this and
-imports it plainly.
+(correlations, cycles), and the command line starts like a linter. The same goes
+for the few standard modules that only a rare message or output needs (``difflib``
+for a misspelling's hint, ``html`` for markup). A module whose top-level code
+itself uses the library gains nothing from this and imports it plainly.
 
 The stand-in is not put in ``sys.modules`` (unlike :class:`importlib.util.LazyLoader`'s
 modules): the import it makes is an ordinary one, so an error or a Ctrl-C in

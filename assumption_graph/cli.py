@@ -21,7 +21,6 @@ import dataclasses
 import json
 import math
 import os
-import shlex
 import signal
 import sys
 import threading
@@ -30,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._lazy import lazy_import
 from ._version import __version__
 from .errors import AssumptionGraphError, Diagnostic, ModelFileError, shown
 from .io import UNREADABLE_CODES, check_outputs, read_json, read_model, write_files
@@ -51,10 +51,14 @@ from .validate import CheckedModel, check
 # The stages after the check (numpy, the kernel, the summaries, the plots) are
 # imported by the commands that run them, so that ``check`` and ``draw`` start fast.
 if TYPE_CHECKING:
+    import shlex
+
     from .cluster import Cluster
     from .results import RunResult
     from .run import Simulator
     from .sipmath.library import SipLibrary
+else:  # for a rerun's command line, which few commands print
+    shlex = lazy_import("shlex")
 
 __all__ = ["main"]
 

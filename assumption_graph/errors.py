@@ -6,12 +6,18 @@ that tells the user where the problem is and what to do about it.
 
 from __future__ import annotations
 
-import difflib
 import re
 import reprlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from ._lazy import lazy_import
+
+if TYPE_CHECKING:
+    import difflib
+else:  # only a misspelling's hint needs it: a clean model's check starts without
+    difflib = lazy_import("difflib")
 
 __all__ = [
     "AssumptionGraphError",

@@ -266,7 +266,10 @@ def _roots_array(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for grid, chosen in ((X_ENDS, defined & (changes == 1)), (X_GRID, defined & (changes > 1))):
         cols = np.flatnonzero(chosen)
         if cols.size:
-            col, root = _grid_roots(flows[:, cols], grid)
+            if grid is X_ENDS and cols.size <= _FEW:
+                col, root = _single_roots(flows[:, cols])
+            else:
+                col, root = _grid_roots(flows[:, cols], grid)
             columns.append(cols[col])
             roots.append(root)
     if not columns:
@@ -274,6 +277,20 @@ def _roots_array(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     column, root = np.concatenate(columns), np.concatenate(roots)
     order = np.argsort(column, kind="stable")
     return column[order], root[order]
+
+
+_FEW = 8  # columns up to which the scalar search is quicker than numpy's calls on so few
+
+
+def _single_roots(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_grid_roots` over :data:`X_ENDS` for a few columns whose flows change sign
+    once (one rate at most), by the scalar search: the same bits (the tests hold the
+    two to that), without the cost of numpy's 64 rounds of calls on one or two numbers
+    (a business case's expected, best and worst figures ask for a handful)."""
+    with np.errstate(over="ignore"):  # as _poly_array: the sums may overflow to inf
+        found = [irr_search(flows[:, c], 0.0, True) for c in range(flows.shape[1])]
+    column = np.array([c for c, (_, count) in enumerate(found) if count], dtype=np.intp)
+    return column, np.array([found[c][0] for c in column], dtype=np.float64)
 
 
 def _grid_roots(flows: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

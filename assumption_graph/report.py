@@ -7,13 +7,13 @@ cannot steer a terminal, and escaped in HTML.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._lazy import lazy_import
 from .business.figures import RATES, BusinessCaseResult, Table, format_rate
 from .errors import RenderError
 from .model import Model
@@ -21,7 +21,11 @@ from .results import PERCENTILES, RunResult, level_key
 from .text import html_text, printable
 
 if TYPE_CHECKING:  # run's table needs no sensitivity module
+    import csv
+
     from .sensitivity import SensitivityResult, SobolIndices
+else:  # only --csv needs it
+    csv = lazy_import("csv")
 
 __all__ = [
     "format_cell",

@@ -9,8 +9,15 @@ markup escapes ``& < > " '``.
 
 from __future__ import annotations
 
-import html
 import re
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_import
+
+if TYPE_CHECKING:
+    import html
+else:  # markup only: a command that writes none starts without it
+    html = lazy_import("html")
 
 __all__ = ["printable", "html_text"]
 

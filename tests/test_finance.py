@@ -464,6 +464,9 @@ def test_scalar_irr_equals_array_irr_bit_for_bit(raw, make_defined, rate):
     assert math.isnan(scalar) == (irr_note(flows) is not None)
     roots = irr_roots(flows)
     assert irr_count(flows) == irr_count_array(flows[:, None])[0] == len(roots)
+    wide = np.repeat(flows[:, None], finance._FEW + 1, axis=1)  # numpy's search, not the scalar
+    np.testing.assert_array_equal(irr_array(wide, rate), np.full(wide.shape[1], scalar))
+    np.testing.assert_array_equal(irr_count_array(wide), np.full(wide.shape[1], len(roots)))
     assert roots == sorted(roots, reverse=True)
     if roots:  # the nearest of every root found, ties to the lower
         assert scalar == min(reversed(roots), key=lambda r: abs(r - rate))

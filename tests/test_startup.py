@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from assumption_graph.compile import kernel
+from assumption_graph.quiet import GC_EVERY
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE_HANDLING = ROOT / "examples" / "case_handling.yaml"  # no correlations
@@ -75,3 +76,23 @@ def test_run_loads_no_plotting_no_salib_no_scipy_stats_and_no_networkx(tmp_path)
     json_file = tmp_path / "r.json"
     found = loaded_by("run", BUSINESS_CASE, "-n", "1000", "--json", json_file, cwd=tmp_path)
     assert found.isdisjoint({"matplotlib", "SALib", "scipy.stats", "networkx"}), found
+
+
+_QUIET_START = """
+import gc, os
+from assumption_graph.quiet import BLAS_SPIN, quiet_start
+quiet_start()
+print(os.environ[BLAS_SPIN[0]], gc.get_threshold()[0])
+"""
+
+
+@pytest.mark.parametrize(("given", "kept"), [(None, "4"), ("20", "20")])
+def test_the_command_line_has_blas_threads_sleep_and_the_gc_wait(given, kept):
+    # in the environment before numpy is imported: OpenBLAS reads it when it loads
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("OPENBLAS_THREAD_TIMEOUT", None)
+    env |= {"OPENBLAS_THREAD_TIMEOUT": given} if given else {}
+    done = subprocess.run(
+        [sys.executable, "-c", _QUIET_START], env=env, capture_output=True, text=True
+    )
+    assert done.stdout.split() == [kept, str(GC_EVERY)], done.stderr

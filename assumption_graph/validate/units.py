@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import math
 import re
-import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_import
 from ..errors import Diagnostic, shown
 from ..expr import Binary, Compare, Expr, Formula, Num, Unary, operands, to_source, visit
 from ..functions import FormulaOp, UnitRule
 from ..model import Node
 from .context import Context, formula_text
 from .registry import rule
+
+if TYPE_CHECKING:
+    import textwrap
+else:  # only a mismatch's message needs it
+    textwrap = lazy_import("textwrap")
 
 __all__ = ["Unit", "formula_unit", "unit_of"]
 
