@@ -283,7 +283,8 @@ def _reads(n: int) -> _Reads:
         below = np.floor(fractional).astype(np.intp)
         touched += [below, np.minimum(below + 1, top)]
     windows = tuple((int(a), min(int(np.ceil(b)) + 1, n)) for a, b in zip(first, last, strict=True))
-    points = np.unique(np.concatenate(touched))
+    points = np.sort(np.concatenate(touched))
+    points = points[np.diff(points, prepend=-1) > 0]  # each once (np.unique imports numpy.ma)
     return _Reads(levels, sketch, spans, low, high, first, last, points, windows)
 
 
@@ -715,8 +716,18 @@ def spearman(
     ry = average_ranks(y) if y_ranks is None else y_ranks
     rx = rx - rx.mean()
     ry = ry - ry.mean()
-    rho = float(np.dot(rx, ry) / math.sqrt(float(np.dot(rx, rx)) * float(np.dot(ry, ry))))
+    rho = _dot(rx, ry) / math.sqrt(_dot(rx, rx) * _dot(ry, ry))
     return min(1.0, max(-1.0, rho))
+
+
+def _dot(a: np.ndarray, b: np.ndarray, product: np.ndarray | None = None) -> float:
+    """``a · b`` as numpy's pairwise sum of the products (into ``product`` where given).
+
+    Not ``np.dot``: BLAS splits a long dot product among as many threads as the
+    machine has cores, so its last bits followed the core count; a run's figures
+    depend only on the model, the seed, the sample count and the method.
+    """
+    return float(np.add.reduce(np.multiply(a, b, out=product)))
 
 
 def achieved_correlations(
@@ -742,8 +753,9 @@ def achieved_correlations(
         names = correlated_names(pairs)
         tasks = [functools.partial(finite_ranks, arrays[name]) for name in names]
         ranked = dict(zip(names, in_threads(tasks, workers), strict=True))
+    product = np.empty(max((arrays[a].size for a, _, _ in pairs), default=0))  # one for all
     return tuple(
-        {"a": a, "b": b, "requested": rho, "achieved": _achieved(a, b, arrays, ranked)}
+        {"a": a, "b": b, "requested": rho, "achieved": _achieved(a, b, arrays, ranked, product)}
         for a, b, rho in pairs
     )
 
@@ -780,12 +792,16 @@ def finite_ranks(values: np.ndarray) -> Ranking:
         del is_finite
         centred = average_ranks(values)
         centred -= centred.mean()
-        return Ranking(centred=centred, square=float(np.dot(centred, centred)))
+        return Ranking(centred=centred, square=_dot(centred, centred, _work(values.size, 1)))
     return Ranking(ranks=average_ranks(values[is_finite]))
 
 
 def _achieved(
-    a: str, b: str, arrays: Mapping[str, np.ndarray], ranked: Mapping[str, Ranking]
+    a: str,
+    b: str,
+    arrays: Mapping[str, np.ndarray],
+    ranked: Mapping[str, Ranking],
+    product: np.ndarray,
 ) -> float | None:
     """Spearman's rho of inputs ``a`` and ``b``, given their rankings; None where undefined.
 
@@ -794,8 +810,8 @@ def _achieved(
     """
     x_ranking, y_ranking = ranked[a], ranked[b]
     if x_ranking.centred is not None and y_ranking.centred is not None:
-        dot = np.dot(x_ranking.centred, y_ranking.centred)
-        rho = float(dot / math.sqrt(x_ranking.square * y_ranking.square))
+        dot = _dot(x_ranking.centred, y_ranking.centred, product[: x_ranking.centred.size])
+        rho = dot / math.sqrt(x_ranking.square * y_ranking.square)
         return min(1.0, max(-1.0, rho))
     x, y = arrays[a], arrays[b]
     finite = np.isfinite(x) & np.isfinite(y)
