@@ -211,8 +211,6 @@ def jit_linked(functions: Sequence[Callable], jit: Callable) -> dict[str, Callab
         linked.__module__ = fn.__module__
         linked.__doc__ = fn.__doc__
         jitted = jit(linked)
-        if fn.__name__ in fn.__code__.co_names:  # a recursive function calls itself compiled
-            namespace[fn.__name__] = jitted
         compiled[id(fn)] = (fn, jitted)
         result[fn.__name__] = jitted
     return result
