@@ -9,10 +9,11 @@ about 13 ms; numpy's sum and these passes give the same numbers in a few:
   ``add.reduce`` does over a contiguous array of them (its pairwise
   summation: blocks of at most 128 with eight running sums, halves rounded
   down to a multiple of eight), so the std is numpy's to the bit without an
-  array of squares; in the same pass it counts the samples in each bin of a monotone map of their
-  values (:func:`bin_of`); the bins' counts locate every order statistic in a
-  bin, and :func:`gather` then copies out only the samples of the bins that
-  hold one, which a sort of that small remainder puts in order;
+  array of squares; in the same pass it counts the samples in each bin of a
+  monotone map of their values (:func:`bin_of`); the bins' counts locate
+  every order statistic in a bin, and :func:`gather` then copies out only the
+  samples of the bins that hold one, which a sort of that small remainder
+  puts in order;
 - :func:`keys_with_index` writes each sample's key (its bits in IEEE 754's
   total order) with its index in the lowest bits, and :func:`ranks_from_keys`
   gives each sample its average rank once numpy has sorted those keys (a
