@@ -202,6 +202,8 @@ def test_kernel_is_compiled_once_and_warm_up_is_cheap_afterwards():
 def test_warm_up_with_pieces_readies_every_piece():
     kernel.warm_up(pieces=True)  # as the set-up does: no later run compiles a piece
     assert set(kernel._pieces) == set(Piece) and all(kernel._pieces.values())
+    assert kernel._tally is not None  # and the summaries' passes
+    assert (kernel.cache_dir() / "tally.bin").is_file()
 
 
 def test_only_the_rarely_used_ops_are_compiled_apart():

@@ -223,3 +223,34 @@ def test_a_new_process_summarises_by_the_cached_passes_without_numba():
     assert there["case"] == json.loads(json.dumps(here["case_work"].as_dict()))
     assert there["percentiles"] == {str(p): v for p, v in npv.percentiles.items()}
     assert there["sketch"] == list(npv.quantiles)
+
+
+DAMAGED = """
+import json, sys
+import assumption_graph as ag
+result = ag.load(sys.argv[1]).compile().run(200_000, 3)
+print(json.dumps(result["case_work"].as_dict()))
+"""
+
+
+def test_a_damaged_entry_of_the_passes_is_noticed_compiled_again_and_gives_the_same(tmp_path):
+    """The passes' cache entry is checked like the kernel's: damage is reported in one
+    line, compiled again in its place, and the figures do not change."""
+    import os
+    import shutil
+
+    here = Simulator(ag.load(EXAMPLE)).run(200_000, 3)["case_work"].as_dict()
+    kernel.warm_up(pieces=True)  # the whole cache, the passes' entry included
+    root = tmp_path / "cache"
+    shutil.copytree(kernel.cache_dir(), root / kernel.cache_dir().name)
+    entry = root / kernel.cache_dir().name / "tally.bin"
+    pristine = entry.read_bytes()
+    entry.write_bytes(pristine[: len(pristine) // 2])
+    done = subprocess.run(
+        [sys.executable, "-c", DAMAGED, str(EXAMPLE)],
+        capture_output=True, text=True, check=True, timeout=300, cwd=ROOT,
+        env={**os.environ, "ASSUMPTION_GRAPH_CACHE": str(root)},
+    )  # fmt: skip
+    assert f"kernel cache damaged at {entry}: recompiling" in done.stderr
+    assert json.loads(done.stdout) == json.loads(json.dumps(here))
+    assert kernel._parse_entry(entry.read_bytes()) is not None  # replaced, whole
