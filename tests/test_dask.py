@@ -102,8 +102,8 @@ def test_the_environment_names_the_cluster(capsys, cluster, monkeypatch) -> None
 
 
 def test_each_worker_loads_the_kernel_once(cluster) -> None:  # type: ignore[no-untyped-def]
-    def kernels_loaded() -> int:  # the linkers of the kernel, not the one its pieces share
-        return len(kernel._engines) - len(kernel._shared_engines)
+    def kernels_loaded() -> int:  # loads of the kernel's entry, not of its pieces'
+        return kernel._loads[kernel._ENTRY]
 
     loaded = cluster.client.run(kernels_loaded)
     assert sorted(loaded.values()) == [1, 1]  # after every run above

@@ -273,3 +273,70 @@ def test_out_must_be_a_contiguous_float_array_the_kernel_can_write():
         kernel.execute(program, 1, 0, 10, wide[:, ::2])
     with pytest.raises(ValueError, match="at least 10"):
         kernel.execute(program, 1, 0, 10, wide[:, :5].copy())
+
+
+NO_BINDING = """
+import json, sys
+import assumption_graph as ag
+from assumption_graph.run import Simulator
+result = Simulator(ag.load(sys.argv[1])).run(5_000, 3, keep_samples=True)
+print(json.dumps({
+    "binding": "llvmlite.binding" in sys.modules,
+    "values": {node: result.values(node).tolist() for node in result.summaries},
+}))
+"""
+
+
+def _new_process(root: Path | None = None) -> dict:
+    env = dict(os.environ)
+    if root is not None:
+        env["ASSUMPTION_GRAPH_CACHE"] = str(root)
+    done = subprocess.run(
+        [sys.executable, "-c", NO_BINDING, str(EXAMPLE)],
+        capture_output=True, text=True, check=True, timeout=300, env=env,
+    )  # fmt: skip
+    return json.loads(done.stdout)
+
+
+needs_cc = pytest.mark.skipif(
+    not (os.environ.get("CC") or shutil.which("cc")), reason="no C compiler to link with"
+)
+
+
+@needs_cc
+def test_a_new_process_opens_the_cached_shared_library_without_llvmlites_binding():
+    kernel.warm_up()
+    here = Simulator(ag.load(EXAMPLE)).run(5_000, 3, keep_samples=True)
+    cached = kernel._read_cache()
+    assert cached is not None and cached.shared  # the entry names its library
+    there = _new_process()
+    assert there["binding"] is False
+    for node, values in there["values"].items():
+        np.testing.assert_array_equal(np.array(values), here.values(node), err_msg=node)
+
+
+@needs_cc
+@pytest.mark.parametrize("damage", ["changed", "missing", "not a library"])
+def test_a_shared_library_that_is_not_the_entrys_is_never_opened(tmp_path, damage):
+    """Its sha256 is checked against the checksummed entry first: a library that is not
+    the one written is passed over, and llvmlite links the entry's object code."""
+    kernel.warm_up()
+    root = tmp_path / "cache"
+    shutil.copytree(kernel.cache_dir(), root / kernel.cache_dir().name)
+    library = root / kernel.cache_dir().name / "kernel.so"
+    if damage == "changed":
+        library.write_bytes(_flip(library.read_bytes(), len(library.read_bytes()) // 2))
+    elif damage == "missing":
+        library.unlink()
+    else:
+        library.write_bytes(b"not a shared library")
+    before = _new_process()
+    after = _new_process(root)
+    assert after["binding"] is True  # linked by llvmlite instead
+    assert after["values"] == before["values"]
+
+
+def test_the_cache_folder_follows_the_cpu(monkeypatch):
+    now = kernel.cache_dir.__wrapped__()
+    monkeypatch.setattr(kernel, "_cpuinfo", lambda: "model name : another CPU\nflags : fpu")
+    assert kernel.cache_dir.__wrapped__() != now

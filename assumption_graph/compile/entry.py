@@ -95,10 +95,12 @@ HELPER_NAMES = frozenset(re.findall(r"^define \S+ @(\w+)", _HELPERS, flags=re.MU
 
 
 class KernelObject(NamedTuple):
-    """The compiled kernel: object code, its entry's symbol, the symbols it needs, and
-    ``_HELPERS`` as object code (empty: compiled from their text when the kernel is linked)."""
+    """The compiled kernel: object code, its entry's symbol, the symbols it needs,
+    ``_HELPERS`` as object code (empty: compiled from their text when the kernel is
+    linked), and the sha256 of the shared library made of both (empty: none)."""
 
     code: bytes
     symbol: str
     externals: tuple[str, ...]
     helpers: bytes = b""
+    shared: str = ""

@@ -2,10 +2,14 @@
 
 The kernel (:mod:`.numba_backend`) is the same for every model, so it is compiled
 once per machine and kept on disk as object code, under its checksum. A new
-process loads that code with llvmlite's JIT linker and calls it through
-``ctypes`` without importing numba at all: numba's own cache would import its
-typing and lowering registries (scipy.linalg among them) and take about half a
-second, where this takes a few hundredths. Only on a cache miss, or when the
+process loads that code and calls it through ``ctypes`` without importing numba
+at all: numba's own cache would import its typing and lowering registries
+(scipy.linalg among them) and take about half a second, where this takes a few
+hundredths. Where the machine has a C compiler, the object code is also linked
+into a shared library when it is cached, which a new process opens with
+``ctypes`` alone (its sha256 checked against the checksummed entry first); else,
+or where that fails, llvmlite's JIT linker links the object code, and importing
+llvmlite's binding costs about 0.05 s more. Only on a cache miss, or when the
 cached code fails its checksum, is numba imported, to compile the kernel.
 
 Its rarely used ops (:class:`~.entry.Piece`) are compiled, cached and linked
@@ -19,6 +23,7 @@ needs nothing of numba's runtime but the few helpers defined in ``_HELPERS``.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import functools
@@ -27,8 +32,13 @@ import itertools
 import json
 import logging
 import os
+import platform
 import re
+import shutil
 import stat
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -74,21 +84,47 @@ _KERNEL_SOURCES = (
 
 
 def _machine() -> str:
-    """What the object code is specific to: target, CPU, its features, llvmlite."""
-    import llvmlite
-    import llvmlite.binding as llvm
+    """What the object code is specific to: target, CPU, its features, llvmlite.
 
-    return "|".join(
-        (
-            llvm.get_process_triple(),
-            llvm.get_host_cpu_name(),
-            llvm.get_host_cpu_features().flatten(),
-            llvmlite.__version__,
+    On Linux the CPU and its features are read from ``/proc/cpuinfo`` (the kernel
+    lists there what a process may use), so that a process loading a cached
+    kernel need not import llvmlite's binding; elsewhere LLVM says them.
+    """
+    import llvmlite  # its version only: the binding is what takes long
+
+    cpu = _cpuinfo()
+    if cpu is None:
+        import llvmlite.binding as llvm
+
+        cpu = "|".join(
+            (
+                llvm.get_process_triple(),
+                llvm.get_host_cpu_name(),
+                llvm.get_host_cpu_features().flatten(),
+            )
         )
-    )
+    return "|".join((platform.machine(), sys.platform, cpu, llvmlite.__version__))
 
 
-_FORMAT = 3  # the cache entry's layout; in the folder's hash, so another layout is a miss
+# The lines of /proc/cpuinfo that name a CPU and its features (x86 and Arm).
+_CPU_KEYS = frozenset(
+    ("vendor_id", "cpu family", "model", "model name", "stepping", "flags")
+    + ("CPU implementer", "CPU architecture", "CPU variant", "CPU part", "Features", "isa")
+)
+
+
+def _cpuinfo() -> str | None:
+    """The first processor's identity and features from ``/proc/cpuinfo``; None without."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return None
+    first = text.split("\n\n", 1)[0]
+    lines = [line for line in first.splitlines() if line.split(":", 1)[0].strip() in _CPU_KEYS]
+    return "\n".join(lines) if lines else None
+
+
+_FORMAT = 4  # the cache entry's layout; in the folder's hash, so another layout is a miss
 
 
 @functools.cache
@@ -127,6 +163,7 @@ def _entry_bytes(kernel: KernelObject) -> bytes:
         "symbol": kernel.symbol,
         "externals": list(kernel.externals),
         "helpers": len(kernel.helpers),
+        "shared": kernel.shared,
     }
     body = json.dumps(symbols).encode() + b"\n" + kernel.code + kernel.helpers
     return b"sha256:%s size:%d\n" % (hashlib.sha256(body).hexdigest().encode(), len(body)) + body
@@ -147,7 +184,8 @@ def _parse_entry(data: bytes) -> KernelObject | None:
     symbols, _, code = body.partition(b"\n")
     index = json.loads(symbols)
     end = len(code) - index["helpers"]
-    return KernelObject(code[:end], index["symbol"], tuple(index["externals"]), code[end:])
+    externals = tuple(index["externals"])
+    return KernelObject(code[:end], index["symbol"], externals, code[end:], index["shared"])
 
 
 def _read_cache(name: str = _ENTRY) -> KernelObject | None:
@@ -187,17 +225,75 @@ def _write_cache(kernel: KernelObject, name: str = _ENTRY) -> None:
 
     The entry is written under a temporary name of this process's and renamed
     over the old one, so processes reading or writing it at the same time see
-    one whole entry or none.
+    one whole entry or none. Its shared library (:func:`_write_shared`) comes
+    first, so that an entry never names a library it has not got.
     """
     path = cache_dir() / name
     partial = path.with_name(f"{name}.{os.getpid()}.partial")
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
+        kernel = kernel._replace(shared=_write_shared(kernel, name))
         try:
             partial.write_bytes(_entry_bytes(kernel))
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)  # nothing left once renamed
+
+
+def _shared_path(name: str) -> Path:
+    """Where the shared library of the cache entry ``name`` is kept."""
+    return cache_dir() / f"{Path(name).stem}.so"
+
+
+def _write_shared(kernel: KernelObject, name: str) -> str:
+    """Link ``kernel``'s object code and its helpers into a shared library beside entry
+    ``name`` with the machine's C compiler (``CC``, else ``cc``); its sha256, or ""
+    where there is no compiler or it fails (the entry is then linked by llvmlite)."""
+    compiler = os.environ.get("CC") or shutil.which("cc")
+    if not compiler or not kernel.helpers:
+        return ""
+    path = _shared_path(name)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".link-") as folder:
+        objects = [Path(folder, "code.o"), Path(folder, "helpers.o")]
+        for target, code in zip(objects, (kernel.code, kernel.helpers), strict=True):
+            target.write_bytes(code)
+        linked = Path(folder, "linked.so")
+        try:
+            subprocess.run(
+                [compiler, "-shared", "-o", str(linked), *map(str, objects), "-lm"],
+                capture_output=True, check=True, timeout=120,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        digest = hashlib.sha256(linked.read_bytes()).hexdigest()
+        os.replace(linked, path)
+    return digest
+
+
+_libraries: list[ctypes.CDLL] = []  # the shared libraries opened: their code lives as they do
+_loads: collections.Counter[str] = collections.Counter()  # each cache entry's loads here
+
+
+def _load_shared(kernel: KernelObject, name: str) -> int | None:
+    """The address of ``kernel``'s entry point from its shared library, opened with ctypes
+    once its sha256 is the one its checksummed entry holds; None where there is none,
+    it differs or it does not open (then llvmlite links the object code)."""
+    if not kernel.shared:
+        return None
+    path = _shared_path(name)
+    try:
+        data = _entry_data(path)
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != kernel.shared:
+        return None
+    try:
+        library = ctypes.CDLL(str(path))
+        address = ctypes.cast(library[kernel.symbol], ctypes.c_void_p).value
+    except (OSError, AttributeError):
+        return None
+    _libraries.append(library)
+    return address
 
 
 def _unresolved(kernel: KernelObject) -> list[str]:
@@ -301,7 +397,8 @@ def _ready(
     """The address of the object in cache entry ``name``, linked (into linker ``shared``);
     on a miss ``compile_it`` (given :mod:`.numba_backend`) compiles it and it is cached."""
     cached = _read_cache(name)
-    address = None if cached is None else load(cached, shared)
+    address = None if cached is None else _load_shared(cached, name) or load(cached, shared)
+    _loads[name] += 1
     if address is None:
         from . import numba_backend  # numba only on a cache miss
 
