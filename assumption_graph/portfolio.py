@@ -11,7 +11,6 @@ case, so they draw the same stream in every case and the totals are coherent.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -27,7 +26,7 @@ from .compile.kernel import threads_for
 from .errors import RunError
 from .model import Model
 from .results import NodeSummary, summarise
-from .run import Simulator, checked_whole
+from .run import RunsTogether, Simulator, checked_whole
 from .settings import DEFAULT_SAMPLES, DEFAULT_SEED
 from .validate import CheckedModel
 
@@ -201,34 +200,20 @@ def run_portfolio(
             return _portfolio(cases, n, seed, method)
     at_once = min(len(models), threads_for(threads))
     each = max(1, threads_for(threads) // at_once)  # threads per case
-    stop = threading.Event()  # set when the portfolio fails or is interrupted
-    first: list[BaseException] = []  # what stopped it
-    lock = threading.Lock()
+    together = RunsTogether("portfolio", progress)
 
-    def done(count: int) -> None:
-        """After each chunk of a case: stop there if the portfolio is stopping."""
-        if stop.is_set():
-            raise RunError("the portfolio stopped")
-        if progress is not None:
-            progress(count)
-
+    @together.failing
     def run_case(model: Model | CheckedModel, name: str) -> tuple[CaseRow, dict[str, np.ndarray]]:
-        try:
-            return _run_case(model, name, n, seed, method, each, done)
-        except BaseException as error:  # stop the others now, not when the results get here
-            with lock:
-                if not stop.is_set():
-                    first.append(error)
-                    stop.set()
-            raise
+        return _run_case(model, name, n, seed, method, each, together.progress)
 
     pool = ThreadPoolExecutor(at_once, thread_name_prefix="portfolio")
     try:
         return _portfolio(pool.map(run_case, models, names), n, seed, method)
     except BaseException as error:  # Ctrl-C or a failed case: the others stop at their next chunk
-        stop.set()
-        if first and first[0] is not error:  # the cause, not a case it stopped
-            raise first[0] from None
+        together.stop.set()
+        cause = together.cause(error)  # the failure, not a case it stopped
+        if cause is not error:
+            raise cause from None
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,7 @@ __all__ = [
     "RANK_ROWS",
     "available_memory",
     "check_memory",
+    "RunsTogether",
 ]
 
 CHUNK = 1 << 18  # samples per kernel call: small enough for a lively progress bar
@@ -633,3 +635,45 @@ def simulate(
 ) -> RunResult:
     """Compile and run in one call (a script's shortcut for ``Simulator(model).run``)."""
     return Simulator(model).run(n, seed, **options)  # type: ignore[arg-type]
+
+
+class RunsTogether:
+    """Runs side by side that stop together: the first to fail stops the others at their
+    next chunk, and its error is the one reported (for scenarios and portfolios).
+
+    ``progress`` (after each chunk) raises once they are stopping; ``failing()`` wraps
+    a run so that its failure stops the others; ``cause(error)`` is what to raise in
+    place of ``error``, the failure that stopped it.
+    """
+
+    def __init__(self, what: str, progress: Progress | None) -> None:
+        self.stop = threading.Event()  # set when a run fails or they are interrupted
+        self._what, self._then = what, progress
+        self._first: list[BaseException] = []
+        self._lock = threading.Lock()
+
+    def progress(self, count: int) -> None:
+        """After each chunk of a run: stop there if the runs are stopping."""
+        if self.stop.is_set():
+            raise RunError(f"the {self._what} stopped")
+        if self._then is not None:
+            self._then(count)
+
+    def failing(self, run: Callable[..., Any]) -> Callable[..., Any]:
+        """``run``, which on failing stops the others now, not when its result is taken."""
+
+        def watched(*args: Any) -> Any:
+            try:
+                return run(*args)
+            except BaseException as error:
+                with self._lock:
+                    if not self.stop.is_set():
+                        self._first.append(error)
+                        self.stop.set()
+                raise
+
+        return watched
+
+    def cause(self, error: BaseException) -> BaseException:
+        """The failure that stopped the runs where ``error`` is a run it stopped, else ``error``."""
+        return self._first[0] if self._first and self._first[0] is not error else error

@@ -37,7 +37,7 @@ from .cluster import Cluster
 from .errors import CheckFailed, ModelFileError, RunError
 from .model import Node
 from .results import NodeSummary, RunResult
-from .run import Simulator
+from .run import RunsTogether, Simulator
 from .scenario_file import BASE, Scenario, changed_model
 from .validate import check
 
@@ -224,42 +224,27 @@ def run_scenarios(
     simulators = {s.name: _simulator(simulator, s) for s in scenarios}
     compared = compared_figures(simulator)
 
-    stop = threading.Event()  # set when a run fails or the comparison is interrupted
-    first: list[BaseException] = []  # what stopped it
-    lock = threading.Lock()
+    together = RunsTogether("scenario comparison", progress)
 
-    def done(count: int) -> None:
-        """After each chunk of a run: stop there if the comparison is stopping."""
-        if stop.is_set():
-            raise RunError("the scenario comparison stopped")
-        if progress is not None:
-            progress(count)
-
+    @together.failing
     def sampled(sim: Simulator, pins: Mapping[str, float]) -> RunResult:
-        try:
-            return sim.run(
-                n,
-                seed,
-                method=method,
-                threads=threads,
-                progress=done,
-                keep_samples=True,
-                overrides=pins,
-                cluster=cluster,
-            )
-        except BaseException as error:  # the run beside it stops at its next chunk
-            with lock:
-                if not stop.is_set():
-                    first.append(error)
-                    stop.set()
-            raise
+        return sim.run(
+            n,
+            seed,
+            method=method,
+            threads=threads,
+            progress=together.progress,
+            keep_samples=True,
+            overrides=pins,
+            cluster=cluster,
+        )
 
     jobs = [(simulator, {}), *((simulators[s.name], s.pins) for s in scenarios)]
     at_once = 1 if cluster is None else _RUNS_AT_ONCE
     runs: dict[str, RunResult] = {}
     differences: dict[str, dict[str, Difference]] = {}
     try:
-        with closing(_in_order(sampled, jobs, at_once, stop)) as results:
+        with closing(_in_order(sampled, jobs, at_once, together.stop)) as results:
             base = next(results)
             base_samples = {c.id: base.values(c.node) for c in compared}
             for scenario, run in zip(scenarios, results, strict=True):
@@ -271,8 +256,9 @@ def run_scenarios(
                 }
                 runs[scenario.name] = dataclasses.replace(run, arrays={})  # keep no samples
     except BaseException as error:
-        if first and first[0] is not error:  # the cause, not the run it stopped
-            raise first[0] from None
+        cause = together.cause(error)  # the failure, not a run it stopped
+        if cause is not error:
+            raise cause from None
         raise
     return ScenarioResult(dataclasses.replace(base, arrays={}), runs, differences, compared)
 
