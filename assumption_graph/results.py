@@ -256,12 +256,7 @@ class _Reads:
     last: np.ndarray
     points: np.ndarray  # sorted, each once
     windows: tuple[tuple[int, int], ...]
-
-    @property
-    def fractional(self) -> np.ndarray:
-        """Every fractional rank read, in the order of the fields above: one interpolation."""
-        parts = (self.levels, self.sketch, self.low, self.high, self.first, self.last)
-        return np.concatenate(parts)
+    fractional: np.ndarray  # every fractional rank above, in their order: one interpolation
 
     def split(self, values: np.ndarray) -> list[np.ndarray]:
         """``values`` at :attr:`fractional`, as levels, sketch, low, high, first and last."""
@@ -285,7 +280,8 @@ def _reads(n: int) -> _Reads:
     windows = tuple((int(a), min(int(np.ceil(b)) + 1, n)) for a, b in zip(first, last, strict=True))
     points = np.sort(np.concatenate(touched))
     points = points[np.diff(points, prepend=-1) > 0]  # each once (np.unique imports numpy.ma)
-    return _Reads(levels, sketch, spans, low, high, first, last, points, windows)
+    fractional = np.concatenate((levels, sketch, low, high, first, last))
+    return _Reads(levels, sketch, spans, low, high, first, last, points, windows, fractional)
 
 
 class _Ordered:
@@ -351,12 +347,11 @@ def _tallied(samples: np.ndarray) -> _Tallied | None:
         return None
     from .compile import tally  # here: runs too small for the compiled passes never load them
 
-    total = np.add.reduce(samples)  # finite only where every sample is
-    if not math.isfinite(total):  # a sample that is not finite, or an overflow
+    mean = float(np.mean(samples))  # finite only where every sample is
+    if not math.isfinite(mean):  # a sample that is not finite, or a sum past float64's range
         return None
     params = _bins(samples)
     counts = np.empty(tally.BINS + 2 if params is not None else 0, dtype=np.int64)
-    mean = float(total / n)
     std = _compiled_std(samples, mean, np.zeros(2) if params is None else params, counts)
     ordered = None if params is None else _selected(samples, params, counts)
     return _Tallied(mean, std, ordered or _sorted(samples))

@@ -419,12 +419,6 @@ def tally(
 
     Linked from the cache, or compiled and cached on first use, like a piece.
     """
-    global _tally
-    if _tally is None:
-        with _entry_lock:
-            if _tally is None:
-                compile_tally = lambda backend: backend.compile_tally()  # noqa: E731
-                _tally = _TALLY_TYPE(_ready("tally.bin", compile_tally, _PIECES_ENGINE))
     room = np.zeros(2, dtype=np.uint64)  # for a result and an exception's details
     arrays = (
         (samples, np.float64),
@@ -435,9 +429,20 @@ def tally(
         (np.empty(3 * DEPTH, dtype=np.int64), np.int64),  # the summation's stack
         (np.empty(DEPTH), np.float64),
     )
-    status = _tally(room.ctypes.data, room.ctypes.data + 8, *(_address(a, t) for a, t in arrays))
+    pointers = (_address(a, t) for a, t in arrays)
+    status = _ready_tally()(room.ctypes.data, room.ctypes.data + 8, *pointers)
     if status not in _SUCCESS:
         raise RuntimeError(f"a summary's pass failed (numba status {status}); please report this")
+
+
+def _ready_tally() -> Any:
+    """The summaries' passes, from the on-disk cache or compiled now (then cached)."""
+    global _tally
+    with _entry_lock:
+        if _tally is None:
+            compile_tally = lambda backend: backend.compile_tally()  # noqa: E731
+            _tally = _TALLY_TYPE(_ready("tally.bin", compile_tally, _PIECES_ENGINE))
+        return _tally
 
 
 _KERNEL_DRAWS = (Op.TRIANGLE, Op.UNIFORM)  # the models the kernel draws itself
@@ -469,8 +474,7 @@ def warm_up(pieces: bool = False) -> float:
         with _entry_lock:
             for piece in Piece:
                 _ready_piece(piece)
-        empty = np.zeros(1)
-        tally(empty, np.array([1, 0, 2, 0]), np.zeros(2), np.zeros(0, dtype=np.int64), np.zeros(2))
+        _ready_tally()
     program = Program(
         code=np.array([[Op.TRIANGLE, 0, -1, -1, -1]], dtype=np.int64),
         params=np.array([[1.0, 2.0, 3.0, 0.0, 0.0]]),
