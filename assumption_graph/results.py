@@ -387,8 +387,9 @@ def _bins(samples: np.ndarray) -> np.ndarray | None:
 
 def _selected(samples: np.ndarray, params: np.ndarray, counts: np.ndarray) -> _Ordered | None:
     """The order statistics a summary reads (:func:`_reads`), from the samples' bins'
-    ``counts``: only the bins holding one are copied out (in bin order) and sorted.
-    None where those bins hold more than ``_GATHER_AT_MOST`` of the samples."""
+    ``counts``: only the bins holding one are copied out and sorted, which puts them
+    in bin order. None where those bins hold more than ``_GATHER_AT_MOST`` of the
+    samples."""
     from .compile import kernel, tally
 
     n = samples.size
@@ -399,23 +400,22 @@ def _selected(samples: np.ndarray, params: np.ndarray, counts: np.ndarray) -> _O
     def bin_of(ranks: np.ndarray) -> np.ndarray:
         return np.searchsorted(first, ranks, side="right") - 1
 
-    wanted = np.zeros(counts.size, dtype=bool)
-    wanted[bin_of(reads.points)] = True
+    wanted = np.zeros(-(-counts.size // 8) * 8, dtype=np.uint8)  # a byte a bin, as int64s
+    wanted[bin_of(reads.points)] = 1
     starts, ends = np.array(reads.windows).T
     for a, b in zip(bin_of(starts), bin_of(ends - 1), strict=True):  # every bin of a window
-        wanted[a : b + 1] = True
-    wanted &= counts > 0
-    size = int(counts[wanted].sum())
+        wanted[a : b + 1] = 1
+    held = counts * wanted[: counts.size]
+    size = int(held.sum())
     if size > _GATHER_AT_MOST * n:
         return None
-    place = np.full(counts.size, -1, dtype=np.int64)
-    place[wanted] = np.cumsum(counts[wanted]) - counts[wanted]
     gathered = np.empty(size + 1)  # and a spare place (see tally.gather)
-    sizes = np.array([n, counts.size, gathered.size, tally.GATHER])
-    kernel.tally(samples, sizes, np.array([*params, 0.0]), place.copy(), gathered)
+    table = wanted.view(np.int64)
+    sizes = np.array([n, table.size, gathered.size, tally.GATHER])
+    kernel.tally(samples, sizes, np.array([*params, 0.0]), table, gathered)
     gathered = gathered[:size]
     gathered.sort()
-    return _Ordered(n, gathered, first, place)
+    return _Ordered(n, gathered, first, np.cumsum(held) - held)
 
 
 def _moments(finite: np.ndarray, slot: int) -> tuple[float, float]:

@@ -639,7 +639,7 @@ def _tally_entry(x_p, sizes_p, params_p, counts_p, out_p, stack_p, partial_p):  
             counts[b] = 0
         out[0] = _squares_sum(x, n, params[2], low, scale, counts, stack, partial)
     elif sizes[Tally.MODE] == GATHER:
-        _gather(x, low, scale, counts, out)
+        _gather(x, low, scale, counts.view(np.uint8), out)
     elif sizes[Tally.MODE] == KEYS:
         _keys_with_index(x.view(np.int64), int(params[2]), counts)
     else:
