@@ -287,7 +287,8 @@ def _reads(n: int) -> _Reads:
 class _Ordered:
     """Order statistics of ``size`` finite samples: all of them in order, or (with
     ``first`` and ``place``) the samples of some bins, in order, as :func:`_selected`
-    gathers them: bin b's samples have ranks ``first[b]`` on and sit at ``place[b]`` on."""
+    gathers them: the k-th of those bins, in order, holds the ranks ``first[k]`` on,
+    which sit at ``place[k]`` on."""
 
     def __init__(
         self,
@@ -351,21 +352,22 @@ def _tallied(samples: np.ndarray) -> _Tallied | None:
     if not math.isfinite(mean):  # a sample that is not finite, or a sum past float64's range
         return None
     params = _bins(samples)
-    counts = np.empty(tally.BINS + 2 if params is not None else 0, dtype=np.int64)
-    std = _compiled_std(samples, mean, np.zeros(2) if params is None else params, counts)
-    ordered = None if params is None else _selected(samples, params, counts)
+    first = _work(tally.BINS + 3 if params is not None else 0, 2).view(np.int64)
+    std = _compiled_std(samples, mean, np.zeros(2) if params is None else params, first)
+    ordered = None if params is None else _selected(samples, params, first)
     return _Tallied(mean, std, ordered or _sorted(samples))
 
 
-def _compiled_std(samples: np.ndarray, mean: float, bins: np.ndarray, counts: np.ndarray) -> float:
+def _compiled_std(samples: np.ndarray, mean: float, bins: np.ndarray, first: np.ndarray) -> float:
     """numpy's std (``ddof=1``) of ``samples`` around their ``mean``, bit for bit, by the
-    compiled pass that also counts them into ``counts`` by the ``bins`` (:func:`_bins`)."""
+    compiled pass that also counts them by the ``bins`` (:func:`_bins`), giving in
+    ``first`` each bin's first rank (the end, ``n``, in its last place)."""
     from .compile import kernel, tally
 
     squares = np.empty(1)
     params = np.array([*bins, mean])
-    sizes = np.array([samples.size, counts.size, 1, tally.MOMENTS])
-    kernel.tally(samples, sizes, params, counts, squares)
+    sizes = np.array([samples.size, first.size, 1, tally.MOMENTS])
+    kernel.tally(samples, sizes, params, first, squares)
     return math.sqrt(squares[0] / (samples.size - 1))
 
 
@@ -385,37 +387,37 @@ def _bins(samples: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def _selected(samples: np.ndarray, params: np.ndarray, counts: np.ndarray) -> _Ordered | None:
-    """The order statistics a summary reads (:func:`_reads`), from the samples' bins'
-    ``counts``: only the bins holding one are copied out and sorted, which puts them
-    in bin order. None where those bins hold more than ``_GATHER_AT_MOST`` of the
-    samples."""
+def _selected(samples: np.ndarray, params: np.ndarray, first: np.ndarray) -> _Ordered | None:
+    """The order statistics a summary reads (:func:`_reads`), from each of the samples'
+    bins' ``first`` rank: only the bins holding one are copied out, into the thread's
+    scratch, and sorted, which puts them in bin order. None where those bins hold more
+    than ``_GATHER_AT_MOST`` of the samples."""
     from .compile import kernel, tally
 
     n = samples.size
     reads = _reads(n)
-    first = np.zeros(counts.size + 1, dtype=np.int64)  # each bin's first rank, and the end
-    np.cumsum(counts, out=first[1:])
 
     def bin_of(ranks: np.ndarray) -> np.ndarray:
         return np.searchsorted(first, ranks, side="right") - 1
 
-    wanted = np.zeros(-(-counts.size // 8) * 8, dtype=np.uint8)  # a byte a bin, as int64s
+    wanted = np.zeros(-(-first.size // 8) * 8, dtype=np.uint8)  # a byte a bin, as int64s
     wanted[bin_of(reads.points)] = 1
     starts, ends = np.array(reads.windows).T
     for a, b in zip(bin_of(starts), bin_of(ends - 1), strict=True):  # every bin of a window
         wanted[a : b + 1] = 1
-    held = counts * wanted[: counts.size]
+    bins = np.flatnonzero(wanted)
+    held = first[bins + 1] - first[bins]  # (the last place, the end, is no bin)
     size = int(held.sum())
     if size > _GATHER_AT_MOST * n:
         return None
-    gathered = np.empty(size + 1)  # and a spare place (see tally.gather)
+    gathered = _work(size + 1)  # and a spare place (see tally.gather)
     table = wanted.view(np.int64)
     sizes = np.array([n, table.size, gathered.size, tally.GATHER])
     kernel.tally(samples, sizes, np.array([*params, 0.0]), table, gathered)
     gathered = gathered[:size]
     gathered.sort()
-    return _Ordered(n, gathered, first, np.cumsum(held) - held)
+    some = held > 0  # empty bins hold no rank
+    return _Ordered(n, gathered, first[bins[some]], (np.cumsum(held) - held)[some])
 
 
 def _moments(finite: np.ndarray, slot: int) -> tuple[float, float]:
@@ -481,7 +483,8 @@ _scratch = threading.local()  # a summarising thread's working arrays (see in_th
 
 def _work(n: int, slot: int = 0) -> np.ndarray:
     """``n`` floats of working space: the thread's scratch array ``slot`` (0: the sorted
-    copy, 1: the std's squares where the sorted copy is held meanwhile) where it has them."""
+    copy, 1: the std's squares where the sorted copy is held meanwhile, 2: the bins' first
+    ranks) where it has them."""
     spaces = getattr(_scratch, "spaces", None)
     if spaces is None:
         return np.empty(n)
@@ -492,7 +495,7 @@ def _work(n: int, slot: int = 0) -> np.ndarray:
 
 def _give_scratch() -> None:
     """Give this thread scratch arrays, made on first use, kept while it summarises."""
-    _scratch.spaces = [np.empty(0), np.empty(0)]
+    _scratch.spaces = [np.empty(0), np.empty(0), np.empty(0)]
 
 
 def _std(finite: np.ndarray, squares: np.ndarray) -> float:

@@ -128,11 +128,14 @@ def test_the_std_pass_follows_numpys_halving_at_every_length(n):
     values = np.random.default_rng(n).lognormal(size=n) * 1e3
     mean = float(np.mean(values))
     squares = np.empty(1)
-    counts = np.zeros(tally.BINS + 2, dtype=np.int64)
-    sizes = np.array([n, counts.size, 1, tally.MOMENTS])
-    kernel.tally(values, sizes, np.array([1.0, 4.0, mean]), counts, squares)
+    first = np.empty(tally.BINS + 3, dtype=np.int64)
+    sizes = np.array([n, first.size, 1, tally.MOMENTS])
+    kernel.tally(values, sizes, np.array([1.0, 4.0, mean]), first, squares)
     assert squares[0] == np.add.reduce(np.square(values - mean))
-    assert counts.sum() == n  # and every sample was counted once
+    # and each bin's first rank: the samples in the bins below it, counted once each
+    bins = np.clip((values - 1.0) * 4.0 + 1.0, 0.0, tally.BINS + 1.0).astype(np.int64)
+    below = np.cumsum(np.bincount(bins, minlength=tally.BINS + 2))
+    assert first[0] == 0 and np.array_equal(first[1:], below) and first[-1] == n
 
 
 @given(

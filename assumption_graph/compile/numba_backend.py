@@ -67,8 +67,9 @@ _ndtri = _scalars["ndtri"]
 _normal_cdf = _inner(normal_cdf)
 _irr_columns = streams.jit_linked(finance.SCALARS, _inner)["irr_columns"]
 _tally = streams.jit_linked(_TALLY_FUNCTIONS, _inner)
-_squares_sum, _gather, _keys_with_index, _ranks_from_keys = (
-    _tally[name] for name in ("squares_sum", "gather", "keys_with_index", "ranks_from_keys")
+_squares_sum, _first_ranks, _gather, _keys_with_index, _ranks_from_keys = (
+    _tally[name]
+    for name in ("squares_sum", "first_ranks", "gather", "keys_with_index", "ranks_from_keys")
 )
 
 
@@ -638,6 +639,7 @@ def _tally_entry(x_p, sizes_p, params_p, counts_p, out_p, stack_p, partial_p):  
         for b in range(counts.size):
             counts[b] = 0
         out[0] = _squares_sum(x, n, params[2], low, scale, counts, stack, partial)
+        _first_ranks(counts)
     elif sizes[Tally.MODE] == GATHER:
         _gather(x, low, scale, counts.view(np.uint8), out)
     elif sizes[Tally.MODE] == KEYS:

@@ -43,6 +43,7 @@ __all__ = [
     "DEPTH",
     "squares_sum",
     "bin_of",
+    "first_ranks",
     "gather",
     "keys_with_index",
     "ranks_from_keys",
@@ -59,7 +60,8 @@ class Tally(IntEnum):
 
 
 # The compiled entry's passes. MOMENTS: out[0] = the sum of the squared deviations
-# from params[2] (the mean), counts = the bins' counts. GATHER: the wanted bins'
+# from params[2] (the mean), counts = each bin's first rank (the samples in the bins
+# before it; the last place, never a bin, gets them all). GATHER: the wanted bins'
 # samples into out (and its spare last place), counts holding a byte for each bin, 1
 # where it is wanted. KEYS:
 # each sample's key with its index in its lowest params[2] bits into counts. RANKS:
@@ -116,6 +118,16 @@ def squares_sum(
                 break
             value = partial[level] + value
             depth = level
+
+
+def first_ranks(counts: np.ndarray) -> None:
+    """Each bin's count replaced by the number of samples in the bins before it: the
+    rank of its first sample, where the samples are in order."""
+    total = 0
+    for b in range(counts.size):
+        count = counts[b]
+        counts[b] = total
+        total += count
 
 
 def bin_of(value: float, low: float, scale: float) -> int:
@@ -247,4 +259,13 @@ def ranks_from_keys(x: np.ndarray, keys: np.ndarray, shift: int, ranks: np.ndarr
 
 
 # In dependency order, for ``streams.jit_linked``.
-FUNCTIONS = (bin_of, _square, _block_sum, squares_sum, gather, keys_with_index, ranks_from_keys)
+FUNCTIONS = (
+    bin_of,
+    _square,
+    _block_sum,
+    squares_sum,
+    first_ranks,
+    gather,
+    keys_with_index,
+    ranks_from_keys,
+)
