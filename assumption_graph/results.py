@@ -785,6 +785,10 @@ def finite_ranks(values: np.ndarray) -> Ranking:
     >>> finite_ranks(np.array([2.0, 1.0, 3.0])).centred.tolist()
     [0.0, -1.0, 1.0]
     """
+    if values.size >= _TALLY_FROM and not _mostly_tied(values):
+        centred = _compiled_ranks(values, centred=True)
+        if centred is not None:
+            return Ranking(centred=centred, square=_dot(centred, centred, _work(values.size, 1)))
     is_finite = np.isfinite(values)
     if values.size > 2 and is_finite.all() and np.ptp(values) > 0:
         del is_finite
@@ -848,22 +852,39 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _compiled_ranks(values: np.ndarray) -> np.ndarray | None:
+def _compiled_ranks(values: np.ndarray, centred: bool = False) -> np.ndarray | None:
     """:func:`average_ranks` by compiled passes around one numpy sort: the values' keys
     with each one's index in the lowest bits (:func:`.compile.tally.keys_with_index`),
-    sorted, give the ranks (:func:`.compile.tally.ranks_from_keys`); None where many
-    values agree in their keys' high bits (that pass would be slow). The keys are
-    made in the thread's scratch: a fresh array for them would cost page faults."""
+    sorted, give the ranks (:func:`.compile.tally.ranks_from_keys`). With ``centred``,
+    less their mean, as numpy takes it: their sum is n(n+1)/2 in any order, exactly
+    where that is below 2**52 (each partial sum a multiple of 0.5), so the mean is that
+    divided by n. None where a value is not finite, where with ``centred`` all are
+    equal, or where many values agree in their keys' high bits (that pass would be
+    slow). The keys are made in the thread's scratch: a fresh array for them would cost
+    page faults."""
     from .compile import kernel, tally
 
     n = values.size
-    shift = np.array([0.0, 0.0, max(1, (n - 1).bit_length())])
+    shift = max(1, (n - 1).bit_length())
     keys = _work(n).view(np.int64)
-    kernel.tally(values, np.array([n, n, 0, tally.KEYS]), shift, keys, np.empty(0))
+    finite = np.zeros(1)
+    kernel.tally(values, np.array([n, n, 1, tally.KEYS]), np.array([0.0, 0.0, shift]), keys, finite)
+    if not finite[0]:
+        return None
     keys.view(np.uint64).sort()
+    index_bits = (1 << shift) - 1
+    if centred and values[keys[0] & index_bits] == values[keys[-1] & index_bits]:
+        return None
+    exact = n * (n + 1) // 2 <= 2**52
+    centre = n * (n + 1) // 2 / n if centred and exact else 0.0
     ranks = np.empty(n)
-    kernel.tally(values, np.array([n, n, n, tally.RANKS]), shift, keys, ranks)
-    return None if math.isnan(ranks[0]) else ranks
+    params = np.array([0.0, 0.0, shift, centre])
+    kernel.tally(values, np.array([n, n, n, tally.RANKS]), params, keys, ranks)
+    if math.isnan(ranks[0]):
+        return None
+    if centred and not exact:
+        ranks -= ranks.mean()
+    return ranks
 
 
 _SIGN = np.uint64(1 << 63)

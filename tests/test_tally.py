@@ -167,6 +167,17 @@ def test_compiled_ranks_are_scipys_average_ranks(kind, n, seed):
     np.testing.assert_array_equal(compiled, plain)
 
 
+@settings(max_examples=80, deadline=None)
+@given(kind=st.sampled_from(KINDS), n=st.integers(1, 5000), seed=st.integers(0, 2**32 - 1))
+def test_an_inputs_centred_ranks_by_the_compiled_passes_are_numpys(kind, n, seed):
+    values = _samples(kind, np.random.default_rng(seed), n)
+    plain, compiled = _both_ways(lambda: results.finite_ranks(values))
+    for field in ("ranks", "centred"):
+        a, b = getattr(plain, field), getattr(compiled, field)
+        assert (a is None and b is None) or np.array_equal(a, b), field
+    assert repr(compiled.square) == repr(plain.square)
+
+
 def test_values_too_close_for_the_keys_are_ranked_the_other_way():
     values = 1.0 + np.random.default_rng(1).normal(size=50_000) * 1e-13  # high bits all agree
     assert results._compiled_ranks(values) is None

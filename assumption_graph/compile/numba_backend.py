@@ -643,9 +643,10 @@ def _tally_entry(x_p, sizes_p, params_p, counts_p, out_p, stack_p, partial_p):  
     elif sizes[Tally.MODE] == GATHER:
         _gather(x, low, scale, counts.view(np.uint8), out)
     elif sizes[Tally.MODE] == KEYS:
-        _keys_with_index(x.view(np.int64), int(params[2]), counts)
+        out[0] = 1.0 if _keys_with_index(x.view(np.int64), int(params[2]), counts) else 0.0
     else:
-        _ranks_from_keys(x, counts, int(params[2]), out)
+        centre = numba.carray(params_p, (4,))[3]
+        _ranks_from_keys(x, counts, int(params[2]), out, centre)
 
 
 def _native(function: Callable, signature: numba.core.typing.Signature) -> tuple[KernelObject, int]:

@@ -63,9 +63,9 @@ class Tally(IntEnum):
 # from params[2] (the mean), counts = each bin's first rank (the samples in the bins
 # before it; the last place, never a bin, gets them all). GATHER: the wanted bins'
 # samples into out (and its spare last place), counts holding a byte for each bin, 1
-# where it is wanted. KEYS:
-# each sample's key with its index in its lowest params[2] bits into counts. RANKS:
-# each sample's average rank into out, from those keys sorted in counts.
+# where it is wanted. KEYS: each sample's key with its index in its lowest params[2]
+# bits into counts, and out[0] 1 where every sample is finite, else 0. RANKS: each
+# sample's average rank less params[3] into out, from those keys sorted in counts.
 MOMENTS, GATHER, KEYS, RANKS = 0, 1, 2, 3
 
 BINS = 1 << 15  # bins between the two tails: a counts array stays in the L2 cache
@@ -196,25 +196,35 @@ def gather(x: np.ndarray, low: float, scale: float, wanted: np.ndarray, out: np.
 _SIGN = -(2**63)  # the sign bit, as an int64
 
 
-def keys_with_index(bits: np.ndarray, shift: int, keys: np.ndarray) -> None:
+_EXPONENT = 0x7FF0000000000000  # a float's exponent bits, all set in an infinity or a NaN
+
+
+def keys_with_index(bits: np.ndarray, shift: int, keys: np.ndarray) -> bool:
     """Each sample's order key, its lowest ``shift`` bits replaced by its index, into
-    ``keys``: from the samples' ``bits`` (no NaN), the sign bit set for a positive
-    value and every bit flipped for a negative one, so that the keys, read as unsigned
-    integers, are in the values' order; -0.0 has the key of the 0.0 it equals."""
+    ``keys``, from the samples' ``bits``: the sign bit set for a positive value and
+    every bit flipped for a negative one, so that the keys, read as unsigned integers,
+    are in the values' order; -0.0 has the key of the 0.0 it equals. Whether every
+    sample is finite (else the keys are not to be used)."""
     index_bits = (1 << shift) - 1
+    finite = True
     for i in range(bits.size):
         b = bits[i]
+        finite &= (b & _EXPONENT) != _EXPONENT
         if b == _SIGN:  # -0.0
             b = 0
         key = ~b if b < 0 else b ^ _SIGN
         keys[i] = (key & ~index_bits) | i
+    return finite
 
 
 LONGEST_GROUP = 64  # samples sharing their keys' high bits that a rank pass puts in order
 
 
-def ranks_from_keys(x: np.ndarray, keys: np.ndarray, shift: int, ranks: np.ndarray) -> None:
-    """Each sample's rank (1 to n) into ``ranks``, ties sharing the average of theirs.
+def ranks_from_keys(
+    x: np.ndarray, keys: np.ndarray, shift: int, ranks: np.ndarray, centre: float
+) -> None:
+    """Each sample's rank (1 to n) less ``centre`` into ``ranks``, ties sharing the
+    average of their ranks.
 
     ``keys`` hold, sorted, each sample's order key (its bits in IEEE 754's total
     order) with the lowest ``shift`` bits replaced by its index, as int64. Samples
@@ -231,7 +241,7 @@ def ranks_from_keys(x: np.ndarray, keys: np.ndarray, shift: int, ranks: np.ndarr
         while q < n and keys[q] >> shift == high:
             q += 1
         if q - p == 1:  # most samples: a key of its own, no other value to look at
-            ranks[keys[p] & index_bits] = p + 1.0
+            ranks[keys[p] & index_bits] = p + 1.0 - centre
             p = q
             continue
         for r in range(p + 1, q):  # insertion sort by value; ties keep their order
@@ -251,7 +261,7 @@ def ranks_from_keys(x: np.ndarray, keys: np.ndarray, shift: int, ranks: np.ndarr
             value = x[keys[r] & index_bits]
             while end < q and x[keys[end] & index_bits] == value:
                 end += 1
-            rank = (r + 1 + end) * 0.5
+            rank = (r + 1 + end) * 0.5 - centre
             for t in range(r, end):
                 ranks[keys[t] & index_bits] = rank
             r = end
