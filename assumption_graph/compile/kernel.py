@@ -28,7 +28,6 @@ import contextlib
 import ctypes
 import functools
 import hashlib
-import itertools
 import json
 import logging
 import os
@@ -489,7 +488,7 @@ def warm_up(pieces: bool = False) -> float:
 
 
 _NOTHING_GIVEN = np.empty((0, 0))
-_STEPS_PER_THREAD = 8  # ranges of blocks a thread takes in a run, on average
+_MIN_STEP = 4  # blocks in a range at least: a call's own cost stays small beside them
 _MAX_STEP = 256  # blocks in a range at most: bounds how long a stop waits for a thread
 _pool: Any = None
 _pool_lock = threading.Lock()
@@ -615,13 +614,12 @@ def execute(
         return np.empty((program.n_slots, BLOCK)), np.empty(max(n_flows, 1))
 
     workers = min(threads_for(threads), n_blocks)
-    step = max(1, min(n_blocks // (workers * _STEPS_PER_THREAD), _MAX_STEP))
+    ranges = _Ranges(n_blocks, workers)
     if workers == 1:  # in this thread: an interruption comes between two ranges
         buf, flows = scratch()
-        for first in range(0, n_blocks, step):
-            run(first, min(first + step, n_blocks), buf, flows)
+        while taken := ranges.take():
+            run(*taken, buf, flows)
         return
-    claimed = itertools.count(0, step)  # next() is atomic under the GIL
     crew = _Crew()
 
     def work() -> None:
@@ -629,10 +627,8 @@ def execute(
             return
         try:
             buf, flows = scratch()
-            for first in claimed:
-                if first >= n_blocks or crew.stopped:
-                    return
-                run(first, min(first + step, n_blocks), buf, flows)
+            while not crew.stopped and (taken := ranges.take()):
+                run(*taken, buf, flows)
         finally:
             crew.sign_off()
 
@@ -643,6 +639,25 @@ def execute(
     except BaseException:  # Ctrl-C, SIGTERM or a failed range: no thread may outlive the arrays
         crew.stop()
         raise
+
+
+class _Ranges:
+    """The ranges of a call's blocks, which its threads take in turn: each time a share of
+    the blocks left (from ``_MIN_STEP`` to ``_MAX_STEP`` of them), so that the ranges
+    shrink toward the end and the threads finish together (guided scheduling), where
+    ranges of one size leave one thread waiting up to a whole range for the other."""
+
+    def __init__(self, n_blocks: int, workers: int) -> None:
+        self._next, self._end, self._shares = 0, n_blocks, 2 * workers
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[int, int] | None:
+        """The next range's first block and end, or None when none is left."""
+        with self._lock:
+            first = self._next
+            step = min(max((self._end - first) // self._shares, _MIN_STEP), _MAX_STEP)
+            self._next = min(first + step, self._end)
+            return (first, self._next) if first < self._end else None
 
 
 class _Crew:
