@@ -785,7 +785,7 @@ def finite_ranks(values: np.ndarray) -> Ranking:
     >>> finite_ranks(np.array([2.0, 1.0, 3.0])).centred.tolist()
     [0.0, -1.0, 1.0]
     """
-    if values.size >= _TALLY_FROM and not _mostly_tied(values):
+    if values.size > 2 and values.size >= _TALLY_FROM and not _mostly_tied(values):
         centred = _compiled_ranks(values, centred=True)
         if centred is not None:
             return Ranking(centred=centred, square=_dot(centred, centred, _work(values.size, 1)))

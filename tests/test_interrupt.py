@@ -137,7 +137,7 @@ def test_a_signal_during_the_start_up_imports_exits_quietly(entry, imported, sig
     # The child writes its import times ahead of the test's reading of them (a pipe holds
     # 64 kB), so the signal lands at that import or later: a run long enough that it
     # cannot be over by then keeps the moment within the command, never after it.
-    args = ["-X", "importtime", "-m", entry, "run", str(CONSULTANCY), "-n", "5000000"]
+    args = ["-X", "importtime", "-m", entry, "run", str(CONSULTANCY), "-n", "20000000"]
     args += ["--json", str(tmp_path / "out.json")]
     process = _start(args, tmp_path)
     before = _stderr_line(process, imported)
