@@ -33,11 +33,8 @@ import logging
 import os
 import platform
 import re
-import shutil
 import stat
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -47,11 +44,17 @@ from typing import Any
 import numpy as np
 
 from .. import distributions, finance, streams
+from .._lazy import lazy_import
 from ..errors import RunError, shown
 from ..functions import FormulaOp
 from .entry import _HELPERS, ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import N_PARAMS, Op, Program
 from .tally import DEPTH
+
+# needed only where the kernel is compiled and linked
+shutil = lazy_import("shutil")
+subprocess = lazy_import("subprocess")
+tempfile = lazy_import("tempfile")
 
 __all__ = [
     "BLOCK",
