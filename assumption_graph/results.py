@@ -406,7 +406,7 @@ def _selected(samples: np.ndarray, params: np.ndarray, first: np.ndarray) -> _Or
     for a, b in zip(bin_of(starts), bin_of(ends - 1), strict=True):  # every bin of a window
         wanted[a : b + 1] = 1
     bins = np.flatnonzero(wanted)
-    held = first[bins + 1] - first[bins]  # (the last place, the end, is no bin)
+    held = first[bins + 1] - first[bins]  # bins + 1 is in range: the end is no bin
     size = int(held.sum())
     if size > _GATHER_AT_MOST * n:
         return None

@@ -194,8 +194,6 @@ def gather(x: np.ndarray, low: float, scale: float, wanted: np.ndarray, out: np.
 
 
 _SIGN = -(2**63)  # the sign bit, as an int64
-
-
 _EXPONENT = 0x7FF0000000000000  # a float's exponent bits, all set in an infinity or a NaN
 
 
