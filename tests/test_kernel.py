@@ -95,6 +95,17 @@ def test_thread_count_and_chunks_never_change_results(model, seed):
         np.testing.assert_array_equal(one.values(node_id), two.values(node_id))
 
 
+@given(n_blocks=st.integers(1, 200_000), workers=st.integers(1, 16))
+def test_a_calls_ranges_cover_every_block_once_shrinking_toward_the_end(n_blocks, workers):
+    ranges = kernel._Ranges(n_blocks, workers)
+    taken = list(iter(ranges.take, None))
+    assert taken[0][0] == 0 and taken[-1][1] == n_blocks
+    assert all(end == first for (_, end), (first, _) in zip(taken, taken[1:], strict=False))
+    sizes = [end - first for first, end in taken]
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] <= kernel._MIN_STEP  # small last
+    assert all(kernel._MIN_STEP <= size <= kernel._MAX_STEP for size in sizes[:-1])
+
+
 def test_same_seed_same_numbers_other_seed_other_numbers():
     m = Model("seeds")
     m.add("a", estimate=[1, 2, 4])
