@@ -26,15 +26,23 @@
   var events = new EventSource("events?token=" + encodeURIComponent(token));
   events.onmessage = function (event) { show(JSON.parse(event.data)); };
 
+  // One post at a time, in the order they were made: the browser would send posts made in
+  // quick succession (a slider's steps) over several connections, and the server could
+  // take an older value last.
+  var posted = Promise.resolve();
+
   function post(form) {
-    var body = new URLSearchParams(new FormData(form));
-    fetch(form.getAttribute("action"), {
-      method: "POST",
-      headers: { "X-Token": token, "Accept": "application/json" },
-      body: body
-    }).then(function (response) { return response.json(); })
-      .then(function (answer) { message.textContent = answer.message || ""; })
-      .catch(function (error) { message.textContent = "the server did not answer: " + error; });
+    var body = new URLSearchParams(new FormData(form));  // the values as they are now
+    var action = form.getAttribute("action");
+    posted = posted.then(function () {
+      return fetch(action, {
+        method: "POST",
+        headers: { "X-Token": token, "Accept": "application/json" },
+        body: body
+      }).then(function (response) { return response.json(); })
+        .then(function (answer) { message.textContent = answer.message || ""; })
+        .catch(function (error) { message.textContent = "the server did not answer: " + error; });
+    });
   }
 
   document.addEventListener("submit", function (event) {
