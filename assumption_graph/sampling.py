@@ -43,6 +43,9 @@ __all__ = [
     "InputSampler",
     "lhs_uniforms",
     "keyed_permutation",
+    "feistel_half",
+    "LHS_KEY",
+    "ROUND_KEYS",
     "normal_correlations",
     "copula_factor",
     "not_positive_semidefinite",
@@ -51,7 +54,13 @@ __all__ = [
 _TINY = CDF_LOW  # keeps Sobol points off 0 and 1, where inverse CDFs are infinite
 _BELOW_ONE = CDF_HIGH  # the largest float below 1
 _FEISTEL_ROUNDS = 4
-_ROUND_KEYS = tuple(np.uint64(0x9E3779B97F4A7C15 * (r + 1) % (1 << 64)) for r in range(4))
+ROUND_KEYS = tuple(np.uint64(0x9E3779B97F4A7C15 * (r + 1) % (1 << 64)) for r in range(4))
+LHS_KEY = node_key("lhs")  # an input's permutation is keyed by its stream ^ LHS_KEY
+
+
+def feistel_half(n: int) -> int:
+    """The bits of each half of :func:`keyed_permutation`'s Feistel network for ``n`` values."""
+    return max(1, math.ceil(math.log2(max(n, 2)) / 2))
 
 
 def keyed_permutation(key: int, n: int, index: np.ndarray) -> np.ndarray:
@@ -65,7 +74,7 @@ def keyed_permutation(key: int, n: int, index: np.ndarray) -> np.ndarray:
     >>> sorted(keyed_permutation(7, 10, np.arange(10)).tolist()) == list(range(10))
     True
     """
-    half = max(1, math.ceil(math.log2(max(n, 2)) / 2))
+    half = feistel_half(n)
     mask = np.uint64((1 << half) - 1)
     shift = np.uint64(half)
     key64 = np.uint64(key % (1 << 64))
@@ -75,7 +84,7 @@ def keyed_permutation(key: int, n: int, index: np.ndarray) -> np.ndarray:
         y = x[pending]
         left, right = y >> shift, y & mask
         for r in range(_FEISTEL_ROUNDS):
-            mixed = mix64_array(right ^ key64 ^ _ROUND_KEYS[r]) & mask
+            mixed = mix64_array(right ^ key64 ^ ROUND_KEYS[r]) & mask
             left, right = right, left ^ mixed
         y = (left << shift) | right
         x[pending] = y
@@ -92,7 +101,7 @@ def lhs_uniforms(seed: int, node_id: str, n: int, samples: np.ndarray) -> np.nda
     value is below it already; the smallest is at least ``2**-53 / n``, above 0).
     """
     stream = stream_key(seed, node_id)
-    strata = keyed_permutation(stream ^ node_key("lhs"), n, samples)
+    strata = keyed_permutation(stream ^ LHS_KEY, n, samples)
     return np.minimum((strata + uniform_array(stream, samples, 0)) / n, _BELOW_ONE)
 
 
@@ -166,13 +175,17 @@ class InputPlan:
     the kernel now, PERT's included). The ``correlated`` inputs go
     through the Gaussian copula in the kernel: normal scores of their uniforms
     (given, or drawn from their streams under ``mc``), mixed by ``factor`` (``L``,
-    row-major) and mapped back to uniforms by the normal CDF.
+    row-major) and mapped back to uniforms by the normal CDF. The ``strata`` inputs'
+    Latin hypercube uniforms (:func:`lhs_uniforms`, for a run of ``samples``) are
+    made in the kernel, bit for bit, like an input's own uniform under ``mc``.
     """
 
     uniforms: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
     correlated: tuple[str, ...] = ()
     factor: tuple[float, ...] = ()
+    strata: tuple[str, ...] = ()  # Latin hypercube inputs whose uniforms the kernel makes
+    samples: int = 0  # the run's samples, which the strata divide
 
     @property
     def given(self) -> tuple[str, ...]:
@@ -183,9 +196,10 @@ class InputPlan:
 class InputSampler:
     """The ``given`` matrix, chunk by chunk, of the inputs a run does not draw from streams.
 
-    ``distributions`` are the run's random inputs. With method ``lhs`` or
-    ``sobol`` all of them are given, with ``mc`` only the correlated ones whose
-    inverse CDF the kernel lacks (the kernel draws and mixes the others itself);
+    ``distributions`` are the run's random inputs. With method ``sobol`` all of
+    them are given, with ``lhs`` and ``mc`` only the correlated ones whose inverse
+    CDF the kernel lacks (the kernel makes the others' uniforms, draws and mixes
+    them itself);
     ``plan`` says how (:class:`InputPlan`). :meth:`values` is also the numpy
     twin of what the kernel makes of the plan. ``spans``: inputs the Sobol
     sequence has dimensions for besides these (a run with pinned inputs passes
@@ -214,14 +228,23 @@ class InputSampler:
         # so pinning one leaves the points of the others as they were
         self._dimensions = tuple(sorted({*self.inputs, *(spans or ())}))
         in_python = {x for x, d in distributions.items() if not d.quantile_in_kernel}
+        strata: list[str] = []
         if method == "mc":
             valued = [x for x in correlated if x in in_python]
             uniforms: list[str] = []
         else:
             valued = [x for x in self.inputs if x in in_python]
             uniforms = [x for x in self.inputs if x not in in_python or x in correlated]
+        if method == "lhs":  # the kernel makes the uniforms of those it draws from them
+            strata = [x for x in uniforms if x not in in_python]
+            uniforms = [x for x in uniforms if x in in_python]
         self.plan = InputPlan(
-            tuple(uniforms), tuple(valued), tuple(correlated), tuple(self._factor.ravel().tolist())
+            tuple(uniforms),
+            tuple(valued),
+            tuple(correlated),
+            tuple(self._factor.ravel().tolist()),
+            tuple(strata),
+            n,
         )
         self._sobol: Any = None  # scipy's Sobol engine, made on the first chunk
         self._position = 0

@@ -68,6 +68,24 @@ def test_lhs_puts_one_sample_in_each_stratum_of_each_input(sim, n):
         assert np.array_equal(np.sort(np.minimum(strata, n - 1)), np.arange(n)), node_id
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 3000),
+    seed=st.integers(0, 2**64 - 1),
+    chunk=st.integers(1, 3000),
+    threads=st.integers(1, 2),
+)
+def test_the_kernels_latin_hypercube_uniforms_are_the_numpy_twins(sim, n, seed, chunk, threads):
+    """The kernel makes each input's Latin hypercube uniform (no given matrix, no Python
+    work per chunk) and draws from it exactly what the twin makes of ``lhs_uniforms``."""
+    twin = sim._sampler("lhs", seed, n, {})
+    assert twin.plan.strata == ("a", "b", "c") and not twin.loaded
+    result = sim.run(n, seed, method="lhs", outputs=["a", "b", "c"], keep_samples=True,
+                     chunk=chunk, threads=threads)  # fmt: skip
+    for x, values in zip("abc", twin.values(0, n, ids=["a", "b", "c"]), strict=True):
+        np.testing.assert_array_equal(result.values(x), values)
+
+
 def test_lhs_uniforms_are_stratified_and_chunk_independent():
     n = 10_000
     samples = np.arange(n, dtype=np.uint64)

@@ -66,6 +66,7 @@ class Piece(IntEnum):
     COPULA = 1  # the Gaussian copula's SCORE and COPULA
     IRR = 2  # IRR and IRR_COUNT over a block's yearly flows
     DRAW = 3  # a draw from its stream of a model other than triangle and uniform
+    LHS = 4  # a Latin hypercube's uniform
 
 
 # numba's runtime helpers the entry point's exception path and array references

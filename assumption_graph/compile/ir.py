@@ -9,10 +9,11 @@ values it has. Slots are
 reused once their value is dead, so the working memory of a block of samples
 grows with the graph's width, not its size. Only the ancestors of the requested
 outputs are computed; overridden nodes become constants, and nodes whose values
-are given per sample (Latin hypercube, Sobol points, correlated inputs, a
-caller's arrays) are loaded from a matrix the kernel receives. Inputs given as
-uniforms (:class:`~assumption_graph.sampling.InputPlan`) are drawn by their own
-op from those, after the Gaussian copula for correlated ones.
+are given per sample (a caller's arrays) are loaded from a matrix the kernel
+receives. Inputs given as uniforms (Sobol points;
+:class:`~assumption_graph.sampling.InputPlan`), or whose Latin hypercube uniforms
+an ``lhs`` op makes, are drawn by their own op from those, after the Gaussian
+copula for correlated ones.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ..distributions import Distribution
 from ..expr import Call, Expr, Formula, Name, Num, Unary, operands, operation, visit
 from ..functions import FormulaOp, Kind
 from ..model import Value
-from ..sampling import InputPlan
+from ..sampling import InputPlan, feistel_half
 from ..streams import node_key
 from ..validate import CheckedModel
 
@@ -49,6 +50,7 @@ class Op(IntEnum):
     COPY = 27
     LOAD = 29  # a node's values given per sample: row a of the kernel's ``given`` matrix
     UNIT = 33  # an input's own uniform from its stream (the copula's, under mc)
+    LHS = 36  # an input's Latin hypercube uniform: a = the run's samples, b = its Feistel half
     SCORE = 34  # the normal score ndtri(s_a) of a uniform
     COPULA = 35  # Φ(Σ_k table[c+k]·s_(a+k)) over b consecutive normal scores: a uniform
     UNIFORM = 40
@@ -279,14 +281,24 @@ class _Lowering:
         """
         if node_id in self.mixed:
             slot = self.mixed.pop(node_id)
-        elif node_id in self.uniform_row:
+        elif node_id in self.uniform_row or node_id in self.plan.strata:
             slot = self._take()
-            row = self.uniform_row[node_id]
-            self._emit(Op.LOAD, slot, (row,), text=f"given[{row}]  # {node_id}'s uniform")
+            self._made_uniform(node_id, slot)
         else:
             return -1
         self._release(slot)  # read by the draw op, whose own slot was taken before
         return slot
+
+    def _made_uniform(self, node_id: str, slot: int) -> None:
+        """Into ``slot``, an input's uniform given in the matrix, or its Latin hypercube
+        one (as :func:`~assumption_graph.sampling.lhs_uniforms` makes it)."""
+        if node_id in self.uniform_row:
+            row = self.uniform_row[node_id]
+            self._emit(Op.LOAD, slot, (row,), text=f"given[{row}]  # {node_id}'s uniform")
+        else:
+            n, half = self.plan.samples, feistel_half(self.plan.samples)
+            text = f"lhs({n})  # {node_id}'s uniform"
+            self._emit(Op.LHS, slot, (n, half), key=node_key(node_id), text=text)
 
     def _copula(self) -> None:
         """The correlated inputs' uniforms through the Gaussian copula, before any op reads one.
@@ -302,9 +314,8 @@ class _Lowering:
         self.n_slots += len(ids)
         for k, node_id in enumerate(ids):
             uniform = self._take()
-            if node_id in self.uniform_row:
-                row = self.uniform_row[node_id]
-                self._emit(Op.LOAD, uniform, (row,), text=f"given[{row}]  # {node_id}'s uniform")
+            if node_id in self.uniform_row or node_id in self.plan.strata:
+                self._made_uniform(node_id, uniform)
             else:
                 self._emit(Op.UNIT, uniform, key=node_key(node_id), text=f"unit()  # {node_id}")
             self._emit(Op.SCORE, first + k, (uniform,), text=f"score(s{uniform})")

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import distributions, finance, streams
+from .. import distributions, finance, sampling, streams
 from .._lazy import lazy_import
 from ..errors import RunError, shown
 from ..functions import FormulaOp
@@ -78,6 +78,7 @@ _KERNEL_SOURCES = (
     *sorted(str(path) for path in Path(distributions.__file__).parent.glob("*.py")),
     finance.__file__,
     streams.__file__,
+    sampling.__file__,  # the Latin hypercube's Feistel network
     str(Path(__file__).with_name("numba_backend.py")),
     str(Path(__file__).with_name("entry.py")),
     str(Path(__file__).with_name("tally.py")),
@@ -462,6 +463,7 @@ def _pieces_of(program: Program) -> np.ndarray:
     which[draws & given] = Piece.FROM_U
     which[np.isin(ops, (Op.SCORE, Op.COPULA))] = Piece.COPULA
     which[np.isin(ops, (FormulaOp.IRR, FormulaOp.IRR_COUNT))] = Piece.IRR
+    which[ops == Op.LHS] = Piece.LHS
     return which
 
 

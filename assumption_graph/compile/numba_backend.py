@@ -26,9 +26,9 @@ from llvmlite import ir as llvm_ir
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .. import finance, streams
+from .. import finance, sampling, streams
 from ..distributions.registry import jit_scalars
-from ..distributions.special import normal_cdf
+from ..distributions.special import CDF_HIGH, normal_cdf
 from ..functions import FormulaOp
 from .entry import ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import CODE_WIDTH, N_PARAMS, Op
@@ -219,6 +219,61 @@ def _call(  # noqa: ANN202
     return numba.types.void(address, *arguments), codegen
 
 
+_ROUND_KEYS = sampling.ROUND_KEYS
+_LHS_KEY = np.uint64(sampling.LHS_KEY)
+_BELOW_ONE = CDF_HIGH  # the largest float below 1
+
+
+@_inner
+def _stratum(key, n, half, index):  # noqa: ANN001, ANN202
+    """``sampling.keyed_permutation(key, n, [index])``: a Feistel network on two halves of
+    ``half`` bits, sent through again while it lands at ``n`` or above (cycle walking)."""
+    mask = (_ONE << np.uint64(half)) - _ONE
+    shift = np.uint64(half)
+    x = index
+    while True:
+        left, right = x >> shift, x & mask
+        for r in range(4):
+            mixed = _mix64(right ^ key ^ _ROUND_KEYS[r]) & mask
+            left, right = right, left ^ mixed
+        x = (left << shift) | right
+        if x < np.uint64(n):
+            return x
+
+
+def _lhs_op(  # noqa: ANN202
+    k,
+    first,
+    m,
+    code_p,
+    params_p,
+    keys_p,
+    table_p,
+    buf_p,
+    flows_p,
+    sizes_p,
+    seed_key,  # noqa: ANN001
+):
+    """Piece ``LHS``: op ``k``, its input's Latin hypercube uniforms, bit for bit
+    ``sampling.lhs_uniforms``: ``(stratum + u) / n``, below 1, where the stratum is the
+    sample's place in the input's keyed permutation and ``u`` its stream's own uniform.
+    """
+    sizes = numba.carray(sizes_p, (_N_SIZES,))
+    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
+    keys = numba.carray(keys_p, (sizes[Size.N_OPS],))
+    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
+    z = buf[code[k, 1]]
+    n, half = code[k, 2], code[k, 3]
+    stream = _mix64(np.uint64(seed_key) ^ keys[k])
+    key = stream ^ _LHS_KEY
+    sample0 = np.uint64(sizes[Size.START] + first)
+    counter = stream + (sample0 + _ONE) * streams.GAMMA
+    for i in range(m):
+        stratum = _stratum(key, n, half, sample0 + np.uint64(i))
+        z[i] = min((float(stratum) + _counter_uniform(counter)) / float(n), _BELOW_ONE)
+        counter += streams.GAMMA
+
+
 def _from_u_op(  # noqa: ANN202
     k,
     first,
@@ -401,6 +456,7 @@ _PIECES = {
     Piece.COPULA: _copula_op,
     Piece.IRR: _irr_op,
     Piece.DRAW: _draw_op,
+    Piece.LHS: _lhs_op,
 }
 # The arguments of ``ENTRY`` a piece is called with, after the op, first sample and size.
 _PIECE_ARGUMENTS = ("code", "params", "keys", "table", "buf", "flows", "sizes", "seed_key")
