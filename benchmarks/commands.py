@@ -62,6 +62,10 @@ COMMANDS = (
     Command("check case", ("check", CASE)),
     Command("run case -n 1000", ("run", CASE, "-n", "1000", "--json", "{out}/r.json")),
     Command("run case -n 1000000", ("run", CASE, "-n", "1000000", "--json", "{out}/r.json")),
+    Command(
+        "run case -n 1000000 lhs",
+        ("run", CASE, "-n", "1000000", "--method", "lhs", "--json", "{out}/r.json"),
+    ),
     Command("draw case", ("draw", CASE, "-o", "{out}/case.svg")),
     Command(
         f"first run layered-{LAYERED} -n 1000 (empty cache)",
