@@ -208,13 +208,8 @@ def run_portfolio(
 
     pool = ThreadPoolExecutor(at_once, thread_name_prefix="portfolio")
     try:
-        return _portfolio(pool.map(run_case, models, names), n, seed, method)
-    except BaseException as error:  # Ctrl-C or a failed case: the others stop at their next chunk
-        together.stop.set()
-        cause = together.cause(error)  # the failure, not a case it stopped
-        if cause is not error:
-            raise cause from None
-        raise
+        with together.reporting():  # Ctrl-C or a failed case: the others stop at their next chunk
+            return _portfolio(pool.map(run_case, models, names), n, seed, method)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -13,6 +13,7 @@ Chunk size and thread count never change the numbers.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -642,8 +643,8 @@ class RunsTogether:
     next chunk, and its error is the one reported (for scenarios and portfolios).
 
     ``progress`` (after each chunk) raises once they are stopping; ``failing()`` wraps
-    a run so that its failure stops the others; ``cause(error)`` is what to raise in
-    place of ``error``, the failure that stopped it.
+    a run so that its failure stops the others; ``reporting()`` surrounds the taking of
+    their results.
     """
 
     def __init__(self, what: str, progress: Progress | None) -> None:
@@ -674,6 +675,15 @@ class RunsTogether:
 
         return watched
 
-    def cause(self, error: BaseException) -> BaseException:
-        """The failure that stopped the runs where ``error`` is a run it stopped, else ``error``."""
-        return self._first[0] if self._first and self._first[0] is not error else error
+    @contextlib.contextmanager
+    def reporting(self) -> Iterator[None]:
+        """Around taking the runs' results: any exception (Ctrl-C, a failed run) stops the
+        others at their next chunk, and the failure that stopped them is raised in place
+        of a run it stopped."""
+        try:
+            yield
+        except BaseException as error:
+            self.stop.set()
+            if self._first and self._first[0] is not error:
+                raise self._first[0] from None
+            raise

@@ -243,23 +243,18 @@ def run_scenarios(
     at_once = 1 if cluster is None else _RUNS_AT_ONCE
     runs: dict[str, RunResult] = {}
     differences: dict[str, dict[str, Difference]] = {}
-    try:
-        with closing(_in_order(sampled, jobs, at_once, together.stop)) as results:
-            base = next(results)
-            base_samples = {c.id: base.values(c.node) for c in compared}
-            for scenario, run in zip(scenarios, results, strict=True):
-                differences[scenario.name] = {
-                    c.id: paired_difference(
-                        base_samples[c.id], run.values(c.node), c.lower_is_better
-                    )
-                    for c in compared
-                }
-                runs[scenario.name] = dataclasses.replace(run, arrays={})  # keep no samples
-    except BaseException as error:
-        cause = together.cause(error)  # the failure, not a run it stopped
-        if cause is not error:
-            raise cause from None
-        raise
+    with (
+        together.reporting(),  # the failure, not a run it stopped
+        closing(_in_order(sampled, jobs, at_once, together.stop)) as results,
+    ):
+        base = next(results)
+        base_samples = {c.id: base.values(c.node) for c in compared}
+        for scenario, run in zip(scenarios, results, strict=True):
+            differences[scenario.name] = {
+                c.id: paired_difference(base_samples[c.id], run.values(c.node), c.lower_is_better)
+                for c in compared
+            }
+            runs[scenario.name] = dataclasses.replace(run, arrays={})  # keep no samples
     return ScenarioResult(dataclasses.replace(base, arrays={}), runs, differences, compared)
 
 
