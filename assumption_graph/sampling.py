@@ -53,7 +53,6 @@ __all__ = [
 
 _TINY = CDF_LOW  # keeps Sobol points off 0 and 1, where inverse CDFs are infinite
 _BELOW_ONE = CDF_HIGH  # the largest float below 1
-_FEISTEL_ROUNDS = 4
 ROUND_KEYS = tuple(np.uint64(0x9E3779B97F4A7C15 * (r + 1) % (1 << 64)) for r in range(4))
 LHS_KEY = node_key("lhs")  # an input's permutation is keyed by its stream ^ LHS_KEY
 
@@ -83,8 +82,8 @@ def keyed_permutation(key: int, n: int, index: np.ndarray) -> np.ndarray:
     while pending.any():
         y = x[pending]
         left, right = y >> shift, y & mask
-        for r in range(_FEISTEL_ROUNDS):
-            mixed = mix64_array(right ^ key64 ^ ROUND_KEYS[r]) & mask
+        for round_key in ROUND_KEYS:  # one round each
+            mixed = mix64_array(right ^ key64 ^ round_key) & mask
             left, right = right, left ^ mixed
         y = (left << shift) | right
         x[pending] = y

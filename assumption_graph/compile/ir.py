@@ -149,6 +149,7 @@ class _Lowering:
         self.plan = plan
         self.given = plan.given
         self.uniform_row = {node_id: row for row, node_id in enumerate(plan.uniforms)}
+        self.made_uniform = {*plan.uniforms, *plan.strata}  # (:meth:`_made_uniform`)
         first = len(plan.uniforms)
         self.row_of = {node_id: first + row for row, node_id in enumerate(plan.values)}
         self.mixed: dict[str, int] = {}  # the slot of each correlated input's copula uniform
@@ -281,7 +282,7 @@ class _Lowering:
         """
         if node_id in self.mixed:
             slot = self.mixed.pop(node_id)
-        elif node_id in self.uniform_row or node_id in self.plan.strata:
+        elif node_id in self.made_uniform:
             slot = self._take()
             self._made_uniform(node_id, slot)
         else:
@@ -314,7 +315,7 @@ class _Lowering:
         self.n_slots += len(ids)
         for k, node_id in enumerate(ids):
             uniform = self._take()
-            if node_id in self.uniform_row or node_id in self.plan.strata:
+            if node_id in self.made_uniform:
                 self._made_uniform(node_id, uniform)
             else:
                 self._emit(Op.UNIT, uniform, key=node_key(node_id), text=f"unit()  # {node_id}")

@@ -233,7 +233,7 @@ def _stratum(key, n, half, index):  # noqa: ANN001, ANN202
     x = index
     while True:
         left, right = x >> shift, x & mask
-        for r in range(4):
+        for r in range(len(_ROUND_KEYS)):  # one round each
             mixed = _mix64(right ^ key ^ _ROUND_KEYS[r]) & mask
             left, right = right, left ^ mixed
         x = (left << shift) | right
