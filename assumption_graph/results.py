@@ -785,7 +785,7 @@ def finite_ranks(values: np.ndarray) -> Ranking:
     >>> finite_ranks(np.array([2.0, 1.0, 3.0])).centred.tolist()
     [0.0, -1.0, 1.0]
     """
-    if values.size > 2 and values.size >= _TALLY_FROM and not _mostly_tied(values):
+    if values.size > 2 and _ranked_compiled(values):
         centred = _compiled_ranks(values, centred=True)
         if centred is not None:
             return Ranking(centred=centred, square=_dot(centred, centred, _work(values.size, 1)))
@@ -834,7 +834,7 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     >>> average_ranks(np.array([3.0, 1.0, 3.0, 2.0])).tolist()
     [3.5, 1.0, 3.5, 2.0]
     """
-    if values.size >= _TALLY_FROM and not _mostly_tied(values):
+    if _ranked_compiled(values):
         compiled = _compiled_ranks(values)
         if compiled is not None:
             return compiled
@@ -850,6 +850,12 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     del starts, counts
     ranks[order] = in_order
     return ranks
+
+
+def _ranked_compiled(values: np.ndarray) -> bool:
+    """Whether ``values`` are ranked by the compiled passes: a large run's, not mostly tied
+    (numpy's argsort is quick where most values tie)."""
+    return values.size >= _TALLY_FROM and not _mostly_tied(values)
 
 
 def _compiled_ranks(values: np.ndarray, centred: bool = False) -> np.ndarray | None:
