@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,10 +51,14 @@ from .entry import _HELPERS, ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import N_PARAMS, Op, Program
 from .tally import DEPTH
 
-# needed only where the kernel is compiled and linked
-shutil = lazy_import("shutil")
-subprocess = lazy_import("subprocess")
-tempfile = lazy_import("tempfile")
+if TYPE_CHECKING:
+    import shutil
+    import subprocess
+    import tempfile
+else:  # needed only where the kernel is compiled and linked
+    shutil = lazy_import("shutil")
+    subprocess = lazy_import("subprocess")
+    tempfile = lazy_import("tempfile")
 
 __all__ = [
     "BLOCK",
