@@ -213,7 +213,9 @@ _HALF_LOG_TWO_PI = 0.9189385332046728  # ln(2π) / 2
 
 _BETA_PAIRS = 13  # pairs of continued-fraction terms: I_x to about 5e-15 for shapes in [1, 5]
 _BETA_STEPS = 60  # Newton steps (a bisection where one leaves the bracket) at most
-_BETA_TOLERANCE = 1e-13  # a Newton step this small, relative to x, is the last
+# A step this small, relative to x, is the last: Halley's error after a step is about
+# the cube of the step (relative to x; times about 2 for PERT's shapes), so about 2e-15
+_BETA_TOLERANCE = 1e-5
 
 
 def log_gamma(z: float) -> float:
@@ -296,8 +298,8 @@ def _beta_lower(t: float, a: float, b: float) -> float:
 
     Halley's method from :func:`_beta_start` (:func:`_beta_step`), kept inside a
     bracket that each step narrows (a step out of it bisects instead); it stops
-    after a step below ``_BETA_TOLERANCE``·x, taking that step. Two to four steps
-    for PERT's shapes.
+    after a step below ``_BETA_TOLERANCE``·x, taking that step. Two steps for most
+    samples of PERT's shapes.
     """
     lb = log_beta(a, b)
     x = _beta_start(t, a, b, lb)
