@@ -83,17 +83,24 @@ def _alias_table(scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return threshold, alias
 
 
-def pert_from_u(u: float, low: float, high: float, a: float, b: float) -> float:
+def pert_log_beta(a: float, b: float) -> float:
+    """ln B(a + 1, b + 1), PERT's Beta's, for :func:`pert_from_u`: ``a``, ``b`` are the
+    shapes less 1, as the kernel's draw op has them. Numba-compatible."""
+    return log_beta(a + 1.0, b + 1.0)
+
+
+def pert_from_u(u: float, low: float, high: float, a: float, b: float, lb: float) -> float:
     """PERT's inverse CDF at ``u``: ``low + (high - low)·B⁻¹(u; a + 1, b + 1)``, within
     [low, high]; ``a``, ``b`` are the shapes less 1, as the kernel's draw op has them
-    (exact: the shapes are in [1, 5]). Numba-compatible.
+    (exact: the shapes are in [1, 5]), ``lb`` is :func:`pert_log_beta` of them (the
+    kernel takes it once for a block of samples). Numba-compatible.
     """
     span = high - low
     if span == 0.0:
         return low
     if not span > 0.0:
         return math.nan
-    return min(max(low + span * beta_inverse(u, a + 1.0, b + 1.0), low), high)
+    return min(max(low + span * beta_inverse(u, a + 1.0, b + 1.0, lb), low), high)
 
 
 def pert_from_u_array(u: np.ndarray, low: float, high: float, a: float, b: float) -> np.ndarray:
@@ -178,6 +185,7 @@ class Pert(Distribution):
             _beta_step,
             _beta_lower,
             beta_inverse,
+            pert_log_beta,
             pert_from_u,
             s._beta_cheng,
             s._pert_from,

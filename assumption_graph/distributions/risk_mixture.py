@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_import
-from .pert import pert_from_u, pert_from_u_array
+from .pert import pert_from_u, pert_from_u_array, pert_log_beta
 from .special import beta_cdf, pert_shapes
 from .triangle import triangle_from_u, triangle_from_u_array
 from .uniform import uniform_from_u, uniform_from_u_array
@@ -77,7 +77,8 @@ def risk_event_from_u(
         return uniform_from_u(v, low, high)
     if shape == _PERT_SHAPE:
         alpha, beta = _pert_shapes_or_nan(low, mid, high)
-        return pert_from_u(v, low, high, alpha - 1.0, beta - 1.0)
+        a, b = alpha - 1.0, beta - 1.0
+        return pert_from_u(v, low, high, a, b, pert_log_beta(a, b))
     return triangle_from_u(v, low, mid, high)
 
 

@@ -293,15 +293,15 @@ def _beta_start(t: float, a: float, b: float, lb: float) -> float:
     return x if x < 1.0 else 0.5
 
 
-def _beta_lower(t: float, a: float, b: float) -> float:
-    """The x in (0, 1) with I_x(a, b) = t, for 0 < t <= 1/2. Numba-compatible.
+def _beta_lower(t: float, a: float, b: float, lb: float) -> float:
+    """The x in (0, 1) with I_x(a, b) = t, for 0 < t <= 1/2, ``lb`` = ln B(a, b).
+    Numba-compatible.
 
     Halley's method from :func:`_beta_start` (:func:`_beta_step`), kept inside a
     bracket that each step narrows (a step out of it bisects instead); it stops
     after a step below ``_BETA_TOLERANCE``·x, taking that step. Two steps for most
     samples of PERT's shapes.
     """
-    lb = log_beta(a, b)
     x = _beta_start(t, a, b, lb)
     low, high = 0.0, 1.0
     for _ in range(_BETA_STEPS):
@@ -329,19 +329,22 @@ def _beta_step(miss: Any, g: Any, x: Any, a: float, b: float) -> Any:  # floats 
     return newton / (1.0 - bend * (abs(bend) < 0.5))
 
 
-def beta_inverse(u: float, a: float, b: float) -> float:
-    """The x with I_x(a, b) = u: the Beta(a, b) inverse CDF, for a, b >= 1. Numba-compatible.
+def beta_inverse(u: float, a: float, b: float, lb: float) -> float:
+    """The x with I_x(a, b) = u: the Beta(a, b) inverse CDF, for a, b >= 1, with ``lb`` =
+    ln B(a, b) (:func:`log_beta`), which a caller with many samples of one shape takes
+    once. Numba-compatible.
 
-    Above 1/2 it solves I_y(b, a) = 1 - u (exact there) and returns 1 - y, so
-    each tail is found relative to its own end. For shapes in [1, 5] and u from
-    2**-54 to 1 - 2**-53, within 2e-13 of x or 1 - x (whichever is nearer) plus
-    2**-53 of scipy's ``betaincinv`` (tested). 0 at 0, 1 at 1, NaN outside [0, 1].
+    Above 1/2 it solves I_y(b, a) = 1 - u (exact there; B(b, a) is B(a, b) to the
+    bit) and returns 1 - y, so each tail is found relative to its own end. For
+    shapes in [1, 5] and u from 2**-54 to 1 - 2**-53, within 2e-13 of x or 1 - x
+    (whichever is nearer) plus 2**-53 of scipy's ``betaincinv`` (tested). 0 at 0, 1
+    at 1, NaN outside [0, 1].
     """
     if not (0.0 < u and u < 1.0):
         return u if u == 0.0 or u == 1.0 else math.nan
     if u > 0.5:
-        return 1.0 - _beta_lower(1.0 - u, b, a)
-    return _beta_lower(u, a, b)
+        return 1.0 - _beta_lower(1.0 - u, b, a, lb)
+    return _beta_lower(u, a, b, lb)
 
 
 def beta_inverse_array(u: np.ndarray, a: float, b: float) -> np.ndarray:
