@@ -44,7 +44,7 @@ from .results import (
     summarise,
     summarise_total,
 )
-from .sampling import METHODS, InputSampler
+from .sampling import METHODS, SOBOL_POINTS, InputSampler
 from .settings import DEFAULT_SAMPLES, DEFAULT_SEED
 from .validate import CheckedModel
 
@@ -145,7 +145,7 @@ class Simulator:
         """
         n = checked_whole(n, "n (the number of samples)", least=1)
         seed = checked_whole(seed, "seed")
-        method = _checked_method(method, precision)
+        method = _checked_method(method, precision, n)
         threads, chunk = _checked_threads(threads), checked_whole(chunk, "chunk", least=1)
         keep_samples = checked_flag(keep_samples, "keep_samples")
         rank_correlations = checked_flag(rank_correlations, "rank_correlations")
@@ -445,10 +445,15 @@ def _nothing_given(start: int, count: int) -> None:
     return None
 
 
-def _checked_method(method: object, precision: float | None) -> str:
+def _checked_method(method: object, precision: float | None, n: int) -> str:
     if method not in METHODS:
         hint = did_you_mean(method, METHODS, f"use one of {', '.join(METHODS)}")
         raise RunError(f"unknown sampling method {shown(method)}", hint=hint)
+    if method == "sobol" and n > SOBOL_POINTS:
+        raise RunError(
+            f"a Sobol sequence has {SOBOL_POINTS:,} points, fewer than the {n:,} samples asked "
+            "for; use mc or lhs, or fewer samples"
+        )
     if precision is not None:
         if (
             isinstance(precision, bool)

@@ -13,7 +13,10 @@ so a run gives the same numbers however it is split into chunks or threads:
   ``0 .. n-1`` (a Feistel network with cycle walking), so no ``n``-long table is
   kept and any chunk can be computed on its own;
 - ``sobol``: scrambled Sobol points from :class:`scipy.stats.qmc.Sobol`, one
-  dimension per input in the order of their ids.
+  dimension per input in the order of their ids. A dimension's point ``i`` is
+  the XOR of its shift and the direction numbers of the bits set in ``i``'s Gray
+  code (:func:`sobol_directions` reads them off scipy's points), so the kernel
+  makes any chunk's points itself, scipy's to the bit.
 
 Correlated inputs use a Gaussian copula: the inputs' uniforms become normal
 scores, are mixed by a matrix ``L`` with ``L Lᵀ = R`` and mapped back by the
@@ -46,6 +49,9 @@ __all__ = [
     "feistel_half",
     "LHS_KEY",
     "ROUND_KEYS",
+    "SOBOL_BITS",
+    "SOBOL_POINTS",
+    "sobol_directions",
     "normal_correlations",
     "copula_factor",
     "not_positive_semidefinite",
@@ -55,6 +61,9 @@ _TINY = CDF_LOW  # keeps Sobol points off 0 and 1, where inverse CDFs are infini
 _BELOW_ONE = CDF_HIGH  # the largest float below 1
 ROUND_KEYS = tuple(np.uint64(0x9E3779B97F4A7C15 * (r + 1) % (1 << 64)) for r in range(4))
 LHS_KEY = node_key("lhs")  # an input's permutation is keyed by its stream ^ LHS_KEY
+SOBOL_BITS = 30  # scipy's Sobol points are whole numbers below 2**30, times 2**-30
+SOBOL_POINTS = 1 << SOBOL_BITS  # the points of its sequence
+SOBOL_CHECKED = 10  # the direction numbers checked against scipy's first 2**10 points
 
 
 def feistel_half(n: int) -> int:
@@ -175,8 +184,9 @@ class InputPlan:
     through the Gaussian copula in the kernel: normal scores of their uniforms
     (given, or drawn from their streams under ``mc``), mixed by ``factor`` (``L``,
     row-major) and mapped back to uniforms by the normal CDF. The ``strata`` inputs'
-    Latin hypercube uniforms (:func:`lhs_uniforms`, for a run of ``samples``) are
-    made in the kernel, bit for bit, like an input's own uniform under ``mc``.
+    Latin hypercube uniforms (:func:`lhs_uniforms`, for a run of ``samples``) and
+    the ``sobol`` inputs' Sobol points (from their ``directions``) are made in the
+    kernel, bit for bit, like an input's own uniform under ``mc``.
     """
 
     uniforms: tuple[str, ...] = ()
@@ -185,20 +195,28 @@ class InputPlan:
     factor: tuple[float, ...] = ()
     strata: tuple[str, ...] = ()  # Latin hypercube inputs whose uniforms the kernel makes
     samples: int = 0  # the run's samples, which the strata divide
+    sobol: tuple[str, ...] = ()  # inputs whose Sobol points the kernel makes
+    directions: tuple[int, ...] = ()  # theirs (sobol_directions), 1 + SOBOL_BITS each
 
     @property
     def given(self) -> tuple[str, ...]:
         """The inputs of the ``given`` matrix's rows, in order (an input may have two)."""
         return self.uniforms + self.values
 
+    def directions_of(self, node_id: str) -> tuple[int, ...]:
+        """The Sobol shift and direction numbers of input ``node_id``, one of :attr:`sobol`."""
+        start = self.sobol.index(node_id) * (1 + SOBOL_BITS)
+        return self.directions[start : start + 1 + SOBOL_BITS]
+
 
 class InputSampler:
     """The ``given`` matrix, chunk by chunk, of the inputs a run does not draw from streams.
 
-    ``distributions`` are the run's random inputs. With method ``sobol`` all of
-    them are given, with ``lhs`` and ``mc`` only the correlated ones whose inverse
-    CDF the kernel lacks (the kernel makes the others' uniforms, draws and mixes
-    them itself);
+    ``distributions`` are the run's random inputs. Given are only those whose
+    inverse CDF the kernel lacks (none of the registered models), under ``mc`` only
+    the correlated ones, and under ``sobol`` all where scipy's direction numbers
+    cannot be read (:func:`sobol_directions`): the kernel makes the others'
+    uniforms, draws and mixes them itself;
     ``plan`` says how (:class:`InputPlan`). :meth:`values` is also the numpy
     twin of what the kernel makes of the plan. ``spans``: inputs the Sobol
     sequence has dimensions for besides these (a run with pinned inputs passes
@@ -227,26 +245,36 @@ class InputSampler:
         # so pinning one leaves the points of the others as they were
         self._dimensions = tuple(sorted({*self.inputs, *(spans or ())}))
         in_python = {x for x, d in distributions.items() if not d.quantile_in_kernel}
-        strata: list[str] = []
         if method == "mc":
             valued = [x for x in correlated if x in in_python]
             uniforms: list[str] = []
         else:
             valued = [x for x in self.inputs if x in in_python]
             uniforms = [x for x in self.inputs if x not in in_python or x in correlated]
-        if method == "lhs":  # the kernel makes the uniforms of those it draws from them
-            strata = [x for x in uniforms if x not in in_python]
+        self._sobol: Any = None  # scipy's Sobol engine, made on the first chunk
+        self._position = 0
+        directions = self._directions()
+        if method == "lhs" or directions is not None:  # the kernel makes these uniforms
+            made = [x for x in uniforms if x not in in_python]
             uniforms = [x for x in uniforms if x in in_python]
+        else:
+            made = []
+        sobol: list[str] = []
+        numbers: list[int] = []
+        if directions is not None:
+            dimension = {x: k for k, x in enumerate(self._dimensions)}
+            sobol = made
+            numbers = [int(v) for x in sobol for v in directions[dimension[x]]]
         self.plan = InputPlan(
             tuple(uniforms),
             tuple(valued),
             tuple(correlated),
             tuple(self._factor.ravel().tolist()),
-            tuple(strata),
+            tuple(made if method == "lhs" else ()),
             n,
+            tuple(sobol),
+            tuple(numbers),
         )
-        self._sobol: Any = None  # scipy's Sobol engine, made on the first chunk
-        self._position = 0
 
     @property
     def loaded(self) -> tuple[str, ...]:
@@ -287,11 +315,8 @@ class InputSampler:
 
     def _sobol_points(self, start: int, count: int) -> np.ndarray:
         """Points ``start .. start+count-1`` of the run's scrambled Sobol sequence, transposed."""
-        from scipy.stats import qmc  # heavy: imported when a run asks for Sobol points
-
         if self._sobol is None or start != self._position:
-            rng = np.random.default_rng(stream_key(self.seed, ""))
-            self._sobol = qmc.Sobol(len(self._dimensions), scramble=True, rng=rng)
+            self._sobol = self._sobol_engine()
             if start:
                 self._sobol.fast_forward(start)
         with warnings.catch_warnings():  # scipy warns unless n is a power of 2; the README says so
@@ -299,6 +324,58 @@ class InputSampler:
             points = self._sobol.random(count)
         self._position = start + count
         return np.clip(points.T, _TINY, _BELOW_ONE)
+
+    def _sobol_engine(self) -> Any:
+        """The run's scrambled Sobol sequence (scipy's engine), at its start."""
+        from scipy.stats import qmc  # heavy: imported when a run asks for Sobol points
+
+        rng = np.random.default_rng(stream_key(self.seed, ""))
+        return qmc.Sobol(len(self._dimensions), scramble=True, rng=rng)
+
+    def _directions(self) -> np.ndarray | None:
+        """The run's Sobol shift and direction numbers (:func:`sobol_directions`), where it
+        has Sobol points; its engine is then made, at its start."""
+        if self.method != "sobol":
+            return None
+        self._sobol = self._sobol_engine()
+        return sobol_directions(self._sobol)
+
+
+def sobol_directions(engine: Any) -> np.ndarray | None:
+    """The shift and direction numbers of each dimension of scipy's scrambled Sobol
+    ``engine``, as whole numbers (dimensions x (1 + ``SOBOL_BITS``)); None where they
+    do not give the engine's points.
+
+    Point ``i`` of a dimension is ``(s ^ v[j1] ^ v[j2] ^ ...)·2**-SOBOL_BITS`` for the
+    bits ``j`` set in ``i``'s Gray code ``i ^ (i >> 1)``, as scipy makes it from the
+    engine's ``_shift`` and ``_sv``. Those are not scipy's public interface, so they
+    are checked against its first ``2**SOBOL_CHECKED`` points (every low direction
+    number and the shift); the kernel's points are the fingerprinted numbers' too.
+
+    >>> from scipy.stats import qmc
+    >>> engine = qmc.Sobol(2, scramble=True, rng=np.random.default_rng(1))
+    >>> numbers = sobol_directions(engine)
+    >>> i = 5  # Gray code 0b111
+    >>> point = numbers[:, 0] ^ numbers[:, 1] ^ numbers[:, 2] ^ numbers[:, 3]
+    >>> engine.reset().fast_forward(i).random(1)[0].tolist() == (point / SOBOL_POINTS).tolist()
+    True
+    """
+    shift, directions = getattr(engine, "_shift", None), getattr(engine, "_sv", None)
+    if shift is None or directions is None or engine.bits != SOBOL_BITS:
+        return None
+    numbers = np.column_stack([shift, directions]).astype(np.uint64)
+    if numbers.shape != (engine.d, 1 + SOBOL_BITS):
+        return None
+    index = np.arange(2**SOBOL_CHECKED, dtype=np.uint64)
+    gray = index ^ (index >> np.uint64(1))
+    points = np.tile(numbers[:, 0], (index.size, 1))
+    for j in range(SOBOL_CHECKED):
+        points[(gray >> np.uint64(j)) & np.uint64(1) == 1] ^= numbers[:, 1 + j]
+    with warnings.catch_warnings():  # scipy warns unless n is a power of 2
+        warnings.simplefilter("ignore", UserWarning)
+        expected = engine.reset().random(index.size)
+    engine.reset()
+    return numbers if np.array_equal(points / SOBOL_POINTS, expected) else None
 
 
 def _mix(weights: np.ndarray, scores: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats import qmc
 
-from assumption_graph import cli
+from assumption_graph import cli, sampling
 from assumption_graph.compile.reference import evaluate, simulate
 from assumption_graph.errors import RunError
 from assumption_graph.io import dump, loads
@@ -23,6 +23,7 @@ from assumption_graph.sampling import (
     keyed_permutation,
     lhs_uniforms,
     not_positive_semidefinite,
+    sobol_directions,
 )
 from assumption_graph.streams import stream_key
 from assumption_graph.validate import check
@@ -134,6 +135,61 @@ def test_sobol_points_are_scipys_scrambled_sequence_and_reproducible():
     np.testing.assert_array_equal(ours, engine.random(1024).T)
     jumped = InputSampler("sobol", dists, [], seed=9, n=1024)._sobol_points(512, 512)
     np.testing.assert_array_equal(jumped, ours[:, 512:])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 3000),
+    seed=st.integers(0, 2**64 - 1),
+    chunk=st.integers(1, 3000),
+    threads=st.integers(1, 2),
+)
+def test_the_kernels_sobol_points_are_scipys(sim, n, seed, chunk, threads):
+    """The kernel makes each input's Sobol point from scipy's direction numbers (no given
+    matrix, no Python work per chunk) and draws from it exactly what the twin makes of
+    scipy's own points."""
+    twin = sim._sampler("sobol", seed, n, {})
+    assert twin.plan.sobol == ("a", "b", "c") and not twin.loaded
+    result = sim.run(n, seed, method="sobol", outputs=["a", "b", "c"], keep_samples=True,
+                     chunk=chunk, threads=threads)  # fmt: skip
+    for x, values in zip("abc", twin.values(0, n, ids=["a", "b", "c"]), strict=True):
+        np.testing.assert_array_equal(result.values(x), values)
+
+
+def test_the_kernels_sobol_points_reach_the_high_direction_numbers(sim):
+    n = 2**20 + 3  # the last points' Gray codes set bit 20
+    result = sim.run(n, 5, method="sobol", outputs=["a", "b", "c"], keep_samples=True)
+    twin = sim._sampler("sobol", 5, n, {})
+    tail = slice(n - 2**16, n)
+    values = twin.values(n - 2**16, 2**16, ids=["a", "b", "c"])
+    for x, expected in zip("abc", values, strict=True):
+        np.testing.assert_array_equal(result.values(x)[tail], expected)
+
+
+def test_sobol_directions_are_read_only_from_an_engine_like_the_runs():
+    engine = qmc.Sobol(3, scramble=True, rng=np.random.default_rng(4))
+    numbers = sobol_directions(engine)
+    assert numbers is not None and numbers.shape == (3, 31)
+    np.testing.assert_array_equal(engine.random(4), qmc.Sobol(3, scramble=True,
+                                  rng=np.random.default_rng(4)).random(4))  # fmt: skip
+    assert sobol_directions(qmc.Sobol(3, bits=32, rng=np.random.default_rng(4))) is None
+    del engine._sv  # scipy's attribute gone (another version): the points come from scipy
+    assert sobol_directions(engine) is None
+
+
+def test_a_run_without_the_direction_numbers_gives_the_same_points(sim, monkeypatch):
+    """Where scipy's direction numbers cannot be read, its points come in the given matrix."""
+    made = sim.run(5000, 3, method="sobol", outputs=["a", "b", "c"], keep_samples=True)
+    monkeypatch.setattr(sampling, "sobol_directions", lambda engine: None)
+    assert sim._sampler("sobol", 3, 5000, {}).loaded == ("a", "b", "c")
+    given_ = sim.run(5000, 3, method="sobol", outputs=["a", "b", "c"], keep_samples=True)
+    for x in "abc":
+        np.testing.assert_array_equal(made.values(x), given_.values(x))
+
+
+def test_a_sobol_run_longer_than_its_sequence_is_refused(sim):
+    with pytest.raises(RunError, match="Sobol sequence has 1,073,741,824 points"):
+        sim.run(2**30 + 1, method="sobol")
 
 
 def test_sobol_mean_of_a_smooth_model_is_close_to_exact(sim):

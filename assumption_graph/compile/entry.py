@@ -67,6 +67,7 @@ class Piece(IntEnum):
     IRR = 2  # IRR and IRR_COUNT over a block's yearly flows
     DRAW = 3  # a draw from its stream of a model other than triangle and uniform
     LHS = 4  # a Latin hypercube's uniform
+    SOBOL = 5  # a Sobol point
 
 
 # numba's runtime helpers the entry point's exception path and array references

@@ -28,7 +28,7 @@ from ..distributions import Distribution
 from ..expr import Call, Expr, Formula, Name, Num, Unary, operands, operation, visit
 from ..functions import FormulaOp, Kind
 from ..model import Value
-from ..sampling import InputPlan, feistel_half
+from ..sampling import SOBOL_BITS, InputPlan, feistel_half
 from ..streams import node_key
 from ..validate import CheckedModel
 
@@ -51,6 +51,8 @@ class Op(IntEnum):
     LOAD = 29  # a node's values given per sample: row a of the kernel's ``given`` matrix
     UNIT = 33  # an input's own uniform from its stream (the copula's, under mc)
     LHS = 36  # an input's Latin hypercube uniform: a = the run's samples, b = its Feistel half
+    SOBOL = 37  # an input's Sobol point: a = its shift and direction numbers' offset in the
+    # table, b = how many bits (directions) follow the shift
     SCORE = 34  # the normal score ndtri(s_a) of a uniform
     COPULA = 35  # Φ(Σ_k table[c+k]·s_(a+k)) over b consecutive normal scores: a uniform
     UNIFORM = 40
@@ -149,7 +151,7 @@ class _Lowering:
         self.plan = plan
         self.given = plan.given
         self.uniform_row = {node_id: row for row, node_id in enumerate(plan.uniforms)}
-        self.made_uniform = {*plan.uniforms, *plan.strata}  # (:meth:`_made_uniform`)
+        self.made_uniform = {*plan.uniforms, *plan.strata, *plan.sobol}  # (:meth:`_made_uniform`)
         first = len(plan.uniforms)
         self.row_of = {node_id: first + row for row, node_id in enumerate(plan.values)}
         self.mixed: dict[str, int] = {}  # the slot of each correlated input's copula uniform
@@ -291,11 +293,16 @@ class _Lowering:
         return slot
 
     def _made_uniform(self, node_id: str, slot: int) -> None:
-        """Into ``slot``, an input's uniform given in the matrix, or its Latin hypercube
-        one (as :func:`~assumption_graph.sampling.lhs_uniforms` makes it)."""
+        """Into ``slot``, an input's uniform given in the matrix, its Sobol point or its
+        Latin hypercube one (as :func:`~assumption_graph.sampling.lhs_uniforms` makes it)."""
         if node_id in self.uniform_row:
             row = self.uniform_row[node_id]
             self._emit(Op.LOAD, slot, (row,), text=f"given[{row}]  # {node_id}'s uniform")
+        elif node_id in self.plan.sobol:
+            offset = len(self.table)
+            self.table.extend(float(v) for v in self.plan.directions_of(node_id))  # exact
+            text = f"sobol(table[{offset}:])  # {node_id}'s uniform"
+            self._emit(Op.SOBOL, slot, (offset, SOBOL_BITS), text=text)
         else:
             n, half = self.plan.samples, feistel_half(self.plan.samples)
             text = f"lhs({n})  # {node_id}'s uniform"

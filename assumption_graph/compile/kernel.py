@@ -468,6 +468,7 @@ def _pieces_of(program: Program) -> np.ndarray:
     which[np.isin(ops, (Op.SCORE, Op.COPULA))] = Piece.COPULA
     which[np.isin(ops, (FormulaOp.IRR, FormulaOp.IRR_COUNT))] = Piece.IRR
     which[ops == Op.LHS] = Piece.LHS
+    which[ops == Op.SOBOL] = Piece.SOBOL
     return which
 
 

@@ -28,7 +28,7 @@ from numba.extending import intrinsic
 
 from .. import finance, sampling, streams
 from ..distributions.registry import jit_scalars
-from ..distributions.special import CDF_HIGH, normal_cdf
+from ..distributions.special import CDF_HIGH, CDF_LOW, normal_cdf
 from ..functions import FormulaOp
 from .entry import ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import CODE_WIDTH, N_PARAMS, Op
@@ -220,6 +220,7 @@ def _call(  # noqa: ANN202
 _ROUND_KEYS = sampling.ROUND_KEYS
 _LHS_KEY = np.uint64(sampling.LHS_KEY)
 _BELOW_ONE = CDF_HIGH  # the largest float below 1
+_TINY = CDF_LOW  # keeps Sobol points off 0, where inverse CDFs are infinite
 
 
 @_inner
@@ -288,6 +289,48 @@ def _lhs_op(  # noqa: ANN202
         stratum = _bits_to_double(strata[i] | _EXPONENT_OF_TWO_52) - _TWO_52
         z[i] = min((stratum + _counter_uniform(counter)) / float(n), _BELOW_ONE)
         counter += streams.GAMMA
+
+
+_SOBOL_SCALE = 1.0 / sampling.SOBOL_POINTS
+
+
+def _sobol_op(  # noqa: ANN202
+    k,
+    first,
+    m,
+    code_p,
+    params_p,
+    keys_p,
+    table_p,
+    buf_p,
+    flows_p,
+    sizes_p,
+    seed_key,  # noqa: ANN001
+):
+    """Piece ``SOBOL``: op ``k``, its input's scrambled Sobol points, bit for bit scipy's
+    (``sampling.sobol_directions``): the block's first is the shift XOR the direction
+    numbers of the bits set in its index's Gray code; each next one differs from the
+    one before by the direction of its index's lowest set bit."""
+    sizes = numba.carray(sizes_p, (_N_SIZES,))
+    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
+    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
+    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
+    z = buf[code[k, 1]]
+    directions = table[code[k, 2] + 1 : code[k, 2] + 1 + code[k, 3]]
+    index = np.uint64(sizes[Size.START] + first)
+    gray = index ^ (index >> _ONE)
+    point = np.uint64(table[code[k, 2]])
+    for j in range(directions.size):
+        if (gray >> np.uint64(j)) & _ONE:
+            point ^= np.uint64(directions[j])
+    for i in range(m):
+        z[i] = min(max(float(point) * _SOBOL_SCALE, _TINY), _BELOW_ONE)  # as np.clip
+        index += _ONE
+        j = 0
+        while j < directions.size and not (index >> np.uint64(j)) & _ONE:
+            j += 1
+        if j < directions.size:  # the sequence's last point has no next one
+            point ^= np.uint64(directions[j])
 
 
 def _from_u_op(  # noqa: ANN202
@@ -485,6 +528,7 @@ _PIECES = {
     Piece.IRR: _irr_op,
     Piece.DRAW: _draw_op,
     Piece.LHS: _lhs_op,
+    Piece.SOBOL: _sobol_op,
 }
 # The arguments of ``ENTRY`` a piece is called with, after the op, first sample and size.
 _PIECE_ARGUMENTS = ("code", "params", "keys", "table", "buf", "flows", "sizes", "seed_key")

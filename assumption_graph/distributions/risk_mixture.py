@@ -116,7 +116,7 @@ def _mixture_array(
     u = np.asarray(u, dtype=np.float64)
     lower = u < below
     happens = lower | (u > below + (1.0 - p))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # p near 0
         v = np.where(lower, u / p, (u - (1.0 - p)) / p)
     v = np.where(happens, v, 0.5)  # any u the consequence accepts; the result is 0 there
     return np.where(happens, consequence(v), 0.0)
