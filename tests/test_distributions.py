@@ -31,6 +31,7 @@ from assumption_graph.distributions import (
     pert_stream,
     triangle_from_u_array,
 )
+from assumption_graph.distributions.pert import pert_from_u_array, pert_grid
 from assumption_graph.distributions.pert_stream import pert_sample_array
 from assumption_graph.distributions.registry import jit_scalars
 from assumption_graph.distributions.special import (
@@ -209,7 +210,7 @@ def test_beta_inverse_compiled_equals_its_twin_and_is_near_scipy(alpha, beta, u)
     beta = 6.0 - alpha if beta is None else beta
     twin = beta_inverse_array(u, alpha, beta)
     lb = log_beta(alpha, beta)
-    compiled = np.array([J["beta_inverse"](x, alpha, beta, lb) for x in u])
+    compiled = np.array([J["beta_inverse"](x, alpha, beta, lb, -1.0) for x in u])
     np.testing.assert_array_equal(compiled, twin)
     expected = scipy.special.betaincinv(alpha, beta, u)
     nearer_end = np.minimum(expected, 1.0 - expected)
@@ -217,11 +218,34 @@ def test_beta_inverse_compiled_equals_its_twin_and_is_near_scipy(alpha, beta, u)
     assert np.all((twin >= 0.0) & (twin <= 1.0))
 
 
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    st.floats(1.0, 5.0),
+    st.one_of(st.none(), st.floats(1.0, 5.0)),
+    st.composite(_uniforms_for_the_beta_inverse)(),
+)
+def test_pert_inverse_from_its_grid_equals_its_twin_and_is_near_scipy(alpha, beta, u) -> None:
+    """PERT's inverse CDF started from its grid (how the kernel takes a PERT node's): the
+    compiled scalar and the numpy twin agree to the bit, scipy within the tolerance."""
+    beta = 6.0 - alpha if beta is None else beta
+    grid = np.array(pert_grid(alpha, beta))
+    lb = log_beta(alpha, beta)
+    a, b = alpha - 1.0, beta - 1.0
+    start = J["pert_start"]
+    compiled = np.array([J["pert_from_u"](x, 0.0, 1.0, a, b, lb, start(x, grid, 0)) for x in u])
+    twin = pert_from_u_array(u, 0.0, 1.0, a, b, tuple(grid))
+    np.testing.assert_array_equal(compiled, twin)
+    expected = scipy.special.betaincinv(alpha, beta, u)
+    nearer_end = np.minimum(expected, 1.0 - expected)
+    assert np.all(np.abs(twin - expected) <= BETA_INVERSE_TOLERANCE * nearer_end + 2.0**-53)
+
+
 def test_beta_inverse_edges_and_cdf() -> None:
     lb = log_beta(2.0, 4.0)
     for f in (beta_inverse, J["beta_inverse"]):
-        assert f(0.0, 2.0, 4.0, lb) == 0.0 and f(1.0, 2.0, 4.0, lb) == 1.0
-        assert math.isnan(f(-0.1, 2.0, 4.0, lb)) and math.isnan(f(math.nan, 2.0, 4.0, lb))
+        assert f(0.0, 2.0, 4.0, lb, -1.0) == 0.0 and f(1.0, 2.0, 4.0, lb, 0.5) == 1.0
+        assert math.isnan(f(-0.1, 2.0, 4.0, lb, -1.0))
+        assert math.isnan(f(math.nan, 2.0, 4.0, lb, 0.5))
     assert np.isnan(beta_inverse_array(np.array([1.5, np.nan]), 2.0, 4.0)).all()
     x = np.linspace(0.0, 1.0, 101)
     for alpha in (1.0, 1.7, 3.0, 5.0):

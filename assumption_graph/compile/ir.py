@@ -362,6 +362,8 @@ class _Lowering:
         if uniform >= 0:
             shown += f" | u = s{uniform}"
         self.table.extend(numbers)
+        if uniform >= 0:  # the inverse CDF's own numbers, after the sampler's (PERT's grid)
+            self.table.extend(dist.quantile_table)
         self._emit(
             op,
             slot,

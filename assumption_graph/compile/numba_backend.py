@@ -60,6 +60,7 @@ _pert = _scalars["pert_from_table"]
 _pert_squeezed = _scalars["pert_squeezed"]
 _pert_from_u = _scalars["pert_from_u"]
 _pert_log_beta = _scalars["pert_log_beta"]
+_pert_start = _scalars["pert_start"]
 _metalog = _scalars["metalog_from_u"]
 _risk_event = _scalars["risk_event_sample"]
 _risk_event_from_u = _scalars["risk_event_from_u"]
@@ -112,8 +113,8 @@ def _counter_uniform(counter):  # noqa: ANN001, ANN202
 def _from_u(op, u, p0, p1, p2, p3, p4, table, offset, size):  # noqa: ANN001, ANN202
     """Draw op ``op``'s value at a given uniform ``u``: the model's inverse CDF.
 
-    For the inputs whose uniforms are given or come from the copula, but a triangle
-    or a uniform (:func:`_from_u_op`): one scalar function for these models, called
+    For the inputs whose uniforms are given or come from the copula, but a triangle,
+    a uniform or a PERT (:func:`_from_u_op`): one scalar function for these models, called
     from one loop, adds one loop to the kernel rather than one per model (which
     would lengthen its first compile).
     """
@@ -125,8 +126,6 @@ def _from_u(op, u, p0, p1, p2, p3, p4, table, offset, size):  # noqa: ANN001, AN
         return _lognormal(u, p0, p1)
     if op == Op.METALOG:
         return _metalog(u, p0, p1, p2)
-    if op == Op.PERT:
-        return _pert_from_u(u, p0, p1, p2, p3, p4)  # p4: its ln B (_from_u_op)
     if op == Op.RISK_EVENT:
         return _risk_event_from_u(u, p0, p1, p2, p3, p4)
     if op == Op.TABLE:
@@ -372,8 +371,12 @@ def _from_u_op(  # noqa: ANN202
         for i in range(m):
             z[i] = _uniform_range(uniforms[i], p0, p1)
         return
-    if op == Op.PERT:  # its Beta's ln B once for the block, not for each sample
-        p4 = _pert_log_beta(p2, p3)
+    if op == Op.PERT:  # its Beta's ln B once for the block; its grid after its envelope
+        lb = _pert_log_beta(p2, p3)
+        for i in range(m):
+            u = uniforms[i]
+            z[i] = _pert_from_u(u, p0, p1, p2, p3, lb, _pert_start(u, table, offset + size))
+        return
     for i in range(m):
         z[i] = _from_u(op, uniforms[i], p0, p1, p2, p3, p4, table, offset, size)
 

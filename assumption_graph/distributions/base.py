@@ -150,6 +150,12 @@ class Distribution:
         """The numbers a table sampler reads (empty for the other models)."""
         return ()
 
+    @property
+    def quantile_table(self) -> tuple[float, ...]:
+        """The numbers the kernel's inverse CDF reads after :attr:`sampler_table` (PERT's
+        grid; empty for the other models)."""
+        return ()
+
     def __post_init__(self) -> None:
         for name in self._fields:
             object.__setattr__(self, name, _as_float(self, name, getattr(self, name)))

@@ -2,14 +2,15 @@
 
 Its draws come from a counter stream by rejection (:mod:`.pert_stream`);
 its inverse CDF, for Latin hypercube and Sobol points and correlated inputs,
-from :func:`~.special.beta_inverse` (``pert_from_u``, which the kernel compiles).
+from :func:`~.special.beta_inverse` (``pert_from_u``, which the kernel compiles),
+started from a grid of the inverse CDF made once per shape (:func:`pert_grid`).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -83,35 +84,101 @@ def _alias_table(scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return threshold, alias
 
 
+PERT_GRID = 256  # intervals of u in the grid that starts PERT's inverse CDF
+_GRID_FIRST = 1.0 / PERT_GRID  # the grid's first interval that interpolation uses
+_GRID_END = 1.0 - 1.0 / PERT_GRID  # and the end of its last
+
+
+@functools.lru_cache(maxsize=1024)
+def pert_grid(alpha: float, beta: float) -> tuple[float, ...]:
+    """Beta(alpha, beta)'s inverse CDF at ``u = k / PERT_GRID`` (k = 0 .. PERT_GRID), then
+    its slopes there over ``PERT_GRID``: what :func:`pert_start` interpolates, so that
+    one Halley step from its start is the last (the ends' slopes, unused, are 0)."""
+    u = np.arange(PERT_GRID + 1) / PERT_GRID
+    x = beta_inverse_array(u, alpha, beta)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        density = np.exp((alpha - 1.0) * np.log(x) + (beta - 1.0) * np.log1p(-x))
+        slopes = np.exp(log_beta(alpha, beta)) / (PERT_GRID * density)
+    slopes[[0, -1]] = 0.0
+    return (*x.tolist(), *slopes.tolist())
+
+
+def pert_start(u: float, grid: np.ndarray, at: int) -> float:
+    """Where PERT's inverse CDF at ``u`` starts: the cubic (Hermite) interpolation of
+    :func:`pert_grid` (at ``grid[at:]``) between the two grid points around ``u``; -1.0
+    (none: ``beta_inverse`` starts by its formula) in the grid's end intervals, where
+    the slopes grow without bound. Numba-compatible."""
+    if not (u >= _GRID_FIRST and u < _GRID_END):
+        return -1.0
+    s = u * PERT_GRID
+    k = int(s)
+    t = s - k
+    t2 = t * t
+    t3 = t2 * t
+    below, above = grid[at + k], grid[at + k + 1]
+    slope_below, slope_above = grid[at + PERT_GRID + 1 + k], grid[at + PERT_GRID + 2 + k]
+    return (
+        (2.0 * t3 - 3.0 * t2 + 1.0) * below
+        + (t3 - 2.0 * t2 + t) * slope_below
+        + (3.0 * t2 - 2.0 * t3) * above
+        + (t3 - t2) * slope_above
+    )
+
+
+def pert_start_array(u: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """numpy twin of ``pert_start`` (the grid from 0), elementwise."""
+    inside = (u >= _GRID_FIRST) & (u < _GRID_END)
+    s = np.where(inside, u, 0.5) * PERT_GRID
+    k = s.astype(np.intp)
+    t = s - k
+    t2 = t * t
+    t3 = t2 * t
+    below, above = grid[k], grid[k + 1]
+    slope_below, slope_above = grid[PERT_GRID + 1 + k], grid[PERT_GRID + 2 + k]
+    start = (
+        (2.0 * t3 - 3.0 * t2 + 1.0) * below
+        + (t3 - 2.0 * t2 + t) * slope_below
+        + (3.0 * t2 - 2.0 * t3) * above
+        + (t3 - t2) * slope_above
+    )
+    return np.where(inside, start, -1.0)
+
+
 def pert_log_beta(a: float, b: float) -> float:
     """ln B(a + 1, b + 1), PERT's Beta's, for :func:`pert_from_u`: ``a``, ``b`` are the
     shapes less 1, as the kernel's draw op has them. Numba-compatible."""
     return log_beta(a + 1.0, b + 1.0)
 
 
-def pert_from_u(u: float, low: float, high: float, a: float, b: float, lb: float) -> float:
+def pert_from_u(
+    u: float, low: float, high: float, a: float, b: float, lb: float, guess: float
+) -> float:
     """PERT's inverse CDF at ``u``: ``low + (high - low)·B⁻¹(u; a + 1, b + 1)``, within
     [low, high]; ``a``, ``b`` are the shapes less 1, as the kernel's draw op has them
     (exact: the shapes are in [1, 5]), ``lb`` is :func:`pert_log_beta` of them (the
-    kernel takes it once for a block of samples). Numba-compatible.
+    kernel takes it once for a block of samples), ``guess`` where ``beta_inverse``
+    starts (:func:`pert_start`; outside (0, 1): by its formula). Numba-compatible.
     """
     span = high - low
     if span == 0.0:
         return low
     if not span > 0.0:
         return math.nan
-    return min(max(low + span * beta_inverse(u, a + 1.0, b + 1.0, lb), low), high)
+    return min(max(low + span * beta_inverse(u, a + 1.0, b + 1.0, lb, guess), low), high)
 
 
-def pert_from_u_array(u: np.ndarray, low: float, high: float, a: float, b: float) -> np.ndarray:
-    """numpy twin of ``pert_from_u``."""
+def pert_from_u_array(
+    u: np.ndarray, low: float, high: float, a: float, b: float, grid: Sequence[float] = ()
+) -> np.ndarray:
+    """numpy twin of ``pert_from_u``, started from ``grid`` (:func:`pert_grid`) where given."""
     u = np.asarray(u, dtype=np.float64)
     span = high - low
     if span == 0.0:
         return np.full(u.shape, float(low))
     if not span > 0.0:
         return np.full(u.shape, np.nan)
-    x = low + span * beta_inverse_array(u, a + 1.0, b + 1.0)
+    guess = pert_start_array(u, np.asarray(grid)) if len(grid) else None
+    x = low + span * beta_inverse_array(u, a + 1.0, b + 1.0, guess)
     return np.minimum(np.maximum(x, low), high)
 
 
@@ -159,6 +226,19 @@ class Pert(Distribution):
         return (self.low, self.high, alpha - 1.0, beta - 1.0)
 
     @property
+    def quantile_table(self) -> tuple[float, ...]:
+        """The grid ``pert_start`` starts the inverse CDF from (:func:`pert_grid`; zeros,
+        never read, where low == high)."""
+        if not self.high > self.low:
+            return (0.0,) * (2 * PERT_GRID + 2)
+        return pert_grid(*self.shapes)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The inverse CDF at ``u``, from :attr:`quantile_table` as the kernel has it."""
+        low, high, a, b = self.sampler_args
+        return pert_from_u_array(u, low, high, a, b, self.quantile_table)
+
+    @property
     def sampler_table(self) -> tuple[float, ...]:
         """The envelope ``pert_from_table`` draws under (:func:`pert_envelope`)."""
         alpha, beta = self.shapes
@@ -186,6 +266,7 @@ class Pert(Distribution):
             _beta_lower,
             beta_inverse,
             pert_log_beta,
+            pert_start,
             pert_from_u,
             s._beta_cheng,
             s._pert_from,

@@ -78,7 +78,7 @@ def risk_event_from_u(
     if shape == _PERT_SHAPE:
         alpha, beta = _pert_shapes_or_nan(low, mid, high)
         a, b = alpha - 1.0, beta - 1.0
-        return pert_from_u(v, low, high, a, b, pert_log_beta(a, b))
+        return pert_from_u(v, low, high, a, b, pert_log_beta(a, b), -1.0)  # no grid
     return triangle_from_u(v, low, mid, high)
 
 

@@ -293,16 +293,15 @@ def _beta_start(t: float, a: float, b: float, lb: float) -> float:
     return x if x < 1.0 else 0.5
 
 
-def _beta_lower(t: float, a: float, b: float, lb: float) -> float:
-    """The x in (0, 1) with I_x(a, b) = t, for 0 < t <= 1/2, ``lb`` = ln B(a, b).
-    Numba-compatible.
+def _beta_lower(t: float, a: float, b: float, lb: float, x: float) -> float:
+    """The x in (0, 1) with I_x(a, b) = t, for 0 < t <= 1/2, ``lb`` = ln B(a, b), from
+    ``x`` in (0, 1). Numba-compatible.
 
-    Halley's method from :func:`_beta_start` (:func:`_beta_step`), kept inside a
-    bracket that each step narrows (a step out of it bisects instead); it stops
-    after a step below ``_BETA_TOLERANCE``·x, taking that step. Two steps for most
-    samples of PERT's shapes.
+    Halley's method (:func:`_beta_step`), kept inside a bracket that each step
+    narrows (a step out of it bisects instead); it stops after a step below
+    ``_BETA_TOLERANCE``·x, taking that step. From :func:`_beta_start`, two steps for
+    most samples of PERT's shapes; from PERT's grid (``pert_start``), one.
     """
-    x = _beta_start(t, a, b, lb)
     low, high = 0.0, 1.0
     for _ in range(_BETA_STEPS):
         cdf, g = _beta_cdf_and_scale(x, a, b, lb)
@@ -329,10 +328,11 @@ def _beta_step(miss: Any, g: Any, x: Any, a: float, b: float) -> Any:  # floats 
     return newton / (1.0 - bend * (abs(bend) < 0.5))
 
 
-def beta_inverse(u: float, a: float, b: float, lb: float) -> float:
+def beta_inverse(u: float, a: float, b: float, lb: float, guess: float) -> float:
     """The x with I_x(a, b) = u: the Beta(a, b) inverse CDF, for a, b >= 1, with ``lb`` =
     ln B(a, b) (:func:`log_beta`), which a caller with many samples of one shape takes
-    once. Numba-compatible.
+    once, starting from ``guess`` where it is in (0, 1), else from :func:`_beta_start`.
+    Numba-compatible.
 
     Above 1/2 it solves I_y(b, a) = 1 - u (exact there; B(b, a) is B(a, b) to the
     bit) and returns 1 - y, so each tail is found relative to its own end. For
@@ -343,26 +343,34 @@ def beta_inverse(u: float, a: float, b: float, lb: float) -> float:
     if not (0.0 < u and u < 1.0):
         return u if u == 0.0 or u == 1.0 else math.nan
     if u > 0.5:
-        return 1.0 - _beta_lower(1.0 - u, b, a, lb)
-    return _beta_lower(u, a, b, lb)
+        y = 1.0 - guess
+        start = y if 0.0 < y and y < 1.0 else _beta_start(1.0 - u, b, a, lb)
+        return 1.0 - _beta_lower(1.0 - u, b, a, lb, start)
+    start = guess if 0.0 < guess and guess < 1.0 else _beta_start(u, a, b, lb)
+    return _beta_lower(u, a, b, lb, start)
 
 
-def beta_inverse_array(u: np.ndarray, a: float, b: float) -> np.ndarray:
-    """numpy twin of ``beta_inverse``, elementwise: the same steps for each element."""
+def beta_inverse_array(
+    u: np.ndarray, a: float, b: float, guess: np.ndarray | None = None
+) -> np.ndarray:
+    """numpy twin of ``beta_inverse``, elementwise: the same steps for each element (no
+    ``guess``: each from :func:`_beta_start`)."""
     u = np.asarray(u, dtype=np.float64)
+    guess = np.full(u.shape, -1.0) if guess is None else np.asarray(guess, dtype=np.float64)
     out = np.where((u == 0.0) | (u == 1.0), u, np.nan)
     inside = (0.0 < u) & (u < 1.0)
     lower, upper = inside & ~(u > 0.5), inside & (u > 0.5)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out[lower] = _beta_lower_array(u[lower], a, b)
-        out[upper] = 1.0 - _beta_lower_array(1.0 - u[upper], b, a)
+        out[lower] = _beta_lower_array(u[lower], a, b, guess[lower])
+        out[upper] = 1.0 - _beta_lower_array(1.0 - u[upper], b, a, 1.0 - guess[upper])
     return out
 
 
-def _beta_lower_array(t: np.ndarray, a: float, b: float) -> np.ndarray:
-    """numpy twin of ``_beta_lower``: each element steps until its own step is small."""
+def _beta_lower_array(t: np.ndarray, a: float, b: float, guess: np.ndarray) -> np.ndarray:
+    """numpy twin of ``_beta_lower`` from ``beta_inverse``'s start: each element steps
+    until its own step is small."""
     lb = log_beta(a, b)
-    x = _beta_start_array(t, a, b, lb)
+    x = np.where((0.0 < guess) & (guess < 1.0), guess, _beta_start_array(t, a, b, lb))
     low, high = np.zeros_like(t), np.ones_like(t)
     out = np.empty_like(t)
     pending = np.arange(t.size)
