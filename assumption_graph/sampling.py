@@ -28,16 +28,18 @@ Spearman (rank) correlations ``ρ`` exactly for continuous inputs.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .distributions import Distribution, ndtri_array
 from .distributions.special import CDF_HIGH, CDF_LOW, normal_cdf_array
-from .settings import METHODS
+from .settings import METHODS, cache_root
 from .streams import mix64_array, node_key, stream_key, uniform_array
 
 __all__ = [
@@ -334,11 +336,52 @@ class InputSampler:
 
     def _directions(self) -> np.ndarray | None:
         """The run's Sobol shift and direction numbers (:func:`sobol_directions`), where it
-        has Sobol points; its engine is then made, at its start."""
+        has Sobol points: kept from an earlier run with its seed and dimensions (importing
+        scipy.stats takes longer than a run), else read off scipy's engine, then kept."""
         if self.method != "sobol":
             return None
-        self._sobol = self._sobol_engine()
-        return sobol_directions(self._sobol)
+        dimensions = len(self._dimensions)
+        path = _kept_directions(stream_key(self.seed, ""), dimensions)
+        numbers = _read_directions(path, dimensions)
+        if numbers is None:
+            self._sobol = self._sobol_engine()
+            numbers = sobol_directions(self._sobol)
+            if numbers is not None:
+                _keep_directions(path, numbers)
+        return numbers
+
+
+def _kept_directions(key: int, dimensions: int) -> Path:
+    """Where the Sobol numbers of a run's engine are kept: named by its dimensions, its
+    generator's seed and the scipy and numpy versions that made them."""
+    from importlib import metadata  # here: a run without Sobol points never loads it
+
+    versions = f"scipy{metadata.version('scipy')}-numpy{np.__version__}"
+    return cache_root() / "sobol" / f"{dimensions}-{key:016x}-{versions}.npy"
+
+
+def _read_directions(path: Path, dimensions: int) -> np.ndarray | None:
+    """The numbers kept at ``path``, None where there are none of the right shape."""
+    try:
+        numbers = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if numbers.dtype != np.uint64 or numbers.shape != (dimensions, 1 + SOBOL_BITS):
+        return None
+    return numbers
+
+
+def _keep_directions(path: Path, numbers: np.ndarray) -> None:
+    """Keep ``numbers`` at ``path``, whole or not at all (a write elsewhere, then a rename);
+    a folder that cannot be written only means scipy is asked again next time."""
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "wb") as file:
+            np.save(file, numbers, allow_pickle=False)
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)
 
 
 def sobol_directions(engine: Any) -> np.ndarray | None:

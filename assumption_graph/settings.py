@@ -7,7 +7,11 @@ and what those import.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 __all__ = [
+    "cache_root",
     "DEFAULT_SAMPLES",
     "DEFAULT_SEED",
     "METHODS",
@@ -37,3 +41,14 @@ AUTO = "auto"  # the level chosen by size: see :func:`.render.resolve_level`
 DIAGRAM_NODES = 300
 DIAGRAM_EDGES = 450
 GROUPS: tuple[str, ...] = ("side", "phase", "category")  # how the business case is divided
+
+
+def cache_root() -> Path:
+    """Where compiled kernels and other made-once files are kept: ``ASSUMPTION_GRAPH_CACHE``,
+    else ``NUMBA_CACHE_DIR``, else ``~/.cache/assumption_graph``."""
+    root = (
+        os.environ.get("ASSUMPTION_GRAPH_CACHE")
+        or os.environ.get("NUMBA_CACHE_DIR")
+        or Path.home() / ".cache" / "assumption_graph"
+    )
+    return Path(root)

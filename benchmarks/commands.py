@@ -66,6 +66,10 @@ COMMANDS = (
         "run case -n 1000000 lhs",
         ("run", CASE, "-n", "1000000", "--method", "lhs", "--json", "{out}/r.json"),
     ),
+    Command(
+        "run case -n 1000000 sobol",
+        ("run", CASE, "-n", "1000000", "--method", "sobol", "--json", "{out}/r.json"),
+    ),
     Command("draw case", ("draw", CASE, "-o", "{out}/case.svg")),
     Command(
         f"first run layered-{LAYERED} -n 1000 (empty cache)",

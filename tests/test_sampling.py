@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,6 +33,9 @@ from assumption_graph.streams import stream_key
 from assumption_graph.validate import check
 
 from .strategies import models
+
+ROOT = Path(__file__).resolve().parent.parent
+CONSULTANCY = ROOT / "examples" / "consultancy.yaml"
 
 
 def three_inputs() -> Model:
@@ -177,14 +184,51 @@ def test_sobol_directions_are_read_only_from_an_engine_like_the_runs():
     assert sobol_directions(engine) is None
 
 
-def test_a_run_without_the_direction_numbers_gives_the_same_points(sim, monkeypatch):
+def test_a_run_without_the_direction_numbers_gives_the_same_points(sim, monkeypatch, tmp_path):
     """Where scipy's direction numbers cannot be read, its points come in the given matrix."""
     made = sim.run(5000, 3, method="sobol", outputs=["a", "b", "c"], keep_samples=True)
+    # no Sobol numbers kept there (the kernel's folder, found by the run above, stays)
+    monkeypatch.setenv("ASSUMPTION_GRAPH_CACHE", str(tmp_path))
     monkeypatch.setattr(sampling, "sobol_directions", lambda engine: None)
     assert sim._sampler("sobol", 3, 5000, {}).loaded == ("a", "b", "c")
     given_ = sim.run(5000, 3, method="sobol", outputs=["a", "b", "c"], keep_samples=True)
     for x in "abc":
         np.testing.assert_array_equal(made.values(x), given_.values(x))
+
+
+def test_sobol_numbers_are_kept_and_read_back(tmp_path, monkeypatch):
+    """A run's Sobol numbers are kept in the cache folder; the next run with its seed and
+    dimensions reads them without scipy's engine, and a damaged file is made again."""
+    monkeypatch.setenv("ASSUMPTION_GRAPH_CACHE", str(tmp_path))
+    dists = {x: three_inputs()[x].body for x in ("a", "b", "c")}
+    first = InputSampler("sobol", dists, [], seed=21, n=1000)
+    assert first._sobol is not None  # read off scipy's engine
+    (kept,) = (tmp_path / "sobol").iterdir()
+    again = InputSampler("sobol", dists, [], seed=21, n=1000)
+    assert again._sobol is None and again.plan == first.plan
+    kept.write_bytes(b"not numbers")
+    mended = InputSampler("sobol", dists, [], seed=21, n=1000)
+    assert mended._sobol is not None and mended.plan == first.plan
+    assert InputSampler("sobol", dists, [], seed=21, n=1000)._sobol is None
+    other = InputSampler("sobol", dists, [], seed=22, n=1000)
+    assert other.plan.directions != first.plan.directions
+
+
+def test_a_sobol_run_with_kept_numbers_does_not_load_scipy_stats(tmp_path):
+    script = (
+        "import sys\n"
+        "from assumption_graph.cli import main\n"
+        f"main(['run', {str(CONSULTANCY)!r}, '-n', '1000', '--method', 'sobol', '--seed', '31'])\n"
+        "print('scipy.stats' in sys.modules)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    runs = [
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                       env=env, cwd=tmp_path, check=True)  # fmt: skip
+        for _ in range(2)
+    ]
+    assert runs[1].stdout.strip().endswith("False"), runs[1].stdout
+    assert runs[0].stdout.splitlines()[:-1] == runs[1].stdout.splitlines()[:-1]  # the same figures
 
 
 def test_a_sobol_run_longer_than_its_sequence_is_refused(sim):

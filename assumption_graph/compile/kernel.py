@@ -47,6 +47,7 @@ from .. import distributions, finance, sampling, streams
 from .._lazy import lazy_import
 from ..errors import RunError, shown
 from ..functions import FormulaOp
+from ..settings import cache_root
 from .entry import _HELPERS, ENTRY, HELPER_NAMES, KernelObject, Piece, Size
 from .ir import N_PARAMS, Op, Program
 from .tally import DEPTH
@@ -146,12 +147,7 @@ def cache_dir() -> Path:
     digest.update(repr([*opcodes, N_PARAMS]).encode())  # frozen into the code
     for path in _KERNEL_SOURCES:
         digest.update(Path(path).read_bytes())
-    root = (
-        os.environ.get("ASSUMPTION_GRAPH_CACHE")
-        or os.environ.get("NUMBA_CACHE_DIR")
-        or Path.home() / ".cache" / "assumption_graph"
-    )
-    return Path(root) / f"kernel-{digest.hexdigest()[:16]}"
+    return cache_root() / f"kernel-{digest.hexdigest()[:16]}"
 
 
 _ENTRY = "kernel.bin"
