@@ -76,6 +76,7 @@ def test_lhs_puts_one_sample_in_each_stratum_of_each_input(sim, n):
         assert np.array_equal(np.sort(np.minimum(strata, n - 1)), np.arange(n)), node_id
 
 
+@pytest.mark.parametrize(("method", "made"), [("lhs", "strata"), ("sobol", "sobol")])
 @settings(max_examples=40, deadline=None)
 @given(
     n=st.integers(1, 3000),
@@ -83,12 +84,13 @@ def test_lhs_puts_one_sample_in_each_stratum_of_each_input(sim, n):
     chunk=st.integers(1, 3000),
     threads=st.integers(1, 2),
 )
-def test_the_kernels_latin_hypercube_uniforms_are_the_numpy_twins(sim, n, seed, chunk, threads):
-    """The kernel makes each input's Latin hypercube uniform (no given matrix, no Python
-    work per chunk) and draws from it exactly what the twin makes of ``lhs_uniforms``."""
-    twin = sim._sampler("lhs", seed, n, {})
-    assert twin.plan.strata == ("a", "b", "c") and not twin.loaded
-    result = sim.run(n, seed, method="lhs", outputs=["a", "b", "c"], keep_samples=True,
+def test_the_kernel_makes_the_twins_uniforms(sim, method, made, n, seed, chunk, threads):
+    """The kernel makes each input's Latin hypercube uniform or Sobol point (no given
+    matrix, no Python work per chunk) and draws from it exactly what the twin makes of
+    ``lhs_uniforms`` or of scipy's own Sobol points."""
+    twin = sim._sampler(method, seed, n, {})
+    assert getattr(twin.plan, made) == ("a", "b", "c") and not twin.loaded
+    result = sim.run(n, seed, method=method, outputs=["a", "b", "c"], keep_samples=True,
                      chunk=chunk, threads=threads)  # fmt: skip
     for x, values in zip("abc", twin.values(0, n, ids=["a", "b", "c"]), strict=True):
         np.testing.assert_array_equal(result.values(x), values)
@@ -142,25 +144,6 @@ def test_sobol_points_are_scipys_scrambled_sequence_and_reproducible():
     np.testing.assert_array_equal(ours, engine.random(1024).T)
     jumped = InputSampler("sobol", dists, [], seed=9, n=1024)._sobol_points(512, 512)
     np.testing.assert_array_equal(jumped, ours[:, 512:])
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    n=st.integers(1, 3000),
-    seed=st.integers(0, 2**64 - 1),
-    chunk=st.integers(1, 3000),
-    threads=st.integers(1, 2),
-)
-def test_the_kernels_sobol_points_are_scipys(sim, n, seed, chunk, threads):
-    """The kernel makes each input's Sobol point from scipy's direction numbers (no given
-    matrix, no Python work per chunk) and draws from it exactly what the twin makes of
-    scipy's own points."""
-    twin = sim._sampler("sobol", seed, n, {})
-    assert twin.plan.sobol == ("a", "b", "c") and not twin.loaded
-    result = sim.run(n, seed, method="sobol", outputs=["a", "b", "c"], keep_samples=True,
-                     chunk=chunk, threads=threads)  # fmt: skip
-    for x, values in zip("abc", twin.values(0, n, ids=["a", "b", "c"]), strict=True):
-        np.testing.assert_array_equal(result.values(x), values)
 
 
 def test_the_kernels_sobol_points_reach_the_high_direction_numbers(sim):
