@@ -246,9 +246,9 @@ def _stratum(key, n, half, index):  # noqa: ANN001, ANN202
     return x
 
 
+# A whole number below 2**52 under 2**52's exponent bits is that number plus 2**52, exactly.
 _TWO_52 = 2.0**52
-_EXPONENT_OF_TWO_52 = np.uint64(0x4330000000000000)  # 2**52's bits: a whole number below it
-# under them is that number plus 2**52, exactly
+_EXPONENT_OF_TWO_52 = np.uint64(0x4330000000000000)
 
 
 def _lhs_op(  # noqa: ANN202
