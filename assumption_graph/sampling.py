@@ -15,8 +15,8 @@ so a run gives the same numbers however it is split into chunks or threads:
 - ``sobol``: scrambled Sobol points from :class:`scipy.stats.qmc.Sobol`, one
   dimension per input in the order of their ids. A dimension's point ``i`` is
   the XOR of its shift and the direction numbers of the bits set in ``i``'s Gray
-  code (:func:`sobol_directions` reads them off scipy's points), so the kernel
-  makes any chunk's points itself, scipy's to the bit.
+  code (:func:`sobol_directions` reads them from scipy's engine, checked against
+  its points), so the kernel makes any chunk's points itself, scipy's to the bit.
 
 Correlated inputs use a Gaussian copula: the inputs' uniforms become normal
 scores, are mixed by a matrix ``L`` with ``L Lᵀ = R`` and mapped back by the
