@@ -27,8 +27,10 @@ Spearman (rank) correlations ``ρ`` exactly for continuous inputs.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
+import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -357,28 +359,32 @@ def _kept_directions(key: int, dimensions: int) -> Path:
     from importlib import metadata  # here: a run without Sobol points never loads it
 
     versions = f"scipy{metadata.version('scipy')}-numpy{np.__version__}"
-    return cache_root() / "sobol" / f"{dimensions}-{key:016x}-{versions}.npy"
+    return cache_root() / "sobol" / f"{dimensions}-{key:016x}-{versions}.bin"
 
 
 def _read_directions(path: Path, dimensions: int) -> np.ndarray | None:
-    """The numbers kept at ``path``, None where there are none of the right shape."""
+    """The numbers kept at ``path`` (:func:`_keep_directions`); None where there are none,
+    or they are damaged (their sha256 differs) or of another shape."""
     try:
-        numbers = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
+        header, body = path.read_bytes().split(b"\n", 1)
+    except (OSError, ValueError):
         return None
-    if numbers.dtype != np.uint64 or numbers.shape != (dimensions, 1 + SOBOL_BITS):
+    if header != b"sha256:" + hashlib.sha256(body).hexdigest().encode():
         return None
-    return numbers
+    if len(body) != dimensions * (1 + SOBOL_BITS) * 8:
+        return None
+    return np.frombuffer(body, dtype="<u8").astype(np.uint64).reshape(dimensions, -1)
 
 
 def _keep_directions(path: Path, numbers: np.ndarray) -> None:
-    """Keep ``numbers`` at ``path``, whole or not at all (a write elsewhere, then a rename);
-    a folder that cannot be written only means scipy is asked again next time."""
-    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
+    """Keep ``numbers`` at ``path``: a line with their sha256, then their bytes; whole or
+    not at all (a write elsewhere, then a rename). A folder that cannot be written only
+    means scipy is asked again next time."""
+    body = numbers.astype("<u8").tobytes()
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(partial, "wb") as file:
-            np.save(file, numbers, allow_pickle=False)
+        partial.write_bytes(b"sha256:" + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
         os.replace(partial, path)
     except OSError:
         partial.unlink(missing_ok=True)

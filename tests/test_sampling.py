@@ -179,6 +179,10 @@ def test_a_run_without_the_direction_numbers_gives_the_same_points(sim, monkeypa
         np.testing.assert_array_equal(made.values(x), given_.values(x))
 
 
+def _flipped_last_bit(data: bytes) -> bytes:
+    return data[:-1] + bytes([data[-1] ^ 1])
+
+
 def test_sobol_numbers_are_kept_and_read_back(tmp_path, monkeypatch):
     """A run's Sobol numbers are kept in the cache folder; the next run with its seed and
     dimensions reads them without scipy's engine, and a damaged file is made again."""
@@ -189,10 +193,11 @@ def test_sobol_numbers_are_kept_and_read_back(tmp_path, monkeypatch):
     (kept,) = (tmp_path / "sobol").iterdir()
     again = InputSampler("sobol", dists, [], seed=21, n=1000)
     assert again._sobol is None and again.plan == first.plan
-    kept.write_bytes(b"not numbers")
-    mended = InputSampler("sobol", dists, [], seed=21, n=1000)
-    assert mended._sobol is not None and mended.plan == first.plan
-    assert InputSampler("sobol", dists, [], seed=21, n=1000)._sobol is None
+    for damage in (b"not numbers", _flipped_last_bit(kept.read_bytes())):
+        kept.write_bytes(damage)
+        mended = InputSampler("sobol", dists, [], seed=21, n=1000)
+        assert mended._sobol is not None and mended.plan == first.plan
+        assert InputSampler("sobol", dists, [], seed=21, n=1000)._sobol is None
     other = InputSampler("sobol", dists, [], seed=22, n=1000)
     assert other.plan.directions != first.plan.directions
 
