@@ -257,18 +257,15 @@ class InputSampler:
             uniforms = [x for x in self.inputs if x not in in_python or x in correlated]
         self._sobol: Any = None  # scipy's Sobol engine, made on the first chunk
         self._position = 0
-        directions = self._directions()
-        if method == "lhs" or directions is not None:  # the kernel makes these uniforms
+        directions = self._directions()  # None: the kernel makes no Sobol points
+        made: list[str] = []  # the inputs whose uniforms the kernel makes, then draws from
+        if method == "lhs" or directions is not None:
             made = [x for x in uniforms if x not in in_python]
             uniforms = [x for x in uniforms if x in in_python]
-        else:
-            made = []
-        sobol: list[str] = []
         numbers: list[int] = []
         if directions is not None:
             dimension = {x: k for k, x in enumerate(self._dimensions)}
-            sobol = made
-            numbers = [int(v) for x in sobol for v in directions[dimension[x]]]
+            numbers = [int(v) for x in made for v in directions[dimension[x]]]
         self.plan = InputPlan(
             tuple(uniforms),
             tuple(valued),
@@ -276,7 +273,7 @@ class InputSampler:
             tuple(self._factor.ravel().tolist()),
             tuple(made if method == "lhs" else ()),
             n,
-            tuple(sobol),
+            tuple(made if directions is not None else ()),
             tuple(numbers),
         )
 

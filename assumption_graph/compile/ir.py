@@ -348,6 +348,8 @@ class _Lowering:
         args: tuple[int, ...] = (-1, -1)
         shown = ", ".join(f"{p:g}" for p in params)
         numbers = dist.sampler_table
+        # the inverse CDF's own numbers (PERT's grid) follow the sampler's, at offset + b
+        quantile = dist.quantile_table if uniform >= 0 else ()
         if op == Op.TABLE:  # a = offset, b = how many values (cumulative p's, then values)
             count = len(numbers) // 2
             args = (len(self.table), count)
@@ -356,14 +358,13 @@ class _Lowering:
                 + " | cumulative "
                 + ", ".join(f"{c:g}" for c in numbers[: count - 1])
             )
-        elif numbers:  # a = offset, b = how many numbers (PERT's envelope)
+        elif numbers or quantile:  # a = offset, b = how many numbers (PERT's envelope)
             args = (len(self.table), len(numbers))
             shown += f" | envelope table[{len(self.table)}:{len(self.table) + len(numbers)}]"
         if uniform >= 0:
             shown += f" | u = s{uniform}"
         self.table.extend(numbers)
-        if uniform >= 0:  # the inverse CDF's own numbers, after the sampler's (PERT's grid)
-            self.table.extend(dist.quantile_table)
+        self.table.extend(quantile)
         self._emit(
             op,
             slot,

@@ -223,8 +223,8 @@ class Pert(Distribution):
 
     @property
     def quantile_table(self) -> tuple[float, ...]:
-        """The grid ``pert_start`` starts the inverse CDF from (:func:`pert_grid`; zeros,
-        never read, where low == high)."""
+        """The grid ``pert_start`` starts the inverse CDF from (:func:`pert_grid`; where low ==
+        high, zeros the start reads but the draw, ``low``, does not need)."""
         if not self.high > self.low:
             return (0.0,) * (2 * PERT_GRID + 2)
         return pert_grid(*self.shapes)
