@@ -223,6 +223,22 @@ _TINY = CDF_LOW  # keeps Sobol points off 0, where inverse CDFs are infinite
 
 
 @_inner
+def _views(code_p, params_p, keys_p, table_p, buf_p, sizes_p):  # noqa: ANN001, ANN202
+    """A piece's arrays at the kernel's addresses: its sizes, code, params, keys, table and
+    buf (a row per slot), shaped as the kernel has them."""
+    sizes = numba.carray(sizes_p, (_N_SIZES,))
+    n_ops = sizes[Size.N_OPS]
+    return (
+        sizes,
+        numba.carray(code_p, (n_ops, CODE_WIDTH)),
+        numba.carray(params_p, (n_ops, N_PARAMS)),
+        numba.carray(keys_p, (n_ops,)),
+        numba.carray(table_p, (sizes[Size.TABLE_SIZE],)),
+        numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK])),
+    )
+
+
+@_inner
 def _feistel(key, half, x):  # noqa: ANN001, ANN202
     """One pass of ``x`` through :func:`_stratum`'s Feistel network on two halves of ``half``
     bits."""
@@ -268,10 +284,9 @@ def _lhs_op(  # noqa: ANN202
     ``sampling.lhs_uniforms``: ``(stratum + u) / n``, below 1, where the stratum is the
     sample's place in the input's keyed permutation and ``u`` its stream's own uniform.
     """
-    sizes = numba.carray(sizes_p, (_N_SIZES,))
-    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
-    keys = numba.carray(keys_p, (sizes[Size.N_OPS],))
-    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
+    sizes, code, params, keys, table, buf = _views(
+        code_p, params_p, keys_p, table_p, buf_p, sizes_p
+    )
     z = buf[code[k, 1]]
     n, half = code[k, 2], code[k, 3]
     stream = _mix64(np.uint64(seed_key) ^ keys[k])
@@ -310,8 +325,9 @@ def _sobol_op(  # noqa: ANN202
     (``sampling.sobol_directions``): the block's first is the shift XOR the direction
     numbers of the bits set in its index's Gray code; each next one differs from the
     one before by the direction of its index's lowest set bit."""
-    sizes = numba.carray(sizes_p, (_N_SIZES,))
-    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
+    sizes, code, params, keys, table, buf = _views(
+        code_p, params_p, keys_p, table_p, buf_p, sizes_p
+    )
     table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
     buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
     z = buf[code[k, 1]]
@@ -346,9 +362,9 @@ def _from_u_op(  # noqa: ANN202
     seed_key,  # noqa: ANN001
 ):
     """Piece ``FROM_U``: draw op ``k``'s values at the uniforms in its slot c, its inverse CDF."""
-    sizes = numba.carray(sizes_p, (_N_SIZES,))
-    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
-    params = numba.carray(params_p, (sizes[Size.N_OPS], N_PARAMS))
+    sizes, code, params, keys, table, buf = _views(
+        code_p, params_p, keys_p, table_p, buf_p, sizes_p
+    )
     table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
     buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
     op = code[k, 0]
@@ -398,8 +414,9 @@ def _copula_op(  # noqa: ANN202
 
     COPULA is Φ(Σ_j weights[j]·scores[j]), the sum from 0.0 in order of j.
     """
-    sizes = numba.carray(sizes_p, (_N_SIZES,))
-    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
+    sizes, code, params, keys, table, buf = _views(
+        code_p, params_p, keys_p, table_p, buf_p, sizes_p
+    )
     table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
     buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
     z = buf[code[k, 1]]
@@ -437,10 +454,9 @@ def _irr_op(  # noqa: ANN202
 
     Its a is the first of b consecutive slots of yearly flows; ``flows`` the scratch.
     """
-    sizes = numba.carray(sizes_p, (_N_SIZES,))
-    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
-    params = numba.carray(params_p, (sizes[Size.N_OPS], N_PARAMS))
-    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
+    sizes, code, params, keys, table, buf = _views(
+        code_p, params_p, keys_p, table_p, buf_p, sizes_p
+    )
     flows = numba.carray(flows_p, (sizes[Size.N_FLOWS],))
     years = buf[code[k, 2] : code[k, 2] + code[k, 3]]
     _irr_columns(years, m, params[k, 0], code[k, 0] == FormulaOp.IRR, buf[code[k, 1]], flows)
@@ -460,10 +476,9 @@ def _draw_op(  # noqa: ANN202
     seed_key,  # noqa: ANN001
 ):
     """Piece ``DRAW``: op ``k``'s values from its stream, for the models the kernel leaves out."""
-    sizes = numba.carray(sizes_p, (_N_SIZES,))
-    code = numba.carray(code_p, (sizes[Size.N_OPS], CODE_WIDTH))
-    params = numba.carray(params_p, (sizes[Size.N_OPS], N_PARAMS))
-    keys = numba.carray(keys_p, (sizes[Size.N_OPS],))
+    sizes, code, params, keys, table, buf = _views(
+        code_p, params_p, keys_p, table_p, buf_p, sizes_p
+    )
     table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
     buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
     op = code[k, 0]
