@@ -152,7 +152,7 @@ def irr_count(flows: np.ndarray) -> float:
 
 def irr_scratch(years: int, columns: int) -> int:
     """How many values :func:`irr_columns`'s scratch holds for ``years`` rows of ``columns``."""
-    return 8 * columns + years
+    return (years + 8) * columns + years
 
 
 def irr_columns(
@@ -168,28 +168,30 @@ def irr_columns(
     the whole range (there is one rate, away from both ends). That bisection is done
     here for every column at once, step for step the scalar search's operations, but
     each step a loop over the columns, which the compiler vectorises, where the
-    scalar search waits for each of Horner's steps before the next. Each step writes
-    the new bracket into the other pair of rows: written over itself, it would be
-    stored lane by lane under a mask, which is slow. The other columns are searched
-    one by one.
+    scalar search waits for each of Horner's steps before the next. It stops where no
+    bracket changed, as none would again. The other columns are searched one by one.
     """
+    n = flows.shape[0]
     low, high, mid = scratch[:m], scratch[m : 2 * m], scratch[2 * m : 3 * m]
     new_low, new_high = scratch[3 * m : 4 * m], scratch[4 * m : 5 * m]
     top, bottom, signs = scratch[5 * m : 6 * m], scratch[6 * m : 7 * m], scratch[7 * m : 8 * m]
-    years = scratch[8 * m : 8 * m + flows.shape[0]]
+    years, backwards = scratch[8 * m : 8 * m + n], scratch[-n * m :]
+    for t in range(n):  # the flows from the last year back, in rows of m, as Horner reads them
+        flow, row = flows[t], backwards[(n - 1 - t) * m : (n - t) * m]
+        for i in range(m):
+            row[i] = flow[i]
     for i in range(m):
         low[i] = X_ENDS[0]
         high[i] = X_ENDS[1]
         mid[i] = 0.5 * (low[i] + high[i])
-        out[i] = 0.0
         top[i] = 0.0
         bottom[i] = 0.0
         signs[i] = 0.0
     # Which columns those are. Read from the last year back, as Horner's rule reads
     # them, ``signs`` is 0 before any non-zero flow, 1 among the gains, 2 among the
     # costs before them, 3 otherwise. A NaN flow makes the NPV NaN.
-    for t in range(flows.shape[0] - 1, -1, -1):
-        row = flows[t]
+    for k in range(n):
+        row = backwards[k * m : (k + 1) * m]
         for i in range(m):  # the same operations as _poly at each end
             top[i] = top[i] * X_ENDS[0] + row[i]
             bottom[i] = bottom[i] * X_ENDS[1] + row[i]
@@ -198,30 +200,69 @@ def irr_columns(
             cost = 2.0 if state == 1.0 or state == 2.0 else 3.0
             signs[i] = gain if row[i] > 0.0 else (cost if row[i] < 0.0 else state)
     for _ in range(_BISECTIONS if nearest else 0):
-        for t in range(flows.shape[0] - 1, -1, -1):
-            row = flows[t]
-            for i in range(m):
-                out[i] = out[i] * mid[i] + row[i]
-        for i in range(m):
-            a, b, c = low[i], mid[i], high[i]
-            negative = out[i] < 0.0  # the NPV is negative at the top of the range
-            new_low[i] = b if negative else a
-            new_high[i] = c if negative else b
-            mid[i] = 0.5 * (new_low[i] + new_high[i])
-            out[i] = 0.0
+        _npv_at(backwards, m, mid, out)
+        if _halve(m, low, high, mid, out, new_low, new_high) == 0:
+            break
         low, high, new_low, new_high = new_low, new_high, low, high
     for i in range(m):
         if signs[i] == 2.0 and top[i] < 0.0 and bottom[i] > 0.0:
             out[i] = 1.0 / mid[i] - 1.0 if nearest else 1.0  # mid: the last bracket's
         else:
-            for t in range(years.shape[0]):
+            for t in range(n):
                 years[t] = flows[t, i]
             root, count = irr_search(years, rate, nearest)
             out[i] = root if nearest else count
 
 
+def _npv_at(backwards: np.ndarray, m: int, x: np.ndarray, npv: np.ndarray) -> None:
+    """Every column's NPV at its ``x``, as :func:`_poly` computes it, from ``backwards``:
+    the flows from the last year back in rows of ``m``, so that the rows are read at
+    rising addresses (read down a falling range, the compiler vectorises no loop)."""
+    n = backwards.shape[0] // m
+    for i in range(m):
+        npv[i] = 0.0
+    for k in range(n % 4):
+        row = backwards[k * m : (k + 1) * m]
+        for i in range(m):
+            npv[i] = npv[i] * x[i] + row[i]
+    for k in range(n % 4, n, 4):  # four years a pass: the NPV so far stays in a register
+        r0, r1 = backwards[k * m : (k + 1) * m], backwards[(k + 1) * m : (k + 2) * m]
+        r2, r3 = backwards[(k + 2) * m : (k + 3) * m], backwards[(k + 3) * m : (k + 4) * m]
+        for i in range(m):
+            at = x[i]
+            npv[i] = (((npv[i] * at + r0[i]) * at + r1[i]) * at + r2[i]) * at + r3[i]
+
+
+def _halve(
+    m: int,
+    low: np.ndarray,
+    high: np.ndarray,
+    mid: np.ndarray,
+    npv: np.ndarray,
+    new_low: np.ndarray,
+    new_high: np.ndarray,
+) -> int:
+    """The brackets halved at their ``mid`` into ``new_low, new_high`` (the rate lies
+    above ``mid`` where the NPV there is below zero), and ``mid`` the new brackets'
+    mids; how many brackets changed. A function of its own so that the compiler sees
+    the arrays apart and vectorises the loop: every value is read first (a select of
+    loads would load under a mask) and the brackets written to the other pair of
+    rows (written over themselves, they would be stored under a mask), both slow."""
+    changed = 0
+    for i in range(m):
+        a, b, c = low[i], mid[i], high[i]
+        negative = npv[i] < 0.0  # the NPV is negative at the top of the range
+        new_a = b if negative else a
+        new_c = c if negative else b
+        new_low[i] = new_a
+        new_high[i] = new_c
+        mid[i] = 0.5 * (new_a + new_c)
+        changed += (new_a != a) | (new_c != c)
+    return changed
+
+
 # the kernel calls irr_columns
-SCALARS = (_poly, _slack, _signs, irr_search, irr, irr_count, irr_columns)
+SCALARS = (_poly, _slack, _signs, irr_search, irr, irr_count, _npv_at, _halve, irr_columns)
 
 
 def _poly_array(flows: np.ndarray, x: np.ndarray) -> np.ndarray:
