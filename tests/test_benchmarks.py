@@ -37,3 +37,14 @@ def test_the_whole_benchmarks_summaries_table_times_both_ways():
     assert all(timed[k] > 0 for k in timed if k.endswith("seconds"))
     table = whole.render_summaries(timed)
     assert "summaries" in table and "rankings" in table and "numpy/compiled" in table
+
+
+def test_the_whole_benchmarks_irr_share_times_one_thread_and_the_runs():
+    from benchmarks import whole
+
+    shares = [whole.irr_share(2**14, 1, threads) for threads in (1, None)]
+    assert [share["threads"] for share in shares] == [1, None]
+    assert all(share["with_seconds"] > 0 and share["without_seconds"] > 0 for share in shares)
+    lines = whole.render_irr(shares).strip().splitlines()
+    assert len(lines) == 2 and "on 1 thread" in lines[0] and "the run's threads" in lines[1]
+    assert all("the IRR" in line and "% of it" in line for line in lines)
