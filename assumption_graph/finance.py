@@ -193,12 +193,12 @@ def irr_columns(
     for k in range(n):
         row = backwards[k * m : (k + 1) * m]
         for i in range(m):  # the same operations as _poly at each end
-            top[i] = top[i] * X_ENDS[0] + row[i]
-            bottom[i] = bottom[i] * X_ENDS[1] + row[i]
-            state = signs[i]
+            flow, state = row[i], signs[i]  # read first: a select of loads is masked
+            top[i] = top[i] * X_ENDS[0] + flow
+            bottom[i] = bottom[i] * X_ENDS[1] + flow
             gain = 1.0 if state <= 1.0 else 3.0
-            cost = 2.0 if state == 1.0 or state == 2.0 else 3.0
-            signs[i] = gain if row[i] > 0.0 else (cost if row[i] < 0.0 else state)
+            cost = 2.0 if (state == 1.0) | (state == 2.0) else 3.0
+            signs[i] = gain if flow > 0.0 else (cost if flow < 0.0 else state)
     for _ in range(_BISECTIONS if nearest else 0):
         _npv_at(backwards, m, mid, out)
         if _halve(m, low, high, mid, out, new_low, new_high) == 0:
