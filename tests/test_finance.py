@@ -548,6 +548,23 @@ def test_irr_columns_equal_the_scalar_search_bit_for_bit(columns, rate, nearest,
     assert (out[len(columns) :] == -5.0).all()
 
 
+@pytest.mark.parametrize("years", [11, 37, 64])
+def test_irr_columns_of_long_flows_equal_the_scalar_search_bit_for_bit(years):
+    """A full block of flows over many years (the NPV taken four years a pass, with one to
+    three years first) is the scalar search's, bit for bit, column by column."""
+    rng = np.random.default_rng(years)
+    block = 256
+    flows = rng.lognormal(0.0, 2.0, (years, block)) * rng.choice([1e-3, 1.0, 1e3], (years, block))
+    costs = rng.integers(1, years, block)
+    flows[np.arange(years)[:, None] < costs] *= -1.0  # costs first, then gains
+    for nearest in (True, False):
+        out = np.full(block, -5.0)
+        scratch = np.full(finance.irr_scratch(years, block), np.nan)
+        _numba["irr_columns"](flows, block, 0.05, nearest, out, scratch)
+        search = irr if nearest else lambda f, _rate: irr_count(f)
+        np.testing.assert_array_equal(out, [search(f, 0.05) for f in flows.T])
+
+
 def test_irr_of_flows_with_one_sign_change_is_the_search_of_before_bit_for_bit():
     """Where the flows change sign once, the rate is the whole range bisected as before
     (whatever the discount rate): the same operations, so the same bits."""
