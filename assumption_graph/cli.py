@@ -21,6 +21,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -836,6 +837,15 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> Any:  # argparse's: exits with 2
         super().error(message if len(message) <= _LONGEST_USAGE_ERROR else shown(message))
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse makes a formatter for every argument added (to check its metavar),
+        # and each asked the terminal for its size: the width (the terminal's less 2,
+        # as argparse takes it) is taken once for the parser (the parsers here keep
+        # argparse's formatter)
+        if "_width" not in vars(self):
+            self._width = shutil.get_terminal_size().columns - 2
+        return argparse.HelpFormatter(prog=self.prog, width=self._width)
 
 
 _LONGEST_USAGE_ERROR = 300

@@ -114,6 +114,25 @@ def assert_contract(data: dict, node_ids: list[str]) -> None:
             assert figures["min"] <= levels[0] and levels[-1] <= figures["max"]
 
 
+# ---------------------------------------------------------------------------- help
+
+
+@pytest.mark.parametrize("columns", [60, 140])
+def test_help_is_wrapped_at_the_terminals_width_asked_once_a_parser(capsys, monkeypatch, columns):
+    """The help wraps at the terminal's width less 2, as argparse's own formatter does,
+    and each parser asks the terminal once, not once for every argument it adds."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    asked = []
+    real = shutil.get_terminal_size
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda *a: asked.append(1) or real(*a))
+    result = call(capsys, "run", "--help")
+    assert result.code == 0
+    widest = max(map(len, result.out.splitlines()))
+    assert widest <= columns - 2
+    assert columns < 100 or widest > 100  # the width is used, not a default
+    assert 0 < len(asked) <= 11  # the top parser and its ten commands
+
+
 # ---------------------------------------------------------------------------- check
 
 
