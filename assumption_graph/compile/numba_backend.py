@@ -328,8 +328,6 @@ def _sobol_op(  # noqa: ANN202
     sizes, code, params, keys, table, buf = _views(
         code_p, params_p, keys_p, table_p, buf_p, sizes_p
     )
-    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
-    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
     z = buf[code[k, 1]]
     directions = table[code[k, 2] + 1 : code[k, 2] + 1 + code[k, 3]]
     index = np.uint64(sizes[Size.START] + first)
@@ -365,8 +363,6 @@ def _from_u_op(  # noqa: ANN202
     sizes, code, params, keys, table, buf = _views(
         code_p, params_p, keys_p, table_p, buf_p, sizes_p
     )
-    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
-    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
     op = code[k, 0]
     z = buf[code[k, 1]]
     uniforms = buf[code[k, 4]]
@@ -417,8 +413,6 @@ def _copula_op(  # noqa: ANN202
     sizes, code, params, keys, table, buf = _views(
         code_p, params_p, keys_p, table_p, buf_p, sizes_p
     )
-    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
-    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
     z = buf[code[k, 1]]
     if code[k, 0] == Op.SCORE:
         x = buf[code[k, 2]]
@@ -479,8 +473,6 @@ def _draw_op(  # noqa: ANN202
     sizes, code, params, keys, table, buf = _views(
         code_p, params_p, keys_p, table_p, buf_p, sizes_p
     )
-    table = numba.carray(table_p, (sizes[Size.TABLE_SIZE],))
-    buf = numba.carray(buf_p, (sizes[Size.N_SLOTS], sizes[Size.BLOCK]))
     op = code[k, 0]
     z = buf[code[k, 1]]
     p0 = params[k, 0]
