@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from .copula_matrix import normal_score_correlation
 from .distributions import Distribution, ndtri_array
 from .distributions.special import CDF_HIGH, CDF_LOW, normal_cdf_array
 from .settings import METHODS, cache_root
@@ -58,7 +59,6 @@ __all__ = [
     "sobol_directions",
     "normal_correlations",
     "copula_factor",
-    "not_positive_semidefinite",
 ]
 
 _TINY = CDF_LOW  # keeps Sobol points off 0 and 1, where inverse CDFs are infinite
@@ -126,44 +126,8 @@ def normal_correlations(ids: Sequence[str], pairs: Iterable[tuple[str, str, floa
     where = {node_id: k for k, node_id in enumerate(ids)}
     matrix = np.eye(len(ids))
     for a, b, rho in pairs:
-        r = 2.0 * math.sin(math.pi * rho / 6.0)
-        matrix[where[a], where[b]] = matrix[where[b], where[a]] = r
+        matrix[where[a], where[b]] = matrix[where[b], where[a]] = normal_score_correlation(rho)
     return matrix
-
-
-def not_positive_semidefinite(
-    pairs: Sequence[tuple[str, str, float]], tolerance: float = 1e-10
-) -> list[tuple[str, str, float]]:
-    """The pairs of a group of correlated inputs that no joint distribution can have.
-
-    Empty when the requested correlations are consistent (the normal-score matrix
-    is positive semi-definite). Otherwise the pairs among the inputs of each
-    connected group whose matrix is not, so a message can name them.
-    """
-    bad: list[tuple[str, str, float]] = []
-    for group in _groups(pairs):
-        ids = sorted({x for a, b, _ in group for x in (a, b)})
-        if np.linalg.eigvalsh(normal_correlations(ids, group))[0] < -tolerance:
-            bad.extend(group)
-    return bad
-
-
-def _groups(pairs: Sequence[tuple[str, str, float]]) -> list[list[tuple[str, str, float]]]:
-    """The pairs split into groups of inputs connected by a correlation, in order of
-    each group's first pair (a union-find: no graph library for a few pairs)."""
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = x = parent[parent[x]]
-        return x
-
-    for a, b, _ in pairs:
-        parent[root(a)] = root(b)
-    groups: dict[str, list[tuple[str, str, float]]] = {}
-    for pair in pairs:
-        groups.setdefault(root(pair[0]), []).append(pair)
-    return list(groups.values())
 
 
 def copula_factor(matrix: np.ndarray) -> np.ndarray:

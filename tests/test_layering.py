@@ -23,6 +23,7 @@ STAGES: dict[str, int] = {
     "streams": 1,
     "distributions": 1,
     "sampling": 1,
+    "copula_matrix": 1,  # numpy-free: check settles most correlation matrices without it
     "keys": 1,
     "business": 1,
     "business.settings": 1,

@@ -18,6 +18,7 @@ from scipy.stats import qmc
 
 from assumption_graph import cli, sampling
 from assumption_graph.compile.reference import evaluate, simulate
+from assumption_graph.copula_matrix import groups, not_positive_semidefinite
 from assumption_graph.errors import RunError
 from assumption_graph.io import dump, loads
 from assumption_graph.model import Model
@@ -26,7 +27,7 @@ from assumption_graph.sampling import (
     InputSampler,
     keyed_permutation,
     lhs_uniforms,
-    not_positive_semidefinite,
+    normal_correlations,
     sobol_directions,
 )
 from assumption_graph.streams import stream_key
@@ -367,12 +368,33 @@ def test_inconsistent_correlations_name_their_pairs():
     assert {(a, b) for a, b, _ in bad} == {("a", "b"), ("b", "c"), ("a", "c")}
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    rhos=st.lists(
+        st.sampled_from([-1.0, -0.9, -0.5, 0.0, 0.3, 0.7, 0.9, 1.0]) | st.floats(-1.0, 1.0),
+        min_size=1,
+        max_size=15,
+    ),
+    data=st.data(),
+)
+def test_a_groups_verdict_is_numpys_eigenvalues_whether_or_not_numpy_is_asked(rhos, data):
+    ids = "abcdef"
+    pairs = []
+    for rho in rhos:
+        a, b = data.draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))
+        if not any({a, b} == {x, y} for x, y, _ in pairs):
+            pairs.append((a, b, rho))
+    bad = not_positive_semidefinite(pairs)
+    for group in groups(pairs):
+        members = sorted({x for a, b, _ in group for x in (a, b)})
+        least = np.linalg.eigvalsh(normal_correlations(members, group))[0]
+        assert (least < -1e-10) == all(pair in bad for pair in group)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abcdefgh"), st.sampled_from("abcdefgh")), max_size=12))
 def test_correlated_inputs_group_as_the_graphs_connected_components(edges):
     import networkx as nx
-
-    from assumption_graph.sampling import _groups
 
     pairs = [(a, b, 0.1 * k) for k, (a, b) in enumerate(edges)]
     component = {
@@ -383,7 +405,7 @@ def test_correlated_inputs_group_as_the_graphs_connected_components(edges):
     expected: dict[int, list[tuple[str, str, float]]] = {}
     for pair in pairs:
         expected.setdefault(component[pair[0]], []).append(pair)
-    assert _groups(pairs) == list(expected.values())
+    assert groups(pairs) == list(expected.values())
 
 
 def test_a_bad_correlations_entry_in_the_file_is_a_located_error(tmp_path, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from ..copula_matrix import not_positive_semidefinite
 from ..errors import Diagnostic, did_you_mean
 from ..model import Situation, draws
 from .context import Context
@@ -58,8 +59,6 @@ def _correlations(ctx: Context) -> Iterator[Diagnostic]:
             valid[c.pair] = c.line
     if not valid:
         return
-    from ..sampling import not_positive_semidefinite  # numpy: only a file with correlations
-
     bad = not_positive_semidefinite(list(valid))
     if bad:
         listed = "; ".join(f"{a}~{b} {rho:g}" for a, b, rho in bad)
