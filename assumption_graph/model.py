@@ -7,6 +7,7 @@ and :func:`node_from_keys` is the one place that reads that vocabulary.
 
 from __future__ import annotations
 
+import heapq
 import keyword
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -629,7 +630,9 @@ class Model:
     def graph(self) -> nx.DiGraph:
         """The dependency graph: an edge ``a -> b`` where b's formula uses a.
 
-        Names that are not nodes are left out; ``check`` reports them.
+        Names that are not nodes are left out; ``check`` reports them. A networkx
+        graph for the user's own analyses; the package itself walks :meth:`users`
+        and :meth:`order` (importing networkx takes longer than a check).
         """
         graph = nx.DiGraph()
         graph.add_nodes_from(self._nodes)
@@ -641,18 +644,54 @@ class Model:
         )
         return graph
 
+    def users(self) -> dict[str, list[str]]:
+        """Each node's users: the nodes whose formulas use it (names that are no node left
+        out). The dependency graph's successors, as plain lists.
+
+        >>> m = Model("x"); m.add("a", estimate=[1, 2, 3]); m.add("b", kind="main", formula="a")
+        >>> m.users()
+        {'a': ['b'], 'b': []}
+        """
+        users: dict[str, list[str]] = {node_id: [] for node_id in self._nodes}
+        for node in self._nodes.values():
+            for name in node.inputs:
+                if name in users:
+                    users[name].append(node.id)
+        return users
+
+    def order(self, users: Mapping[str, list[str]] | None = None) -> tuple[str, ...]:
+        """A topological order with ties broken by id; ``()`` when the graph has a cycle.
+
+        Kahn's algorithm with a heap of the nodes whose inputs are all placed: the
+        same order as networkx's ``lexicographical_topological_sort``, over
+        :meth:`users` (given, where the caller has them already).
+        """
+        users = self.users() if users is None else users
+        waiting = dict.fromkeys(users, 0)  # inputs not yet placed
+        for used_by in users.values():
+            for user in used_by:
+                waiting[user] += 1
+        ready = [node_id for node_id, count in waiting.items() if count == 0]
+        heapq.heapify(ready)
+        order: list[str] = []
+        while ready:
+            node_id = heapq.heappop(ready)
+            order.append(node_id)
+            for user in users[node_id]:
+                waiting[user] -= 1
+                if waiting[user] == 0:
+                    heapq.heappush(ready, user)
+        return tuple(order) if len(order) == len(waiting) else ()
+
     def situation_dependents(self) -> frozenset[str]:
         """The nodes that differ without and with the project: situation nodes and all below."""
         found = {n.id for n in self if isinstance(n.body, Situation)}
         if not found:  # the common case
             return frozenset()
-        users: dict[str, list[str]] = {}
-        for node in self._nodes.values():
-            for name in node.inputs:
-                users.setdefault(name, []).append(node.id)
+        users = self.users()
         pending = list(found)
-        while pending:  # every node below, without a graph library
-            for user in users.get(pending.pop(), ()):
+        while pending:
+            for user in users[pending.pop()]:
                 if user not in found:
                     found.add(user)
                     pending.append(user)

@@ -367,10 +367,11 @@ class _Marks:
             messages.setdefault(d.node, []).append(f"{d.severity} {d.code}: {d.message}")
             if d.severity == "error" or d.node not in severity:
                 severity[d.node] = d.severity
+        acyclic = not len(model) or bool(model.order())  # networkx only for a cycle's edges
         return cls(
             severity=severity,
             messages={k: tuple(v) for k, v in messages.items()},
-            cycle_edges=cycle_edges(model.graph),
+            cycle_edges=frozenset() if acyclic else cycle_edges(model.graph),
             errors=sum(d.severity == "error" for d in found),
             warnings=sum(d.severity == "warning" for d in found),
         )
@@ -446,19 +447,25 @@ def _parts(business: list[Node], group: str) -> list[_Part]:
     return parts
 
 
-def _overview_nodes(model: Model) -> set[str]:
+def _links(model: Model) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each node's inputs among the model's nodes, and its users: the dependency graph as
+    plain lists, all a diagram needs (importing networkx takes longer than drawing)."""
+    users = model.users()
+    inputs: dict[str, list[str]] = {node_id: [] for node_id in users}
+    for node_id, used_by in users.items():
+        for user in used_by:
+            inputs[user].append(node_id)
+    return inputs, users
+
+
+def _overview_nodes(model: Model, users: Mapping[str, list[str]]) -> set[str]:
     """The nodes the overview draws: the main nodes and everything downstream of them."""
-    return set(model.main_nodes) | _downstream(model.graph, model.main_nodes)
-
-
-def _downstream(graph: nx.DiGraph, sources: Iterable[str]) -> set[str]:
-    """Every node reached from ``sources``."""
-    return _reached(graph.successors, sources)
+    return set(model.main_nodes) | _reached(users.__getitem__, model.main_nodes)
 
 
 def _reached(step: Callable[[str], Iterable[str]], sources: Iterable[str]) -> set[str]:
-    """Every node reached from ``sources`` by ``step`` (a graph's successors or
-    predecessors), each visited once (not once per source)."""
+    """Every node reached from ``sources`` by ``step`` (a node's users or inputs), each
+    visited once (not once per source)."""
     found: set[str] = set()
     todo = list(sources)
     while todo:
@@ -477,10 +484,9 @@ def diagram_size(model: Model, level: str) -> tuple[int, int]:
     >>> diagram_size(m, "detail"), diagram_size(m, "overview")
     ((2, 1), (1, 0))
     """
-    if level == "detail":
-        return len(model.graph), model.graph.number_of_edges()
-    keep = _overview_nodes(model)
-    return len(keep), model.graph.subgraph(keep).number_of_edges()
+    inputs, users = _links(model)
+    keep = set(users) if level == "detail" else _overview_nodes(model, users)
+    return len(keep), sum(a in keep for b in keep for a in inputs[b])
 
 
 def resolve_level(model: Model, level: str) -> tuple[str, str | None]:
@@ -522,20 +528,18 @@ def _size_text(size: tuple[int, int]) -> str:
     return f"{nodes:,} node{'s' * (nodes != 1)} and {edges:,} edge{'s' * (edges != 1)}"
 
 
-def _unused_library_nodes(model: Model) -> set[str]:
+def _unused_library_nodes(model: Model, inputs: Mapping[str, list[str]]) -> set[str]:
     """The ids of the library nodes (``library:``) from which no node of the model's own
     file can be reached: nothing the model draws uses them."""
     library = {node.id for node in model if node.file is not None}
     if not library:
         return set()
     own = [node.id for node in model if node.file is None]
-    used = _reached(model.graph.predecessors, own)
+    used = _reached(inputs.__getitem__, own)
     return library - used
 
 
-
-
-def _hidden_ancestors(graph: nx.DiGraph, node_id: str, visible: set[str]) -> set[str]:
+def _hidden_ancestors(inputs: Mapping[str, list[str]], node_id: str, visible: set[str]) -> set[str]:
     """The hidden nodes upstream of ``node_id``, reached without passing a visible node.
 
     A sub-assumption behind another main node is folded into that node, not counted
@@ -544,7 +548,7 @@ def _hidden_ancestors(graph: nx.DiGraph, node_id: str, visible: set[str]) -> set
     found: set[str] = set()
     todo = [node_id]
     while todo:
-        for parent in graph.predecessors(todo.pop()):
+        for parent in inputs[todo.pop()]:
             if parent not in visible and parent not in found:
                 found.add(parent)
                 todo.append(parent)
@@ -570,7 +574,7 @@ class _Builder:
         self.shown = shown
         self.results = results
         self.marks = marks
-        self.graph = model.graph
+        self.inputs, self.users = _links(model)
         # no text from the model is ever a DOT id: the name is shown in the title label
         self.dot = digraph(name=GRAPH_ID, encoding="utf-8")
         self.visible, self.folded = self._visible()
@@ -585,12 +589,12 @@ class _Builder:
         A shared library's nodes that the model does not use are not drawn: they
         belong to other cases of a portfolio, not to this diagram.
         """
-        unused = _unused_library_nodes(self.model)
+        unused = _unused_library_nodes(self.model, self.inputs)
         ids = [i for i in self.model.nodes if i not in unused]
         if self.level == "detail":
             return ids, {}
-        keep = _overview_nodes(self.model)
-        folded = {m: _hidden_ancestors(self.graph, m, keep) for m in self.model.main_nodes}
+        keep = _overview_nodes(self.model, self.users)
+        folded = {m: _hidden_ancestors(self.inputs, m, keep) for m in self.model.main_nodes}
         return [i for i in ids if i in keep], folded
 
     # -- the whole graph

@@ -7,8 +7,6 @@ rules' diagnostics (file and best line filled in).
 from __future__ import annotations
 
 import functools
-import heapq
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,40 +21,6 @@ else:  # loaded when a graph algorithm is needed
     nx = lazy_import("networkx")
 
 __all__ = ["Context", "formula_text", "own_inputs"]
-
-
-def _users(model: Model) -> dict[str, list[str]]:
-    """Each node's users: the nodes whose formulas use it (names that are no node left out)."""
-    users: dict[str, list[str]] = {node_id: [] for node_id in model.nodes}
-    for node in model:
-        for name in node.inputs:
-            if name in users:
-                users[name].append(node.id)
-    return users
-
-
-def _order(users: Mapping[str, list[str]]) -> tuple[str, ...]:
-    """A topological order with ties broken by id; ``()`` when the graph has a cycle.
-
-    Kahn's algorithm with a heap of the nodes whose inputs are all placed: the same
-    order as networkx's ``lexicographical_topological_sort``, over the plain ``users``
-    lists instead of a DiGraph, which every model on its way to a run would pay for.
-    """
-    waiting = dict.fromkeys(users, 0)  # inputs not yet placed
-    for used_by in users.values():
-        for user in used_by:
-            waiting[user] += 1
-    ready = [node_id for node_id, count in waiting.items() if count == 0]
-    heapq.heapify(ready)
-    order: list[str] = []
-    while ready:
-        node_id = heapq.heappop(ready)
-        order.append(node_id)
-        for user in users[node_id]:
-            waiting[user] -= 1
-            if waiting[user] == 0:
-                heapq.heappush(ready, user)
-    return tuple(order) if len(order) == len(waiting) else ()
 
 
 @dataclass
@@ -74,8 +38,8 @@ class Context:
     money_unit: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.users = _users(self.model)
-        self.order = _order(self.users)
+        self.users = self.model.users()
+        self.order = self.model.order(self.users)
         self.broken = frozenset(getattr(self.model, "broken", None) or ())
         self.money_unit = str(getattr(self.model, "money_unit", None) or "tkr")
 
