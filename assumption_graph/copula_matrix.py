@@ -13,9 +13,14 @@ eigenvalues decide the rest.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-__all__ = ["normal_score_correlation", "not_positive_semidefinite", "groups"]
+__all__ = [
+    "normal_score_correlation",
+    "normal_correlation_rows",
+    "not_positive_semidefinite",
+    "groups",
+]
 
 Pair = tuple[str, str, float]
 
@@ -57,20 +62,27 @@ def not_positive_semidefinite(pairs: Sequence[Pair], tolerance: float = 1e-10) -
     bad: list[Pair] = []
     for group in groups(pairs):
         ids = sorted({x for a, b, _ in group for x in (a, b)})
-        if len(ids) <= _PLAIN_AT_MOST and _cholesky_runs_through(_matrix(ids, group)):
+        if len(ids) <= _PLAIN_AT_MOST and _cholesky_runs_through(
+            normal_correlation_rows(ids, group)
+        ):
             continue
         import numpy as np  # here: only a group that plain Python does not settle needs it
 
-        if np.linalg.eigvalsh(np.array(_matrix(ids, group)))[0] < -tolerance:
+        if np.linalg.eigvalsh(np.array(normal_correlation_rows(ids, group)))[0] < -tolerance:
             bad.extend(group)
     return bad
 
 
-def _matrix(ids: Sequence[str], group: Sequence[Pair]) -> list[list[float]]:
-    """The normal correlations over ``ids`` for the rank correlations of ``group``."""
+def normal_correlation_rows(ids: Sequence[str], pairs: Iterable[Pair]) -> list[list[float]]:
+    """The normal-score correlation matrix over ``ids`` for the rank correlations ``pairs``,
+    as rows; pairs not listed are uncorrelated.
+
+    >>> normal_correlation_rows(["a", "b"], [("a", "b", 0.5)])
+    [[1.0, 0.5176380902050415], [0.5176380902050415, 1.0]]
+    """
     where = {node_id: k for k, node_id in enumerate(ids)}
     matrix = [[float(i == j) for j in range(len(ids))] for i in range(len(ids))]
-    for a, b, rho in group:
+    for a, b, rho in pairs:
         matrix[where[a]][where[b]] = matrix[where[b]][where[a]] = normal_score_correlation(rho)
     return matrix
 

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .copula_matrix import normal_score_correlation
+from .copula_matrix import normal_correlation_rows
 from .distributions import Distribution, ndtri_array
 from .distributions.special import CDF_HIGH, CDF_LOW, normal_cdf_array
 from .settings import METHODS, cache_root
@@ -118,16 +118,9 @@ def lhs_uniforms(seed: int, node_id: str, n: int, samples: np.ndarray) -> np.nda
 
 
 def normal_correlations(ids: Sequence[str], pairs: Iterable[tuple[str, str, float]]) -> np.ndarray:
-    """The normal-score correlation matrix over ``ids`` for rank correlations ``pairs``.
-
-    A Gaussian copula with normal correlation ``2 sin(π ρ / 6)`` has Spearman
-    correlation ``ρ``; pairs not listed are uncorrelated.
-    """
-    where = {node_id: k for k, node_id in enumerate(ids)}
-    matrix = np.eye(len(ids))
-    for a, b, rho in pairs:
-        matrix[where[a], where[b]] = matrix[where[b], where[a]] = normal_score_correlation(rho)
-    return matrix
+    """The normal-score correlation matrix over ``ids`` for rank correlations ``pairs``
+    (:func:`~.copula_matrix.normal_correlation_rows`), as an array."""
+    return np.array(normal_correlation_rows(ids, pairs)).reshape(len(ids), len(ids))
 
 
 def copula_factor(matrix: np.ndarray) -> np.ndarray:
