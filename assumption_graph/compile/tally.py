@@ -130,10 +130,11 @@ def first_ranks(counts: np.ndarray) -> None:
         total += count
 
 
-def bin_of(value: float, low: float, scale: float) -> int:
+def bin_of(value: float, low: float, scale: float) -> np.uint64:
     """The bin of ``value``: 0 below ``low``, then ``BINS`` bins ``1/scale`` wide, then the
-    upper tail. Each step rounds monotonically, so a larger value never has a lower bin."""
-    return int(min(max((value - low) * scale + 1.0, 0.0), _TOP))
+    upper tail. Each step rounds monotonically, so a larger value never has a lower bin.
+    Unsigned: an index the compiler need not check for wrapping round from the end."""
+    return np.uint64(int(min(max((value - low) * scale + 1.0, 0.0), _TOP)))
 
 
 def _square(value: float, mean: float) -> float:
@@ -144,35 +145,36 @@ def _square(value: float, mean: float) -> float:
 def _block_sum(
     x: np.ndarray, lo: int, n: int, mean: float, low: float, scale: float, counts: np.ndarray
 ) -> float:
-    """numpy's sum of a block of at most 128 squares: eight running sums, then the rest."""
+    """numpy's sum of a block of at most 128 squares: eight running sums, then the rest.
+
+    The block is read through a view from its start: its indices cannot be negative,
+    so the compiler does not check each for wrapping round from the end."""
+    block = x[lo : lo + n]
     if counts.size:
-        for i in range(lo, lo + n):
-            counts[bin_of(x[i], low, scale)] += 1
+        for i in range(n):
+            counts[bin_of(block[i], low, scale)] += 1
     if n < 8:
         total = 0.0
-        for i in range(lo, lo + n):
-            total += _square(x[i], mean)
+        for i in range(n):
+            total += _square(block[i], mean)
         return total
-    r0, r1 = _square(x[lo], mean), _square(x[lo + 1], mean)
-    r2, r3 = _square(x[lo + 2], mean), _square(x[lo + 3], mean)
-    r4, r5 = _square(x[lo + 4], mean), _square(x[lo + 5], mean)
-    r6, r7 = _square(x[lo + 6], mean), _square(x[lo + 7], mean)
-    i = lo + 8
-    whole = lo + n - n % 8
-    while i < whole:
-        r0 += _square(x[i], mean)
-        r1 += _square(x[i + 1], mean)
-        r2 += _square(x[i + 2], mean)
-        r3 += _square(x[i + 3], mean)
-        r4 += _square(x[i + 4], mean)
-        r5 += _square(x[i + 5], mean)
-        r6 += _square(x[i + 6], mean)
-        r7 += _square(x[i + 7], mean)
-        i += 8
+    r0, r1 = _square(block[0], mean), _square(block[1], mean)
+    r2, r3 = _square(block[2], mean), _square(block[3], mean)
+    r4, r5 = _square(block[4], mean), _square(block[5], mean)
+    r6, r7 = _square(block[6], mean), _square(block[7], mean)
+    whole = n - n % 8
+    for i in range(8, whole, 8):
+        r0 += _square(block[i], mean)
+        r1 += _square(block[i + 1], mean)
+        r2 += _square(block[i + 2], mean)
+        r3 += _square(block[i + 3], mean)
+        r4 += _square(block[i + 4], mean)
+        r5 += _square(block[i + 5], mean)
+        r6 += _square(block[i + 6], mean)
+        r7 += _square(block[i + 7], mean)
     total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < lo + n:
-        total += _square(x[i], mean)
-        i += 1
+    for i in range(whole, n):
+        total += _square(block[i], mean)
     return total
 
 
@@ -186,11 +188,11 @@ def gather(x: np.ndarray, low: float, scale: float, wanted: np.ndarray, out: np.
     cache, cost less than a branch mispredicted at random samples, or a table of
     each bin's next place.
     """
-    k = 0
+    k = np.uint64(0)  # unsigned, as the bins: no index is checked for wrapping round
     for i in range(x.size):
         value = x[i]
         out[k] = value
-        k += wanted[bin_of(value, low, scale)]
+        k += np.uint64(wanted[bin_of(value, low, scale)])
 
 
 _SIGN = -(2**63)  # the sign bit, as an int64
