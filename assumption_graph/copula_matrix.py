@@ -104,7 +104,11 @@ def _cholesky_runs_through(matrix: list[list[float]]) -> bool:
 
 def groups(pairs: Sequence[Pair]) -> list[list[Pair]]:
     """The pairs split into groups of inputs connected by a correlation, in order of
-    each group's first pair (a union-find: no graph library for a few pairs)."""
+    each group's first pair (a union-find: no graph library for a few pairs).
+
+    >>> groups([("a", "b", 0.5), ("x", "y", 0.2), ("b", "c", 0.3)])
+    [[('a', 'b', 0.5), ('b', 'c', 0.3)], [('x', 'y', 0.2)]]
+    """
     parent: dict[str, str] = {}
 
     def root(x: str) -> str:

@@ -665,6 +665,11 @@ class Model:
         Kahn's algorithm with a heap of the nodes whose inputs are all placed: the
         same order as networkx's ``lexicographical_topological_sort``, over
         :meth:`users` (given, where the caller has them already).
+
+        >>> m = Model("x"); m.add("total", kind="main", formula="b + a")
+        >>> m.add("b", estimate=[1, 2, 3]); m.add("a", estimate=[1, 2, 3])
+        >>> m.order()
+        ('a', 'b', 'total')
         """
         users = self.users() if users is None else users
         waiting = dict.fromkeys(users, 0)  # inputs not yet placed
