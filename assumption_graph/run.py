@@ -62,6 +62,7 @@ __all__ = [
     "METHODS",
     "FIRST_CHECK",
     "SUMMARY_ROWS",
+    "summary_workers",
     "RANK_ROWS",
     "available_memory",
     "check_memory",
@@ -228,7 +229,7 @@ class Simulator:
                 total = {name: value * factor for name, value in own.items()}
                 tasks.append(functools.partial(summarise_total, row, own, factor, total))
         working = RANK_ROWS if correlated else SUMMARY_ROWS
-        done = in_threads(tasks, _workers(threads, out.shape[1], working))
+        done = in_threads(tasks, summary_workers(threads, out.shape[1], working))
         ranked = dict(zip(first, done, strict=False))
         summaries, totals = {}, {}
         for node_id, summary in zip(summarised, done[len(first) :], strict=True):
@@ -580,7 +581,7 @@ def _precise(samples: np.ndarray, precision: float) -> bool:
     return True
 
 
-def _workers(threads: int | None, n: int, rows: int) -> int:
+def summary_workers(threads: int | None, n: int, rows: int) -> int:
     """How many outputs of ``n`` samples to summarise or rank at once: the run's threads,
     as far as the memory available holds ``rows`` working arrays for each (one always).
     One below ``_THREADED_FROM`` samples, where a summary is mostly Python's work."""

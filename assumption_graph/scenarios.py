@@ -20,6 +20,7 @@ base's compiled model.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 import threading
@@ -36,8 +37,8 @@ from .business.labels import COST_FIGURES, FIGURE_LABELS
 from .cluster import Cluster
 from .errors import CheckFailed, ModelFileError, RunError
 from .model import Node
-from .results import NodeSummary, RunResult
-from .run import RunsTogether, Simulator
+from .results import NodeSummary, RunResult, in_threads, sample_variance
+from .run import SUMMARY_ROWS, RunsTogether, Simulator, summary_workers
 from .scenario_file import BASE, Scenario, changed_model
 from .validate import check
 
@@ -195,10 +196,11 @@ def paired_difference(base: np.ndarray, other: np.ndarray, lower_is_better: bool
     better = d < 0 if lower_is_better else d > 0
     if m < 2:
         return Difference(float(d[0]), None, None, float(better[0]))
+    mean = float(d.mean())
     return Difference(
-        mean=float(d.mean()),
-        mean_se=float(d.std(ddof=1)) / math.sqrt(m),
-        independent_se=math.sqrt((float(base.var(ddof=1)) + float(other.var(ddof=1))) / m),
+        mean=mean,
+        mean_se=math.sqrt(sample_variance(d, mean)) / math.sqrt(m),  # numpy's std, to the bit
+        independent_se=math.sqrt((sample_variance(base) + sample_variance(other)) / m),
         p_better=float(better.mean()),
     )
 
@@ -249,11 +251,16 @@ def run_scenarios(
     ):
         base = next(results)
         base_samples = {c.id: base.values(c.node) for c in compared}
+        workers = summary_workers(threads, n, SUMMARY_ROWS)
         for scenario, run in zip(scenarios, results, strict=True):
-            differences[scenario.name] = {
-                c.id: paired_difference(base_samples[c.id], run.values(c.node), c.lower_is_better)
+            tasks = [
+                functools.partial(
+                    paired_difference, base_samples[c.id], run.values(c.node), c.lower_is_better
+                )
                 for c in compared
-            }
+            ]  # the figures are independent, and their passes run without the GIL
+            done = in_threads(tasks, workers)
+            differences[scenario.name] = {c.id: d for c, d in zip(compared, done, strict=True)}
             runs[scenario.name] = dataclasses.replace(run, arrays={})  # keep no samples
     return ScenarioResult(dataclasses.replace(base, arrays={}), runs, differences, compared)
 

@@ -28,6 +28,7 @@ import assumption_graph as ag
 from assumption_graph import results
 from assumption_graph.compile import kernel, tally
 from assumption_graph.run import Simulator
+from assumption_graph.scenarios import paired_difference
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "business_case.yaml"
@@ -155,6 +156,26 @@ def test_a_larger_value_never_has_a_lower_bin(values, low, scale):
 
 
 @settings(max_examples=80, deadline=None)
+@given(kind=st.sampled_from(KINDS), n=st.integers(1, 3000), seed=st.integers(0, 2**32 - 1))
+def test_a_sample_variance_by_the_compiled_pass_is_numpys(kind, n, seed):
+    values = _samples(kind, np.random.default_rng(seed), n)
+    with np.errstate(all="ignore"):  # numpy's own way warns of the huge ones' overflow
+        plain, compiled = _both_ways(lambda: results.sample_variance(values))
+        expected = float(values.var(ddof=1)) if n > 1 else math.nan
+    assert repr(compiled) == repr(plain) == repr(expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(kind=st.sampled_from(KINDS), n=st.integers(1, 3000), seed=st.integers(0, 2**32 - 1))
+def test_a_scenarios_paired_difference_by_the_compiled_passes_is_numpys(kind, n, seed):
+    rng = np.random.default_rng(seed)
+    base, other = _samples(kind, rng, n), _samples(kind, rng, n)
+    with np.errstate(all="ignore"):  # numpy's own way warns of the huge ones' overflow
+        plain, compiled = _both_ways(lambda: paired_difference(base, other, True))
+    assert repr(compiled) == repr(plain)
+
+
+@settings(max_examples=80, deadline=None)
 @given(
     kind=st.sampled_from(["normal", "lognormal", "cauchy", "rounded", "signed zeros", "huge"]),
     n=st.integers(3, 5000),
@@ -218,6 +239,7 @@ NEW_PROCESS = """
 import json, sys
 import assumption_graph as ag
 from assumption_graph.run import Simulator
+from assumption_graph.scenarios import paired_difference
 result = Simulator(ag.load(sys.argv[1])).run(200_000, 3)
 npv = result.business_case.key_figures["npv"]
 print(json.dumps({"numba": "numba" in sys.modules, "case": result["case_work"].as_dict(),
