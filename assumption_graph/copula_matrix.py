@@ -52,9 +52,9 @@ def not_positive_semidefinite(pairs: Sequence[Pair], tolerance: float = 1e-10) -
     and Stability of Numerical Algorithms*, Theorem 10.3, with the unit
     diagonal bounding ``|L||Lᵀ|``): its least eigenvalue is above ``-tolerance``,
     so the group is consistent without numpy. Otherwise (a pivot that is not
-    positive: an inconsistent group, or a singular one such as a correlation of
-    1) numpy's eigenvalues decide, as they do for a group too large to factorise
-    in Python.
+    positive: an inconsistent group, or a singular one that rounding leaves
+    without a positive pivot) numpy's eigenvalues decide, as they do for a group
+    too large to factorise in Python.
 
     >>> not_positive_semidefinite([("a", "b", 0.9), ("b", "c", 0.9), ("a", "c", 0.7)])
     []
@@ -62,13 +62,12 @@ def not_positive_semidefinite(pairs: Sequence[Pair], tolerance: float = 1e-10) -
     bad: list[Pair] = []
     for group in groups(pairs):
         ids = sorted({x for a, b, _ in group for x in (a, b)})
-        if len(ids) <= _PLAIN_AT_MOST and _cholesky_runs_through(
-            normal_correlation_rows(ids, group)
-        ):
+        matrix = normal_correlation_rows(ids, group)
+        if len(ids) <= _PLAIN_AT_MOST and _cholesky_runs_through(matrix):
             continue
         import numpy as np  # here: only a group that plain Python does not settle needs it
 
-        if np.linalg.eigvalsh(np.array(normal_correlation_rows(ids, group)))[0] < -tolerance:
+        if np.linalg.eigvalsh(np.array(matrix))[0] < -tolerance:
             bad.extend(group)
     return bad
 

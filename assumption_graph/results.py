@@ -390,10 +390,11 @@ def sample_variance(values: np.ndarray, mean: float | None = None) -> float:
     n = values.size
     if n < 2:
         return math.nan
-    mean = float(np.mean(values)) if mean is None else mean
-    if n < _TALLY_FROM or not math.isfinite(mean):
-        return float(values.var(ddof=1))
-    return _squares(values, mean, np.zeros(2), np.empty(0, dtype=np.int64)) / (n - 1)
+    if n >= _TALLY_FROM:
+        mean = float(np.mean(values)) if mean is None else mean
+        if math.isfinite(mean):
+            return _squares(values, mean, np.zeros(2), np.empty(0, dtype=np.int64)) / (n - 1)
+    return float(values.var(ddof=1))  # numpy takes its own mean
 
 
 def _bins(samples: np.ndarray) -> np.ndarray | None:
