@@ -42,7 +42,7 @@ def test_the_whole_benchmarks_summaries_table_times_both_ways():
 def test_the_whole_benchmarks_irr_share_times_one_thread_and_the_runs():
     from benchmarks import whole
 
-    shares = [whole.irr_share(2**14, 1, threads) for threads in (1, None)]
+    shares = whole.irr_shares(2**14, 1, (1, None))
     assert [share["threads"] for share in shares] == [1, None]
     assert all(share["with_seconds"] > 0 and share["without_seconds"] > 0 for share in shares)
     lines = whole.render_irr(shares).strip().splitlines()
